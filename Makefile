@@ -1,0 +1,38 @@
+# coredns-sentinel — the commands a developer and CI use. `make help` lists them.
+SHELL := /bin/bash
+IMAGE ?= ghcr.io/coredns-sentinel/probe:dev
+
+.PHONY: help deps build test lint bench probe-image demo sim clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+deps: ## install Debian packages and npm dependencies (as root, or with sudo)
+	bash scripts/install-deps.sh
+
+build: ## bundle the CLI and the probe into dist/
+	npm run build
+
+test: build ## run every test (unit, probe against dnsmasq, simulated cluster, end to end)
+	npm test
+
+lint: ## eslint and the TypeScript type check
+	npm run lint
+
+bench: build ## print the performance figures (probe, cycle, repair)
+	npm run bench:probe
+	npm run bench:cycle
+	npm run bench:repair
+
+probe-image: build ## build and push the dedicated probe image: make probe-image IMAGE=registry/name:tag
+	docker build -t $(IMAGE) -f probe-image/Dockerfile .
+	docker push $(IMAGE)
+
+sim: build ## start the simulated cluster in the foreground and print its kubeconfig path
+	node --import tsx test/sim/main.ts
+
+demo: deps build ## the demo: simulated cluster, healthy check, fault injected, detected and repaired
+	bash scripts/demo.sh
+
+clean:
+	rm -rf dist .sim

@@ -1,0 +1,39 @@
+// Bundles the two deliverables with esbuild:
+//  dist/probe.cjs  the in-pod probe: one self-contained CommonJS file that runs with plain `node`
+//                  (the probe image and the inline mode for stock node images both carry it)
+//  dist/cli.js     the CLI, ESM, with npm dependencies left external
+import { build } from 'esbuild';
+import { statSync, existsSync } from 'node:fs';
+
+const quiet = process.argv.includes('--quiet');
+
+await build({
+  entryPoints: ['src/probe/main.ts'],
+  outfile: 'dist/probe.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node18',
+  format: 'cjs',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+if (existsSync('src/cli/main.ts')) {
+  await build({
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/cli.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    banner: { js: '#!/usr/bin/env node' },
+    logLevel: 'warning',
+  });
+}
+
+if (!quiet) {
+  const kib = (f) => (statSync(f).size / 1024).toFixed(1);
+  console.log(`dist/probe.cjs ${kib('dist/probe.cjs')} KiB` + (existsSync('dist/cli.js') ? `, dist/cli.js ${kib('dist/cli.js')} KiB` : ''));
+}

@@ -1,0 +1,59 @@
+// Plain data describing the DNS workload as read from the API. Produced by discover, consumed by plan,
+// judge and repair. No client-node types leak past this point.
+
+export interface DnsPod {
+  name: string;
+  namespace: string;
+  /** Primary pod IP; empty while the pod has none (Pending). */
+  ip: string;
+  /** All pod IPs (dual-stack). */
+  ips: string[];
+  /** Node the pod is scheduled on; empty when unscheduled. */
+  node: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  /** The Ready condition. */
+  ready: boolean;
+  /** Sum of container restart counts. */
+  restartCount: number;
+  /** A container's waiting reason, e.g. CrashLoopBackOff, ImagePullBackOff. */
+  waitingReason?: string;
+  /** deletionTimestamp is set. */
+  terminating: boolean;
+  /** Owning Deployment, resolved through its ReplicaSet, when there is one. */
+  deployment?: string;
+  /** RFC 3339 start time. */
+  startTime?: string;
+  /** uid, to notice a pod name reused by a new object. */
+  uid: string;
+}
+
+export interface DnsService {
+  name: string;
+  namespace: string;
+  /** ClusterIPs, IPv4 first when dual-stack. */
+  clusterIPs: string[];
+  /** DNS port (UDP and TCP are assumed to share it, as CoreDNS serves both). */
+  port: number;
+}
+
+export interface Zones {
+  /** The cluster domain from the kubernetes plugin, e.g. "cluster.local". */
+  clusterDomain: string;
+  /** Zones served by stub forward blocks, e.g. "consul.local". */
+  stubDomains: string[];
+  /** False when the Corefile was missing or unreadable and defaults were used; `note` says why. */
+  fromCorefile: boolean;
+  note?: string;
+}
+
+export interface DnsWorkload {
+  namespace: string;
+  labelSelector: string;
+  service: DnsService;
+  pods: DnsPod[];
+  zones: Zones;
+  /** ClusterIP of default/kubernetes: the answer kubernetes.default.svc.<domain> must give. */
+  kubernetesServiceIP: string;
+  /** The Deployment that owns the pods, when one does. */
+  deployment?: { name: string; replicas: number; readyReplicas: number };
+}

@@ -1,0 +1,159 @@
+// The seams of the simulated cluster. The API server (apiserver/) serves the store over HTTPS and
+// hands exec/log requests to the node side (kubelet.ts); the node side runs pods as local processes,
+// the controllers and the DNS network. index.ts wires them and exposes `Sim` to tests and the demo.
+import type { Readable, Writable } from 'node:stream';
+
+/** What the API server needs from the kubelet. Throw SimError for 400/404/500 answers. */
+export interface NodeRuntime {
+  /**
+   * Starts `command` in the pod's container as a local process (in the pod's network: none when the
+   * node has no network). Throws SimError before starting when the pod/container cannot exec.
+   */
+  exec(req: ExecRequest): ExecProcess;
+  /** The container's log text (stdout+stderr), honouring tailLines and previous. */
+  logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean }): string;
+}
+
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  container?: string;
+  command: string[];
+  stdin: boolean;
+  tty: boolean;
+}
+
+export interface ExecProcess {
+  stdout: Readable;
+  stderr: Readable;
+  /** Present when stdin was requested. */
+  stdin?: Writable;
+  /** Resolves when the process ends: exit code (null when killed by a signal). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** An RBAC rule, as in rbac.authorization.k8s.io/v1 PolicyRule. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[]; // "pods", "pods/exec", "*"
+  verbs: string[]; // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "*"
+  resourceNames?: string[];
+  /** Namespaces where the rule applies; omitted = every namespace (a ClusterRole binding). */
+  namespaces?: string[];
+}
+
+/** An injected API fault: matching requests fail (or are delayed) `count` times (default: until cleared). */
+export interface ApiFault {
+  verb?: string; // get, list, watch, create, update, patch, delete, exec (= create on pods/exec) …
+  resource?: string; // "pods", "pods/exec", "pods/eviction", "leases" …
+  namespace?: string;
+  user?: string;
+  /** HTTP status to answer with (500, 503, 429 …); omitted = no error, only latency. */
+  status?: number;
+  latencyMs?: number;
+  count?: number;
+}
+
+export interface SimOptions {
+  /** Working directory for certificates, kubeconfig, dnsmasq configs and logs. Default: a new temp dir. */
+  dir?: string;
+  /** First two octets of the /16 all sim addresses live in, e.g. "127.20". Default random in 127.100–127.199. */
+  subnet?: string;
+  /** Node count (default 3). */
+  nodes?: number;
+  dns?: {
+    namespace?: string; // kube-system
+    replicas?: number; // 2
+    port?: number; // 53 when root, else 1053
+    serviceName?: string; // kube-dns
+    deploymentName?: string; // coredns
+    configMapName?: string; // coredns
+    clusterDomain?: string; // cluster.local
+    /** Extra Corefile text; by default a kubeadm-like Corefile is generated. */
+    corefile?: string;
+  };
+  /** Kubelet timing: real values by default; tests may shorten liveness/backoff. */
+  timing?: {
+    /** Multiplies probe periods, initial delays, backoffs and grace periods (default 1). */
+    scale?: number;
+  };
+  /** Delay from pod scheduled to Running (image pull + start), ms. Default 300. */
+  podStartMs?: number;
+}
+
+export interface SimUser {
+  name: string;
+  token: string;
+  /** A kubeconfig file for this user (same cluster and CA). */
+  kubeconfigPath: string;
+}
+
+export interface SimDnsPod {
+  name: string;
+  namespace: string;
+  ip: string;
+  node: string;
+  /** dnsmasq's pid, or undefined while the container is not running. */
+  pid?: number;
+}
+
+export interface Faults {
+  /** SIGSTOP the pod's DNS process: queries time out, health still answers 200. */
+  hangDns(pod: string): void;
+  /** Drop UDP to the pod's DNS port; TCP and health keep working. */
+  dropUdp(pod: string): void;
+  /** Kill the pod's DNS process once; the kubelet restarts the container. */
+  crash(pod: string): void;
+  /** Every start of the pod's container exits at once (loop plugin FATAL in the log) → CrashLoopBackOff. */
+  crashLoop(pod: string): void;
+  /** The pod answers `name` with `address` instead of the truth. */
+  wrongRecord(pod: string, name: string, address: string): void;
+  /** Delay every answer of the pod by `ms`. */
+  slow(pod: string, ms: number): void;
+  /** The upstream stops answering: external names fail (SERVFAIL/timeout), cluster names still work. */
+  upstreamDown(): void;
+  /** Pods on the node run without network (exec'd probes get "network unreachable"). */
+  nodeNoNetwork(node: string): void;
+  /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
+  unpullableImage(image: string): void;
+  /** API faults; returns an id for clearApi. */
+  api(fault: ApiFault): number;
+  clearApi(id?: number): void;
+  /** Undo every fault (DNS processes resumed, network restored, API faults cleared). */
+  clear(): void;
+}
+
+export interface ApiRequestRecord {
+  verb: string;
+  resource: string;
+  namespace?: string;
+  name?: string;
+  user: string;
+  code: number;
+  path: string;
+}
+
+export interface Sim {
+  /** https://127.x.y.z:port */
+  server: string;
+  /** The admin kubeconfig. */
+  kubeconfigPath: string;
+  caPath: string;
+  dir: string;
+  admin: SimUser;
+  /** Adds a user with exactly these RBAC rules and returns its kubeconfig. */
+  addUser(name: string, rules: PolicyRule[]): SimUser;
+  /** The CoreDNS pods as they are now. */
+  dnsPods(): SimDnsPod[];
+  /** The kube-dns Service ClusterIP and DNS port. */
+  dnsService(): { ip: string; port: number };
+  /** The simulated upstream resolver's address (answers the external test names). */
+  upstream: { ip: string; port: number };
+  faults: Faults;
+  /** Every API request served since start (for counting requests per cycle). */
+  requests: ApiRequestRecord[];
+  /** Resolves when the named pods are Running and Ready. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
