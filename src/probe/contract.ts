@@ -173,7 +173,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isInt = (v: unknown, min: number, max: number): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
-const isShortString = (v: unknown, max = LIMITS.nameLength): v is string =>
+const isShortString = (v: unknown, max: number = LIMITS.nameLength): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
 
 function isIpAddress(v: string): boolean {
