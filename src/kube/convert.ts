@@ -1,0 +1,103 @@
+// client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
+// Written against loose records so both shapes pass through the same code.
+import type { KConfigMap, KEndpointSlice, KPod, KService } from './types.ts';
+
+type Obj = Record<string, unknown>;
+
+const obj = (v: unknown): Obj => (typeof v === 'object' && v !== null ? (v as Obj) : {});
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const strMap = (v: unknown): Record<string, string> =>
+  Object.fromEntries(Object.entries(obj(v)).filter((e): e is [string, string] => typeof e[1] === 'string'));
+
+/** Dates arrive as Date (deserialized) or as RFC 3339 strings (watch events). */
+function time(v: unknown): string | undefined {
+  if (v instanceof Date) return v.toISOString();
+  return optStr(v);
+}
+
+function only<T extends Obj>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function toService(raw: unknown): KService {
+  const s = obj(raw);
+  const meta = obj(s.metadata);
+  const spec = obj(s.spec);
+  const ips = Array.isArray(spec.clusterIPs) ? spec.clusterIPs.map(str) : [str(spec.clusterIP)];
+  return {
+    name: str(meta.name),
+    namespace: str(meta.namespace),
+    clusterIPs: ips.filter((ip) => ip && ip !== 'None'),
+    ports: arr(spec.ports).map((p) => only({ name: optStr(p.name), port: num(p.port), protocol: str(p.protocol) || 'TCP' })),
+    selector: strMap(spec.selector),
+  };
+}
+
+export function toPod(raw: unknown): KPod {
+  const p = obj(raw);
+  const meta = obj(p.metadata);
+  const spec = obj(p.spec);
+  const status = obj(p.status);
+  const podIPs = arr(status.podIPs).map((x) => str(x.ip)).filter(Boolean);
+  if (podIPs.length === 0 && str(status.podIP)) podIPs.push(str(status.podIP));
+  return only({
+    name: str(meta.name),
+    namespace: str(meta.namespace),
+    uid: str(meta.uid),
+    resourceVersion: str(meta.resourceVersion),
+    labels: strMap(meta.labels),
+    ownerReferences: arr(meta.ownerReferences).map((o) => ({ kind: str(o.kind), name: str(o.name) })),
+    nodeName: str(spec.nodeName),
+    phase: str(status.phase) || 'Pending',
+    reason: optStr(status.reason),
+    message: optStr(status.message),
+    podIPs,
+    conditions: arr(status.conditions).map((c) =>
+      only({ type: str(c.type), status: str(c.status), reason: optStr(c.reason), message: optStr(c.message) }),
+    ),
+    containerStatuses: arr(status.containerStatuses).map((c) => {
+      const state = obj(c.state);
+      const waiting = obj(state.waiting);
+      const terminated = obj(state.terminated);
+      return only({
+        name: str(c.name),
+        ready: c.ready === true,
+        restartCount: num(c.restartCount),
+        waitingReason: optStr(waiting.reason),
+        waitingMessage: optStr(waiting.message),
+        terminatedReason: optStr(terminated.reason),
+        terminatedExitCode: typeof terminated.exitCode === 'number' ? terminated.exitCode : undefined,
+      });
+    }),
+    creationTimestamp: time(meta.creationTimestamp),
+    startTime: time(status.startTime),
+    deletionTimestamp: time(meta.deletionTimestamp),
+    activeDeadlineSeconds: typeof spec.activeDeadlineSeconds === 'number' ? spec.activeDeadlineSeconds : undefined,
+  });
+}
+
+export function toEndpointSlice(raw: unknown): KEndpointSlice {
+  const s = obj(raw);
+  return {
+    name: str(obj(s.metadata).name),
+    addressType: str(s.addressType),
+    ports: arr(s.ports).map((p) => only({ name: optStr(p.name), port: typeof p.port === 'number' ? p.port : undefined, protocol: optStr(p.protocol) })),
+    endpoints: arr(s.endpoints).map((e) =>
+      only({
+        addresses: Array.isArray(e.addresses) ? e.addresses.map(str) : [],
+        ready: obj(e.conditions).ready !== false,
+        podName: optStr(obj(e.targetRef).name),
+        nodeName: optStr(e.nodeName),
+      }),
+    ),
+  };
+}
+
+export function toConfigMap(raw: unknown): KConfigMap {
+  const c = obj(raw);
+  const meta = obj(c.metadata);
+  return { name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data) };
+}

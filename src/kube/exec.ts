@@ -1,0 +1,108 @@
+// Exec over the Kubernetes websocket, following the pitfalls in /work/shared/kubernetes-notes.md:
+// the completion promise exists before the connection is made; our own timeout terminates the socket;
+// a close without an exit status is an error; a failed handshake keeps its Status body (via the ws
+// 'unexpected-response' event) so a 403 can name the missing RBAC rule. The socket is opened here with
+// client-node's TLS/auth options rather than through its Exec (whose handler is not exported and whose
+// frame parser throws on a malformed status), so every frame is ours to judge.
+import { stringify } from 'node:querystring';
+import type { IncomingMessage } from 'node:http';
+import WebSocket from 'ws';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeError, fromHttp, parseStatus, toKubeError, type KubeStatus, type RequestContext } from './errors.ts';
+import type { ExecRequest, ExecResult } from './types.ts';
+
+const CHANNEL = { stdout: 1, stderr: 2, status: 3 } as const;
+/** v5 first (current API servers), v4 for 1.24–1.29; both carry the exit status on channel 3. */
+const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
+
+function wsUrl(kc: KubeConfig, path: string): string {
+  const server = kc.getCurrentCluster()?.server ?? '';
+  return server.replace(/^http/, 'ws').replace(/\/$/, '') + path;
+}
+
+/** The exit code from the Status sent on channel 3, or the failure it reports. */
+export function interpretExecStatus(text: string): { exitCode: number } | { error: string } {
+  const status = parseStatus(text) as (KubeStatus & { status?: string }) | undefined;
+  if (!status) return { error: `exec returned an unreadable status: ${text.slice(0, 120)}` };
+  if (status.status === 'Success') return { exitCode: 0 };
+  if (status.reason === 'NonZeroExitCode') {
+    const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+    const code = Number(cause?.message);
+    if (Number.isInteger(code)) return { exitCode: code };
+  }
+  return { error: status.message || `exec failed: ${status.reason ?? 'unknown reason'}` };
+}
+
+/** Reads an HTTP error response body (bounded) for the handshake's Status. */
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let body = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      if (body.length < 64 * 1024) body += chunk;
+    });
+    res.on('end', () => resolve(body));
+    res.on('error', () => resolve(body));
+  });
+}
+
+export async function execInPod(kc: KubeConfig, req: ExecRequest): Promise<ExecResult> {
+  const ctx: RequestContext = { verb: 'create', resource: 'pods/exec', namespace: req.namespace, name: req.pod };
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let socket: WebSocket | undefined;
+
+  let settle!: (outcome: { exitCode: number } | { error: KubeError }) => void;
+  const done = new Promise<{ exitCode: number } | { error: KubeError }>((resolve) => (settle = resolve));
+  const timeout = new KubeError('timeout', 0, `exec in pod ${req.pod} did not finish within ${req.timeoutMs} ms`, 'the probe hung: check the pod and run again');
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    settle({ error: timeout });
+    socket?.terminate();
+  }, req.timeoutMs);
+
+  const onFrame = (data: Buffer): void => {
+    const channel = data[0];
+    const payload = data.subarray(1);
+    if (channel === CHANNEL.stdout) stdout.push(payload);
+    else if (channel === CHANNEL.stderr) stderr.push(payload);
+    else if (channel === CHANNEL.status) {
+      const status = interpretExecStatus(payload.toString('utf8'));
+      settle('exitCode' in status ? status : { error: new KubeError('exec', 500, status.error, 'the container could not run the probe: check the pod') });
+    }
+  };
+  const path = `/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods/${encodeURIComponent(req.pod)}/exec?` +
+    stringify({ command: req.command, container: req.container, stdin: false, stdout: true, stderr: true, tty: false });
+  try {
+    await new Promise<void>((opened, failed) => {
+      // client-node applies the kubeconfig's TLS material and credentials (exec plugins included).
+      const opts: WebSocket.ClientOptions = {};
+      kc.applyToHTTPSOptions(opts).then(() => {
+        if (timedOut) return failed(timeout);
+        const ws = new WebSocket(wsUrl(kc, path), PROTOCOLS, opts);
+        socket = ws;
+        ws.on('unexpected-response', (_request, res: IncomingMessage) => {
+          // Listening to this event means ws no longer fails the handshake itself: read the Status, then fail.
+          void readBody(res)
+            .then((body) => failed(fromHttp(res.statusCode ?? 0, parseStatus(body), ctx, res.headers)))
+            .finally(() => ws.terminate());
+        });
+        ws.on('open', () => opened());
+        ws.on('error', (err) => failed(timedOut ? timeout : toKubeError(err, ctx)));
+        ws.on('message', (data: Buffer, isBinary: boolean) => onFrame(isBinary ? data : Buffer.from(data)));
+        ws.on('close', () =>
+          settle({ error: new KubeError('exec', 0, `exec in pod ${req.pod} ended without an exit status`, 'the connection dropped: run again') }),
+        );
+      }, failed);
+    });
+  } catch (err) {
+    clearTimeout(timer);
+    throw toKubeError(err, ctx);
+  }
+  const outcome = await done;
+  clearTimeout(timer);
+  if (socket?.readyState === WebSocket.OPEN) socket.close();
+  if ('error' in outcome) throw outcome.error;
+  return { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), exitCode: outcome.exitCode };
+}

@@ -1,0 +1,124 @@
+// Plain data the kube module hands to the rest of the app. No client-node type crosses this boundary,
+// so moving to client-node 2.x (or another client) touches src/kube only.
+
+export interface KServicePort {
+  name?: string;
+  port: number;
+  protocol: string;
+}
+
+export interface KService {
+  name: string;
+  namespace: string;
+  /** ClusterIPs in the order the API lists them (primary family first); empty for headless. */
+  clusterIPs: string[];
+  ports: KServicePort[];
+  selector: Record<string, string>;
+}
+
+export interface KContainerStatus {
+  name: string;
+  ready: boolean;
+  restartCount: number;
+  waitingReason?: string;
+  waitingMessage?: string;
+  terminatedReason?: string;
+  terminatedExitCode?: number;
+}
+
+export interface KCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface KPod {
+  name: string;
+  namespace: string;
+  uid: string;
+  resourceVersion: string;
+  labels: Record<string, string>;
+  ownerReferences: { kind: string; name: string }[];
+  nodeName: string;
+  phase: string;
+  /** Pod-level reason, e.g. DeadlineExceeded, Evicted. */
+  reason?: string;
+  message?: string;
+  podIPs: string[];
+  conditions: KCondition[];
+  containerStatuses: KContainerStatus[];
+  /** RFC 3339. */
+  creationTimestamp?: string;
+  startTime?: string;
+  deletionTimestamp?: string;
+  activeDeadlineSeconds?: number;
+}
+
+export interface KEndpoint {
+  addresses: string[];
+  /** conditions.ready; unset means ready (EndpointSlice semantics). */
+  ready: boolean;
+  podName?: string;
+  nodeName?: string;
+}
+
+export interface KEndpointSlice {
+  name: string;
+  addressType: string;
+  ports: { name?: string; port?: number; protocol?: string }[];
+  endpoints: KEndpoint[];
+}
+
+export interface KConfigMap {
+  name: string;
+  namespace: string;
+  data: Record<string, string>;
+}
+
+/** A Pod manifest as plain JSON (apiVersion v1, kind Pod); built by probepod, sent as is. */
+export type PodManifest = {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { generateName?: string; name?: string; namespace: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+};
+
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+  /** The whole exec, handshake to exit status. */
+  timeoutMs: number;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+export interface WatchOutcome {
+  /** The pod for which `until` returned true, else the last one seen. */
+  pod?: KPod;
+  /** The pod was deleted while watched. */
+  deleted: boolean;
+  timedOut: boolean;
+}
+
+/** Everything the check pipeline asks of the API server. */
+export interface KubeClient {
+  /** Requests sent so far (retries and websocket upgrades included). */
+  readonly requestCount: number;
+  getService(namespace: string, name: string): Promise<KService>;
+  listPods(namespace: string, labelSelector: string): Promise<KPod[]>;
+  listEndpointSlices(namespace: string, serviceName: string): Promise<KEndpointSlice[]>;
+  getConfigMap(namespace: string, name: string): Promise<KConfigMap>;
+  createPod(manifest: PodManifest): Promise<KPod>;
+  /** Deletes at once (grace 0); a pod already gone is not an error. */
+  deletePod(namespace: string, name: string): Promise<void>;
+  /** Watches one pod from `resourceVersion` until `until(pod)` is true, it is deleted, or the timeout. */
+  watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number): Promise<WatchOutcome>;
+  exec(req: ExecRequest): Promise<ExecResult>;
+}
