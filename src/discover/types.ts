@@ -56,4 +56,15 @@ export interface DnsWorkload {
   kubernetesServiceIP: string;
   /** The Deployment that owns the pods, when one does. */
   deployment?: { name: string; replicas: number; readyReplicas: number };
+  /** What the Service really routes to, from its EndpointSlices; undefined when they could not be read. */
+  endpoints?: ServiceEndpoint[];
+  /** Things the report must mention: defaults assumed, data that could not be read. */
+  notes?: string[];
+}
+
+export interface ServiceEndpoint {
+  address: string;
+  ready: boolean;
+  /** The pod behind the address, when the slice names it. */
+  pod?: string;
 }
