@@ -1,0 +1,83 @@
+// Per check: does it fail under the judge's own thresholds (k of n samples, optional latency limit)?
+// Per report: which targets fail which checks, and is the probe itself blind?
+import type { CheckPlan, CheckResult, Outcome, ProbeReport, Query } from '../probe/contract.ts';
+import type { FailedCheck } from './types.ts';
+
+export interface CheckThresholds {
+  failSamples?: number;
+  latencyThresholdMs?: number;
+}
+
+/** A majority of n by default; never more than n, so a check with few samples can still fail. */
+export function requiredFailures(samples: number, failSamples?: number): number {
+  const k = failSamples ?? Math.floor(samples / 2) + 1;
+  return Math.max(1, Math.min(k, samples));
+}
+
+/** Outcome of one sample after the latency threshold: an ok answer that came too late is "slow". */
+function judgedOutcome(outcome: Outcome, latencyMs: number | null, thresholdMs?: number): Outcome {
+  if (outcome === 'ok' && thresholdMs !== undefined && latencyMs !== null && latencyMs > thresholdMs) return 'slow';
+  return outcome;
+}
+
+/** The check's failure, or null when it passes. A result without samples says nothing and passes. */
+export function evaluateCheck(result: CheckResult, query: Query | undefined, t: CheckThresholds): FailedCheck | null {
+  const n = result.samples.length;
+  if (n === 0) return null;
+  const outcomes: Partial<Record<Outcome, number>> = {};
+  let failed = 0;
+  let slowByThreshold = 0;
+  for (const s of result.samples) {
+    const o = judgedOutcome(s.outcome, s.latencyMs, t.latencyThresholdMs);
+    if (o === 'ok') continue;
+    failed++;
+    if (s.outcome === 'ok') slowByThreshold++;
+    outcomes[o] = (outcomes[o] ?? 0) + 1;
+  }
+  if (failed < requiredFailures(n, t.failSamples)) return null;
+  const reason =
+    result.verdict === 'fail' && slowByThreshold === 0
+      ? result.reason
+      : `${failed}/${n} samples failed: slower than ${t.latencyThresholdMs} ms`;
+  return {
+    queryId: result.queryId,
+    query: query ? `${query.name} ${query.type}` : result.queryId,
+    transport: result.transport,
+    external: query?.external === true,
+    failedSamples: failed,
+    samples: n,
+    outcomes,
+    reason,
+  };
+}
+
+/** Failing checks per target id (targets without failures map to an empty list). */
+export function failuresByTarget(report: ProbeReport, plan: CheckPlan, t: CheckThresholds): Map<string, FailedCheck[]> {
+  const queries = new Map(plan.queries.map((q) => [q.id, q]));
+  const byTarget = new Map<string, FailedCheck[]>(plan.targets.map((target) => [target.id, []]));
+  for (const result of report.results) {
+    const failure = evaluateCheck(result, queries.get(result.queryId), t);
+    if (failure) byTarget.get(result.targetId)?.push(failure);
+  }
+  return byTarget;
+}
+
+const NETWORK_ERRORS: ReadonlySet<Outcome> = new Set(['unreachable', 'io']);
+
+/**
+ * Why this probe's view cannot be trusted, or null when it can: it did not run the plan, returned no
+ * results, or every sample it took failed with a network error (its pod has no usable network).
+ */
+export function probeBlindness(report: ProbeReport): string | null {
+  if (report.error) return `the probe could not run the plan (${report.error.kind}: ${report.error.message})`;
+  if (report.results.length === 0) return 'the probe returned no results';
+  const samples = report.results.flatMap((r) => r.samples);
+  if (samples.length > 0 && samples.every((s) => NETWORK_ERRORS.has(s.outcome)))
+    return 'every query failed with a network error (unreachable) before reaching any DNS server';
+  return null;
+}
+
+/** "queryId/transport,…" sorted and unique: the same failing checks give the same text. */
+export function failureSignature(checks: FailedCheck[]): string {
+  return [...new Set(checks.map((c) => `${c.queryId}/${c.transport}`))].sort().join(',');
+}

@@ -1,0 +1,271 @@
+// The judge: probe reports in, a verdict per target and one classification for the cycle out. Pure.
+// It encodes rules 1–4 of "Safety rules of repair" (design.md): only a pod that fails while its peers
+// pass from the same probe is a repair candidate; everything else is explained, not restarted.
+import type { DnsPod } from '../discover/types.ts';
+import type { Target } from '../probe/contract.ts';
+import { diagnose } from '../repair/diagnose.ts';
+import { failureSignature, failuresByTarget, probeBlindness, type CheckThresholds } from './checks.ts';
+import {
+  DEFAULT_JUDGE_CONFIG,
+  type Classification,
+  type FailedCheck,
+  type JudgeInput,
+  type Judgement,
+  type RepairCandidate,
+  type TargetVerdict,
+} from './types.ts';
+
+/** History key of a target: pod name AND uid for pods, so a replacement pod starts fresh. */
+export function targetKey(target: Target, pod?: DnsPod): string {
+  if (target.kind === 'service') return `service/${target.address}`;
+  return pod ? `pod/${pod.namespace}/${pod.name}/${pod.uid}` : `pod/${target.label}/${target.address}`;
+}
+
+/** Why restarting this pod cannot make it answer, or null when a restart is a sensible repair. */
+export function unrepairableState(pod: DnsPod | undefined): string | null {
+  if (!pod) return 'the pod is no longer in the workload';
+  if (pod.terminating) return 'it is already terminating';
+  if (pod.waitingReason === 'CrashLoopBackOff') return 'it is crash-looping (CrashLoopBackOff)';
+  if (pod.phase === 'Pending') return pod.waitingReason ? `it is Pending (${pod.waitingReason})` : 'it is Pending';
+  if (pod.waitingReason) return `its container is waiting (${pod.waitingReason})`;
+  if (pod.phase !== 'Running') return `it is ${pod.phase}`;
+  if (!pod.ready) return 'it is not Ready yet';
+  return null;
+}
+
+function findPod(target: Target, pods: DnsPod[]): DnsPod | undefined {
+  if (target.kind !== 'pod') return undefined;
+  return pods.find((p) => p.name === target.label) ?? pods.find((p) => p.ips.includes(target.address) || p.ip === target.address);
+}
+
+interface Observation {
+  target: Target;
+  pod?: DnsPod;
+  failed: FailedCheck[];
+  /** Fails a check for a name inside the cluster (not only external names). */
+  internal: boolean;
+}
+
+/** The cycle's classification, its reason, and each failing target's own classification and reason. */
+interface Classified {
+  classification: Classification;
+  reason: string;
+  notes: string[];
+  perTarget: Map<string, { classification: Classification; reason: string }>;
+}
+
+const labels = (obs: Observation[]): string => obs.map((o) => o.target.label).join(', ');
+const firstReason = (o: Observation): string => {
+  const c = o.failed[0];
+  return c ? `${c.query} over ${c.transport}: ${c.reason}` : 'ok';
+};
+const checksText = (o: Observation): string =>
+  `${o.failed.length} check${o.failed.length === 1 ? '' : 's'} (${firstReason(o)})`;
+
+function upstreamNote(obs: Observation[]): string | null {
+  const externalOnly = obs.filter((o) => o.failed.length > 0 && !o.internal);
+  if (externalOnly.length === 0) return null;
+  return `upstream: names outside the cluster fail on ${labels(externalOnly)} (${firstReason(externalOnly[0]!)})`;
+}
+
+/** Every pod fails from the primary probe: ask the probes on other nodes before blaming the pods. */
+function corroborate(
+  suspects: Observation[],
+  input: JudgeInput,
+  thresholds: CheckThresholds,
+  notes: string[],
+): { classification: Classification; reason: string } {
+  const node = input.primary.node;
+  const agreeing: string[] = [];
+  const partial: string[] = [];
+  for (const run of input.corroborating ?? []) {
+    if (run.node === node) {
+      notes.push(`probe on node ${run.node} ignored for corroboration: same node as the primary probe`);
+      continue;
+    }
+    const blind = probeBlindness(run.report);
+    if (blind) {
+      notes.push(`probe on node ${run.node} could not corroborate: ${blind}`);
+      continue;
+    }
+    const there = failuresByTarget(run.report, input.plan, thresholds);
+    const failingThere = suspects.filter((o) => (there.get(o.target.id) ?? []).some((c) => !c.external));
+    if (failingThere.length === 0)
+      return {
+        classification: 'probe-side',
+        reason: `probe on node ${node} cannot reach DNS; from node ${run.node} all pods pass — not restarting`,
+      };
+    if (failingThere.length === suspects.length) agreeing.push(run.node);
+    else partial.push(`from node ${run.node} only ${labels(failingThere)} fail`);
+  }
+  if (partial.length > 0)
+    return {
+      classification: 'inconclusive',
+      reason: `probes disagree: from node ${node} every pod fails, ${partial.join('; ')} — not restarting until they agree`,
+    };
+  if (agreeing.length > 0)
+    return {
+      classification: 'cluster-wide',
+      reason: `every CoreDNS pod fails from nodes ${[node, ...agreeing].join(', ')}: cluster-wide trouble (Corefile, upstream, network) — not restarting unless full restarts are allowed`,
+    };
+  return {
+    classification: 'uncorroborated',
+    reason: `every CoreDNS pod fails from node ${node} and no probe on another node could corroborate — not restarting`,
+  };
+}
+
+function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresholds, blind: string | null): Classified {
+  const notes: string[] = [];
+  const perTarget = new Map<string, { classification: Classification; reason: string }>();
+  const failing = obs.filter((o) => o.failed.length > 0);
+  const set = (os: Observation[], classification: Classification, reason: (o: Observation) => string) =>
+    os.forEach((o) => perTarget.set(o.target.id, { classification, reason: reason(o) }));
+
+  if (blind) {
+    const reason = `probe on node ${input.primary.node} cannot be trusted: ${blind} — not restarting anything`;
+    set(failing, 'probe-side', () => reason);
+    return { classification: 'probe-side', reason, notes, perTarget };
+  }
+  if (failing.length === 0) return { classification: 'healthy', reason: 'every target passes every check', notes, perTarget };
+
+  const pods = obs.filter((o) => o.target.kind === 'pod');
+  const internalFailing = failing.filter((o) => o.internal);
+  const externalOnly = failing.filter((o) => !o.internal);
+  set(externalOnly, 'upstream', (o) => `only names outside the cluster fail: ${firstReason(o)}`);
+
+  if (internalFailing.length === 0) {
+    const reason = `only names outside the cluster fail, on ${externalOnly.length} of ${obs.length} targets: the upstream resolver is at fault — restarting CoreDNS cannot help`;
+    return { classification: 'upstream', reason, notes, perTarget };
+  }
+
+  // Pods whose state already explains the failure: a restart cannot help them (rule 4).
+  const explained = internalFailing.filter((o) => o.target.kind === 'pod' && unrepairableState(o.pod) !== null);
+  set(explained, 'not-repairable', (o) => {
+    const findings = o.pod ? diagnose(input.evidence?.[o.pod.name] ?? { logs: '' }) : [];
+    const logs = findings.length > 0 ? `; logs: ${findings[0]!.summary}` : '';
+    return `restart cannot help: ${unrepairableState(o.pod)}${logs}`;
+  });
+  const suspects = internalFailing.filter((o) => o.target.kind === 'pod' && !explained.includes(o));
+  const services = internalFailing.filter((o) => o.target.kind === 'service');
+  const passingPods = pods.filter((o) => !o.internal);
+  const upstream = upstreamNote(obs);
+  if (upstream) notes.push(upstream);
+
+  if (suspects.length === 0 && explained.length === 0) {
+    if (pods.length === 0) {
+      const reason = 'the Service IP fails and no CoreDNS pod was probed to compare — cannot tell where the fault is';
+      set(services, 'inconclusive', () => reason);
+      return { classification: 'inconclusive', reason, notes, perTarget };
+    }
+    const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help`;
+    set(services, 'service-only', () => reason);
+    return { classification: 'service-only', reason, notes, perTarget };
+  }
+
+  if (suspects.length === 0) {
+    const reason = `${labels(explained)} ${explained.length === 1 ? 'fails' : 'fail'} and a restart cannot help: ${perTarget.get(explained[0]!.target.id)!.reason.replace(/^restart cannot help: /, '')}`;
+    set(services, 'not-repairable', () => `the Service IP fails too: it forwards to ${labels(explained)}`);
+    return { classification: 'not-repairable', reason, notes, perTarget };
+  }
+
+  if (passingPods.length > 0) {
+    set(suspects, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
+    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(suspects)}`);
+    const reason = `${labels(suspects)} ${suspects.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} pass from the same probe: pod-local`;
+    return { classification: 'pod-local', reason, notes, perTarget };
+  }
+
+  const verdict = corroborate(suspects, input, thresholds, notes);
+  set([...suspects, ...services], verdict.classification, () => verdict.reason);
+  return { ...verdict, notes, perTarget };
+}
+
+/** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
+export function judge(input: JudgeInput): Judgement {
+  const config = { ...DEFAULT_JUDGE_CONFIG, ...input.config };
+  const thresholds: CheckThresholds = { failSamples: config.failSamples, latencyThresholdMs: config.latencyThresholdMs };
+  const { plan, workload, primary } = input;
+  const blind = probeBlindness(primary.report);
+  const failures = failuresByTarget(primary.report, plan, thresholds);
+  const obs: Observation[] = plan.targets.map((target) => {
+    const failed = failures.get(target.id) ?? [];
+    return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => !c.external) };
+  });
+  const classified = classify(obs, input, thresholds, blind);
+  const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));
+
+  const targets = obs.map((o): TargetVerdict => {
+    const key = targetKey(o.target, o.pod);
+    const previous = input.previousFailures?.[key] ?? 0;
+    const failing = o.failed.length > 0;
+    // A probe that cannot be trusted says nothing about the targets: counts stay where they were.
+    const consecutiveFailures = blind ? previous : failing ? previous + 1 : 0;
+    const status = blind
+      ? 'unknown'
+      : !failing
+        ? 'pass'
+        : consecutiveFailures >= config.confirmCycles
+          ? 'fail'
+          : 'pending-confirmation';
+    const own = classified.perTarget.get(o.target.id) ?? { classification: 'healthy' as const, reason: 'ok' };
+    const pending = status === 'pending-confirmation' ? ` (waiting for confirmation: ${consecutiveFailures} of ${config.confirmCycles} failing cycles)` : '';
+    const explainedPod = own.classification === 'not-repairable' && o.pod;
+    return {
+      targetId: o.target.id,
+      kind: o.target.kind,
+      label: o.target.label,
+      address: o.target.address,
+      key,
+      ...(o.pod && {
+        pod: { name: o.pod.name, uid: o.pod.uid, node: o.pod.node, deployment: o.pod.deployment, startTime: o.pod.startTime },
+      }),
+      status,
+      failedChecks: o.failed,
+      signature: failureSignature(o.failed),
+      consecutiveFailures,
+      p50Ms: summaries.get(o.target.id)?.p50Ms ?? null,
+      p99Ms: summaries.get(o.target.id)?.p99Ms ?? null,
+      classification: own.classification,
+      reason: own.reason + pending,
+      ...(explainedPod && { diagnosis: diagnose(input.evidence?.[o.pod!.name] ?? { logs: '' }) }),
+    };
+  });
+
+  const candidates = targets.flatMap((t): RepairCandidate[] =>
+    t.kind === 'pod' && t.pod && t.status === 'fail' && (t.classification === 'pod-local' || t.classification === 'cluster-wide')
+      ? [
+          {
+            targetId: t.targetId,
+            key: t.key,
+            pod: t.pod.name,
+            uid: t.pod.uid,
+            node: t.pod.node,
+            deployment: t.pod.deployment,
+            startTime: t.pod.startTime,
+            signature: t.signature,
+            consecutiveFailures: t.consecutiveFailures,
+            failedChecks: t.failedChecks.length,
+            scope: t.classification,
+            reason: t.reason,
+          },
+        ]
+      : [],
+  );
+
+  const probed = new Set(obs.flatMap((o) => (o.pod ? [o.pod.name] : [])));
+  const unprobed = workload.pods
+    .filter((p) => !probed.has(p.name))
+    .map((p) => `pod ${p.name} was not probed: ${unrepairableState(p) ?? 'it is not in the plan'}`);
+  const pendingCount = targets.filter((t) => t.status === 'pending-confirmation').length;
+  const pendingNote = pendingCount > 0 ? [`${pendingCount} failing target(s) wait for confirmation (${config.confirmCycles} cycles)`] : [];
+
+  return {
+    verdict: classified.classification === 'healthy' ? 'healthy' : 'unhealthy',
+    classification: classified.classification,
+    reason: classified.reason,
+    notes: [...classified.notes, ...unprobed, ...pendingNote],
+    targets,
+    candidates,
+    probeNode: primary.node,
+  };
+}

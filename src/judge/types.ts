@@ -1,0 +1,132 @@
+// The judge's plain data: what goes in (probe reports, workload, history counts, thresholds) and what
+// comes out (a verdict per target, one classification for the cycle, the pods repair may consider).
+import type { CheckPlan, Outcome, ProbeReport, Transport } from '../probe/contract.ts';
+import type { DnsWorkload } from '../discover/types.ts';
+import type { Finding, PodEvidence } from '../repair/diagnose.ts';
+
+export interface JudgeConfig {
+  /** A check fails when at least this many of its n samples failed; undefined = a majority of n. */
+  failSamples?: number;
+  /** Samples answered slower than this count as failed, whatever the probe said. */
+  latencyThresholdMs?: number;
+  /** Consecutive failing cycles before a target is confirmed failing (1 = the first cycle). */
+  confirmCycles: number;
+}
+
+export const DEFAULT_JUDGE_CONFIG: JudgeConfig = { confirmCycles: 1 };
+
+/** One probe's report and the node its probe pod ran on. */
+export interface ProbeRun {
+  report: ProbeReport;
+  node: string;
+}
+
+export interface JudgeInput {
+  plan: CheckPlan;
+  workload: DnsWorkload;
+  primary: ProbeRun;
+  /** Reports of the same plan from probe pods on other nodes. */
+  corroborating?: ProbeRun[];
+  /** Consecutive failing cycles per target key before this cycle (History.targets). */
+  previousFailures?: Record<string, number>;
+  /** Logs and last termination state of pods, by pod name, for diagnosing pods a restart cannot help. */
+  evidence?: Record<string, PodEvidence>;
+  config?: Partial<JudgeConfig>;
+}
+
+/**
+ * What a failure is, for the whole cycle (see design.md, "Safety rules of repair"):
+ *  healthy         nothing failed
+ *  pod-local       some pods fail while peers pass from the same probe: those pods are repairable
+ *  not-repairable  the only failing pods are crash-looping, Pending, not Ready or terminating
+ *  upstream        only names outside the cluster (external checks) fail
+ *  service-only    the Service IP fails while every pod passes (kube-proxy / endpoints)
+ *  probe-side      the probe (or its node) cannot reach DNS, not the pods' fault
+ *  cluster-wide    every pod fails, from every probe
+ *  uncorroborated  every pod fails from the primary probe and no other probe could confirm it
+ *  inconclusive    the probes disagree, or nothing can be compared (no pod was probed)
+ */
+export type Classification =
+  | 'healthy'
+  | 'pod-local'
+  | 'not-repairable'
+  | 'upstream'
+  | 'service-only'
+  | 'probe-side'
+  | 'cluster-wide'
+  | 'uncorroborated'
+  | 'inconclusive';
+
+export interface FailedCheck {
+  queryId: string;
+  /** The queried name and type, "kubernetes.default.svc.cluster.local A". */
+  query: string;
+  transport: Transport;
+  external: boolean;
+  failedSamples: number;
+  samples: number;
+  /** Samples per non-ok outcome (slow-by-threshold counts as "slow"). */
+  outcomes: Partial<Record<Outcome, number>>;
+  /** The probe's reason, or the judge's when only the latency threshold made it fail. */
+  reason: string;
+}
+
+/**
+ * pass; fail (confirmed); pending-confirmation (failing, fewer than confirmCycles cycles so far);
+ * unknown (the probe could not be trusted this cycle, so it says nothing about this target).
+ */
+export type TargetStatus = 'pass' | 'fail' | 'pending-confirmation' | 'unknown';
+
+export interface TargetVerdict {
+  targetId: string;
+  kind: 'service' | 'pod';
+  label: string;
+  address: string;
+  /** History key: pod name AND uid, so a replacement pod starts fresh. */
+  key: string;
+  /** The workload's pod behind a pod target; absent when the pod is gone (or for the Service). */
+  pod?: { name: string; uid: string; node: string; deployment?: string; startTime?: string };
+  status: TargetStatus;
+  failedChecks: FailedCheck[];
+  /** Stable text of the failing checks ("queryId/transport,…"): the same failure gives the same signature. */
+  signature: string;
+  /** Failing cycles in a row including this one (not advanced when the cycle is probe-side). */
+  consecutiveFailures: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  classification: Classification;
+  /** One line a human reads in the report. */
+  reason: string;
+  /** For pods a restart cannot help: what their logs and state say. */
+  diagnosis?: Finding[];
+}
+
+/** A pod the judge found repairable; the repair policy decides whether and how. */
+export interface RepairCandidate {
+  targetId: string;
+  key: string;
+  pod: string;
+  uid: string;
+  node: string;
+  deployment?: string;
+  startTime?: string;
+  signature: string;
+  consecutiveFailures: number;
+  failedChecks: number;
+  /** pod-local: peers pass. cluster-wide: every pod fails everywhere (repair only when explicitly allowed). */
+  scope: 'pod-local' | 'cluster-wide';
+  reason: string;
+}
+
+export interface Judgement {
+  /** unhealthy when any target failed its checks this cycle (confirmed or not). */
+  verdict: 'healthy' | 'unhealthy';
+  classification: Classification;
+  reason: string;
+  /** Secondary findings: upstream trouble next to a sick pod, unprobed pods, ignored probes. */
+  notes: string[];
+  targets: TargetVerdict[];
+  candidates: RepairCandidate[];
+  /** Node of the primary probe, for messages. */
+  probeNode: string;
+}
