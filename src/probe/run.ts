@@ -1,0 +1,135 @@
+// Runs a CheckPlan: every target × query × transport × sample, at most `concurrency` queries in
+// flight across the whole plan, and folds the samples into the report's results and summaries.
+import os from 'node:os';
+import type { CheckPlan, CheckResult, ProbeReport, Query, Sample, Target, TargetSummary, Transport } from './contract.ts';
+import { REPORT_SCHEMA } from './contract.ts';
+import { DEFAULT_EDNS_UDP_SIZE, UdpChannel, queryTcp } from './dns.ts';
+import type { Exchange, ExchangeOptions } from './dns.ts';
+import { evaluate } from './expect.ts';
+import { PROBE_VERSION } from './version.ts';
+
+export interface RunOptions {
+  /** Defaults to os.hostname() (the pod name inside Kubernetes). */
+  hostname?: string;
+}
+
+interface Task {
+  target: Target;
+  query: Query;
+  transport: Transport;
+  sample: number;
+}
+
+/** Judges one exchange against the query's expectation. */
+export function toSample(ex: Exchange, query: Query): Sample {
+  if (!ex.ok) return { outcome: ex.outcome, rcode: null, answers: [], latencyMs: null, detail: ex.detail };
+  const verdict = evaluate(query.type, query.expect, { rcode: ex.rcode, answers: ex.answers, latencyMs: ex.latencyMs });
+  const sample: Sample = { outcome: verdict?.outcome ?? 'ok', rcode: ex.rcode, answers: ex.answers, latencyMs: ex.latencyMs };
+  if (verdict) sample.detail = verdict.detail;
+  return sample;
+}
+
+/** "ok", or how many samples failed with the first failure's reason. */
+export function resultReason(samples: readonly Sample[]): string {
+  const failed = samples.filter((s) => s.outcome !== 'ok');
+  if (failed.length === 0) return 'ok';
+  return `${failed.length}/${samples.length} samples failed: ${failed[0]?.detail ?? failed[0]?.outcome}`;
+}
+
+/** Nearest-rank percentile of an ascending list; null when empty. */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[Math.min(rank, sorted.length) - 1] ?? null;
+}
+
+/** Summary of one target's results (all of `mine` belong to it). */
+export function summarize(targetId: string, mine: readonly CheckResult[]): TargetSummary {
+  const latencies = mine
+    .flatMap((r) => r.samples.map((s) => s.latencyMs))
+    .filter((l): l is number => l !== null)
+    .sort((a, b) => a - b);
+  return {
+    targetId,
+    checks: mine.length,
+    failedChecks: mine.filter((r) => r.verdict === 'fail').length,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+/** Samples first, so that each round touches every target before the next round repeats any. */
+function tasksOf(plan: CheckPlan): Task[] {
+  const tasks: Task[] = [];
+  for (let sample = 0; sample < plan.samples; sample++)
+    for (const query of plan.queries)
+      for (const transport of plan.transports)
+        for (const target of plan.targets) tasks.push({ target, query, transport, sample });
+  return tasks;
+}
+
+const key = (targetId: string, queryId: string, transport: Transport): string => JSON.stringify([targetId, queryId, transport]);
+
+/** One sample: UDP, retried over TCP when the UDP answer was truncated (answers then come from TCP). */
+async function probeOnce(task: Task, udp: (t: Target) => UdpChannel, opts: ExchangeOptions): Promise<Sample> {
+  const { target, query } = task;
+  if (task.transport === 'tcp') return toSample(await queryTcp(target, query, opts), query);
+  const first = await udp(target).query(query, opts);
+  if (!first.ok || !first.truncated) return toSample(first, query);
+  const retry = await queryTcp(target, query, opts);
+  const total: Exchange = retry.ok
+    ? { ...retry, latencyMs: Math.round((first.latencyMs + retry.latencyMs) * 1000) / 1000 }
+    : { ...retry, detail: `truncated over UDP, TCP retry failed: ${retry.detail}` };
+  return { ...toSample(total, query), truncated: true };
+}
+
+export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<ProbeReport> {
+  const startedAt = new Date();
+  const started = process.hrtime.bigint();
+  const exchange: ExchangeOptions = { timeoutMs: plan.timeoutMs, ednsUdpSize: plan.ednsUdpSize ?? DEFAULT_EDNS_UDP_SIZE };
+  const channels = new Map<string, UdpChannel>();
+  const udp = (t: Target): UdpChannel => {
+    let channel = channels.get(t.id);
+    if (!channel) channels.set(t.id, (channel = new UdpChannel(t)));
+    return channel;
+  };
+
+  const tasks = tasksOf(plan);
+  const samples = new Map<string, Sample[]>();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const task = tasks[next++] as Task;
+      const sample = await probeOnce(task, udp, exchange);
+      const k = key(task.target.id, task.query.id, task.transport);
+      let list = samples.get(k);
+      if (!list) samples.set(k, (list = []));
+      list[task.sample] = sample;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(plan.concurrency, tasks.length) }, worker));
+  } finally {
+    for (const channel of channels.values()) channel.close();
+  }
+
+  const byTarget = plan.targets.map((target) =>
+    plan.queries.flatMap((query) =>
+      plan.transports.map((transport): CheckResult => {
+        const list = samples.get(key(target.id, query.id, transport)) ?? [];
+        const verdict = list.every((s) => s.outcome === 'ok') ? 'pass' : 'fail';
+        return { targetId: target.id, queryId: query.id, transport, samples: list, verdict, reason: resultReason(list) };
+      }),
+    ),
+  );
+
+  return {
+    schema: REPORT_SCHEMA,
+    probeVersion: PROBE_VERSION,
+    hostname: opts.hostname ?? os.hostname(),
+    startedAt: startedAt.toISOString(),
+    durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+    results: byTarget.flat(),
+    targets: plan.targets.map((t, i) => summarize(t.id, byTarget[i] ?? [])),
+  };
+}
