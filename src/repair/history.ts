@@ -1,0 +1,176 @@
+// The state shared across runs (a laptop, CI, the watch loop): failing streaks per target, restarts
+// done, escalations raised. Others store it in a ConfigMap in the DNS namespace; this module defines the
+// data, how one cycle moves it forward, and how it is written to / read from ConfigMap `data`. Pure.
+import type { Judgement } from '../judge/types.ts';
+import type { Escalation, RepairAction, RepairMethod } from './policy.ts';
+
+export const HISTORY_SCHEMA = 'coredns-sentinel/history/v1';
+/** The ConfigMap `data` key holding the JSON. */
+export const HISTORY_KEY = 'history.json';
+
+export interface TargetRecord {
+  /** Consecutive failing cycles. */
+  failing: number;
+  /** Failing checks of the latest cycle (judge signature). */
+  signature: string;
+  /** When the streak began (ISO). */
+  since: string;
+}
+
+export interface RestartRecord {
+  at: string;
+  method: RepairMethod;
+  /** Deployment (or bare pod) the restarted pods belong to: cooldown and escalation follow it. */
+  lineage: string;
+  pods: { name: string; uid: string; signature: string }[];
+}
+
+export interface EscalationRecord {
+  /** First raised (ISO). */
+  at: string;
+  lineage: string;
+  signature: string;
+  pod: string;
+  evidence: string[];
+}
+
+export interface History {
+  schema: typeof HISTORY_SCHEMA;
+  updatedAt: string | null;
+  /** By judge target key (pod name AND uid). Only targets failing now. */
+  targets: Record<string, TargetRecord>;
+  /** Oldest first. */
+  restarts: RestartRecord[];
+  escalations: EscalationRecord[];
+}
+
+/** Bounds on what is kept, so the ConfigMap stays far below its 1 MiB limit. */
+export const HISTORY_LIMITS = {
+  /** Restarts and escalations older than this are dropped; longer than any sane budget window. */
+  retainMs: 24 * 60 * 60 * 1000,
+  restarts: 200,
+  escalations: 50,
+  targets: 2000,
+  evidenceLines: 10,
+} as const;
+
+export const emptyHistory = (): History => ({ schema: HISTORY_SCHEMA, updatedAt: null, targets: {}, restarts: [], escalations: [] });
+
+/** The judge's input: consecutive failing cycles per target key. */
+export const previousFailures = (h: History): Record<string, number> =>
+  Object.fromEntries(Object.entries(h.targets).map(([key, t]) => [key, t.failing]));
+
+const age = (iso: string, now: Date): number => now.getTime() - Date.parse(iso);
+
+/**
+ * History after one cycle: streaks as the judge counted them, the restarts just done, the escalations
+ * raised (kept with their first time; all cleared by a healthy cycle), old entries pruned.
+ */
+export function nextHistory(
+  prev: History,
+  judgement: Judgement,
+  actionsDone: RepairAction[],
+  now: Date,
+  escalations: Escalation[] = [],
+): History {
+  const at = now.toISOString();
+  const targets: Record<string, TargetRecord> = {};
+  for (const t of judgement.targets.filter((v) => v.consecutiveFailures > 0).slice(0, HISTORY_LIMITS.targets)) {
+    const before = prev.targets[t.key];
+    targets[t.key] = { failing: t.consecutiveFailures, signature: t.signature, since: before?.since ?? at };
+  }
+  const restarts = [
+    ...prev.restarts,
+    ...actionsDone.map((a) => ({
+      at,
+      method: a.method,
+      lineage: a.lineage,
+      pods: a.restarts.map((r) => ({ name: r.pod, uid: r.uid, signature: r.signature })),
+    })),
+  ]
+    .filter((r) => age(r.at, now) < HISTORY_LIMITS.retainMs)
+    .slice(-HISTORY_LIMITS.restarts);
+
+  const sameEscalation = (a: { lineage: string; signature: string }, b: { lineage: string; signature: string }) =>
+    a.lineage === b.lineage && a.signature === b.signature;
+  const kept = judgement.verdict === 'healthy' ? [] : prev.escalations.filter((e) => age(e.at, now) < HISTORY_LIMITS.retainMs);
+  const raised = escalations
+    .filter((e) => !kept.some((k) => sameEscalation(k, e)))
+    .map((e) => ({ at, lineage: e.lineage, signature: e.signature, pod: e.pod, evidence: e.evidence.slice(0, HISTORY_LIMITS.evidenceLines) }));
+  return {
+    schema: HISTORY_SCHEMA,
+    updatedAt: at,
+    targets,
+    restarts,
+    escalations: [...kept, ...raised].slice(-HISTORY_LIMITS.escalations),
+  };
+}
+
+/** ConfigMap `data` for the history. */
+export const encodeHistory = (h: History): Record<string, string> => ({ [HISTORY_KEY]: JSON.stringify(h) });
+
+// ---------------------------------------------------------------------------------------------
+// Decoding: whatever is in the ConfigMap (another version, a hand edit, garbage) never crashes a run.
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
+const isString = (v: unknown): v is string => typeof v === 'string';
+const METHODS: readonly unknown[] = ['evict', 'delete', 'rollout'];
+
+const isTargetRecord = (v: unknown): v is TargetRecord =>
+  isObject(v) && Number.isInteger(v.failing) && (v.failing as number) > 0 && isString(v.signature) && isTime(v.since);
+
+const isRestart = (v: unknown): v is RestartRecord =>
+  isObject(v) &&
+  isTime(v.at) &&
+  METHODS.includes(v.method) &&
+  isString(v.lineage) &&
+  Array.isArray(v.pods) &&
+  v.pods.every((p) => isObject(p) && isString(p.name) && isString(p.uid) && isString(p.signature));
+
+const isEscalation = (v: unknown): v is EscalationRecord =>
+  isObject(v) && isTime(v.at) && isString(v.lineage) && isString(v.signature) && isString(v.pod) && Array.isArray(v.evidence) && v.evidence.every(isString);
+
+export interface Decoded {
+  history: History;
+  /** One line for the user when something was dropped or unreadable. */
+  warning?: string;
+}
+
+/** The history in ConfigMap `data`; no data is a fresh start, garbage an empty history and a warning. */
+export function decodeHistory(data: Record<string, string> | undefined): Decoded {
+  const text = data?.[HISTORY_KEY];
+  if (text === undefined) return { history: emptyHistory() };
+  const reset = (why: string): Decoded => ({
+    history: emptyHistory(),
+    warning: `repair history in the ConfigMap ${why}; starting from an empty history (cooldowns and budgets restart)`,
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return reset('is not valid JSON');
+  }
+  if (!isObject(parsed)) return reset('is not a JSON object');
+  if (parsed.schema !== HISTORY_SCHEMA) return reset(`has schema ${JSON.stringify(parsed.schema)?.slice(0, 60)}, expected "${HISTORY_SCHEMA}"`);
+
+  const targetsIn = isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
+  const restartsIn = Array.isArray(parsed.restarts) ? parsed.restarts : [];
+  const escalationsIn = Array.isArray(parsed.escalations) ? parsed.escalations : [];
+  const targets = Object.fromEntries(targetsIn.filter(([, t]) => isTargetRecord(t)).slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>;
+  const restarts = restartsIn.filter(isRestart).slice(-HISTORY_LIMITS.restarts);
+  const escalations = escalationsIn.filter(isEscalation).slice(-HISTORY_LIMITS.escalations);
+  const dropped =
+    targetsIn.length - Object.keys(targets).length + (restartsIn.length - restarts.length) + (escalationsIn.length - escalations.length);
+  const shapeBroken = !isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
+  const history: History = {
+    schema: HISTORY_SCHEMA,
+    updatedAt: isTime(parsed.updatedAt) ? parsed.updatedAt : null,
+    targets,
+    restarts,
+    escalations,
+  };
+  if (dropped === 0 && !shapeBroken) return { history };
+  return { history, warning: `repair history in the ConfigMap had ${dropped} unreadable entr${dropped === 1 ? 'y' : 'ies'}${shapeBroken ? ' and missing lists' : ''}; kept the rest` };
+}

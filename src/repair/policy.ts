@@ -1,0 +1,243 @@
+// The repair policy: the judgement, the workload and the shared history in, what to restart (and what
+// not, and why) out. Pure. It encodes rules 1, 2, 5 and 6 of "Safety rules of repair" (design.md); the
+// judge already applied rules 1–4 when it chose the candidates. Dry run is the caller printing this plan.
+//
+// Definitions the users rely on (README):
+//  - Cooldown and escalation follow a pod's lineage, its Deployment: a pod that started after a restart
+//    in its Deployment is treated as that restart's replacement, so replacing a pod never resets them.
+//  - Ready floor: never below 1 Ready pod and never below replicas - maxUnavailable (or --min-ready).
+//    A single-replica Deployment therefore cannot be repaired: restarting its only pod takes DNS to 0
+//    Ready pods. --allow-single-replica lowers the floor to 0 for exactly that case.
+//  - The budget counts actions (a rollout restart is one action) in the window; escalation counts
+//    restarts in the window of the same lineage for the same failing-check signature.
+import type { DnsWorkload } from '../discover/types.ts';
+import type { Judgement, RepairCandidate } from '../judge/types.ts';
+import type { History, RestartRecord } from './history.ts';
+
+export type RepairMethod = 'evict' | 'delete' | 'rollout';
+
+export interface RepairConfig {
+  /** evict (PDB-respecting, default), delete, or rollout (one restart of the whole Deployment). */
+  method: RepairMethod;
+  /** Pods unavailable at once, counting pods already not Ready or terminating. */
+  maxUnavailable: number;
+  /** Ready pods that must remain; default max(1, replicas - maxUnavailable). */
+  minReady?: number;
+  /** Allow restarting the only pod of a single-replica Deployment (DNS goes to 0 Ready meanwhile). */
+  allowSingleReplica: boolean;
+  /** Allow restarts when every pod fails from every probe (cluster-wide). */
+  allowFullRestart: boolean;
+  cooldownMs: number;
+  /** Restarts allowed per window. */
+  budget: number;
+  windowMs: number;
+  /** Escalate instead of restarting when the same failure returns after this many restarts in the window. */
+  escalateAfter: number;
+}
+
+export const DEFAULT_REPAIR_CONFIG: RepairConfig = {
+  method: 'evict',
+  maxUnavailable: 1,
+  allowSingleReplica: false,
+  allowFullRestart: false,
+  cooldownMs: 5 * 60 * 1000,
+  budget: 3,
+  windowMs: 60 * 60 * 1000,
+  escalateAfter: 2,
+};
+
+export interface RestartedPod {
+  pod: string;
+  uid: string;
+  node: string;
+  signature: string;
+}
+
+export interface RepairAction {
+  method: RepairMethod;
+  namespace: string;
+  /** The pod to evict or delete (absent for a rollout). */
+  pod?: string;
+  /** The owning Deployment; for a rollout, the one to restart. */
+  deployment?: string;
+  lineage: string;
+  /** Pods this action restarts because they are sick (a rollout restarts the healthy ones too). */
+  restarts: RestartedPod[];
+  reason: string;
+}
+
+export interface SkippedRepair {
+  pod: string;
+  reason: string;
+}
+
+export interface Escalation {
+  pod: string;
+  lineage: string;
+  signature: string;
+  /** Restarts that did not help and the failure now, one line each. */
+  evidence: string[];
+  /** First restart for this failure in the window (ISO). */
+  since: string;
+  /** Not raised in an earlier run: emit the Event / notification now. */
+  isNew: boolean;
+}
+
+export interface RepairPlan {
+  actions: RepairAction[];
+  skipped: SkippedRepair[];
+  escalations: Escalation[];
+}
+
+/** Cooldown and escalation key: the owning Deployment, or the pod itself when it has none. */
+export const lineageOf = (namespace: string, pod: string, deployment?: string): string =>
+  deployment ? `${namespace}/deployment/${deployment}` : `${namespace}/pod/${pod}`;
+
+const ms = Date.parse;
+
+function duration(milliseconds: number): string {
+  const s = Math.max(0, Math.round(milliseconds / 1000));
+  if (s % 3600 === 0 && s > 0) return `${s / 3600}h`;
+  if (s % 60 === 0 && s > 0) return `${s / 60}m`;
+  return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
+}
+
+/** The restart is this pod's own, or the pod started after it (k8s start times have 1 s resolution). */
+function restartConcerns(r: RestartRecord, c: RepairCandidate): boolean {
+  if (r.pods.some((p) => p.name === c.pod)) return true;
+  if (c.startTime === undefined || Number.isNaN(ms(c.startTime))) return true;
+  return ms(c.startTime) >= Math.floor(ms(r.at) / 1000) * 1000;
+}
+
+interface Capacity {
+  replicas: number;
+  ready: number;
+  unavailable: string[];
+  floor: number;
+}
+
+function capacity(workload: DnsWorkload, config: RepairConfig): Capacity {
+  const live = workload.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  const ready = live.filter((p) => p.ready && !p.terminating).length;
+  const replicas = workload.deployment?.replicas ?? live.length;
+  const notReady = live.filter((p) => !p.ready || p.terminating).map((p) => p.name);
+  // Pods the Deployment wants but that do not exist yet are unavailable too.
+  const missing = Array.from({ length: Math.max(0, replicas - ready - notReady.length) }, (_, i) => `(missing replica ${i + 1})`);
+  const floor = config.minReady ?? (config.allowSingleReplica && replicas === 1 ? 0 : Math.max(1, replicas - config.maxUnavailable));
+  return { replicas, ready, unavailable: [...notReady, ...missing], floor };
+}
+
+const worstFirst = (a: RepairCandidate, b: RepairCandidate): number =>
+  b.consecutiveFailures - a.consecutiveFailures || b.failedChecks - a.failedChecks || a.pod.localeCompare(b.pod);
+
+type Decision = { kind: 'restart' } | { kind: 'skip'; reason: string } | { kind: 'escalate'; escalation: Escalation };
+
+function decide(
+  c: RepairCandidate,
+  lineage: string,
+  planned: RepairCandidate[],
+  ctx: { config: RepairConfig; recent: RestartRecord[]; history: History; cap: Capacity; now: Date },
+): Decision {
+  const { config, recent, cap, now } = ctx;
+  if (c.scope === 'cluster-wide' && !config.allowFullRestart)
+    return { kind: 'skip', reason: 'every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without --allow-full-restart' };
+
+  const sameFailure = recent.filter((r) => r.lineage === lineage && r.pods.some((p) => p.signature === c.signature));
+  if (sameFailure.length >= config.escalateAfter) {
+    const evidence = [
+      ...sameFailure.map((r) => `${r.at}: ${r.method} ${r.pods.map((p) => p.name).join(', ')} for failing ${c.signature}`),
+      `${now.toISOString()}: ${c.pod} fails the same checks again: ${c.reason}`,
+    ];
+    const isNew = !ctx.history.escalations.some((e) => e.lineage === lineage && e.signature === c.signature);
+    return { kind: 'escalate', escalation: { pod: c.pod, lineage, signature: c.signature, evidence, since: sameFailure[0]!.at, isNew } };
+  }
+
+  const cooling = recent.filter((r) => r.lineage === lineage && now.getTime() - ms(r.at) < config.cooldownMs && restartConcerns(r, c));
+  const last = cooling.at(-1);
+  if (last) {
+    const who = last.pods.some((p) => p.name === c.pod) ? c.pod : `its predecessor ${last.pods.map((p) => p.name).join(', ')}`;
+    const until = new Date(ms(last.at) + config.cooldownMs).toISOString();
+    return { kind: 'skip', reason: `in cooldown: ${who} was restarted ${duration(now.getTime() - ms(last.at))} ago (cooldown ${duration(config.cooldownMs)}, until ${until})` };
+  }
+
+  if (recent.length + planned.length >= config.budget) {
+    const oldest = recent[0];
+    const next = oldest ? `; the oldest leaves the window at ${new Date(ms(oldest.at) + config.windowMs).toISOString()}` : '';
+    return { kind: 'skip', reason: `restart budget used: ${recent.length + planned.length} restarts in the last ${duration(config.windowMs)} (budget ${config.budget})${next}` };
+  }
+
+  if (cap.unavailable.length + planned.length >= config.maxUnavailable) {
+    if (planned.length > 0)
+      return { kind: 'skip', reason: `one at a time: ${planned.map((p) => p.pod).join(', ')} first (max-unavailable ${config.maxUnavailable}); probed again next cycle` };
+    return { kind: 'skip', reason: `${cap.unavailable.length} pod(s) already unavailable (${cap.unavailable.join(', ')}); max-unavailable is ${config.maxUnavailable} — waiting for them to be Ready` };
+  }
+
+  const readyAfter = cap.ready - planned.length - 1;
+  if (readyAfter < cap.floor) {
+    if (cap.replicas === 1 && cap.ready === 1 && config.minReady === undefined)
+      return { kind: 'skip', reason: 'restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica to accept that (better: run 2 or more replicas)' };
+    return { kind: 'skip', reason: `restarting would leave ${readyAfter} Ready pod(s), below the floor of ${cap.floor}` };
+  }
+  return { kind: 'restart' };
+}
+
+/** What to restart now, what not and why, and what needs a human. */
+export function planRepairs(
+  judgement: Judgement,
+  workload: DnsWorkload,
+  history: History,
+  config: Partial<RepairConfig> = {},
+  now: Date,
+): RepairPlan {
+  const cfg: RepairConfig = { ...DEFAULT_REPAIR_CONFIG, ...config };
+  const ns = workload.namespace;
+  const candidateTargets = new Set(judgement.candidates.map((c) => c.targetId));
+  const skipped: SkippedRepair[] = judgement.targets
+    .filter((t) => t.kind === 'pod' && t.failedChecks.length > 0 && !candidateTargets.has(t.targetId))
+    .map((t) => ({ pod: t.label, reason: t.reason }));
+
+  const recent = history.restarts.filter((r) => now.getTime() - ms(r.at) < cfg.windowMs).sort((a, b) => ms(a.at) - ms(b.at));
+  const ctx = { config: cfg, recent, history, cap: capacity(workload, cfg), now };
+  const planned: RepairCandidate[] = [];
+  const escalations: Escalation[] = [];
+  for (const c of [...judgement.candidates].sort(worstFirst)) {
+    const decision = decide(c, lineageOf(ns, c.pod, c.deployment), planned, ctx);
+    if (decision.kind === 'restart') planned.push(c);
+    else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason });
+    else escalations.push(decision.escalation);
+  }
+
+  const restarted = (c: RepairCandidate): RestartedPod => ({ pod: c.pod, uid: c.uid, node: c.node, signature: c.signature });
+  if (cfg.method !== 'rollout') {
+    const actions = planned.map(
+      (c): RepairAction => ({
+        method: cfg.method,
+        namespace: ns,
+        pod: c.pod,
+        deployment: c.deployment,
+        lineage: lineageOf(ns, c.pod, c.deployment),
+        restarts: [restarted(c)],
+        reason: c.reason,
+      }),
+    );
+    return { actions, skipped, escalations };
+  }
+
+  // Rollout: one restart per Deployment, only for pods that passed every rule above.
+  const actions: RepairAction[] = [];
+  for (const c of planned.filter((p) => !p.deployment))
+    skipped.push({ pod: c.pod, reason: 'rollout needs a Deployment owning the pod; use --method evict or delete' });
+  const deployments = [...new Set(planned.flatMap((p) => (p.deployment ? [p.deployment] : [])))];
+  for (const deployment of deployments) {
+    const sick = planned.filter((p) => p.deployment === deployment);
+    actions.push({
+      method: 'rollout',
+      namespace: ns,
+      deployment,
+      lineage: lineageOf(ns, '', deployment),
+      restarts: sick.map(restarted),
+      reason: `rollout restart of ${deployment} for ${sick.map((p) => p.pod).join(', ')}: ${sick[0]!.reason}`,
+    });
+  }
+  return { actions, skipped, escalations };
+}
