@@ -22,11 +22,10 @@ const failed = (report: ProbeReport): string[] => report.results.filter((r) => r
 
 describe('probe against dnsmasq', function () {
   let upstream: Dnsmasq;
-  let core: Dnsmasq;
 
   before(async function () {
     upstream = await startDnsmasq({ address: UPSTREAM, records: UPSTREAM_RECORDS });
-    core = await startDnsmasq({ address: CORE, records: CLUSTER_RECORDS, localZones: ['cluster.local'], upstream: UPSTREAM });
+    await startDnsmasq({ address: CORE, records: CLUSTER_RECORDS, localZones: ['cluster.local'], upstream: UPSTREAM });
   });
 
   after(stopAllDnsmasq);
