@@ -176,6 +176,13 @@ const isInt = (v: unknown, min: number, max: number): v is number =>
 const isShortString = (v: unknown, max: number = LIMITS.nameLength): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
 
+/** A short description of an untrusted value; never serializes it (deep nesting would overflow the stack). */
+function preview(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 80));
+  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : 'nothing';
+}
+
 function isIpAddress(v: string): boolean {
   const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
   if (v4.test(v)) return true;
@@ -240,7 +247,7 @@ function uniqueIds(items: { id: string }[], what: string): Problem {
 /** Checks a parsed plan; returns the first problem as one line, or null when it can run. */
 export function validatePlan(p: unknown): Problem {
   if (!isObject(p)) return 'plan must be a JSON object';
-  if (p.schema !== PLAN_SCHEMA) return `plan schema must be "${PLAN_SCHEMA}", got ${JSON.stringify(p.schema)?.slice(0, 80)}`;
+  if (p.schema !== PLAN_SCHEMA) return `plan schema must be "${PLAN_SCHEMA}", got ${preview(p.schema)}`;
   if (!Array.isArray(p.targets) || p.targets.length === 0) return 'plan needs at least one target';
   if (p.targets.length > LIMITS.targets) return `plan has more than ${LIMITS.targets} targets`;
   if (!Array.isArray(p.queries) || p.queries.length === 0) return 'plan needs at least one query';
@@ -293,7 +300,7 @@ function validateSample(s: unknown, at: string): Problem {
  */
 export function validateReport(r: unknown, plan?: CheckPlan): Problem {
   if (!isObject(r)) return 'probe output is not a JSON object';
-  if (r.schema !== REPORT_SCHEMA) return `probe report schema must be "${REPORT_SCHEMA}", got ${JSON.stringify(r.schema)?.slice(0, 80)}`;
+  if (r.schema !== REPORT_SCHEMA) return `probe report schema must be "${REPORT_SCHEMA}", got ${preview(r.schema)}`;
   if (r.error !== undefined) {
     if (!isObject(r.error) || typeof r.error.message !== 'string') return 'probe report error must have a message';
     return null;
