@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import type { KPod } from '../kube/index.ts';
+import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
+import { buildProbePod, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
+import { parseProbeOutput, podProgress, ProbePodError, stalePods } from './lifecycle.ts';
+
+const options: ProbePodOptions = {
+  namespace: 'sentinel',
+  image: 'node:22-alpine',
+  runId: 'abc123',
+  probeSource: 'console.log(1)',
+  deadlineSeconds: 120,
+  nodeSelector: {},
+  tolerations: [],
+  imagePullSecrets: [],
+};
+
+const basePod = (over: Partial<KPod> = {}): KPod => ({
+  name: 'coredns-sentinel-probe-x',
+  namespace: 'sentinel',
+  uid: 'u',
+  resourceVersion: '1',
+  labels: { 'app.kubernetes.io/managed-by': 'coredns-sentinel' },
+  ownerReferences: [],
+  nodeName: 'node-1',
+  phase: 'Pending',
+  podIPs: [],
+  conditions: [],
+  containerStatuses: [],
+  ...over,
+});
+
+describe('probe pod spec', () => {
+  it('meets Pod Security "restricted" and carries the labels, deadline and no token', () => {
+    const pod = buildProbePod(options);
+    const spec = pod.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const container = spec.containers[0];
+    assert.deepEqual(container.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    assert.equal(spec.securityContext.runAsNonRoot, true);
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.equal(spec.enableServiceLinks, false);
+    assert.equal(spec.restartPolicy, 'Never');
+    assert.equal(spec.activeDeadlineSeconds, 120);
+    assert.equal(spec.terminationGracePeriodSeconds, 0);
+    assert.deepEqual(container.resources.limits, { cpu: '500m', memory: '64Mi' });
+    assert.equal(pod.metadata.generateName, 'coredns-sentinel-probe-');
+    assert.deepEqual(pod.metadata.labels, {
+      'app.kubernetes.io/name': 'coredns-sentinel-probe',
+      'app.kubernetes.io/managed-by': 'coredns-sentinel',
+      'coredns-sentinel/run-id': 'abc123',
+    });
+    assert.equal(spec.nodeSelector, undefined);
+  });
+
+  it('keeps a stock node image alive and hands it the probe source by env', () => {
+    const container = (buildProbePod(options).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(container.command, ['node', '-e', 'setTimeout(() => {}, 120000)']);
+    assert.deepEqual(container.env, [{ name: 'SENTINEL_PROBE_JS', value: 'console.log(1)' }]);
+    assert.deepEqual(probeCommand('node:22-alpine', 'QUJD'), ['node', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-base64', 'QUJD']);
+  });
+
+  it('idles the dedicated probe image and execs its bundled probe', () => {
+    const image = 'ghcr.io/coredns-sentinel/probe:1.0';
+    assert.equal(probeImageMode(image), 'dedicated');
+    assert.equal(probeImageMode('docker.io/library/node:20'), 'inline');
+    const container = (buildProbePod({ ...options, image, probeSource: undefined }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(container.args, ['--idle', '120']);
+    assert.equal(container.env, undefined);
+    assert.deepEqual(probeCommand(image, 'QUJD'), ['node', '/probe/probe.cjs', '--plan-base64', 'QUJD']);
+  });
+
+  it('places the pod with node, node selector, tolerations and pull secrets', () => {
+    const spec = buildProbePod({
+      ...options,
+      node: 'node-2',
+      nodeSelector: { pool: 'infra' },
+      tolerations: [parseToleration('dedicated=infra:NoSchedule')!],
+      imagePullSecrets: ['regcred'],
+    }).spec;
+    assert.deepEqual(spec.nodeSelector, { pool: 'infra', 'kubernetes.io/hostname': 'node-2' });
+    assert.deepEqual(spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'infra', effect: 'NoSchedule' }]);
+    assert.deepEqual(spec.imagePullSecrets, [{ name: 'regcred' }]);
+    assert.deepEqual(parseToleration('gpu'), { key: 'gpu', operator: 'Exists' });
+    assert.equal(parseToleration('bad key=x'), undefined);
+  });
+});
+
+describe('podProgress', () => {
+  it('waits while Pending and reports Running', () => {
+    assert.equal(podProgress(basePod()), 'pending');
+    assert.equal(podProgress(basePod({ phase: 'Running', containerStatuses: [{ name: 'probe', ready: true, restartCount: 0 }] })), 'running');
+  });
+
+  it('fails fast on image pull errors, unschedulable pods and ended pods', () => {
+    const pull = podProgress(basePod({ containerStatuses: [{ name: 'probe', ready: false, restartCount: 0, waitingReason: 'ImagePullBackOff', waitingMessage: 'Back-off pulling image "x"' }] }));
+    assert.ok(pull instanceof ProbePodError && pull.reason === 'image-pull' && /ImagePullBackOff: Back-off pulling image/.test(pull.message));
+    const unschedulable = podProgress(basePod({ nodeName: '', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available' }] }));
+    assert.ok(unschedulable instanceof ProbePodError && unschedulable.reason === 'unschedulable' && /0\/3 nodes/.test(unschedulable.message));
+    const failed = podProgress(basePod({ phase: 'Failed', reason: 'DeadlineExceeded' }));
+    assert.ok(failed instanceof ProbePodError && /DeadlineExceeded/.test(failed.message));
+  });
+});
+
+describe('parseProbeOutput', () => {
+  const plan: CheckPlan = {
+    schema: PLAN_SCHEMA,
+    targets: [{ id: 'service', address: '10.96.0.10', port: 53, kind: 'service', label: 'service kube-dns' }],
+    queries: [{ id: 'q', name: 'a.example', type: 'A', expect: {} }],
+    transports: ['udp'],
+    samples: 1,
+    timeoutMs: 100,
+    concurrency: 1,
+  };
+  const report = {
+    schema: REPORT_SCHEMA,
+    probeVersion: '1',
+    hostname: 'h',
+    startedAt: 'now',
+    durationMs: 1,
+    results: [{ targetId: 'service', queryId: 'q', transport: 'udp', verdict: 'pass', reason: 'ok', samples: [{ outcome: 'ok', rcode: 'NOERROR', answers: ['1.2.3.4'], latencyMs: 1 }] }],
+    targets: [],
+  };
+
+  it('accepts a valid report', () => {
+    assert.equal(parseProbeOutput(JSON.stringify(report), plan, 'p').results.length, 1);
+  });
+
+  for (const [what, text] of [
+    ['nothing', ''],
+    ['text', 'sh: node: not found'],
+    ['another schema', JSON.stringify({ ...report, schema: 'x' })],
+    ['results for another plan', JSON.stringify({ ...report, results: [] })],
+    ['a plan error', JSON.stringify({ ...report, results: [], error: { kind: 'plan-invalid', message: 'bad plan' } })],
+  ] as const) {
+    it(`turns ${what} into a ProbePodError`, () => {
+      assert.throws(() => parseProbeOutput(text, plan, 'p'), ProbePodError);
+    });
+  }
+});
+
+describe('stalePods', () => {
+  it('selects this tool’s pods past their deadline or ended', () => {
+    const now = Date.parse('2025-01-01T00:10:00Z');
+    const pods = [
+      basePod({ name: 'old', creationTimestamp: '2025-01-01T00:00:00Z', activeDeadlineSeconds: 120, phase: 'Running' }),
+      basePod({ name: 'young', creationTimestamp: '2025-01-01T00:09:00Z', activeDeadlineSeconds: 120, phase: 'Running' }),
+      basePod({ name: 'done', creationTimestamp: '2025-01-01T00:09:30Z', activeDeadlineSeconds: 120, phase: 'Failed' }),
+      basePod({ name: 'foreign', labels: {}, creationTimestamp: '2025-01-01T00:00:00Z', phase: 'Failed' }),
+    ];
+    assert.deepEqual(stalePods(pods, now).map((p) => p.name), ['old', 'done']);
+  });
+});

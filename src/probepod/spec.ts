@@ -1,0 +1,107 @@
+// The probe pod: a Pod Security "restricted" pod that idles until the probe is exec'd in it, then is
+// deleted. Pure: options in, a plain Pod manifest out.
+import type { PodManifest } from '../kube/index.ts';
+
+export const DEFAULT_PROBE_IMAGE = 'node:22-alpine';
+export const CONTAINER = 'probe';
+export const LABELS = {
+  name: 'app.kubernetes.io/name',
+  managedBy: 'app.kubernetes.io/managed-by',
+  runId: 'coredns-sentinel/run-id',
+} as const;
+export const PROBE_SELECTOR = `${LABELS.name}=coredns-sentinel-probe,${LABELS.managedBy}=coredns-sentinel`;
+export const PROBE_PATH_IN_IMAGE = '/probe/probe.cjs';
+export const PROBE_ENV = 'SENTINEL_PROBE_JS';
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: string;
+}
+
+export interface ProbePodOptions {
+  namespace: string;
+  image: string;
+  runId: string;
+  /** The bundled probe program, for stock node images (passed as env, eval'd by the exec). */
+  probeSource?: string;
+  /** The pod fails itself after this long (activeDeadlineSeconds) if we never get to delete it. */
+  deadlineSeconds: number;
+  /** Pins the pod to this node (nodeSelector kubernetes.io/hostname keeps the scheduler's checks). */
+  node?: string;
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+  imagePullSecrets: string[];
+}
+
+/** "dedicated": ghcr.io/coredns-sentinel/probe carries the probe; "inline": a stock node image gets it by env. */
+export function probeImageMode(image: string): 'dedicated' | 'inline' {
+  const repository = image.split('@')[0]!.replace(/:[^/:]*$/, '');
+  return repository.endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
+}
+
+/** The argv that runs the probe with this plan inside the pod. The plan travels by argv, never stdin. */
+export function probeCommand(image: string, planBase64: string): string[] {
+  return probeImageMode(image) === 'dedicated'
+    ? ['node', PROBE_PATH_IN_IMAGE, '--plan-base64', planBase64]
+    : ['node', '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-base64', planBase64];
+}
+
+function keepAlive(opts: ProbePodOptions): Record<string, unknown> {
+  if (probeImageMode(opts.image) === 'dedicated') return { args: ['--idle', String(opts.deadlineSeconds)] };
+  if (!opts.probeSource) throw new Error('a stock node probe image needs the probe source');
+  return {
+    command: ['node', '-e', `setTimeout(() => {}, ${opts.deadlineSeconds * 1000})`],
+    env: [{ name: PROBE_ENV, value: opts.probeSource }],
+  };
+}
+
+export function buildProbePod(opts: ProbePodOptions): PodManifest {
+  const nodeSelector = { ...opts.nodeSelector, ...(opts.node ? { 'kubernetes.io/hostname': opts.node } : {}) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'coredns-sentinel-probe-',
+      namespace: opts.namespace,
+      labels: { [LABELS.name]: 'coredns-sentinel-probe', [LABELS.managedBy]: 'coredns-sentinel', [LABELS.runId]: opts.runId },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: opts.deadlineSeconds,
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: CONTAINER,
+          image: opts.image,
+          ...keepAlive(opts),
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            runAsNonRoot: true,
+            runAsUser: 65534,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+        },
+      ],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '8Mi' } }],
+      ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+      ...(opts.tolerations.length ? { tolerations: opts.tolerations } : {}),
+      ...(opts.imagePullSecrets.length ? { imagePullSecrets: opts.imagePullSecrets.map((name) => ({ name })) } : {}),
+    },
+  };
+}
+
+/** "dedicated=probe:NoSchedule", "dedicated:NoSchedule", "dedicated" → a Toleration; undefined when malformed. */
+export function parseToleration(text: string): Toleration | undefined {
+  const m = /^([A-Za-z0-9./_-]+)(?:=([A-Za-z0-9._-]*))?(?::(NoSchedule|PreferNoSchedule|NoExecute))?$/.exec(text);
+  if (!m) return undefined;
+  return { key: m[1]!, operator: m[2] === undefined ? 'Exists' : 'Equal', ...(m[2] !== undefined ? { value: m[2] } : {}), ...(m[3] ? { effect: m[3] } : {}) };
+}
