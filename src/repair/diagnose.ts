@@ -45,7 +45,7 @@ const RULES: Rule[] = [
   {
     kind: 'upstream-timeout',
     summary: 'upstream resolver not answering — check the forward target in the Corefile and its reachability',
-    matches: (l) => /\[ERROR\] plugin\/errors: .*i\/o timeout/.test(l),
+    matches: (l) => /\[ERROR\] plugin\/errors: .*(i\/o timeout|connection refused|no route to host)/.test(l),
   },
   {
     kind: 'fatal',
