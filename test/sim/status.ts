@@ -13,7 +13,7 @@ export interface Status {
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
   code: number;
 }
 
@@ -76,13 +76,15 @@ export class SimError extends Error {
 
   /** The real message: `pods "x" is forbidden: User "u" cannot get resource "pods/exec" in API group "" in the namespace "ns"`. */
   static forbidden(user: string, verb: string, resource: string, group: string, namespace: string | undefined, name?: string): SimError {
-    const what = name ? `${resource.split('/')[0]} "${name}"` : resource.split('/')[0];
+    const base = resource.split('/')[0]!;
+    const qualified = group ? `${base}.${group}` : base; // "deployments.apps is forbidden: …"
+    const what = name ? `${qualified} "${name}"` : qualified;
     const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
     return SimError.of(
       403,
       'Forbidden',
       `${what} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}"${where}`,
-      { ...(name ? { name } : {}), group, kind: resource.split('/')[0] },
+      { ...(name ? { name } : {}), group, kind: base },
     );
   }
 

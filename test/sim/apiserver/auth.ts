@@ -1,0 +1,63 @@
+// Bearer-token authentication and a small RBAC authorizer with the real matching rules
+// (k8s.io/kubernetes/pkg/apis/rbac/v1/evaluation_helpers.go).
+import { randomBytes } from 'node:crypto';
+import type { PolicyRule } from '../types.ts';
+
+export interface User {
+  name: string;
+  groups: string[];
+  rules: PolicyRule[];
+}
+
+export interface Attributes {
+  verb: string;
+  group: string;
+  resource: string; // "pods" or "pods/exec"
+  namespace?: string;
+  name?: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason: string;
+}
+
+export const MASTERS = 'system:masters';
+
+export class Users {
+  private readonly byToken = new Map<string, User>();
+
+  add(name: string, rules: PolicyRule[], groups: string[] = []): { user: User; token: string } {
+    const token = randomBytes(24).toString('hex');
+    const user = { name, groups: [...groups, 'system:authenticated'], rules: structuredClone(rules) };
+    this.byToken.set(token, user);
+    return { user, token };
+  }
+
+  /** The user behind an `Authorization: Bearer …` header, or undefined (→ 401). */
+  authenticate(header: string | undefined): User | undefined {
+    const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    return m ? this.byToken.get(m[1]!) : undefined;
+  }
+}
+
+const has = (list: string[], value: string) => list.includes('*') || list.includes(value);
+
+const resourceMatches = (rule: PolicyRule, resource: string): boolean => {
+  const sub = resource.includes('/') ? resource.slice(resource.indexOf('/')) : undefined;
+  return rule.resources.some((r) => r === '*' || r === resource || (sub !== undefined && r === `*${sub}`));
+};
+
+export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
+  if (rule.namespaces && (a.namespace === undefined || !rule.namespaces.includes(a.namespace))) return false;
+  if (!has(rule.verbs, a.verb) || !has(rule.apiGroups, a.group) || !resourceMatches(rule, a.resource)) return false;
+  // A rule limited to names never matches a request without one (list, create).
+  return !rule.resourceNames?.length || (a.name !== undefined && a.name !== '' && rule.resourceNames.includes(a.name));
+}
+
+export function authorize(user: User, a: Attributes): Decision {
+  if (user.groups.includes(MASTERS)) return { allowed: true, reason: `allowed by group "${MASTERS}"` };
+  const index = user.rules.findIndex((r) => ruleAllows(r, a));
+  if (index < 0) return { allowed: false, reason: '' };
+  return { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "sim:${user.name}" of ClusterRole "sim:${user.name}" to User "${user.name}" (rule ${index})` };
+}

@@ -1,0 +1,77 @@
+// What the registry strategies do before storing: validation (422), decoding checks (400) and the
+// defaults clients rely on. Only the checks that catch real client mistakes are modelled.
+import type { KObject } from '../store.ts';
+import { SimError, type StatusCause } from '../status.ts';
+import type { ServedType } from './resources.ts';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function invalid(kind: string, name: string, causes: Required<Pick<StatusCause, 'field' | 'message' | 'reason'>>[]): SimError {
+  const texts = causes.map((c) => `${c.field}: ${c.message}`);
+  const summary = texts.length === 1 ? texts[0] : `[${texts.join(', ')}]`;
+  return SimError.of(422, 'Invalid', `${kind} "${name}" is invalid: ${summary}`, { name, group: '', kind, causes });
+}
+
+const required = (field: string) => ({ reason: 'FieldValueRequired', message: 'Required value', field });
+
+function metadataCauses(o: KObject) {
+  const { name, generateName } = o.metadata;
+  if (!name && !generateName) return [{ ...required('metadata.name'), message: 'Required value: name or generateName is required' }];
+  if (name && (!DNS_SUBDOMAIN.test(name) || name.length > 253))
+    return [
+      {
+        reason: 'FieldValueInvalid',
+        field: 'metadata.name',
+        message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      },
+    ];
+  return [];
+}
+
+type Container = { name?: string; image?: string };
+
+function podCauses(o: KObject) {
+  const spec = o.spec as { containers?: Container[] } | undefined;
+  if (!spec?.containers?.length) return [required('spec.containers')];
+  return spec.containers.flatMap((c, i) => [...(c.name ? [] : [required(`spec.containers[${i}].name`)]), ...(c.image ? [] : [required(`spec.containers[${i}].image`)])]);
+}
+
+// metav1.MicroTime only parses RFC3339 with exactly six fractional digits.
+const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
+
+/** Decoding errors the real server answers with 400 before validation (lease times). */
+export function checkDecodable(type: ServedType, o: KObject): void {
+  if (type.kind !== 'Lease') return;
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  for (const field of ['acquireTime', 'renewTime']) {
+    const v = spec[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || !MICRO_TIME.test(v))
+      throw SimError.badRequest(
+        `Lease in version "v1" cannot be handled as a Lease: parsing time "${String(v)}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse as RFC3339 with microseconds`,
+      );
+  }
+}
+
+/** 422 when the object could not be stored by a real server. */
+export function validate(type: ServedType, o: KObject, isCreate: boolean): void {
+  const causes = [...(isCreate ? metadataCauses(o) : []), ...(type.kind === 'Pod' ? podCauses(o) : [])];
+  if (causes.length) throw invalid(type.kind, o.metadata.name ?? '', causes);
+}
+
+/** The defaults the real registry and admission fill in on create, where clients or the node side read them. */
+export function applyCreateDefaults(type: ServedType, o: KObject): void {
+  if (type.kind === 'Pod') {
+    const spec = o.spec as Record<string, unknown>;
+    spec.restartPolicy ??= 'Always';
+    spec.terminationGracePeriodSeconds ??= 30;
+    spec.dnsPolicy ??= 'ClusterFirst';
+    spec.schedulerName ??= 'default-scheduler';
+    spec.serviceAccountName ??= 'default';
+    o.status = { phase: 'Pending' }; // the scheduler and the kubelet (node side) take it from here
+  } else if (type.kind === 'Namespace') {
+    o.status = { phase: 'Active' };
+  } else if (['Deployment', 'ReplicaSet', 'PodDisruptionBudget'].includes(type.kind)) {
+    o.status = {};
+  }
+}
