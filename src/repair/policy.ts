@@ -201,7 +201,8 @@ export function planRepairs(
   const planned: RepairCandidate[] = [];
   const escalations: Escalation[] = [];
   for (const c of [...judgement.candidates].sort(worstFirst)) {
-    const decision = decide(c, lineageOf(ns, c.pod, c.deployment), planned, ctx);
+    // A rollout is one action whose pace the Deployment's own strategy sets: judge each pod alone.
+    const decision = decide(c, lineageOf(ns, c.pod, c.deployment), cfg.method === 'rollout' ? [] : planned, ctx);
     if (decision.kind === 'restart') planned.push(c);
     else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason });
     else escalations.push(decision.escalation);

@@ -1,0 +1,377 @@
+import { expect } from 'chai';
+import type { DnsPod } from '../discover/types.ts';
+import { pod, pods, plan, report, workload, type Fault } from '../judge/fixtures.ts';
+import { judge } from '../judge/judge.ts';
+import type { JudgeInput } from '../judge/types.ts';
+import { emptyHistory, type EscalationRecord, type History, type RestartRecord } from './history.ts';
+import { lineageOf, planRepairs, type RepairConfig, type RepairPlan } from './policy.ts';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+const SEC = 1000;
+const MIN = 60 * SEC;
+const ago = (ms: number): string => new Date(NOW.getTime() - ms).toISOString();
+const LINEAGE = lineageOf('kube-system', 'ignored', 'coredns');
+/** Signature of a pod that fails every check (hung). */
+const HUNG = 'api/tcp,api/udp,dns-srv/tcp,dns-srv/udp,ext/tcp,ext/udp';
+
+const hang = (name: string): Fault => ({ target: name, outcome: 'timeout' });
+
+interface Situation {
+  pods: DnsPod[];
+  faults?: Fault[];
+  /** Another probe (node-1) with these faults. */
+  corroborate?: Fault[];
+  replicas?: number;
+  judgeConfig?: JudgeInput['config'];
+  previousFailures?: Record<string, number>;
+}
+
+function plan_(s: Situation, history: History = emptyHistory(), config: Partial<RepairConfig> = {}): RepairPlan {
+  const p = plan(s.pods);
+  const judgement = judge({
+    plan: p,
+    workload: workload(s.pods, s.replicas),
+    primary: { node: 'node-0', report: report(p, s.faults) },
+    corroborating: s.corroborate ? [{ node: 'node-1', report: report(p, s.corroborate) }] : [],
+    previousFailures: s.previousFailures,
+    config: s.judgeConfig,
+  });
+  return planRepairs(judgement, workload(s.pods, s.replicas), history, config, NOW);
+}
+
+const restart = (podName: string, agoMs: number, signature = HUNG, lineage = LINEAGE): RestartRecord => ({
+  at: ago(agoMs),
+  method: 'evict',
+  lineage,
+  pods: [{ name: podName, uid: `uid-old-${podName}`, signature }],
+});
+const history = (restarts: RestartRecord[], escalations: EscalationRecord[] = []): History => ({ ...emptyHistory(), restarts, escalations });
+
+const actions = (r: RepairPlan): string[] => r.actions.map((a) => `${a.method} ${a.pod ?? a.deployment}`);
+const skipped = (r: RepairPlan, podName: string): string => r.skipped.find((s) => s.pod === podName)?.reason ?? '(not skipped)';
+
+describe('repair/policy', () => {
+  describe('what the judge allows (rules 1–4)', () => {
+    const rows: { name: string; s: Situation; config?: Partial<RepairConfig>; actions: string[]; skip?: [string, RegExp][] }[] = [
+      { name: 'healthy', s: { pods: pods(3) }, actions: [] },
+      { name: 'one hung pod of 3', s: { pods: pods(3), faults: [hang('coredns-b')] }, actions: ['evict coredns-b'] },
+      { name: 'one hung pod of 3, method delete', s: { pods: pods(3), faults: [hang('coredns-b')] }, config: { method: 'delete' }, actions: ['delete coredns-b'] },
+      { name: 'one hung pod of 2', s: { pods: pods(2), faults: [hang('coredns-a')] }, actions: ['evict coredns-a'] },
+      { name: 'one hung pod of 100', s: { pods: pods(100), faults: [hang('coredns-z')] }, actions: ['evict coredns-z'] },
+      {
+        name: 'upstream down',
+        s: { pods: pods(3), faults: [{ query: 'ext', outcome: 'server-failure' }] },
+        actions: [],
+        skip: [['coredns-a', /only names outside the cluster fail/]],
+      },
+      { name: 'service-only', s: { pods: pods(3), faults: [{ target: 'svc', outcome: 'timeout' }] }, actions: [], skip: [] },
+      {
+        name: 'probe network down',
+        s: { pods: pods(3), faults: [{ outcome: 'unreachable' }] },
+        actions: [],
+        skip: [['coredns-c', /probe on node node-0 cannot be trusted/]],
+      },
+      {
+        name: 'every pod fails, not corroborated',
+        s: { pods: pods(3), faults: [{ outcome: 'timeout' }] },
+        actions: [],
+        skip: [['coredns-a', /no probe on another node could corroborate/]],
+      },
+      {
+        name: 'every pod fails here, passes from node-1',
+        s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [] },
+        actions: [],
+        skip: [['coredns-b', /from node node-1 all pods pass/]],
+      },
+      {
+        name: 'cluster-wide without --allow-full-restart',
+        s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        actions: [],
+        skip: [
+          ['coredns-a', /cluster-wide.*--allow-full-restart/],
+          ['coredns-c', /cluster-wide.*--allow-full-restart/],
+        ],
+      },
+      {
+        name: 'cluster-wide with --allow-full-restart: still one at a time, above the floor',
+        s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: { allowFullRestart: true },
+        actions: ['evict coredns-a'],
+        skip: [['coredns-b', /one at a time: coredns-a first/]],
+      },
+      {
+        name: 'crash-looping pod',
+        s: { pods: [pod(0), pod(1, { waitingReason: 'CrashLoopBackOff', ready: false }), pod(2)], faults: [hang('coredns-b')] },
+        actions: [],
+        skip: [['coredns-b', /restart cannot help: it is crash-looping/]],
+      },
+      {
+        name: 'Pending pod with an IP',
+        s: { pods: [pod(0), pod(1, { phase: 'Pending', ready: false }), pod(2)], faults: [hang('coredns-b')] },
+        actions: [],
+        skip: [['coredns-b', /restart cannot help: it is Pending/]],
+      },
+      {
+        name: 'failing, not yet confirmed (M=2)',
+        s: { pods: pods(3), faults: [hang('coredns-b')], judgeConfig: { confirmCycles: 2 } },
+        actions: [],
+        skip: [['coredns-b', /waiting for confirmation: 1 of 2 failing cycles/]],
+      },
+      {
+        name: 'confirmed on the second cycle (M=2)',
+        s: { pods: pods(3), faults: [hang('coredns-b')], judgeConfig: { confirmCycles: 2 }, previousFailures: { 'pod/kube-system/coredns-b/uid-coredns-b': 1 } },
+        actions: ['evict coredns-b'],
+      },
+    ];
+    for (const row of rows)
+      it(`${row.name} → ${row.actions.join(', ') || 'no action'}`, () => {
+        const r = plan_(row.s, emptyHistory(), row.config);
+        expect(actions(r)).to.deep.equal(row.actions);
+        expect(r.escalations).to.deep.equal([]);
+        for (const [podName, reason] of row.skip ?? []) expect(skipped(r, podName)).to.match(reason);
+        if (row.skip?.length === 0) expect(r.skipped).to.deep.equal([]);
+      });
+
+    it('an action carries the pod, its uid and node, lineage, signature and the judge reason', () => {
+      const r = plan_({ pods: pods(3), faults: [{ target: 'coredns-b', transport: 'udp', query: 'internal', outcome: 'timeout' }] });
+      expect(r.actions).to.deep.equal([
+        {
+          method: 'evict',
+          namespace: 'kube-system',
+          pod: 'coredns-b',
+          deployment: 'coredns',
+          lineage: 'kube-system/deployment/coredns',
+          restarts: [{ pod: 'coredns-b', uid: 'uid-coredns-b', node: 'node-1', signature: 'api/udp,dns-srv/udp' }],
+          reason: 'fails 2 checks (kubernetes.default.svc.cluster.local A over udp: 3/3 samples failed: timeout detail) while peers pass from the same probe',
+        },
+      ]);
+    });
+  });
+
+  describe('capacity: max-unavailable and the Ready floor (rule 5)', () => {
+    const rows: { name: string; s: Situation; config?: Partial<RepairConfig>; actions: string[]; skip?: [string, RegExp][] }[] = [
+      {
+        name: 'two hung of 3: one at a time, worst first by name',
+        s: { pods: pods(3), faults: [hang('coredns-c'), hang('coredns-a')] },
+        actions: ['evict coredns-a'],
+        skip: [['coredns-c', /one at a time: coredns-a first \(max-unavailable 1\)/]],
+      },
+      {
+        name: 'two hung of 3: the longer-failing one first',
+        s: { pods: pods(3), faults: [hang('coredns-c'), hang('coredns-a')], previousFailures: { 'pod/kube-system/coredns-c/uid-coredns-c': 4 } },
+        actions: ['evict coredns-c'],
+      },
+      {
+        name: 'two hung of 3, max-unavailable 2: floor max(1, 3-2)=1 allows both',
+        s: { pods: pods(3), faults: [hang('coredns-a'), hang('coredns-b')] },
+        config: { maxUnavailable: 2 },
+        actions: ['evict coredns-a', 'evict coredns-b'],
+      },
+      {
+        name: 'two hung of 2 with max-unavailable 2 (all fail: not pod-local)',
+        s: { pods: pods(2), faults: [hang('coredns-a'), hang('coredns-b')] },
+        config: { maxUnavailable: 2 },
+        actions: [],
+      },
+      {
+        name: 'a peer already not Ready',
+        s: { pods: [pod(0), pod(1), pod(2, { ready: false })], faults: [hang('coredns-a')] },
+        actions: [],
+        skip: [['coredns-a', /1 pod\(s\) already unavailable \(coredns-c\); max-unavailable is 1/]],
+      },
+      {
+        name: 'a peer terminating',
+        s: { pods: [pod(0), pod(1), pod(2, { terminating: true })], faults: [hang('coredns-a')] },
+        actions: [],
+        skip: [['coredns-a', /already unavailable \(coredns-c\)/]],
+      },
+      {
+        name: 'a replica missing (the Deployment wants 3, 2 exist)',
+        s: { pods: pods(2), replicas: 3, faults: [hang('coredns-a')] },
+        actions: [],
+        skip: [['coredns-a', /already unavailable \(\(missing replica 1\)\)/]],
+      },
+      {
+        name: 'a peer not Ready, max-unavailable 2',
+        s: { pods: [pod(0), pod(1), pod(2), pod(3, { ready: false })], faults: [hang('coredns-a')] },
+        config: { maxUnavailable: 2 },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: 'explicit floor --min-ready 3 of 3',
+        s: { pods: pods(3), faults: [hang('coredns-a')] },
+        config: { minReady: 3 },
+        actions: [],
+        skip: [['coredns-a', /would leave 2 Ready pod\(s\), below the floor of 3/]],
+      },
+      {
+        name: 'max-unavailable 3 of 3: the floor still keeps 1 Ready',
+        s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: { maxUnavailable: 3, allowFullRestart: true },
+        actions: ['evict coredns-a', 'evict coredns-b'],
+        skip: [['coredns-c', /would leave 0 Ready pod\(s\), below the floor of 1/]],
+      },
+      {
+        name: 'single replica failing everywhere, full restart allowed: refused, says why',
+        s: { pods: pods(1), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: { allowFullRestart: true },
+        actions: [],
+        skip: [['coredns-a', /restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica/]],
+      },
+      {
+        name: 'single replica with --allow-single-replica',
+        s: { pods: pods(1), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: { allowFullRestart: true, allowSingleReplica: true },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: '--allow-single-replica does not lower the floor of a 2-replica Deployment',
+        s: { pods: pods(2), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: { allowFullRestart: true, allowSingleReplica: true, maxUnavailable: 2 },
+        actions: ['evict coredns-a'],
+        skip: [['coredns-b', /below the floor of 1/]],
+      },
+    ];
+    for (const row of rows)
+      it(`${row.name} → ${row.actions.join(', ') || 'no action'}`, () => {
+        const r = plan_(row.s, emptyHistory(), row.config);
+        expect(actions(r)).to.deep.equal(row.actions);
+        for (const [podName, reason] of row.skip ?? []) expect(skipped(r, podName)).to.match(reason);
+      });
+  });
+
+  describe('cooldown (keyed by Deployment lineage)', () => {
+    const hungB: Situation = { pods: pods(3), faults: [hang('coredns-b')] };
+    const rows: { name: string; s?: Situation; restarts: RestartRecord[]; config?: Partial<RepairConfig>; restarted: boolean; reason?: RegExp }[] = [
+      { name: 'same pod restarted 4m59s ago', restarts: [restart('coredns-b', 5 * MIN - SEC)], restarted: false, reason: /in cooldown: coredns-b was restarted 4m59s ago \(cooldown 5m, until 2025-06-01T12:00:01.000Z\)/ },
+      { name: 'same pod restarted exactly 5m ago', restarts: [restart('coredns-b', 5 * MIN)], restarted: true },
+      { name: 'same pod restarted 10m ago', restarts: [restart('coredns-b', 10 * MIN)], restarted: true },
+      { name: 'cooldown 10m, restarted 6m ago', restarts: [restart('coredns-b', 6 * MIN)], config: { cooldownMs: 10 * MIN }, restarted: false, reason: /cooldown 10m/ },
+      {
+        name: 'replacement pod started after its predecessor was restarted',
+        s: { pods: [pod(0), pod(1, { startTime: ago(30 * SEC) }), pod(2)], faults: [hang('coredns-b')] },
+        restarts: [restart('coredns-old', 60 * SEC)],
+        restarted: false,
+        reason: /in cooldown: its predecessor coredns-old was restarted 1m ago/,
+      },
+      {
+        name: 'replacement started in the same second as the restart',
+        s: { pods: [pod(0), pod(1, { startTime: '2025-06-01T11:59:00Z' }), pod(2)], faults: [hang('coredns-b')] },
+        restarts: [{ ...restart('coredns-old', 0), at: '2025-06-01T11:59:00.700Z' }],
+        restarted: false,
+        reason: /its predecessor coredns-old/,
+      },
+      { name: 'an older peer after another pod was restarted', restarts: [restart('coredns-old', 60 * SEC)], restarted: true },
+      {
+        name: 'pod without a start time after a restart in its Deployment (assumed a replacement)',
+        s: { pods: [pod(0), pod(1, { startTime: undefined }), pod(2)], faults: [hang('coredns-b')] },
+        restarts: [restart('coredns-old', 60 * SEC)],
+        restarted: false,
+        reason: /in cooldown/,
+      },
+      { name: 'restart in another Deployment', restarts: [restart('coredns-b', 60 * SEC, HUNG, 'kube-system/deployment/other')], restarted: true },
+    ];
+    for (const row of rows)
+      it(`${row.name} → ${row.restarted ? 'restart' : 'skip'}`, () => {
+        const r = plan_(row.s ?? hungB, history(row.restarts), row.config);
+        expect(actions(r)).to.deep.equal(row.restarted ? ['evict coredns-b'] : []);
+        if (row.reason) expect(skipped(r, 'coredns-b')).to.match(row.reason);
+      });
+  });
+
+  describe('restart budget per window', () => {
+    const hungB: Situation = { pods: pods(3), faults: [hang('coredns-b')] };
+    const other = (agoMs: number, i: number) => restart(`coredns-old${i}`, agoMs, `sig-${i}`);
+    const rows: { name: string; restarts: RestartRecord[]; config?: Partial<RepairConfig>; restarted: boolean; reason?: RegExp }[] = [
+      { name: '2 of 3 used', restarts: [other(20 * MIN, 1), other(10 * MIN, 2)], restarted: true },
+      {
+        name: '3 of 3 used',
+        restarts: [other(30 * MIN, 1), other(20 * MIN, 2), other(10 * MIN, 3)],
+        restarted: false,
+        reason: /restart budget used: 3 restarts in the last 1h \(budget 3\); the oldest leaves the window at 2025-06-01T12:30:00.000Z/,
+      },
+      { name: '3 used, the oldest exactly 1h ago (out of the window)', restarts: [other(60 * MIN, 1), other(20 * MIN, 2), other(10 * MIN, 3)], restarted: true },
+      { name: '3 used, budget 4', restarts: [other(30 * MIN, 1), other(20 * MIN, 2), other(10 * MIN, 3)], config: { budget: 4 }, restarted: true },
+      { name: 'budget 0', restarts: [], config: { budget: 0 }, restarted: false, reason: /budget 0/ },
+      { name: '1 used in a 10m window, budget 1', restarts: [other(9 * MIN, 1)], config: { budget: 1, windowMs: 10 * MIN }, restarted: false, reason: /1 restarts in the last 10m/ },
+    ];
+    for (const row of rows)
+      it(`${row.name} → ${row.restarted ? 'restart' : 'skip'}`, () => {
+        const r = plan_(hungB, history(row.restarts), row.config);
+        expect(actions(r)).to.deep.equal(row.restarted ? ['evict coredns-b'] : []);
+        if (row.reason) expect(skipped(r, 'coredns-b')).to.match(row.reason);
+      });
+
+    it('counts the restarts planned in the same run', () => {
+      const r = plan_({ pods: pods(4), faults: [hang('coredns-a'), hang('coredns-b')] }, history([other(10 * MIN, 1), other(8 * MIN, 2)]), { maxUnavailable: 2 });
+      expect(actions(r)).to.deep.equal(['evict coredns-a']);
+      expect(skipped(r, 'coredns-b')).to.match(/restart budget used: 3 restarts/);
+    });
+  });
+
+  describe('escalation when the same failure returns', () => {
+    const hungB: Situation = { pods: pods(3), faults: [hang('coredns-b')] };
+    const rows: { name: string; restarts: RestartRecord[]; config?: Partial<RepairConfig>; escalated: boolean; restarted: boolean }[] = [
+      { name: 'after 1 restart for the same failure', restarts: [restart('coredns-x', 20 * MIN)], escalated: false, restarted: true },
+      { name: 'after exactly 2 restarts for the same failure', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], escalated: true, restarted: false },
+      { name: 'after 2 restarts, one within the cooldown', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-b', 1 * MIN)], escalated: true, restarted: false },
+      { name: 'after 2 restarts for another failure', restarts: [restart('coredns-x', 30 * MIN, 'api/udp'), restart('coredns-y', 20 * MIN, 'api/udp')], escalated: false, restarted: true },
+      { name: 'after 2 restarts, one out of the window', restarts: [restart('coredns-x', 61 * MIN), restart('coredns-y', 20 * MIN)], escalated: false, restarted: true },
+      { name: 'after 2 restarts in another Deployment', restarts: [restart('x', 30 * MIN, HUNG, 'kube-system/deployment/other'), restart('y', 20 * MIN, HUNG, 'kube-system/deployment/other')], escalated: false, restarted: true },
+      { name: 'after 2 restarts with escalate-after 3', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], config: { escalateAfter: 3 }, escalated: false, restarted: true },
+      { name: 'after 1 restart with escalate-after 1', restarts: [restart('coredns-x', 30 * MIN)], config: { escalateAfter: 1 }, escalated: true, restarted: false },
+    ];
+    for (const row of rows)
+      it(`${row.name} → ${row.escalated ? 'escalate' : 'no escalation'}`, () => {
+        const r = plan_(hungB, history(row.restarts), row.config);
+        expect(r.escalations.map((e) => e.pod)).to.deep.equal(row.escalated ? ['coredns-b'] : []);
+        expect(actions(r)).to.deep.equal(row.restarted ? ['evict coredns-b'] : []);
+      });
+
+    it('gives the evidence: each restart and the failure now', () => {
+      const r = plan_(hungB, history([restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)]));
+      const [e] = r.escalations;
+      expect(e).to.deep.include({ pod: 'coredns-b', lineage: LINEAGE, signature: HUNG, since: ago(30 * MIN), isNew: true });
+      expect(e!.evidence).to.have.length(3);
+      expect(e!.evidence[0]).to.equal(`${ago(30 * MIN)}: evict coredns-x for failing ${HUNG}`);
+      expect(e!.evidence[2]).to.match(/^2025-06-01T12:00:00.000Z: coredns-b fails the same checks again: fails 6 checks/);
+    });
+
+    it('is not new when an earlier run raised it', () => {
+      const raised: EscalationRecord = { at: ago(5 * MIN), lineage: LINEAGE, signature: HUNG, pod: 'coredns-b', evidence: [] };
+      const r = plan_(hungB, history([restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], [raised]));
+      expect(r.escalations[0]!.isNew).to.equal(false);
+    });
+  });
+
+  describe('rollout method', () => {
+    it('one action for the Deployment, with the sick pods', () => {
+      const r = plan_({ pods: pods(3), faults: [hang('coredns-a'), hang('coredns-c')] }, emptyHistory(), { method: 'rollout' });
+      expect(actions(r)).to.deep.equal(['rollout coredns']);
+      expect(r.actions[0]!.restarts.map((p) => p.pod)).to.deep.equal(['coredns-a', 'coredns-c']);
+      expect(r.actions[0]!.reason).to.match(/^rollout restart of coredns for coredns-a, coredns-c: fails/);
+      expect(r.actions[0]!.lineage).to.equal(LINEAGE);
+      expect(r.skipped).to.deep.equal([]);
+    });
+
+    it('only when the rules allow a restart', () => {
+      const r = plan_({ pods: pods(3), faults: [hang('coredns-a')] }, history([restart('coredns-a', MIN)]), { method: 'rollout' });
+      expect(actions(r)).to.deep.equal([]);
+      expect(skipped(r, 'coredns-a')).to.match(/in cooldown/);
+    });
+
+    it('not for pods without a Deployment', () => {
+      const ps = pods(3).map((p) => ({ ...p, deployment: undefined }));
+      const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, emptyHistory(), { method: 'rollout' });
+      expect(actions(r)).to.deep.equal([]);
+      expect(skipped(r, 'coredns-b')).to.match(/rollout needs a Deployment/);
+    });
+  });
+
+  it('bare pods have their own lineage', () => {
+    expect(lineageOf('kube-system', 'coredns-a')).to.equal('kube-system/pod/coredns-a');
+    const ps = pods(3).map((p) => ({ ...p, deployment: undefined }));
+    const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, history([restart('coredns-a', MIN, HUNG, 'kube-system/pod/coredns-a')]));
+    expect(actions(r)).to.deep.equal(['evict coredns-b']);
+  });
+});
