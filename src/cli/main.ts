@@ -1,0 +1,96 @@
+// The coredns-sentinel CLI. Each command: options → complete (defaults, kubeconfig) → validate (one-line
+// errors, exit 2, nothing in the cluster changed) → run.
+import { Command, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { connect } from '../kube/index.ts';
+import { sweepStalePods } from '../probepod/lifecycle.ts';
+import { createLogger, progress } from '../report/index.ts';
+import { completeCheck, failureOf, printOutcome, runCycle } from './check.ts';
+import { CHECK_DEFAULTS, validateCheckFlags, type RawCheckFlags } from './options.ts';
+import { EXIT } from './exit-codes.ts';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function addConnectionFlags(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use');
+}
+
+function checkCommand(): Command {
+  const cmd = new Command('check').description('probe cluster DNS once from a short-lived pod and report which target is unhealthy; changes nothing else');
+  addConnectionFlags(cmd)
+    .option('-n, --namespace <ns>', 'namespace of the DNS workload', CHECK_DEFAULTS.namespace)
+    .option('-l, --selector <selector>', 'label selector of the DNS pods', CHECK_DEFAULTS.selector)
+    .option('--service <name>', 'DNS Service name', CHECK_DEFAULTS.service)
+    .option('--configmap <name>', 'ConfigMap holding the Corefile', CHECK_DEFAULTS.configmap)
+    .option('--probe-namespace <ns>', 'namespace for the probe pod (default: the context namespace)')
+    .option('--probe-image <image>', 'probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG', CHECK_DEFAULTS.probeImage)
+    .option('--probe-nodes <n>', 'probe from N distinct nodes (first is primary, others corroborate)', CHECK_DEFAULTS.probeNodes)
+    .option('--samples <n>', 'samples per target, query and transport (default 3)')
+    .option('--timeout <duration>', 'per-query timeout, e.g. 2000ms or 2s (default 2s)')
+    .option('--transports <list>', 'udp,tcp (default both)')
+    .option('--external-name <name>', 'a name outside the cluster that must resolve (default kubernetes.io)')
+    .option('--no-external', 'skip the external name check (air-gapped clusters)')
+    .option('--config <file>', 'YAML config file with extra checks and defaults')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default(CHECK_DEFAULTS.logLevel))
+    .option('--pod-timeout <duration>', 'time allowed for the probe pod to start', CHECK_DEFAULTS.podTimeout)
+    .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])
+    .option('--node-selector <k=v>', 'node selector for the probe pod (repeatable)', collect, [])
+    .option('--toleration <key[=value][:Effect]>', 'toleration for the probe pod (repeatable)', collect, [])
+    .action(async (raw: RawCheckFlags) => {
+      process.exitCode = await check(raw);
+    });
+  return cmd;
+}
+
+async function check(raw: RawCheckFlags): Promise<number> {
+  let format: 'table' | 'json' | 'yaml' = raw.output === 'json' || raw.output === 'yaml' ? raw.output : 'table';
+  try {
+    const options = validateCheckFlags(raw);
+    format = options.output;
+    const log = createLogger(options.logFormat, options.logLevel);
+    const completed = completeCheck(options);
+    const cycle = await runCycle(completed, progress(), log, () => {
+      process.stderr.write('\ninterrupted: probe pod deleted\n');
+      process.exit(EXIT.interrupted);
+    });
+    return printOutcome({ output: cycle.output }, format);
+  } catch (error) {
+    return printOutcome({ error }, format);
+  }
+}
+
+function cleanupCommand(): Command {
+  const cmd = new Command('cleanup').description("delete this tool's probe pods that outlived their deadline (what check does first)");
+  addConnectionFlags(cmd)
+    .option('--probe-namespace <ns>', 'namespace of the probe pods (default: the context namespace)')
+    .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string }) => {
+      try {
+        const { client, contextNamespace } = connect({ kubeconfig: raw.kubeconfig, context: raw.context });
+        const namespace = raw.probeNamespace ?? contextNamespace;
+        const deleted = await sweepStalePods(client, namespace);
+        process.stdout.write(deleted.length ? `deleted ${deleted.length} stale probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no stale probe pods in ${namespace}\n`);
+        process.exitCode = EXIT.healthy;
+      } catch (err) {
+        const { exitCode, line } = failureOf(err);
+        process.stderr.write(`error: ${line}\n`);
+        process.exitCode = exitCode;
+      }
+    });
+  return cmd;
+}
+
+/** commander's own usage errors (unknown flag, bad choice) exit 2 like ours. */
+const usageExit = (err: { exitCode: number }) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+
+const program = new Command('coredns-sentinel')
+  .description("keeps a Kubernetes cluster's DNS honest")
+  .version(pkg.version)
+  .exitOverride(usageExit)
+  .addCommand(checkCommand().exitOverride(usageExit))
+  .addCommand(cleanupCommand().exitOverride(usageExit));
+
+await program.parseAsync(process.argv);

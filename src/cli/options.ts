@@ -1,0 +1,160 @@
+// The check command's flags: raw commander values → validated, typed options. Pure; every problem is
+// one UsageError line (exit 2) raised before anything in the cluster is touched.
+import { TRANSPORTS, LIMITS, type Transport } from '../probe/contract.ts';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/index.ts';
+import { parseToleration, DEFAULT_PROBE_IMAGE, type Toleration } from '../probepod/spec.ts';
+import type { PlanFlags } from '../plan/index.ts';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What commander hands us (strings as typed; defaults applied by commander). */
+export interface RawCheckFlags {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  selector: string;
+  service: string;
+  configmap: string;
+  probeNamespace?: string;
+  probeImage: string;
+  probeNodes: string;
+  samples?: string;
+  timeout?: string;
+  transports?: string;
+  externalName?: string;
+  external: boolean;
+  config?: string;
+  output: string;
+  logFormat: string;
+  logLevel: string;
+  podTimeout: string;
+  imagePullSecret: string[];
+  nodeSelector: string[];
+  toleration: string[];
+}
+
+export interface CheckOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  selector: string;
+  service: string;
+  configmap: string;
+  /** undefined: the kubeconfig context's namespace. */
+  probeNamespace?: string;
+  probeImage: string;
+  probeNodes: number;
+  plan: PlanFlags;
+  configFile?: string;
+  output: 'table' | 'json' | 'yaml';
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  podTimeoutMs: number;
+  imagePullSecrets: string[];
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+}
+
+export const CHECK_DEFAULTS = {
+  namespace: 'kube-system',
+  selector: 'k8s-app=kube-dns',
+  service: 'kube-dns',
+  configmap: 'coredns',
+  probeImage: DEFAULT_PROBE_IMAGE,
+  probeNodes: '1',
+  output: 'table',
+  logFormat: 'text',
+  logLevel: 'warn',
+  podTimeout: '60s',
+} as const;
+
+/** "2000", "2000ms", "2s", "1m" → milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 2000ms, 2s or 1m, got "${text}"`);
+  const factor = m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+function intIn(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
+  return n;
+}
+
+function oneOf<T extends string>(text: string, flag: string, allowed: readonly T[]): T {
+  if (!allowed.includes(text as T)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got "${text}"`);
+  return text as T;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
+
+function k8sName(text: string, flag: string): string {
+  if (!NAME.test(text) || text.length > 253) throw new UsageError(`${flag} must be a Kubernetes name (lowercase letters, digits, -), got "${text}"`);
+  return text;
+}
+
+export function parseTransports(text: string): Transport[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0 || !list.every((t) => TRANSPORTS.includes(t as Transport))) throw new UsageError(`--transports must be udp, tcp or udp,tcp, got "${text}"`);
+  return [...new Set(list as Transport[])];
+}
+
+function keyValues(list: string[], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const m = /^([A-Za-z0-9./_-]+)=([A-Za-z0-9._-]*)$/.exec(item);
+    if (!m) throw new UsageError(`${flag} must be key=value, got "${item}"`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+export function validateCheckFlags(raw: RawCheckFlags): CheckOptions {
+  const plan: PlanFlags = { external: raw.external };
+  if (raw.samples !== undefined) plan.samples = intIn(raw.samples, '--samples', 1, LIMITS.samples);
+  if (raw.timeout !== undefined) {
+    plan.timeoutMs = parseDuration(raw.timeout, '--timeout');
+    if (plan.timeoutMs < 1 || plan.timeoutMs > LIMITS.timeoutMs) throw new UsageError(`--timeout must be from 1ms to ${LIMITS.timeoutMs / 1000}s`);
+  }
+  if (raw.transports !== undefined) plan.transports = parseTransports(raw.transports);
+  if (raw.externalName !== undefined) {
+    if (!raw.external) throw new UsageError('--external-name and --no-external contradict each other: pass one');
+    if (!DNS_NAME.test(raw.externalName)) throw new UsageError(`--external-name must be a DNS name, got "${raw.externalName}"`);
+    plan.externalName = raw.externalName.replace(/\.$/, '');
+  }
+  if (!raw.selector.trim()) throw new UsageError('--selector must not be empty');
+  const tolerations = raw.toleration.map((t) => {
+    const parsed = parseToleration(t);
+    if (!parsed) throw new UsageError(`--toleration must be key[=value][:Effect], got "${t}"`);
+    return parsed;
+  });
+  const podTimeoutMs = parseDuration(raw.podTimeout, '--pod-timeout');
+  if (podTimeoutMs < 1000) throw new UsageError('--pod-timeout must be at least 1s');
+  return {
+    ...(raw.kubeconfig ? { kubeconfig: raw.kubeconfig } : {}),
+    ...(raw.context ? { context: raw.context } : {}),
+    namespace: k8sName(raw.namespace, '--namespace'),
+    selector: raw.selector,
+    service: k8sName(raw.service, '--service'),
+    configmap: k8sName(raw.configmap, '--configmap'),
+    ...(raw.probeNamespace ? { probeNamespace: k8sName(raw.probeNamespace, '--probe-namespace') } : {}),
+    probeImage: raw.probeImage,
+    probeNodes: intIn(raw.probeNodes, '--probe-nodes', 1, 10),
+    plan,
+    ...(raw.config ? { configFile: raw.config } : {}),
+    output: oneOf(raw.output, '--output', ['table', 'json', 'yaml'] as const),
+    logFormat: oneOf(raw.logFormat, '--log-format', ['text', 'json'] as const),
+    logLevel: oneOf(raw.logLevel, '--log-level', LOG_LEVELS),
+    podTimeoutMs,
+    imagePullSecrets: raw.imagePullSecret.map((s) => k8sName(s, '--image-pull-secret')),
+    nodeSelector: keyValues(raw.nodeSelector, '--node-selector'),
+    tolerations,
+  };
+}
