@@ -1,0 +1,317 @@
+// CoreDNS as dnsmasq: records generated from the store's Services like the kubernetes plugin, one real
+// dnsmasq per CoreDNS pod (behind the pod network front on podIP:<dns port>), health/ready endpoints,
+// CoreDNS-like log lines, and the simulated upstream resolver (one more dnsmasq).
+import { mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import dnsPacket from 'dns-packet';
+import type { KObject, Store } from './store.ts';
+import { spawnContained, type Exit } from './images.ts';
+import { openRelayPair, closeRelayPair, type Backend, type RelayPair } from './network.ts';
+import type { FaultState } from './faults.ts';
+
+type ServicePort = { name?: string; port: number; protocol?: string };
+
+const fqdn = (svc: KObject, domain: string) => `${svc.metadata.name}.${svc.metadata.namespace}.svc.${domain}`;
+
+/** A records as `ip name` pairs: ClusterIP Services, and ready endpoints of headless ones. */
+export function serviceARecords(services: KObject[], slices: KObject[], domain: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const svc of services) {
+    const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    if (ip && ip !== 'None') {
+      out.push([ip, fqdn(svc, domain)]);
+      continue;
+    }
+    if (ip !== 'None') continue;
+    for (const s of slices) {
+      if (s.metadata.namespace !== svc.metadata.namespace || s.metadata.labels?.['kubernetes.io/service-name'] !== svc.metadata.name) continue;
+      for (const e of (s.endpoints as { addresses: string[]; conditions?: { ready?: boolean } }[] | undefined) ?? [])
+        if (e.conditions?.ready !== false) for (const a of e.addresses) out.push([a, fqdn(svc, domain)]);
+    }
+  }
+  return out;
+}
+
+/** dnsmasq srv-host lines: `_<port name>._<proto>.<svc>.<ns>.svc.<domain>` → "<port> <svc fqdn>". */
+export function serviceSrvLines(services: KObject[], domain: string): string[] {
+  const lines: string[] = [];
+  for (const svc of services) {
+    const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    if (!ip || ip === 'None') continue;
+    for (const p of (svc.spec as { ports?: ServicePort[] }).ports ?? [])
+      if (p.name) lines.push(`srv-host=_${p.name}._${(p.protocol ?? 'TCP').toLowerCase()}.${fqdn(svc, domain)},${fqdn(svc, domain)},${p.port},0,100`);
+  }
+  return lines;
+}
+
+/** The hosts file text, with per-pod overrides (the wrongRecord fault) replacing the truth for a name. */
+export function hostsText(records: [string, string][], overrides: ReadonlyMap<string, string> = new Map()): string {
+  const kept = records.filter(([, name]) => !overrides.has(name));
+  const all = [...kept, ...[...overrides].map(([name, ip]) => [ip, name] as [string, string])];
+  return all.map(([ip, name]) => `${ip} ${name}\n`).join('');
+}
+
+/** "127.10" → "10.127.in-addr.arpa": the reverse zone of the sim's /16. */
+export const reverseZone = (subnet: string) => `${subnet.split('.').reverse().join('.')}.in-addr.arpa`;
+
+// Stay root: any uid/gid change would clear the parent-death signal that ties dnsmasq to the sim.
+const userLine = () => (process.getuid?.() === 0 ? ['user=root', 'group=root'] : []);
+
+export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: string; subnet: string; upstream: Backend; srv: string[] }): string {
+  return [
+    `listen-address=${o.listen.address}`,
+    `port=${o.listen.port}`,
+    'bind-interfaces',
+    'no-resolv',
+    'no-hosts',
+    `hostsdir=${o.hostsDir}`,
+    `local=/${o.domain}/`,
+    `local=/${reverseZone(o.subnet)}/`,
+    `server=${o.upstream.address}#${o.upstream.port}`,
+    // No cache: a fault or a record change shows on the very next query.
+    'cache-size=0',
+    ...userLine(),
+    ...o.srv,
+    '',
+  ].join('\n');
+}
+
+export function upstreamDnsmasqConf(listen: Backend, external: Record<string, string>): string {
+  return [
+    `listen-address=${listen.address}`,
+    `port=${listen.port}`,
+    'bind-interfaces',
+    'no-resolv',
+    'no-hosts',
+    ...Object.entries(external).map(([name, ip]) => `host-record=${name},${ip}`),
+    // Everything else: NXDOMAIN.
+    'address=/#/',
+    ...userLine(),
+    '',
+  ].join('\n');
+}
+
+const COREDNS_BANNER = (port: number) => [
+  `.:${port}`,
+  '[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908',
+  'CoreDNS-1.11.3',
+  'linux/amd64, go1.21.11, a6338e9',
+];
+
+export const LOOP_FATAL =
+  '[FATAL] plugin/loop: Loop (127.0.0.1:59925 -> :53) detected for zone ".", see https://coredns.io/plugins/loop#troubleshooting. Query: "HINFO 4547991504243258144.3688648895315093531."';
+
+/** What the kubelet needs from a started container. */
+export interface ContainerHandle {
+  pid?: number;
+  exited: Promise<Exit>;
+  signal(sig: NodeJS.Signals): void;
+}
+
+export interface CoreDnsPod {
+  name: string;
+  namespace: string;
+  ip: string;
+  dnsPort: number;
+}
+
+const backendPort = (dnsPort: number) => (dnsPort === 10053 ? 10054 : 10053);
+
+/** Streams a child's output into a log sink line by line. */
+function pipeLines(stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
+  let rest = '';
+  stream?.on('data', (d: Buffer) => {
+    const parts = (rest + d.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) log(p);
+  });
+}
+
+function listenHttp(address: string, port: number, path: string): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    res.writeHead(req.url === path ? 200 : 404, { 'content-type': 'text/plain' }).end(req.url === path ? 'OK' : '404 page not found\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => resolve(server));
+  });
+}
+
+/** The CoreDNS side of the cluster: upstream, per-pod dnsmasq and fronts, and the records they serve. */
+export class ClusterDns {
+  private readonly live = new Map<string, { pod: CoreDnsPod; hostsFile: string }>(); // pod name → instance
+  private upstreamPid?: number;
+  private upstreamStop?: () => Promise<void>;
+  private unsubscribe?: () => void;
+  private refreshPending = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly o: { dir: string; domain: string; subnet: string; upstream: Backend; external: Record<string, string>; faults: FaultState },
+  ) {}
+
+  get upstreamProcess(): number | undefined {
+    return this.upstreamPid;
+  }
+
+  async start(): Promise<void> {
+    const dir = join(this.o.dir, 'upstream');
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'dnsmasq.conf');
+    writeFileSync(conf, upstreamDnsmasqConf(this.o.upstream, this.o.external));
+    const { child, exited } = spawnContained(['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const lines: string[] = [];
+    pipeLines(child.stderr, (l) => lines.push(l));
+    const started = await Promise.race([waitForLine(lines, 'started, version', 5000), exited.then(() => false)]);
+    if (!started) throw new Error(`the simulated upstream dnsmasq did not start on ${this.o.upstream.address}:${this.o.upstream.port}: ${lines.join(' | ')}`);
+    this.upstreamPid = child.pid;
+    this.upstreamStop = async () => {
+      child.kill('SIGKILL');
+      await exited;
+    };
+    this.unsubscribe = this.store.subscribe((ev) => {
+      if (ev.resource === 'services' || ev.resource === 'endpointslices.discovery.k8s.io') this.scheduleRefresh();
+    });
+  }
+
+  private records(): [string, string][] {
+    return serviceARecords(this.store.list('services'), this.store.list('endpointslices.discovery.k8s.io'), this.o.domain);
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshPending) return;
+    this.refreshPending = true;
+    setImmediate(() => {
+      this.refreshPending = false;
+      const records = this.records();
+      for (const name of this.live.keys()) this.writeHosts(name, records);
+    });
+  }
+
+  private writeHosts(podName: string, records = this.records()): void {
+    const inst = this.live.get(podName);
+    if (!inst) return;
+    // Atomic replace: dnsmasq's inotify sees one complete file (IN_MOVED_TO), never a half-written one.
+    const tmp = join(inst.hostsFile, '..', '.services.tmp');
+    writeFileSync(tmp, hostsText(records, this.o.faults.wrongRecords.get(podName)), { mode: 0o644 });
+    renameSync(tmp, inst.hostsFile);
+  }
+
+  /** Re-renders one pod's records (after a wrongRecord fault or its removal). */
+  refresh(podName: string): void {
+    this.writeHosts(podName);
+  }
+
+  /** The pod network front on podIP:<dns port>: relays to the pod's dnsmasq; network faults apply here. */
+  openFront(pod: CoreDnsPod, log: (line: string) => void): Promise<RelayPair> {
+    const backend = { address: pod.ip, port: backendPort(pod.dnsPort) };
+    const f = this.o.faults;
+    const slow = () => f.slowMs.get(pod.name) ?? 0;
+    return openRelayPair(
+      {
+        listen: { address: pod.ip, port: pod.dnsPort },
+        route: () => backend,
+        inbound: (msg) => {
+          if (f.dropUdp.has(pod.name)) return false;
+          if (f.upstreamDown) this.noteUpstreamTimeout(pod, msg, log);
+          return true;
+        },
+        replyDelayMs: slow,
+        flowIdleMs: 10_000,
+      },
+      { listen: { address: pod.ip, port: pod.dnsPort }, route: () => backend, replyDelayMs: slow },
+    );
+  }
+
+  /** CoreDNS's errors plugin logs a forward i/o timeout about 2 s after an external question goes unanswered. */
+  private noteUpstreamTimeout(pod: CoreDnsPod, msg: Buffer, log: (line: string) => void): void {
+    let q: { name: string; type: string } | undefined;
+    try {
+      q = dnsPacket.decode(msg).questions?.[0];
+    } catch {
+      return;
+    }
+    if (!q) return;
+    const name = q.name.toLowerCase();
+    if (name === this.o.domain || name.endsWith(`.${this.o.domain}`) || name.endsWith(reverseZone(this.o.subnet))) return;
+    setTimeout(() => {
+      if (this.o.faults.upstreamDown)
+        log(`[ERROR] plugin/errors: 2 ${name}. ${q.type}: read udp ${pod.ip}:${randomInt(32768, 60999)}->${this.o.upstream.address}:${this.o.upstream.port}: i/o timeout`);
+    }, 2000).unref();
+  }
+
+  /**
+   * Starts one CoreDNS container: dnsmasq on podIP:<backend port> plus /health (8080) and /ready (8181).
+   * SRV records are fixed at container start (dnsmasq reloads only its hosts directory); A/PTR follow
+   * Service changes live.
+   */
+  async startCoreDns(pod: CoreDnsPod, log: (line: string) => void): Promise<ContainerHandle> {
+    for (const l of COREDNS_BANNER(pod.dnsPort)) log(l);
+    if (this.o.faults.crashLoop.has(pod.name)) {
+      log(LOOP_FATAL);
+      return { exited: new Promise((r) => setTimeout(() => r({ code: 1, signal: null }), 10)), signal: () => undefined };
+    }
+    const dir = join(this.o.dir, 'coredns', pod.name);
+    const hostsDir = join(dir, 'hosts');
+    mkdirSync(hostsDir, { recursive: true });
+    this.live.set(pod.name, { pod, hostsFile: join(hostsDir, 'services') });
+    this.writeHosts(pod.name);
+    const conf = join(dir, 'dnsmasq.conf');
+    const listen = { address: pod.ip, port: backendPort(pod.dnsPort) };
+    writeFileSync(conf, podDnsmasqConf({ listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, srv: serviceSrvLines(this.store.list('services'), this.o.domain) }));
+    const { child, exited } = spawnContained(['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const lines: string[] = [];
+    pipeLines(child.stderr, (l) => (lines.push(l), log(l)));
+    pipeLines(child.stdout, log);
+    const servers: http.Server[] = [];
+    const forget = () => {
+      for (const s of servers) s.close();
+      servers.length = 0;
+      if (this.live.get(pod.name)?.pod === pod) this.live.delete(pod.name);
+    };
+    void exited.then(forget);
+    const up = await Promise.race([waitForLine(lines, 'started, version', 5000), exited.then(() => false)]);
+    if (up) {
+      try {
+        servers.push(await listenHttp(pod.ip, 8080, '/health'), await listenHttp(pod.ip, 8181, '/ready'));
+      } catch (err) {
+        log(`[ERROR] health/ready listeners: ${(err as Error).message}`);
+        child.kill('SIGKILL');
+      }
+    }
+    return { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
+  }
+
+  /** Pod gone: its records directory goes too. */
+  forget(podName: string): void {
+    this.live.delete(podName);
+    rmSync(join(this.o.dir, 'coredns', podName), { recursive: true, force: true });
+  }
+
+  pauseUpstream(): void {
+    if (this.upstreamPid) process.kill(this.upstreamPid, 'SIGSTOP');
+  }
+
+  resumeUpstream(): void {
+    if (this.upstreamPid) process.kill(this.upstreamPid, 'SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.upstreamStop?.();
+  }
+}
+
+export { closeRelayPair };
+
+/** Polls collected output for a line (dnsmasq says "started" once its sockets are bound). */
+async function waitForLine(lines: string[], needle: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (lines.some((l) => l.includes(needle))) return true;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return false;
+}

@@ -1,0 +1,105 @@
+// Fault injection: plain state read by the DNS network, the fronts and the kubelet, and the Faults API
+// that tests and the demo's fault CLI use.
+import type { Faults, ApiFault } from './types.ts';
+
+export interface FaultState {
+  /** Pod names (in the DNS namespace) whose dnsmasq is SIGSTOPped. */
+  hung: Set<string>;
+  dropUdp: Set<string>;
+  slowMs: Map<string, number>;
+  crashLoop: Set<string>;
+  /** Pod name → (fully qualified name without trailing dot → wrong address). */
+  wrongRecords: Map<string, Map<string, string>>;
+  upstreamDown: boolean;
+  nodesWithoutNetwork: Set<string>;
+  unpullableImages: Set<string>;
+}
+
+export const emptyFaultState = (): FaultState => ({
+  hung: new Set(),
+  dropUdp: new Set(),
+  slowMs: new Map(),
+  crashLoop: new Set(),
+  wrongRecords: new Map(),
+  upstreamDown: false,
+  nodesWithoutNetwork: new Set(),
+  unpullableImages: new Set(),
+});
+
+/** What the faults need from the rest of the sim. */
+export interface FaultTargets {
+  /** Throws a one-line error when the name is not a CoreDNS pod. */
+  requireDnsPod(pod: string): void;
+  signalDns(pod: string, sig: NodeJS.Signals): void;
+  /** Re-renders the pod's records (wrongRecord). */
+  refreshRecords(pod: string): void;
+  pauseUpstream(): void;
+  resumeUpstream(): void;
+  requireNode(node: string): void;
+  api?: { add(f: ApiFault): number; clear(id?: number): void };
+}
+
+export function createFaults(state: FaultState, t: FaultTargets): Faults {
+  const apiServer = () => {
+    if (!t.api) throw new Error('API faults need the API server, which is not running');
+    return t.api;
+  };
+  return {
+    hangDns(pod) {
+      t.requireDnsPod(pod);
+      t.signalDns(pod, 'SIGSTOP');
+      state.hung.add(pod);
+    },
+    dropUdp(pod) {
+      t.requireDnsPod(pod);
+      state.dropUdp.add(pod);
+    },
+    crash(pod) {
+      t.requireDnsPod(pod);
+      t.signalDns(pod, 'SIGKILL');
+    },
+    crashLoop(pod) {
+      t.requireDnsPod(pod);
+      state.crashLoop.add(pod);
+      t.signalDns(pod, 'SIGKILL');
+    },
+    wrongRecord(pod, name, address) {
+      t.requireDnsPod(pod);
+      const m = state.wrongRecords.get(pod) ?? new Map<string, string>();
+      m.set(name.replace(/\.$/, '').toLowerCase(), address);
+      state.wrongRecords.set(pod, m);
+      t.refreshRecords(pod);
+    },
+    slow(pod, ms) {
+      t.requireDnsPod(pod);
+      state.slowMs.set(pod, ms);
+    },
+    upstreamDown() {
+      state.upstreamDown = true;
+      t.pauseUpstream();
+    },
+    nodeNoNetwork(node) {
+      t.requireNode(node);
+      state.nodesWithoutNetwork.add(node);
+    },
+    unpullableImage(image) {
+      state.unpullableImages.add(image);
+    },
+    api: (f) => apiServer().add(f),
+    clearApi: (id) => apiServer().clear(id),
+    clear() {
+      for (const pod of state.hung) {
+        try {
+          t.signalDns(pod, 'SIGCONT');
+        } catch {
+          // the pod is gone; nothing to resume
+        }
+      }
+      const rerender = [...state.wrongRecords.keys()];
+      if (state.upstreamDown) t.resumeUpstream();
+      Object.assign(state, emptyFaultState());
+      for (const pod of rerender) t.refreshRecords(pod);
+      t.api?.clear();
+    },
+  };
+}

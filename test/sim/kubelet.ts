@@ -1,0 +1,644 @@
+// The sim's kubelet, for every node at once: runs scheduled pods as local processes (CoreDNS images as
+// dnsmasq), keeps their status like the real kubelet (phases, container states, restarts with
+// CrashLoopBackOff, HTTP liveness/readiness probes, activeDeadlineSeconds, graceful deletion), and
+// serves exec and logs to the API server (NodeRuntime).
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { ChildProcess } from 'node:child_process';
+import type { KObject, Store } from './store.ts';
+import { SimError } from './status.ts';
+import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
+import { containerArgv, imageId, imageKind, imageRepository, localArgv, spawnContained, type Exit, type ImageKind } from './images.ts';
+import { closeRelayPair, type ClusterDns, type ContainerHandle } from './dns.ts';
+import { AddressPool, type RelayPair } from './network.ts';
+import type { FaultState } from './faults.ts';
+
+interface HttpGetProbe {
+  httpGet?: { path?: string; port: number | string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  successThreshold?: number;
+  failureThreshold?: number;
+}
+
+interface ContainerSpec {
+  name: string;
+  image: string;
+  command?: string[];
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  livenessProbe?: HttpGetProbe;
+  readinessProbe?: HttpGetProbe;
+  securityContext?: { runAsUser?: number; runAsGroup?: number };
+}
+
+interface PodSpec {
+  nodeName?: string;
+  containers: ContainerSpec[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  activeDeadlineSeconds?: number;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsUser?: number; runAsGroup?: number };
+}
+
+type Terminated = { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
+type ContainerState = { running: { startedAt: string } } | { waiting: { reason: string; message?: string } } | { terminated: Terminated };
+
+const LOG_CAP = 1 << 20;
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const SIGNUM: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
+
+/** Runs a probe periodically and reports when its verdict flips, with the kubelet's thresholds. */
+class ProbeLoop {
+  private timer?: NodeJS.Timeout;
+  private streak = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly probe: HttpGetProbe,
+    private readonly ip: string,
+    private readonly sourceIp: string,
+    private readonly scale: number,
+    private healthy: boolean,
+    private readonly onFlip: (healthy: boolean) => void,
+  ) {
+    this.timer = setTimeout(() => this.tick(), (probe.initialDelaySeconds ?? 0) * 1000 * scale);
+  }
+
+  private async tick(): Promise<void> {
+    const ok = await this.check();
+    if (this.stopped) return;
+    const need = ok ? (this.probe.successThreshold ?? 1) : (this.probe.failureThreshold ?? 3);
+    if (ok === this.healthy) this.streak = 0;
+    else if (++this.streak >= need) {
+      this.healthy = ok;
+      this.streak = 0;
+      this.onFlip(ok);
+    }
+    if (!this.stopped) this.timer = setTimeout(() => this.tick(), (this.probe.periodSeconds ?? 10) * 1000 * this.scale);
+  }
+
+  private check(): Promise<boolean> {
+    const get = this.probe.httpGet;
+    if (!get || typeof get.port !== 'number') return Promise.resolve(true);
+    const timeoutMs = (this.probe.timeoutSeconds ?? 1) * 1000 * this.scale;
+    return new Promise((resolve) => {
+      const req = http.get({ host: this.ip, port: get.port, path: get.path ?? '/', localAddress: this.sourceIp, timeout: timeoutMs, agent: false }, (res) => {
+        res.resume();
+        resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 400);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(false));
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+}
+
+class Container {
+  handle?: ContainerHandle;
+  state: ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState?: Terminated;
+  restartCount = 0;
+  ready = false;
+  everStarted = false;
+  containerID?: string;
+  startedAt?: string;
+  log = '';
+  previousLog?: string;
+  backoffStep = 0;
+  probes: ProbeLoop[] = [];
+  timer?: NodeJS.Timeout;
+  readonly kind: ImageKind;
+
+  constructor(readonly spec: ContainerSpec) {
+    this.kind = imageKind(spec.image);
+  }
+
+  append(line: string): void {
+    this.log += line.endsWith('\n') ? line : `${line}\n`;
+    if (this.log.length > LOG_CAP) this.log = this.log.slice(this.log.length - LOG_CAP / 2);
+  }
+
+  get running(): boolean {
+    return 'running' in this.state;
+  }
+
+  stopProbes(): void {
+    for (const p of this.probes) p.stop();
+    this.probes = [];
+  }
+}
+
+interface PodWorker {
+  namespace: string;
+  name: string;
+  uid: string;
+  node: string;
+  hostIP: string;
+  ip?: string;
+  spec: PodSpec;
+  containers: Container[];
+  execs: Set<ChildProcess>;
+  front?: RelayPair;
+  startTime?: string;
+  /** Set once the pod is ending (deletion or deadline): no more restarts. */
+  stopping: boolean;
+  /** Set once the object's deletion is being finished. */
+  removing: boolean;
+  failure?: { reason: string; message: string };
+  timers: Set<NodeJS.Timeout>;
+  statusPending: boolean;
+  done: boolean;
+}
+
+export interface KubeletOptions {
+  store: Store;
+  dns: ClusterDns;
+  faults: FaultState;
+  subnet: string;
+  scale: number;
+  podStartMs: number;
+}
+
+const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`;
+
+export class Kubelet implements NodeRuntime {
+  private readonly workers = new Map<string, PodWorker>();
+  private readonly queued = new Set<string>();
+  private readonly pool: AddressPool;
+  private unsubscribe?: () => void;
+  private stopped = false;
+
+  constructor(private readonly o: KubeletOptions) {
+    this.pool = new AddressPool(o.subnet, 2, 254);
+  }
+
+  start(): void {
+    this.unsubscribe = this.o.store.subscribe((ev) => {
+      if (ev.resource === 'pods') this.enqueue(podKey(ev.object.metadata.namespace, ev.object.metadata.name));
+    });
+    for (const p of this.o.store.list('pods')) this.enqueue(podKey(p.metadata.namespace, p.metadata.name));
+  }
+
+  private enqueue(key: string): void {
+    if (this.queued.has(key) || this.stopped) return;
+    this.queued.add(key);
+    setImmediate(() => {
+      this.queued.delete(key);
+      if (!this.stopped) this.reconcile(key);
+    });
+  }
+
+  private reconcile(key: string): void {
+    const [ns, name] = key.split('/') as [string, string];
+    const pod = this.o.store.get('pods', ns, name);
+    let w = this.workers.get(key);
+    if (w && (!pod || pod.metadata.uid !== w.uid)) {
+      void this.destroy(w);
+      w = undefined;
+    }
+    if (!pod) return;
+    const spec = pod.spec as PodSpec;
+    if (!spec.nodeName) return;
+    if (!w) {
+      const phase = (pod.status as { phase?: string } | undefined)?.phase;
+      if (phase === 'Succeeded' || phase === 'Failed') return;
+      w = this.createWorker(pod);
+    }
+    if (pod.metadata.deletionTimestamp && !w.removing) void this.terminate(w, pod.metadata.deletionGracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30, true);
+  }
+
+  private nodeIp(node: string): string {
+    const n = this.o.store.get('nodes', undefined, node);
+    const addr = (n?.status as { addresses?: { type: string; address: string }[] } | undefined)?.addresses?.find((a) => a.type === 'InternalIP');
+    return addr?.address ?? `${this.o.subnet}.0.10`;
+  }
+
+  private createWorker(pod: KObject): PodWorker {
+    const spec = pod.spec as PodSpec;
+    const w: PodWorker = {
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name ?? '',
+      uid: pod.metadata.uid ?? '',
+      node: spec.nodeName ?? '',
+      hostIP: this.nodeIp(spec.nodeName ?? ''),
+      spec,
+      containers: spec.containers.map((c) => new Container(c)),
+      execs: new Set(),
+      stopping: false,
+      removing: false,
+      timers: new Set(),
+      statusPending: false,
+      done: false,
+    };
+    this.workers.set(podKey(w.namespace, w.name), w);
+    this.later(w, this.o.podStartMs, () => this.track(this.startPod(w)));
+    this.writeStatus(w);
+    return w;
+  }
+
+  private later(w: PodWorker, ms: number, fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      w.timers.delete(t);
+      if (!w.done) fn();
+    }, ms);
+    w.timers.add(t);
+    return t;
+  }
+
+  private async startPod(w: PodWorker): Promise<void> {
+    if (w.stopping) return;
+    w.ip = this.pool.allocate();
+    w.startTime = now();
+    if (w.spec.activeDeadlineSeconds !== undefined)
+      this.later(w, w.spec.activeDeadlineSeconds * 1000, () => {
+        if (w.stopping) return;
+        w.failure = { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' };
+        void this.terminate(w, w.spec.terminationGracePeriodSeconds ?? 30, false);
+      });
+    const dnsContainer = w.containers.find((c) => c.kind === 'coredns');
+    if (dnsContainer) {
+      const port = dnsPortOf(dnsContainer.spec);
+      try {
+        const front = await this.o.dns.openFront({ name: w.name, namespace: w.namespace, ip: w.ip, dnsPort: port }, (l) => dnsContainer.append(l));
+        if (w.stopping) return void closeRelayPair(front);
+        w.front = front;
+      } catch (err) {
+        dnsContainer.append(`[ERROR] pod network: cannot listen on ${w.ip}:${port}: ${(err as Error).message}`);
+      }
+    }
+    for (const c of w.containers) this.track(this.startContainer(w, c));
+    this.writeStatus(w);
+  }
+
+  /** Container starts in flight: stop() waits for them so nothing they spawn escapes. */
+  private readonly inflight = new Set<Promise<void>>();
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private pullable(image: string, kind: ImageKind): boolean {
+    const bad = this.o.faults.unpullableImages;
+    return kind !== 'other' && !bad.has(image) && !bad.has(imageRepository(image));
+  }
+
+  private async startContainer(w: PodWorker, c: Container): Promise<void> {
+    if (w.stopping || w.done) return;
+    if (!this.pullable(c.spec.image, c.kind)) return this.pullFailed(w, c);
+    if (c.everStarted) {
+      c.restartCount++;
+      c.previousLog = c.log;
+      c.log = '';
+    }
+    c.everStarted = true;
+    c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
+    c.startedAt = now();
+    let handle: ContainerHandle;
+    if (c.kind === 'coredns') {
+      handle = await this.o.dns.startCoreDns({ name: w.name, namespace: w.namespace, ip: w.ip ?? '', dnsPort: dnsPortOf(c.spec) }, (l) => c.append(l));
+    } else {
+      const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
+      const { child, exited } = spawnContained(localArgv(containerArgv(c.kind, c.spec.command, c.spec.args)), {
+        env: this.containerEnv(w, c.spec),
+        uid: sc.runAsUser,
+        gid: sc.runAsGroup,
+        noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
+      });
+      child.stdout?.on('data', (d: Buffer) => c.append(d.toString()));
+      child.stderr?.on('data', (d: Buffer) => c.append(d.toString()));
+      handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
+    }
+    if (w.done) {
+      handle.signal('SIGKILL');
+      return void (await handle.exited);
+    }
+    c.handle = handle;
+    c.state = { running: { startedAt: c.startedAt } };
+    c.ready = !c.spec.readinessProbe;
+    if (w.stopping) handle.signal('SIGKILL');
+    else this.startProbes(w, c);
+    const startedMs = Date.now();
+    void handle.exited.then((exit) => this.containerExited(w, c, handle, exit, Date.now() - startedMs));
+    this.writeStatus(w);
+  }
+
+  private startProbes(w: PodWorker, c: Container): void {
+    const ip = w.ip ?? '';
+    if (c.spec.readinessProbe)
+      c.probes.push(
+        new ProbeLoop(c.spec.readinessProbe, ip, w.hostIP, this.o.scale, false, (ok) => {
+          c.ready = ok && c.running;
+          this.writeStatus(w);
+        }),
+      );
+    if (c.spec.livenessProbe)
+      c.probes.push(
+        new ProbeLoop(c.spec.livenessProbe, ip, w.hostIP, this.o.scale, true, (ok) => {
+          if (ok || !c.running || w.stopping) return;
+          c.append(`[sim kubelet] Container ${c.spec.name} failed liveness probe, will be restarted`);
+          this.stopContainer(c, (w.spec.terminationGracePeriodSeconds ?? 30) * 1000 * this.o.scale);
+        }),
+      );
+  }
+
+  /** SIGTERM now, SIGKILL after the grace period. */
+  private stopContainer(c: Container, graceMs: number, termDelayMs = 0): void {
+    const h = c.handle;
+    if (!h || !c.running) return;
+    c.stopProbes();
+    const term = setTimeout(() => h.signal('SIGTERM'), termDelayMs);
+    const kill = setTimeout(() => h.signal('SIGKILL'), Math.max(graceMs, termDelayMs));
+    void h.exited.then(() => (clearTimeout(term), clearTimeout(kill)));
+  }
+
+  private containerExited(w: PodWorker, c: Container, h: ContainerHandle, exit: Exit, ranMs: number): void {
+    if (c.handle !== h) return;
+    c.stopProbes();
+    c.ready = false;
+    const exitCode = exit.code ?? 128 + (exit.signal ? (SIGNUM[exit.signal] ?? 1) : 1);
+    const terminated: Terminated = {
+      exitCode,
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      ...(exit.signal ? { signal: SIGNUM[exit.signal] } : {}),
+      startedAt: c.startedAt,
+      finishedAt: now(),
+      containerID: c.containerID,
+    };
+    const policy = w.spec.restartPolicy ?? 'Always';
+    const restart = !w.stopping && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+    if (!restart) {
+      c.state = { terminated };
+      this.writeStatus(w);
+      if (!w.stopping && w.containers.every((x) => 'terminated' in x.state)) this.finishNaturally(w);
+      return;
+    }
+    c.lastState = terminated;
+    // The kubelet's back-off: first restart at once, then 10 s, 20 s, … capped at 300 s; reset after 10 min of running.
+    if (ranMs > 600_000 * this.o.scale) c.backoffStep = 0;
+    const delaySeconds = c.backoffStep === 0 ? 0 : Math.min(300, 10 * 2 ** (c.backoffStep - 1));
+    c.backoffStep++;
+    if (delaySeconds === 0) return this.track(this.startContainer(w, c));
+    c.state = {
+      waiting: { reason: 'CrashLoopBackOff', message: `back-off ${delaySeconds}s restarting failed container=${c.spec.name} pod=${w.name}_${w.namespace}(${w.uid})` },
+    };
+    this.writeStatus(w);
+    c.timer = this.later(w, delaySeconds * 1000 * this.o.scale, () => this.track(this.startContainer(w, c)));
+  }
+
+  private pullFailed(w: PodWorker, c: Container): void {
+    const ref = c.spec.image.includes('/') ? c.spec.image : `docker.io/library/${c.spec.image}`;
+    c.state = {
+      waiting: {
+        reason: 'ErrImagePull',
+        message: `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization`,
+      },
+    };
+    this.writeStatus(w);
+    const delaySeconds = Math.min(300, 10 * 2 ** c.backoffStep++);
+    this.later(w, 200, () => {
+      c.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${c.spec.image}"` } };
+      this.writeStatus(w);
+    });
+    c.timer = this.later(w, delaySeconds * 1000 * this.o.scale, () => this.track(this.startContainer(w, c)));
+  }
+
+  /** restartPolicy Never/OnFailure and every container done: Succeeded or Failed; the object stays. */
+  private finishNaturally(w: PodWorker): void {
+    this.endPod(w);
+    this.writeStatus(w);
+  }
+
+  private endPod(w: PodWorker): void {
+    for (const t of w.timers) clearTimeout(t);
+    w.timers.clear();
+    for (const p of w.execs) p.kill('SIGKILL');
+    if (w.front) void closeRelayPair(w.front);
+    w.front = undefined;
+  }
+
+  /**
+   * Stops every container: SIGTERM (CoreDNS after its 5 s lameduck, scaled), SIGKILL after the grace
+   * period. `remove` finishes a graceful deletion by removing the object; a deadline keeps it (Failed).
+   */
+  private async terminate(w: PodWorker, graceSeconds: number, remove: boolean): Promise<void> {
+    w.stopping = true;
+    w.removing ||= remove;
+    const graceMs = graceSeconds * 1000 * this.o.scale;
+    for (const c of w.containers) {
+      clearTimeout(c.timer);
+      c.ready = false;
+      if (c.running) this.stopContainer(c, graceMs, c.kind === 'coredns' ? Math.min(5000 * this.o.scale, graceMs) : 0);
+      else if (!('terminated' in c.state)) c.state = { terminated: { exitCode: 0, reason: 'ContainerStatusUnknown', finishedAt: now() } };
+    }
+    for (const p of w.execs) p.kill('SIGTERM');
+    const killExecs = setTimeout(() => w.execs.forEach((p) => p.kill('SIGKILL')), graceMs);
+    this.writeStatus(w);
+    await Promise.all(w.containers.map((c) => (c.running && c.handle ? c.handle.exited : undefined)));
+    clearTimeout(killExecs);
+    this.endPod(w);
+    if (remove) {
+      w.done = true;
+      this.forgetWorker(w);
+      try {
+        const cur = this.o.store.get('pods', w.namespace, w.name);
+        if (cur?.metadata.uid === w.uid) this.o.store.remove('pods', w.namespace, w.name);
+      } catch {
+        // already removed by a grace-0 delete
+      }
+    } else this.writeStatus(w);
+  }
+
+  /** The object is gone (grace 0) or replaced: kill everything at once. */
+  private async destroy(w: PodWorker): Promise<void> {
+    w.stopping = true;
+    w.done = true;
+    this.forgetWorker(w);
+    for (const c of w.containers) {
+      clearTimeout(c.timer);
+      c.stopProbes();
+      c.handle?.signal('SIGKILL');
+    }
+    this.endPod(w);
+    await Promise.all(w.containers.map((c) => c.handle?.exited));
+  }
+
+  private forgetWorker(w: PodWorker): void {
+    if (this.workers.get(podKey(w.namespace, w.name)) === w) this.workers.delete(podKey(w.namespace, w.name));
+    if (w.containers.some((c) => c.kind === 'coredns')) this.o.dns.forget(w.name);
+  }
+
+  // ---- status ----
+
+  private writeStatus(w: PodWorker): void {
+    if (w.statusPending) return;
+    w.statusPending = true;
+    setImmediate(() => {
+      w.statusPending = false;
+      if (this.stopped) return;
+      const cur = this.o.store.get('pods', w.namespace, w.name);
+      if (!cur || cur.metadata.uid !== w.uid) return;
+      const next = podStatus(w, cur.status as PodStatus | undefined);
+      if (JSON.stringify(next) === JSON.stringify(cur.status)) return;
+      this.o.store.mutate('pods', w.namespace, w.name, (p) => void (p.status = next));
+    });
+  }
+
+  private containerEnv(w: PodWorker, spec: ContainerSpec): Record<string, string> {
+    const field = (path: string) =>
+      ({ 'metadata.name': w.name, 'metadata.namespace': w.namespace, 'status.podIP': w.ip ?? '', 'spec.nodeName': w.node, 'status.hostIP': w.hostIP })[path] ?? '';
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOSTNAME: w.name,
+      HOME: '/root',
+      KUBERNETES_SERVICE_HOST: `${this.o.subnet}.1.1`,
+      KUBERNETES_SERVICE_PORT: '443',
+    };
+    for (const e of spec.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? field(e.valueFrom.fieldRef.fieldPath) : '');
+    return env;
+  }
+
+  // ---- NodeRuntime ----
+
+  private requireContainer(namespace: string, podName: string, container: string | undefined): { pod: KObject; w?: PodWorker; c?: Container; name: string } {
+    const pod = this.o.store.get('pods', namespace, podName);
+    if (!pod) throw SimError.notFound('pods', podName);
+    const spec = pod.spec as PodSpec;
+    const names = spec.containers.map((c) => c.name);
+    const name = container ?? (names.length === 1 ? names[0] : pod.metadata.annotations?.['kubectl.kubernetes.io/default-container']);
+    if (!name) throw SimError.badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
+    if (!names.includes(name)) throw SimError.badRequest(`container ${name} is not valid for pod ${podName}`);
+    const w = this.workers.get(podKey(namespace, podName));
+    const c = w && w.uid === pod.metadata.uid ? w.containers.find((x) => x.spec.name === name) : undefined;
+    return { pod, w: c ? w : undefined, c, name };
+  }
+
+  exec(req: ExecRequest): ExecProcess {
+    const pod = this.o.store.get('pods', req.namespace, req.pod);
+    if (!pod) throw SimError.notFound('pods', req.pod);
+    if (!(pod.spec as PodSpec).nodeName) throw SimError.badRequest(`pod ${req.pod} does not have a host assigned`);
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    const { w, c, name } = this.requireContainer(req.namespace, req.pod, req.container);
+    if (phase === 'Succeeded' || phase === 'Failed') throw SimError.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    if (!w || !c || !c.running || w.stopping) throw SimError.badRequest(`container not found ("${name}")`);
+    if (c.kind === 'coredns') throw SimError.internal(`error executing command in container: failed to exec in container: exec: "${req.command[0]}": executable file not found in $PATH: unknown`);
+    const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
+    const { child, exited } = spawnContained(localArgv(req.command), {
+      env: this.containerEnv(w, c.spec),
+      uid: sc.runAsUser,
+      gid: sc.runAsGroup,
+      noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
+      stdin: req.stdin,
+    });
+    w.execs.add(child);
+    void exited.then(() => w.execs.delete(child));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    child.stdout?.pipe(stdout);
+    child.stderr?.pipe(stderr);
+    return {
+      stdout,
+      stderr,
+      ...(req.stdin && child.stdin ? { stdin: child.stdin } : {}),
+      exited,
+      kill: (sig) => child.kill(sig ?? 'SIGKILL'),
+    };
+  }
+
+  logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean }): string {
+    const { c, name } = this.requireContainer(namespace, pod, opts.container);
+    if (opts.previous && c?.previousLog === undefined) throw SimError.badRequest(`previous terminated container "${name}" in pod "${pod}" not found`);
+    if (!c?.everStarted) {
+      const reason = c && 'waiting' in c.state ? c.state.waiting.reason : 'ContainerCreating';
+      throw SimError.badRequest(`container "${name}" in pod "${pod}" is waiting to start: ${reason}`);
+    }
+    const text = opts.previous ? (c.previousLog ?? '') : c.log;
+    if (opts.tailLines === undefined) return text;
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    return lines.slice(Math.max(0, lines.length - opts.tailLines)).map((l) => `${l}\n`).join('');
+  }
+
+  // ---- for the sim ----
+
+  /** The running CoreDNS container's dnsmasq pid of a pod. */
+  dnsPid(namespace: string, pod: string): number | undefined {
+    const c = this.workers.get(podKey(namespace, pod))?.containers.find((x) => x.kind === 'coredns');
+    return c?.running ? c.handle?.pid : undefined;
+  }
+
+  podIp(namespace: string, pod: string): string | undefined {
+    return this.workers.get(podKey(namespace, pod))?.ip;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    await Promise.all([...this.workers.values()].map((w) => this.destroy(w)));
+    while (this.inflight.size) await Promise.all([...this.inflight]);
+  }
+}
+
+const dnsPortOf = (c: ContainerSpec): number =>
+  c.ports?.find((p) => p.name === 'dns' && (p.protocol ?? 'TCP') === 'UDP')?.containerPort ?? c.ports?.find((p) => p.protocol === 'UDP')?.containerPort ?? 53;
+
+type Condition = { type: string; status: 'True' | 'False'; reason?: string; message?: string; lastTransitionTime: string; lastProbeTime: null };
+type PodStatus = { phase?: string; conditions?: Condition[]; [k: string]: unknown };
+
+/** The pod status the kubelet reports, keeping transition times of unchanged conditions. */
+function podStatus(w: PodWorker, prev: PodStatus | undefined): PodStatus {
+  const cs = w.containers;
+  const policy = w.spec.restartPolicy ?? 'Always';
+  const allTerminated = cs.every((c) => 'terminated' in c.state);
+  let phase: string;
+  if (w.failure) phase = 'Failed';
+  else if (!w.ip || cs.some((c) => !c.everStarted)) phase = 'Pending';
+  else if (policy !== 'Always' && allTerminated) phase = cs.every((c) => 'terminated' in c.state && c.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed';
+  else phase = 'Running';
+  const unready = cs.filter((c) => !c.ready).map((c) => c.spec.name);
+  const completed = phase === 'Succeeded' || phase === 'Failed';
+  const readyCond = (type: string): Omit<Condition, 'lastTransitionTime' | 'lastProbeTime'> =>
+    unready.length === 0
+      ? { type, status: 'True' }
+      : { type, status: 'False', reason: completed ? 'PodCompleted' : type === 'Ready' ? 'ContainersNotReady' : 'ContainersNotReady', message: completed ? undefined : `containers with unready status: [${unready.join(' ')}]` };
+  const wanted: Omit<Condition, 'lastTransitionTime' | 'lastProbeTime'>[] = [
+    { type: 'PodReadyToStartContainers', status: w.ip && !completed ? 'True' : 'False' },
+    { type: 'Initialized', status: 'True' },
+    readyCond('Ready'),
+    readyCond('ContainersReady'),
+    { type: 'PodScheduled', status: 'True' },
+  ];
+  const conditions = wanted.map((c) => {
+    const old = prev?.conditions?.find((p) => p.type === c.type);
+    const clean = Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as typeof c;
+    return { ...clean, lastProbeTime: null, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now() };
+  });
+  return {
+    phase,
+    ...(w.failure ?? {}),
+    conditions,
+    hostIP: w.hostIP,
+    hostIPs: [{ ip: w.hostIP }],
+    ...(w.ip ? { podIP: w.ip, podIPs: [{ ip: w.ip }] } : {}),
+    ...(w.startTime ? { startTime: w.startTime } : {}),
+    containerStatuses: cs.map((c) => ({
+      name: c.spec.name,
+      image: c.spec.image,
+      imageID: c.everStarted ? imageId(c.spec.image) : '',
+      ...(c.containerID ? { containerID: c.containerID } : {}),
+      ready: c.ready,
+      started: c.running,
+      restartCount: c.restartCount,
+      state: c.state,
+      lastState: c.lastState ? { terminated: c.lastState } : {},
+    })),
+    qosClass: 'BestEffort',
+  };
+}

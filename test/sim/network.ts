@@ -1,0 +1,354 @@
+// The simulated pod network: the address plan, the "pod network front" that stands for a CoreDNS
+// pod's DNS port (where network faults live), and kube-proxy (Service ClusterIP:port → ready endpoint).
+// Everything is a UDP/TCP relay inside the sim process, bound to 127.x addresses of the sim's /16.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { KObject, Store } from './store.ts';
+
+/** Every address the sim uses, derived from the first two octets of its /16. */
+export interface AddressPlan {
+  subnet: string;
+  apiServer: string;
+  upstream: string;
+  node(index: number): string; // index from 0 → .0.10 …
+  kubernetesService: string;
+  dnsService: string;
+  /** The external test names' answers (inside the subnet, never routed anywhere). */
+  external: Record<string, string>;
+}
+
+export const randomSubnet = (): string => `127.${100 + Math.floor(Math.random() * 100)}`;
+
+export function addressPlan(subnet: string): AddressPlan {
+  if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(subnet)) throw new Error(`subnet must look like "127.N" (0–255), got "${subnet}"`);
+  return {
+    subnet,
+    apiServer: `${subnet}.0.1`,
+    upstream: `${subnet}.0.53`,
+    node: (i) => `${subnet}.0.${10 + i}`,
+    kubernetesService: `${subnet}.1.1`,
+    dnsService: `${subnet}.1.10`,
+    external: { 'kubernetes.io': `${subnet}.0.80`, 'example.com': `${subnet}.0.81`, 'www.example.com': `${subnet}.0.81` },
+  };
+}
+
+/** Hands out addresses from a range of the /16 in order, never twice in a run. */
+export class AddressPool {
+  private next: number;
+  constructor(
+    private readonly subnet: string,
+    firstThirdOctet: number,
+    private readonly lastThirdOctet: number,
+    private readonly taken = new Set<string>(),
+  ) {
+    this.next = firstThirdOctet * 256 + 1;
+  }
+
+  allocate(): string {
+    for (;;) {
+      if (this.next >= (this.lastThirdOctet + 1) * 256) throw new Error(`address pool of ${this.subnet}.0.0/16 exhausted`);
+      const n = this.next++;
+      if (n % 256 === 0 || n % 256 === 255) continue;
+      const ip = `${this.subnet}.${Math.floor(n / 256)}.${n % 256}`;
+      if (!this.taken.has(ip)) return (this.taken.add(ip), ip);
+    }
+  }
+
+  reserve(ip: string): void {
+    this.taken.add(ip);
+  }
+}
+
+export interface Backend {
+  address: string;
+  port: number;
+}
+
+interface UdpFlow {
+  socket: dgram.Socket;
+  backend: Backend;
+  timer: NodeJS.Timeout;
+}
+
+export interface UdpRelayOptions {
+  listen: Backend;
+  /** Where a new flow goes; undefined drops the datagram. */
+  route(client: Backend): Backend | undefined;
+  /** Client → backend: return false to drop. */
+  inbound?(msg: Buffer, client: Backend): boolean;
+  /** Backend → client delay in ms (0 = none). */
+  replyDelayMs?(): number;
+  /** Idle time after which a flow forgets its backend (conntrack's UDP timeout, shortened). */
+  flowIdleMs: number;
+}
+
+/** A UDP relay with one upstream socket per client flow, like conntrack+DNAT. */
+export class UdpRelay {
+  private readonly socket = dgram.createSocket('udp4');
+  private readonly flows = new Map<string, UdpFlow>();
+  private closed = false;
+
+  constructor(private readonly opts: UdpRelayOptions) {
+    this.socket.on('message', (msg, rinfo) => this.fromClient(msg, { address: rinfo.address, port: rinfo.port }));
+    this.socket.on('error', () => undefined);
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.bind(this.opts.listen.port, this.opts.listen.address, () => (this.socket.off('error', reject), resolve()));
+    });
+  }
+
+  private fromClient(msg: Buffer, client: Backend): void {
+    if (this.opts.inbound && !this.opts.inbound(msg, client)) return;
+    const key = `${client.address}:${client.port}`;
+    let flow = this.flows.get(key);
+    if (!flow) {
+      const backend = this.opts.route(client);
+      if (!backend) return;
+      flow = this.openFlow(key, client, backend);
+    }
+    flow.timer.refresh();
+    flow.socket.send(msg, flow.backend.port, flow.backend.address);
+  }
+
+  private openFlow(key: string, client: Backend, backend: Backend): UdpFlow {
+    const socket = dgram.createSocket('udp4');
+    socket.on('error', () => undefined);
+    // Replies leave from the address the client talked to, as after DNAT.
+    socket.bind(0, this.opts.listen.address);
+    socket.on('message', (reply) => {
+      const delay = this.opts.replyDelayMs?.() ?? 0;
+      const send = () => !this.closed && this.socket.send(reply, client.port, client.address);
+      if (delay > 0) setTimeout(send, delay).unref();
+      else send();
+    });
+    const timer = setTimeout(() => this.dropFlow(key), this.opts.flowIdleMs);
+    timer.unref();
+    const flow = { socket, backend, timer };
+    this.flows.set(key, flow);
+    return flow;
+  }
+
+  private dropFlow(key: string): void {
+    const flow = this.flows.get(key);
+    if (!flow) return;
+    clearTimeout(flow.timer);
+    flow.socket.close();
+    this.flows.delete(key);
+  }
+
+  /** Forgets flows whose backend is no longer acceptable (kube-proxy flushes conntrack for removed endpoints). */
+  forgetFlows(keep: (b: Backend) => boolean): void {
+    for (const [key, flow] of this.flows) if (!keep(flow.backend)) this.dropFlow(key);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const key of [...this.flows.keys()]) this.dropFlow(key);
+    this.socket.close();
+  }
+}
+
+export interface TcpRelayOptions {
+  listen: Backend;
+  route(): Backend | undefined;
+  /** Backend → client delay in ms. */
+  replyDelayMs?(): number;
+}
+
+/** A TCP relay: each accepted connection is piped to a backend chosen at connect time. */
+export class TcpRelay {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(private readonly opts: TcpRelayOptions) {
+    this.server = net.createServer((client) => this.accept(client));
+    this.server.on('error', () => undefined);
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.opts.listen.port, this.opts.listen.address, () => (this.server.off('error', reject), resolve()));
+    });
+  }
+
+  private track(s: net.Socket): void {
+    this.sockets.add(s);
+    s.on('close', () => this.sockets.delete(s));
+    s.on('error', () => s.destroy());
+  }
+
+  private accept(client: net.Socket): void {
+    this.track(client);
+    const backend = this.opts.route();
+    if (!backend) return void client.destroy();
+    const upstream = net.connect({ host: backend.address, port: backend.port, localAddress: this.opts.listen.address });
+    this.track(upstream);
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      const delay = this.opts.replyDelayMs?.() ?? 0;
+      if (delay > 0) setTimeout(() => client.write(d), delay).unref();
+      else client.write(d);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  }
+
+  close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Closes a UDP and a TCP relay together. */
+export interface RelayPair {
+  udp: UdpRelay;
+  tcp: TcpRelay;
+}
+
+export async function openRelayPair(udp: UdpRelayOptions, tcp: TcpRelayOptions): Promise<RelayPair> {
+  const pair = { udp: new UdpRelay(udp), tcp: new TcpRelay(tcp) };
+  try {
+    await pair.udp.listen();
+    await pair.tcp.listen();
+  } catch (err) {
+    await closeRelayPair(pair);
+    throw err;
+  }
+  return pair;
+}
+
+export async function closeRelayPair(p: RelayPair): Promise<void> {
+  try {
+    p.udp.close();
+  } catch {
+    // not bound yet
+  }
+  await p.tcp.close().catch(() => undefined);
+}
+
+// ---- kube-proxy ----
+
+type ServicePort = { name?: string; port: number; protocol?: string; targetPort?: number | string };
+type SliceEndpoint = { addresses: string[]; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } };
+type SlicePort = { name?: string; port?: number; protocol?: string };
+
+/**
+ * The endpoints a Service port forwards to: ready ones, or when none is ready, serving+terminating ones
+ * (kube-proxy's fallback), from the Service's EndpointSlices.
+ */
+export function serviceBackends(slices: KObject[], port: ServicePort, protocol: 'UDP' | 'TCP'): Backend[] {
+  const pick = (want: (c: SliceEndpoint['conditions']) => boolean) => {
+    const out: Backend[] = [];
+    for (const s of slices) {
+      const sp = ((s.ports as SlicePort[] | undefined) ?? []).find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === protocol);
+      if (!sp?.port) continue;
+      for (const e of (s.endpoints as SliceEndpoint[] | undefined) ?? [])
+        if (want(e.conditions)) for (const a of e.addresses) out.push({ address: a, port: sp.port });
+    }
+    return out;
+  };
+  const ready = pick((c) => c?.ready !== false);
+  return ready.length ? ready : pick((c) => c?.serving === true && c?.terminating === true);
+}
+
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+/** kube-proxy: a UDP+TCP relay on every ClusterIP:port of the subnet, round-robin over ready endpoints. */
+export class KubeProxy {
+  private readonly listeners = new Map<string, { pair: RelayPair; backends: () => Backend[] }>();
+  private unsubscribe?: () => void;
+  private syncing = Promise.resolve();
+  private pending = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly subnet: string,
+  ) {}
+
+  start(): Promise<void> {
+    this.unsubscribe = this.store.subscribe((ev) => {
+      if (ev.resource === 'services' || ev.resource === 'endpointslices.discovery.k8s.io') this.kick();
+    });
+    this.kick();
+    return this.syncing;
+  }
+
+  /** Resolves once the listeners match the current Services. */
+  whenSynced(): Promise<void> {
+    return this.syncing;
+  }
+
+  private kick(): void {
+    if (this.pending) return;
+    this.pending = true;
+    this.syncing = this.syncing.then(() => new Promise<void>((r) => setImmediate(r))).then(() => {
+      this.pending = false;
+      return this.sync();
+    });
+  }
+
+  private slicesOf(namespace: string, service: string): KObject[] {
+    return this.store.list('endpointslices.discovery.k8s.io', namespace, (s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === service);
+  }
+
+  private async sync(): Promise<void> {
+    const wanted = new Map<string, { ip: string; port: ServicePort; protocol: 'UDP' | 'TCP'; ns: string; svc: string }>();
+    for (const svc of this.store.list('services')) {
+      const spec = svc.spec as { clusterIP?: string; ports?: ServicePort[] } | undefined;
+      const ip = spec?.clusterIP;
+      if (!ip || !ip.startsWith(`${this.subnet}.`)) continue;
+      for (const port of spec?.ports ?? []) {
+        const protocol = (port.protocol ?? 'TCP') === 'UDP' ? 'UDP' : 'TCP';
+        wanted.set(`${ip}:${port.port}`, { ip, port, protocol, ns: svc.metadata.namespace ?? '', svc: svc.metadata.name ?? '' });
+      }
+    }
+    // One listener per ip:port serves both protocols; each protocol routes to its own slice port.
+    for (const [key, l] of this.listeners)
+      if (!wanted.has(key)) {
+        this.listeners.delete(key);
+        await closeRelayPair(l.pair);
+      }
+    for (const [key, w] of wanted) {
+      const existing = this.listeners.get(key);
+      if (existing) {
+        const live = new Set(existing.backends().map((b) => `${b.address}:${b.port}`));
+        existing.pair.udp.forgetFlows((b) => live.has(`${b.address}:${b.port}`));
+        continue;
+      }
+      const portsAt = (this.store.get('services', w.ns, w.svc)?.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
+      const backendsFor = (protocol: 'UDP' | 'TCP') => () => {
+        const p = portsAt.find((x) => x.port === w.port.port && (x.protocol ?? 'TCP') === protocol);
+        return p ? serviceBackends(this.slicesOf(w.ns, w.svc), p, protocol) : [];
+      };
+      const udpBackends = backendsFor('UDP');
+      const tcpBackends = backendsFor('TCP');
+      const roundRobin = (list: () => Backend[]) => {
+        let i = 0;
+        return () => {
+          const all = list();
+          return all.length ? all[i++ % all.length] : undefined;
+        };
+      };
+      try {
+        const pair = await openRelayPair(
+          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(udpBackends), flowIdleMs: 5000 },
+          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(tcpBackends) },
+        );
+        this.listeners.set(key, { pair, backends: udpBackends });
+      } catch {
+        // The address:port is taken (e.g. an unprivileged run and port < 1024): the Service stays unreachable.
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.syncing.catch(() => undefined);
+    for (const l of this.listeners.values()) await closeRelayPair(l.pair);
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,69 @@
+// The sim's scheduler: binds unscheduled pods to a Ready node that honours their nodeSelector, spreading
+// by pod count; when none fits, the pod stays Pending with PodScheduled False / Unschedulable.
+import type { KObject, Store } from './store.ts';
+import { Reconciler } from './controllers.ts';
+
+type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: null };
+
+const isReady = (n: KObject) =>
+  !(n.spec as { unschedulable?: boolean } | undefined)?.unschedulable &&
+  ((n.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+  Object.entries(selector ?? {}).every(([k, v]) => labels?.[k] === v);
+
+const isActive = (p: KObject) => !['Succeeded', 'Failed'].includes((p.status as { phase?: string } | undefined)?.phase ?? '');
+
+/** The node for a pod, or why none fits (the scheduler's message). Pure. */
+export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<string, number>): { node: string } | { message: string } {
+  const selector = (pod.spec as { nodeSelector?: Record<string, string> }).nodeSelector;
+  const ready = nodes.filter(isReady);
+  const fit = ready.filter((n) => matches(selector, n.metadata.labels));
+  if (!fit.length) {
+    const parts = [];
+    const notReady = nodes.length - ready.length;
+    if (notReady) parts.push(`${notReady} node(s) had untolerated taint {node.kubernetes.io/not-ready: }`);
+    if (ready.length) parts.push(`${ready.length} node(s) didn't match Pod's node affinity/selector`);
+    return { message: `0/${nodes.length} nodes are available: ${parts.join(', ')}.` };
+  }
+  const best = fit.reduce((a, b) => ((podsPerNode.get(b.metadata.name ?? '') ?? 0) < (podsPerNode.get(a.metadata.name ?? '') ?? 0) ? b : a));
+  return { node: best.metadata.name ?? '' };
+}
+
+export class Scheduler extends Reconciler {
+  constructor(store: Store) {
+    super(store, ['pods', 'nodes']);
+  }
+
+  protected reconcile(): void {
+    const pods = this.store.list('pods');
+    const nodes = this.store.list('nodes');
+    const perNode = new Map<string, number>();
+    for (const p of pods) {
+      const n = (p.spec as { nodeName?: string }).nodeName;
+      if (n && isActive(p)) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+    }
+    for (const pod of pods) {
+      if ((pod.spec as { nodeName?: string }).nodeName || pod.metadata.deletionTimestamp || !isActive(pod)) continue;
+      const choice = chooseNode(pod, nodes, perNode);
+      const { namespace, name } = pod.metadata;
+      if ('node' in choice) {
+        perNode.set(choice.node, (perNode.get(choice.node) ?? 0) + 1);
+        this.store.mutate('pods', namespace, name ?? '', (p) => {
+          (p.spec as { nodeName?: string }).nodeName = choice.node;
+          p.status = { ...(p.status as object), phase: 'Pending', conditions: [scheduled('True')] };
+        });
+        continue;
+      }
+      const cur = ((pod.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).find((c) => c.type === 'PodScheduled');
+      if (cur?.message === choice.message) continue;
+      this.store.mutate('pods', namespace, name ?? '', (p) => {
+        p.status = { ...(p.status as object), phase: 'Pending', conditions: [scheduled('False', 'Unschedulable', choice.message)] };
+      });
+    }
+  }
+}
+
+function scheduled(status: string, reason?: string, message?: string): Condition {
+  return { type: 'PodScheduled', status, ...(reason ? { reason } : {}), ...(message ? { message } : {}), lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') };
+}
