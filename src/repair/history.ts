@@ -61,6 +61,7 @@ export const previousFailures = (h: History): Record<string, number> =>
   Object.fromEntries(Object.entries(h.targets).map(([key, t]) => [key, t.failing]));
 
 const age = (iso: string, now: Date): number => now.getTime() - Date.parse(iso);
+const oldestFirst = (a: { at: string }, b: { at: string }): number => Date.parse(a.at) - Date.parse(b.at);
 
 /**
  * History after one cycle: streaks as the judge counted them, the restarts just done, the escalations
@@ -89,6 +90,7 @@ export function nextHistory(
     })),
   ]
     .filter((r) => age(r.at, now) < HISTORY_LIMITS.retainMs)
+    .sort(oldestFirst)
     .slice(-HISTORY_LIMITS.restarts);
 
   const sameEscalation = (a: { lineage: string; signature: string }, b: { lineage: string; signature: string }) =>
@@ -159,7 +161,7 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   const restartsIn = Array.isArray(parsed.restarts) ? parsed.restarts : [];
   const escalationsIn = Array.isArray(parsed.escalations) ? parsed.escalations : [];
   const targets = Object.fromEntries(targetsIn.filter(([, t]) => isTargetRecord(t)).slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>;
-  const restarts = restartsIn.filter(isRestart).slice(-HISTORY_LIMITS.restarts);
+  const restarts = restartsIn.filter(isRestart).sort(oldestFirst).slice(-HISTORY_LIMITS.restarts);
   const escalations = escalationsIn.filter(isEscalation).slice(-HISTORY_LIMITS.escalations);
   const dropped =
     targetsIn.length - Object.keys(targets).length + (restartsIn.length - restarts.length) + (escalationsIn.length - escalations.length);
