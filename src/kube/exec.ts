@@ -22,7 +22,13 @@ function wsUrl(kc: KubeConfig, path: string): string {
 
 /** The exit code from the Status sent on channel 3, or the failure it reports. */
 export function interpretExecStatus(text: string): { exitCode: number } | { error: string } {
-  const status = parseStatus(text) as (KubeStatus & { status?: string }) | undefined;
+  let status: (KubeStatus & { status?: string }) | undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) status = parsed;
+  } catch {
+    // reported below
+  }
   if (!status) return { error: `exec returned an unreadable status: ${text.slice(0, 120)}` };
   if (status.status === 'Success') return { exitCode: 0 };
   if (status.reason === 'NonZeroExitCode') {
