@@ -22,10 +22,10 @@ function run(s: Situation): Judgement {
 
 const target = (j: Judgement, label: string) => j.targets.find((t) => t.label === label)!;
 const candidates = (j: Judgement) => j.candidates.map((c) => c.pod);
+const hang = (name: string): Fault => ({ target: name, outcome: 'timeout' });
 
 describe('judge', () => {
   describe('classification table', () => {
-    const hang = (name: string): Fault => ({ target: name, outcome: 'timeout' });
     const all = (outcome: Fault['outcome'] = 'timeout'): Fault[] => [{ outcome }];
     const rows: {
       name: string;
@@ -69,6 +69,27 @@ describe('judge', () => {
         s: { pods: pods(2), faults: [hang('coredns-a'), { target: 'svc', outcome: 'timeout', failed: 2 }] },
         classification: 'pod-local',
         reason: /coredns-a fails/,
+        candidates: ['coredns-a'],
+      },
+      {
+        name: 'one hung pod of 3, and another probe sees it fail too',
+        s: { pods: pods(3), faults: [hang('coredns-b')], others: [{ node: 'node-1', faults: [hang('coredns-b')] }] },
+        classification: 'pod-local',
+        reason: /coredns-b fails while coredns-a, coredns-c pass/,
+        candidates: ['coredns-b'],
+      },
+      {
+        name: 'one pod fails here but passes from another node (network path)',
+        s: { pods: pods(3), faults: [hang('coredns-b')], others: [{ node: 'node-1', faults: [] }] },
+        classification: 'inconclusive',
+        reason: /coredns-b fails from node node-0 but passes from other nodes: the network path, not the pods/,
+        candidates: [],
+      },
+      {
+        name: 'two pods fail here; from another node only one of them',
+        s: { pods: pods(3), faults: [hang('coredns-a'), hang('coredns-c')], others: [{ node: 'node-1', faults: [hang('coredns-a')] }] },
+        classification: 'pod-local',
+        reason: /^coredns-a fails while coredns-b pass/,
         candidates: ['coredns-a'],
       },
       {
@@ -236,6 +257,14 @@ describe('judge', () => {
         expect(j.verdict).to.equal(row.classification === 'healthy' ? 'healthy' : 'unhealthy');
         if (row.notes) expect(j.notes.join('\n')).to.match(row.notes);
       });
+  });
+
+  it('explains a disputed pod on its own target', () => {
+    const j = run({ pods: pods(3), faults: [hang('coredns-a'), hang('coredns-c')], others: [{ node: 'node-1', faults: [hang('coredns-a')] }] });
+    expect(target(j, 'coredns-c')).to.deep.include({
+      classification: 'inconclusive',
+      reason: 'fails from node node-0 but passes from node node-1: the network path, not the pod — not restarting',
+    });
   });
 
   describe('pods a restart cannot help', () => {

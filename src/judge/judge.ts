@@ -68,18 +68,17 @@ function upstreamNote(obs: Observation[]): string | null {
   return `upstream: names outside the cluster fail on ${labels(externalOnly)} (${firstReason(externalOnly[0]!)})`;
 }
 
-/** Every pod fails from the primary probe: ask the probes on other nodes before blaming the pods. */
-function corroborate(
-  suspects: Observation[],
-  input: JudgeInput,
-  thresholds: CheckThresholds,
-  notes: string[],
-): { classification: Classification; reason: string } {
-  const node = input.primary.node;
-  const agreeing: string[] = [];
-  const partial: string[] = [];
+/** What a probe on another node saw: the targets failing a check for a name inside the cluster. */
+interface OtherView {
+  node: string;
+  failsInternal(targetId: string): boolean;
+}
+
+/** The corroborating probes that can be trusted; the others are explained in notes. */
+function otherViews(input: JudgeInput, thresholds: CheckThresholds, notes: string[]): OtherView[] {
+  const views: OtherView[] = [];
   for (const run of input.corroborating ?? []) {
-    if (run.node === node) {
+    if (run.node === input.primary.node) {
       notes.push(`probe on node ${run.node} ignored for corroboration: same node as the primary probe`);
       continue;
     }
@@ -89,14 +88,24 @@ function corroborate(
       continue;
     }
     const there = failuresByTarget(run.report, input.plan, thresholds);
-    const failingThere = suspects.filter((o) => (there.get(o.target.id) ?? []).some((c) => !c.external));
+    views.push({ node: run.node, failsInternal: (id) => (there.get(id) ?? []).some((c) => !c.external) });
+  }
+  return views;
+}
+
+/** Every pod fails from the primary probe: ask the probes on other nodes before blaming the pods. */
+function corroborate(suspects: Observation[], node: string, views: OtherView[]): { classification: Classification; reason: string } {
+  const agreeing: string[] = [];
+  const partial: string[] = [];
+  for (const view of views) {
+    const failingThere = suspects.filter((o) => view.failsInternal(o.target.id));
     if (failingThere.length === 0)
       return {
         classification: 'probe-side',
-        reason: `probe on node ${node} cannot reach DNS; from node ${run.node} all pods pass — not restarting`,
+        reason: `probe on node ${node} cannot reach DNS; from node ${view.node} all pods pass — not restarting`,
       };
-    if (failingThere.length === suspects.length) agreeing.push(run.node);
-    else partial.push(`from node ${run.node} only ${labels(failingThere)} fail`);
+    if (failingThere.length === suspects.length) agreeing.push(view.node);
+    else partial.push(`from node ${view.node} only ${labels(failingThere)} fail`);
   }
   if (partial.length > 0)
     return {
@@ -168,14 +177,26 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     return { classification: 'not-repairable', reason, notes, perTarget };
   }
 
+  const views = otherViews(input, thresholds, notes);
+  const node = input.primary.node;
   if (passingPods.length > 0) {
-    set(suspects, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
-    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(suspects)}`);
-    const reason = `${labels(suspects)} ${suspects.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} pass from the same probe: pod-local`;
+    // A pod that answers a probe on another node is reachable and serving: the path from here is at fault.
+    const passesElsewhere = (o: Observation) => views.find((v) => !v.failsInternal(o.target.id));
+    const disputed = suspects.filter((o) => passesElsewhere(o));
+    const sick = suspects.filter((o) => !passesElsewhere(o));
+    set(disputed, 'inconclusive', (o) => `fails from node ${node} but passes from node ${passesElsewhere(o)!.node}: the network path, not the pod — not restarting`);
+    if (sick.length === 0) {
+      const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} from node ${node} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting`;
+      set(services, 'inconclusive', () => reason);
+      return { classification: 'inconclusive', reason, notes, perTarget };
+    }
+    set(sick, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
+    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(sick)}`);
+    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} pass from the same probe: pod-local`;
     return { classification: 'pod-local', reason, notes, perTarget };
   }
 
-  const verdict = corroborate(suspects, input, thresholds, notes);
+  const verdict = corroborate(suspects, node, views);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
   return { ...verdict, notes, perTarget };
 }
