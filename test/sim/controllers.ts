@@ -195,7 +195,9 @@ export class DeploymentController extends Reconciler {
     for (const rs of old) {
       const unhealthy = Math.max(0, replicasOf(rs) - (ready.get(rs) ?? 0));
       const cut = Math.min(unhealthy, budget);
-      if (cut > 0) (scale(rs, replicasOf(rs) - cut), (budget -= cut));
+      if (cut <= 0) continue;
+      scale(rs, replicasOf(rs) - cut);
+      budget -= cut;
     }
     const available = all.reduce((n, rs) => n + (rs === newRs ? this.readyOf(rs) : Math.min(ready.get(rs) ?? 0, replicasOf(rs))), 0);
     let canDrop = Math.min(budget, available - minAvailable);

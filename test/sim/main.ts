@@ -1,0 +1,158 @@
+// `make sim`: the simulated cluster in the foreground, with a control socket for the demo's fault CLI
+// (test/sim/fault.ts). Stops cleanly on SIGINT/SIGTERM.
+import { existsSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSim } from './index.ts';
+import type { Sim } from './types.ts';
+
+export const CONTROL_SOCKET = 'control.sock';
+
+/** Runs one fault CLI command against the sim; returns the text to print, throws a one-line Error. */
+export function runControlCommand(sim: Sim, command: string, args: string[]): string {
+  const pods = sim.dnsPods();
+  const pod = (arg: string | undefined) => {
+    if (!arg) throw new Error(`${command} needs a CoreDNS pod name or --any (see: pods)`);
+    if (arg !== '--any') return arg;
+    const first = pods.find((p) => p.pid);
+    if (!first) throw new Error('no CoreDNS pod is running right now');
+    return first.name;
+  };
+  const need = (i: number, what: string) => {
+    const v = args[i];
+    if (v === undefined) throw new Error(`${command} needs ${what}`);
+    return v;
+  };
+  switch (command) {
+    case 'pods':
+      return pods.map((p) => `${p.name}\t${p.ip}\t${p.node}\t${p.pid ? `pid ${p.pid}` : 'not running'}`).join('\n') || 'no CoreDNS pods';
+    case 'hang-dns': {
+      const name = pod(args[0]);
+      sim.faults.hangDns(name);
+      return `${name}: DNS process stopped (health still answers)`;
+    }
+    case 'drop-udp': {
+      const name = pod(args[0]);
+      sim.faults.dropUdp(name);
+      return `${name}: UDP to its DNS port is dropped`;
+    }
+    case 'crash': {
+      const name = pod(args[0]);
+      sim.faults.crash(name);
+      return `${name}: DNS process killed once`;
+    }
+    case 'crash-loop': {
+      const name = pod(args[0]);
+      sim.faults.crashLoop(name);
+      return `${name}: crash-looping (loop plugin FATAL)`;
+    }
+    case 'wrong-record': {
+      const name = pod(args[0]);
+      sim.faults.wrongRecord(name, need(1, 'a DNS name'), need(2, 'an address'));
+      return `${name}: answers ${args[1]} with ${args[2]}`;
+    }
+    case 'slow': {
+      const name = pod(args[0]);
+      const ms = Number(need(1, 'a delay in ms'));
+      if (!Number.isFinite(ms) || ms < 0) throw new Error(`slow needs a delay in ms, got "${args[1]}"`);
+      sim.faults.slow(name, ms);
+      return `${name}: answers delayed by ${ms} ms`;
+    }
+    case 'upstream-down':
+      sim.faults.upstreamDown();
+      return 'upstream resolver stopped: external names fail, cluster names still answer';
+    case 'node-no-network': {
+      const node = need(0, 'a node name');
+      sim.faults.nodeNoNetwork(node);
+      return `${node}: pods started there have no network`;
+    }
+    case 'unpullable-image': {
+      const image = need(0, 'an image');
+      sim.faults.unpullableImage(image);
+      return `${image}: never pulls (ImagePullBackOff)`;
+    }
+    case 'clear':
+      sim.faults.clear();
+      return 'all faults cleared';
+    default:
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, crash, crash-loop, wrong-record, slow, upstream-down, node-no-network, unpullable-image, clear`);
+  }
+}
+
+/** HTTP over a unix socket: POST / {"command", "args"} → 200 text, or 400 with the one-line error. */
+export function serveControl(sim: Sim, socketPath: string): Promise<http.Server> {
+  if (existsSync(socketPath)) rmSync(socketPath);
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      try {
+        const { command, args } = JSON.parse(body) as { command: string; args?: string[] };
+        const text = runControlCommand(sim, command, args ?? []);
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(text);
+      } catch (err) {
+        res.writeHead(400, { 'content-type': 'text/plain' }).end((err as Error).message);
+      }
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve(server));
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      dir: { type: 'string', default: '.sim' },
+      subnet: { type: 'string', default: '127.10' },
+      replicas: { type: 'string' },
+      port: { type: 'string' },
+      namespace: { type: 'string' },
+    },
+  });
+  const num = (v: string | undefined, flag: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${flag} must be a positive integer, got "${v}"`);
+    return n;
+  };
+  const t0 = performance.now();
+  const sim = await startSim({
+    dir: values.dir,
+    subnet: values.subnet,
+    dns: { replicas: num(values.replicas, 'replicas'), port: num(values.port, 'port'), namespace: values.namespace },
+  });
+  let control: http.Server | undefined;
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    control?.close();
+    await sim.stop();
+    rmSync(join(sim.dir, CONTROL_SOCKET), { force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+  try {
+    await sim.waitReady(10_000);
+    control = await serveControl(sim, join(sim.dir, CONTROL_SOCKET));
+  } catch (err) {
+    console.error(`sim: ${(err as Error).message}`);
+    await sim.stop();
+    process.exit(1);
+  }
+  const rel = relative(process.cwd(), sim.kubeconfigPath);
+  const kubeconfig = rel.startsWith('..') ? sim.kubeconfigPath : rel;
+  const dns = sim.dnsService();
+  console.log(`sim ready in ${Math.round(performance.now() - t0)} ms: API ${sim.server}, kube-dns ${dns.ip}:${dns.port}, upstream ${sim.upstream.ip}:${sim.upstream.port}`);
+  console.log(`kubeconfig: ${kubeconfig}`);
+  console.log(`try: kubectl --kubeconfig ${kubeconfig} get pods -n ${sim.dnsPods()[0]?.namespace ?? 'kube-system'}   (faults: node --import tsx test/sim/fault.ts --dir ${values.dir} pods; Ctrl-C stops)`);
+}
+
+main().catch((err: Error) => {
+  console.error(`sim: ${err.message}`);
+  process.exit(1);
+});
