@@ -96,15 +96,76 @@ export function classifySocketError(err: NodeJS.ErrnoException): { outcome: Tran
 
 const timeout = (ms: number): Exchange => ({ ok: false, outcome: 'timeout', detail: `timeout after ${formatMs(ms)} ms` });
 
-const elapsedMs = (start: bigint): number => Number((process.hrtime.bigint() - start) / 1000n) / 1000;
-
 interface InFlight {
   question: Question;
   started: bigint;
   timer: NodeJS.Timeout;
   /** An undecodable datagram carried this query's id: reported if no valid answer follows. */
   malformed: boolean;
-  settle(result: Exchange): void;
+  resolve(result: Exchange): void;
+}
+
+type Failure = { outcome: TransportOutcome; detail: string };
+
+/** The queries in flight on one socket, keyed by id; each ends once, by answer, failure or timeout. */
+class Pending {
+  private readonly entries = new Map<number, InFlight>();
+
+  /** Registers a query under a free id; `send(id)` puts it on the wire. */
+  start(q: Question, timeoutMs: number, send: (id: number) => void): Promise<Exchange> {
+    return new Promise<Exchange>((resolve) => {
+      const id = this.freeId();
+      const entry: InFlight = {
+        question: q,
+        started: process.hrtime.bigint(),
+        malformed: false,
+        timer: setTimeout(() => {
+          this.settle(id, entry.malformed ? { ok: false, outcome: 'malformed', detail: 'malformed response' } : timeout(timeoutMs));
+        }, timeoutMs),
+        resolve,
+      };
+      this.entries.set(id, entry);
+      send(id);
+    });
+  }
+
+  /** Settles the query a decoded message answers; strays and spoofs (no match) are ignored. */
+  answer(p: DecodedPacket, received: bigint): void {
+    const entry = p.id === undefined ? undefined : this.entries.get(p.id);
+    if (!entry || !answersQuestion(p, p.id as number, entry.question)) return;
+    this.settle(p.id as number, answered(p, entry.question, Number((received - entry.started) / 1000n) / 1000));
+  }
+
+  /** Remembers that garbage arrived carrying a query's id. */
+  markMalformed(msg: Buffer): void {
+    const entry = msg.length >= 2 ? this.entries.get(msg.readUInt16BE(0)) : undefined;
+    if (entry) entry.malformed = true;
+  }
+
+  failAll(failure: Failure): void {
+    for (const id of [...this.entries.keys()]) this.settle(id, { ok: false, ...failure });
+  }
+
+  private settle(id: number, result: Exchange): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    this.entries.delete(id);
+    entry.resolve(result);
+  }
+
+  private freeId(): number {
+    for (;;) {
+      const id = Math.floor(Math.random() * 0x10000);
+      if (!this.entries.has(id)) return id;
+    }
+  }
+}
+
+/** Queries to one target over one transport. */
+export interface Channel {
+  query(q: Question, opts: ExchangeOptions): Promise<Exchange>;
+  close(): void;
 }
 
 /**
@@ -112,17 +173,22 @@ interface InFlight {
  * makes the kernel deliver ICMP port unreachable as ECONNREFUSED and drop datagrams from any other
  * source address.
  */
-export class UdpChannel {
+export class UdpChannel implements Channel {
   private readonly socket: dgram.Socket;
   private readonly connected: Promise<NodeJS.ErrnoException | null>;
-  private readonly inFlight = new Map<number, InFlight>();
+  private readonly pending = new Pending();
 
   constructor(endpoint: Endpoint) {
     this.socket = dgram.createSocket(net.isIPv6(endpoint.address) ? 'udp6' : 'udp4');
-    this.socket.on('message', (msg) => this.onMessage(msg));
+    this.socket.on('message', (msg) => {
+      const received = process.hrtime.bigint();
+      const p = decodeOrNull(msg);
+      if (p === null) this.pending.markMalformed(msg);
+      else this.pending.answer(p, received);
+    });
     // Errors after connecting come from recvmsg (an ICMP error for this socket): they concern the
     // target as a whole, so every query waiting on it ends with that error.
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.failAll(classifySocketError(err)));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => this.pending.failAll(classifySocketError(err)));
     // Node passes a connect error to the callback; @types/node declares it without arguments.
     const connect = this.socket.connect.bind(this.socket) as (port: number, address: string, cb: (err?: NodeJS.ErrnoException) => void) => void;
     this.connected = new Promise((resolve) => connect(endpoint.port, endpoint.address, (err) => resolve(err ?? null)));
@@ -131,105 +197,84 @@ export class UdpChannel {
   async query(q: Question, opts: ExchangeOptions): Promise<Exchange> {
     const connectError = await this.connected;
     if (connectError) return { ok: false, ...classifySocketError(connectError) };
-    const id = this.freeId();
-    const packet = encodeQuery(id, q, opts.ednsUdpSize);
-    return new Promise<Exchange>((resolve) => {
-      const entry: InFlight = {
-        question: q,
-        started: process.hrtime.bigint(),
-        malformed: false,
-        timer: setTimeout(() => {
-          entry.settle(entry.malformed ? { ok: false, outcome: 'malformed', detail: 'malformed response' } : timeout(opts.timeoutMs));
-        }, opts.timeoutMs),
-        settle: (result) => {
-          clearTimeout(entry.timer);
-          this.inFlight.delete(id);
-          resolve(result);
-        },
-      };
-      this.inFlight.set(id, entry);
+    return this.pending.start(q, opts.timeoutMs, (id) =>
       // A send error is a pending ICMP error of an earlier datagram (Linux reports it once, to
       // whichever call comes first): like a recvmsg error it concerns every query to this target.
-      this.socket.send(packet, (err) => {
-        if (err) this.failAll(classifySocketError(err));
-      });
-    });
+      this.socket.send(encodeQuery(id, q, opts.ednsUdpSize), (err) => {
+        if (err) this.pending.failAll(classifySocketError(err));
+      }),
+    );
   }
 
   close(): void {
-    this.failAll({ outcome: 'io', detail: 'socket closed' });
+    this.pending.failAll({ outcome: 'io', detail: 'socket closed' });
     try {
       this.socket.close();
     } catch {
       // already closed
     }
   }
-
-  private onMessage(msg: Buffer): void {
-    const received = process.hrtime.bigint();
-    const p = decodeOrNull(msg);
-    if (p === null) {
-      const entry = msg.length >= 2 ? this.inFlight.get(msg.readUInt16BE(0)) : undefined;
-      if (entry) entry.malformed = true;
-      return;
-    }
-    const entry = p.id === undefined ? undefined : this.inFlight.get(p.id);
-    if (!entry || !answersQuestion(p, p.id as number, entry.question)) return;
-    entry.settle(answered(p, entry.question, Number((received - entry.started) / 1000n) / 1000));
-  }
-
-  private failAll(failure: { outcome: TransportOutcome; detail: string }): void {
-    for (const entry of [...this.inFlight.values()]) entry.settle({ ok: false, ...failure });
-  }
-
-  private freeId(): number {
-    for (;;) {
-      const id = Math.floor(Math.random() * 0x10000);
-      if (!this.inFlight.has(id)) return id;
-    }
-  }
 }
 
 /**
- * One query over a fresh TCP connection (2-byte length prefix, RFC 1035 §4.2.2). Latency includes
- * the handshake, as a client on TCP experiences it. Over TCP every byte comes from the server, so an
- * undecodable message is malformed at once.
+ * DNS over TCP to one target (2-byte length prefix, RFC 1035 §4.2.2), one connection reused and
+ * pipelined by all its queries as RFC 7766 asks of clients (and as NodeLocal DNSCache does); a new
+ * connection is opened when the previous one is gone. A query's latency runs from when it is ready
+ * to send, so the first one on a connection includes the handshake. Over TCP every byte comes from
+ * the server: an undecodable message fails the connection's queries as malformed at once.
  */
-export function queryTcp(endpoint: Endpoint, q: Question, opts: ExchangeOptions): Promise<Exchange> {
-  const id = Math.floor(Math.random() * 0x10000);
-  const query = encodeQuery(id, q, opts.ednsUdpSize);
-  const framed = Buffer.alloc(query.length + 2);
-  framed.writeUInt16BE(query.length, 0);
-  query.copy(framed, 2);
+export class TcpChannel implements Channel {
+  private socket: net.Socket | null = null;
+  private pending = new Pending();
+  private buffered: Buffer = Buffer.alloc(0);
 
-  return new Promise<Exchange>((resolve) => {
-    const started = process.hrtime.bigint();
-    const socket = net.connect({ host: endpoint.address, port: endpoint.port, noDelay: true });
-    let buffered: Buffer = Buffer.alloc(0);
-    let done = false;
-    const settle = (result: Exchange): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
+  constructor(private readonly endpoint: Endpoint) {}
+
+  query(q: Question, opts: ExchangeOptions): Promise<Exchange> {
+    const socket = this.socket ?? this.connect();
+    return this.pending.start(q, opts.timeoutMs, (id) => {
+      const query = encodeQuery(id, q, opts.ednsUdpSize);
+      const framed = Buffer.alloc(query.length + 2);
+      framed.writeUInt16BE(query.length, 0);
+      query.copy(framed, 2);
+      socket.write(framed);
+    });
+  }
+
+  close(): void {
+    this.pending.failAll({ outcome: 'io', detail: 'socket closed' });
+    this.socket?.destroy();
+    this.socket = null;
+  }
+
+  private connect(): net.Socket {
+    const socket = net.connect({ host: this.endpoint.address, port: this.endpoint.port, noDelay: true });
+    const pending = this.pending;
+    this.socket = socket;
+    this.buffered = Buffer.alloc(0);
+    // Queries of a dead connection end with its error; later queries get a new connection.
+    const drop = (failure: Failure): void => {
+      if (this.socket === socket) {
+        this.socket = null;
+        this.pending = new Pending();
+      }
       socket.destroy();
-      resolve(result);
+      pending.failAll(failure);
     };
-    const timer = setTimeout(() => settle(timeout(opts.timeoutMs)), opts.timeoutMs);
-
-    socket.on('connect', () => socket.write(framed));
-    socket.on('error', (err: NodeJS.ErrnoException) => settle({ ok: false, ...classifySocketError(err) }));
-    socket.on('close', () => settle({ ok: false, outcome: 'io', detail: 'connection closed without an answer' }));
+    socket.on('error', (err: NodeJS.ErrnoException) => drop(classifySocketError(err)));
+    socket.on('close', () => drop({ outcome: 'io', detail: 'connection closed without an answer' }));
     socket.on('data', (chunk: Buffer) => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (!done && buffered.length >= 2) {
-        const size = buffered.readUInt16BE(0);
-        if (buffered.length < size + 2) return;
-        const message = buffered.subarray(2, size + 2);
-        buffered = buffered.subarray(size + 2);
-        const p = decodeOrNull(message);
-        if (p === null) settle({ ok: false, outcome: 'malformed', detail: 'malformed response' });
-        else if (answersQuestion(p, id, q)) settle(answered(p, q, elapsedMs(started)));
+      const received = process.hrtime.bigint();
+      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      while (this.buffered.length >= 2) {
+        const size = this.buffered.readUInt16BE(0);
+        if (this.buffered.length < size + 2) return;
+        const p = decodeOrNull(this.buffered.subarray(2, size + 2));
+        this.buffered = this.buffered.subarray(size + 2);
+        if (p === null) return drop({ outcome: 'malformed', detail: 'malformed response' });
+        pending.answer(p, received);
       }
     });
-  });
+    return socket;
+  }
 }

@@ -3,8 +3,8 @@
 import os from 'node:os';
 import type { CheckPlan, CheckResult, ProbeReport, Query, Sample, Target, TargetSummary, Transport } from './contract.ts';
 import { REPORT_SCHEMA } from './contract.ts';
-import { DEFAULT_EDNS_UDP_SIZE, UdpChannel, queryTcp } from './dns.ts';
-import type { Exchange, ExchangeOptions } from './dns.ts';
+import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
+import type { Channel, Exchange, ExchangeOptions } from './dns.ts';
 import { evaluate } from './expect.ts';
 import { PROBE_VERSION } from './version.ts';
 
@@ -71,12 +71,11 @@ function tasksOf(plan: CheckPlan): Task[] {
 const key = (targetId: string, queryId: string, transport: Transport): string => JSON.stringify([targetId, queryId, transport]);
 
 /** One sample: UDP, retried over TCP when the UDP answer was truncated (answers then come from TCP). */
-async function probeOnce(task: Task, udp: (t: Target) => UdpChannel, opts: ExchangeOptions): Promise<Sample> {
+async function probeOnce(task: Task, channel: (t: Target, transport: Transport) => Channel, opts: ExchangeOptions): Promise<Sample> {
   const { target, query } = task;
-  if (task.transport === 'tcp') return toSample(await queryTcp(target, query, opts), query);
-  const first = await udp(target).query(query, opts);
-  if (!first.ok || !first.truncated) return toSample(first, query);
-  const retry = await queryTcp(target, query, opts);
+  const first = await channel(target, task.transport).query(query, opts);
+  if (task.transport === 'tcp' || !first.ok || !first.truncated) return toSample(first, query);
+  const retry = await channel(target, 'tcp').query(query, opts);
   const total: Exchange = retry.ok
     ? { ...retry, latencyMs: Math.round((first.latencyMs + retry.latencyMs) * 1000) / 1000 }
     : { ...retry, detail: `truncated over UDP, TCP retry failed: ${retry.detail}` };
@@ -87,11 +86,12 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   const exchange: ExchangeOptions = { timeoutMs: plan.timeoutMs, ednsUdpSize: plan.ednsUdpSize ?? DEFAULT_EDNS_UDP_SIZE };
-  const channels = new Map<string, UdpChannel>();
-  const udp = (t: Target): UdpChannel => {
-    let channel = channels.get(t.id);
-    if (!channel) channels.set(t.id, (channel = new UdpChannel(t)));
-    return channel;
+  const channels = new Map<string, Channel>();
+  const channel = (t: Target, transport: Transport): Channel => {
+    const k = `${transport} ${t.id}`;
+    let c = channels.get(k);
+    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel(t)));
+    return c;
   };
 
   const tasks = tasksOf(plan);
@@ -100,7 +100,7 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const worker = async (): Promise<void> => {
     while (next < tasks.length) {
       const task = tasks[next++] as Task;
-      const sample = await probeOnce(task, udp, exchange);
+      const sample = await probeOnce(task, channel, exchange);
       const k = key(task.target.id, task.query.id, task.transport);
       let list = samples.get(k);
       if (!list) samples.set(k, (list = []));
