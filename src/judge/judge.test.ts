@@ -361,6 +361,11 @@ describe('judge', () => {
       it(`${row.name} → ${row.classification}`, () => {
         expect(run({ pods: pods(3), faults: row.faults, extra: { config: row.config } }).classification).to.equal(row.classification);
       });
+
+    it('unset settings keep their defaults', () => {
+      const j = run({ pods: pods(3), faults: [hang('coredns-a')], extra: { config: { confirmCycles: undefined, failSamples: undefined } } });
+      expect(candidates(j)).to.deep.equal(['coredns-a']);
+    });
   });
 
   describe('consecutive cycles', () => {

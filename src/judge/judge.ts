@@ -7,6 +7,7 @@ import { diagnose } from '../repair/diagnose.ts';
 import { failureSignature, failuresByTarget, probeBlindness, type CheckThresholds } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
+  withDefaults,
   type Classification,
   type FailedCheck,
   type JudgeInput,
@@ -203,7 +204,7 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
 
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
 export function judge(input: JudgeInput): Judgement {
-  const config = { ...DEFAULT_JUDGE_CONFIG, ...input.config };
+  const config = withDefaults(DEFAULT_JUDGE_CONFIG, input.config);
   const thresholds: CheckThresholds = { failSamples: config.failSamples, latencyThresholdMs: config.latencyThresholdMs };
   const { plan, workload, primary } = input;
   const blind = probeBlindness(primary.report);

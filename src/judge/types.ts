@@ -15,6 +15,12 @@ export interface JudgeConfig {
 
 export const DEFAULT_JUDGE_CONFIG: JudgeConfig = { confirmCycles: 1 };
 
+/** Defaults overlaid with the given settings; an undefined setting (an unset flag) keeps its default. */
+export function withDefaults<T extends object>(defaults: T, given: Partial<T> = {}): T {
+  const set = Object.entries(given).filter(([, v]) => v !== undefined);
+  return { ...defaults, ...Object.fromEntries(set) } as T;
+}
+
 /** One probe's report and the node its probe pod ran on. */
 export interface ProbeRun {
   report: ProbeReport;

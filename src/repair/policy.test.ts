@@ -308,6 +308,11 @@ describe('repair/policy', () => {
         if (row.reason) expect(skipped(r, 'coredns-b')).to.match(row.reason);
       });
 
+    it('unset settings keep their defaults', () => {
+      const r = plan_(hungB, history([other(30 * MIN, 1), other(20 * MIN, 2), other(10 * MIN, 3)]), { budget: undefined, windowMs: undefined, maxUnavailable: undefined });
+      expect(skipped(r, 'coredns-b')).to.match(/restart budget used: 3 restarts in the last 1h \(budget 3\)/);
+    });
+
     it('counts the restarts planned in the same run', () => {
       const r = plan_({ pods: pods(4), faults: [hang('coredns-a'), hang('coredns-b')] }, history([other(10 * MIN, 1), other(8 * MIN, 2)]), { maxUnavailable: 2 });
       expect(actions(r)).to.deep.equal(['evict coredns-a']);

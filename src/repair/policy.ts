@@ -11,7 +11,7 @@
 //  - The budget counts actions (a rollout restart is one action) in the window; escalation counts
 //    restarts in the window of the same lineage for the same failing-check signature.
 import type { DnsWorkload } from '../discover/types.ts';
-import type { Judgement, RepairCandidate } from '../judge/types.ts';
+import { withDefaults, type Judgement, type RepairCandidate } from '../judge/types.ts';
 import type { History, RestartRecord } from './history.ts';
 
 export type RepairMethod = 'evict' | 'delete' | 'rollout';
@@ -189,7 +189,7 @@ export function planRepairs(
   config: Partial<RepairConfig> = {},
   now: Date,
 ): RepairPlan {
-  const cfg: RepairConfig = { ...DEFAULT_REPAIR_CONFIG, ...config };
+  const cfg = withDefaults(DEFAULT_REPAIR_CONFIG, config);
   const ns = workload.namespace;
   const candidateTargets = new Set(judgement.candidates.map((c) => c.targetId));
   const skipped: SkippedRepair[] = judgement.targets
