@@ -1,0 +1,233 @@
+// End to end: the built CLI (dist/cli.js) against the simulated cluster. One sim per describe, faults
+// cleared between tests, and after every test no probe pod may be left behind.
+//
+// Exit codes asserted (src/cli/exit-codes.ts): 0 healthy, 1 unhealthy, 2 usage (no kubeconfig, bad
+// context, bad config file), 3 cluster (API 5xx, RBAC), 4 probe pod (image pull), 130 interrupted.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSim, type Sim } from '../sim/index.ts';
+import { connect } from '../../src/kube/index.ts';
+import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
+import type { CheckOutput } from '../../src/report/index.ts';
+
+const CLI = 'dist/cli.js';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json?: CheckOutput;
+}
+
+function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function finish(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      let json: CheckOutput | undefined;
+      try {
+        json = JSON.parse(stdout) as CheckOutput;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
+    }),
+  );
+}
+
+const cli = (args: string[], env?: NodeJS.ProcessEnv) => finish(startCli(args, env));
+
+async function probePodsLeft(sim: Sim): Promise<string[]> {
+  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+  return (await client.listPods('default', PROBE_SELECTOR)).map((p) => p.name);
+}
+
+const failing = (run: Run) => (run.json?.targets ?? []).filter((t) => t.verdict === 'fail');
+
+before(function () {
+  this.timeout(60_000);
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+});
+
+describe('check e2e: 3 CoreDNS replicas', function () {
+  this.timeout(60_000);
+  let sim: Sim;
+  let base: string[];
+
+  before(async () => {
+    sim = await startSim({ subnet: '127.143', dns: { replicas: 3 } });
+    await sim.waitReady(30_000);
+    // Short per-query timeout keeps fault tests fast; 2 samples are enough to see a fault.
+    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
+  });
+
+  after(async () => {
+    await sim?.stop();
+  });
+
+  afterEach(async () => {
+    sim.faults.clear();
+    assert.deepEqual(await probePodsLeft(sim), [], 'a probe pod was left behind');
+  });
+
+  it('healthy cluster → exit 0, every target passes, ≤ 10 API requests', async () => {
+    const before = sim.requests.length;
+    const run = await cli(base);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.json?.verdict, 'healthy');
+    assert.equal(run.json?.targets?.length, 4);
+    assert.ok(run.json?.targets?.every((t) => t.udp === 'pass' && t.tcp === 'pass'));
+    const requests = sim.requests.slice(before);
+    assert.ok(requests.length <= 10, `${requests.length} requests: ${requests.map((r) => `${r.verb} ${r.resource}`).join(', ')}`);
+  });
+
+  it('prints a table with a verdict line by default', async () => {
+    const run = await cli(base.filter((a) => a !== '-o' && a !== 'json'));
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^TARGET\s+NODE\s+IP\s+UDP\s+TCP/m);
+    assert.match(run.stdout, /service kube-dns/);
+    assert.match(run.stdout, /DNS healthy: 4 targets passed every check/);
+  });
+
+  const faultCases: [string, (s: Sim, pod: string) => void, RegExp, ('udp' | 'tcp')[]][] = [
+    ['hung DNS process (SIGSTOP)', (s, pod) => s.faults.hangDns(pod), /timeout/, ['udp', 'tcp']],
+    ['UDP dropped, TCP fine', (s, pod) => s.faults.dropUdp(pod), /timeout/, ['udp']],
+    ['wrong record', (s, pod) => s.faults.wrongRecord(pod, 'kubernetes.default.svc.cluster.local', '10.9.9.9'), /10\.9\.9\.9/, ['udp', 'tcp']],
+  ];
+  for (const [name, inject, reason, transports] of faultCases) {
+    it(`${name} on one pod → exit 1, that pod flagged with the reason`, async () => {
+      const victim = sim.dnsPods()[1]!.name;
+      inject(sim, victim);
+      const run = await cli(base);
+      assert.equal(run.code, 1, run.stderr);
+      const pods = failing(run).filter((t) => t.kind === 'pod');
+      assert.deepEqual(pods.map((t) => t.label), [victim]);
+      const target = pods[0]!;
+      assert.ok(target.failing.some((f) => reason.test(f.reason)), JSON.stringify(target.failing));
+      for (const t of transports) assert.equal(target[t], 'fail');
+      if (!transports.includes('tcp')) assert.equal(target.tcp, 'pass');
+    });
+  }
+
+  it('upstream down → exit 1, only the external check fails', async () => {
+    sim.faults.upstreamDown();
+    // Default 2 s timeout: shorter ones make dnsmasq's TCP workers (busy with the dead upstream) time out too.
+    const run = await cli([...base, '--timeout', '2s', '--samples', '1']);
+    assert.equal(run.code, 1, run.stderr);
+    const checks = failing(run).flatMap((t) => t.failing);
+    assert.ok(checks.length > 0);
+    assert.ok(checks.every((f) => f.external && f.queryId === 'external'), JSON.stringify(checks));
+  });
+
+  it('--no-external skips the external name (upstream down → healthy)', async () => {
+    sim.faults.upstreamDown();
+    const run = await cli([...base, '--no-external']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.json?.plan?.queries.every((q) => q.id !== 'external'));
+  });
+
+  it('config file checks are probed; a bad config file → exit 2 naming the file', async () => {
+    const good = join(sim.dir, 'sentinel-good.yaml');
+    writeFileSync(good, 'checks:\n  - "kube-dns.kube-system.svc.cluster.local A"\n  - "nothing.kube-system.svc.cluster.local A NXDOMAIN"\n');
+    const run = await cli([...base, '--config', good]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.json?.plan?.queries.filter((q) => q.id.startsWith('custom')).map((q) => q.name), ['kube-dns.kube-system.svc.cluster.local', 'nothing.kube-system.svc.cluster.local']);
+    const bad = join(sim.dir, 'sentinel-bad.yaml');
+    writeFileSync(bad, 'checks: [{name: x.example}, 42]\n');
+    const rejected = await cli([...base, '--config', bad]);
+    assert.equal(rejected.code, 2);
+    assert.match(rejected.stderr, /^error: .*sentinel-bad\.yaml: checks\[1\] must be/m);
+  });
+
+  it('unpullable probe image → exit 4 with ImagePullBackOff, pod deleted', async () => {
+    sim.faults.unpullableImage('node:22-alpine');
+    const run = await cli([...base, '--pod-timeout', '20s']);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(run.stderr, /ImagePullBackOff|ErrImagePull/);
+    assert.match(run.json?.message ?? '', /cannot pull its image/);
+  });
+
+  it('exec forbidden for a restricted user → exit 3 naming pods/exec', async () => {
+    const user = sim.addUser('no-exec', [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
+    ]);
+    const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1']);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /pods\/exec/);
+    assert.match(run.stderr, /missing RBAC: grant get and create on pods\/exec in namespace default/);
+  });
+
+  it('API 5xx on listing pods → exit 3 after bounded retries', async () => {
+    sim.faults.api({ verb: 'list', resource: 'pods', namespace: 'kube-system', status: 503 });
+    const run = await cli(base);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /^error: .*API server failed/m);
+  });
+
+  it('bad --context → exit 2 naming the contexts; missing kubeconfig → exit 2', async () => {
+    const run = await cli([...base, '--context', 'nope']);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /context "nope" not found in the kubeconfig/);
+    const env = { ...process.env, KUBECONFIG: '', HOME: sim.dir };
+    const none = await cli(['check', '-o', 'json'], env);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no kubeconfig found/);
+  });
+
+  it('SIGINT during exec → exit 130 and the probe pod is deleted', async () => {
+    for (const pod of sim.dnsPods()) sim.faults.hangDns(pod.name);
+    const before = sim.requests.length;
+    const child = startCli([...base, '--timeout', '2s', '--samples', '3']);
+    const done = finish(child);
+    // Bounded wait for the exec to start (the API records the upgrade).
+    for (let i = 0; i < 200 && !sim.requests.slice(before).some((r) => r.resource === 'pods/exec'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(sim.requests.slice(before).some((r) => r.resource === 'pods/exec'), 'exec never started');
+    child.kill('SIGINT');
+    const run = await done;
+    assert.equal(run.code, 130, run.stderr);
+  });
+});
+
+describe('check e2e: other shapes of the DNS workload', function () {
+  this.timeout(60_000);
+
+  async function withSim(options: Parameters<typeof startSim>[0], body: (sim: Sim) => Promise<void>) {
+    const sim = await startSim(options);
+    try {
+      await sim.waitReady(30_000);
+      await body(sim);
+      assert.deepEqual(await probePodsLeft(sim), []);
+    } finally {
+      await sim.stop();
+    }
+  }
+
+  it('1 replica, broken → exit 1, the pod and the Service flagged', () =>
+    withSim({ subnet: '127.144', dns: { replicas: 1 } }, async (sim) => {
+      sim.faults.hangDns(sim.dnsPods()[0]!.name);
+      const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '300ms', '--samples', '1']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.deepEqual(failing(run).map((t) => t.kind).sort(), ['pod', 'service']);
+    }));
+
+  it('DNS on port 100 in namespace dns-system, 2 replicas, one broken → exit 1, that pod flagged', () =>
+    withSim({ subnet: '127.145', dns: { replicas: 2, namespace: 'dns-system', port: 100 } }, async (sim) => {
+      const victim = sim.dnsPods()[0]!.name;
+      sim.faults.dropUdp(victim);
+      const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '-n', 'dns-system', '-o', 'json', '--timeout', '300ms', '--samples', '1']);
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.json?.workload?.service.port, 100);
+      assert.deepEqual(failing(run).filter((t) => t.kind === 'pod').map((t) => t.label), [victim]);
+    }));
+});
