@@ -3,7 +3,7 @@
 // pass from the same probe is a repair candidate; everything else is explained, not restarted.
 import type { DnsPod } from '../discover/types.ts';
 import type { Target } from '../probe/contract.ts';
-import { diagnose } from '../repair/diagnose.ts';
+import { diagnose, type Finding } from '../repair/diagnose.ts';
 import { failureSignature, failuresByTarget, probeBlindness, type CheckThresholds } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
@@ -53,6 +53,8 @@ interface Classified {
   reason: string;
   notes: string[];
   perTarget: Map<string, { classification: Classification; reason: string }>;
+  /** Log findings of pods a restart cannot help, by target id. */
+  diagnoses: Map<string, Finding[]>;
 }
 
 const labels = (obs: Observation[]): string => obs.map((o) => o.target.label).join(', ');
@@ -127,6 +129,7 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
 function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresholds, blind: string | null): Classified {
   const notes: string[] = [];
   const perTarget = new Map<string, { classification: Classification; reason: string }>();
+  const diagnoses = new Map<string, Finding[]>();
   const failing = obs.filter((o) => o.failed.length > 0);
   const set = (os: Observation[], classification: Classification, reason: (o: Observation) => string) =>
     os.forEach((o) => perTarget.set(o.target.id, { classification, reason: reason(o) }));
@@ -134,9 +137,9 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
   if (blind) {
     const reason = `probe on node ${input.primary.node} cannot be trusted: ${blind} — not restarting anything`;
     set(failing, 'probe-side', () => reason);
-    return { classification: 'probe-side', reason, notes, perTarget };
+    return { classification: 'probe-side', reason, notes, perTarget, diagnoses };
   }
-  if (failing.length === 0) return { classification: 'healthy', reason: 'every target passes every check', notes, perTarget };
+  if (failing.length === 0) return { classification: 'healthy', reason: 'every target passes every check', notes, perTarget, diagnoses };
 
   const pods = obs.filter((o) => o.target.kind === 'pod');
   const internalFailing = failing.filter((o) => o.internal);
@@ -145,16 +148,17 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
 
   if (internalFailing.length === 0) {
     const reason = `only names outside the cluster fail, on ${externalOnly.length} of ${obs.length} targets: the upstream resolver is at fault — restarting CoreDNS cannot help`;
-    return { classification: 'upstream', reason, notes, perTarget };
+    return { classification: 'upstream', reason, notes, perTarget, diagnoses };
   }
 
   // Pods whose state already explains the failure: a restart cannot help them (rule 4).
   const explained = internalFailing.filter((o) => o.target.kind === 'pod' && unrepairableState(o.pod) !== null);
-  set(explained, 'not-repairable', (o) => {
+  const why = (o: Observation): string => {
     const findings = o.pod ? diagnose(input.evidence?.[o.pod.name] ?? { logs: '' }) : [];
-    const logs = findings.length > 0 ? `; logs: ${findings[0]!.summary}` : '';
-    return `restart cannot help: ${unrepairableState(o.pod)}${logs}`;
-  });
+    if (findings.length > 0) diagnoses.set(o.target.id, findings);
+    return `${unrepairableState(o.pod)}${findings.length > 0 ? `; logs: ${findings[0]!.summary}` : ''}`;
+  };
+  set(explained, 'not-repairable', (o) => `restart cannot help: ${why(o)}`);
   const suspects = internalFailing.filter((o) => o.target.kind === 'pod' && !explained.includes(o));
   const services = internalFailing.filter((o) => o.target.kind === 'service');
   const passingPods = pods.filter((o) => !o.internal);
@@ -165,17 +169,20 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     if (pods.length === 0) {
       const reason = 'the Service IP fails and no CoreDNS pod was probed to compare — cannot tell where the fault is';
       set(services, 'inconclusive', () => reason);
-      return { classification: 'inconclusive', reason, notes, perTarget };
+      return { classification: 'inconclusive', reason, notes, perTarget, diagnoses };
     }
     const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help`;
     set(services, 'service-only', () => reason);
-    return { classification: 'service-only', reason, notes, perTarget };
+    return { classification: 'service-only', reason, notes, perTarget, diagnoses };
   }
 
   if (suspects.length === 0) {
-    const reason = `${labels(explained)} ${explained.length === 1 ? 'fails' : 'fail'} and a restart cannot help: ${perTarget.get(explained[0]!.target.id)!.reason.replace(/^restart cannot help: /, '')}`;
+    const reason =
+      explained.length === 1
+        ? `${labels(explained)} fails and a restart cannot help: ${why(explained[0]!)}`
+        : `${labels(explained)} fail and a restart cannot help: ${explained.map((o) => `${o.target.label} (${why(o)})`).join(', ')}`;
     set(services, 'not-repairable', () => `the Service IP fails too: it forwards to ${labels(explained)}`);
-    return { classification: 'not-repairable', reason, notes, perTarget };
+    return { classification: 'not-repairable', reason, notes, perTarget, diagnoses };
   }
 
   const views = otherViews(input, thresholds, notes);
@@ -189,17 +196,17 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     if (sick.length === 0) {
       const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} from node ${node} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting`;
       set(services, 'inconclusive', () => reason);
-      return { classification: 'inconclusive', reason, notes, perTarget };
+      return { classification: 'inconclusive', reason, notes, perTarget, diagnoses };
     }
     set(sick, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
     set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(sick)}`);
     const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} pass from the same probe: pod-local`;
-    return { classification: 'pod-local', reason, notes, perTarget };
+    return { classification: 'pod-local', reason, notes, perTarget, diagnoses };
   }
 
   const verdict = corroborate(suspects, node, views);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
-  return { ...verdict, notes, perTarget };
+  return { ...verdict, notes, perTarget, diagnoses };
 }
 
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
@@ -231,7 +238,6 @@ export function judge(input: JudgeInput): Judgement {
           : 'pending-confirmation';
     const own = classified.perTarget.get(o.target.id) ?? { classification: 'healthy' as const, reason: 'ok' };
     const pending = status === 'pending-confirmation' ? ` (waiting for confirmation: ${consecutiveFailures} of ${config.confirmCycles} failing cycles)` : '';
-    const explainedPod = own.classification === 'not-repairable' && o.pod;
     return {
       targetId: o.target.id,
       kind: o.target.kind,
@@ -249,7 +255,7 @@ export function judge(input: JudgeInput): Judgement {
       p99Ms: summaries.get(o.target.id)?.p99Ms ?? null,
       classification: own.classification,
       reason: own.reason + pending,
-      ...(explainedPod && { diagnosis: diagnose(input.evidence?.[o.pod!.name] ?? { logs: '' }) }),
+      ...(own.classification === 'not-repairable' && o.pod && { diagnosis: classified.diagnoses.get(o.target.id) ?? [] }),
     };
   });
 
