@@ -19,6 +19,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { startHarness, type Harness } from './apiserver-fixtures.ts';
+import { kubeconfigYaml } from './pki.ts';
 import type { KObject } from './store.ts';
 
 const NS = 'default';
@@ -87,8 +88,8 @@ describe('sim API server with @kubernetes/client-node', function () {
   });
 
   it('answers 401 with a Status for a bad token', async () => {
-    const bad = kc(h.server.admin.kubeconfigPath);
-    bad.getCurrentUser()!.token = 'not-a-token';
+    const bad = new KubeConfig();
+    bad.loadFromString(kubeconfigYaml({ server: h.server.url, caPem: readFileSync(h.server.caPath, 'utf8'), user: 'nobody', token: 'not-a-token' }));
     // client-node drops the body of a 401 (its OpenAPI spec declares none): read it raw.
     const e = await bad.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS }).catch((err: unknown) => err);
     expect(e).to.be.instanceOf(ApiException).with.property('code', 401);
