@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { parse } from 'yaml';
+import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
+import type { DnsWorkload } from '../discover/types.ts';
+import { checkOutput, render } from './output.ts';
+import { overallVerdict, targetResults } from './verdict.ts';
+
+const workload: DnsWorkload = {
+  namespace: 'kube-system',
+  labelSelector: 'k8s-app=kube-dns',
+  service: { name: 'kube-dns', namespace: 'kube-system', clusterIPs: ['10.96.0.10'], port: 53 },
+  pods: [
+    { name: 'coredns-a', namespace: 'kube-system', ip: '10.244.0.2', ips: ['10.244.0.2'], node: 'n1', phase: 'Running', ready: true, restartCount: 0, terminating: false, uid: 'a' },
+    { name: 'coredns-b', namespace: 'kube-system', ip: '', ips: [], node: '', phase: 'Pending', ready: false, restartCount: 0, waitingReason: 'ContainerCreating', terminating: false, uid: 'b' },
+  ],
+  zones: { clusterDomain: 'cluster.local', stubDomains: [], fromCorefile: false, note: 'no Corefile found' },
+  kubernetesServiceIP: '10.96.0.1',
+  notes: ['no Corefile found: assumed cluster domain cluster.local'],
+};
+
+const plan: CheckPlan = {
+  schema: PLAN_SCHEMA,
+  targets: [
+    { id: 'service', address: '10.96.0.10', port: 53, kind: 'service', label: 'service kube-dns' },
+    { id: 'pod/coredns-a', address: '10.244.0.2', port: 53, kind: 'pod', label: 'coredns-a' },
+  ],
+  queries: [{ id: 'kubernetes-a', name: 'kubernetes.default.svc.cluster.local', type: 'A', expect: { equal: ['10.96.0.1'] } }],
+  transports: ['udp', 'tcp'],
+  samples: 1,
+  timeoutMs: 500,
+  concurrency: 4,
+};
+
+const sample = { outcome: 'ok' as const, rcode: 'NOERROR', answers: ['10.96.0.1'], latencyMs: 1.5 };
+const report: ProbeReport = {
+  schema: REPORT_SCHEMA,
+  probeVersion: '1',
+  hostname: 'probe',
+  startedAt: '2025-01-01T00:00:00Z',
+  durationMs: 10,
+  results: [
+    { targetId: 'service', queryId: 'kubernetes-a', transport: 'udp', samples: [sample], verdict: 'pass', reason: 'ok' },
+    { targetId: 'service', queryId: 'kubernetes-a', transport: 'tcp', samples: [sample], verdict: 'pass', reason: 'ok' },
+    { targetId: 'pod/coredns-a', queryId: 'kubernetes-a', transport: 'udp', samples: [{ ...sample, outcome: 'timeout', answers: [], latencyMs: null }], verdict: 'fail', reason: '1/1 samples failed: timeout after 500 ms' },
+    { targetId: 'pod/coredns-a', queryId: 'kubernetes-a', transport: 'tcp', samples: [sample], verdict: 'pass', reason: 'ok' },
+  ],
+  targets: [
+    { targetId: 'service', checks: 2, failedChecks: 0, p50Ms: 1.5, p99Ms: 1.5 },
+    { targetId: 'pod/coredns-a', checks: 2, failedChecks: 1, p50Ms: 1.5, p99Ms: 1.5 },
+  ],
+};
+
+describe('report', () => {
+  const targets = targetResults(plan, report, workload);
+
+  it('gives each target a verdict per transport with the failing checks', () => {
+    assert.deepEqual(targets.map((t) => [t.label, t.node, t.udp, t.tcp, t.verdict]), [
+      ['service kube-dns', '', 'pass', 'pass', 'pass'],
+      ['coredns-a', 'n1', 'fail', 'pass', 'fail'],
+    ]);
+    assert.deepEqual(targets[1]!.failing, [{ queryId: 'kubernetes-a', query: 'kubernetes.default.svc.cluster.local A', transport: 'udp', external: false, reason: '1/1 samples failed: timeout after 500 ms' }]);
+    assert.deepEqual(overallVerdict(targets), { healthy: false, line: 'DNS unhealthy: 1 of 2 targets failed (coredns-a)' });
+  });
+
+  it('renders the table with unprobed pods, notes and the verdict line', () => {
+    const text = render(checkOutput({ workload, plan, targets, probes: [{ pod: 'probe', node: 'n1', durationMs: 10 }], requests: 10 }, overallVerdict(targets), 1), 'table');
+    const lines = text.split('\n');
+    assert.match(lines[0]!, /^TARGET\s+NODE\s+IP\s+UDP\s+TCP\s+P50\s+P99\s+FAILING CHECKS$/);
+    assert.match(text, /^coredns-a\s+n1\s+10\.244\.0\.2\s+fail\s+pass\s+1\.50ms\s+1\.50ms\s+kubernetes\.default\.svc\.cluster\.local A udp: 1\/1 samples failed: timeout after 500 ms$/m);
+    assert.match(text, /^coredns-b\s+-\s+-\s+n\/a\s+n\/a\s+-\s+-\s+not probed: no IP \(Pending, ContainerCreating\)$/m);
+    assert.match(text, /^note: no Corefile found/m);
+    assert.equal(lines.filter(Boolean).pop(), 'DNS unhealthy: 1 of 2 targets failed (coredns-a)');
+  });
+
+  it('renders the same document as JSON and YAML', () => {
+    const out = checkOutput({ workload, plan, targets, probes: [], requests: 9 }, overallVerdict(targets), 1);
+    const json = JSON.parse(render(out, 'json'));
+    assert.deepEqual(parse(render(out, 'yaml')), json);
+    assert.deepEqual(Object.keys(json), ['apiVersion', 'verdict', 'exitCode', 'message', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
+    assert.equal(json.exitCode, 1);
+  });
+});
