@@ -257,7 +257,7 @@ describe('sim API server with @kubernetes/client-node', function () {
     expect((await core.listNamespace()).items.length).to.be.greaterThan(0);
   });
 
-  it('takes leases with V1MicroTime, answers 409 to the stale holder and 400 to a plain time', async () => {
+  it('takes leases with V1MicroTime, answers 409 to the stale holder and 400 to a plain time (leases and events)', async () => {
     const coord = admin.makeApiClient(CoordinationV1Api);
     const now = new V1MicroTime();
     const lease = await coord.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'repair-lock' }, spec: { holderIdentity: 'a', leaseDurationSeconds: 30, acquireTime: now, renewTime: now } } });
@@ -268,6 +268,9 @@ describe('sim API server with @kubernetes/client-node', function () {
     const g = await failure(coord.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'plain' }, spec: { renewTime: new Date() as V1MicroTime } } }));
     expect(g.code).to.equal(400);
     expect(g.status.reason).to.equal('BadRequest');
+    const ev = await failure(core.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'e' }, involvedObject: {}, eventTime: new Date() as V1MicroTime } }));
+    expect(ev.code, 'Event.eventTime is a MicroTime too').to.equal(400);
+    await core.createNamespacedEvent({ namespace: NS, body: { metadata: { name: 'e' }, involvedObject: {}, eventTime: new V1MicroTime(), lastTimestamp: new Date() } });
   });
 
   it('streams watch events from a resourceVersion, turns selector changes into ADDED/DELETED, and honours timeoutSeconds', async () => {

@@ -134,7 +134,13 @@ export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, re
     const proc = ctx.runtime.exec(execReq);
     record.code = 101;
     ctx.requests.push(record);
-    wss.handleUpgrade(req, socket, head, (ws) => runSession(ws, proc, protocol, execReq, url.searchParams));
+    // ws refuses a malformed handshake without calling back: do not leave the process behind then.
+    let upgraded = false;
+    socket.once('close', () => upgraded || proc.kill('SIGKILL'));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      upgraded = true;
+      runSession(ws, proc, protocol, execReq, url.searchParams);
+    });
   } catch (e) {
     const status = toStatus(e);
     record.code = status.code;

@@ -39,16 +39,23 @@ function podCauses(o: KObject) {
 // metav1.MicroTime only parses RFC3339 with exactly six fractional digits.
 const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$/;
 
-/** Decoding errors the real server answers with 400 before validation (lease times). */
+// Fields of type metav1.MicroTime per kind (dotted paths).
+const MICRO_TIME_FIELDS: Record<string, string[]> = {
+  Lease: ['spec.acquireTime', 'spec.renewTime'],
+  Event: ['eventTime', 'series.lastObservedTime'],
+};
+
+const at = (o: unknown, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined), o);
+
+/** Decoding errors the real server answers with 400 before validation (MicroTime fields). */
 export function checkDecodable(type: ServedType, o: KObject): void {
-  if (type.kind !== 'Lease') return;
-  const spec = (o.spec ?? {}) as Record<string, unknown>;
-  for (const field of ['acquireTime', 'renewTime']) {
-    const v = spec[field];
+  for (const field of MICRO_TIME_FIELDS[type.kind] ?? []) {
+    const v = at(o, field);
     if (v === undefined || v === null) continue;
     if (typeof v !== 'string' || !MICRO_TIME.test(v))
       throw SimError.badRequest(
-        `Lease in version "v1" cannot be handled as a Lease: parsing time "${String(v)}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse as RFC3339 with microseconds`,
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: parsing time "${String(v)}" as "2006-01-02T15:04:05.000000Z07:00": cannot parse as RFC3339 with microseconds (${field})`,
       );
   }
 }
