@@ -1,6 +1,8 @@
 // The simulated cluster's Kubernetes API server: HTTPS with its own CA, bearer tokens, RBAC,
 // discovery, CRUD + watch over the Store, pods/exec over websockets, eviction with PDBs, faults.
-// Faithful enough that the real @kubernetes/client-node and kubectl work against it unchanged.
+// Faithful enough that the real @kubernetes/client-node and kubectl work against it unchanged:
+// kubectl 1.32 exec works with its defaults (websocket, v5.channel.k8s.io). There is no SPDY, so
+// KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false makes kubectl exec fail here. No /openapi: kubectl copes.
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
