@@ -16,6 +16,13 @@ export const PROBE_EXIT = {
   internal: 3,
 } as const;
 
+/**
+ * Node options to run the probe with, in the image's ENTRYPOINT and for inline `node -e` delivery:
+ * no optimizing JIT and a 1 MiB young generation keep peak RSS near Node's own floor (the probe is
+ * I/O-bound; see bench/probe.ts). --no-expose-wasm silences the warning --lite-mode prints otherwise.
+ */
+export const PROBE_NODE_OPTIONS = ['--lite-mode', '--max-semi-space-size=1', '--no-expose-wasm'] as const;
+
 export const LIMITS = {
   planBytes: 1024 * 1024,
   targets: 2000,

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CheckPlan, ProbeReport } from '../../src/probe/contract.ts';
-import { PROBE_EXIT, validateReport } from '../../src/probe/contract.ts';
+import { PROBE_EXIT, PROBE_NODE_OPTIONS, validateReport } from '../../src/probe/contract.ts';
 import { PROBE_VERSION } from '../../src/probe/version.ts';
 import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from './cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from './dnsmasq.ts';
@@ -78,10 +78,11 @@ describe('probe CLI (dist/probe.cjs)', function () {
     expect(rep.probeVersion).to.equal(PROBE_VERSION);
   });
 
-  it('runs the same when its source is evaluated with node -e (the inline delivery)', async function () {
+  it('runs the same when its source is evaluated with node -e and PROBE_NODE_OPTIONS (the inline delivery)', async function () {
     const source = readFileSync(PROBE, 'utf8');
-    const r = await run('node', ['-e', source, '--', '--plan-base64', b64(healthy)]);
+    const r = await run('node', [...PROBE_NODE_OPTIONS, '-e', source, '--', '--plan-base64', b64(healthy)]);
     expect(r.code, r.stderr).to.equal(PROBE_EXIT.ran);
+    expect(r.stderr).to.equal('');
     const rep = report(r);
     expect(validateReport(rep, healthy)).to.equal(null);
     expect(rep.targets[0]?.failedChecks).to.equal(0);
