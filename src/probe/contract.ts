@@ -237,6 +237,9 @@ function validateQuery(q: unknown, i: number): Problem {
   if (!isObject(q)) return `${at} must be an object`;
   if (!isShortString(q.id, 128)) return `${at}.id must be a non-empty string`;
   if (!isShortString(q.name) || !/^[A-Za-z0-9_.*-]+\.?$/.test(q.name)) return `${at}.name must be a DNS name`;
+  // Label lengths above 63 or empty labels ("a..b") cannot be encoded as a question.
+  if (q.name !== '.' && q.name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63))
+    return `${at}.name must have labels of 1 to 63 characters`;
   if (!RECORD_TYPES.includes(q.type as RecordType)) return `${at}.type must be one of ${RECORD_TYPES.join(', ')}`;
   if (q.external !== undefined && typeof q.external !== 'boolean') return `${at}.external must be true or false`;
   return validateExpectation(q.expect, `${at}.expect`);

@@ -209,6 +209,21 @@ describe('probe arguments (pure)', function () {
     const nested = `{"schema":${'['.repeat(400_000)}${']'.repeat(400_000)}}`;
     expect(() => parsePlan(nested)).to.throw(`plan schema must be "${PLAN_SCHEMA}", got a list`);
   });
+  it('a name that cannot be encoded (empty or over-long label) is rejected', function () {
+    const withName = (name: string) =>
+      JSON.stringify({
+        schema: PLAN_SCHEMA,
+        targets: [{ id: 't', address: '127.0.0.1', port: 53, kind: 'pod', label: 't' }],
+        queries: [{ id: 'q', name, type: 'A', expect: {} }],
+        transports: ['udp'],
+        samples: 1,
+        timeoutMs: 100,
+        concurrency: 1,
+      });
+    expect(parsePlan(withName('kubernetes.default.svc.cluster.local.')).queries[0]?.name).to.equal('kubernetes.default.svc.cluster.local.');
+    expect(() => parsePlan(withName('a..b'))).to.throw('queries[0].name must have labels of 1 to 63 characters');
+    expect(() => parsePlan(withName(`${'x'.repeat(64)}.example`))).to.throw('queries[0].name must have labels of 1 to 63 characters');
+  });
   it('the probe version is the package version', function () {
     expect(PROBE_VERSION).to.equal(JSON.parse(readFileSync('package.json', 'utf8')).version);
   });
