@@ -1,0 +1,143 @@
+// Pod lifecycle in the sim: replacement of deleted pods, rolling restarts, deadlines, exec and logs
+// through the real client-node and kubectl.
+import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
+import { startSim } from './index.ts';
+import type { Sim } from './types.ts';
+import { getPod, isReady, kubectl, processesMentioning, testSubnet, waitFor, type PodJson } from './sim-fixtures.ts';
+
+const SCALE = 0.02;
+
+const nodePod = (name: string, extra: Record<string, unknown> = {}, command = ['node', '-e', 'setTimeout(() => {}, 60000)']) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default' },
+  spec: {
+    restartPolicy: 'Never',
+    containers: [{ name: 'probe', image: 'docker.io/library/node:22-alpine', command, env: [{ name: 'GREETING', value: 'hello from env' }] }],
+    ...extra,
+  },
+});
+
+describe('sim: pod lifecycle', function () {
+  this.timeout(40_000);
+  let sim: Sim;
+  const ns = 'kube-system';
+
+  before(async () => {
+    sim = await startSim({ subnet: testSubnet(), timing: { scale: SCALE } });
+    await sim.waitReady(10_000);
+  });
+
+  after(async () => {
+    await sim?.stop();
+    expect(await processesMentioning(sim.dir)).to.deep.equal([]);
+  });
+
+  const sliceAddresses = async () => {
+    const slices = JSON.parse(await kubectl(sim.kubeconfigPath, ['get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=kube-dns', '-o', 'json'])) as {
+      items: { endpoints: { addresses: string[]; conditions: { ready: boolean } }[] }[];
+    };
+    return slices.items.flatMap((s) => s.endpoints.filter((e) => e.conditions.ready).flatMap((e) => e.addresses)).sort();
+  };
+
+  it('replaces a deleted CoreDNS pod with a new name and a new IP, and the EndpointSlice follows', async () => {
+    const before = sim.dnsPods();
+    const victim = before[0]!;
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', ns, victim.name, '--wait=false']);
+    await sim.waitReady(15_000);
+    const after = await waitFor('the replacement', () => {
+      const now = sim.dnsPods();
+      return now.length === 2 && !now.some((p) => p.name === victim.name) ? now : undefined;
+    });
+    const replacement = after.find((p) => !before.some((b) => b.name === p.name))!;
+    expect(replacement.ip).to.not.equal(victim.ip);
+    expect(before.map((p) => p.ip)).to.not.include(replacement.ip);
+    await waitFor('the slice to follow', async () => JSON.stringify(await sliceAddresses()) === JSON.stringify(after.map((p) => p.ip).sort()));
+  });
+
+  it('kubectl rollout restart replaces every pod one by one, never below 1 Ready pod', async () => {
+    const before = sim.dnsPods().map((p) => p.name);
+    await kubectl(sim.kubeconfigPath, ['rollout', 'restart', 'deployment/coredns', '-n', ns]);
+    let minReady = Infinity;
+    await waitFor(
+      'the rollout',
+      async () => {
+        const pods = (JSON.parse(await kubectl(sim.kubeconfigPath, ['get', 'pods', '-n', ns, '-l', 'k8s-app=kube-dns', '-o', 'json'])) as { items: PodJson[] }).items;
+        minReady = Math.min(minReady, pods.filter((p) => isReady(p) && !p.metadata.deletionTimestamp).length);
+        const names = pods.map((p) => p.metadata.name);
+        return pods.length === 2 && pods.every(isReady) && !names.some((n) => before.includes(n));
+      },
+      30_000,
+      20,
+    );
+    expect(minReady).to.be.at.least(1);
+    const status = await kubectl(sim.kubeconfigPath, ['rollout', 'status', 'deployment/coredns', '-n', ns, '--timeout=20s']);
+    expect(status).to.include('successfully rolled out');
+    const rs = JSON.parse(await kubectl(sim.kubeconfigPath, ['get', 'replicasets', '-n', ns, '-o', 'json'])) as { items: { spec: { replicas: number } }[] };
+    expect(rs.items.map((r) => r.spec.replicas).sort()).to.deep.equal([0, 2]);
+  });
+
+  it('activeDeadlineSeconds fails the pod with DeadlineExceeded and keeps the object', async () => {
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('deadline', { activeDeadlineSeconds: 1 })));
+    const pod = await waitFor('DeadlineExceeded', async () => {
+      const p = await getPod(sim.kubeconfigPath, 'default', 'deadline');
+      return p?.status.phase === 'Failed' ? p : undefined;
+    });
+    expect(pod.status.reason).to.equal('DeadlineExceeded');
+    expect(Object.keys(pod.status.containerStatuses?.[0]?.state ?? {})).to.deep.equal(['terminated']);
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'deadline']);
+    await waitFor('the deletion', async () => (await getPod(sim.kubeconfigPath, 'default', 'deadline')) === undefined);
+  });
+
+  it('restartPolicy Never: a container that exits 0 makes the pod Succeeded, with its output in the logs', async () => {
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('once', {}, ['node', '-e', 'console.log(process.env.GREETING)'])));
+    await waitFor('Succeeded', async () => (await getPod(sim.kubeconfigPath, 'default', 'once'))?.status.phase === 'Succeeded');
+    expect(await kubectl(sim.kubeconfigPath, ['logs', '-n', 'default', 'once'])).to.equal('hello from env\n');
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'once', '--grace-period=0']);
+  });
+
+  it('serves the real client-node: list pods, exec `node -e` with the container env, exit codes on the status channel', async () => {
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('exec-me')));
+    await waitFor('Running', async () => (await getPod(sim.kubeconfigPath, 'default', 'exec-me'))?.status.phase === 'Running');
+    const kc = new KubeConfig();
+    kc.loadFromFile(sim.kubeconfigPath);
+    const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'k8s-app=kube-dns' });
+    expect(list.items.map((p) => p.metadata?.name).sort()).to.deep.equal(sim.dnsPods().map((p) => p.name).sort());
+    const execOnce = (script: string) =>
+      new Promise<{ out: string; status: string }>((resolve, reject) => {
+        let out = '';
+        const sink = new Writable({ write: (c: Buffer, _e, cb) => ((out += c.toString()), cb()) });
+        new Exec(kc)
+          .exec('default', 'exec-me', 'probe', ['node', '-e', script], sink, null, null, false, (s) => resolve({ out, status: JSON.stringify(s) }))
+          .catch(reject);
+      });
+    const ok = await execOnce('console.log(process.env.GREETING)');
+    expect(ok.out).to.equal('hello from env\n');
+    expect(JSON.parse(ok.status).status).to.equal('Success');
+    const failed = JSON.parse((await execOnce('process.exit(3)')).status) as { reason: string; details: { causes: { message: string }[] } };
+    expect(failed.reason).to.equal('NonZeroExitCode');
+    expect(failed.details.causes[0]?.message).to.equal('3');
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'exec-me', '--grace-period=0']);
+  });
+
+  it('refuses exec like the real server: unknown pod 404, unknown container 400, completed pod 400', async () => {
+    const attempt = async (args: string[]) => kubectl(sim.kubeconfigPath, args).then(() => 'ok', (e: { stderr: string }) => e.stderr.trim());
+    expect(await attempt(['exec', '-n', 'default', 'nope', '--', 'true'])).to.match(/pods "nope" not found/);
+    const dns = sim.dnsPods()[0]!.name;
+    expect(await attempt(['exec', '-n', ns, dns, '-c', 'other', '--', 'true'])).to.match(new RegExp(`container other is not valid for pod ${dns}`));
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('done', {}, ['node', '-e', '0'])));
+    await waitFor('Succeeded', async () => (await getPod(sim.kubeconfigPath, 'default', 'done'))?.status.phase === 'Succeeded');
+    expect(await attempt(['exec', '-n', 'default', 'done', '--', 'node', '-e', '0'])).to.match(/cannot exec into a container in a completed pod; current phase is Succeeded/);
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'done', '--grace-period=0']);
+  });
+
+  it('a scheduler that honours nodeSelector: no matching node leaves the pod Pending and Unschedulable', async () => {
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('nowhere', { nodeSelector: { 'kubernetes.io/hostname': 'sim-node-9' } })));
+    const cond = await waitFor('Unschedulable', async () => (await getPod(sim.kubeconfigPath, 'default', 'nowhere'))?.status.conditions?.find((c) => c.reason === 'Unschedulable'));
+    expect(cond.message).to.equal("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.");
+    expect((await getPod(sim.kubeconfigPath, 'default', 'nowhere'))?.status.phase).to.equal('Pending');
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'nowhere', '--grace-period=0']);
+  });
+});
