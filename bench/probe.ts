@@ -21,7 +21,7 @@ import { startDnsmasq, stopAllDnsmasq } from '../test/probe/dnsmasq.ts';
 const run = promisify(execFile);
 const SERVERS = Array.from({ length: 10 }, (_, i) => `127.53.200.${i + 1}`);
 const BENCH_QUERIES: Query[] = QUERIES.filter((q) => ['a', 'aaaa', 'srv', 'ptr', 'txt', 'nx'].includes(q.id));
-const CONCURRENCY = Number(process.env.PROBE_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.PROBE_CONCURRENCY ?? 16);
 const DIG_QUERIES = 300;
 
 const MiB = 1024 * 1024;
