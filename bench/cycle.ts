@@ -1,0 +1,101 @@
+// bench:cycle — a healthy 3-pod check cycle on the simulated cluster: wall time by stage, API requests
+// per cycle, and the same checks done by a kubectl run + kubectl exec dig script, for the speedup.
+// Targets (design.md): own overhead beyond the probe pod's start ≤ 0.5 s, ≤ 10 requests, ≥ 5× faster.
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import winston from 'winston';
+import { startSim } from '../test/sim/index.ts';
+import { completeCheck, runCycle } from '../src/cli/check.ts';
+import { validateCheckFlags } from '../src/cli/options.ts';
+import { CHECK_DEFAULTS } from '../src/cli/options.ts';
+
+const CYCLES = 3;
+const ms = (n: number) => `${n.toFixed(0)} ms`;
+
+/** The script a human would write: discover with kubectl, run a pod, one kubectl exec dig per check. */
+const SCRIPT = String.raw`#!/bin/bash
+set -euo pipefail
+NS=kube-system
+SVC_IP=$(kubectl -n $NS get svc kube-dns -o jsonpath='{.spec.clusterIP}')
+PORT=$(kubectl -n $NS get svc kube-dns -o jsonpath='{.spec.ports[0].port}')
+POD_IPS=$(kubectl -n $NS get pods -l k8s-app=kube-dns -o jsonpath='{.items[*].status.podIP}')
+K8S_IP=$(kubectl -n default get svc kubernetes -o jsonpath='{.spec.clusterIP}')
+PTR=$(echo "$K8S_IP" | awk -F. '{print $4"."$3"."$2"."$1".in-addr.arpa"}')
+kubectl run dns-check --image=node:22-alpine --restart=Never --command -- sh -c 'sleep 120' >/dev/null
+trap 'kubectl delete pod dns-check --grace-period=0 --wait=false >/dev/null 2>&1 || true' EXIT
+kubectl wait --for=condition=Ready pod/dns-check --timeout=60s >/dev/null
+fail=0
+for ip in $SVC_IP $POD_IPS; do
+  for tr in +notcp +tcp; do
+    for q in "kubernetes.default.svc.cluster.local A" "_https._tcp.kubernetes.default.svc.cluster.local SRV" "$PTR PTR" "coredns-sentinel-absent.default.svc.cluster.local A" "kubernetes.io A"; do
+      for s in 1 2 3; do
+        out=$(kubectl exec dns-check -- sh -c "dig @$ip -p $PORT $tr +time=2 +tries=1 $q" 2>&1) || fail=1
+        echo "$out" | grep -q 'status: \(NOERROR\|NXDOMAIN\)' || fail=1
+      done
+    done
+  done
+done
+exit $fail
+`;
+
+function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; ms: number; stderr: string }> {
+  const start = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('close', (code) => resolve({ code, ms: Number(process.hrtime.bigint() - start) / 1e6, stderr }));
+  });
+}
+
+const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(1);
+
+const sim = await startSim({ subnet: '127.146', dns: { replicas: 3 } });
+try {
+  await sim.waitReady(30_000);
+  const log = winston.createLogger({ level: 'error', transports: [new winston.transports.Console({ stderrLevels: ['error'] })] });
+  const noProgress = { stage: () => {}, done: () => {} };
+  const options = validateCheckFlags({
+    ...CHECK_DEFAULTS,
+    kubeconfig: sim.kubeconfigPath,
+    external: true,
+    imagePullSecret: [],
+    nodeSelector: [],
+    toleration: [],
+  });
+
+  console.log(`healthy cycle, 3 CoreDNS pods, ${CYCLES} cycles in-process (default plan: 4 targets × 5 queries × udp,tcp × 3 samples)`);
+  const overheads: number[] = [];
+  for (let i = 0; i < CYCLES; i++) {
+    const before = sim.requests.length;
+    const completed = completeCheck(options);
+    const cycle = await runCycle(completed, noProgress, log, () => process.exit(130));
+    const t = cycle.timings;
+    const probeMs = cycle.runs[0]!.report.durationMs;
+    const overhead = t.totalMs - t.startMs - probeMs;
+    overheads.push(overhead);
+    const requests = sim.requests.slice(before);
+    console.log(
+      `  cycle ${i + 1}: total ${ms(t.totalMs)} = sweep ${ms(t.sweepMs)} + discover ${ms(t.discoverMs)} + plan ${ms(t.planMs)} + create ${ms(t.createMs)} + ` +
+        `pod start ${ms(t.startMs)} + exec ${ms(t.execMs)} (probe ${ms(probeMs)}) + delete ${ms(t.deleteMs)}; verdict ${cycle.output.verdict}; ` +
+        `${requests.length} API requests (${requests.map((r) => `${r.verb} ${r.resource}`).join(', ')})`,
+    );
+  }
+  const overhead = Math.max(...overheads);
+  console.log(`own overhead beyond the probe pod's start and the probe's DNS work: ${ms(overhead)} (worst of ${CYCLES}; target ≤ 500 ms)`);
+
+  const env = { ...process.env, KUBECONFIG: sim.kubeconfigPath };
+  const cli = await timed(process.execPath, ['dist/cli.js', 'check', '-o', 'json'], env);
+  console.log(`CLI end to end (node dist/cli.js check): ${ms(cli.ms)}, exit ${cli.code}`);
+
+  const scriptPath = join(sim.dir, 'dns-check.sh');
+  writeFileSync(scriptPath, SCRIPT, { mode: 0o755 });
+  const script = await timed('bash', [scriptPath], env);
+  if (script.code !== 0) console.log(`  script exit ${script.code}: ${script.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  console.log(`kubectl run + kubectl exec dig script (120 execs): ${ms(script.ms)}, exit ${script.code}`);
+  console.log(`speedup: ${(script.ms / cli.ms).toFixed(1)}× (target ≥ 5×)`);
+} finally {
+  await sim.stop();
+}
