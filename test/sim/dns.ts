@@ -8,7 +8,7 @@ import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
 import type { KObject, Store } from './store.ts';
 import { spawnContained, type Exit } from './images.ts';
-import { openRelayPair, closeRelayPair, type Backend, type RelayPair } from './network.ts';
+import { openRelayPair, type Backend, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 
 type ServicePort = { name?: string; port: number; protocol?: string };
@@ -219,7 +219,7 @@ export class ClusterDns {
           return true;
         },
         replyDelayMs: slow,
-        flowIdleMs: 10_000,
+        flowIdleMs: 3000,
       },
       { listen: { address: pod.ip, port: pod.dnsPort }, route: () => backend, replyDelayMs: slow },
     );
@@ -303,8 +303,6 @@ export class ClusterDns {
     await this.upstreamStop?.();
   }
 }
-
-export { closeRelayPair };
 
 /** Polls collected output for a line (dnsmasq says "started" once its sockets are bound). */
 async function waitForLine(lines: string[], needle: string, timeoutMs: number): Promise<boolean> {

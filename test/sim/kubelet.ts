@@ -10,8 +10,8 @@ import type { KObject, Store } from './store.ts';
 import { SimError } from './status.ts';
 import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
 import { containerArgv, imageId, imageKind, imageRepository, localArgv, spawnContained, type Exit, type ImageKind } from './images.ts';
-import { closeRelayPair, type ClusterDns, type ContainerHandle } from './dns.ts';
-import { AddressPool, type RelayPair } from './network.ts';
+import type { ClusterDns, ContainerHandle } from './dns.ts';
+import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 
 interface HttpGetProbe {

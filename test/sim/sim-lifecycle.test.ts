@@ -1,8 +1,10 @@
 // Pod lifecycle in the sim: replacement of deleted pods, rolling restarts, deadlines, exec and logs
 // through the real client-node and kubectl.
 import { expect } from 'chai';
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
+import { builtProbePath } from './images.ts';
 import { startSim } from './index.ts';
 import type { Sim } from './types.ts';
 import { getPod, isReady, kubectl, processesMentioning, testSubnet, waitFor, type PodJson } from './sim-fixtures.ts';
@@ -120,6 +122,17 @@ describe('sim: pod lifecycle', function () {
     expect(failed.reason).to.equal('NonZeroExitCode');
     expect(failed.details.causes[0]?.message).to.equal('3');
     await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'exec-me', '--grace-period=0']);
+  });
+
+  it('runs the dedicated probe image: /probe/probe.cjs is the built probe, readable as runAsUser 65534', async function () {
+    if (!existsSync(builtProbePath())) this.skip(); // `make test` builds dist/ first
+    const pod = nodePod('dedicated', { securityContext: { runAsUser: 65534, runAsNonRoot: true } });
+    pod.spec.containers[0]!.image = 'ghcr.io/coredns-sentinel/probe:dev';
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod));
+    await waitFor('Running', async () => (await getPod(sim.kubeconfigPath, 'default', 'dedicated'))?.status.phase === 'Running');
+    const version = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'dedicated', '--', 'node', '/probe/probe.cjs', '--version']);
+    expect(version.trim()).to.not.equal('');
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'dedicated', '--grace-period=0']);
   });
 
   it('refuses exec like the real server: unknown pod 404, unknown container 400, completed pod 400', async () => {
