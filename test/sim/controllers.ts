@@ -115,7 +115,7 @@ export class ReplicaSetController extends Reconciler {
         ownerReferences: [ownerRef(rs, 'apps/v1', 'ReplicaSet')],
       },
       spec: { restartPolicy: 'Always', terminationGracePeriodSeconds: 30, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', ...structuredClone(t.spec) },
-      status: { phase: 'Pending', qosClass: 'Burstable' },
+      status: { phase: 'Pending' },
     });
   }
 }

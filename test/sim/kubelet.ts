@@ -33,6 +33,7 @@ interface ContainerSpec {
   livenessProbe?: HttpGetProbe;
   readinessProbe?: HttpGetProbe;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
+  resources?: Record<string, unknown>;
 }
 
 interface PodSpec {
@@ -639,6 +640,7 @@ function podStatus(w: PodWorker, prev: PodStatus | undefined): PodStatus {
       state: c.state,
       lastState: c.lastState ? { terminated: c.lastState } : {},
     })),
-    qosClass: 'BestEffort',
+    // Close enough to the API server's rule: any requests or limits → Burstable.
+    qosClass: cs.some((c) => Object.keys(c.spec.resources ?? {}).length) ? 'Burstable' : 'BestEffort',
   };
 }
