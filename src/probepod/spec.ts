@@ -1,6 +1,7 @@
 // The probe pod: a Pod Security "restricted" pod that idles until the probe is exec'd in it, then is
 // deleted. Pure: options in, a plain Pod manifest out.
 import type { PodManifest } from '../kube/index.ts';
+import { PROBE_NODE_OPTIONS } from '../probe/contract.ts';
 
 export const DEFAULT_PROBE_IMAGE = 'node:22-alpine';
 export const CONTAINER = 'probe';
@@ -41,11 +42,14 @@ export function probeImageMode(image: string): 'dedicated' | 'inline' {
   return repository.endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
 }
 
-/** The argv that runs the probe with this plan inside the pod. The plan travels by argv, never stdin. */
+/**
+ * The argv that runs the probe with this plan inside the pod. The plan travels by argv, never stdin.
+ * Node starts with PROBE_NODE_OPTIONS so the probe fits the pod's 64 Mi memory limit.
+ */
 export function probeCommand(image: string, planBase64: string): string[] {
   return probeImageMode(image) === 'dedicated'
-    ? ['node', PROBE_PATH_IN_IMAGE, '--plan-base64', planBase64]
-    : ['node', '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-base64', planBase64];
+    ? ['node', ...PROBE_NODE_OPTIONS, PROBE_PATH_IN_IMAGE, '--plan-base64', planBase64]
+    : ['node', ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-base64', planBase64];
 }
 
 function keepAlive(opts: ProbePodOptions): Record<string, unknown> {
