@@ -83,7 +83,7 @@ describe('buildPlan', () => {
 describe('reverseName', () => {
   it('reverses IPv4 and IPv6 addresses', () => {
     assert.equal(reverseName('10.96.0.1'), '1.0.96.10.in-addr.arpa');
-    assert.equal(reverseName('fd00::1'), `1.${'0.'.repeat(30)}d.f.ip6.arpa`);
+    assert.equal(reverseName('fd00::1'), `1.${'0.'.repeat(29)}d.f.ip6.arpa`);
   });
 });
 
