@@ -8,6 +8,7 @@ import { createLogger, progress } from '../report/index.ts';
 import { completeCheck, failureOf, printOutcome, runCycle } from './check.ts';
 import { CHECK_DEFAULTS, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { EXIT } from './exit-codes.ts';
+import { watchCommand } from './watch.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -91,6 +92,7 @@ const program = new Command('coredns-sentinel')
   .version(pkg.version)
   .exitOverride(usageExit)
   .addCommand(checkCommand().exitOverride(usageExit))
+  .addCommand(watchCommand(checkCommand()).exitOverride(usageExit))
   .addCommand(cleanupCommand().exitOverride(usageExit));
 
 await program.parseAsync(process.argv);

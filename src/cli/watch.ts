@@ -1,0 +1,169 @@
+// `watch`: the check cycle in a loop, with Prometheus metrics on /metrics and a liveness /healthz.
+// Same flags as `check` (copied from its command, so they never drift) plus --interval, --metrics-addr,
+// --max-cycles and --no-process-metrics. Documented in docs/watch.md.
+//
+// Stopping: SIGINT/SIGTERM while a probe pod lives deletes it at once and exits 130 (the cycle was cut
+// short); at any other moment watch finishes the cycle in progress (if any), closes the metrics server
+// and exits 0. With --max-cycles N it exits with the last cycle's exit code, like `check`.
+import { Command, Option } from 'commander';
+import type winston from 'winston';
+import { judge } from '../judge/judge.ts';
+import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
+import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
+import { runLoop } from '../watch/loop.ts';
+import { DEFAULT_METRICS_ADDR, loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
+import { completeCheck, failureOf, runCycle, type Completed } from './check.ts';
+import { EXIT } from './exit-codes.ts';
+import { parseDuration, UsageError, validateCheckFlags, type CheckOptions, type RawCheckFlags } from './options.ts';
+
+export interface RawWatchFlags extends RawCheckFlags {
+  interval: string;
+  metricsAddr: string;
+  maxCycles?: string;
+  processMetrics: boolean;
+}
+
+export interface WatchOptions {
+  check: CheckOptions;
+  intervalMs: number;
+  metricsAddr: ListenAddress;
+  maxCycles?: number;
+  processMetrics: boolean;
+}
+
+export const WATCH_DEFAULTS = { interval: '30s', metricsAddr: DEFAULT_METRICS_ADDR } as const;
+const MIN_INTERVAL_MS = 1000;
+const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+export function validateWatchFlags(raw: RawWatchFlags): WatchOptions {
+  const check = validateCheckFlags(raw);
+  const intervalMs = parseDuration(raw.interval, '--interval');
+  if (intervalMs < MIN_INTERVAL_MS || intervalMs > MAX_INTERVAL_MS) throw new UsageError(`--interval must be from 1s to 24h (1440m), got "${raw.interval}"`);
+  const metricsAddr = parseListenAddress(raw.metricsAddr);
+  if (!metricsAddr) throw new UsageError(`--metrics-addr must be host:port, [ipv6]:port or :port, got "${raw.metricsAddr}"`);
+  let maxCycles: number | undefined;
+  if (raw.maxCycles !== undefined) {
+    maxCycles = Number(raw.maxCycles);
+    if (!/^\d+$/.test(raw.maxCycles.trim()) || maxCycles < 1) throw new UsageError(`--max-cycles must be a positive integer, got "${raw.maxCycles}"`);
+  }
+  return { check, intervalMs, metricsAddr, ...(maxCycles ? { maxCycles } : {}), processMetrics: raw.processMetrics };
+}
+
+/** One cycle's outcome: what the metrics get, what is printed, and the exit code `check` would give. */
+interface CycleOutcome {
+  record: CycleRecord;
+  output: CheckOutput;
+  exitCode: number;
+}
+
+async function oneCycle(completed: Completed, log: winston.Logger, onInterrupted: () => void): Promise<CycleOutcome> {
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  try {
+    const cycle = await runCycle(completed, { stage: () => {}, done: () => {} }, log, onInterrupted);
+    const [primary, ...others] = cycle.runs.map((r) => ({ report: r.report, node: r.node }));
+    const judgement = judge({ plan: cycle.plan, workload: cycle.workload, primary: primary!, corroborating: others });
+    const { output } = cycle;
+    const result = output.verdict === 'healthy' ? 'healthy' : 'unhealthy';
+    return {
+      record: { result, durationSeconds: seconds(), endedAt: Date.now(), targets: output.targets ?? [], classification: judgement.classification },
+      output,
+      exitCode: output.exitCode,
+    };
+  } catch (err) {
+    const { exitCode, line } = failureOf(err);
+    return { record: { result: 'error', durationSeconds: seconds(), endedAt: Date.now() }, output: errorOutput(line, exitCode), exitCode };
+  }
+}
+
+/** Per cycle: json → one line, yaml → one document, table → the verdict line (and the table when unhealthy). */
+export function renderCycle(n: number, out: CheckOutput, format: CheckOptions['output'], at: Date): string {
+  if (format === 'json') return `${JSON.stringify(out)}\n`;
+  if (format === 'yaml') return `---\n${render(out, 'yaml')}`;
+  const line = `${at.toISOString()} cycle ${n}: ${out.message}\n`;
+  return out.verdict === 'unhealthy' ? `${line}${renderTable(out).replace(/\n[^\n]*\n$/, '\n')}` : line;
+}
+
+async function listen(address: ListenAddress, metrics: SentinelMetrics, staleAfterMs: number, lastProgressAt: () => number): Promise<MetricsServer> {
+  try {
+    return await startMetricsServer(address, metrics.registry, () => loopHealth(lastProgressAt(), staleAfterMs, Date.now()));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`cannot serve metrics on ${address.host}:${address.port} (${code}): pass another --metrics-addr`);
+  }
+}
+
+export async function watch(raw: RawWatchFlags): Promise<number> {
+  let options: WatchOptions;
+  let completed: Completed;
+  try {
+    options = validateWatchFlags(raw);
+    completed = completeCheck(options.check);
+  } catch (err) {
+    const { exitCode, line } = failureOf(err);
+    process.stderr.write(`error: ${line}\n`);
+    return exitCode;
+  }
+  const { check } = options;
+  const log = createLogger(check.logFormat, check.logLevel);
+  const metrics = createMetrics({ processMetrics: options.processMetrics });
+  let lastProgressAt = Date.now();
+  // Two missed intervals plus a worst-case cycle (probe pod start, a generous exec budget, repairs).
+  const staleAfterMs = 2 * options.intervalMs + check.podTimeoutMs + 5 * 60_000;
+  let server: MetricsServer;
+  try {
+    server = await listen(options.metricsAddr, metrics, staleAfterMs, () => lastProgressAt);
+  } catch (err) {
+    process.stderr.write(`error: ${failureOf(err).line}\n`);
+    return EXIT.usage;
+  }
+  log.info(`serving metrics on ${server.url}/metrics, a cycle every ${options.intervalMs / 1000}s`);
+
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stop.signal.aborted) log.info(`${signal}: stopping after the current cycle`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Called by the probe pod janitor once it deleted the live probe pod(s) on a signal.
+  const onInterrupted = () => {
+    process.stderr.write('\ninterrupted: probe pod deleted\n');
+    void server.close().finally(() => process.exit(EXIT.interrupted));
+  };
+
+  try {
+    const summary = await runLoop(
+      { intervalMs: options.intervalMs, ...(options.maxCycles ? { maxCycles: options.maxCycles } : {}) },
+      async (n) => {
+        const outcome = await oneCycle(completed, log, onInterrupted);
+        metrics.recordCycle(outcome.record);
+        lastProgressAt = Date.now();
+        if (outcome.record.result === 'error') log.error(`cycle ${n}: ${outcome.output.message}`);
+        process.stdout.write(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)));
+        return outcome;
+      },
+      (outcome) => outcome.record.result === 'error',
+      stop.signal,
+    );
+    return summary.stopped || !summary.last ? EXIT.healthy : summary.last.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await server.close();
+  }
+}
+
+/** The watch command: check's own options (shared Option objects) plus the loop's. */
+export function watchCommand(check: Command): Command {
+  const cmd = new Command('watch').description('run the check every --interval, serve Prometheus metrics, log each cycle; stop with SIGINT/SIGTERM');
+  for (const option of check.options) cmd.addOption(option as Option);
+  return cmd
+    .option('--interval <duration>', 'time between cycle starts, at least 1s', WATCH_DEFAULTS.interval)
+    .option('--metrics-addr <host:port>', 'where to serve /metrics and /healthz (:port = every interface)', WATCH_DEFAULTS.metricsAddr)
+    .option('--max-cycles <n>', 'stop after N cycles and exit with the last cycle\'s code (tests, CI)')
+    .option('--no-process-metrics', 'leave out the process_* metrics (CPU, memory, event loop)')
+    .action(async (raw: RawWatchFlags) => {
+      process.exitCode = await watch(raw);
+    });
+}

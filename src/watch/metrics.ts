@@ -1,0 +1,90 @@
+// Prometheus metrics of `watch`, in a Registry of their own (never prom-client's global one, so tests
+// and embedders can hold several). Each cycle is folded in with `recordCycle`; target gauges are
+// rebuilt from the cycle's targets, so a replaced pod's label sets disappear and cardinality stays
+// bounded by the current targets. Metric names and meanings are documented in docs/watch.md.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Classification } from '../judge/types.ts';
+import type { TargetResult } from '../report/index.ts';
+
+export const METRIC_PREFIX = 'coredns_sentinel_';
+
+export type CycleResultLabel = 'healthy' | 'unhealthy' | 'error';
+
+/** A restart this cycle did: the pod, evict|delete|rollout, and how it went (e.g. restarted, refused, failed). */
+export interface RestartRecord {
+  pod: string;
+  method: string;
+  outcome: string;
+}
+
+/** What a cycle tells the metrics; plain data so the loop and the tests build it without a cluster. */
+export interface CycleRecord {
+  result: CycleResultLabel;
+  durationSeconds: number;
+  /** Wall clock at the cycle's end, ms since the epoch. */
+  endedAt: number;
+  /** Per-target verdicts; absent for an error cycle (the last known target values stay). */
+  targets?: TargetResult[];
+  classification?: Classification;
+  restarts?: RestartRecord[];
+  /** Escalations raised for the first time this cycle. */
+  newEscalations?: number;
+}
+
+export interface SentinelMetrics {
+  registry: Registry;
+  recordCycle(record: CycleRecord): void;
+}
+
+/** Seconds buckets around the expected cycle: probe pod start (~1 s on a warm node) to a slow repair. */
+const DURATION_BUCKETS = [0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144];
+
+/** The Service target's metric label is the Service name; a pod target's is the pod name. */
+export const targetLabel = (t: Pick<TargetResult, 'kind' | 'label'>): string => (t.kind === 'service' ? t.label.replace(/^service /, '') : t.label);
+
+export function createMetrics(options: { processMetrics?: boolean } = {}): SentinelMetrics {
+  const registry = new Registry();
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  const registers = [registry];
+
+  const cycles = new Counter({ name: `${METRIC_PREFIX}cycles_total`, help: 'Check cycles by result: healthy, unhealthy (a target failed), error (the cycle could not judge: API, probe pod).', labelNames: ['result'], registers });
+  for (const result of ['healthy', 'unhealthy', 'error'] as const) cycles.inc({ result }, 0);
+  const duration = new Histogram({ name: `${METRIC_PREFIX}cycle_duration_seconds`, help: 'Wall time of a check cycle, errors included.', buckets: DURATION_BUCKETS, registers });
+  const lastCycle = new Gauge({ name: `${METRIC_PREFIX}last_cycle_timestamp_seconds`, help: 'Unix time the last cycle ended, whatever its result.', registers });
+  const up = new Gauge({ name: `${METRIC_PREFIX}target_up`, help: '1 when every check of the target over this transport passed in the last judged cycle, else 0.', labelNames: ['target', 'kind', 'transport'], registers });
+  const latency = new Gauge({ name: `${METRIC_PREFIX}target_latency_seconds`, help: "The probe's answer latency for the target (p50, p99) in the last judged cycle.", labelNames: ['target', 'quantile'], registers });
+  const restarts = new Counter({ name: `${METRIC_PREFIX}restarts_total`, help: 'Restarts of CoreDNS pods by pod, method (evict, delete, rollout) and outcome.', labelNames: ['pod', 'method', 'outcome'], registers });
+  const escalations = new Counter({ name: `${METRIC_PREFIX}escalations_total`, help: 'Escalations raised: the same failure returned after repeated restarts; a human must look.', registers });
+  const classification = new Gauge({ name: `${METRIC_PREFIX}classification`, help: "1 for the last judged cycle's classification (healthy, pod-local, upstream, probe-side …).", labelNames: ['classification'], registers });
+  escalations.inc(0);
+
+  function recordTargets(targets: TargetResult[]): void {
+    // Rebuilt, not updated: targets that disappeared (replaced pods) lose their series.
+    up.reset();
+    latency.reset();
+    for (const t of targets) {
+      const target = targetLabel(t);
+      for (const transport of ['udp', 'tcp'] as const) {
+        if (t[transport] !== 'n/a') up.set({ target, kind: t.kind, transport }, t[transport] === 'pass' ? 1 : 0);
+      }
+      if (t.p50Ms !== null) latency.set({ target, quantile: '0.5' }, t.p50Ms / 1000);
+      if (t.p99Ms !== null) latency.set({ target, quantile: '0.99' }, t.p99Ms / 1000);
+    }
+  }
+
+  return {
+    registry,
+    recordCycle(record) {
+      cycles.inc({ result: record.result });
+      duration.observe(record.durationSeconds);
+      lastCycle.set(record.endedAt / 1000);
+      if (record.targets) recordTargets(record.targets);
+      if (record.classification) {
+        classification.reset();
+        classification.set({ classification: record.classification }, 1);
+      }
+      for (const r of record.restarts ?? []) restarts.inc({ pod: r.pod, method: r.method, outcome: r.outcome });
+      if (record.newEscalations) escalations.inc(record.newEscalations);
+    },
+  };
+}
