@@ -1,67 +1,172 @@
 // The KubeClient over @kubernetes/client-node: the only file (with config.ts and exec.ts) importing it.
 // Every request is counted; idempotent reads retry with bounded backoff; creates never retry.
-import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
-import { KubeError, toKubeError, type RequestContext } from './errors.ts';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  Observable,
+  PatchStrategy,
+  PolicyV1Api,
+  setHeaderOptions,
+  V1MicroTime,
+  Watch,
+  type ConfigurationOptions,
+  type KubeConfig,
+  type ObservableMiddleware,
+} from '@kubernetes/client-node';
+import { KubeError, parseStatus, toKubeError, type RequestContext } from './errors.ts';
 import { READ_RETRY, withRetry } from './retry.ts';
 import { execInPod } from './exec.ts';
-import { toConfigMap, toEndpointSlice, toPod, toService } from './convert.ts';
+import { toConfigMap, toEndpointSlice, toEvent, toLease, toPod, toService } from './convert.ts';
 import { loadKubeConfig, type ConfigOptions } from './config.ts';
-import type { ExecRequest, KPod, KubeClient, PodManifest, WatchOutcome } from './types.ts';
+import type {
+  EvictionResult,
+  ExecRequest,
+  KConfigMap,
+  KEventInput,
+  KLease,
+  KPod,
+  PodLogOptions,
+  PodManifest,
+  RepairKubeClient,
+  WatchOutcome,
+} from './types.ts';
 
 /** Watch reconnects allowed when the server ends the stream early (it may, at any time). */
 const WATCH_RECONNECTS = 3;
 
-class ClientNodeKube implements KubeClient {
+/** Default bound on one ordinary API request (watch and exec have their own). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+const COMPONENT = 'coredns-sentinel';
+
+/** The eviction subresource's PDB refusal, read from its 429 Status cause. */
+export function disruptionBudgetBlock(err: unknown): { blockedBy: string; message: string } | undefined {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; body?: unknown };
+  if (e.code !== 429) return undefined;
+  const cause = parseStatus(e.body)?.details?.causes?.find((c) => c.reason === 'DisruptionBudget');
+  if (!cause) return undefined;
+  const text = cause.message ?? '';
+  const m = /disruption budget (\S+) needs (\d+) healthy pods and has (\d+)/.exec(text);
+  if (!m) return { blockedBy: '', message: `blocked by a PodDisruptionBudget: ${text}` };
+  return { blockedBy: m[1]!, message: `blocked by PodDisruptionBudget ${m[1]}: needs ${m[2]} healthy, has ${m[3]}` };
+}
+
+const microTime = (iso: string | undefined) => (iso ? new V1MicroTime(iso) : undefined);
+
+function leaseBody(l: KLease) {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: l.name, namespace: l.namespace, ...(l.resourceVersion ? { resourceVersion: l.resourceVersion } : {}) },
+    spec: {
+      holderIdentity: l.holderIdentity ?? '',
+      ...(l.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: l.leaseDurationSeconds } : {}),
+      ...(l.acquireTime ? { acquireTime: microTime(l.acquireTime) } : {}),
+      ...(l.renewTime ? { renewTime: microTime(l.renewTime) } : {}),
+      ...(l.leaseTransitions !== undefined ? { leaseTransitions: l.leaseTransitions } : {}),
+    },
+  };
+}
+
+const configMapBody = (cm: KConfigMap) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: cm.name, namespace: cm.namespace, ...(cm.resourceVersion ? { resourceVersion: cm.resourceVersion } : {}) },
+  data: cm.data,
+});
+
+class ClientNodeKube implements RepairKubeClient {
   requestCount = 0;
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly policy: PolicyV1Api;
+  private readonly coordination: CoordinationV1Api;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly timeoutMs: number,
+  ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.policy = kc.makeApiClient(PolicyV1Api);
+    this.coordination = kc.makeApiClient(CoordinationV1Api);
   }
 
-  private read<T>(ctx: RequestContext, call: () => Promise<T>): Promise<T> {
+  /** Per-request options: a fresh abort timer for every attempt, so a hanging API server cannot hang us. */
+  private options(): ConfigurationOptions {
+    const timeout: ObservableMiddleware = {
+      pre: (request) => {
+        request.setSignal(AbortSignal.timeout(this.timeoutMs));
+        return new Observable(Promise.resolve(request));
+      },
+      post: (response) => new Observable(Promise.resolve(response)),
+    };
+    return { middleware: [timeout], middlewareMergeStrategy: 'append' };
+  }
+
+  private mapError(err: unknown, ctx: RequestContext): KubeError {
+    const name = (err as { name?: unknown } | null)?.name;
+    if (name === 'AbortError' || name === 'TimeoutError')
+      return new KubeError('unreachable', 0, `the API server did not answer ${ctx.verb} ${ctx.resource} within ${this.timeoutMs / 1000} s`,
+        'check that the API server is up and reachable, or raise --request-timeout');
+    return toKubeError(err, ctx);
+  }
+
+  private read<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
     return withRetry(READ_RETRY, () => {
       this.requestCount++;
-      return call();
-    }, (e) => toKubeError(e, ctx));
+      return call(this.options());
+    }, (e) => this.mapError(e, ctx));
   }
 
-  private async once<T>(ctx: RequestContext, call: () => Promise<T>): Promise<T> {
+  private async once<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
     this.requestCount++;
     try {
-      return await call();
+      return await call(this.options());
     } catch (err) {
-      throw toKubeError(err, ctx);
+      throw this.mapError(err, ctx);
+    }
+  }
+
+  /** A read whose 404 means "absent". */
+  private async find<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.read(ctx, call);
+    } catch (err) {
+      if (err instanceof KubeError && err.kind === 'not-found') return undefined;
+      throw err;
     }
   }
 
   async getService(namespace: string, name: string) {
-    return toService(await this.read({ verb: 'get', resource: 'services', namespace, name }, () => this.core.readNamespacedService({ name, namespace })));
+    return toService(await this.read({ verb: 'get', resource: 'services', namespace, name }, (o) => this.core.readNamespacedService({ name, namespace }, o)));
   }
 
   async listPods(namespace: string, labelSelector: string) {
-    const list = await this.read({ verb: 'list', resource: 'pods', namespace }, () => this.core.listNamespacedPod({ namespace, labelSelector }));
+    const list = await this.read({ verb: 'list', resource: 'pods', namespace }, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
     return list.items.map(toPod);
   }
 
   async listEndpointSlices(namespace: string, serviceName: string) {
     const labelSelector = `kubernetes.io/service-name=${serviceName}`;
-    const list = await this.read({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace }, () =>
-      this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector }),
+    const list = await this.read({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace }, (o) =>
+      this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector }, o),
     );
     return list.items.map(toEndpointSlice);
   }
 
   async getConfigMap(namespace: string, name: string) {
-    return toConfigMap(await this.read({ verb: 'get', resource: 'configmaps', namespace, name }, () => this.core.readNamespacedConfigMap({ name, namespace })));
+    return toConfigMap(await this.read({ verb: 'get', resource: 'configmaps', namespace, name }, (o) => this.core.readNamespacedConfigMap({ name, namespace }, o)));
   }
 
   async createPod(manifest: PodManifest) {
     const namespace = manifest.metadata.namespace;
-    const created = await this.once({ verb: 'create', resource: 'pods', namespace }, () =>
-      this.core.createNamespacedPod({ namespace, body: manifest as never }),
+    const created = await this.once({ verb: 'create', resource: 'pods', namespace }, (o) =>
+      this.core.createNamespacedPod({ namespace, body: manifest as never }, o),
     );
     return toPod(created);
   }
@@ -69,7 +174,7 @@ class ClientNodeKube implements KubeClient {
   async deletePod(namespace: string, name: string) {
     try {
       // Retried like a read: deleting twice is harmless, and a leaked probe pod is not.
-      await this.read({ verb: 'delete', resource: 'pods', namespace, name }, () => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }));
+      await this.read({ verb: 'delete', resource: 'pods', namespace, name }, (o) => this.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }, o));
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'not-found') return;
       throw err;
@@ -133,10 +238,116 @@ class ClientNodeKube implements KubeClient {
     this.requestCount++;
     return execInPod(this.kc, req);
   }
+
+  async evictPod(namespace: string, name: string, uid: string): Promise<EvictionResult> {
+    const ctx: RequestContext = { verb: 'create', resource: 'pods/eviction', namespace, name };
+    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } };
+    this.requestCount++;
+    try {
+      await this.core.createNamespacedPodEviction({ name, namespace, body }, this.options());
+      return { evicted: true };
+    } catch (err) {
+      const blocked = disruptionBudgetBlock(err);
+      if (blocked) return { evicted: false, ...blocked };
+      const mapped = this.mapError(err, ctx);
+      if (mapped.code === 500 && /more than one PodDisruptionBudget/i.test(mapped.message))
+        throw new KubeError('server', 500, `pod ${name} is selected by more than one PodDisruptionBudget, so it cannot be evicted`,
+          'keep one PodDisruptionBudget for the CoreDNS pods, or use --restart-method delete');
+      throw mapped;
+    }
+  }
+
+  async deletePodGracefully(namespace: string, name: string, uid: string): Promise<void> {
+    await this.once({ verb: 'delete', resource: 'pods', namespace, name }, (o) =>
+      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, o),
+    );
+  }
+
+  async restartDeployment(namespace: string, name: string, at: Date): Promise<void> {
+    const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } };
+    const ctx: RequestContext = { verb: 'patch', resource: 'deployments', namespace, name };
+    this.requestCount++;
+    try {
+      await this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, this.options()));
+    } catch (err) {
+      throw this.mapError(err, ctx);
+    }
+  }
+
+  async readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string> {
+    return this.read({ verb: 'get', resource: 'pods/log', namespace, name }, (o) =>
+      this.core.readNamespacedPodLog({ name, namespace, tailLines: opts.tailLines, previous: opts.previous, ...(opts.container ? { container: opts.container } : {}) }, o),
+    );
+  }
+
+  async getLease(namespace: string, name: string) {
+    const raw = await this.find({ verb: 'get', resource: 'leases', namespace, name }, (o) => this.coordination.readNamespacedLease({ name, namespace }, o));
+    return raw && toLease(raw);
+  }
+
+  async createLease(lease: KLease) {
+    const { namespace } = lease;
+    return toLease(await this.once({ verb: 'create', resource: 'leases', namespace, name: lease.name }, (o) =>
+      this.coordination.createNamespacedLease({ namespace, body: leaseBody(lease) as never }, o),
+    ));
+  }
+
+  async replaceLease(lease: KLease) {
+    const { namespace, name } = lease;
+    return toLease(await this.once({ verb: 'update', resource: 'leases', namespace, name }, (o) =>
+      this.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(lease) as never }, o),
+    ));
+  }
+
+  async findConfigMap(namespace: string, name: string) {
+    const raw = await this.find({ verb: 'get', resource: 'configmaps', namespace, name }, (o) => this.core.readNamespacedConfigMap({ name, namespace }, o));
+    return raw && toConfigMap(raw);
+  }
+
+  async createConfigMap(cm: KConfigMap) {
+    const { namespace } = cm;
+    return toConfigMap(await this.once({ verb: 'create', resource: 'configmaps', namespace, name: cm.name }, (o) =>
+      this.core.createNamespacedConfigMap({ namespace, body: configMapBody(cm) }, o),
+    ));
+  }
+
+  async replaceConfigMap(cm: KConfigMap) {
+    const { namespace, name } = cm;
+    return toConfigMap(await this.once({ verb: 'update', resource: 'configmaps', namespace, name }, (o) =>
+      this.core.replaceNamespacedConfigMap({ name, namespace, body: configMapBody(cm) }, o),
+    ));
+  }
+
+  async createEvent(e: KEventInput): Promise<void> {
+    const now = new Date();
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: `${e.involved.name}.sentinel-`, namespace: e.namespace },
+      involvedObject: { kind: e.involved.kind, name: e.involved.name, namespace: e.namespace, apiVersion: e.involved.apiVersion, ...(e.involved.uid ? { uid: e.involved.uid } : {}) },
+      reason: e.reason,
+      message: e.message,
+      type: e.type,
+      source: { component: COMPONENT },
+      reportingComponent: COMPONENT,
+      reportingInstance: COMPONENT,
+      action: e.reason,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      eventTime: new V1MicroTime(now.getTime()),
+      count: 1,
+    };
+    await this.once({ verb: 'create', resource: 'events', namespace: e.namespace }, (o) => this.core.createNamespacedEvent({ namespace: e.namespace, body: body as never }, o));
+  }
+
+  async listEvents(namespace: string) {
+    const list = await this.read({ verb: 'list', resource: 'events', namespace }, (o) => this.core.listNamespacedEvent({ namespace }, o));
+    return list.items.map(toEvent);
+  }
 }
 
 export interface Connection {
-  client: KubeClient;
+  client: RepairKubeClient;
   /** The API server URL, for messages. */
   server: string;
   /** The kubeconfig's namespace for the current context (default "default"). */
@@ -144,8 +355,8 @@ export interface Connection {
 }
 
 /** Loads the kubeconfig (see config.ts) and returns a counted client. Throws KubeError. */
-export function connect(opts: ConfigOptions): Connection {
+export function connect(opts: ConfigOptions & { requestTimeoutMs?: number }): Connection {
   const kc = loadKubeConfig(opts);
   const context = kc.getContextObject(kc.getCurrentContext());
-  return { client: new ClientNodeKube(kc), server: kc.getCurrentCluster()?.server ?? '', contextNamespace: context?.namespace || 'default' };
+  return { client: new ClientNodeKube(kc, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS), server: kc.getCurrentCluster()?.server ?? '', contextNamespace: context?.namespace || 'default' };
 }

@@ -1,6 +1,6 @@
 // client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
 // Written against loose records so both shapes pass through the same code.
-import type { KConfigMap, KEndpointSlice, KPod, KService } from './types.ts';
+import type { KConfigMap, KEndpointSlice, KEvent, KLease, KPod, KService } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -99,5 +99,38 @@ export function toEndpointSlice(raw: unknown): KEndpointSlice {
 export function toConfigMap(raw: unknown): KConfigMap {
   const c = obj(raw);
   const meta = obj(c.metadata);
-  return { name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data) };
+  return only({ name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data), resourceVersion: optStr(meta.resourceVersion) });
+}
+
+export function toLease(raw: unknown): KLease {
+  const l = obj(raw);
+  const meta = obj(l.metadata);
+  const spec = obj(l.spec);
+  return only({
+    name: str(meta.name),
+    namespace: str(meta.namespace),
+    resourceVersion: optStr(meta.resourceVersion),
+    holderIdentity: optStr(spec.holderIdentity),
+    leaseDurationSeconds: typeof spec.leaseDurationSeconds === 'number' ? spec.leaseDurationSeconds : undefined,
+    acquireTime: time(spec.acquireTime),
+    renewTime: time(spec.renewTime),
+    leaseTransitions: typeof spec.leaseTransitions === 'number' ? spec.leaseTransitions : undefined,
+  });
+}
+
+export function toEvent(raw: unknown): KEvent {
+  const e = obj(raw);
+  const meta = obj(e.metadata);
+  const involved = obj(e.involvedObject);
+  return {
+    name: str(meta.name),
+    namespace: str(meta.namespace),
+    resourceVersion: str(meta.resourceVersion),
+    involvedKind: str(involved.kind),
+    involvedName: str(involved.name),
+    reason: str(e.reason),
+    message: str(e.message),
+    type: str(e.type),
+    component: str(obj(e.source).component) || str(e.reportingComponent),
+  };
 }

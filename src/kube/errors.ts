@@ -51,7 +51,15 @@ export class KubeError extends Error {
   }
 }
 
-const RBAC_FILE = 'manifests/rbac-check.yaml';
+const RBAC_CHECK = 'manifests/rbac-check.yaml';
+const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
+const REPAIR_RESOURCES = new Set(['pods/eviction', 'pods/log', 'leases', 'events', 'deployments']);
+
+/** The manifest granting this rule: repair's extra rights live in their own file. */
+function rbacFileFor(verb: string, resource: string): string {
+  const repair = REPAIR_RESOURCES.has(resource) || (resource === 'configmaps' && verb !== 'get');
+  return repair ? RBAC_REPAIR : RBAC_CHECK;
+}
 
 /** Parses a Status from an ApiException body, which client-node keeps as a raw JSON string. */
 export function parseStatus(body: unknown): KubeStatus | undefined {
@@ -84,7 +92,7 @@ function forbiddenHint(message: string, ctx: RequestContext): string {
   const where = rule.namespace ? `in namespace ${rule.namespace}` : 'cluster-wide';
   // KEP-4006: from Kubernetes 1.35 exec needs create as well as get.
   const verbs = rule.resource === 'pods/exec' ? 'get and create' : rule.verb;
-  return `missing RBAC: grant ${verbs} on ${rule.resource} ${where} — see ${RBAC_FILE}`;
+  return `missing RBAC: grant ${verbs} on ${rule.resource} ${where} — see ${rbacFileFor(rule.verb, rule.resource)}`;
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);

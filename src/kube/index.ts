@@ -1,4 +1,4 @@
 // The kube module's public surface: plain data, a counted client, typed errors.
-export { connect, type Connection } from './client.ts';
+export { connect, DEFAULT_REQUEST_TIMEOUT_MS, type Connection } from './client.ts';
 export { KubeError, type KubeErrorKind } from './errors.ts';
 export type * from './types.ts';

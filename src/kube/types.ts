@@ -74,6 +74,8 @@ export interface KConfigMap {
   name: string;
   namespace: string;
   data: Record<string, string>;
+  /** Set when read; required on replace (optimistic concurrency). */
+  resourceVersion?: string;
 }
 
 /** A Pod manifest as plain JSON (apiVersion v1, kind Pod); built by probepod, sent as is. */
@@ -121,4 +123,72 @@ export interface KubeClient {
   /** Watches one pod from `resourceVersion` until `until(pod)` is true, it is deleted, or the timeout. */
   watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number): Promise<WatchOutcome>;
   exec(req: ExecRequest): Promise<ExecResult>;
+}
+
+/** A coordination.k8s.io/v1 Lease, times as RFC 3339 (sent as MicroTime, 6 fractional digits). */
+export interface KLease {
+  name: string;
+  namespace: string;
+  /** Empty on create; required on replace (optimistic concurrency). */
+  resourceVersion?: string;
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+/** The outcome of asking for an eviction: done, or refused by a PodDisruptionBudget (not an error). */
+export type EvictionResult = { evicted: true } | { evicted: false; blockedBy: string; message: string };
+
+/** A core/v1 Event about one object, as this tool reports its actions. */
+export interface KEventInput {
+  namespace: string;
+  involved: { kind: 'Pod' | 'Deployment'; name: string; uid?: string; apiVersion: string };
+  reason: string;
+  message: string;
+  type: 'Normal' | 'Warning';
+}
+
+export interface KEvent {
+  name: string;
+  namespace: string;
+  resourceVersion: string;
+  involvedKind: string;
+  involvedName: string;
+  reason: string;
+  message: string;
+  type: string;
+  component: string;
+}
+
+export interface PodLogOptions {
+  container?: string;
+  tailLines: number;
+  /** The previous (crashed) container's log. */
+  previous: boolean;
+}
+
+/** What repair asks of the API server, on top of the check pipeline's calls. */
+export interface RepairKubeClient extends KubeClient {
+  /** policy/v1 Eviction; a PDB refusal (429 DisruptionBudget) is a result, not an exception. */
+  evictPod(namespace: string, name: string, uid: string): Promise<EvictionResult>;
+  /** Deletes with the pod's own grace period (repair's delete method); uid precondition. */
+  deletePodGracefully(namespace: string, name: string, uid: string): Promise<void>;
+  /** `kubectl rollout restart`: strategic-merge patch of the restartedAt template annotation. */
+  restartDeployment(namespace: string, name: string, at: Date): Promise<void>;
+  readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string>;
+  /** undefined when there is no such Lease. */
+  getLease(namespace: string, name: string): Promise<KLease | undefined>;
+  /** 409 AlreadyExists → KubeError conflict. */
+  createLease(lease: KLease): Promise<KLease>;
+  /** 409 stale resourceVersion → KubeError conflict. */
+  replaceLease(lease: KLease): Promise<KLease>;
+  /** undefined when there is no such ConfigMap. */
+  findConfigMap(namespace: string, name: string): Promise<KConfigMap | undefined>;
+  createConfigMap(cm: KConfigMap): Promise<KConfigMap>;
+  /** 409 stale resourceVersion → KubeError conflict. */
+  replaceConfigMap(cm: KConfigMap): Promise<KConfigMap>;
+  createEvent(event: KEventInput): Promise<void>;
+  listEvents(namespace: string): Promise<KEvent[]>;
 }
