@@ -65,7 +65,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     watches: new Set(),
   };
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => pickProtocol([...offered]) ?? false });
-  const server = createServer({ key: pki.keyPem, cert: pki.certPem }, (req, res) => void handleRequest(ctx, req, res));
+  // Go's net/http DefaultMaxHeaderBytes (1 MiB) bounds a real API server's request line + headers; Node's
+  // default (16 KiB) would refuse exec URLs a real server accepts (the probe plan travels in argv).
+  const server = createServer({ key: pki.keyPem, cert: pki.certPem, maxHeaderSize: 1 << 20 }, (req, res) => void handleRequest(ctx, req, res));
   server.on('upgrade', (req, socket, head) => void handleUpgrade(ctx, wss, req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
