@@ -1,15 +1,19 @@
 // `check`: complete (kubeconfig, config file, probe bundle) → validate → run one cycle: sweep stale
-// probe pods, discover, plan, probe pod(s), verdict, report. Changes nothing but its own probe pods.
+// probe pods, discover, plan, probe pod(s), judge, report. Without --repair it changes nothing but its
+// own probe pods; with --repair, src/repair/cycle.ts takes the judgement further.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type winston from 'winston';
-import { connect, KubeError, type KubeClient } from '../kube/index.ts';
+import { connect, KubeError, type RepairKubeClient } from '../kube/index.ts';
 import { discoverWorkload, DiscoverError } from '../discover/discover.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, ConfigError, parsePlanConfig, resolvePlanOptions, type PlanConfig } from '../plan/index.ts';
 import { runProbePods, sweepStalePods, ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { probeImageMode } from '../probepod/spec.ts';
-import { checkOutput, errorOutput, overallVerdict, render, targetResults, type CheckOutput, type Progress } from '../report/index.ts';
+import { checkOutput, errorOutput, overallVerdict, render, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
+import { judge } from '../judge/judge.ts';
+import type { JudgeInput, Judgement } from '../judge/types.ts';
+import { LockedError } from '../repair/lock.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import { EXIT } from './exit-codes.ts';
 import { UsageError, type CheckOptions } from './options.ts';
@@ -26,12 +30,13 @@ export function failureOf(err: unknown): { exitCode: number; line: string } {
   if (err instanceof KubeError) return { exitCode: err.kind === 'config' ? EXIT.usage : EXIT.cluster, line: err.line };
   if (err instanceof DiscoverError) return { exitCode: EXIT.cluster, line: err.line };
   if (err instanceof ProbePodError) return { exitCode: EXIT.probe, line: err.line };
+  if (err instanceof LockedError) return { exitCode: EXIT.locked, line: err.line };
   return { exitCode: EXIT.cluster, line: `unexpected error: ${(err as Error)?.message ?? String(err)} (please report this)` };
 }
 
 export interface Completed {
   options: CheckOptions;
-  client: KubeClient;
+  client: RepairKubeClient;
   probeNamespace: string;
   config?: PlanConfig;
   probeSource?: string;
@@ -55,7 +60,7 @@ export function completeCheck(options: CheckOptions): Completed {
     if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
     probeSource = readFileSync(bundle, 'utf8');
   }
-  const { client, contextNamespace } = connect({ kubeconfig: options.kubeconfig, context: options.context });
+  const { client, contextNamespace } = connect({ kubeconfig: options.kubeconfig, context: options.context, requestTimeoutMs: options.requestTimeoutMs });
   return { options, client, probeNamespace: options.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}) };
 }
 
@@ -70,12 +75,53 @@ export interface StageTimings {
   totalMs: number;
 }
 
-export interface CycleResult {
+/** What one probe cycle saw, before judging. */
+export interface ProbedCycle {
   workload: DnsWorkload;
   plan: CheckPlan;
+  /** The first is the primary probe; the others corroborate. */
   runs: ProbeRunResult[];
-  output: CheckOutput;
   timings: StageTimings;
+}
+
+export interface CycleResult extends ProbedCycle {
+  judgement: Judgement;
+  output: CheckOutput;
+}
+
+/** What the judge needs besides the probes: history, thresholds, log evidence. */
+export type JudgeContext = Pick<JudgeInput, 'previousFailures' | 'evidence' | 'config'>;
+
+export function judgeCycle(p: ProbedCycle, ctx: JudgeContext): Judgement {
+  const [primary, ...others] = p.runs;
+  return judge({
+    plan: p.plan,
+    workload: p.workload,
+    primary: { report: primary!.report, node: primary!.node },
+    corroborating: others.map((r) => ({ report: r.report, node: r.node })),
+    ...ctx,
+  });
+}
+
+/** The report of a judged cycle; the exit code follows the judgement unless given. */
+export function cycleOutput(p: ProbedCycle, judgement: Judgement, requests: number, exitCode?: number, repair?: RepairSection): CheckOutput {
+  const targets = targetResults(p.plan, p.runs[0]!.report, p.workload, judgement);
+  const verdict = overallVerdict(judgement, targets);
+  const output = checkOutput(
+    {
+      workload: p.workload,
+      plan: p.plan,
+      targets,
+      requests,
+      probes: p.runs.map((r) => ({ pod: r.pod, node: r.node, durationMs: r.report.durationMs })),
+      classification: judgement.classification,
+      reason: judgement.reason,
+      notes: judgement.notes,
+    },
+    verdict,
+    exitCode ?? (verdict.healthy ? EXIT.healthy : EXIT.unhealthy),
+  );
+  return repair ? { ...output, repair } : output;
 }
 
 /** Nodes for --probe-nodes N: the DNS pods' nodes, so a corroborating probe sees the same pods from elsewhere. */
@@ -84,8 +130,25 @@ export function probeNodes(workload: DnsWorkload, count: number): string[] {
   return [...new Set(workload.pods.map((p) => p.node).filter(Boolean))].sort().slice(0, count);
 }
 
-/** One check cycle; throws KubeError/DiscoverError/ProbePodError for the caller to map. */
-export async function runCycle(c: Completed, progress: Progress, log: winston.Logger, onInterrupted: () => void): Promise<CycleResult> {
+/** Probe options shared by every probe pod of a run. */
+export function probeRunOptions(c: Completed, progress: Progress, onInterrupted: () => void, nodes: string[]) {
+  const { options } = c;
+  return {
+    namespace: c.probeNamespace,
+    image: options.probeImage,
+    ...(c.probeSource ? { probeSource: c.probeSource } : {}),
+    nodeSelector: options.nodeSelector,
+    tolerations: options.tolerations,
+    imagePullSecrets: options.imagePullSecrets,
+    podTimeoutMs: options.podTimeoutMs,
+    nodes,
+    onStage: (stage: 'probe pod' | 'exec', detail: string) => progress.stage(stage, detail),
+    onInterrupted,
+  };
+}
+
+/** Sweep, discover, plan and probe; throws KubeError/DiscoverError/ProbePodError for the caller to map. */
+export async function probeCycle(c: Completed, progress: Progress, log: winston.Logger, onInterrupted: () => void): Promise<ProbedCycle> {
   const { options, client } = c;
   const started = Date.now();
   let t = Date.now();
@@ -110,30 +173,8 @@ export async function runCycle(c: Completed, progress: Progress, log: winston.Lo
 
   const nodes = probeNodes(workload, options.probeNodes);
   if (options.probeNodes > 1 && nodes.length < options.probeNodes) workload.notes?.push(`--probe-nodes ${options.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
-  const runs = await runProbePods(client, plan, {
-    namespace: c.probeNamespace,
-    image: options.probeImage,
-    ...(c.probeSource ? { probeSource: c.probeSource } : {}),
-    nodeSelector: options.nodeSelector,
-    tolerations: options.tolerations,
-    imagePullSecrets: options.imagePullSecrets,
-    podTimeoutMs: options.podTimeoutMs,
-    nodes,
-    onStage: (stage, detail) => progress.stage(stage, detail),
-    onInterrupted,
-  });
-
-  progress.stage('judge', `${plan.targets.length} targets`);
+  const runs = await runProbePods(client, plan, probeRunOptions(c, progress, onInterrupted, nodes));
   const primary = runs[0]!;
-  const targets = targetResults(plan, primary.report, workload);
-  const verdict = overallVerdict(targets);
-  const exitCode = verdict.healthy ? EXIT.healthy : EXIT.unhealthy;
-  const output = checkOutput(
-    { workload, plan, targets, requests: client.requestCount, probes: runs.map((r) => ({ pod: r.pod, node: r.node, durationMs: r.report.durationMs })) },
-    verdict,
-    exitCode,
-  );
-  progress.done();
   const timings: StageTimings = {
     sweepMs,
     discoverMs,
@@ -144,7 +185,16 @@ export async function runCycle(c: Completed, progress: Progress, log: winston.Lo
     deleteMs: primary.timings.deleteMs,
     totalMs: Date.now() - started,
   };
-  return { workload, plan, runs, output, timings };
+  return { workload, plan, runs, timings };
+}
+
+/** One check cycle, judged (no history, no repair): what `check` without --repair runs. */
+export async function runCycle(c: Completed, progress: Progress, log: winston.Logger, onInterrupted: () => void, ctx: JudgeContext = {}): Promise<CycleResult> {
+  const probed = await probeCycle(c, progress, log, onInterrupted);
+  progress.stage('judge', `${probed.plan.targets.length} targets`);
+  const judgement = judgeCycle(probed, { config: c.options.judge, ...ctx });
+  progress.done();
+  return { ...probed, judgement, output: cycleOutput(probed, judgement, c.client.requestCount) };
 }
 
 /** Prints the outcome; returns the exit code. Errors: one line on stderr (and the error shape with -o json|yaml). */

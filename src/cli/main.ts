@@ -5,7 +5,8 @@ import pkg from '../../package.json' with { type: 'json' };
 import { connect } from '../kube/index.ts';
 import { sweepStalePods } from '../probepod/lifecycle.ts';
 import { createLogger, progress } from '../report/index.ts';
-import { completeCheck, failureOf, printOutcome, runCycle } from './check.ts';
+import { completeCheck, failureOf, printOutcome } from './check.ts';
+import { sentinelCycle } from '../repair/cycle.ts';
 import { CHECK_DEFAULTS, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { EXIT } from './exit-codes.ts';
 import { watchCommand } from './watch.ts';
@@ -41,6 +42,21 @@ function checkCommand(): Command {
     .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])
     .option('--node-selector <k=v>', 'node selector for the probe pod (repeatable)', collect, [])
     .option('--toleration <key[=value][:Effect]>', 'toleration for the probe pod (repeatable)', collect, [])
+    .option('--request-timeout <duration>', 'bound on each ordinary API request', CHECK_DEFAULTS.requestTimeout)
+    .option('--fail-samples <k>', 'a check fails when at least k of its samples fail (default: a majority)')
+    .option('--confirm-cycles <m>', 'failing cycles in a row before a target counts as failing (history needs --repair; default 1)')
+    .option('--latency-threshold <duration>', 'answers slower than this count as failed, e.g. 200ms')
+    .option('--repair', 'restart CoreDNS pods that are sick and safely repairable (see docs/repair.md)')
+    .option('--dry-run', 'with --repair: print exactly what would be done and change nothing')
+    .addOption(new Option('--restart-method <method>', 'with --repair: how to restart a pod (default evict)').choices(['evict', 'delete', 'rollout']))
+    .option('--max-unavailable <n>', 'with --repair: pods unavailable at once, counting those already not Ready (default 1)')
+    .option('--min-ready <n>', 'with --repair: Ready pods that must remain (default replicas - max-unavailable, at least 1)')
+    .option('--cooldown <duration>', 'with --repair: no second restart of a pod lineage within this time (default 5m)')
+    .option('--restart-budget <N/duration>', 'with --repair: at most N restarts per window (default 3/1h)')
+    .option('--escalate-after <n>', 'with --repair: escalate when the same failure returns after n restarts (default 2)')
+    .option('--allow-full-restart', 'with --repair: allow restarts when every pod fails from every probe')
+    .option('--allow-single-replica', 'with --repair: allow restarting the only pod of a 1-replica Deployment')
+    .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${CHECK_DEFAULTS.repairTimeout})`)
     .action(async (raw: RawCheckFlags) => {
       process.exitCode = await check(raw);
     });
@@ -54,7 +70,9 @@ async function check(raw: RawCheckFlags): Promise<number> {
     format = options.output;
     const log = createLogger(options.logFormat, options.logLevel);
     const completed = completeCheck(options);
-    const cycle = await runCycle(completed, progress(), log, () => {
+    const { repair } = options;
+    const settings = { enabled: repair.enabled, dryRun: repair.dryRun, policy: repair.policy, judge: options.judge, timeoutMs: repair.timeoutMs };
+    const cycle = await sentinelCycle(completed, settings, progress(), log, () => {
       process.stderr.write('\ninterrupted: probe pod deleted\n');
       process.exit(EXIT.interrupted);
     });

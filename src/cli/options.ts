@@ -4,6 +4,8 @@ import { TRANSPORTS, LIMITS, type Transport } from '../probe/contract.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/index.ts';
 import { parseToleration, DEFAULT_PROBE_IMAGE, type Toleration } from '../probepod/spec.ts';
 import type { PlanFlags } from '../plan/index.ts';
+import type { JudgeConfig } from '../judge/types.ts';
+import type { RepairConfig, RepairMethod } from '../repair/policy.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -36,6 +38,30 @@ export interface RawCheckFlags {
   imagePullSecret: string[];
   nodeSelector: string[];
   toleration: string[];
+  requestTimeout: string;
+  repair?: boolean;
+  dryRun?: boolean;
+  restartMethod?: string;
+  maxUnavailable?: string;
+  minReady?: string;
+  cooldown?: string;
+  restartBudget?: string;
+  escalateAfter?: string;
+  allowFullRestart?: boolean;
+  allowSingleReplica?: boolean;
+  failSamples?: string;
+  confirmCycles?: string;
+  latencyThreshold?: string;
+  repairTimeout?: string;
+}
+
+export interface RepairOptions {
+  enabled: boolean;
+  /** Print what would be done; change nothing (no lease, no state, no event, no eviction). */
+  dryRun: boolean;
+  policy: Partial<RepairConfig>;
+  /** Bound on each repair action: PDB retries plus the wait for a Ready replacement. */
+  timeoutMs: number;
 }
 
 export interface CheckOptions {
@@ -58,6 +84,9 @@ export interface CheckOptions {
   imagePullSecrets: string[];
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
+  requestTimeoutMs: number;
+  judge: Partial<JudgeConfig>;
+  repair: RepairOptions;
 }
 
 export const CHECK_DEFAULTS = {
@@ -71,14 +100,31 @@ export const CHECK_DEFAULTS = {
   logFormat: 'text',
   logLevel: 'warn',
   podTimeout: '60s',
+  requestTimeout: '15s',
+  repairTimeout: '2m',
 } as const;
 
-/** "2000", "2000ms", "2s", "1m" → milliseconds. */
+export const RESTART_METHODS: readonly RepairMethod[] = ['evict', 'delete', 'rollout'];
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "2000", "2000ms", "2s", "1m", "1h" → milliseconds. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration such as 2000ms, 2s or 1m, got "${text}"`);
-  const factor = m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1;
-  return Math.round(Number(m[1]) * factor);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration such as 2000ms, 2s, 5m or 1h, got "${text}"`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!);
+}
+
+/** "3/1h" → 3 restarts per hour; "3" alone keeps the default window (1h). */
+export function parseBudget(text: string): { budget: number; windowMs?: number } {
+  const m = /^(\d+)(?:\/(.+))?$/.exec(text.trim());
+  if (!m) throw new UsageError(`--restart-budget must look like N/DURATION, e.g. 3/1h, got "${text}"`);
+  const budget = Number(m[1]);
+  if (budget > 1000) throw new UsageError(`--restart-budget must be at most 1000 restarts, got "${text}"`);
+  if (m[2] === undefined) return { budget };
+  const windowMs = parseDuration(m[2], '--restart-budget window');
+  if (windowMs < 60_000) throw new UsageError('--restart-budget window must be at least 1m');
+  return { budget, windowMs };
 }
 
 function intIn(text: string, flag: string, min: number, max: number): number {
@@ -116,6 +162,51 @@ function keyValues(list: string[], flag: string): Record<string, string> {
   return out;
 }
 
+const has = (v: unknown) => v !== undefined && v !== false;
+
+/** The judge's thresholds from flags; unset flags keep the judge's defaults. */
+function judgeFlags(raw: RawCheckFlags): Partial<JudgeConfig> {
+  const judge: Partial<JudgeConfig> = {};
+  if (raw.failSamples !== undefined) judge.failSamples = intIn(raw.failSamples, '--fail-samples', 1, LIMITS.samples);
+  if (raw.confirmCycles !== undefined) judge.confirmCycles = intIn(raw.confirmCycles, '--confirm-cycles', 1, 100);
+  if (raw.latencyThreshold !== undefined) {
+    judge.latencyThresholdMs = parseDuration(raw.latencyThreshold, '--latency-threshold');
+    if (judge.latencyThresholdMs < 1) throw new UsageError('--latency-threshold must be at least 1ms');
+  }
+  return judge;
+}
+
+const REPAIR_ONLY: [keyof RawCheckFlags, string][] = [
+  ['dryRun', '--dry-run'],
+  ['restartMethod', '--restart-method'],
+  ['maxUnavailable', '--max-unavailable'],
+  ['minReady', '--min-ready'],
+  ['cooldown', '--cooldown'],
+  ['restartBudget', '--restart-budget'],
+  ['escalateAfter', '--escalate-after'],
+  ['allowFullRestart', '--allow-full-restart'],
+  ['allowSingleReplica', '--allow-single-replica'],
+  ['repairTimeout', '--repair-timeout'],
+];
+
+function repairFlags(raw: RawCheckFlags): RepairOptions {
+  const enabled = raw.repair === true;
+  const misplaced = REPAIR_ONLY.find(([key]) => has(raw[key]));
+  if (!enabled && misplaced) throw new UsageError(`${misplaced[1]} only applies with --repair`);
+  const policy: Partial<RepairConfig> = {};
+  if (raw.restartMethod !== undefined) policy.method = oneOf(raw.restartMethod, '--restart-method', RESTART_METHODS);
+  if (raw.maxUnavailable !== undefined) policy.maxUnavailable = intIn(raw.maxUnavailable, '--max-unavailable', 1, 100);
+  if (raw.minReady !== undefined) policy.minReady = intIn(raw.minReady, '--min-ready', 0, 1000);
+  if (raw.cooldown !== undefined) policy.cooldownMs = parseDuration(raw.cooldown, '--cooldown');
+  if (raw.restartBudget !== undefined) Object.assign(policy, parseBudget(raw.restartBudget));
+  if (raw.escalateAfter !== undefined) policy.escalateAfter = intIn(raw.escalateAfter, '--escalate-after', 1, 100);
+  if (raw.allowFullRestart) policy.allowFullRestart = true;
+  if (raw.allowSingleReplica) policy.allowSingleReplica = true;
+  const timeoutMs = parseDuration(raw.repairTimeout ?? CHECK_DEFAULTS.repairTimeout, '--repair-timeout');
+  if (timeoutMs < 1000) throw new UsageError('--repair-timeout must be at least 1s');
+  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs };
+}
+
 export function validateCheckFlags(raw: RawCheckFlags): CheckOptions {
   const plan: PlanFlags = { external: raw.external };
   if (raw.samples !== undefined) plan.samples = intIn(raw.samples, '--samples', 1, LIMITS.samples);
@@ -137,6 +228,8 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckOptions {
   });
   const podTimeoutMs = parseDuration(raw.podTimeout, '--pod-timeout');
   if (podTimeoutMs < 1000) throw new UsageError('--pod-timeout must be at least 1s');
+  const requestTimeoutMs = parseDuration(raw.requestTimeout ?? CHECK_DEFAULTS.requestTimeout, '--request-timeout');
+  if (requestTimeoutMs < 100) throw new UsageError('--request-timeout must be at least 100ms');
   return {
     ...(raw.kubeconfig ? { kubeconfig: raw.kubeconfig } : {}),
     ...(raw.context ? { context: raw.context } : {}),
@@ -156,5 +249,8 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckOptions {
     imagePullSecrets: raw.imagePullSecret.map((s) => k8sName(s, '--image-pull-secret')),
     nodeSelector: keyValues(raw.nodeSelector, '--node-selector'),
     tolerations,
+    requestTimeoutMs,
+    judge: judgeFlags(raw),
+    repair: repairFlags(raw),
   };
 }

@@ -4,25 +4,54 @@
 //   verdict     healthy | unhealthy | error
 //   exitCode    as in src/cli/exit-codes.ts
 //   message     the one-line verdict (or the error line)
+//   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, probe-side,
+//               cluster-wide, uncorroborated, inconclusive; reason: why, one line
 //   workload    namespace, service {name, clusterIPs, port}, clusterDomain, pods [{name, ip, node, phase, ready, restarts, …}]
 //   plan        targets (count), queries [{id, name, type, external}], transports, samples, timeoutMs
 //   probes      [{pod, node, durationMs}] the probe pods that ran (first = primary)
-//   targets     [{id, kind, label, address, node, udp, tcp, p50Ms, p99Ms, verdict, failing [{queryId, query, transport, external, reason}]}]
+//   targets     [{id, kind, label, address, node, udp, tcp, p50Ms, p99Ms, verdict, status, classification, reason,
+//               consecutiveFailures, failing [{queryId, query, transport, external, reason}], diagnosis?}]
+//   repair      with --repair: mode (repair | dry-run), actions [{pod, method, outcome, detail}], skipped
+//               [{pod, reason}], escalations [{pod, evidence, isNew}], note (why nothing was tried), before
 //   unprobed    [{pod, reason}] DNS pods without an IP
 //   notes       things assumed or not readable
 //   requests    API requests this run made
 import { stringify } from 'yaml';
 import type { CheckPlan } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
+import type { Classification } from '../judge/types.ts';
 import type { TargetResult } from './verdict.ts';
 
 export const OUTPUT_API_VERSION = 'coredns-sentinel/check/v1';
+
+export type RepairOutcome = 'done' | 'blocked' | 'failed' | 'dry-run';
+
+export interface RepairEntry {
+  pod: string;
+  method: string;
+  outcome: RepairOutcome;
+  detail: string;
+}
+
+export interface RepairSection {
+  mode: 'repair' | 'dry-run';
+  /** In order; in dry-run what would be done. */
+  actions: RepairEntry[];
+  skipped: { pod: string; reason: string }[];
+  escalations: { pod: string; evidence: string[]; isNew: boolean }[];
+  /** Why no repair was attempted at all (locked, unreadable history), when so. */
+  note?: string;
+  /** The judgement before the repairs, when repairs ran and the report shows the check after them. */
+  before?: { classification: Classification; reason: string };
+}
 
 export interface CheckOutput {
   apiVersion: typeof OUTPUT_API_VERSION;
   verdict: 'healthy' | 'unhealthy' | 'error';
   exitCode: number;
   message: string;
+  classification?: Classification;
+  reason?: string;
   workload?: {
     namespace: string;
     service: { name: string; clusterIPs: string[]; port: number };
@@ -35,6 +64,7 @@ export interface CheckOutput {
   unprobed?: { pod: string; reason: string }[];
   notes: string[];
   requests?: number;
+  repair?: RepairSection;
 }
 
 export interface CycleData {
@@ -43,6 +73,10 @@ export interface CycleData {
   probes: { pod: string; node: string; durationMs: number }[];
   targets: TargetResult[];
   requests: number;
+  classification: Classification;
+  reason: string;
+  /** The judge's notes (upstream next to a sick pod, ignored probes, …). */
+  notes: string[];
 }
 
 export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: string }, exitCode: number): CheckOutput {
@@ -52,6 +86,8 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     verdict: verdict.healthy ? 'healthy' : 'unhealthy',
     exitCode,
     message: verdict.line,
+    classification: data.classification,
+    reason: data.reason,
     workload: {
       namespace: workload.namespace,
       service: { name: workload.service.name, clusterIPs: workload.service.clusterIPs, port: workload.service.port },
@@ -77,7 +113,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     probes: data.probes,
     targets: data.targets,
     unprobed: workload.pods.filter((p) => !p.ip).map((p) => ({ pod: p.name, reason: `no IP (${p.phase}${p.waitingReason ? `, ${p.waitingReason}` : ''})` })),
-    notes: workload.notes ?? [],
+    notes: [...(workload.notes ?? []), ...data.notes],
     requests: data.requests,
   };
 }
@@ -93,17 +129,37 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-/** The human view: one row per target, then notes, then the verdict line. */
+const OUTCOME_WORD: Record<RepairOutcome, string> = { done: 'done', blocked: 'BLOCKED', failed: 'FAILED', 'dry-run': 'would do' };
+
+/** The Repair section: what was done, blocked or skipped and why, and what needs a human. */
+export function renderRepair(r: RepairSection): string {
+  const lines = [`Repair${r.mode === 'dry-run' ? ' (dry run: nothing was changed)' : ''}:`];
+  if (r.before) lines.push(`  before repair: ${r.before.classification}: ${r.before.reason}`);
+  if (r.note) lines.push(`  ${r.note}`);
+  for (const a of r.actions) lines.push(`  ${OUTCOME_WORD[a.outcome]}: ${a.method} ${a.pod}: ${a.detail}`);
+  for (const s of r.skipped) lines.push(`  skipped ${s.pod}: ${s.reason}`);
+  for (const e of r.escalations) {
+    lines.push(`  ESCALATION${e.isNew ? '' : ' (raised earlier)'}: ${e.pod}: manual intervention required`);
+    for (const line of e.evidence) lines.push(`    ${line}`);
+  }
+  if (lines.length === 1) lines.push('  nothing to repair');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The human view: one row per target, diagnoses, notes, the repair section, then the verdict line. */
 export function renderTable(out: CheckOutput): string {
   if (!out.targets) return `${out.message}\n`;
   const rows = [['TARGET', 'NODE', 'IP', 'UDP', 'TCP', 'P50', 'P99', 'FAILING CHECKS']];
   for (const t of out.targets) {
     const failing = t.failing.map((f) => `${f.query} ${f.transport}: ${f.reason}`).join('; ');
-    rows.push([t.label, t.node || '-', t.address, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing || '-']);
+    const pending = t.status === 'pending-confirmation' ? ' (awaiting confirmation)' : '';
+    rows.push([t.label, t.node || '-', t.address, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing ? failing + pending : '-']);
   }
   for (const u of out.unprobed ?? []) rows.push([u.pod, '-', '-', 'n/a', 'n/a', '-', '-', `not probed: ${u.reason}`]);
+  const diagnoses = out.targets.flatMap((t) => (t.diagnosis ?? []).map((d) => `diagnosis ${t.label}: ${d.summary}\n  ${d.evidence}\n`)).join('');
   const notes = out.notes.map((n) => `note: ${n}\n`).join('');
-  return `${table(rows)}\n${notes}\n${out.message}\n`;
+  const repair = out.repair ? `\n${renderRepair(out.repair)}` : '';
+  return `${table(rows)}\n${diagnoses}${notes}${repair}\n${out.message}\n`;
 }
 
 export function render(out: CheckOutput, format: 'table' | 'json' | 'yaml'): string {

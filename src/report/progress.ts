@@ -1,5 +1,5 @@
 // One progress line per stage on stderr, only for a human at a terminal (CI logs and pipes stay clean).
-export type Stage = 'discover' | 'plan' | 'probe pod' | 'exec' | 'judge';
+export type Stage = 'discover' | 'plan' | 'probe pod' | 'exec' | 'judge' | 'repair';
 
 export interface Progress {
   stage(stage: Stage, detail: string): void;

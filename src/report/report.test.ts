@@ -4,6 +4,7 @@ import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan, type ProbeReport } from '..
 import type { DnsWorkload } from '../discover/types.ts';
 import { checkOutput, render } from './output.ts';
 import { overallVerdict, targetResults } from './verdict.ts';
+import { judge } from '../judge/judge.ts';
 
 const workload: DnsWorkload = {
   namespace: 'kube-system',
@@ -51,7 +52,11 @@ const report: ProbeReport = {
 };
 
 describe('report', () => {
-  const targets = targetResults(plan, report, workload);
+  const judgement = judge({ plan, workload, primary: { report, node: 'n2' } });
+  const targets = targetResults(plan, report, workload, judgement);
+  const data = (requests: number, probes: { pod: string; node: string; durationMs: number }[]) => ({
+    workload, plan, targets, probes, requests, classification: judgement.classification, reason: judgement.reason, notes: judgement.notes,
+  });
 
   it('gives each target a verdict per transport with the failing checks', () => {
     assert.deepEqual(targets.map((t) => [t.label, t.node, t.udp, t.tcp, t.verdict]), [
@@ -59,24 +64,25 @@ describe('report', () => {
       ['coredns-a', 'n1', 'fail', 'pass', 'fail'],
     ]);
     assert.deepEqual(targets[1]!.failing, [{ queryId: 'kubernetes-a', query: 'kubernetes.default.svc.cluster.local A', transport: 'udp', external: false, reason: '1/1 samples failed: timeout after 500 ms' }]);
-    assert.deepEqual(overallVerdict(targets), { healthy: false, line: 'DNS unhealthy: 1 of 2 targets failed (coredns-a)' });
+    assert.equal(targets[1]!.status, 'fail');
+    assert.deepEqual(overallVerdict(judgement, targets), { healthy: false, line: `DNS unhealthy — ${judgement.classification}: ${judgement.reason}` });
   });
 
   it('renders the table with unprobed pods, notes and the verdict line', () => {
-    const text = render(checkOutput({ workload, plan, targets, probes: [{ pod: 'probe', node: 'n1', durationMs: 10 }], requests: 10 }, overallVerdict(targets), 1), 'table');
+    const text = render(checkOutput(data(10, [{ pod: 'probe', node: 'n1', durationMs: 10 }]), overallVerdict(judgement, targets), 1), 'table');
     const lines = text.split('\n');
     assert.match(lines[0]!, /^TARGET\s+NODE\s+IP\s+UDP\s+TCP\s+P50\s+P99\s+FAILING CHECKS$/);
     assert.match(text, /^coredns-a\s+n1\s+10\.244\.0\.2\s+fail\s+pass\s+1\.50ms\s+1\.50ms\s+kubernetes\.default\.svc\.cluster\.local A udp: 1\/1 samples failed: timeout after 500 ms$/m);
     assert.match(text, /^coredns-b\s+-\s+-\s+n\/a\s+n\/a\s+-\s+-\s+not probed: no IP \(Pending, ContainerCreating\)$/m);
     assert.match(text, /^note: no Corefile found/m);
-    assert.equal(lines.filter(Boolean).pop(), 'DNS unhealthy: 1 of 2 targets failed (coredns-a)');
+    assert.match(lines.filter(Boolean).pop()!, /^DNS unhealthy — /);
   });
 
   it('renders the same document as JSON and YAML', () => {
-    const out = checkOutput({ workload, plan, targets, probes: [], requests: 9 }, overallVerdict(targets), 1);
+    const out = checkOutput(data(9, []), overallVerdict(judgement, targets), 1);
     const json = JSON.parse(render(out, 'json'));
     assert.deepEqual(parse(render(out, 'yaml')), json);
-    assert.deepEqual(Object.keys(json), ['apiVersion', 'verdict', 'exitCode', 'message', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
+    assert.deepEqual(Object.keys(json), ['apiVersion', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
     assert.equal(json.exitCode, 1);
   });
 });

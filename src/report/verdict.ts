@@ -1,7 +1,8 @@
-// Per-target verdicts from the primary probe's report. For now a target fails when any of its checks
-// fails; src/judge replaces this with k-of-n thresholds and classification — `targetResults` is that seam.
+// Per-target rows and the cycle's one-line verdict, from the judge (src/judge): k-of-n thresholds,
+// latency limits and one classification for the cycle replace "any failing check".
 import type { CheckPlan, ProbeReport, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
+import type { Classification, Judgement, TargetStatus } from '../judge/types.ts';
 
 export type TransportVerdict = 'pass' | 'fail' | 'n/a';
 
@@ -24,27 +25,29 @@ export interface TargetResult {
   tcp: TransportVerdict;
   p50Ms: number | null;
   p99Ms: number | null;
+  /** fail: the judge found failing checks (confirmed or waiting for confirmation). */
   verdict: 'pass' | 'fail';
+  /** The judge's status: pass, fail, pending-confirmation, unknown (the probe could not be trusted). */
+  status: TargetStatus;
+  classification: Classification;
+  /** Why, one line (for failing targets). */
+  reason: string;
+  /** Consecutive failing cycles, this one included (known across runs in --repair mode). */
+  consecutiveFailures: number;
   failing: FailingCheck[];
+  /** What the pod's logs say, for pods a restart cannot help. */
+  diagnosis?: { kind: string; summary: string; evidence: string }[];
 }
 
-export function targetResults(plan: CheckPlan, report: ProbeReport, workload: DnsWorkload): TargetResult[] {
-  const queries = new Map(plan.queries.map((q) => [q.id, q]));
+export function targetResults(plan: CheckPlan, report: ProbeReport, workload: DnsWorkload, judgement: Judgement): TargetResult[] {
   const nodeOf = new Map(workload.pods.flatMap((p) => p.ips.map((ip) => [ip, p.node] as const)));
+  const verdicts = new Map(judgement.targets.map((t) => [t.targetId, t]));
   return plan.targets.map((target) => {
-    const results = report.results.filter((r) => r.targetId === target.id);
-    const failing: FailingCheck[] = results
-      .filter((r) => r.verdict === 'fail')
-      .map((r) => {
-        const q = queries.get(r.queryId);
-        return { queryId: r.queryId, query: q ? `${q.name} ${q.type}` : r.queryId, transport: r.transport, external: q?.external === true, reason: r.reason };
-      });
-    const transportVerdict = (t: Transport): TransportVerdict => {
-      const own = results.filter((r) => r.transport === t);
-      if (own.length === 0) return 'n/a';
-      return own.every((r) => r.verdict === 'pass') ? 'pass' : 'fail';
-    };
-    const summary = report.targets.find((s) => s.targetId === target.id);
+    const judged = verdicts.get(target.id);
+    const failed = judged?.failedChecks ?? [];
+    const failing: FailingCheck[] = failed.map((f) => ({ queryId: f.queryId, query: f.query, transport: f.transport, external: f.external, reason: f.reason }));
+    const probed = new Set(report.results.filter((r) => r.targetId === target.id).map((r) => r.transport));
+    const transportVerdict = (t: Transport): TransportVerdict => (!probed.has(t) ? 'n/a' : failed.some((f) => f.transport === t) ? 'fail' : 'pass');
     return {
       id: target.id,
       kind: target.kind,
@@ -53,18 +56,21 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
       node: target.kind === 'pod' ? (nodeOf.get(target.address) ?? '') : '',
       udp: transportVerdict('udp'),
       tcp: transportVerdict('tcp'),
-      p50Ms: summary?.p50Ms ?? null,
-      p99Ms: summary?.p99Ms ?? null,
+      p50Ms: judged?.p50Ms ?? null,
+      p99Ms: judged?.p99Ms ?? null,
       verdict: failing.length ? 'fail' : 'pass',
+      status: judged?.status ?? 'unknown',
+      classification: judged?.classification ?? 'inconclusive',
+      reason: judged?.reason ?? 'not judged',
+      consecutiveFailures: judged?.consecutiveFailures ?? 0,
       failing,
+      ...(judged?.diagnosis?.length ? { diagnosis: judged.diagnosis } : {}),
     };
   });
 }
 
-/** One line for the whole cycle. */
-export function overallVerdict(targets: TargetResult[]): { healthy: boolean; line: string } {
-  const failed = targets.filter((t) => t.verdict === 'fail');
-  if (failed.length === 0) return { healthy: true, line: `DNS healthy: ${targets.length} targets passed every check` };
-  const names = failed.map((t) => t.label).join(', ');
-  return { healthy: false, line: `DNS unhealthy: ${failed.length} of ${targets.length} targets failed (${names})` };
+/** One line for the whole cycle: the judge's classification and its reason. */
+export function overallVerdict(judgement: Judgement, targets: TargetResult[]): { healthy: boolean; line: string } {
+  if (judgement.verdict === 'healthy') return { healthy: true, line: `DNS healthy: ${targets.length} targets passed every check` };
+  return { healthy: false, line: `DNS unhealthy — ${judgement.classification}: ${judgement.reason}` };
 }
