@@ -107,6 +107,20 @@ export function persistentEscalations(judgement: Judgement, history: History, co
   });
 }
 
+/** The cycle without the given pods (replaced, still terminating): they no longer serve and are not judged. Pure. */
+export function withoutPods(p: ProbedCycle, uids: Set<string>): ProbedCycle {
+  const gone = new Set(p.workload.pods.filter((pod) => uids.has(pod.uid)).map((pod) => pod.name));
+  if (gone.size === 0) return p;
+  const targetIds = new Set(p.plan.targets.filter((t) => t.kind === 'pod' && gone.has(t.label.replace(/ \(ipv[46]\)$/, ''))).map((t) => t.id));
+  const keep = <T extends { targetId: string }>(xs: T[]) => xs.filter((x) => !targetIds.has(x.targetId));
+  return {
+    ...p,
+    workload: { ...p.workload, pods: p.workload.pods.filter((pod) => !gone.has(pod.name)), notes: [...(p.workload.notes ?? []), `left out (replaced, terminating): ${[...gone].join(', ')}`] },
+    plan: { ...p.plan, targets: p.plan.targets.filter((t) => !targetIds.has(t.id)) },
+    runs: p.runs.map((r) => ({ ...r, report: { ...r.report, results: keep(r.report.results), targets: keep(r.report.targets) } })),
+  };
+}
+
 const describe = (a: RepairAction): string => (a.method === 'rollout' ? `deployment/${a.deployment}` : (a.pod ?? ''));
 const escalationView = (e: Escalation) => ({ pod: e.pod, evidence: e.evidence, isNew: e.isNew });
 
@@ -219,8 +233,8 @@ export async function sentinelCycle(
         timeoutMs: settings.timeoutMs ?? DEFAULT_REPAIR_TIMEOUT_MS,
         lock: held,
         log,
-        verify: async () => {
-          finalProbed = await probeCycle(c, progress, log, onInterrupted);
+        verify: async (replaced) => {
+          finalProbed = withoutPods(await probeCycle(c, progress, log, onInterrupted), replaced);
           return judgeWith(finalProbed);
         },
         recordRestart: async (action) => {
