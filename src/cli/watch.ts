@@ -1,18 +1,20 @@
-// `watch`: the check cycle in a loop, with Prometheus metrics on /metrics and a liveness /healthz.
-// Same flags as `check` (copied from its command, so they never drift) plus --interval, --metrics-addr,
-// --max-cycles and --no-process-metrics. Documented in docs/watch.md.
+// `watch`: the sentinel cycle (src/repair/cycle.ts: probe, judge, and with --repair, repair) in a loop,
+// with Prometheus metrics on /metrics and a liveness /healthz. Same flags as `check` (copied from its
+// command, so they never drift) plus --interval, --metrics-addr, --max-cycles and --no-process-metrics.
+// Documented in docs/watch.md.
 //
 // Stopping: SIGINT/SIGTERM while a probe pod lives deletes it at once and exits 130 (the cycle was cut
 // short); at any other moment watch finishes the cycle in progress (if any), closes the metrics server
 // and exits 0. With --max-cycles N it exits with the last cycle's exit code, like `check`.
 import { Command, Option } from 'commander';
 import type winston from 'winston';
-import { judge } from '../judge/judge.ts';
+import { emptyHistory } from '../repair/history.ts';
+import { sentinelCycle, type RepairSettings, type SentinelState } from '../repair/cycle.ts';
 import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
 import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
 import { DEFAULT_METRICS_ADDR, loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
-import { completeCheck, failureOf, runCycle, type Completed } from './check.ts';
+import { completeCheck, failureOf, type Completed } from './check.ts';
 import { EXIT } from './exit-codes.ts';
 import { parseDuration, UsageError, validateCheckFlags, type CheckOptions, type RawCheckFlags } from './options.ts';
 
@@ -56,32 +58,44 @@ interface CycleOutcome {
   exitCode: number;
 }
 
-async function oneCycle(completed: Completed, log: winston.Logger, onInterrupted: () => void): Promise<CycleOutcome> {
+const NO_PROGRESS = { stage: () => {}, done: () => {} };
+
+/** --repair and judge flags, as `check` passes them. */
+export const repairSettings = (o: CheckOptions): RepairSettings => ({ enabled: o.repair.enabled, dryRun: o.repair.dryRun, policy: o.repair.policy, judge: o.judge, timeoutMs: o.repair.timeoutMs });
+
+async function oneCycle(completed: Completed, state: SentinelState, log: winston.Logger, onInterrupted: () => void): Promise<CycleOutcome> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   try {
-    const cycle = await runCycle(completed, { stage: () => {}, done: () => {} }, log, onInterrupted);
-    const [primary, ...others] = cycle.runs.map((r) => ({ report: r.report, node: r.node }));
-    const judgement = judge({ plan: cycle.plan, workload: cycle.workload, primary: primary!, corroborating: others });
+    const cycle = await sentinelCycle(completed, repairSettings(completed.options), NO_PROGRESS, log, onInterrupted, state);
     const { output } = cycle;
-    const result = output.verdict === 'healthy' ? 'healthy' : 'unhealthy';
-    return {
-      record: { result, durationSeconds: seconds(), endedAt: Date.now(), targets: output.targets ?? [], classification: judgement.classification },
-      output,
-      exitCode: output.exitCode,
+    const record: CycleRecord = {
+      result: cycle.judgement.verdict,
+      durationSeconds: seconds(),
+      endedAt: Date.now(),
+      targets: output.targets ?? [],
+      classification: cycle.judgement.classification,
+      // A dry run restarts nothing.
+      restarts: cycle.repairs.filter((r) => r.outcome !== 'dry-run').map((r) => ({ pod: r.pod, method: r.method, outcome: r.outcome })),
+      newEscalations: output.repair?.escalations.filter((e) => e.isNew).length ?? 0,
     };
+    return { record, output, exitCode: cycle.exitCode };
   } catch (err) {
     const { exitCode, line } = failureOf(err);
     return { record: { result: 'error', durationSeconds: seconds(), endedAt: Date.now() }, output: errorOutput(line, exitCode), exitCode };
   }
 }
 
-/** Per cycle: json → one line, yaml → one document, table → the verdict line (and the table when unhealthy). */
+/**
+ * Per cycle: json → one line, yaml → one document, table → the verdict line, followed by the table
+ * (without its verdict line) when the cycle is unhealthy or repaired something.
+ */
 export function renderCycle(n: number, out: CheckOutput, format: CheckOptions['output'], at: Date): string {
   if (format === 'json') return `${JSON.stringify(out)}\n`;
   if (format === 'yaml') return `---\n${render(out, 'yaml')}`;
   const line = `${at.toISOString()} cycle ${n}: ${out.message}\n`;
-  return out.verdict === 'unhealthy' ? `${line}${renderTable(out).replace(/\n[^\n]*\n$/, '\n')}` : line;
+  const acted = (out.repair?.actions.length ?? 0) + (out.repair?.escalations.length ?? 0) > 0;
+  return out.verdict === 'unhealthy' || acted ? `${line}${renderTable(out).replace(/\n[^\n]*\n$/, '\n')}` : line;
 }
 
 async function listen(address: ListenAddress, metrics: SentinelMetrics, staleAfterMs: number, lastProgressAt: () => number): Promise<MetricsServer> {
@@ -107,6 +121,8 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   const { check } = options;
   const log = createLogger(check.logFormat, check.logLevel);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
+  // Without --repair the judge's history (--confirm-cycles) lives here, from cycle to cycle.
+  const state: SentinelState = { history: emptyHistory() };
   let lastProgressAt = Date.now();
   // Two missed intervals plus a worst-case cycle (probe pod start, a generous exec budget, repairs).
   const staleAfterMs = 2 * options.intervalMs + check.podTimeoutMs + 5 * 60_000;
@@ -136,7 +152,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
     const summary = await runLoop(
       { intervalMs: options.intervalMs, ...(options.maxCycles ? { maxCycles: options.maxCycles } : {}) },
       async (n) => {
-        const outcome = await oneCycle(completed, log, onInterrupted);
+        const outcome = await oneCycle(completed, state, log, onInterrupted);
         metrics.recordCycle(outcome.record);
         lastProgressAt = Date.now();
         if (outcome.record.result === 'error') log.error(`cycle ${n}: ${outcome.output.message}`);

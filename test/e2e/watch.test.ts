@@ -163,6 +163,34 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     assert.ok(lines.some((l) => l.verdict === 'unhealthy') && lines.some((l) => l.verdict === 'healthy'), 'one JSON line per cycle');
   });
 
+  it('--repair: a hung pod shows target_up 0, is evicted, its replacement is up, restarts_total counts it', async () => {
+    const victim = sim.dnsPods()[2]!.name;
+    sim.faults.hangDns(victim);
+    const before = sim.requests.length;
+    // Two failing cycles before a restart: the first one shows the failure in the metrics.
+    watcher = startWatch([...base, '--interval', '1s', '--repair', '--confirm-cycles', '2']);
+    const url = await watcher.url;
+    const down = await scrapeUntil(url, (s) => value(s, 'coredns_sentinel_target_up', { target: victim, transport: 'udp' }) === 0, `target_up of ${victim} at 0`);
+    assert.equal(value(down, 'coredns_sentinel_restarts_total', { pod: victim }), undefined, 'no restart before confirmation');
+    const repaired = await scrapeUntil(
+      url,
+      (s) => value(s, 'coredns_sentinel_restarts_total', { pod: victim, method: 'evict', outcome: 'done' }) === 1 && value(s, 'coredns_sentinel_target_up', { target: victim }) === undefined,
+      `${victim} evicted and gone from target_up`,
+      60_000,
+    );
+    const up = repaired.filter((s) => s.name === 'coredns_sentinel_target_up');
+    assert.equal(up.length, 8, 'service + 3 pods (one new) × udp, tcp');
+    assert.ok(up.every((s) => s.value === 1), JSON.stringify(up));
+    assert.equal(value(repaired, 'coredns_sentinel_classification', { classification: 'healthy' }), 1);
+    const restarts = sim.requests.slice(before).filter((r) => r.resource === 'pods/eviction' && r.code < 300);
+    assert.deepEqual(restarts.map((r) => r.name), [victim], 'exactly one eviction, of the victim');
+    watcher.child.kill('SIGTERM');
+    const run = await watcher.exited;
+    // Cycles run back to back at a 1 s interval: the signal may land between cycles (0) or in one (130).
+    assert.ok(run.code === 0 || run.code === 130, `exit ${run.code}: ${run.stderr}`);
+    assert.match(run.stdout, new RegExp(`^ {2}done: evict ${victim}: replacement Ready`, 'm'));
+  });
+
   it('API fault for a while: cycles_total{result="error"} grows, the loop goes on and recovers', async () => {
     watcher = startWatch([...base, '--interval', '1s']);
     const url = await watcher.url;
