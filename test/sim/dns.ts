@@ -72,6 +72,8 @@ export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: s
     `server=${o.upstream.address}#${o.upstream.port}`,
     // No cache: a fault or a record change shows on the very next query.
     'cache-size=0',
+    // dnsmasq serves at most 20 TCP connections at once by default; CoreDNS has no such cap.
+    'max-tcp-connections=256',
     ...userLine(),
     ...o.srv,
     '',
@@ -88,6 +90,9 @@ export function upstreamDnsmasqConf(listen: Backend, external: Record<string, st
     ...Object.entries(external).map(([name, ip]) => `host-record=${name},${ip}`),
     // Everything else: NXDOMAIN.
     'address=/#/',
+    // Every CoreDNS pod forwards TCP questions over TCP: the default cap of 20 connections would make
+    // external names fail over TCP in clusters with more than 20 replicas.
+    'max-tcp-connections=1024',
     ...userLine(),
     '',
   ].join('\n');
