@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
+import { simOnly } from './cluster.ts';
 import { connect } from '../../src/kube/index.ts';
 import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 import type { CheckOutput } from '../../src/report/index.ts';
@@ -21,6 +22,7 @@ describe('check e2e: 100 CoreDNS replicas', function () {
   let sim: Sim;
 
   before(async function () {
+    simOnly(this);
     const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
     assert.equal(built.status, 0, built.stderr);
     sim = await startSim({ subnet: '127.146', dns: { replicas: 100 } });

@@ -15,6 +15,9 @@ export function imageRepository(image: string): string {
 
 export function imageKind(image: string): ImageKind {
   const repo = imageRepository(image);
+  // A registry under the reserved .invalid TLD (RFC 2606) never resolves: such images never pull.
+  const host = repo.includes('/') ? repo.split('/')[0]! : '';
+  if (host.endsWith('.invalid')) return 'other';
   if (repo.includes('coredns/coredns')) return 'coredns';
   if (repo.endsWith('coredns-sentinel/probe')) return 'probe';
   if (repo.split('/').pop() === 'node') return 'node';
