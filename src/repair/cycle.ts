@@ -55,14 +55,16 @@ async function corroborate(c: Completed, probed: ProbedCycle, judgement: Judgeme
   const primaryNode = probed.runs[0]!.node;
   const other = [...new Set(probed.workload.pods.map((p) => p.node))].filter((n) => n && n !== primaryNode).sort()[0];
   const note = (text: string) => ({ ...probed, workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), text] } });
-  if (!other) return note(`every pod fails from node ${primaryNode} and no other DNS pod node exists to corroborate from`);
-  log.info(`every CoreDNS pod fails from node ${primaryNode}: corroborating from node ${other}`);
+  // No DNS pod lives elsewhere (one replica, or all on the probe's node): let the scheduler place it; the
+  // judge ignores a corroborating probe that lands on the primary's node.
+  const nodes = other ? [other] : [];
+  log.info(`every CoreDNS pod fails from node ${primaryNode}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
   try {
-    const runs = await runProbePods(c.client, probed.plan, probeRunOptions(c, progress, onInterrupted, [other]));
+    const runs = await runProbePods(c.client, probed.plan, probeRunOptions(c, progress, onInterrupted, nodes));
     return { ...probed, runs: [...probed.runs, ...runs] };
   } catch (err) {
     if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
-    return note(`corroborating probe on node ${other} failed: ${err.line}`);
+    return note(`corroborating probe${other ? ` on node ${other}` : ''} failed: ${err.line}`);
   }
 }
 
@@ -107,15 +109,18 @@ export function persistentEscalations(judgement: Judgement, history: History, co
   });
 }
 
-/** The cycle without the given pods (replaced, still terminating): they no longer serve and are not judged. Pure. */
-export function withoutPods(p: ProbedCycle, uids: Set<string>): ProbedCycle {
-  const gone = new Set(p.workload.pods.filter((pod) => uids.has(pod.uid)).map((pod) => pod.name));
-  if (gone.size === 0) return p;
-  const targetIds = new Set(p.plan.targets.filter((t) => t.kind === 'pod' && gone.has(t.label.replace(/ \(ipv[46]\)$/, ''))).map((t) => t.id));
+/**
+ * The cycle without the targets of terminating pods: they left the Service's endpoints and are being
+ * replaced, so their failures say nothing about DNS now (a replaced hung pod keeps failing until its
+ * grace period ends). They stay in the workload, where they count as unavailable. Pure.
+ */
+export function withoutTerminating(p: ProbedCycle): ProbedCycle {
+  const leaving = new Set(p.workload.pods.filter((pod) => pod.terminating).flatMap((pod) => pod.ips));
+  const targetIds = new Set(p.plan.targets.filter((t) => t.kind === 'pod' && leaving.has(t.address)).map((t) => t.id));
+  if (targetIds.size === 0) return p;
   const keep = <T extends { targetId: string }>(xs: T[]) => xs.filter((x) => !targetIds.has(x.targetId));
   return {
     ...p,
-    workload: { ...p.workload, pods: p.workload.pods.filter((pod) => !gone.has(pod.name)), notes: [...(p.workload.notes ?? []), `left out (replaced, terminating): ${[...gone].join(', ')}`] },
     plan: { ...p.plan, targets: p.plan.targets.filter((t) => !targetIds.has(t.id)) },
     runs: p.runs.map((r) => ({ ...r, report: { ...r.report, results: keep(r.report.results), targets: keep(r.report.targets) } })),
   };
@@ -166,7 +171,7 @@ export async function sentinelCycle(
   if (stored?.warning) log.warn(stored.warning);
   let history = stored?.history ?? state?.history ?? emptyHistory();
 
-  let probed = await probeCycle(c, progress, log, onInterrupted);
+  let probed = withoutTerminating(await probeCycle(c, progress, log, onInterrupted));
   progress.stage('judge', `${probed.plan.targets.length} targets`);
   const judgeWith = (p: ProbedCycle, evidence?: Record<string, PodEvidence>) =>
     judgeCycle(p, { previousFailures: previousFailures(history), config: judgeConfig, ...(evidence ? { evidence } : {}) });
@@ -233,8 +238,8 @@ export async function sentinelCycle(
         timeoutMs: settings.timeoutMs ?? DEFAULT_REPAIR_TIMEOUT_MS,
         lock: held,
         log,
-        verify: async (replaced) => {
-          finalProbed = withoutPods(await probeCycle(c, progress, log, onInterrupted), replaced);
+        verify: async () => {
+          finalProbed = withoutTerminating(await probeCycle(c, progress, log, onInterrupted));
           return judgeWith(finalProbed);
         },
         recordRestart: async (action) => {

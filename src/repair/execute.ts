@@ -30,8 +30,8 @@ export interface ExecuteContext {
   timeoutMs: number;
   lock: RepairLock;
   log: winston.Logger;
-  /** Runs a new probe cycle and judges it, leaving out the replaced pods (still terminating); verifies each repair. */
-  verify(replacedUids: Set<string>): Promise<Judgement>;
+  /** Runs a new probe cycle and judges it (terminating pods left out); verifies each repair before the next. */
+  verify(): Promise<Judgement>;
   /** Records the restart in the shared history as soon as it happened. */
   recordRestart(action: RepairAction): Promise<void>;
 }
@@ -132,7 +132,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
     await event(ctx, action, EVENT_REASONS.failed, 'Warning', `${s.label}: ${detail}`);
     return { entry: entry('failed', detail), done: true };
   }
-  const after = await ctx.verify(oldUids);
+  const after = await ctx.verify();
   const check = verification(before, after, oldUids);
   await event(ctx, action, check.ok ? EVENT_REASONS.repaired : EVENT_REASONS.failed, check.ok ? 'Normal' : 'Warning', `${s.label} restarted by ${action.method}: ${check.detail}`);
   return { entry: entry(check.ok ? 'done' : 'failed', check.ok ? `replacement Ready; ${check.detail}` : check.detail), done: true, verified: after };

@@ -1,0 +1,321 @@
+// End to end: `check --repair` (the built CLI) against the simulated cluster. One sim per describe,
+// faults, repair history and lock cleared between tests; after every test no probe pod is left. Each test
+// asserts the restarts done against the restarts needed (evictions/deletes counted from the API log).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { startSim, dnsAnswers, type Sim } from '../sim/index.ts';
+import { connect, type KPod } from '../../src/kube/index.ts';
+import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
+import type { CheckOutput } from '../../src/report/index.ts';
+
+const CLI = 'dist/cli.js';
+const NS = 'kube-system';
+const DNS = 'k8s-app=kube-dns';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json?: CheckOutput;
+}
+
+function startCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function finish(child: ChildProcess): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      let json: CheckOutput | undefined;
+      try {
+        json = JSON.parse(stdout) as CheckOutput;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
+    }),
+  );
+}
+
+const cli = (args: string[]) => finish(startCli(args));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
+function kubectl(sim: Sim, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input ?? '');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/** Restarts (evictions and pod deletes in the DNS namespace) served since `from`. */
+const restartsSince = (sim: Sim, from: number) =>
+  sim.requests.slice(from).filter((r) => r.namespace === NS && ((r.resource === 'pods/eviction' && r.code < 300) || (r.resource === 'pods' && r.verb === 'delete')));
+const evictionAttempts = (sim: Sim, from: number) => sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction');
+
+async function dnsPods(sim: Sim): Promise<KPod[]> {
+  return connect({ kubeconfig: sim.kubeconfigPath }).client.listPods(NS, DNS);
+}
+
+async function events(sim: Sim) {
+  return (await connect({ kubeconfig: sim.kubeconfigPath }).client.listEvents(NS)).filter((e) => e.component === 'coredns-sentinel');
+}
+
+/** Faults off, history and lock gone, every pod Ready and no pod terminating: the next test starts clean. */
+async function reset(sim: Sim): Promise<void> {
+  sim.faults.clear();
+  await kubectl(sim, ['delete', 'configmap/coredns-sentinel-state', 'lease/coredns-sentinel-repair', 'poddisruptionbudget/coredns', '-n', NS, '--ignore-not-found']);
+  for (let i = 0; i < 300 && (await dnsPods(sim)).some((p) => p.deletionTimestamp); i++) await sleep(100);
+  await sim.waitReady(30_000);
+  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+  assert.deepEqual((await client.listPods('default', PROBE_SELECTOR)).map((p) => p.name), [], 'a probe pod was left behind');
+}
+
+/** Waits (bounded) until `pod` shows the waiting reason. */
+async function waitFor(sim: Sim, pod: string, reason: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const p = (await dnsPods(sim)).find((x) => x.name === pod);
+    if (p?.containerStatuses.some((c) => c.waitingReason === reason)) return;
+    await sleep(100);
+  }
+  assert.fail(`${pod} never showed ${reason}`);
+}
+
+before(function () {
+  this.timeout(60_000);
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+});
+
+describe('repair e2e: 3 CoreDNS replicas', function () {
+  this.timeout(90_000);
+  let sim: Sim;
+  let base: string[];
+
+  before(async () => {
+    // Scaled kubelet timing: grace periods and back-offs of seconds, not minutes.
+    sim = await startSim({ subnet: '127.152', dns: { replicas: 3 }, timing: { scale: 0.1 } });
+    await sim.waitReady(30_000);
+    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
+  });
+
+  after(async () => {
+    await sim?.stop();
+  });
+
+  afterEach(async () => {
+    await reset(sim);
+  });
+
+  it('one hung pod (health still OK) → exactly that pod evicted and replaced, 0 failed client queries during the repair, Events, healthy after', async () => {
+    const podsBefore = await dnsPods(sim);
+    const victim = podsBefore[1]!;
+    sim.faults.hangDns(victim.name);
+    const from = sim.requests.length;
+
+    // Steady client load through the Service IP, ~20 queries/s, each on a new flow (as many clients do).
+    const { ip, port } = sim.dnsService();
+    const sent: { at: number; ok: Promise<boolean> }[] = [];
+    let repairStartedAt: number | undefined;
+    let loading = true;
+    const load = (async () => {
+      for (let i = 0; loading && i < 2000; i++) {
+        if (repairStartedAt === undefined && evictionAttempts(sim, from).length > 0) repairStartedAt = Date.now();
+        sent.push({ at: Date.now(), ok: dnsAnswers(ip, port, 'kubernetes.default.svc.cluster.local', 1000) });
+        await sleep(50);
+      }
+    })();
+    const run = await cli(base);
+    const repairEndedAt = Date.now();
+    loading = false;
+    await load;
+    const outcomes = await Promise.all(sent.map(async (q) => ({ at: q.at, ok: await q.ok })));
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.ok(repairStartedAt, 'no eviction happened');
+    const during = outcomes.filter((q) => q.at >= repairStartedAt! && q.at <= repairEndedAt);
+    const failedDuring = during.filter((q) => !q.ok).length;
+    const failedBefore = outcomes.filter((q) => q.at < repairStartedAt! && !q.ok).length;
+    console.log(`      client load: ${during.length} queries during the repair, ${failedDuring} failed; ${failedBefore} failed before it (detection, the hung pod still in the Service)`);
+    assert.equal(failedDuring, 0);
+
+    const repair = run.json?.repair;
+    assert.deepEqual(repair?.actions.map((a) => [a.pod, a.method, a.outcome]), [[victim.name, 'evict', 'done']]);
+    assert.equal(repair?.before?.classification, 'pod-local');
+    assert.equal(restartsSince(sim, from).length, 1, 'restarts done vs needed: 1');
+    const podsAfter = await dnsPods(sim);
+    const live = podsAfter.filter((p) => !p.deletionTimestamp);
+    assert.ok(!live.some((p) => p.uid === victim.uid), 'the hung pod is still serving');
+    for (const p of podsBefore.filter((x) => x.uid !== victim.uid)) assert.ok(live.some((x) => x.uid === p.uid), `${p.name} was touched`);
+
+    const reasons = (await events(sim)).filter((e) => e.involvedName === victim.name).map((e) => e.reason);
+    assert.deepEqual(reasons.sort(), ['SentinelRepaired', 'SentinelRestart']);
+    const again = await cli(base.filter((a) => a !== '--repair' && a !== '--repair-timeout' && a !== '30s'));
+    assert.equal(again.code, 0, again.stdout);
+  });
+
+  it('upstream down → classification upstream, 0 restarts', async () => {
+    sim.faults.upstreamDown();
+    const from = sim.requests.length;
+    const run = await cli([...base, '--timeout', '2s', '--samples', '1']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.json?.classification, 'upstream');
+    assert.equal(restartsSince(sim, from).length, 0);
+    assert.deepEqual(run.json?.repair?.actions, []);
+  });
+
+  it('probe node without network → probe-side, 0 restarts', async () => {
+    sim.faults.nodeNoNetwork('sim-node-1');
+    const from = sim.requests.length;
+    const run = await cli([...base, '--node-selector', 'kubernetes.io/hostname=sim-node-1']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.json?.classification, 'probe-side', run.json?.message);
+    assert.equal(restartsSince(sim, from).length, 0);
+  });
+
+  it('every pod hung → corroborated from another node, cluster-wide, 0 restarts without --allow-full-restart', async () => {
+    for (const p of sim.dnsPods()) sim.faults.hangDns(p.name);
+    const from = sim.requests.length;
+    const run = await cli([...base, '--samples', '1']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.json?.probes?.length, 2, 'a corroborating probe ran on another node');
+    assert.equal(run.json?.classification, 'cluster-wide', run.json?.message);
+    assert.equal(restartsSince(sim, from).length, 0);
+    assert.ok(run.json?.repair?.skipped.every((s) => /--allow-full-restart/.test(s.reason)), JSON.stringify(run.json?.repair));
+  });
+
+  it('crash loop → diagnosis with the loop FATAL line, no restart; repeated runs escalate (exit 5), never a restart storm', async () => {
+    const victim = sim.dnsPods()[0]!.name;
+    sim.faults.crashLoop(victim);
+    await waitFor(sim, victim, 'CrashLoopBackOff');
+    const from = sim.requests.length;
+    const args = [...base, '--samples', '1', '--escalate-after', '1'];
+    const first = await cli(args);
+    assert.equal(first.code, 1, first.stderr + first.stdout);
+    const target = first.json?.targets?.find((t) => t.label === victim);
+    assert.equal(target?.classification, 'not-repairable', JSON.stringify(target));
+    assert.ok(target?.diagnosis?.some((d) => d.kind === 'forwarding-loop' && /plugin\/loop/.test(d.evidence)), JSON.stringify(target?.diagnosis));
+    const second = await cli(args);
+    assert.equal(second.code, 5, second.stdout);
+    assert.equal(second.json?.repair?.escalations[0]?.pod, victim);
+    assert.equal(restartsSince(sim, from).length, 0);
+    assert.ok((await events(sim)).some((e) => e.reason === 'SentinelEscalation' && /manual intervention required/.test(e.message)));
+  });
+
+  it('PodDisruptionBudget minAvailable = replicas → eviction answered 429, reported as blocked, never forced', async () => {
+    const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'coredns', namespace: NS }, spec: { minAvailable: 3, selector: { matchLabels: { 'k8s-app': 'kube-dns' } } } };
+    const applied = await kubectl(sim, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pdb));
+    assert.equal(applied.status, 0, applied.stderr);
+    const victim = (await dnsPods(sim))[0]!;
+    sim.faults.hangDns(victim.name);
+    const from = sim.requests.length;
+    const run = await cli([...base, '--repair-timeout', '6s']);
+    assert.equal(run.code, 1, run.stderr);
+    const action = run.json?.repair?.actions[0];
+    assert.equal(action?.outcome, 'blocked', JSON.stringify(run.json?.repair));
+    assert.match(action?.detail ?? '', /PodDisruptionBudget coredns: needs 3 healthy, has 3/);
+    assert.ok(evictionAttempts(sim, from).every((r) => r.code === 429));
+    assert.equal(restartsSince(sim, from).length, 0, 'no forced delete');
+    assert.ok((await dnsPods(sim)).some((p) => p.uid === victim.uid && !p.deletionTimestamp));
+  });
+
+  it('two concurrent runs → one repairs, the other exits 6 naming the lock holder; 1 restart', async () => {
+    sim.faults.hangDns(sim.dnsPods()[2]!.name);
+    const from = sim.requests.length;
+    const [a, b] = await Promise.all([cli(base), cli(base)]);
+    const codes = [a.code, b.code].sort();
+    assert.deepEqual(codes, [0, 6], a.stdout + b.stdout);
+    const locked = a.code === 6 ? a : b;
+    assert.match(locked.json?.repair?.note ?? '', /locked by [^/\s]+\/\d+\/[0-9a-f]+ until /);
+    assert.match(locked.stderr, /locked by/);
+    assert.equal(restartsSince(sim, from).length, 1);
+  });
+
+  it('--dry-run → prints the eviction it would do and changes nothing (pods, configmaps, leases, events)', async () => {
+    const victim = sim.dnsPods()[1]!.name;
+    sim.faults.hangDns(victim);
+    const snapshot = async () => {
+      const out = await kubectl(sim, ['get', 'pods,configmaps,leases,events', '-n', NS, '-o', 'json']);
+      assert.equal(out.status, 0, out.stderr);
+      return (JSON.parse(out.stdout) as { items: { kind: string; metadata: { name: string; resourceVersion: string } }[] }).items
+        .map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+        .sort();
+    };
+    const before = await snapshot();
+    const from = sim.requests.length;
+    const run = await cli([...base, '--dry-run']);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.json?.repair?.mode, 'dry-run');
+    assert.deepEqual(run.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[victim, 'dry-run']]);
+    assert.deepEqual(await snapshot(), before);
+    const writes = sim.requests.slice(from).filter((r) => r.namespace === NS && !['get', 'list', 'watch'].includes(r.verb));
+    assert.deepEqual(writes.map((r) => `${r.verb} ${r.resource}`), []);
+  });
+
+  it('cooldown: the replacement fails the same way within the cooldown → no restart, reason cooldown', async () => {
+    const victim = sim.dnsPods()[0]!.name;
+    const known = new Set((await dnsPods(sim)).map((p) => p.uid));
+    sim.faults.hangDns(victim);
+    const first = await cli(base);
+    assert.equal(first.code, 0, first.stdout);
+    const replacement = (await dnsPods(sim)).find((p) => !known.has(p.uid) && !p.deletionTimestamp)!;
+    sim.faults.hangDns(replacement.name);
+    const from = sim.requests.length;
+    const second = await cli(base);
+    assert.equal(second.code, 1, second.stdout);
+    assert.equal(restartsSince(sim, from).length, 0);
+    const skip = second.json?.repair?.skipped.find((s) => s.pod === replacement.name);
+    assert.match(skip?.reason ?? '', /in cooldown: its predecessor .* was restarted/);
+  });
+
+  it('escalation: the same failure returns after --escalate-after restarts → exit 5, SentinelEscalation, no restart', async () => {
+    const victim = sim.dnsPods()[0]!.name;
+    const known = new Set((await dnsPods(sim)).map((p) => p.uid));
+    const args = [...base, '--cooldown', '0s', '--escalate-after', '1'];
+    sim.faults.hangDns(victim);
+    assert.equal((await cli(args)).code, 0);
+    const replacement = (await dnsPods(sim)).find((p) => !known.has(p.uid) && !p.deletionTimestamp)!;
+    sim.faults.hangDns(replacement.name);
+    const from = sim.requests.length;
+    const run = await cli(args);
+    assert.equal(run.code, 5, run.stdout);
+    assert.equal(restartsSince(sim, from).length, 0);
+    assert.match(run.json?.repair?.escalations[0]?.evidence.join('\n') ?? '', /evict .* for failing/);
+    assert.ok((await events(sim)).some((e) => e.reason === 'SentinelEscalation' && e.involvedKind === 'Deployment'));
+  });
+});
+
+describe('repair e2e: single-replica Deployment', function () {
+  this.timeout(60_000);
+
+  it('the only pod hung → judged cluster-wide (every pod fails): restarted only with --allow-full-restart AND --allow-single-replica', async () => {
+    const sim = await startSim({ subnet: '127.153', dns: { replicas: 1 }, timing: { scale: 0.1 } });
+    try {
+      await sim.waitReady(30_000);
+      const args = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '300ms', '--samples', '1', '--repair', '--repair-timeout', '30s'];
+      sim.faults.hangDns(sim.dnsPods()[0]!.name);
+      let from = sim.requests.length;
+      const run = await cli(args);
+      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.json?.classification, 'cluster-wide', run.json?.message);
+      assert.match(run.json?.repair?.skipped[0]?.reason ?? '', /--allow-full-restart/);
+      const full = await cli([...args, '--allow-full-restart']);
+      assert.equal(full.code, 1, full.stderr);
+      assert.match(full.json?.repair?.skipped[0]?.reason ?? '', /only CoreDNS pod .* --allow-single-replica/);
+      assert.equal(restartsSince(sim, from).length, 0);
+      from = sim.requests.length;
+      const allowed = await cli([...args, '--allow-full-restart', '--allow-single-replica']);
+      assert.equal(restartsSince(sim, from).length, 1, allowed.stdout);
+      assert.equal(allowed.json?.repair?.actions[0]?.outcome, 'done', allowed.stdout);
+      assert.equal(allowed.code, 0);
+      await reset(sim);
+    } finally {
+      await sim.stop();
+    }
+  });
+});
