@@ -66,8 +66,16 @@ async function stopWatcher(child: ChildProcess): Promise<void> {
   }
 }
 
-/** One run of (a): ms from hanging one pod to healthy DNS, or null when it never healed. */
-async function timeToHealthy(run: number): Promise<number | null> {
+interface HealRun {
+  /** ms from the fault to healthy DNS; null when it never healed. */
+  ms: number | null;
+  victim: string;
+  /** Pods restarted during the run (from the API log). */
+  restarted: string[];
+}
+
+/** One run of (a) on a fresh sim. */
+async function timeToHealthy(run: number): Promise<HealRun> {
   return withSim(SUBNET_WATCH, async (sim) => {
     const watcher = startWatcher(sim);
     try {
@@ -76,14 +84,17 @@ async function timeToHealthy(run: number): Promise<number | null> {
       while (!/cycle 1:/.test(watcher.output()) && Date.now() - firstCycle < 30_000) await sleep(100);
       await sleep(1000 + Math.random() * 4000);
       const victim = sim.dnsPods()[run % 3]!.name;
+      const before = sim.requests.length;
       const t0 = Date.now();
       sim.faults.hangDns(victim);
+      if (await dnsHealthy(sim)) throw new Error(`run ${run}: DNS still healthy right after hanging ${victim}: the fault did not take`);
+      const restarted = () => restartRequests(sim.requests.slice(before)).map((r) => r.name ?? '');
       while (Date.now() - t0 < GIVE_UP_MS) {
-        if (await dnsHealthy(sim)) return Date.now() - t0;
+        if (await dnsHealthy(sim)) return { ms: Date.now() - t0, victim, restarted: restarted() };
         await sleep(100);
       }
       process.stderr.write(`run ${run}: not healthy after ${GIVE_UP_MS} ms; watch said:\n${watcher.output().slice(-2000)}\n`);
-      return null;
+      return { ms: null, victim, restarted: restarted() };
     } finally {
       await stopWatcher(watcher.child);
       sim.faults.clear();
@@ -99,6 +110,22 @@ function restartRequests(requests: ApiRequestRecord[]): ApiRequestRecord[] {
       ((r.resource === 'pods/eviction' && r.verb === 'create') ||
         (r.resource === 'pods' && r.verb === 'delete' && r.namespace === 'kube-system') ||
         (r.resource === 'deployments' && r.verb === 'patch' && r.namespace === 'kube-system')),
+  );
+}
+
+/** The CLI as a child process; never spawnSync: the sim serves from this very event loop. */
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    }),
   );
 }
 
@@ -170,6 +197,17 @@ interface MatrixRow {
   done: number;
   wrong: string[];
   exitCode: number | null;
+  /** The judge's classification before any repair (what decided). */
+  classification: string;
+}
+
+function classificationOf(stdout: string): string {
+  try {
+    const out = JSON.parse(stdout) as { classification?: string; repair?: { before?: { classification: string } } };
+    return out.repair?.before?.classification ?? out.classification ?? '?';
+  } catch {
+    return '?';
+  }
 }
 
 async function runScenario(s: Scenario): Promise<MatrixRow> {
@@ -177,12 +215,13 @@ async function runScenario(s: Scenario): Promise<MatrixRow> {
     const extra = s.extraArgs?.(sim) ?? [];
     const needed = await s.inject(sim);
     const before = sim.requests.length;
-    const run = spawnSync(process.execPath, [CLI, 'check', '--repair', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', ...extra], { encoding: 'utf8', timeout: 180_000 });
+    const run = await runCli(['check', '--repair', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', ...extra]);
+    if (run.code !== 0 && run.code !== 1) process.stderr.write(`${s.name}: check --repair exited ${run.code}: ${run.stderr.trim()}\n`);
     const restarts = restartRequests(sim.requests.slice(before));
     // A rollout restarts every pod, the healthy ones too: it never matches a needed pod.
     const restarted = restarts.map((r) => (r.resource === 'deployments' ? `deployment/${r.name ?? ''}` : (r.name ?? '')));
     sim.faults.clear();
-    return { scenario: s.name, needed: needed.length, done: restarts.length, wrong: restarted.filter((p) => !needed.includes(p)), exitCode: run.status };
+    return { scenario: s.name, needed: needed.length, done: restarts.length, wrong: restarted.filter((p) => !needed.includes(p)), exitCode: run.code, classification: classificationOf(run.stdout) };
   });
 }
 
@@ -192,9 +231,9 @@ if (built.status !== 0) process.exit(1);
 console.log(`(a) fault → healthy DNS, watch --repair --interval 5s, one of 3 CoreDNS pods hung (target ≤ ${TARGET_MS / 1000} s)`);
 const times: (number | null)[] = [];
 for (let run = 1; run <= RUNS; run++) {
-  const ms = await timeToHealthy(run);
+  const { ms, victim, restarted } = await timeToHealthy(run);
   times.push(ms);
-  console.log(`  run ${run}: ${ms === null ? `not healthy within ${GIVE_UP_MS / 1000} s` : `${(ms / 1000).toFixed(1)} s`}`);
+  console.log(`  run ${run}: ${ms === null ? `not healthy within ${GIVE_UP_MS / 1000} s` : `${(ms / 1000).toFixed(1)} s`} (hung ${victim}; restarted ${restarted.join(', ') || 'nothing'})`);
 }
 const healed = times.filter((t): t is number => t !== null);
 const max = healed.length === times.length ? Math.max(...healed) : null;
@@ -204,8 +243,9 @@ console.log('\n(b) restarts done vs needed, check --repair with default flags, a
 const rows: MatrixRow[] = [];
 for (const s of SCENARIOS) rows.push(await runScenario(s));
 const width = Math.max(...rows.map((r) => r.scenario.length), 'SCENARIO'.length);
-console.log(`  ${'SCENARIO'.padEnd(width)}  NEEDED  DONE  EXIT  FALSE`);
-for (const r of rows) console.log(`  ${r.scenario.padEnd(width)}  ${String(r.needed).padEnd(6)}  ${String(r.done).padEnd(4)}  ${String(r.exitCode).padEnd(4)}  ${r.wrong.length ? r.wrong.join(', ') : '-'}`);
+console.log(`  ${'SCENARIO'.padEnd(width)}  NEEDED  DONE  EXIT  ${'CLASSIFICATION'.padEnd(14)}  FALSE`);
+for (const r of rows)
+  console.log(`  ${r.scenario.padEnd(width)}  ${String(r.needed).padEnd(6)}  ${String(r.done).padEnd(4)}  ${String(r.exitCode).padEnd(4)}  ${r.classification.padEnd(14)}  ${r.wrong.length ? r.wrong.join(', ') : '-'}`);
 const falseRestarts = rows.reduce((n, r) => n + r.wrong.length, 0);
 const missed = rows.reduce((n, r) => n + Math.max(0, r.needed - (r.done - r.wrong.length)), 0);
 console.log(`false restarts: ${falseRestarts}${missed ? `, missed restarts: ${missed}` : ''}`);
