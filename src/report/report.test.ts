@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import { checkOutput, render } from './output.ts';
+import { checkOutput, render, renderRepair } from './output.ts';
 import { overallVerdict, targetResults } from './verdict.ts';
 import { judge } from '../judge/judge.ts';
 
@@ -84,5 +84,16 @@ describe('report', () => {
     assert.deepEqual(parse(render(out, 'yaml')), json);
     assert.deepEqual(Object.keys(json), ['apiVersion', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
     assert.equal(json.exitCode, 1);
+  });
+
+  it('renders the Repair section: done, blocked, skipped, escalations', () => {
+    const text = renderRepair({
+      mode: 'repair',
+      actions: [{ pod: 'coredns-a', method: 'evict', outcome: 'blocked', detail: 'blocked by PodDisruptionBudget coredns: needs 2 healthy, has 2; not forced' }],
+      skipped: [{ pod: 'coredns-b', reason: 'in cooldown' }],
+      escalations: [{ pod: 'coredns-c', evidence: ['restarted twice'], isNew: true }],
+    });
+    assert.equal(text, 'Repair:\n  BLOCKED: evict coredns-a: blocked by PodDisruptionBudget coredns: needs 2 healthy, has 2; not forced\n  skipped coredns-b: in cooldown\n  ESCALATION: coredns-c: manual intervention required\n    restarted twice\n');
+    assert.match(renderRepair({ mode: 'dry-run', actions: [], skipped: [], escalations: [] }), /dry run: nothing was changed\):\n  nothing to repair/);
   });
 });

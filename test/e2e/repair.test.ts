@@ -159,6 +159,13 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     assert.equal(again.code, 0, again.stdout);
   });
 
+  it('a hanging API server → exit 3 after the per-request timeout, with a hint', async () => {
+    sim.faults.api({ verb: 'list', resource: 'pods', namespace: NS, latencyMs: 5000 });
+    const run = await cli([...base, '--request-timeout', '300ms']);
+    assert.equal(run.code, 3, run.stderr);
+    assert.match(run.stderr, /did not answer list pods within 0\.3 s .*--request-timeout/);
+  });
+
   it('upstream down → classification upstream, 0 restarts', async () => {
     sim.faults.upstreamDown();
     const from = sim.requests.length;
