@@ -94,6 +94,6 @@ describe('report', () => {
       escalations: [{ pod: 'coredns-c', evidence: ['restarted twice'], isNew: true }],
     });
     assert.equal(text, 'Repair:\n  BLOCKED: evict coredns-a: blocked by PodDisruptionBudget coredns: needs 2 healthy, has 2; not forced\n  skipped coredns-b: in cooldown\n  ESCALATION: coredns-c: manual intervention required\n    restarted twice\n');
-    assert.match(renderRepair({ mode: 'dry-run', actions: [], skipped: [], escalations: [] }), /dry run: nothing was changed\):\n  nothing to repair/);
+    assert.match(renderRepair({ mode: 'dry-run', actions: [], skipped: [], escalations: [] }), /dry run: nothing was changed\):\n {2}nothing to repair/);
   });
 });
