@@ -147,8 +147,9 @@ describe('sim: default cluster', function () {
       return s?.state.waiting?.reason === 'CrashLoopBackOff' ? s : undefined;
     });
     expect(waiting.state.waiting?.message).to.match(/^back-off \d+s restarting failed container=coredns pod=/);
-    const logs = await kubectl(sim.kubeconfigPath, ['logs', '-n', 'kube-system', p!.name]);
-    expect(logs).to.include('[FATAL] plugin/loop: Loop (127.0.0.1:59925 -> :53) detected for zone "."');
+    // The fault first kills the running container, whose log has no FATAL; every later start writes it.
+    const fatal = '[FATAL] plugin/loop: Loop (127.0.0.1:59925 -> :53) detected for zone "."';
+    await waitFor('the loop FATAL in the container log', async () => (await kubectl(sim.kubeconfigPath, ['logs', '-n', 'kube-system', p!.name])).includes(fatal));
     expect(sim.dnsPods().find((x) => x.name === p!.name)?.pid).to.equal(undefined);
     sim.faults.clear();
     await sim.waitReady(15_000);
