@@ -226,7 +226,7 @@ export class ClusterDns {
         replyDelayMs: slow,
         flowIdleMs: 3000,
       },
-      { listen: { address: pod.ip, port: pod.dnsPort }, route: () => backend, replyDelayMs: slow },
+      { listen: { address: pod.ip, port: pod.dnsPort }, route: () => backend, replyDelayMs: slow, dnsConcurrent: true },
     );
   }
 

@@ -156,6 +156,27 @@ export interface TcpRelayOptions {
   route(): Backend | undefined;
   /** Backend → client delay in ms. */
   replyDelayMs?(): number;
+  /**
+   * DNS over TCP, answered like CoreDNS: queries pipelined on one client connection are served
+   * concurrently (RFC 7766 6.2.1.1). dnsmasq answers one query at a time per connection, so a question
+   * stuck on a dead upstream would stall every query behind it; instead each query in flight gets a
+   * backend connection of its own (idle ones are reused). Without it the relay is a plain L4 pipe.
+   */
+  dnsConcurrent?: boolean;
+}
+
+/** Splits a DNS-over-TCP byte stream into whole length-prefixed messages. */
+function dnsFrames(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= 2) {
+      const end = 2 + pending.readUInt16BE(0);
+      if (pending.length < end) break;
+      onFrame(pending.subarray(0, end));
+      pending = pending.subarray(end);
+    }
+  };
 }
 
 /** A TCP relay: each accepted connection is piped to a backend chosen at connect time. */
@@ -181,20 +202,55 @@ export class TcpRelay {
     s.on('error', () => s.destroy());
   }
 
+  private reply(client: net.Socket, data: Buffer): void {
+    const delay = this.opts.replyDelayMs?.() ?? 0;
+    if (delay > 0) setTimeout(() => client.write(data), delay).unref();
+    else client.write(data);
+  }
+
+  private connectBackend(backend: Backend): net.Socket {
+    const upstream = net.connect({ host: backend.address, port: backend.port, localAddress: this.opts.listen.address });
+    this.track(upstream);
+    return upstream;
+  }
+
   private accept(client: net.Socket): void {
     this.track(client);
     const backend = this.opts.route();
     if (!backend) return void client.destroy();
-    const upstream = net.connect({ host: backend.address, port: backend.port, localAddress: this.opts.listen.address });
-    this.track(upstream);
+    if (this.opts.dnsConcurrent) return this.acceptDns(client, backend);
+    const upstream = this.connectBackend(backend);
     client.on('data', (d) => upstream.write(d));
-    upstream.on('data', (d) => {
-      const delay = this.opts.replyDelayMs?.() ?? 0;
-      if (delay > 0) setTimeout(() => client.write(d), delay).unref();
-      else client.write(d);
-    });
+    upstream.on('data', (d) => this.reply(client, d));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
+  }
+
+  private acceptDns(client: net.Socket, backend: Backend): void {
+    const idle: net.Socket[] = [];
+    const open = new Set<net.Socket>();
+    const backendFor = (): net.Socket => {
+      const reused = idle.pop();
+      if (reused) return reused;
+      const upstream = this.connectBackend(backend);
+      open.add(upstream);
+      upstream.on('data', dnsFrames((answer) => {
+        this.reply(client, answer);
+        idle.push(upstream);
+      }));
+      // A backend that refuses or drops the connection fails the client's connection, as a dead server would.
+      upstream.on('close', () => {
+        open.delete(upstream);
+        const at = idle.indexOf(upstream);
+        if (at >= 0) idle.splice(at, 1);
+        if (!client.destroyed && open.size === 0) client.destroy();
+      });
+      return upstream;
+    };
+    client.on('data', dnsFrames((query) => backendFor().write(query)));
+    client.on('close', () => {
+      for (const upstream of open) upstream.destroy();
+    });
   }
 
   close(): Promise<void> {
