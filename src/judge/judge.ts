@@ -200,7 +200,7 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     }
     set(sick, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
     set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(sick)}`);
-    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} pass from the same probe: pod-local`;
+    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} ${passingPods.length === 1 ? 'passes' : 'pass'} from the same probe — ${sick.length === 1 ? 'it is' : 'they are'} repairable`;
     return { classification: 'pod-local', reason, notes, perTarget, diagnoses };
   }
 

@@ -146,12 +146,32 @@ export function renderRepair(r: RepairSection): string {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Failing checks grouped by reason, for the table (the JSON keeps each one): a hung pod reads
+ * "5 checks udp+tcp: 3/3 samples failed: timeout after 2000 ms", a wrong record names its check.
+ */
+export function failingSummary(failing: TargetResult['failing']): string {
+  const byReason = new Map<string, { queries: Set<string>; transports: Set<string> }>();
+  for (const f of failing) {
+    const group = byReason.get(f.reason) ?? { queries: new Set<string>(), transports: new Set<string>() };
+    group.queries.add(f.query);
+    group.transports.add(f.transport);
+    byReason.set(f.reason, group);
+  }
+  return [...byReason]
+    .map(([reason, { queries, transports }]) => {
+      const what = queries.size === 1 ? [...queries][0] : `${queries.size} checks`;
+      return `${what} ${[...transports].sort().reverse().join('+')}: ${reason}`;
+    })
+    .join('; ');
+}
+
 /** The human view: one row per target, diagnoses, notes, the repair section, then the verdict line. */
 export function renderTable(out: CheckOutput): string {
   if (!out.targets) return `${out.message}\n`;
   const rows = [['TARGET', 'NODE', 'IP', 'UDP', 'TCP', 'P50', 'P99', 'FAILING CHECKS']];
   for (const t of out.targets) {
-    const failing = t.failing.map((f) => `${f.query} ${f.transport}: ${f.reason}`).join('; ');
+    const failing = failingSummary(t.failing);
     const pending = t.status === 'pending-confirmation' ? ' (awaiting confirmation)' : '';
     rows.push([t.label, t.node || '-', t.address, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing ? failing + pending : '-']);
   }

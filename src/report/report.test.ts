@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import { checkOutput, render, renderRepair } from './output.ts';
+import { checkOutput, failingSummary, render, renderRepair } from './output.ts';
 import { overallVerdict, targetResults } from './verdict.ts';
 import { judge } from '../judge/judge.ts';
 
@@ -95,5 +95,24 @@ describe('report', () => {
     });
     assert.equal(text, 'Repair:\n  BLOCKED: evict coredns-a: blocked by PodDisruptionBudget coredns: needs 2 healthy, has 2; not forced\n  skipped coredns-b: in cooldown\n  ESCALATION: coredns-c: manual intervention required\n    restarted twice\n');
     assert.match(renderRepair({ mode: 'dry-run', actions: [], skipped: [], escalations: [] }), /dry run: nothing was changed\):\n {2}nothing to repair/);
+  });
+});
+
+describe('failingSummary', () => {
+  const check = (query: string, transport: 'udp' | 'tcp', reason: string) => ({ queryId: query, query, transport, external: false, reason });
+
+  it('groups checks that fail for the same reason, naming both transports', () => {
+    const timeout = '3/3 samples failed: timeout after 2000 ms';
+    const summary = failingSummary([check('k A', 'udp', timeout), check('k A', 'tcp', timeout), check('k SRV', 'udp', timeout), check('k SRV', 'tcp', timeout)]);
+    assert.equal(summary, `2 checks udp+tcp: ${timeout}`);
+  });
+
+  it('keeps a lone check by name and separates different reasons', () => {
+    const summary = failingSummary([check('k A', 'udp', 'expected 10.96.0.1, got 10.9.9.9'), check('ext A', 'tcp', 'timeout after 2000 ms')]);
+    assert.equal(summary, 'k A udp: expected 10.96.0.1, got 10.9.9.9; ext A tcp: timeout after 2000 ms');
+  });
+
+  it('is empty when nothing fails', () => {
+    assert.equal(failingSummary([]), '');
   });
 });
