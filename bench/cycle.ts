@@ -57,8 +57,10 @@ try {
   await sim.waitReady(30_000);
   const log = winston.createLogger({ level: 'error', transports: [new winston.transports.Console({ stderrLevels: ['error'] })] });
   const noProgress = { stage: () => {}, done: () => {} };
+  // The repair fallbacks in CHECK_DEFAULTS would read as repair flags given without --repair.
+  const { repairTimeout: _repairTimeout, ...checkDefaults } = CHECK_DEFAULTS;
   const options = validateCheckFlags({
-    ...CHECK_DEFAULTS,
+    ...checkDefaults,
     kubeconfig: sim.kubeconfigPath,
     external: true,
     imagePullSecret: [],
