@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startSim, dnsAnswers, type Sim } from '../sim/index.ts';
+import { simOnly } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
 import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 import type { CheckOutput } from '../../src/report/index.ts';
@@ -93,8 +94,12 @@ before(function () {
   assert.equal(built.status, 0, built.stderr);
 });
 
+// Every test here injects a fault and restarts pods: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).
 describe('repair e2e: 3 CoreDNS replicas', function () {
   this.timeout(90_000);
+  before(function () {
+    simOnly(this);
+  });
   let sim: Sim;
   let base: string[];
 
@@ -299,6 +304,9 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
 
 describe('repair e2e: single-replica Deployment', function () {
   this.timeout(60_000);
+  before(function () {
+    simOnly(this);
+  });
 
   it('the only pod hung → judged cluster-wide (every pod fails): restarted only with --allow-full-restart AND --allow-single-replica', async () => {
     const sim = await startSim({ subnet: '127.153', dns: { replicas: 1 }, timing: { scale: 0.1 } });

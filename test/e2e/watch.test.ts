@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
+import { simOnly } from './cluster.ts';
 import { connect } from '../../src/kube/index.ts';
 import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 
@@ -89,8 +90,12 @@ before(function () {
   assert.equal(built.status, 0, built.stderr);
 });
 
+// Every test here injects faults: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).
 describe('watch e2e: 3 CoreDNS replicas', function () {
   this.timeout(90_000);
+  before(function () {
+    simOnly(this);
+  });
   let sim: Sim;
   let base: string[];
   let watcher: Watcher | undefined;
