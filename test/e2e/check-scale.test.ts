@@ -1,21 +1,11 @@
 // End to end at scale: the built CLI against a simulated cluster with 100 CoreDNS replicas, one broken.
 // The plan then has 101 targets; exactly the broken pod must be flagged, and no probe pod left behind.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
-import { connect } from '../../src/kube/index.ts';
-import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
-import type { CheckOutput } from '../../src/report/index.ts';
+import { buildCli, cli, probePodsLeft } from './cli.ts';
 
-function check(args: string[]): Promise<{ code: number | null; stderr: string; json: CheckOutput }> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'check', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr, json: JSON.parse(stdout || '{}') as CheckOutput })));
-}
+const check = (args: string[]) => cli(['check', ...args]);
 
 describe('check e2e: 100 CoreDNS replicas', function () {
   this.timeout(120_000);
@@ -23,8 +13,7 @@ describe('check e2e: 100 CoreDNS replicas', function () {
 
   before(async function () {
     simOnly(this);
-    const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
-    assert.equal(built.status, 0, built.stderr);
+    buildCli();
     sim = await startSim({ subnet: '127.146', dns: { replicas: 100 } });
     await sim.waitReady(60_000);
   });
@@ -40,13 +29,12 @@ describe('check e2e: 100 CoreDNS replicas', function () {
     sim.faults.dropUdp(victim);
     const run = await check(['--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--samples', '1']); // default 2 s timeout: the sim's dnsmasq forks per TCP connection, 200 forks at once on 2 cores
     assert.equal(run.code, 1, run.stderr);
-    assert.equal(run.json.targets?.length, 101);
-    const failing = (run.json.targets ?? []).filter((t) => t.verdict === 'fail');
+    assert.equal(run.json?.targets?.length, 101);
+    const failing = (run.json?.targets ?? []).filter((t) => t.verdict === 'fail');
     const failingPods = failing.filter((t) => t.kind === 'pod');
     assert.deepEqual(failingPods.map((t) => t.label), [victim]);
     assert.equal(failingPods[0]!.udp, 'fail');
     assert.equal(failingPods[0]!.tcp, 'pass');
-    const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-    assert.deepEqual(await client.listPods('default', PROBE_SELECTOR), [], 'a probe pod was left behind');
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
   });
 });

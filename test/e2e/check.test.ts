@@ -5,54 +5,18 @@
 // Exit codes asserted (src/cli/exit-codes.ts): 0 healthy, 1 unhealthy, 2 usage (no kubeconfig, bad
 // context, bad config file), 3 cluster (API 5xx, RBAC), 4 probe pod (image pull), 130 interrupted.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type Sim } from '../sim/index.ts';
 import { needsSim, simOnly, startCluster, type E2ECluster } from './cluster.ts';
-import { connect } from '../../src/kube/index.ts';
-import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
-import type { CheckOutput } from '../../src/report/index.ts';
+import { buildCli, cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
 
-const CLI = 'dist/cli.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json?: CheckOutput;
-}
-
-function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function finish(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      let json: CheckOutput | undefined;
-      try {
-        json = JSON.parse(stdout) as CheckOutput;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
-    }),
-  );
-}
-
-const cli = (args: string[], env?: NodeJS.ProcessEnv) => finish(startCli(args, env));
 
 const failing = (run: Run) => (run.json?.targets ?? []).filter((t) => t.verdict === 'fail');
 
 before(function () {
   this.timeout(60_000);
-  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
-  assert.equal(built.status, 0, built.stderr);
+  buildCli();
 });
 
 describe('check e2e: 3 CoreDNS replicas', function () {
@@ -211,8 +175,7 @@ describe('check e2e: other shapes of the DNS workload', function () {
     try {
       await sim.waitReady(30_000);
       await body(sim);
-      const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-      assert.deepEqual((await client.listPods('default', PROBE_SELECTOR)).map((p) => p.name), []);
+      assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
     } finally {
       await sim.stop();
     }

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { SimOptions } from '../sim/types.ts';
-import { connect } from '../../src/kube/index.ts';
-import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
+import { probePodsLeft } from './cli.ts';
 
 export const REAL_KUBECONFIG = process.env.SENTINEL_E2E_KUBECONFIG || undefined;
 
@@ -36,11 +35,6 @@ export async function startCluster(options: SimOptions = {}): Promise<E2ECluster
   const sim = await startSim(options);
   await sim.waitReady(60_000);
   return { kubeconfigPath: sim.kubeconfigPath, dir: sim.dir, sim, probePodsLeft: () => probePodsLeft(sim.kubeconfigPath), stop: () => sim.stop() };
-}
-
-async function probePodsLeft(kubeconfig: string): Promise<string[]> {
-  const { client, contextNamespace } = connect({ kubeconfig });
-  return (await client.listPods(contextNamespace, PROBE_SELECTOR)).map((p) => p.name);
 }
 
 /** The sim, or skips the running test on a real cluster (faults can only be injected in the sim). */

@@ -2,47 +2,15 @@
 // faults, repair history and lock cleared between tests; after every test no probe pod is left. Each test
 // asserts the restarts done against the restarts needed (evictions/deletes counted from the API log).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { startSim, dnsAnswers, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
-import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
-import type { CheckOutput } from '../../src/report/index.ts';
+import { buildCli, cli, probePodsLeft } from './cli.ts';
 
-const CLI = 'dist/cli.js';
 const NS = 'kube-system';
 const DNS = 'k8s-app=kube-dns';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json?: CheckOutput;
-}
-
-function startCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function finish(child: ChildProcess): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      let json: CheckOutput | undefined;
-      try {
-        json = JSON.parse(stdout) as CheckOutput;
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
-    }),
-  );
-}
-
-const cli = (args: string[]) => finish(startCli(args));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
 function kubectl(sim: Sim, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -74,8 +42,7 @@ async function reset(sim: Sim): Promise<void> {
   await kubectl(sim, ['delete', 'configmap/coredns-sentinel-state', 'lease/coredns-sentinel-repair', 'poddisruptionbudget/coredns', '-n', NS, '--ignore-not-found']);
   for (let i = 0; i < 300 && (await dnsPods(sim)).some((p) => p.deletionTimestamp); i++) await sleep(100);
   await sim.waitReady(30_000);
-  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-  assert.deepEqual((await client.listPods('default', PROBE_SELECTOR)).map((p) => p.name), [], 'a probe pod was left behind');
+  assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
 }
 
 /** Waits (bounded) until `pod` shows the waiting reason. */
@@ -90,8 +57,7 @@ async function waitFor(sim: Sim, pod: string, reason: string): Promise<void> {
 
 before(function () {
   this.timeout(60_000);
-  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
-  assert.equal(built.status, 0, built.stderr);
+  buildCli();
 });
 
 // Every test here injects a fault and restarts pods: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).

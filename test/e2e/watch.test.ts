@@ -3,13 +3,12 @@
 // read from the info log). Faults are cleared and the watcher stopped after every test; no probe pod
 // may be left behind.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
+import { buildCli, CLI, probePodsLeft } from './cli.ts';
 import { connect } from '../../src/kube/index.ts';
-import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 
-const CLI = 'dist/cli.js';
 const METRICS_HOST = '127.212.0.1';
 
 interface Watcher {
@@ -79,15 +78,9 @@ async function scrapeUntil(url: string, done: (m: MetricSample[]) => boolean, wh
   assert.fail(`${what} within ${timeoutMs} ms; last scrape: ${last.filter((s) => s.name.startsWith('coredns_sentinel_')).map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('; ')}`);
 }
 
-async function probePodsLeft(sim: Sim): Promise<string[]> {
-  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-  return (await client.listPods('default', PROBE_SELECTOR)).map((p) => p.name);
-}
-
 before(function () {
   this.timeout(60_000);
-  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { encoding: 'utf8' });
-  assert.equal(built.status, 0, built.stderr);
+  buildCli();
 });
 
 // Every test here injects faults: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).
@@ -120,7 +113,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     await sim.waitReady(30_000);
     // A SIGKILLed watcher may leave its probe pod: delete it as the next run's sweep would.
     const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-    const left = await probePodsLeft(sim);
+    const left = await probePodsLeft(sim.kubeconfigPath);
     await Promise.all(left.map((p) => client.deletePod('default', p)));
   });
 
@@ -225,7 +218,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     const run = await watcher.exited;
     assert.equal(run.code, 130, run.stderr);
     assert.match(run.stderr, /interrupted: probe pod deleted/);
-    assert.deepEqual(await probePodsLeft(sim), []);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
     await assert.rejects(fetch(`${url}/metrics`));
   });
 
@@ -237,7 +230,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     const run = await watcher.exited;
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /cycle 1: DNS healthy/);
-    assert.deepEqual(await probePodsLeft(sim), []);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
   });
 
   it('--max-cycles 2 → two cycles, exit with the last cycle\'s code (1 for a broken pod)', async () => {
