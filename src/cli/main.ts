@@ -6,7 +6,7 @@ import { connect } from '../kube/index.ts';
 import { sweepStalePods } from '../probepod/lifecycle.ts';
 import { createLogger, progress } from '../report/index.ts';
 import { completeCheck, failureOf, printOutcome } from './check.ts';
-import { sentinelCycle } from '../repair/cycle.ts';
+import { repairSettings, sentinelCycle } from '../repair/cycle.ts';
 import { CHECK_DEFAULTS, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { EXIT } from './exit-codes.ts';
 import { watchCommand } from './watch.ts';
@@ -70,9 +70,7 @@ async function check(raw: RawCheckFlags): Promise<number> {
     format = options.output;
     const log = createLogger(options.logFormat, options.logLevel);
     const completed = completeCheck(options);
-    const { repair } = options;
-    const settings = { enabled: repair.enabled, dryRun: repair.dryRun, policy: repair.policy, judge: options.judge, timeoutMs: repair.timeoutMs };
-    const cycle = await sentinelCycle(completed, settings, progress(), log, () => {
+    const cycle = await sentinelCycle(completed, repairSettings(options), progress(), log, () => {
       process.stderr.write('\ninterrupted: probe pod deleted\n');
       process.exit(EXIT.interrupted);
     });

@@ -9,7 +9,7 @@
 import { Command, Option } from 'commander';
 import type winston from 'winston';
 import { emptyHistory } from '../repair/history.ts';
-import { sentinelCycle, type RepairSettings, type SentinelState } from '../repair/cycle.ts';
+import { repairSettings, sentinelCycle, type SentinelState } from '../repair/cycle.ts';
 import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
 import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
@@ -61,8 +61,6 @@ interface CycleOutcome {
 const NO_PROGRESS = { stage: () => {}, done: () => {} };
 
 /** --repair and judge flags, as `check` passes them. */
-export const repairSettings = (o: CheckOptions): RepairSettings => ({ enabled: o.repair.enabled, dryRun: o.repair.dryRun, policy: o.repair.policy, judge: o.judge, timeoutMs: o.repair.timeoutMs });
-
 async function oneCycle(completed: Completed, state: SentinelState, log: winston.Logger, onInterrupted: () => void): Promise<CycleOutcome> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;

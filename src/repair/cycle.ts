@@ -10,6 +10,7 @@ import { runProbePods, ProbePodError } from '../probepod/lifecycle.ts';
 import type { CheckOutput, Progress, RepairEntry, RepairSection } from '../report/index.ts';
 import { cycleOutput, judgeCycle, probeCycle, probeRunOptions, type Completed, type ProbedCycle } from '../cli/check.ts';
 import { EXIT } from '../cli/exit-codes.ts';
+import type { CheckOptions } from '../cli/options.ts';
 import { emptyHistory, nextHistory, previousFailures, type History } from './history.ts';
 import { DEFAULT_REPAIR_CONFIG, lineageOf, planRepairs, type Escalation, type RepairAction, type RepairConfig, type RepairPlan } from './policy.ts';
 import { withDefaults } from '../judge/types.ts';
@@ -30,6 +31,15 @@ export interface RepairSettings {
   /** The repair Lease's duration; default 60 s. */
   leaseSeconds?: number;
 }
+
+/** The settings `check` and `watch` run their cycles with, from the validated flags. */
+export const repairSettings = (o: CheckOptions): RepairSettings => ({
+  enabled: o.repair.enabled,
+  dryRun: o.repair.dryRun,
+  policy: o.repair.policy,
+  judge: o.judge,
+  timeoutMs: o.repair.timeoutMs,
+});
 
 /** Carried across cycles by `watch`: the history when repair is off (with repair it lives in the cluster). */
 export interface SentinelState {
