@@ -84,7 +84,7 @@ describe('check e2e: 3 CoreDNS replicas', function () {
 
   it('upstream down → exit 1, only the external check fails', async function () {
     needsSim(this, cluster).faults.upstreamDown();
-    // Default 2 s timeout: shorter ones make dnsmasq's TCP workers (busy with the dead upstream) time out too.
+    // One sample at the default 2 s timeout: the external name must time out, in-cluster names must still answer.
     const run = await cli([...base, '--timeout', '2s', '--samples', '1']);
     assert.equal(run.code, 1, run.stderr);
     const checks = failing(run).flatMap((t) => t.failing);
@@ -121,7 +121,8 @@ describe('check e2e: 3 CoreDNS replicas', function () {
   });
 
   it('exec forbidden for a restricted user → exit 3 naming pods/exec', async function () {
-    const user = needsSim(this, cluster, 'creates a restricted user').addUser('no-exec', [
+    // The sim's token users stand in for a restricted identity.
+    const user = needsSim(this, cluster).addUser('no-exec', [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
       { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
@@ -150,7 +151,7 @@ describe('check e2e: 3 CoreDNS replicas', function () {
   });
 
   it('SIGINT during exec → exit 130 and the probe pod is deleted', async function () {
-    const sim = needsSim(this, cluster, 'hangs DNS to hold the exec open');
+    const sim = needsSim(this, cluster); // hangs DNS to hold the exec open
     for (const pod of sim.dnsPods()) sim.faults.hangDns(pod.name);
     const before = sim.requests.length;
     const child = startCli([...base, '--timeout', '2s', '--samples', '3']);

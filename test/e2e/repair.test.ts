@@ -235,14 +235,20 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     assert.deepEqual(writes.map((r) => `${r.verb} ${r.resource}`), []);
   });
 
-  it('cooldown: the replacement fails the same way within the cooldown → no restart, reason cooldown', async () => {
+  /** Hangs a pod, lets `args` repair it (exit 0), then hangs its replacement: the same failure returns. */
+  async function repairThenHangReplacement(args: string[]): Promise<KPod> {
     const victim = sim.dnsPods()[0]!.name;
     const known = new Set((await dnsPods(sim)).map((p) => p.uid));
     sim.faults.hangDns(victim);
-    const first = await cli(base);
+    const first = await cli(args);
     assert.equal(first.code, 0, first.stdout);
     const replacement = (await dnsPods(sim)).find((p) => !known.has(p.uid) && !p.deletionTimestamp)!;
     sim.faults.hangDns(replacement.name);
+    return replacement;
+  }
+
+  it('cooldown: the replacement fails the same way within the cooldown → no restart, reason cooldown', async () => {
+    const replacement = await repairThenHangReplacement(base);
     const from = sim.requests.length;
     const second = await cli(base);
     assert.equal(second.code, 1, second.stdout);
@@ -252,13 +258,8 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
   });
 
   it('escalation: the same failure returns after --escalate-after restarts → exit 5, SentinelEscalation, no restart', async () => {
-    const victim = sim.dnsPods()[0]!.name;
-    const known = new Set((await dnsPods(sim)).map((p) => p.uid));
     const args = [...base, '--cooldown', '0s', '--escalate-after', '1'];
-    sim.faults.hangDns(victim);
-    assert.equal((await cli(args)).code, 0);
-    const replacement = (await dnsPods(sim)).find((p) => !known.has(p.uid) && !p.deletionTimestamp)!;
-    sim.faults.hangDns(replacement.name);
+    await repairThenHangReplacement(args);
     const from = sim.requests.length;
     const run = await cli(args);
     assert.equal(run.code, 5, run.stdout);
