@@ -14,7 +14,7 @@ describe('check e2e: 100 CoreDNS replicas', function () {
   before(async function () {
     simOnly(this);
     buildCli();
-    sim = await startSim({ subnet: '127.146', dns: { replicas: 100 } });
+    sim = await startSim({ dns: { replicas: 100 } });
     await sim.waitReady(60_000);
   });
 

@@ -25,7 +25,7 @@ describe('check e2e: 3 CoreDNS replicas', function () {
   let base: string[];
 
   before(async () => {
-    cluster = await startCluster({ subnet: '127.143', dns: { replicas: 3 } });
+    cluster = await startCluster({ dns: { replicas: 3 } });
     // Short per-query timeout keeps fault tests fast; 2 samples are enough to see a fault.
     base = ['check', '--kubeconfig', cluster.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
   });
@@ -183,7 +183,7 @@ describe('check e2e: other shapes of the DNS workload', function () {
   }
 
   it('1 replica, broken → exit 1, the pod and the Service flagged', () =>
-    withSim({ subnet: '127.144', dns: { replicas: 1 } }, async (sim) => {
+    withSim({ dns: { replicas: 1 } }, async (sim) => {
       sim.faults.hangDns(sim.dnsPods()[0]!.name);
       const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '300ms', '--samples', '1']);
       assert.equal(run.code, 1, run.stderr);
@@ -191,7 +191,7 @@ describe('check e2e: other shapes of the DNS workload', function () {
     }));
 
   it('DNS on port 100 in namespace dns-system, 2 replicas, one broken → exit 1, that pod flagged', () =>
-    withSim({ subnet: '127.145', dns: { replicas: 2, namespace: 'dns-system', port: 100 } }, async (sim) => {
+    withSim({ dns: { replicas: 2, namespace: 'dns-system', port: 100 } }, async (sim) => {
       const victim = sim.dnsPods()[0]!.name;
       sim.faults.dropUdp(victim);
       const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '-n', 'dns-system', '-o', 'json', '--timeout', '300ms', '--samples', '1']);

@@ -71,7 +71,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
 
   before(async () => {
     // Scaled kubelet timing: grace periods and back-offs of seconds, not minutes.
-    sim = await startSim({ subnet: '127.152', dns: { replicas: 3 }, timing: { scale: 0.1 } });
+    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
     await sim.waitReady(30_000);
     base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
   });
@@ -276,7 +276,7 @@ describe('repair e2e: single-replica Deployment', function () {
   });
 
   it('the only pod hung → judged cluster-wide (every pod fails): restarted only with --allow-full-restart AND --allow-single-replica', async () => {
-    const sim = await startSim({ subnet: '127.153', dns: { replicas: 1 }, timing: { scale: 0.1 } });
+    const sim = await startSim({ dns: { replicas: 1 }, timing: { scale: 0.1 } });
     try {
       await sim.waitReady(30_000);
       const args = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '300ms', '--samples', '1', '--repair', '--repair-timeout', '30s'];

@@ -1,5 +1,5 @@
 // End to end: `watch` (the built CLI, dist/cli.js) against the simulated cluster, its metrics scraped
-// over HTTP. One sim for the file (subnet 127.211), metrics on 127.212.0.1 port 0 (the bound URL is
+// over HTTP. One sim for the file (a claimed subnet), metrics on 127.212.0.1 port 0 (the bound URL is
 // read from the info log). Faults are cleared and the watcher stopped after every test; no probe pod
 // may be left behind.
 import assert from 'node:assert/strict';
@@ -94,7 +94,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
   let watcher: Watcher | undefined;
 
   before(async () => {
-    sim = await startSim({ subnet: '127.211', dns: { replicas: 3 } });
+    sim = await startSim({ dns: { replicas: 3 } });
     await sim.waitReady(30_000);
     base = ['--kubeconfig', sim.kubeconfigPath, '--timeout', '500ms', '--samples', '2', '--no-process-metrics'];
   });

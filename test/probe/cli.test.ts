@@ -1,5 +1,5 @@
 // The bundled probe (dist/probe.cjs) as the orchestrator runs it: a child process, as a file and as
-// `node -e` source, against dnsmasq on 127.53.2.0/24; bad plans; a network namespace without network.
+// `node -e` source, against dnsmasq on a claimed /16; bad plans; a network namespace without network.
 import { expect } from 'chai';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,13 @@ import { PROBE_EXIT, PROBE_NODE_OPTIONS, validateReport } from '../../src/probe/
 import { PROBE_VERSION } from '../../src/probe/version.ts';
 import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from './cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from './dnsmasq.ts';
+import { claimSubnet } from '../subnets.ts';
+
+const NET = claimSubnet();
 
 const PROBE = 'dist/probe.cjs';
-const CORE = '127.53.2.1';
-const UPSTREAM = '127.53.2.2';
+const CORE = `${NET}.2.1`;
+const UPSTREAM = `${NET}.2.2`;
 
 interface Run {
   code: number;

@@ -1,4 +1,4 @@
-// runPlan in-process against real dnsmasq servers on 127.53.1.0/24, with dig as the reference.
+// runPlan in-process against real dnsmasq servers on a claimed /16, with dig as the reference.
 import { expect } from 'chai';
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
@@ -8,9 +8,12 @@ import { runPlan } from '../../src/probe/run.ts';
 import { BIG_TXT, CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, dig, plan, target } from './cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from './dnsmasq.ts';
 import type { Dnsmasq } from './dnsmasq.ts';
+import { claimSubnet } from '../subnets.ts';
 
-const UPSTREAM = '127.53.1.2';
-const CORE = '127.53.1.1';
+const NET = claimSubnet();
+
+const UPSTREAM = `${NET}.1.2`;
+const CORE = `${NET}.1.1`;
 
 const result = (report: ProbeReport, queryId: string, transport: 'udp' | 'tcp', targetId?: string): CheckResult => {
   const found = report.results.find((r) => r.queryId === queryId && r.transport === transport && (!targetId || r.targetId === targetId));
@@ -92,9 +95,9 @@ describe('probe against dnsmasq', function () {
     });
 
     it('server stopped: refused over UDP (ICMP) and TCP (RST)', async function () {
-      const gone = await startDnsmasq({ address: '127.53.1.3', records: CLUSTER_RECORDS, localZones: ['cluster.local'] });
+      const gone = await startDnsmasq({ address: `${NET}.1.3`, records: CLUSTER_RECORDS, localZones: ['cluster.local'] });
       await gone.stop();
-      const report = await runPlan(plan([target('gone', '127.53.1.3')], [QUERIES[0] as Query], { samples: 2 }));
+      const report = await runPlan(plan([target('gone', `${NET}.1.3`)], [QUERIES[0] as Query], { samples: 2 }));
       for (const transport of ['udp', 'tcp'] as const) {
         const r = result(report, 'a', transport);
         expect(r.samples.map((s) => s.outcome), transport).to.deep.equal(['refused', 'refused']);
@@ -103,10 +106,10 @@ describe('probe against dnsmasq', function () {
     });
 
     it('server hung (SIGSTOP): timeout, while a healthy peer passes', async function () {
-      const hung = await startDnsmasq({ address: '127.53.1.4', records: CLUSTER_RECORDS, localZones: ['cluster.local'] });
+      const hung = await startDnsmasq({ address: `${NET}.1.4`, records: CLUSTER_RECORDS, localZones: ['cluster.local'] });
       hung.pause();
       try {
-        const report = await runPlan(plan([target('hung', '127.53.1.4'), target('core', CORE)], [QUERIES[0] as Query], { samples: 1, timeoutMs: 300 }));
+        const report = await runPlan(plan([target('hung', `${NET}.1.4`), target('core', CORE)], [QUERIES[0] as Query], { samples: 1, timeoutMs: 300 }));
         for (const transport of ['udp', 'tcp'] as const) {
           expect(result(report, 'a', transport, 'hung').reason).to.equal('1/1 samples failed: timeout after 300 ms');
           expect(result(report, 'a', transport, 'core').verdict).to.equal('pass');
@@ -120,7 +123,7 @@ describe('probe against dnsmasq', function () {
     });
   });
 
-  describe('hostile responses (a UDP server under test control on 127.53.1.9)', function () {
+  describe('hostile responses (a UDP server under test control on .1.9 of the claimed /16)', function () {
     let server: dgram.Socket | undefined;
 
     /** Answers each query through `reply`, which returns the datagrams to send back in order. */
@@ -128,7 +131,7 @@ describe('probe against dnsmasq', function () {
       server = dgram.createSocket('udp4');
       const s = server;
       s.on('message', (msg, rinfo) => reply(msg).forEach((d) => s.send(d, rinfo.port, rinfo.address)));
-      await new Promise<void>((resolve) => s.bind(53, '127.53.1.9', resolve));
+      await new Promise<void>((resolve) => s.bind(53, `${NET}.1.9`, resolve));
     }
 
     const answerTo = (query: Buffer, id: number, ip: string): Buffer => {
@@ -151,7 +154,7 @@ describe('probe against dnsmasq', function () {
         const id = query.readUInt16BE(0);
         return [answerTo(query, (id + 1) & 0xffff, '6.6.6.6'), answerTo(query, id, '10.96.0.1')];
       });
-      const report = await runPlan(plan([target('fake', '127.53.1.9')], single({ equal: ['10.96.0.1'] }), { samples: 3, transports: ['udp'] }));
+      const report = await runPlan(plan([target('fake', `${NET}.1.9`)], single({ equal: ['10.96.0.1'] }), { samples: 3, transports: ['udp'] }));
       expect(result(report, 'a', 'udp').samples.map((s) => s.answers)).to.deep.equal([['10.96.0.1'], ['10.96.0.1'], ['10.96.0.1']]);
     });
 
@@ -160,13 +163,13 @@ describe('probe against dnsmasq', function () {
         const other = dnsPacket.encode({ ...dnsPacket.decode(query), questions: [{ type: 'A', name: 'evil.example', class: 'IN' }] });
         return [answerTo(other, query.readUInt16BE(0), '6.6.6.6')];
       });
-      const report = await runPlan(plan([target('fake', '127.53.1.9')], single({ nonEmpty: true }), { samples: 1, transports: ['udp'], timeoutMs: 200 }));
+      const report = await runPlan(plan([target('fake', `${NET}.1.9`)], single({ nonEmpty: true }), { samples: 1, transports: ['udp'], timeoutMs: 200 }));
       expect(result(report, 'a', 'udp').samples[0]).to.deep.include({ outcome: 'timeout', detail: 'timeout after 200 ms' });
     });
 
     it('reports garbage carrying the query id as malformed', async function () {
       await fakeServer((query) => [Buffer.concat([query.subarray(0, 2), Buffer.from([0x81, 0x80, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 1, 2, 3])])]);
-      const report = await runPlan(plan([target('fake', '127.53.1.9')], single({ nonEmpty: true }), { samples: 1, transports: ['udp'], timeoutMs: 200 }));
+      const report = await runPlan(plan([target('fake', `${NET}.1.9`)], single({ nonEmpty: true }), { samples: 1, transports: ['udp'], timeoutMs: 200 }));
       expect(result(report, 'a', 'udp').samples[0]).to.deep.include({ outcome: 'malformed', rcode: null, latencyMs: null });
     });
   });

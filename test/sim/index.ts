@@ -11,7 +11,8 @@ import { DeploymentController, EndpointSliceController, ReplicaSetController, Se
 import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
 import { Kubelet } from './kubelet.ts';
-import { addressPlan, KubeProxy, randomSubnet } from './network.ts';
+import { addressPlan, KubeProxy } from './network.ts';
+import { claimSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
 import { Store, type KObject } from './store.ts';
 import type { Sim, SimDnsPod, SimOptions } from './types.ts';
@@ -44,7 +45,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   mkdirSync(dir, { recursive: true });
   // Probe processes may run as another uid (runAsUser): let them traverse to what they need.
   chmodSync(dir, 0o755);
-  const plan = addressPlan(opts.subnet ?? randomSubnet());
+  const plan = addressPlan(opts.subnet ?? claimSubnet());
   const dnsConfig = resolveDnsConfig(opts.dns);
   const scale = opts.timing?.scale ?? 1;
   const store = new Store();

@@ -17,7 +17,6 @@ export interface AddressPlan {
   external: Record<string, string>;
 }
 
-export const randomSubnet = (): string => `127.${100 + Math.floor(Math.random() * 100)}`;
 
 export function addressPlan(subnet: string): AddressPlan {
   if (!/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)$/.test(subnet)) throw new Error(`subnet must look like "127.N" (0–255), got "${subnet}"`);

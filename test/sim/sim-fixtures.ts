@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A random /16 for one test file: 127.100–127.199 (the sim's default range). */
-export const testSubnet = () => `127.${100 + Math.floor(Math.random() * 100)}`;
+/** A /16 for one sim of a test file, claimed so concurrent suites never share it. */
+export { claimSubnet as testSubnet } from '../subnets.ts';
 
 export interface DigResult {
   /** NOERROR, NXDOMAIN …, or "timeout" when no answer came. */
