@@ -15,7 +15,7 @@ import { judge } from '../judge/judge.ts';
 import type { JudgeInput, Judgement } from '../judge/types.ts';
 import { LockedError } from '../repair/lock.ts';
 import type { CheckPlan } from '../probe/contract.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../report/exit-codes.ts';
 import { UsageError, type CheckOptions } from './options.ts';
 
 /** Where the bundled probe is: next to dist/cli.js, or <repo>/dist when running from src via tsx. */

@@ -8,7 +8,7 @@ import { createLogger, progress } from '../report/index.ts';
 import { completeCheck, failureOf, printOutcome } from './check.ts';
 import { repairSettings, sentinelCycle } from '../repair/cycle.ts';
 import { CHECK_DEFAULTS, validateCheckFlags, type RawCheckFlags } from './options.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../report/exit-codes.ts';
 import { watchCommand } from './watch.ts';
 
 const collect = (value: string, previous: string[]) => [...previous, value];

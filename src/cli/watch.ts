@@ -15,7 +15,7 @@ import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/
 import { runLoop } from '../watch/loop.ts';
 import { DEFAULT_METRICS_ADDR, loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
 import { completeCheck, failureOf, type Completed } from './check.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../report/exit-codes.ts';
 import { parseDuration, UsageError, validateCheckFlags, type CheckOptions, type RawCheckFlags } from './options.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {

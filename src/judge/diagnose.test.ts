@@ -19,7 +19,7 @@ const LINES = {
 const kinds = (logs: string, lastTerminationReason?: string): FindingKind[] =>
   diagnose({ logs, lastTerminationReason }).map((f) => f.kind);
 
-describe('repair/diagnose', () => {
+describe('judge/diagnose', () => {
   const rows: [string, string, FindingKind[]][] = [
     ['loop plugin FATAL', LINES.loop, ['forwarding-loop']],
     ['upstream i/o timeout', LINES.upstreamTimeout, ['upstream-timeout']],

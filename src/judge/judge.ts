@@ -3,7 +3,7 @@
 // pass from the same probe is a repair candidate; everything else is explained, not restarted.
 import type { DnsPod } from '../discover/types.ts';
 import type { Target } from '../probe/contract.ts';
-import { diagnose, type Finding } from '../repair/diagnose.ts';
+import { diagnose, type Finding } from './diagnose.ts';
 import { failureSignature, failuresByTarget, probeBlindness, type CheckThresholds } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,

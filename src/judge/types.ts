@@ -2,7 +2,7 @@
 // comes out (a verdict per target, one classification for the cycle, the pods repair may consider).
 import type { CheckPlan, Outcome, ProbeReport, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import type { Finding, PodEvidence } from '../repair/diagnose.ts';
+import type { Finding, PodEvidence } from './diagnose.ts';
 
 export interface JudgeConfig {
   /** A check fails when at least this many of its n samples failed; undefined = a majority of n. */

@@ -2,7 +2,7 @@
 //
 // CheckOutput (apiVersion coredns-sentinel/check/v1):
 //   verdict     healthy | unhealthy | error
-//   exitCode    as in src/cli/exit-codes.ts
+//   exitCode    as in src/report/exit-codes.ts
 //   message     the one-line verdict (or the error line)
 //   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, probe-side,
 //               cluster-wide, uncorroborated, inconclusive; reason: why, one line
