@@ -4,11 +4,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import winston from 'winston';
 import { startSim } from '../test/sim/index.ts';
-import { completeCheck, runCycle } from '../src/cli/check.ts';
-import { validateCheckFlags } from '../src/cli/options.ts';
-import { CHECK_DEFAULTS } from '../src/cli/options.ts';
+import { prepareCycle, probePodProber, runCycle } from '../src/engine/index.ts';
+import { CHECK_DEFAULTS, validateCheckFlags } from '../src/cli/options.ts';
+import { createLogger } from '../src/report/index.ts';
 
 const CYCLES = 3;
 const ms = (n: number) => `${n.toFixed(0)} ms`;
@@ -52,15 +51,14 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ c
 const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { stdio: 'inherit' });
 if (built.status !== 0) process.exit(1);
 
-const sim = await startSim({ subnet: '127.146', dns: { replicas: 3 } });
+const sim = await startSim({ dns: { replicas: 3 } });
 try {
   await sim.waitReady(30_000);
-  const log = winston.createLogger({ level: 'error', transports: [new winston.transports.Console({ stderrLevels: ['error'] })] });
+  const log = createLogger('text', 'error');
   const noProgress = { stage: () => {}, done: () => {} };
-  // The repair fallbacks in CHECK_DEFAULTS would read as repair flags given without --repair.
-  const { repairTimeout: _repairTimeout, ...checkDefaults } = CHECK_DEFAULTS;
-  const options = validateCheckFlags({
-    ...checkDefaults,
+  // What `check` runs: the same flag validation, context, prober and engine cycle (src/cli/check.ts).
+  const settings = validateCheckFlags({
+    ...CHECK_DEFAULTS,
     kubeconfig: sim.kubeconfigPath,
     external: true,
     imagePullSecret: [],
@@ -72,10 +70,10 @@ try {
   const overheads: number[] = [];
   for (let i = 0; i < CYCLES; i++) {
     const before = sim.requests.length;
-    const completed = completeCheck(options);
-    const cycle = await runCycle(completed, noProgress, log, () => process.exit(130));
-    const t = cycle.timings;
-    const probeMs = cycle.runs[0]!.report.durationMs;
+    const ctx = prepareCycle(settings);
+    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, noProgress, () => process.exit(130)), progress: noProgress, log });
+    const t = cycle.probed.timings;
+    const probeMs = cycle.probed.runs[0]!.report.durationMs;
     const overhead = t.totalMs - t.startMs - probeMs;
     overheads.push(overhead);
     const requests = sim.requests.slice(before);

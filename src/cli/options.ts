@@ -1,18 +1,15 @@
 // The check command's flags: raw commander values → validated, typed options. Pure; every problem is
 // one UsageError line (exit 2) raised before anything in the cluster is touched.
 import { TRANSPORTS, LIMITS, type Transport } from '../probe/contract.ts';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../report/index.ts';
-import { parseToleration, DEFAULT_PROBE_IMAGE, type Toleration } from '../probepod/spec.ts';
+import { LOG_LEVELS } from '../report/index.ts';
+import { parseToleration } from '../probepod/spec.ts';
 import type { PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig, RepairMethod } from '../repair/policy.ts';
+import { DEFAULTS, formatDuration } from '../common/defaults.ts';
+import { UsageError, type CheckSettings, type RepairSettings } from '../engine/index.ts';
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError };
 
 /** What commander hands us (strings as typed; defaults applied by commander). */
 export interface RawCheckFlags {
@@ -55,53 +52,19 @@ export interface RawCheckFlags {
   repairTimeout?: string;
 }
 
-export interface RepairOptions {
-  enabled: boolean;
-  /** Print what would be done; change nothing (no lease, no state, no event, no eviction). */
-  dryRun: boolean;
-  policy: Partial<RepairConfig>;
-  /** Bound on each repair action: PDB retries plus the wait for a Ready replacement. */
-  timeoutMs: number;
-}
-
-export interface CheckOptions {
-  kubeconfig?: string;
-  context?: string;
-  namespace: string;
-  selector: string;
-  service: string;
-  configmap: string;
-  /** undefined: the kubeconfig context's namespace. */
-  probeNamespace?: string;
-  probeImage: string;
-  probeNodes: number;
-  plan: PlanFlags;
-  configFile?: string;
-  output: 'table' | 'json' | 'yaml';
-  logFormat: LogFormat;
-  logLevel: LogLevel;
-  podTimeoutMs: number;
-  imagePullSecrets: string[];
-  nodeSelector: Record<string, string>;
-  tolerations: Toleration[];
-  requestTimeoutMs: number;
-  judge: Partial<JudgeConfig>;
-  repair: RepairOptions;
-}
-
+/** The flags' defaults as commander shows and parses them: src/common/defaults.ts written as flags are. */
 export const CHECK_DEFAULTS = {
-  namespace: 'kube-system',
-  selector: 'k8s-app=kube-dns',
-  service: 'kube-dns',
-  configmap: 'coredns',
-  probeImage: DEFAULT_PROBE_IMAGE,
-  probeNodes: '1',
-  output: 'table',
-  logFormat: 'text',
-  logLevel: 'warn',
-  podTimeout: '60s',
-  requestTimeout: '15s',
-  repairTimeout: '2m',
+  namespace: DEFAULTS.workload.namespace,
+  selector: DEFAULTS.workload.selector,
+  service: DEFAULTS.workload.service,
+  configmap: DEFAULTS.workload.configmap,
+  probeImage: DEFAULTS.probe.image,
+  probeNodes: String(DEFAULTS.probe.nodes),
+  output: DEFAULTS.output,
+  logFormat: DEFAULTS.logFormat,
+  logLevel: DEFAULTS.logLevel,
+  podTimeout: formatDuration(DEFAULTS.probe.podTimeoutMs),
+  requestTimeout: formatDuration(DEFAULTS.requestTimeoutMs),
 } as const;
 
 export const RESTART_METHODS: readonly RepairMethod[] = ['evict', 'delete', 'rollout'];
@@ -189,7 +152,7 @@ const REPAIR_ONLY: [keyof RawCheckFlags, string][] = [
   ['repairTimeout', '--repair-timeout'],
 ];
 
-function repairFlags(raw: RawCheckFlags): RepairOptions {
+function repairFlags(raw: RawCheckFlags): RepairSettings {
   const enabled = raw.repair === true;
   const misplaced = REPAIR_ONLY.find(([key]) => has(raw[key]));
   if (!enabled && misplaced) throw new UsageError(`${misplaced[1]} only applies with --repair`);
@@ -202,12 +165,12 @@ function repairFlags(raw: RawCheckFlags): RepairOptions {
   if (raw.escalateAfter !== undefined) policy.escalateAfter = intIn(raw.escalateAfter, '--escalate-after', 1, 100);
   if (raw.allowFullRestart) policy.allowFullRestart = true;
   if (raw.allowSingleReplica) policy.allowSingleReplica = true;
-  const timeoutMs = parseDuration(raw.repairTimeout ?? CHECK_DEFAULTS.repairTimeout, '--repair-timeout');
+  const timeoutMs = raw.repairTimeout === undefined ? DEFAULTS.repair.timeoutMs : parseDuration(raw.repairTimeout, '--repair-timeout');
   if (timeoutMs < 1000) throw new UsageError('--repair-timeout must be at least 1s');
-  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs };
+  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds };
 }
 
-export function validateCheckFlags(raw: RawCheckFlags): CheckOptions {
+export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
   const plan: PlanFlags = { external: raw.external };
   if (raw.samples !== undefined) plan.samples = intIn(raw.samples, '--samples', 1, LIMITS.samples);
   if (raw.timeout !== undefined) {

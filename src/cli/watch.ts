@@ -1,4 +1,4 @@
-// `watch`: the sentinel cycle (src/repair/cycle.ts: probe, judge, and with --repair, repair) in a loop,
+// `watch`: the engine's cycle (src/engine/cycle.ts: probe, judge, and with --repair, repair) in a loop,
 // with Prometheus metrics on /metrics and a liveness /healthz. Same flags as `check` (copied from its
 // command, so they never drift) plus --interval, --metrics-addr, --max-cycles and --no-process-metrics.
 // Documented in docs/watch.md.
@@ -7,16 +7,15 @@
 // short); at any other moment watch finishes the cycle in progress (if any), closes the metrics server
 // and exits 0. With --max-cycles N it exits with the last cycle's exit code, like `check`.
 import { Command, Option } from 'commander';
-import type winston from 'winston';
-import { emptyHistory } from '../repair/history.ts';
-import { repairSettings, sentinelCycle, type SentinelState } from '../repair/cycle.ts';
+import { DEFAULTS, formatDuration } from '../common/defaults.ts';
+import type { Logger } from '../common/logger.ts';
+import { failureOf, newCycleState, prepareCycle, probePodProber, runCycle, UsageError, type CheckSettings, type CycleContext, type CycleState, type OutputFormat } from '../engine/index.ts';
 import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
 import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
-import { DEFAULT_METRICS_ADDR, loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
-import { completeCheck, failureOf, type Completed } from './check.ts';
+import { loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
 import { EXIT } from '../report/exit-codes.ts';
-import { parseDuration, UsageError, validateCheckFlags, type CheckOptions, type RawCheckFlags } from './options.ts';
+import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {
   interval: string;
@@ -26,14 +25,14 @@ export interface RawWatchFlags extends RawCheckFlags {
 }
 
 export interface WatchOptions {
-  check: CheckOptions;
+  check: CheckSettings;
   intervalMs: number;
   metricsAddr: ListenAddress;
   maxCycles?: number;
   processMetrics: boolean;
 }
 
-export const WATCH_DEFAULTS = { interval: '30s', metricsAddr: DEFAULT_METRICS_ADDR } as const;
+export const WATCH_DEFAULTS = { interval: formatDuration(DEFAULTS.watch.intervalMs), metricsAddr: DEFAULTS.watch.metricsAddr } as const;
 const MIN_INTERVAL_MS = 1000;
 const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
 
@@ -60,12 +59,11 @@ interface CycleOutcome {
 
 const NO_PROGRESS = { stage: () => {}, done: () => {} };
 
-/** --repair and judge flags, as `check` passes them. */
-async function oneCycle(completed: Completed, state: SentinelState, log: winston.Logger, onInterrupted: () => void): Promise<CycleOutcome> {
+async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, onInterrupted: () => void): Promise<CycleOutcome> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   try {
-    const cycle = await sentinelCycle(completed, repairSettings(completed.options), NO_PROGRESS, log, onInterrupted, state);
+    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, NO_PROGRESS, onInterrupted), progress: NO_PROGRESS, log, state });
     const { output } = cycle;
     const record: CycleRecord = {
       result: cycle.judgement.verdict,
@@ -88,7 +86,7 @@ async function oneCycle(completed: Completed, state: SentinelState, log: winston
  * Per cycle: json → one line, yaml → one document, table → the verdict line, followed by the table
  * (without its verdict line) when the cycle is unhealthy or repaired something.
  */
-export function renderCycle(n: number, out: CheckOutput, format: CheckOptions['output'], at: Date): string {
+export function renderCycle(n: number, out: CheckOutput, format: OutputFormat, at: Date): string {
   if (format === 'json') return `${JSON.stringify(out)}\n`;
   if (format === 'yaml') return `---\n${render(out, 'yaml')}`;
   const line = `${at.toISOString()} cycle ${n}: ${out.message}\n`;
@@ -107,10 +105,10 @@ async function listen(address: ListenAddress, metrics: SentinelMetrics, staleAft
 
 export async function watch(raw: RawWatchFlags): Promise<number> {
   let options: WatchOptions;
-  let completed: Completed;
+  let ctx: CycleContext;
   try {
     options = validateWatchFlags(raw);
-    completed = completeCheck(options.check);
+    ctx = prepareCycle(options.check);
   } catch (err) {
     const { exitCode, line } = failureOf(err);
     process.stderr.write(`error: ${line}\n`);
@@ -120,7 +118,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   const log = createLogger(check.logFormat, check.logLevel);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   // Without --repair the judge's history (--confirm-cycles) lives here, from cycle to cycle.
-  const state: SentinelState = { history: emptyHistory() };
+  const state: CycleState = newCycleState();
   let lastProgressAt = Date.now();
   // Two missed intervals plus a worst-case cycle (probe pod start, a generous exec budget, repairs).
   const staleAfterMs = 2 * options.intervalMs + check.podTimeoutMs + 5 * 60_000;
@@ -150,7 +148,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
     const summary = await runLoop(
       { intervalMs: options.intervalMs, ...(options.maxCycles ? { maxCycles: options.maxCycles } : {}) },
       async (n) => {
-        const outcome = await oneCycle(completed, state, log, onInterrupted);
+        const outcome = await oneCycle(ctx, state, log, onInterrupted);
         metrics.recordCycle(outcome.record);
         lastProgressAt = Date.now();
         if (outcome.record.result === 'error') log.error(`cycle ${n}: ${outcome.output.message}`);

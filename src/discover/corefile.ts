@@ -2,8 +2,9 @@
 // non-root server blocks and `forward ZONE …` lines. Pure; anything it cannot read falls back to
 // cluster.local with a note, because a wrong guess must be visible in the report, not fatal.
 import type { Zones } from './types.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
-export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+export const DEFAULT_CLUSTER_DOMAIN = DEFAULTS.workload.clusterDomain;
 
 interface Directive {
   name: string;

@@ -3,6 +3,7 @@
 import { KubeError, type KConfigMap, type KEndpointSlice, type KPod, type KService, type KubeClient } from '../kube/index.ts';
 import { parseCorefile } from './corefile.ts';
 import type { DnsPod, DnsService, DnsWorkload, ServiceEndpoint } from './types.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 export interface DiscoverOptions {
   namespace: string;
@@ -11,12 +12,8 @@ export interface DiscoverOptions {
   configMapName: string;
 }
 
-export const DISCOVER_DEFAULTS: DiscoverOptions = {
-  namespace: 'kube-system',
-  labelSelector: 'k8s-app=kube-dns',
-  serviceName: 'kube-dns',
-  configMapName: 'coredns',
-};
+const { namespace, selector, service, configmap } = DEFAULTS.workload;
+export const DISCOVER_DEFAULTS: DiscoverOptions = { namespace, labelSelector: selector, serviceName: service, configMapName: configmap };
 
 /** The DNS workload could not be found where we were told to look. */
 export class DiscoverError extends Error {
@@ -46,6 +43,7 @@ export function deploymentOf(pod: KPod): string | undefined {
 
 export function toDnsPod(pod: KPod): DnsPod {
   const waiting = pod.containerStatuses.find((c) => c.waitingReason);
+  const lastTermination = pod.containerStatuses.find((c) => c.lastTerminationReason)?.lastTerminationReason;
   const deployment = deploymentOf(pod);
   return {
     name: pod.name,
@@ -57,6 +55,7 @@ export function toDnsPod(pod: KPod): DnsPod {
     ready: pod.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
     restartCount: pod.containerStatuses.reduce((sum, c) => sum + c.restartCount, 0),
     ...(waiting?.waitingReason ? { waitingReason: waiting.waitingReason } : {}),
+    ...(lastTermination ? { lastTerminationReason: lastTermination } : {}),
     terminating: pod.deletionTimestamp !== undefined,
     ...(deployment ? { deployment } : {}),
     ...(pod.startTime ? { startTime: pod.startTime } : {}),

@@ -17,6 +17,8 @@ export interface DnsPod {
   restartCount: number;
   /** A container's waiting reason, e.g. CrashLoopBackOff, ImagePullBackOff. */
   waitingReason?: string;
+  /** Why a container's previous run ended (lastState.terminated.reason), e.g. OOMKilled. */
+  lastTerminationReason?: string;
   /** deletionTimestamp is set. */
   terminating: boolean;
   /** Owning Deployment, resolved through its ReplicaSet, when there is one. */

@@ -3,6 +3,7 @@
 import type { CheckPlan, Outcome, ProbeReport, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Finding, PodEvidence } from './diagnose.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 export interface JudgeConfig {
   /** A check fails when at least this many of its n samples failed; undefined = a majority of n. */
@@ -13,7 +14,7 @@ export interface JudgeConfig {
   confirmCycles: number;
 }
 
-export const DEFAULT_JUDGE_CONFIG: JudgeConfig = { confirmCycles: 1 };
+export const DEFAULT_JUDGE_CONFIG: JudgeConfig = { ...DEFAULTS.judge };
 
 /** Defaults overlaid with the given settings; an undefined setting (an unset flag) keeps its default. */
 export function withDefaults<T extends object>(defaults: T, given: Partial<T> = {}): T {

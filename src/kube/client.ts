@@ -32,12 +32,13 @@ import type {
   RepairKubeClient,
   WatchOutcome,
 } from './types.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 /** Watch reconnects allowed when the server ends the stream early (it may, at any time). */
 const WATCH_RECONNECTS = 3;
 
 /** Default bound on one ordinary API request (watch and exec have their own). */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = DEFAULTS.requestTimeoutMs;
 
 const COMPONENT = 'coredns-sentinel';
 

@@ -62,6 +62,7 @@ export function toPod(raw: unknown): KPod {
       const state = obj(c.state);
       const waiting = obj(state.waiting);
       const terminated = obj(state.terminated);
+      const lastTerminated = obj(obj(c.lastState).terminated);
       return only({
         name: str(c.name),
         ready: c.ready === true,
@@ -70,6 +71,7 @@ export function toPod(raw: unknown): KPod {
         waitingMessage: optStr(waiting.message),
         terminatedReason: optStr(terminated.reason),
         terminatedExitCode: typeof terminated.exitCode === 'number' ? terminated.exitCode : undefined,
+        lastTerminationReason: optStr(lastTerminated.reason),
       });
     }),
     creationTimestamp: time(meta.creationTimestamp),

@@ -24,6 +24,8 @@ export interface KContainerStatus {
   waitingMessage?: string;
   terminatedReason?: string;
   terminatedExitCode?: number;
+  /** lastState.terminated.reason: why the previous container ended, e.g. OOMKilled. */
+  lastTerminationReason?: string;
 }
 
 export interface KCondition {

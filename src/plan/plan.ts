@@ -3,6 +3,7 @@
 import { PLAN_SCHEMA, type CheckPlan, type Query, type Target, type Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 export interface PlanOptions {
   samples: number;
@@ -14,14 +15,7 @@ export interface PlanOptions {
   concurrency: number;
 }
 
-export const PLAN_DEFAULTS: PlanOptions = {
-  samples: 3,
-  timeoutMs: 2000,
-  transports: ['udp', 'tcp'],
-  externalName: 'kubernetes.io',
-  extraChecks: [],
-  concurrency: 64,
-};
+export const PLAN_DEFAULTS: PlanOptions = { ...DEFAULTS.plan, transports: [...DEFAULTS.plan.transports], extraChecks: [] };
 
 /** Inside the cluster domain, and a Service nobody names this way: must answer NXDOMAIN. */
 export const ABSENT_NAME_PREFIX = 'coredns-sentinel-absent.default.svc';

@@ -2,8 +2,9 @@
 // deleted. Pure: options in, a plain Pod manifest out.
 import type { PodManifest } from '../kube/index.ts';
 import { PROBE_NODE_OPTIONS } from '../probe/contract.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
-export const DEFAULT_PROBE_IMAGE = 'node:22-alpine';
+export const DEFAULT_PROBE_IMAGE = DEFAULTS.probe.image;
 export const CONTAINER = 'probe';
 export const LABELS = {
   name: 'app.kubernetes.io/name',

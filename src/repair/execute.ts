@@ -2,10 +2,9 @@
 // respecting; a refusal is reported and waited on, never forced) / delete / rollout restart, then a
 // bounded wait for the replacement to be Ready, then a NEW probe cycle to verify before the next pod.
 // Every outcome ends in an Event: SentinelRepaired or SentinelRepairFailed.
-import type winston from 'winston';
+import type { Logger } from '../common/logger.ts';
 import { KubeError, type KPod, type RepairKubeClient } from '../kube/index.ts';
 import type { Judgement } from '../judge/types.ts';
-import type { RepairEntry } from '../report/index.ts';
 import type { RepairAction } from './policy.ts';
 import type { RepairLock } from './lock.ts';
 
@@ -22,6 +21,16 @@ const PDB_RETRY_MS = 5000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+export type RepairOutcome = 'done' | 'blocked' | 'failed' | 'dry-run';
+
+/** One action as the report shows it. */
+export interface RepairEntry {
+  pod: string;
+  method: string;
+  outcome: RepairOutcome;
+  detail: string;
+}
+
 export interface ExecuteContext {
   client: RepairKubeClient;
   namespace: string;
@@ -29,7 +38,7 @@ export interface ExecuteContext {
   /** Bound on each action: PDB retries plus the wait for the replacement (--repair-timeout). */
   timeoutMs: number;
   lock: RepairLock;
-  log: winston.Logger;
+  log: Logger;
   /** Runs a new probe cycle and judges it (terminating pods left out); verifies each repair before the next. */
   verify(): Promise<Judgement>;
   /** Records the restart in the shared history as soon as it happened. */

@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 export const LOCK_NAME = 'coredns-sentinel-repair';
-export const DEFAULT_LEASE_SECONDS = 60;
+export const DEFAULT_LEASE_SECONDS = DEFAULTS.repair.leaseSeconds;
 
 /** "<hostname>/<pid>/<random>": tells a human which runner holds the lock. */
 export const lockIdentity = (): string => `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;

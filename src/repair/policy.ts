@@ -13,6 +13,7 @@
 import type { DnsWorkload } from '../discover/types.ts';
 import { withDefaults, type Judgement, type RepairCandidate } from '../judge/types.ts';
 import type { History, RestartRecord } from './history.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 
 export type RepairMethod = 'evict' | 'delete' | 'rollout';
 
@@ -35,16 +36,8 @@ export interface RepairConfig {
   escalateAfter: number;
 }
 
-export const DEFAULT_REPAIR_CONFIG: RepairConfig = {
-  method: 'evict',
-  maxUnavailable: 1,
-  allowSingleReplica: false,
-  allowFullRestart: false,
-  cooldownMs: 5 * 60 * 1000,
-  budget: 3,
-  windowMs: 60 * 60 * 1000,
-  escalateAfter: 2,
-};
+const { timeoutMs: _timeoutMs, leaseSeconds: _leaseSeconds, ...policyDefaults } = DEFAULTS.repair;
+export const DEFAULT_REPAIR_CONFIG: RepairConfig = policyDefaults;
 
 export interface RestartedPod {
   pod: string;

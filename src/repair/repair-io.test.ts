@@ -1,12 +1,11 @@
 // Pure parts of repair's I/O: lease decisions, newer history schemas, replacement and verification
-// checks, the PDB refusal parser, and the --repair flags.
+// checks and the PDB refusal parser.
 import assert from 'node:assert/strict';
 import { leaseDecision, leaseExpiry } from './lock.ts';
 import { newerSchemaOf } from './state.ts';
 import { replaced } from './execute.ts';
 import { HISTORY_KEY } from './history.ts';
 import { disruptionBudgetBlock } from '../kube/client.ts';
-import { validateCheckFlags, CHECK_DEFAULTS, type RawCheckFlags } from '../cli/options.ts';
 import type { KPod } from '../kube/index.ts';
 
 const now = new Date('2025-01-01T00:01:00Z');
@@ -56,25 +55,5 @@ describe('eviction refused by a PodDisruptionBudget', () => {
       details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget coredns-pdb needs 3 healthy pods and has 3 currently' }] } });
     assert.deepEqual(disruptionBudgetBlock({ code: 429, body }), { blockedBy: 'coredns-pdb', message: 'blocked by PodDisruptionBudget coredns-pdb: needs 3 healthy, has 3' });
     assert.equal(disruptionBudgetBlock({ code: 429, body: JSON.stringify({ message: 'slow down' }) }), undefined);
-  });
-});
-
-describe('--repair flags', () => {
-  const raw = (extra: Partial<RawCheckFlags> = {}): RawCheckFlags => ({
-    ...CHECK_DEFAULTS, external: true, imagePullSecret: [], nodeSelector: [], toleration: [], ...extra,
-  } as RawCheckFlags);
-  it('parses every flag into policy and judge settings', () => {
-    const o = validateCheckFlags(raw({ repair: true, restartMethod: 'delete', maxUnavailable: '2', minReady: '1', cooldown: '5m', restartBudget: '4/2h',
-      escalateAfter: '3', allowFullRestart: true, allowSingleReplica: true, failSamples: '2', confirmCycles: '2', latencyThreshold: '200ms', repairTimeout: '90s' }));
-    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000,
-      policy: { method: 'delete', maxUnavailable: 2, minReady: 1, cooldownMs: 300_000, budget: 4, windowMs: 7_200_000, escalateAfter: 3, allowFullRestart: true, allowSingleReplica: true } });
-    assert.deepEqual(o.judge, { failSamples: 2, confirmCycles: 2, latencyThresholdMs: 200 });
-  });
-  it('rejects bad values and repair flags without --repair, one line each', () => {
-    assert.throws(() => validateCheckFlags(raw({ dryRun: true })), /^UsageError: --dry-run only applies with --repair$/);
-    assert.throws(() => validateCheckFlags(raw({ repair: true, restartMethod: 'kill' })), /--restart-method must be one of evict, delete, rollout/);
-    assert.throws(() => validateCheckFlags(raw({ repair: true, restartBudget: 'lots' })), /--restart-budget must look like N\/DURATION/);
-    assert.throws(() => validateCheckFlags(raw({ repair: true, cooldown: 'soon' })), /--cooldown must be a duration/);
-    assert.throws(() => validateCheckFlags(raw({ requestTimeout: '1ms' })), /--request-timeout must be at least 100ms/);
   });
 });

@@ -21,17 +21,12 @@ import type { CheckPlan } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification } from '../judge/types.ts';
 import type { TargetResult } from './verdict.ts';
+import type { RepairEntry, RepairOutcome } from '../repair/execute.ts';
+
+export type { RepairEntry, RepairOutcome };
 
 export const OUTPUT_API_VERSION = 'coredns-sentinel/check/v1';
 
-export type RepairOutcome = 'done' | 'blocked' | 'failed' | 'dry-run';
-
-export interface RepairEntry {
-  pod: string;
-  method: string;
-  outcome: RepairOutcome;
-  detail: string;
-}
 
 export interface RepairSection {
   mode: 'repair' | 'dry-run';

@@ -4,9 +4,10 @@
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
+import { DEFAULTS } from '../common/defaults.ts';
 
 /** Default --metrics-addr: every interface (in-cluster scraping), port 9469 (not CoreDNS's own 9153). */
-export const DEFAULT_METRICS_ADDR = '0.0.0.0:9469';
+export const DEFAULT_METRICS_ADDR = DEFAULTS.watch.metricsAddr;
 
 export interface ListenAddress {
   host: string;

@@ -1,0 +1,23 @@
+// The check command's flags → settings: every repair flag, and one-line refusals.
+import assert from 'node:assert/strict';
+import { validateCheckFlags, CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
+
+describe('--repair flags', () => {
+  const raw = (extra: Partial<RawCheckFlags> = {}): RawCheckFlags => ({
+    ...CHECK_DEFAULTS, external: true, imagePullSecret: [], nodeSelector: [], toleration: [], ...extra,
+  } as RawCheckFlags);
+  it('parses every flag into policy and judge settings', () => {
+    const o = validateCheckFlags(raw({ repair: true, restartMethod: 'delete', maxUnavailable: '2', minReady: '1', cooldown: '5m', restartBudget: '4/2h',
+      escalateAfter: '3', allowFullRestart: true, allowSingleReplica: true, failSamples: '2', confirmCycles: '2', latencyThreshold: '200ms', repairTimeout: '90s' }));
+    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000, leaseSeconds: 60,
+      policy: { method: 'delete', maxUnavailable: 2, minReady: 1, cooldownMs: 300_000, budget: 4, windowMs: 7_200_000, escalateAfter: 3, allowFullRestart: true, allowSingleReplica: true } });
+    assert.deepEqual(o.judge, { failSamples: 2, confirmCycles: 2, latencyThresholdMs: 200 });
+  });
+  it('rejects bad values and repair flags without --repair, one line each', () => {
+    assert.throws(() => validateCheckFlags(raw({ dryRun: true })), /^UsageError: --dry-run only applies with --repair$/);
+    assert.throws(() => validateCheckFlags(raw({ repair: true, restartMethod: 'kill' })), /--restart-method must be one of evict, delete, rollout/);
+    assert.throws(() => validateCheckFlags(raw({ repair: true, restartBudget: 'lots' })), /--restart-budget must look like N\/DURATION/);
+    assert.throws(() => validateCheckFlags(raw({ repair: true, cooldown: 'soon' })), /--cooldown must be a duration/);
+    assert.throws(() => validateCheckFlags(raw({ requestTimeout: '1ms' })), /--request-timeout must be at least 100ms/);
+  });
+});

@@ -1,0 +1,95 @@
+// The coredns-sentinel command tree (commander). Each command: options → validate (one-line errors,
+// exit 2, nothing in the cluster changed) → complete (kubeconfig, config file) → run the engine → print.
+// Help texts quote src/common/defaults.ts, so they cannot drift from what runs. src/cli/main.ts runs it.
+import { Command, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { DEFAULTS, formatDuration } from '../common/defaults.ts';
+import { cleanupProbePods, failureOf } from '../engine/index.ts';
+import { check } from './check.ts';
+import { CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
+import { EXIT } from '../report/exit-codes.ts';
+import { watchCommand } from './watch.ts';
+
+const R = DEFAULTS.repair;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function addConnectionFlags(cmd: Command): Command {
+  return cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context to use');
+}
+
+function checkCommand(): Command {
+  const cmd = new Command('check').description('probe cluster DNS once from a short-lived pod and report which target is unhealthy; changes nothing else');
+  addConnectionFlags(cmd)
+    .option('-n, --namespace <ns>', 'namespace of the DNS workload', CHECK_DEFAULTS.namespace)
+    .option('-l, --selector <selector>', 'label selector of the DNS pods', CHECK_DEFAULTS.selector)
+    .option('--service <name>', 'DNS Service name', CHECK_DEFAULTS.service)
+    .option('--configmap <name>', 'ConfigMap holding the Corefile', CHECK_DEFAULTS.configmap)
+    .option('--probe-namespace <ns>', 'namespace for the probe pod (default: the context namespace)')
+    .option('--probe-image <image>', 'probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG', CHECK_DEFAULTS.probeImage)
+    .option('--probe-nodes <n>', 'probe from N distinct nodes (first is primary, others corroborate)', CHECK_DEFAULTS.probeNodes)
+    .option('--samples <n>', `samples per target, query and transport (default ${DEFAULTS.plan.samples})`)
+    .option('--timeout <duration>', `per-query timeout, e.g. 500ms or 2s (default ${formatDuration(DEFAULTS.plan.timeoutMs)})`)
+    .option('--transports <list>', `udp, tcp or udp,tcp (default ${DEFAULTS.plan.transports.join(',')})`)
+    .option('--external-name <name>', `a name outside the cluster that must resolve (default ${DEFAULTS.plan.externalName})`)
+    .option('--no-external', 'skip the external name check (air-gapped clusters)')
+    .option('--config <file>', 'YAML config file with extra checks and defaults')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default(CHECK_DEFAULTS.logLevel))
+    .option('--pod-timeout <duration>', 'time allowed for the probe pod to start', CHECK_DEFAULTS.podTimeout)
+    .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])
+    .option('--node-selector <k=v>', 'node selector for the probe pod (repeatable)', collect, [])
+    .option('--toleration <key[=value][:Effect]>', 'toleration for the probe pod (repeatable)', collect, [])
+    .option('--request-timeout <duration>', 'bound on each ordinary API request', CHECK_DEFAULTS.requestTimeout)
+    .option('--fail-samples <k>', 'a check fails when at least k of its samples fail (default: a majority)')
+    .option('--confirm-cycles <m>', `failing cycles in a row before a target counts as failing (history needs --repair; default ${DEFAULTS.judge.confirmCycles})`)
+    .option('--latency-threshold <duration>', 'answers slower than this count as failed, e.g. 200ms')
+    .option('--repair', 'restart CoreDNS pods that are sick and safely repairable (see docs/repair.md)')
+    .option('--dry-run', 'with --repair: print exactly what would be done and change nothing')
+    .addOption(new Option('--restart-method <method>', `with --repair: how to restart a pod (default ${R.method})`).choices(['evict', 'delete', 'rollout']))
+    .option('--max-unavailable <n>', `with --repair: pods unavailable at once, counting those already not Ready (default ${R.maxUnavailable})`)
+    .option('--min-ready <n>', 'with --repair: Ready pods that must remain (default replicas - max-unavailable, at least 1)')
+    .option('--cooldown <duration>', `with --repair: no second restart of a pod lineage within this time (default ${formatDuration(R.cooldownMs)})`)
+    .option('--restart-budget <N/duration>', `with --repair: at most N restarts per window (default ${R.budget}/${formatDuration(R.windowMs)})`)
+    .option('--escalate-after <n>', `with --repair: escalate when the same failure returns after n restarts (default ${R.escalateAfter})`)
+    .option('--allow-full-restart', 'with --repair: allow restarts when every pod fails from every probe')
+    .option('--allow-single-replica', 'with --repair: allow restarting the only pod of a 1-replica Deployment')
+    .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${formatDuration(R.timeoutMs)})`)
+    .action(async (raw: RawCheckFlags) => {
+      process.exitCode = await check(raw);
+    });
+  return cmd;
+}
+
+function cleanupCommand(): Command {
+  const cmd = new Command('cleanup').description("delete this tool's probe pods that outlived their deadline (what check does first)");
+  addConnectionFlags(cmd)
+    .option('--probe-namespace <ns>', 'namespace of the probe pods (default: the context namespace)')
+    .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string }) => {
+      try {
+        const { namespace, deleted } = await cleanupProbePods(raw);
+        process.stdout.write(deleted.length ? `deleted ${deleted.length} stale probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no stale probe pods in ${namespace}\n`);
+        process.exitCode = EXIT.healthy;
+      } catch (err) {
+        const { exitCode, line } = failureOf(err);
+        process.stderr.write(`error: ${line}\n`);
+        process.exitCode = exitCode;
+      }
+    });
+  return cmd;
+}
+
+/** commander's own usage errors (unknown flag, bad choice) exit 2 like ours. */
+const usageExit = (err: { exitCode: number }) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
+
+/** The whole command tree; parsing it runs the chosen command. */
+export const buildProgram = (): Command => new Command('coredns-sentinel')
+  .description("keeps a Kubernetes cluster's DNS honest")
+  .version(pkg.version)
+  .exitOverride(usageExit)
+  .addCommand(checkCommand().exitOverride(usageExit))
+  .addCommand(watchCommand(checkCommand()).exitOverride(usageExit))
+  .addCommand(cleanupCommand().exitOverride(usageExit));

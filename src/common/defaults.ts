@@ -1,0 +1,53 @@
+// Every default of coredns-sentinel, once. Stages read their defaults from here, the CLI's help texts
+// are written from it (src/cli/main.ts), docs quote it. A leaf module: it imports nothing.
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+export const DEFAULTS = {
+  /** Where the DNS workload is looked for when the flags say nothing (kubeadm's names). */
+  workload: { namespace: 'kube-system', selector: 'k8s-app=kube-dns', service: 'kube-dns', configmap: 'coredns', clusterDomain: 'cluster.local' },
+  probe: {
+    image: 'node:22-alpine',
+    nodes: 1,
+    podTimeoutMs: 60 * SECOND,
+  },
+  plan: {
+    samples: 3,
+    timeoutMs: 2 * SECOND,
+    transports: ['udp', 'tcp'] as const,
+    externalName: 'kubernetes.io',
+    concurrency: 64,
+  },
+  judge: { confirmCycles: 1 },
+  repair: {
+    method: 'evict' as const,
+    maxUnavailable: 1,
+    allowSingleReplica: false,
+    allowFullRestart: false,
+    cooldownMs: 5 * MINUTE,
+    budget: 3,
+    windowMs: HOUR,
+    escalateAfter: 2,
+    /** Bound on each restart until its replacement is Ready (--repair-timeout). */
+    timeoutMs: 2 * MINUTE,
+    leaseSeconds: 60,
+  },
+  requestTimeoutMs: 15 * SECOND,
+  output: 'table' as const,
+  logFormat: 'text' as const,
+  logLevel: 'warn' as const,
+  watch: { intervalMs: 30 * SECOND, metricsAddr: '0.0.0.0:9469' },
+} as const;
+
+/** A duration as the flags write it: 1h, 5m, 30s, 1m30s, 250ms. */
+export function formatDuration(ms: number): string {
+  if (ms % SECOND !== 0) return `${ms}ms`;
+  let s = ms / SECOND;
+  const h = Math.floor(s / 3600);
+  s -= h * 3600;
+  const m = Math.floor(s / 60);
+  s -= m * 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s || (!h && !m) ? `${s}s` : ''}`;
+}

@@ -1,0 +1,46 @@
+// Completes the settings into what a cycle needs: the API client for the kubeconfig and context, the
+// config file's checks, and the probe program to send inline. Throws one-line errors, touches nothing.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { connect, type RepairKubeClient } from '../kube/index.ts';
+import { ConfigError, parsePlanConfig, type PlanConfig } from '../plan/index.ts';
+import { probeImageMode } from '../probepod/spec.ts';
+import { UsageError } from './errors.ts';
+import type { CheckSettings } from './settings.ts';
+
+export interface CycleContext {
+  settings: CheckSettings;
+  client: RepairKubeClient;
+  probeNamespace: string;
+  config?: PlanConfig;
+  /** The bundled probe, sent inline when the probe image is a stock Node image. */
+  probeSource?: string;
+}
+
+/** Where the bundled probe is: next to dist/cli.js, or <repo>/dist when running from src via tsx. */
+export function probeBundlePath(moduleUrl: string = import.meta.url): string {
+  const relative = moduleUrl.endsWith('.ts') ? '../../dist/probe.cjs' : './probe.cjs';
+  return fileURLToPath(new URL(relative, moduleUrl));
+}
+
+function readConfigFile(file: string): PlanConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return parsePlanConfig(text, file);
+}
+
+export function prepareCycle(settings: CheckSettings): CycleContext {
+  const config = settings.configFile ? readConfigFile(settings.configFile) : undefined;
+  let probeSource: string | undefined;
+  if (probeImageMode(settings.probeImage) === 'inline') {
+    const bundle = probeBundlePath();
+    if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
+    probeSource = readFileSync(bundle, 'utf8');
+  }
+  const { client, contextNamespace } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
+  return { settings, client, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}) };
+}

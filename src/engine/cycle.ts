@@ -1,0 +1,329 @@
+// THE orchestrator of one sentinel cycle: discover → plan → probe (through a Prober) → judge → with
+// --repair: corroborate, diagnose, plan repairs, lock, repair one pod at a time with verification,
+// record → the output model. `check` runs it once, `watch` loops it, bench/cycle.ts times it.
+// Safety rules as implemented: docs/design.md "Safety rules of repair".
+import { KubeError } from '../kube/index.ts';
+import { discoverWorkload } from '../discover/discover.ts';
+import type { DnsWorkload } from '../discover/types.ts';
+import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
+import type { CheckPlan } from '../probe/contract.ts';
+import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
+import { judge } from '../judge/judge.ts';
+import type { PodEvidence } from '../judge/diagnose.ts';
+import type { JudgeConfig, JudgeInput, Judgement } from '../judge/types.ts';
+import { emptyHistory, nextHistory, previousFailures, type History } from '../repair/history.ts';
+import { planRepairs, type Escalation, type RepairAction, type RepairPlan } from '../repair/policy.ts';
+import { persistentEscalations } from '../repair/escalation.ts';
+import { acquireLock, LockedError, type RepairLock } from '../repair/lock.ts';
+import { readHistory, updateHistory } from '../repair/state.ts';
+import { EVENT_REASONS, executeRepairs, type RepairEntry } from '../repair/execute.ts';
+import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
+import { EXIT } from '../report/exit-codes.ts';
+import type { Logger } from '../common/logger.ts';
+import type { CycleContext } from './context.ts';
+import type { Prober } from './prober.ts';
+
+export interface StageTimings {
+  sweepMs: number;
+  discoverMs: number;
+  planMs: number;
+  createMs: number;
+  startMs: number;
+  execMs: number;
+  deleteMs: number;
+  totalMs: number;
+}
+
+/** What one probe round saw, before judging. */
+export interface ProbedCycle {
+  workload: DnsWorkload;
+  plan: CheckPlan;
+  /** The first is the primary probe; the others corroborate. */
+  runs: ProbeRunResult[];
+  timings: StageTimings;
+}
+
+/** Carried across cycles by `watch`: the history when repair is off (with repair it lives in the cluster). */
+export interface CycleState {
+  history: History;
+}
+
+export const newCycleState = (): CycleState => ({ history: emptyHistory() });
+
+export interface CycleDeps {
+  ctx: CycleContext;
+  prober: Prober;
+  progress: Progress;
+  log: Logger;
+  /** watch's memory between cycles; `check` passes none. */
+  state?: CycleState;
+}
+
+export interface CycleResult {
+  /** The report (after repairs, when they ran), with its Repair section. */
+  output: CheckOutput;
+  exitCode: number;
+  /** The judgement the output shows (the verification round's, when repairs ran). */
+  judgement: Judgement;
+  repairs: RepairEntry[];
+  /** The first probe round: its stage timings and probe runs (benchmarks read them). */
+  probed: ProbedCycle;
+}
+
+const LOG_TAIL_LINES = 50;
+
+/** Nodes for --probe-nodes N: the DNS pods' nodes, so a corroborating probe sees the same pods from elsewhere. */
+export function probeNodes(workload: DnsWorkload, count: number): string[] {
+  if (count <= 1) return [];
+  return [...new Set(workload.pods.map((p) => p.node).filter(Boolean))].sort().slice(0, count);
+}
+
+/** Sweep, discover, plan and probe; throws KubeError/DiscoverError/ProbePodError before any change. */
+async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
+  const { ctx, log, progress } = d;
+  const s = ctx.settings;
+  const started = Date.now();
+  let t = Date.now();
+  const swept = await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
+    log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${err instanceof KubeError ? err.line : String(err)}`);
+    return [];
+  });
+  if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
+  const sweepMs = Date.now() - t;
+
+  progress.stage('discover', `${s.selector} in namespace ${s.namespace}`);
+  t = Date.now();
+  const workload = await discoverWorkload(ctx.client, { namespace: s.namespace, labelSelector: s.selector, serviceName: s.service, configMapName: s.configmap });
+  const discoverMs = Date.now() - t;
+  for (const note of workload.notes ?? []) log.warn(note);
+
+  progress.stage('plan', `${workload.pods.length} pods, cluster domain ${workload.zones.clusterDomain}`);
+  t = Date.now();
+  const plan = buildPlan(workload, resolvePlanOptions(s.plan, ctx.config));
+  const planMs = Date.now() - t;
+  log.debug('plan built', { targets: plan.targets.length, queries: plan.queries.length });
+
+  const nodes = probeNodes(workload, s.probeNodes);
+  if (s.probeNodes > 1 && nodes.length < s.probeNodes) workload.notes?.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
+  const runs = await d.prober.run(plan, nodes);
+  const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
+  return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
+}
+
+/**
+ * The round without the targets of terminating pods: they left the Service's endpoints and are being
+ * replaced, so their failures say nothing about DNS now (a replaced hung pod keeps failing until its
+ * grace period ends). They stay in the workload, where they count as unavailable. Pure.
+ */
+export function withoutTerminating(p: ProbedCycle): ProbedCycle {
+  const leaving = new Set(p.workload.pods.filter((pod) => pod.terminating).flatMap((pod) => pod.ips));
+  const targetIds = new Set(p.plan.targets.filter((t) => t.kind === 'pod' && leaving.has(t.address)).map((t) => t.id));
+  if (targetIds.size === 0) return p;
+  const keep = <T extends { targetId: string }>(xs: T[]) => xs.filter((x) => !targetIds.has(x.targetId));
+  return {
+    ...p,
+    plan: { ...p.plan, targets: p.plan.targets.filter((t) => !targetIds.has(t.id)) },
+    runs: p.runs.map((r) => ({ ...r, report: { ...r.report, results: keep(r.report.results), targets: keep(r.report.targets) } })),
+  };
+}
+
+type JudgeContext = Pick<JudgeInput, 'previousFailures' | 'evidence' | 'config'>;
+
+function judgeRound(p: ProbedCycle, jc: JudgeContext): Judgement {
+  const [primary, ...others] = p.runs;
+  return judge({
+    plan: p.plan,
+    workload: p.workload,
+    primary: { report: primary!.report, node: primary!.node },
+    corroborating: others.map((r) => ({ report: r.report, node: r.node })),
+    ...jc,
+  });
+}
+
+/** The report of a judged round. */
+function outputOf(p: ProbedCycle, judgement: Judgement, requests: number, exitCode: number, repair?: RepairSection): CheckOutput {
+  const targets = targetResults(p.plan, p.runs[0]!.report, p.workload, judgement);
+  const output = checkOutput(
+    {
+      workload: p.workload,
+      plan: p.plan,
+      targets,
+      requests,
+      probes: p.runs.map((r) => ({ pod: r.pod, node: r.node, durationMs: r.report.durationMs })),
+      classification: judgement.classification,
+      reason: judgement.reason,
+      notes: judgement.notes,
+    },
+    overallVerdict(judgement, targets),
+    exitCode,
+  );
+  return repair ? { ...output, repair } : output;
+}
+
+/** Rule 2: every pod fails from the only probe → probe again from another DNS pod node before concluding. */
+async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgement): Promise<ProbedCycle> {
+  if (judgement.classification !== 'uncorroborated' || probed.runs.length > 1) return probed;
+  const primaryNode = probed.runs[0]!.node;
+  const other = [...new Set(probed.workload.pods.map((p) => p.node))].filter((n) => n && n !== primaryNode).sort()[0];
+  // No DNS pod lives elsewhere (one replica, or all on the probe's node): let the scheduler place it; the
+  // judge ignores a corroborating probe that lands on the primary's node.
+  d.log.info(`every CoreDNS pod fails from node ${primaryNode}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
+  try {
+    const runs = await d.prober.run(probed.plan, other ? [other] : []);
+    return { ...probed, runs: [...probed.runs, ...runs] };
+  } catch (err) {
+    if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
+    const note = `corroborating probe${other ? ` on node ${other}` : ''} failed: ${err.line}`;
+    return { ...probed, workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), note] } };
+  }
+}
+
+/** Rule 4: logs of pods a restart cannot help (the previous container's when it crashed), for the diagnosis. */
+async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judgement): Promise<Record<string, PodEvidence>> {
+  const evidence: Record<string, PodEvidence> = {};
+  const unhelpable = judgement.targets.filter((t) => t.classification === 'not-repairable' && t.pod);
+  for (const t of unhelpable) {
+    const pod = workload.pods.find((p) => p.name === t.pod!.name);
+    if (!pod) continue;
+    const crashed = pod.waitingReason === 'CrashLoopBackOff' || pod.restartCount > 0;
+    const read = (previous: boolean) => d.ctx.client.readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous });
+    const termination = pod.lastTerminationReason ? { lastTerminationReason: pod.lastTerminationReason } : {};
+    try {
+      evidence[pod.name] = { logs: await read(crashed).catch((err: unknown) => (crashed ? read(false) : Promise.reject(err))), ...termination };
+    } catch (err) {
+      d.log.warn(`could not read the logs of ${pod.name}: ${err instanceof KubeError ? err.line : String(err)}`);
+      if (pod.lastTerminationReason) evidence[pod.name] = { logs: '', ...termination };
+    }
+  }
+  return evidence;
+}
+
+const describeAction = (a: RepairAction): string => (a.method === 'rollout' ? `deployment/${a.deployment}` : (a.pod ?? ''));
+const escalationView = (e: Escalation) => ({ pod: e.pod, evidence: e.evidence, isNew: e.isNew });
+
+function exitCodeOf(judgement: Judgement, escalations: Escalation[]): number {
+  if (escalations.length > 0) return EXIT.manualIntervention;
+  return judgement.verdict === 'healthy' ? EXIT.healthy : EXIT.unhealthy;
+}
+
+async function emitEscalations(d: CycleDeps, escalations: Escalation[], workload: DnsWorkload): Promise<void> {
+  for (const e of escalations.filter((x) => x.isNew)) {
+    const deployment = workload.pods.find((p) => p.name === e.pod)?.deployment ?? workload.deployment?.name;
+    const involved = deployment ? { kind: 'Deployment' as const, name: deployment, apiVersion: 'apps/v1' } : { kind: 'Pod' as const, name: e.pod, apiVersion: 'v1' };
+    await d.ctx.client
+      .createEvent({ namespace: workload.namespace, involved, reason: EVENT_REASONS.escalation, type: 'Warning', message: `manual intervention required: ${e.evidence.join('; ')}`.slice(0, 1000) })
+      .catch((err: unknown) => d.log.warn(`could not record Event ${EVENT_REASONS.escalation}: ${err instanceof KubeError ? err.line : String(err)}`));
+  }
+}
+
+function planCycle(judgement: Judgement, workload: DnsWorkload, history: History, d: CycleDeps): { plan: RepairPlan; escalations: Escalation[] } {
+  const policy = d.ctx.settings.repair.policy;
+  const now = new Date();
+  const plan = planRepairs(judgement, workload, history, policy, now);
+  return { plan, escalations: [...plan.escalations, ...persistentEscalations(judgement, history, policy, workload.namespace, now)] };
+}
+
+/** One cycle. Throws KubeError/DiscoverError/ProbePodError (mapped by src/engine/errors.ts) before any change is made. */
+export async function runCycle(d: CycleDeps): Promise<CycleResult> {
+  const { ctx, log, progress, state } = d;
+  const { settings } = ctx;
+  const repair = settings.repair;
+  const namespace = settings.namespace;
+  const judgeConfig: Partial<JudgeConfig> = settings.judge;
+  // The shared history is a repair-mode cost: a plain check stays within its request budget.
+  const stored = repair.enabled ? await readHistory(ctx.client, namespace) : undefined;
+  if (stored?.warning) log.warn(stored.warning);
+  let history = stored?.history ?? state?.history ?? emptyHistory();
+
+  const first = await probeRound(d);
+  let probed = withoutTerminating(first);
+  progress.stage('judge', `${probed.plan.targets.length} targets`);
+  const judgeWith = (p: ProbedCycle, evidence?: Record<string, PodEvidence>) =>
+    judgeRound(p, { previousFailures: previousFailures(history), config: judgeConfig, ...(evidence ? { evidence } : {}) });
+  let judgement = judgeWith(probed);
+  if (repair.enabled) {
+    probed = await corroborate(d, probed, judgement);
+    judgement = judgeWith(probed, await readEvidence(d, probed.workload, judgement));
+  }
+  progress.done();
+  const finish = (p: ProbedCycle, j: Judgement, exitCode: number, section?: RepairSection): CycleResult => ({
+    output: outputOf(p, j, ctx.client.requestCount, exitCode, section),
+    exitCode,
+    judgement: j,
+    repairs: section?.actions ?? [],
+    probed: first,
+  });
+
+  if (!repair.enabled) {
+    if (state) state.history = nextHistory(history, judgement, [], new Date());
+    return finish(probed, judgement, exitCodeOf(judgement, []));
+  }
+  if (stored?.newerSchema) {
+    const note = `not repairing: the repair history in the cluster was written by a newer coredns-sentinel (${stored.newerSchema}); upgrade this tool`;
+    log.warn(note);
+    return finish(probed, judgement, exitCodeOf(judgement, []), { mode: repair.dryRun ? 'dry-run' : 'repair', actions: [], skipped: [], escalations: [], note });
+  }
+
+  let { plan, escalations } = planCycle(judgement, probed.workload, history, d);
+  const section = (actions: RepairEntry[], extra: Partial<RepairSection> = {}): RepairSection => ({
+    mode: repair.dryRun ? 'dry-run' : 'repair',
+    actions,
+    skipped: plan.skipped,
+    escalations: escalations.map(escalationView),
+    ...extra,
+  });
+
+  if (repair.dryRun) {
+    const would = plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}: ${a.reason}` }));
+    return finish(probed, judgement, exitCodeOf(judgement, escalations), section(would));
+  }
+
+  let lock: RepairLock | undefined;
+  let entries: RepairEntry[] = [];
+  let finalProbed = probed;
+  let finalJudgement = judgement;
+  try {
+    if (plan.actions.length > 0) {
+      progress.stage('repair', `${plan.actions.length} action(s)`);
+      try {
+        lock = await acquireLock(ctx.client, namespace, repair.leaseSeconds);
+      } catch (err) {
+        if (!(err instanceof LockedError)) throw err;
+        log.warn(err.line);
+        return finish(probed, judgement, EXIT.locked, section([], { note: err.line }));
+      }
+      // Another runner may have repaired between our read and our lock: plan again on the fresh history.
+      history = (await readHistory(ctx.client, namespace)).history;
+      ({ plan, escalations } = planCycle(judgement, probed.workload, history, d));
+      const held = lock;
+      const result = await executeRepairs(plan.actions, judgement, {
+        client: ctx.client,
+        namespace,
+        selector: settings.selector,
+        timeoutMs: repair.timeoutMs,
+        lock: held,
+        log,
+        verify: async () => {
+          finalProbed = withoutTerminating(await probeRound(d));
+          return judgeWith(finalProbed);
+        },
+        recordRestart: async (action) => {
+          history = await updateHistory(ctx.client, namespace, (h) => nextHistory(h, judgement, [action], new Date()));
+        },
+      });
+      entries = result.entries;
+      if (result.verified) finalJudgement = result.verified;
+      else finalProbed = probed;
+      const attempted = new Set(entries.map((e) => e.pod));
+      for (const a of plan.actions.filter((x) => !attempted.has(describeAction(x))))
+        plan.skipped.push({ pod: describeAction(a), reason: 'not attempted: the repair before it did not end verified' });
+      progress.done();
+    }
+    await emitEscalations(d, escalations, probed.workload);
+    history = await updateHistory(ctx.client, namespace, (h) => nextHistory(h, finalJudgement, [], new Date(), escalations));
+  } finally {
+    await lock?.release();
+  }
+  const before = entries.length > 0 && finalJudgement !== judgement ? { before: { classification: judgement.classification, reason: judgement.reason } } : {};
+  return finish(finalProbed, finalJudgement, exitCodeOf(finalJudgement, escalations), section(entries, before));
+}

@@ -1,0 +1,7 @@
+// The engine's public surface: settings → context → one cycle through a prober → the output model.
+export { runCycle, newCycleState, probeNodes, withoutTerminating, type CycleDeps, type CycleResult, type CycleState, type ProbedCycle, type StageTimings } from './cycle.ts';
+export { prepareCycle, probeBundlePath, type CycleContext } from './context.ts';
+export { probePodProber, type Prober } from './prober.ts';
+export { failureOf, UsageError } from './errors.ts';
+export type { CheckSettings, OutputFormat, RepairSettings } from './settings.ts';
+export { cleanupProbePods } from './cleanup.ts';

@@ -1,0 +1,46 @@
+// The settings one cycle runs with: every flag of `check` (and the repair flags), validated and typed.
+// The CLI builds it from flags (src/cli/options.ts); every default comes from src/common/defaults.ts.
+import type { LogFormat, LogLevel } from '../report/index.ts';
+import type { Toleration } from '../probepod/spec.ts';
+import type { PlanFlags } from '../plan/index.ts';
+import type { JudgeConfig } from '../judge/types.ts';
+import type { RepairConfig } from '../repair/policy.ts';
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export interface RepairSettings {
+  /** Repair at all (--repair). Without it the cycle only judges. */
+  enabled: boolean;
+  /** Print what would be done; change nothing (no lease, no state, no event, no eviction). */
+  dryRun: boolean;
+  policy: Partial<RepairConfig>;
+  /** Bound on each repair action: PDB retries plus the wait for a Ready replacement. */
+  timeoutMs: number;
+  /** The repair Lease's duration. */
+  leaseSeconds: number;
+}
+
+export interface CheckSettings {
+  kubeconfig?: string;
+  context?: string;
+  namespace: string;
+  selector: string;
+  service: string;
+  configmap: string;
+  /** undefined: the kubeconfig context's namespace. */
+  probeNamespace?: string;
+  probeImage: string;
+  probeNodes: number;
+  plan: PlanFlags;
+  configFile?: string;
+  output: OutputFormat;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  podTimeoutMs: number;
+  imagePullSecrets: string[];
+  nodeSelector: Record<string, string>;
+  tolerations: Toleration[];
+  requestTimeoutMs: number;
+  judge: Partial<JudgeConfig>;
+  repair: RepairSettings;
+}
