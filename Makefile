@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 IMAGE ?= ghcr.io/coredns-sentinel/probe:dev
 
-.PHONY: help deps build test lint bench probe-image demo sim clean
+.PHONY: help deps build test test-unit lint bench probe-image demo sim clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -16,7 +16,10 @@ build: ## bundle the CLI and the probe into dist/
 test: build ## run every test (unit, probe against dnsmasq, simulated cluster, end to end)
 	npm test
 
-lint: ## eslint and the TypeScript type check
+test-unit: ## only the pure unit tests beside the stages (seconds; no sim, no DNS servers)
+	npm run test:unit
+
+lint: ## eslint, the TypeScript type check and the dependency rules (.dependency-cruiser.cjs)
 	npm run lint
 
 bench: build ## print the performance figures (probe, cycle, repair)
