@@ -1,4 +1,4 @@
 export { targetResults, overallVerdict, type TargetResult, type FailingCheck } from './verdict.ts';
-export { checkOutput, errorOutput, render, renderRepair, renderTable, OUTPUT_API_VERSION, type CheckOutput, type RepairEntry, type RepairOutcome, type RepairSection } from './output.ts';
+export { checkOutput, errorOutput, render, renderRepair, renderTable, OUTPUT_API_VERSION, OUTPUT_KIND, type CheckOutput, type RepairEntry, type RepairOutcome, type RepairSection } from './output.ts';
 export { progress, type Progress, type Stage } from './progress.ts';
 export { createLogger, LOG_LEVELS, type LogFormat, type LogLevel } from './logger.ts';

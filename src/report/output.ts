@@ -1,6 +1,6 @@
 // The check's result, in one stable documented shape (-o json|yaml), and the human table.
 //
-// CheckOutput (apiVersion coredns-sentinel/check/v1):
+// CheckOutput (apiVersion coredns-sentinel/check/v1, kind CheckReport; schema/check-output.v1.json):
 //   verdict     healthy | unhealthy | error
 //   exitCode    as in src/report/exit-codes.ts
 //   message     the one-line verdict (or the error line)
@@ -26,6 +26,7 @@ import type { RepairEntry, RepairOutcome } from '../repair/execute.ts';
 export type { RepairEntry, RepairOutcome };
 
 export const OUTPUT_API_VERSION = 'coredns-sentinel/check/v1';
+export const OUTPUT_KIND = 'CheckReport';
 
 
 export interface RepairSection {
@@ -42,6 +43,7 @@ export interface RepairSection {
 
 export interface CheckOutput {
   apiVersion: typeof OUTPUT_API_VERSION;
+  kind: typeof OUTPUT_KIND;
   verdict: 'healthy' | 'unhealthy' | 'error';
   exitCode: number;
   message: string;
@@ -78,6 +80,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
   const { workload, plan } = data;
   return {
     apiVersion: OUTPUT_API_VERSION,
+    kind: OUTPUT_KIND,
     verdict: verdict.healthy ? 'healthy' : 'unhealthy',
     exitCode,
     message: verdict.line,
@@ -114,7 +117,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
 }
 
 export function errorOutput(message: string, exitCode: number, notes: string[] = []): CheckOutput {
-  return { apiVersion: OUTPUT_API_VERSION, verdict: 'error', exitCode, message, notes };
+  return { apiVersion: OUTPUT_API_VERSION, kind: OUTPUT_KIND, verdict: 'error', exitCode, message, notes };
 }
 
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)}ms`);

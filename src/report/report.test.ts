@@ -82,7 +82,7 @@ describe('report', () => {
     const out = checkOutput(data(9, []), overallVerdict(judgement, targets), 1);
     const json = JSON.parse(render(out, 'json'));
     assert.deepEqual(parse(render(out, 'yaml')), json);
-    assert.deepEqual(Object.keys(json), ['apiVersion', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
+    assert.deepEqual(Object.keys(json), ['apiVersion', 'kind', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
     assert.equal(json.exitCode, 1);
   });
 
