@@ -18,6 +18,6 @@ describe('--repair flags', () => {
     assert.throws(() => validateCheckFlags(raw({ repair: true, restartMethod: 'kill' })), /--restart-method must be one of evict, delete, rollout/);
     assert.throws(() => validateCheckFlags(raw({ repair: true, restartBudget: 'lots' })), /--restart-budget must look like N\/DURATION/);
     assert.throws(() => validateCheckFlags(raw({ repair: true, cooldown: 'soon' })), /--cooldown must be a duration/);
-    assert.throws(() => validateCheckFlags(raw({ requestTimeout: '1ms' })), /--request-timeout must be at least 100ms/);
+    assert.throws(() => validateCheckFlags(raw({ requestTimeout: '1ms' })), /--request-timeout must be from 100ms to 10m, got "1ms"/);
   });
 });

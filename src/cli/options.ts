@@ -7,7 +7,10 @@ import type { PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig, RepairMethod } from '../repair/policy.ts';
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
+import { boundedDuration } from '../common/duration.ts';
 import { UsageError, type CheckSettings, type RepairSettings } from '../engine/index.ts';
+import { HISTORY_LIMITS } from '../repair/history.ts';
+import { labelSelectorProblem } from './selector.ts';
 
 export { UsageError };
 
@@ -69,13 +72,28 @@ export const CHECK_DEFAULTS = {
 
 export const RESTART_METHODS: readonly RepairMethod[] = ['evict', 'delete', 'rollout'];
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 
-/** "2000", "2000ms", "2s", "1m", "1h" → milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`${flag} must be a duration such as 2000ms, 2s, 5m or 1h, got "${text}"`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!);
+/** The bounds of every duration flag. Windows stop at what the repair history keeps (24h). */
+export const DURATION_BOUNDS = {
+  '--timeout': [1, LIMITS.timeoutMs],
+  '--latency-threshold': [1, LIMITS.timeoutMs],
+  '--pod-timeout': [SECOND, HOUR],
+  '--request-timeout': [100, 10 * MINUTE],
+  '--cooldown': [0, HISTORY_LIMITS.retainMs],
+  '--restart-budget window': [MINUTE, HISTORY_LIMITS.retainMs],
+  '--repair-timeout': [SECOND, HOUR],
+  '--interval': [SECOND, 24 * HOUR],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** A duration flag (kubectl's syntax: 30 = 30s, 500ms, 2s, 1m30s, 1h), within its DURATION_BOUNDS. */
+export function parseDuration(text: string, flag: keyof typeof DURATION_BOUNDS): number {
+  const [min, max] = DURATION_BOUNDS[flag];
+  const r = boundedDuration(text, min, max);
+  if ('problem' in r) throw new UsageError(`${flag} ${r.problem}`);
+  return r.ms;
 }
 
 /** "3/1h" → 3 restarts per hour; "3" alone keeps the default window (1h). */
@@ -85,9 +103,7 @@ export function parseBudget(text: string): { budget: number; windowMs?: number }
   const budget = Number(m[1]);
   if (budget > 1000) throw new UsageError(`--restart-budget must be at most 1000 restarts, got "${text}"`);
   if (m[2] === undefined) return { budget };
-  const windowMs = parseDuration(m[2], '--restart-budget window');
-  if (windowMs < 60_000) throw new UsageError('--restart-budget window must be at least 1m');
-  return { budget, windowMs };
+  return { budget, windowMs: parseDuration(m[2], '--restart-budget window') };
 }
 
 function intIn(text: string, flag: string, min: number, max: number): number {
@@ -102,11 +118,25 @@ function oneOf<T extends string>(text: string, flag: string, allowed: readonly T
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
 
+/** Object names (Services, ConfigMaps, Secrets): DNS subdomains of at most 253 characters. */
 function k8sName(text: string, flag: string): string {
-  if (!NAME.test(text) || text.length > 253) throw new UsageError(`${flag} must be a Kubernetes name (lowercase letters, digits, -), got "${text}"`);
+  if (!SUBDOMAIN.test(text) || text.length > 253) throw new UsageError(`${flag} must be a Kubernetes name (lowercase letters, digits, '-' and '.'), got "${text}"`);
   return text;
+}
+
+/** Namespaces are DNS labels: at most 63 characters, no dots. */
+function namespaceName(text: string, flag: string): string {
+  if (!NAME.test(text) || text.length > 63) throw new UsageError(`${flag} must be a namespace name (at most 63 lowercase letters, digits and '-'), got "${text}"`);
+  return text;
+}
+
+function selectorOf(text: string): string {
+  const problem = labelSelectorProblem(text);
+  if (problem) throw new UsageError(`--selector "${text}": ${problem}`);
+  return text.trim();
 }
 
 export function parseTransports(text: string): Transport[] {
@@ -134,7 +164,6 @@ function judgeFlags(raw: RawCheckFlags): Partial<JudgeConfig> {
   if (raw.confirmCycles !== undefined) judge.confirmCycles = intIn(raw.confirmCycles, '--confirm-cycles', 1, 100);
   if (raw.latencyThreshold !== undefined) {
     judge.latencyThresholdMs = parseDuration(raw.latencyThreshold, '--latency-threshold');
-    if (judge.latencyThresholdMs < 1) throw new UsageError('--latency-threshold must be at least 1ms');
   }
   return judge;
 }
@@ -166,7 +195,6 @@ function repairFlags(raw: RawCheckFlags): RepairSettings {
   if (raw.allowFullRestart) policy.allowFullRestart = true;
   if (raw.allowSingleReplica) policy.allowSingleReplica = true;
   const timeoutMs = raw.repairTimeout === undefined ? DEFAULTS.repair.timeoutMs : parseDuration(raw.repairTimeout, '--repair-timeout');
-  if (timeoutMs < 1000) throw new UsageError('--repair-timeout must be at least 1s');
   return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds };
 }
 
@@ -175,7 +203,6 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
   if (raw.samples !== undefined) plan.samples = intIn(raw.samples, '--samples', 1, LIMITS.samples);
   if (raw.timeout !== undefined) {
     plan.timeoutMs = parseDuration(raw.timeout, '--timeout');
-    if (plan.timeoutMs < 1 || plan.timeoutMs > LIMITS.timeoutMs) throw new UsageError(`--timeout must be from 1ms to ${LIMITS.timeoutMs / 1000}s`);
   }
   if (raw.transports !== undefined) plan.transports = parseTransports(raw.transports);
   if (raw.externalName !== undefined) {
@@ -183,24 +210,23 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     if (!DNS_NAME.test(raw.externalName)) throw new UsageError(`--external-name must be a DNS name, got "${raw.externalName}"`);
     plan.externalName = raw.externalName.replace(/\.$/, '');
   }
-  if (!raw.selector.trim()) throw new UsageError('--selector must not be empty');
+  if (raw.context !== undefined && !raw.context.trim()) throw new UsageError('--context must name a context of the kubeconfig (kubectl config get-contexts), got ""');
+  if (raw.kubeconfig !== undefined && !raw.kubeconfig.trim()) throw new UsageError('--kubeconfig must name a file, got ""');
   const tolerations = raw.toleration.map((t) => {
     const parsed = parseToleration(t);
     if (!parsed) throw new UsageError(`--toleration must be key[=value][:Effect], got "${t}"`);
     return parsed;
   });
   const podTimeoutMs = parseDuration(raw.podTimeout, '--pod-timeout');
-  if (podTimeoutMs < 1000) throw new UsageError('--pod-timeout must be at least 1s');
   const requestTimeoutMs = parseDuration(raw.requestTimeout ?? CHECK_DEFAULTS.requestTimeout, '--request-timeout');
-  if (requestTimeoutMs < 100) throw new UsageError('--request-timeout must be at least 100ms');
   return {
     ...(raw.kubeconfig ? { kubeconfig: raw.kubeconfig } : {}),
     ...(raw.context ? { context: raw.context } : {}),
-    namespace: k8sName(raw.namespace, '--namespace'),
-    selector: raw.selector,
+    namespace: namespaceName(raw.namespace, '--namespace'),
+    selector: selectorOf(raw.selector),
     service: k8sName(raw.service, '--service'),
     configmap: k8sName(raw.configmap, '--configmap'),
-    ...(raw.probeNamespace ? { probeNamespace: k8sName(raw.probeNamespace, '--probe-namespace') } : {}),
+    ...(raw.probeNamespace !== undefined ? { probeNamespace: namespaceName(raw.probeNamespace, '--probe-namespace') } : {}),
     probeImage: raw.probeImage,
     probeNodes: intIn(raw.probeNodes, '--probe-nodes', 1, 10),
     plan,
