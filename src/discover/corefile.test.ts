@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCorefile, zoneOf } from './corefile.ts';
+import { parseCorefile, portOf, zoneOf, type ConfigFile } from './corefile.ts';
 
 const KUBEADM = `.:53 {
     errors
@@ -87,33 +87,282 @@ const K3S = `.:53 {
 import /etc/coredns/custom/*.server
 `;
 
-describe('parseCorefile', () => {
-  it('reads the kubeadm Corefile', () => {
-    assert.deepEqual(parseCorefile(KUBEADM), { clusterDomain: 'cluster.local', stubDomains: [], fromCorefile: true });
+
+// AKS: the coredns ConfigMap is managed; users add coredns-custom keys, imported relative to /etc/coredns.
+const AKS = `.:53 {
+    errors
+    ready
+    health {
+      lameduck 5s
+    }
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+      pods insecure
+      fallthrough in-addr.arpa ip6.arpa
+      ttl 30
+    }
+    prometheus :9153
+    forward . /etc/resolv.conf
+    cache 30
+    loop
+    reload
+    loadbalance
+    import custom/*.override
+}
+import custom/*.server
+`;
+
+// OpenShift's DNS operator: container port 5353, a stub per spec.servers entry, a chaos block.
+const OPENSHIFT = `# foo
+foo.com:5353 {
+    prometheus 127.0.0.1:9153
+    forward . 1.1.1.1 2.2.2.2:5353 {
+        policy random
+    }
+    errors
+    log . {
+        class error
+    }
+    bufsize 1232
+    cache 900 {
+        denial 9984 30
+    }
+}
+.:5353 {
+    bufsize 1232
+    errors
+    log . {
+        class error
+    }
+    health {
+        lameduck 20s
+    }
+    ready
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+    prometheus 127.0.0.1:9153
+    forward . /etc/resolv.conf {
+        policy sequential
+    }
+    cache 900 {
+        denial 9984 30
+    }
+    reload
+}
+hostname.bind:5353 {
+    chaos
+}
+`;
+
+// The l7mp seed (docs/…/003): no kubernetes plugin at all, a file zone on port 100.
+const L7MP = `.:100 {
+    forward . 8.8.8.8 9.9.9.9
+    log
+    errors
+}
+example.com:100 {
+    file /root/example.db
+    log
+    errors
+}
+`;
+
+const EXAMPLE_DB = `$ORIGIN example.com.
+@	3600 IN	SOA dns.example.com. hostmaster.example.com. (
+				2017042745 ; serial
+				7200       ; refresh (2 hours)
+				3600       ; retry (1 hour)
+				1209600    ; expire (2 weeks)
+				3600       ; minimum (1 hour)
+				)
+
+	3600 IN NS a.iana-servers.net.
+	3600 IN NS b.iana-servers.net.
+
+gateway     IN A     192.168.1.1
+dns         IN A     192.168.1.2
+host        IN A     192.168.1.3
+server      IN CNAME host
+`;
+
+// RKE2's rke2-coredns chart renders the zone twice and pads with spaces.
+const RKE2 = `.:53 {
+    errors 
+    health  {
+        lameduck 5s
+    }
+    ready 
+    kubernetes   cluster.local  cluster.local in-addr.arpa ip6.arpa {
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    prometheus   0.0.0.0:9153
+    forward   . /etc/resolv.conf
+    cache   30
+    loop 
+    reload 
+    loadbalance 
+}
+`;
+
+const K3S_FILES: ConfigFile[] = [
+  { configMap: 'coredns', key: 'Corefile', text: K3S },
+  { configMap: 'coredns', key: 'NodeHosts', text: '172.18.0.2 k3d-dev-server-0\n172.18.0.3 k3d-dev-agent-0\nfd00::3 k3d-dev-agent-0\n' },
+  { configMap: 'coredns-custom', key: 'consul.server', text: 'consul.local:53 {\n  errors\n  forward . 10.150.0.1\n}\n' },
+  { configMap: 'coredns-custom', key: 'lab.override', text: 'hosts {\n  10.0.0.9 nas.lab.example\n  fallthrough\n}\n' },
+  { configMap: 'coredns-custom', key: 'README', text: 'not imported' },
+];
+
+const AKS_FILES: ConfigFile[] = [
+  { configMap: 'coredns-custom', key: 'puglieseweb.server', text: 'puglieseweb.com:53 {\n    errors\n    cache 30\n    forward . 10.0.0.4\n}\n' },
+  { configMap: 'coredns-custom', key: 'test.override', text: 'forward corp.contoso.com 10.0.0.5 10.0.0.6\n' },
+];
+
+/** One line per served zone, so a table row reads like the configuration. */
+const summary = (text: string, files: ConfigFile[] = []) =>
+  (parseCorefile(text, files).served ?? []).map((z) => {
+    const extra = z.by === 'forward' ? ` → ${z.forwarders!.join(' ')}` : z.records ? ` (${z.records.map((r) => `${r.name} ${r.type} ${r.value}`).join('; ')})` : '';
+    return `${z.by} ${z.zone}:${z.port}${extra} [${z.origin}]`;
   });
 
-  it('reads a custom cluster domain and a stub server block (EKS)', () => {
-    assert.deepEqual(parseCorefile(EKS), { clusterDomain: 'eks.internal', stubDomains: ['consul.local'], fromCorefile: true });
-  });
-
-  it('reads schemes, trailing dots, forward zones and empty plugin blocks (GKE-ish)', () => {
-    assert.deepEqual(parseCorefile(GKE_ISH), {
-      clusterDomain: 'my.corp.local',
-      stubDomains: ['acme.internal', 'corp.example'],
-      fromCorefile: true,
+describe('parseCorefile: every server block, per zone and plugin', () => {
+  const rows: { name: string; text: string; files?: ConfigFile[]; domain: string; stubs: string[]; served: string[] }[] = [
+    {
+      name: 'kubeadm',
+      text: KUBEADM,
+      domain: 'cluster.local',
+      stubs: [],
+      served: ['kubernetes cluster.local:53 [Corefile block .:53]', 'forward .:53 → /etc/resolv.conf [Corefile block .:53]'],
+    },
+    {
+      name: 'EKS with a stub block',
+      text: EKS,
+      domain: 'eks.internal',
+      stubs: ['consul.local'],
+      served: [
+        'kubernetes eks.internal:53 [Corefile block .:53]',
+        'forward .:53 → /etc/resolv.conf [Corefile block .:53]',
+        'forward consul.local:53 → 10.150.0.1 [Corefile block consul.local:53]',
+      ],
+    },
+    {
+      name: 'k3s with NodeHosts, a coredns-custom *.server and *.override',
+      text: K3S,
+      files: K3S_FILES,
+      domain: 'cluster.local',
+      stubs: ['consul.local'],
+      served: [
+        'kubernetes cluster.local:53 [Corefile block .:53]',
+        'hosts .:53 (k3d-dev-server-0 A 172.18.0.2; k3d-dev-agent-0 A 172.18.0.3; k3d-dev-agent-0 AAAA fd00::3) [Corefile block .:53, hosts file coredns/NodeHosts]',
+        'forward .:53 → /etc/resolv.conf [Corefile block .:53]',
+        'hosts .:53 (nas.lab.example A 10.0.0.9) [Corefile block .:53]',
+        'forward consul.local:53 → 10.150.0.1 [coredns-custom/consul.server block consul.local:53]',
+      ],
+    },
+    {
+      name: 'k3s without coredns-custom (the optional volume is empty)',
+      text: K3S,
+      files: K3S_FILES.slice(0, 2),
+      domain: 'cluster.local',
+      stubs: [],
+      served: [
+        'kubernetes cluster.local:53 [Corefile block .:53]',
+        'hosts .:53 (k3d-dev-server-0 A 172.18.0.2; k3d-dev-agent-0 A 172.18.0.3; k3d-dev-agent-0 AAAA fd00::3) [Corefile block .:53, hosts file coredns/NodeHosts]',
+        'forward .:53 → /etc/resolv.conf [Corefile block .:53]',
+      ],
+    },
+    {
+      name: 'AKS with coredns-custom (relative imports)',
+      text: AKS,
+      files: AKS_FILES,
+      domain: 'cluster.local',
+      stubs: ['corp.contoso.com', 'puglieseweb.com'],
+      served: [
+        'kubernetes cluster.local:53 [Corefile block .:53]',
+        'forward .:53 → /etc/resolv.conf [Corefile block .:53]',
+        'forward corp.contoso.com:53 → 10.0.0.5 10.0.0.6 [Corefile block .:53]',
+        'forward puglieseweb.com:53 → 10.0.0.4 [coredns-custom/puglieseweb.server block puglieseweb.com:53]',
+      ],
+    },
+    {
+      name: 'OpenShift (port 5353, a stub, a chaos block)',
+      text: OPENSHIFT,
+      domain: 'cluster.local',
+      stubs: ['foo.com', 'hostname.bind'],
+      served: [
+        'forward foo.com:5353 → 1.1.1.1 2.2.2.2:5353 [Corefile block foo.com:5353]',
+        'kubernetes cluster.local:5353 [Corefile block .:5353]',
+        'forward .:5353 → /etc/resolv.conf [Corefile block .:5353]',
+      ],
+    },
+    {
+      name: 'the l7mp seed: no kubernetes plugin, a file zone on port 100',
+      text: L7MP,
+      files: [{ configMap: 'dns-config', key: 'example.db', text: EXAMPLE_DB }],
+      domain: 'cluster.local',
+      stubs: ['example.com'],
+      served: [
+        'forward .:100 → 8.8.8.8 9.9.9.9 [Corefile block .:100]',
+        'file example.com:100 (gateway.example.com A 192.168.1.1; dns.example.com A 192.168.1.2; host.example.com A 192.168.1.3; server.example.com CNAME host.example.com) [Corefile block example.com:100, zone file dns-config/example.db]',
+      ],
+    },
+    {
+      name: 'RKE2 (zone written twice)',
+      text: RKE2,
+      domain: 'cluster.local',
+      stubs: [],
+      served: ['kubernetes cluster.local:53 [Corefile block .:53]', 'forward .:53 → /etc/resolv.conf [Corefile block .:53]'],
+    },
+    {
+      name: 'several blocks and ports, comma keys, schemes',
+      text: GKE_ISH + 'a.test:1053, b.test:1053 {\n  hosts {\n    10.9.9.9 x.a.test\n  }\n}\n',
+      domain: 'my.corp.local',
+      stubs: ['a.test', 'acme.internal', 'b.test', 'corp.example'],
+      served: [
+        'kubernetes my.corp.local:53 [Corefile block dns://.:53]',
+        'forward corp.example:53 → 10.0.0.10 10.0.0.11 [Corefile block dns://.:53]',
+        'forward .:53 → 8.8.8.8 [Corefile block dns://.:53]',
+        'forward acme.internal:53 → 10.1.1.1 [Corefile block dns://acme.internal.:53]',
+        'hosts a.test:1053 (x.a.test A 10.9.9.9) [Corefile block a.test:1053 b.test:1053]',
+        'hosts b.test:1053 () [Corefile block a.test:1053 b.test:1053]',
+      ],
+    },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      const zones = parseCorefile(row.text, row.files);
+      assert.equal(zones.clusterDomain, row.domain);
+      assert.deepEqual(zones.stubDomains, row.stubs);
+      assert.equal(zones.fromCorefile, true);
+      assert.deepEqual(summary(row.text, row.files), row.served);
     });
+
+  it('says which zone file it could not find, and keeps the zone', () => {
+    const [file] = parseCorefile(L7MP).served!.filter((z) => z.by === 'file');
+    assert.deepEqual(file!.records, []);
+    assert.match(file!.note ?? '', /zone file \/root\/example\.db is not a key of a ConfigMap read/);
   });
 
-  it('reads the k3s Corefile with imports', () => {
-    assert.deepEqual(parseCorefile(K3S), { clusterDomain: 'cluster.local', stubDomains: [], fromCorefile: true });
+  it('bounds import recursion (a file importing itself)', () => {
+    const zones = parseCorefile('import loop.server\n', [{ configMap: 'c', key: 'loop.server', text: 'import loop.server\n' }]);
+    assert.equal(zones.fromCorefile, false);
+    assert.match(zones.note ?? '', /imports nest deeper/);
   });
 
+  it('splices snippets into blocks', () => {
+    assert.deepEqual(summary('(stub) {\n forward . 10.0.0.1\n}\nx.test {\n import stub\n}\n'), ['forward x.test:53 → 10.0.0.1 [Corefile block x.test]']);
+  });
+});
+
+describe('parseCorefile', () => {
   it('uses the server block zone when the kubernetes plugin has no arguments', () => {
     assert.equal(parseCorefile('k8s.test:53 {\n kubernetes\n}\n').clusterDomain, 'k8s.test');
   });
 
   it('ignores snippets', () => {
-    const zones = parseCorefile('(common) {\n errors\n}\n.:53 {\n import common\n kubernetes c.local\n}\n');
+    const { served: _, ...zones } = parseCorefile('(common) {\n errors\n}\n.:53 {\n import common\n kubernetes c.local\n}\n');
     assert.deepEqual(zones, { clusterDomain: 'c.local', stubDomains: [], fromCorefile: true });
   });
 
@@ -133,9 +382,9 @@ describe('parseCorefile', () => {
     });
   }
 
-  it('notes a Corefile without a kubernetes plugin', () => {
+  it('notes a Corefile without a kubernetes plugin (read, so no fallback)', () => {
     const zones = parseCorefile('.:53 {\n forward . 1.1.1.1\n}\n');
-    assert.equal(zones.fromCorefile, false);
+    assert.equal(zones.fromCorefile, true);
     assert.match(zones.note ?? '', /no kubernetes plugin/);
   });
 
@@ -143,5 +392,7 @@ describe('parseCorefile', () => {
     assert.equal(zoneOf('dns://Cluster.Local.:53'), 'cluster.local');
     assert.equal(zoneOf('.:53'), '.');
     assert.equal(zoneOf('.'), '.');
+    assert.equal(portOf('dns://.:5353'), 5353);
+    assert.equal(portOf('example.com'), 53);
   });
 });

@@ -1,7 +1,9 @@
-// Reads the zones a Corefile serves: the cluster domain from the `kubernetes` plugin, stub domains from
-// non-root server blocks and `forward ZONE …` lines. Pure; anything it cannot read falls back to
-// cluster.local with a note, because a wrong guess must be visible in the report, not fatal.
-import type { Zones } from './types.ts';
+// Reads what a Corefile serves: every server block with its zones and port, the files it imports from
+// the ConfigMaps the pods mount (coredns-custom's *.server/*.override keys, k3s's NodeHosts), and per
+// zone the plugin answering it (kubernetes, file, hosts, forward). Pure; anything it cannot read falls
+// back to cluster.local with a note, because a wrong guess must be visible in the report, not fatal.
+import type { ServedZone, Zones } from './types.ts';
+import { parseHosts, parseZoneFile } from './zonefile.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
 export const DEFAULT_CLUSTER_DOMAIN = DEFAULTS.workload.clusterDomain;
@@ -15,7 +17,18 @@ interface Directive {
 interface ServerBlock {
   keys: string[];
   directives: Directive[];
+  /** The file it was read from: "Corefile" or "coredns-custom/consul.server". */
+  source: string;
 }
+
+/** A file a pod sees: one key of a ConfigMap it mounts. */
+export interface ConfigFile {
+  configMap: string;
+  key: string;
+  text: string;
+}
+
+type TopLevel = { kind: 'block'; keys: string[]; directives: Directive[] } | { kind: 'import'; arg: string };
 
 type Token = string; // a word, "{", "}" or "\n"
 
@@ -60,14 +73,14 @@ class Parser {
     }
   }
 
-  serverBlocks(): ServerBlock[] {
-    const blocks: ServerBlock[] = [];
+  /** Server blocks, snippets "(name) { … }" and top-level imports, in order. */
+  topLevel(snippets: Map<string, Directive[]>): TopLevel[] {
+    const items: TopLevel[] = [];
     for (;;) {
       this.skipNewlines();
-      if (this.i >= this.tokens.length) return blocks;
+      if (this.i >= this.tokens.length) return items;
       const keys: string[] = [];
-      // Keys may span lines only when separated by commas; a top-level word line without a block
-      // (e.g. `import file`) is a directive and skipped.
+      // Keys may span lines only when separated by commas.
       while (this.tokens[this.i] !== undefined && this.tokens[this.i] !== '{' && this.tokens[this.i] !== '\n') {
         if (this.tokens[this.i] === '}') throw new Error('unexpected "}"');
         keys.push(...this.tokens[this.i++]!.split(',').filter(Boolean));
@@ -75,15 +88,54 @@ class Parser {
       if (this.tokens[this.i] === '{') {
         this.i++;
         const directives = this.directives();
-        // Snippets "(name) { … }" are templates, not servers.
-        if (!(keys.length === 1 && /^\(.*\)$/.test(keys[0]!))) blocks.push({ keys, directives });
-      } else if (keys[0] !== 'import') {
+        if (keys.length === 1 && /^\(.*\)$/.test(keys[0]!)) snippets.set(keys[0]!.slice(1, -1), directives);
+        else items.push({ kind: 'block', keys, directives });
+      } else if (keys[0] === 'import' && keys[1]) {
+        items.push({ kind: 'import', arg: keys[1] });
+      } else {
         throw new Error(`"${keys.join(' ')}" is neither a server block nor an import`);
       }
     }
   }
 }
 
+/** Keys of the mounted ConfigMaps a path or glob names. ConfigMap volumes put each key at <mountPath>/<key>, so the file name is the key. */
+function filesFor(pattern: string, files: ConfigFile[]): ConfigFile[] {
+  const base = pattern.split('/').pop() ?? pattern;
+  const re = new RegExp(`^${base.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  return files.filter((f) => re.test(f.key)).sort((a, b) => a.key.localeCompare(b.key));
+}
+
+const MAX_IMPORT_DEPTH = 10;
+
+/** Every server block of the Corefile and of the files it imports, with imports inside blocks spliced in. */
+function readBlocks(text: string, source: string, files: ConfigFile[], snippets: Map<string, Directive[]>, depth = 0): ServerBlock[] {
+  if (depth > MAX_IMPORT_DEPTH) throw new Error(`imports nest deeper than ${MAX_IMPORT_DEPTH} files`);
+  const blocks: ServerBlock[] = [];
+  for (const item of new Parser(tokenize(text)).topLevel(snippets)) {
+    if (item.kind === 'import') {
+      for (const f of filesFor(item.arg, files)) blocks.push(...readBlocks(f.text, `${f.configMap}/${f.key}`, files, snippets, depth + 1));
+      continue;
+    }
+    blocks.push({ keys: item.keys, directives: spliceImports(item.directives, files, snippets, depth), source });
+  }
+  return blocks;
+}
+
+/** `import` inside a block: a snippet by name, or the directives of files (e.g. coredns-custom's *.override). */
+function spliceImports(directives: Directive[], files: ConfigFile[], snippets: Map<string, Directive[]>, depth: number): Directive[] {
+  if (depth > MAX_IMPORT_DEPTH) throw new Error(`imports nest deeper than ${MAX_IMPORT_DEPTH} files`);
+  return directives.flatMap((d) => {
+    if (d.name !== 'import' || !d.args[0]) return [d];
+    const snippet = snippets.get(d.args[0]);
+    if (snippet) return spliceImports(snippet, files, snippets, depth + 1);
+    return filesFor(d.args[0], files).flatMap((f) => {
+      // A block body: wrap it so the parser reads its directives.
+      const inner = new Parser(tokenize(`x {\n${f.text}\n}`)).topLevel(snippets)[0];
+      return inner?.kind === 'block' ? spliceImports(inner.directives, files, snippets, depth + 1) : [];
+    });
+  });
+}
 /** "dns://cluster.local.:53" → "cluster.local"; "." stays ".". */
 export function zoneOf(key: string): string {
   const withoutScheme = key.replace(/^[a-z]+:\/\//i, '');
@@ -98,34 +150,76 @@ function fallback(note: string): Zones {
   return { clusterDomain: DEFAULT_CLUSTER_DOMAIN, stubDomains: [], fromCorefile: false, note };
 }
 
-/** The zones a Corefile serves. Never throws. */
-export function parseCorefile(text: string | undefined): Zones {
+/** "example.com:100" → 100; no port → 53, CoreDNS's default. */
+export function portOf(key: string): number {
+  const m = /:(\d+)$/.exec(key.replace(/^[a-z]+:\/\//i, ''));
+  return m ? Number(m[1]) : 53;
+}
+
+const inZone = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
+
+/** What one block serves, per zone and plugin. */
+function servedBy(block: ServerBlock, files: ConfigFile[]): ServedZone[] {
+  const zones = block.keys.map(zoneOf);
+  const port = portOf(block.keys[0] ?? '');
+  const origin = `${block.source} block ${block.keys.join(' ')}`;
+  const out: ServedZone[] = [];
+  const zonesOf = (args: string[]) => (args.length ? [...new Set(args.map(zoneOf))] : zones);
+  for (const d of block.directives) {
+    if (d.name === 'kubernetes') {
+      for (const zone of zonesOf(d.args)) if (!isReverse(zone)) out.push({ zone, port, by: 'kubernetes', origin });
+    } else if (d.name === 'file' && d.args[0]) {
+      const [file] = filesFor(d.args[0], files);
+      for (const zone of zonesOf(d.args.slice(1)))
+        out.push(
+          file
+            ? { zone, port, by: 'file', origin: `${origin}, zone file ${file.configMap}/${file.key}`, records: parseZoneFile(file.text, zone) }
+            : { zone, port, by: 'file', origin, records: [], note: `zone file ${d.args[0]} is not a key of a ConfigMap read` },
+        );
+    } else if (d.name === 'hosts') {
+      // hosts [FILE [ZONES…]] { IP NAME… lines, options }; FILE defaults to the pod's own /etc/hosts.
+      const path = d.args[0] ?? '/etc/hosts';
+      const [file] = filesFor(path, files);
+      const inline = parseHosts((d.block ?? []).map((l) => [l.name, ...l.args].join(' ')));
+      const records = [...inline, ...(file ? parseHosts(file.text.split(/\r?\n/)) : [])];
+      const from = file ? `${origin}, hosts file ${file.configMap}/${file.key}` : origin;
+      const note = file ? undefined : `hosts file ${path} is not a key of a ConfigMap read`;
+      for (const zone of zonesOf(d.args.slice(1)))
+        out.push({ zone, port, by: 'hosts', origin: from, records: records.filter((r) => inZone(r.name, zone)), ...(note && { note }) });
+    } else if (d.name === 'forward' && d.args[0]) {
+      // forward FROM TO…: FROM "." means every zone of the block.
+      const from = zoneOf(d.args[0]);
+      const forwarders = d.args.slice(1);
+      for (const zone of from === '.' ? zones : [from]) out.push({ zone, port, by: 'forward', origin, forwarders });
+    }
+  }
+  return out;
+}
+
+/** The zones a Corefile (and the ConfigMap files it imports) serves. Never throws. */
+export function parseCorefile(text: string | undefined, files: ConfigFile[] = []): Zones {
   if (text === undefined || text.trim() === '') return fallback(`no Corefile found: assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`);
   let blocks: ServerBlock[];
   try {
-    blocks = new Parser(tokenize(text)).serverBlocks();
+    blocks = readBlocks(text, 'Corefile', files, new Map());
   } catch (err) {
     return fallback(`Corefile unreadable (${(err as Error).message}): assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`);
   }
-  let clusterDomain: string | undefined;
-  const stubs = new Set<string>();
-  for (const block of blocks) {
-    const zones = block.keys.map(zoneOf);
-    const kubernetes = block.directives.find((d) => d.name === 'kubernetes');
-    if (kubernetes && clusterDomain === undefined) {
-      // Without arguments the plugin serves the server block's zones.
-      const served = (kubernetes.args.length ? kubernetes.args.map(zoneOf) : zones).filter((z) => z !== '.' && !isReverse(z));
-      clusterDomain = served[0];
-    }
-    if (!kubernetes) for (const zone of zones) if (zone !== '.' && !isReverse(zone)) stubs.add(zone);
-    for (const d of block.directives) {
-      if (d.name === 'forward' && d.args[0] && zoneOf(d.args[0]) !== '.' && !isReverse(zoneOf(d.args[0]))) stubs.add(zoneOf(d.args[0]));
-    }
-  }
-  if (clusterDomain === undefined) {
-    if (blocks.length === 0) return fallback(`Corefile has no server block: assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`);
-    return { ...fallback(`Corefile has no kubernetes plugin zone: assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`), stubDomains: [...stubs] };
-  }
+  if (blocks.length === 0) return fallback(`Corefile has no server block: assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`);
+  const served = blocks.flatMap((b) => servedBy(b, files));
+  const clusterDomain = served.find((z) => z.by === 'kubernetes' && z.zone !== '.')?.zone;
+  const stubs = new Set(served.filter((z) => z.by === 'forward' && z.zone !== '.' && !isReverse(z.zone)).map((z) => z.zone));
+  // Blocks without a kubernetes plugin for a zone of their own are stub domains too (e.g. `consul.local:53 { … }`).
+  for (const b of blocks)
+    if (!b.directives.some((d) => d.name === 'kubernetes')) for (const z of b.keys.map(zoneOf)) if (z !== '.' && !isReverse(z)) stubs.add(z);
+  if (clusterDomain === undefined)
+    return {
+      clusterDomain: DEFAULT_CLUSTER_DOMAIN,
+      stubDomains: [...stubs].sort(),
+      fromCorefile: true,
+      note: 'Corefile has no kubernetes plugin: the cluster checks are left out',
+      served,
+    };
   stubs.delete(clusterDomain);
-  return { clusterDomain, stubDomains: [...stubs].sort(), fromCorefile: true };
+  return { clusterDomain, stubDomains: [...stubs].sort(), fromCorefile: true, served };
 }

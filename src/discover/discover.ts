@@ -1,5 +1,5 @@
 // Finds the DNS workload: Service IPs and port, every pod with its IPs and state, the EndpointSlices the
-// Service routes to, the zones from the Corefile and the kubernetes Service IP. Five reads, in parallel.
+// Service routes to, the zones from the Corefile (and coredns-custom) and the kubernetes Service IP. Six reads, in parallel.
 import { KubeError, type KConfigMap, type KEndpointSlice, type KPod, type KService, type KubeClient } from '../kube/index.ts';
 import { parseCorefile } from './corefile.ts';
 import type { DnsPod, DnsService, DnsWorkload, ServiceEndpoint } from './types.ts';
@@ -14,6 +14,9 @@ export interface DiscoverOptions {
 
 const { namespace, selector, service, configmap } = DEFAULTS.workload;
 export const DISCOVER_DEFAULTS: DiscoverOptions = { namespace, labelSelector: selector, serviceName: service, configMapName: configmap };
+
+/** The ConfigMap k3s and AKS mount for user additions (`*.server`, `*.override` keys). */
+export const CUSTOM_CONFIGMAP = 'coredns-custom';
 
 /** The DNS workload could not be found where we were told to look. */
 export class DiscoverError extends Error {
@@ -82,6 +85,11 @@ export function endpointsOf(slices: KEndpointSlice[]): ServiceEndpoint[] {
   );
 }
 
+const absentIsUndefined = (err: unknown): undefined => {
+  if (err instanceof KubeError && err.kind === 'not-found') return undefined;
+  throw err;
+};
+
 /** Runs a read whose failure only costs a note in the report. */
 async function optional<T>(read: Promise<T>, notes: string[], what: string): Promise<T | undefined> {
   try {
@@ -96,7 +104,7 @@ async function optional<T>(read: Promise<T>, notes: string[], what: string): Pro
 export async function discoverWorkload(client: KubeClient, opts: DiscoverOptions): Promise<DnsWorkload> {
   const notes: string[] = [];
   const { namespace } = opts;
-  const [service, pods, slices, configMap, kubernetes] = await Promise.all([
+  const [service, pods, slices, configMap, kubernetes, custom] = await Promise.all([
     client.getService(namespace, opts.serviceName).catch((err: unknown) => {
       if (err instanceof KubeError && err.kind === 'not-found')
         throw new DiscoverError('no-service', `Service ${opts.serviceName} not found in namespace ${namespace}`, 'pass --service NAME and -n NAMESPACE of the DNS Service');
@@ -106,12 +114,15 @@ export async function discoverWorkload(client: KubeClient, opts: DiscoverOptions
     optional<KEndpointSlice[]>(client.listEndpointSlices(namespace, opts.serviceName), notes, `EndpointSlices of Service ${opts.serviceName}`),
     optional<KConfigMap>(client.getConfigMap(namespace, opts.configMapName), notes, `ConfigMap ${opts.configMapName}`),
     optional<KService>(client.getService('default', 'kubernetes'), notes, 'Service default/kubernetes'),
+    // k3s and AKS mount this beside the Corefile for its `import` lines; most clusters have none.
+    optional<KConfigMap | undefined>(client.getConfigMap(namespace, CUSTOM_CONFIGMAP).catch(absentIsUndefined), notes, `ConfigMap ${CUSTOM_CONFIGMAP}`),
   ]);
   if (service.clusterIPs.length === 0)
     throw new DiscoverError('no-cluster-ip', `Service ${namespace}/${service.name} has no ClusterIP (headless)`, 'pass --service with the DNS Service that has a ClusterIP');
   if (pods.length === 0)
     throw new DiscoverError('no-pods', `no DNS pods match ${opts.labelSelector} in namespace ${namespace}`, 'pass -l SELECTOR and -n NAMESPACE of the CoreDNS pods');
-  const zones = parseCorefile(configMap?.data.Corefile);
+  const files = [configMap, custom].flatMap((cm) => (cm ? Object.entries(cm.data).map(([key, text]) => ({ configMap: cm.name, key, text })) : []));
+  const zones = parseCorefile(configMap?.data.Corefile, files);
   if (zones.note) notes.push(zones.note);
   const dnsPods = pods.map(toDnsPod).sort((a, b) => a.name.localeCompare(b.name));
   for (const pod of dnsPods) if (!pod.ip) notes.push(`pod ${pod.name} has no IP yet (${pod.phase}${pod.waitingReason ? `, ${pod.waitingReason}` : ''}): not probed`);

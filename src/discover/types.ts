@@ -1,5 +1,6 @@
 // Plain data describing the DNS workload as read from the API. Produced by discover, consumed by plan,
 // judge and repair. No client-node types leak past this point.
+import type { ZoneRecord } from './zonefile.ts';
 
 export interface DnsPod {
   name: string;
@@ -45,6 +46,22 @@ export interface Zones {
   stubDomains: string[];
   /** False when the Corefile was missing or unreadable and defaults were used; `note` says why. */
   fromCorefile: boolean;
+  note?: string;
+  /** Per zone and plugin, what the Corefile (and its imports) serve; absent when it could not be read. */
+  served?: ServedZone[];
+}
+
+/** One zone one plugin answers in one server block (src/discover/corefile.ts). */
+export interface ServedZone {
+  zone: string;
+  port: number;
+  by: 'kubernetes' | 'file' | 'hosts' | 'forward';
+  /** Where it was read: "Corefile block .:53", "coredns-custom/consul.server block consul.local:53". */
+  origin: string;
+  /** forward: its upstreams as written ("/etc/resolv.conf", "10.150.0.1"). */
+  forwarders?: string[];
+  /** file and hosts: the records they hold; empty with `note` when the file was not found. */
+  records?: ZoneRecord[];
   note?: string;
 }
 
