@@ -22,7 +22,7 @@ export function parseDurationMs(text: string): number | undefined {
 
 /** "from 1s to 24h" — the bounds of a duration setting, written the way it is typed. */
 export function durationRange(minMs: number, maxMs: number): string {
-  const f = (ms: number) => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+  const f = (ms: number) => (ms === 0 ? '0s' : ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
   return `from ${f(minMs)} to ${f(maxMs)}`;
 }
 

@@ -6,7 +6,8 @@ import { KubeError } from '../kube/index.ts';
 import { discoverWorkload } from '../discover/discover.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
-import type { CheckPlan } from '../probe/contract.ts';
+import { validatePlan, type CheckPlan } from '../probe/contract.ts';
+import { planSizeProblem } from '../probepod/spec.ts';
 import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
@@ -22,6 +23,7 @@ import { EXIT } from '../report/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CycleContext } from './context.ts';
 import type { Prober } from './prober.ts';
+import { UsageError } from './errors.ts';
 
 export interface StageTimings {
   sweepMs: number;
@@ -78,21 +80,17 @@ export function probeNodes(workload: DnsWorkload, count: number): string[] {
   return [...new Set(workload.pods.map((p) => p.node).filter(Boolean))].sort().slice(0, count);
 }
 
-/** Sweep, discover, plan and probe; throws KubeError/DiscoverError/ProbePodError before any change. */
+/**
+ * Discover, plan, sweep and probe; throws KubeError/DiscoverError/ProbePodError, or UsageError for a
+ * plan the probe cannot run — all before anything in the cluster is changed (the sweep comes after the
+ * plan is known to be runnable).
+ */
 async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { ctx, log, progress } = d;
   const s = ctx.settings;
   const started = Date.now();
-  let t = Date.now();
-  const swept = await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
-    log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${err instanceof KubeError ? err.line : String(err)}`);
-    return [];
-  });
-  if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
-  const sweepMs = Date.now() - t;
-
   progress.stage('discover', `${s.selector} in namespace ${s.namespace}`);
-  t = Date.now();
+  let t = Date.now();
   const workload = await discoverWorkload(ctx.client, { namespace: s.namespace, labelSelector: s.selector, serviceName: s.service, configMapName: s.configmap });
   const discoverMs = Date.now() - t;
   for (const note of workload.notes ?? []) log.warn(note);
@@ -102,6 +100,16 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const plan = buildPlan(workload, resolvePlanOptions(s.plan, ctx.config));
   const planMs = Date.now() - t;
   log.debug('plan built', { targets: plan.targets.length, queries: plan.queries.length });
+  const unrunnable = validatePlan(plan) ?? planSizeProblem(plan);
+  if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
+
+  t = Date.now();
+  const swept = await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
+    log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${err instanceof KubeError ? err.line : String(err)}`);
+    return [];
+  });
+  if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
+  const sweepMs = Date.now() - t;
 
   const nodes = probeNodes(workload, s.probeNodes);
   if (s.probeNodes > 1 && nodes.length < s.probeNodes) workload.notes?.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);

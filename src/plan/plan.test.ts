@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { validatePlan } from '../probe/contract.ts';
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
 import { buildPlan, PLAN_DEFAULTS, resolvePlanOptions, reverseName } from './plan.ts';
-import { ConfigError, parseCheckString, parsePlanConfig } from './config.ts';
+import { parsePlanConfig } from './config.ts';
 
 const pod = (name: string, ips: string[]): DnsPod => ({
   name,
@@ -70,7 +70,7 @@ describe('buildPlan', () => {
   });
 
   it('adds config checks, external unless inside the cluster domain', () => {
-    const config = parsePlanConfig('checks:\n  - host.example.com A 192.168.1.3\n  - {name: web.shop.svc.cluster.local, type: A}\n', 'c.yaml');
+    const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - host.example.com A 192.168.1.3\n  - {name: web.shop.svc.cluster.local, type: A}\n', 'c.yaml');
     const plan = buildPlan(workload(), resolvePlanOptions({}, config));
     assert.deepEqual(plan.queries.slice(-2), [
       { id: 'custom-1', name: 'host.example.com', type: 'A', expect: { include: ['192.168.1.3'] }, external: true },
@@ -89,56 +89,11 @@ describe('reverseName', () => {
 
 describe('resolvePlanOptions', () => {
   it('lets flags win over the config file and the config file over the defaults', () => {
-    const config = parsePlanConfig('samples: 5\ntimeoutMs: 500\ntransports: [tcp]\nexternalName: example.org\n', 'c.yaml');
+    const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nsamples: 5\ntimeout: 500ms\ntransports: [tcp]\nexternalName: example.org\n', 'c.yaml');
     assert.deepEqual(resolvePlanOptions({}, config), { ...PLAN_DEFAULTS, samples: 5, timeoutMs: 500, transports: ['tcp'], externalName: 'example.org' });
     assert.equal(resolvePlanOptions({ samples: 1 }, config).samples, 1);
     assert.equal(resolvePlanOptions({ external: false }, config).externalName, null);
     assert.equal(resolvePlanOptions({ externalName: 'a.example' }, undefined).externalName, 'a.example');
-    assert.equal(resolvePlanOptions({}, parsePlanConfig('external: false\n', 'c.yaml')).externalName, null);
-  });
-});
-
-describe('parsePlanConfig', () => {
-  it('reads check strings and mappings', () => {
-    const config = parsePlanConfig(
-      ['checks:', '  - "gone.example.com A NXDOMAIN"', '  - {name: consul.service.consul, type: a, nonEmpty: true, maxLatencyMs: 50}', '  - name: txt.example.com', '    type: TXT', '    equal: ["v=1"]'].join('\n'),
-      'sentinel.yaml',
-    );
-    assert.deepEqual(config.checks, [
-      { name: 'gone.example.com', type: 'A', expect: { rcodes: ['NXDOMAIN'] } },
-      { name: 'consul.service.consul', type: 'A', expect: { nonEmpty: true, maxLatencyMs: 50 } },
-      { name: 'txt.example.com', type: 'TXT', expect: { equal: ['v=1'] } },
-    ]);
-  });
-
-  it('accepts an empty file', () => {
-    assert.deepEqual(parsePlanConfig('', 'empty.yaml'), { checks: [] });
-  });
-
-  for (const [text, problem] of [
-    ['checks: [', /^bad\.yaml: not valid YAML/],
-    ['- a\n- b\n', /^bad\.yaml: must be a YAML mapping/],
-    ['sample: 3\n', /^bad\.yaml: unknown key "sample"/],
-    ['samples: 0\n', /^bad\.yaml: samples must be an integer from 1 to 20/],
-    ['timeoutMs: fast\n', /^bad\.yaml: timeoutMs must be an integer/],
-    ['transports: [udp, quic]\n', /^bad\.yaml: transports must be a list of udp and tcp/],
-    ['checks: {a: 1}\n', /^bad\.yaml: checks must be a list/],
-    ['checks: ["host.example.com"]\n', /^bad\.yaml: checks\[0\]: "host.example.com" must be "NAME TYPE/],
-    ['checks: ["host.example.com MX"]\n', /^bad\.yaml: checks\[0\]: type must be one of/],
-    ['checks: ["bad!name A"]\n', /^bad\.yaml: checks\[0\]: "bad!name" is not a DNS name/],
-    ['checks: [{name: a.example, type: A, colour: red}]\n', /^bad\.yaml: checks\[0\]: unknown key "colour"/],
-    ['checks: [{name: a.example, rcodes: [NOPE]}]\n', /^bad\.yaml: checks\[0\]\.rcodes: unknown rcode NOPE/],
-    ['checks: [42]\n', /^bad\.yaml: checks\[0\] must be/],
-  ] as const) {
-    it(`rejects ${JSON.stringify(text)} with one line naming the file`, () => {
-      assert.throws(
-        () => parsePlanConfig(text, 'bad.yaml'),
-        (err: unknown) => err instanceof ConfigError && problem.test(err.message) && !err.message.includes('\n'),
-      );
-    });
-  }
-
-  it('parses a check string with several values', () => {
-    assert.deepEqual(parseCheckString('svc.example.org A 10.0.0.1 10.0.0.2', 'x'), { name: 'svc.example.org', type: 'A', expect: { include: ['10.0.0.1', '10.0.0.2'] } });
+    assert.equal(resolvePlanOptions({}, parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nexternal: false\n', 'c.yaml')).externalName, null);
   });
 });

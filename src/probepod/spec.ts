@@ -1,7 +1,7 @@
 // The probe pod: a Pod Security "restricted" pod that idles until the probe is exec'd in it, then is
 // deleted. Pure: options in, a plain Pod manifest out.
 import type { PodManifest } from '../kube/index.ts';
-import { PROBE_NODE_OPTIONS } from '../probe/contract.ts';
+import { PROBE_NODE_OPTIONS, type CheckPlan } from '../probe/contract.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
 export const DEFAULT_PROBE_IMAGE = DEFAULTS.probe.image;
@@ -41,6 +41,18 @@ export interface ProbePodOptions {
 export function probeImageMode(image: string): 'dedicated' | 'inline' {
   const repository = image.split('@')[0]!.replace(/:[^/:]*$/, '');
   return repository.endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
+}
+
+/**
+ * The plan rides base64-encoded in the exec request's URL, and API servers cap a request's header block
+ * at 1 MiB (Go net/http's DefaultMaxHeaderBytes): keep the plan well below that once encoded.
+ */
+export const MAX_EXEC_PLAN_BYTES = 512 * 1024;
+
+/** Why this plan cannot travel in one exec request, or null. */
+export function planSizeProblem(plan: CheckPlan): string | null {
+  const bytes = Buffer.byteLength(JSON.stringify(plan));
+  return bytes > MAX_EXEC_PLAN_BYTES ? `the plan is ${Math.ceil(bytes / 1024)} KiB, more than the ${MAX_EXEC_PLAN_BYTES / 1024} KiB one exec request can carry` : null;
 }
 
 /**

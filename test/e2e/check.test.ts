@@ -101,12 +101,12 @@ describe('check e2e: 3 CoreDNS replicas', function () {
 
   it('config file checks are probed; a bad config file → exit 2 naming the file', async () => {
     const good = join(cluster.dir, 'sentinel-good.yaml');
-    writeFileSync(good, 'checks:\n  - "kube-dns.kube-system.svc.cluster.local A"\n  - "nothing.kube-system.svc.cluster.local A NXDOMAIN"\n');
+    writeFileSync(good, 'apiVersion: coredns-sentinel/config/v1\nchecks:\n  - "kube-dns.kube-system.svc.cluster.local A"\n  - "nothing.kube-system.svc.cluster.local A NXDOMAIN"\n');
     const run = await cli([...base, '--config', good]);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(run.json?.plan?.queries.filter((q) => q.id.startsWith('custom')).map((q) => q.name), ['kube-dns.kube-system.svc.cluster.local', 'nothing.kube-system.svc.cluster.local']);
     const bad = join(cluster.dir, 'sentinel-bad.yaml');
-    writeFileSync(bad, 'checks: [{name: x.example}, 42]\n');
+    writeFileSync(bad, 'apiVersion: coredns-sentinel/config/v1\nchecks: [{name: x.example}, 42]\n');
     const rejected = await cli([...base, '--config', bad]);
     assert.equal(rejected.code, 2);
     assert.match(rejected.stderr, /^error: .*sentinel-bad\.yaml: checks\[1\] must be/m);

@@ -1,0 +1,132 @@
+// Bad input, through the real CLI against the sim: every case exits 2 with exactly one line on stderr
+// (no warning block, no stack trace), and the sim's request log shows no write request — nothing in
+// the cluster is changed by a run that errors out.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSim, type Sim } from '../sim/index.ts';
+import { buildCli, cli } from './cli.ts';
+
+const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+const V = 'apiVersion: coredns-sentinel/config/v1\n';
+
+describe('bad input → exit 2, one line, no write request', function () {
+  this.timeout(120_000);
+  let sim: Sim;
+  const file = (name: string, text: string) => {
+    const path = join(sim.dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  before(async function () {
+    this.timeout(60_000);
+    buildCli();
+    sim = await startSim({ dns: { replicas: 2 } });
+    await sim.waitReady(30_000);
+  });
+  after(async () => sim?.stop());
+
+  const cases = (): [string, string[], RegExp][] => {
+    const hugeAnswers = `${V}checks:\n${Array.from({ length: 180 }, (_, i) => `  - {name: h${i}.example.com, type: A, include: [${Array.from({ length: 256 }, (_, j) => `10.${i % 250}.${j}.1`).join(', ')}]}`).join('\n')}\n`;
+    return [
+      // durations
+      ['--timeout 0', ['--timeout', '0'], /--timeout must be from 1ms to 30s, got "0"/],
+      ['--timeout 31s', ['--timeout', '31s'], /--timeout must be from 1ms to 30s/],
+      ['--timeout fast', ['--timeout', 'fast'], /--timeout must be a duration/],
+      ['--timeout -1s', ['--timeout=-1s'], /--timeout must be a duration/],
+      ['--timeout 1d', ['--timeout', '1d'], /--timeout must be a duration/],
+      ['--pod-timeout 600h', ['--pod-timeout', '600h'], /--pod-timeout must be from 1s to 1h/],
+      ['--pod-timeout 0.5s', ['--pod-timeout', '0.5s'], /--pod-timeout must be from 1s/],
+      ['--request-timeout 1ms', ['--request-timeout', '1ms'], /--request-timeout must be from 100ms to 10m/],
+      ['--request-timeout 11m', ['--request-timeout', '11m'], /--request-timeout must be from 100ms to 10m/],
+      ['--latency-threshold 0', ['--latency-threshold', '0'], /--latency-threshold must be from 1ms/],
+      ['--cooldown 25h', ['--repair', '--cooldown', '25h'], /--cooldown must be from 0s to 24h/],
+      ['--cooldown 99999999h', ['--repair', '--cooldown', '99999999h'], /--cooldown must be from 0s to 24h/],
+      ['--restart-budget 3/9999999h', ['--repair', '--restart-budget', '3/9999999h'], /--restart-budget window must be from 1m to 24h/],
+      ['--restart-budget 3/30s', ['--repair', '--restart-budget', '3/30s'], /--restart-budget window must be from 1m/],
+      ['--restart-budget lots', ['--repair', '--restart-budget', 'lots'], /--restart-budget must look like N\/DURATION/],
+      ['--repair-timeout 0', ['--repair', '--repair-timeout', '0'], /--repair-timeout must be from 1s to 1h/],
+      ['--repair-timeout 2h', ['--repair', '--repair-timeout', '2h'], /--repair-timeout must be from 1s to 1h/],
+      // counts
+      ['--samples 0', ['--samples', '0'], /--samples must be an integer from 1 to 20/],
+      ['--samples 21', ['--samples', '21'], /--samples must be an integer from 1 to 20/],
+      ['--samples 1.5', ['--samples', '1.5'], /--samples must be an integer/],
+      ['--probe-nodes 0', ['--probe-nodes', '0'], /--probe-nodes must be an integer from 1 to 10/],
+      ['--probe-nodes 11', ['--probe-nodes', '11'], /--probe-nodes must be an integer from 1 to 10/],
+      ['--max-unavailable 0', ['--repair', '--max-unavailable', '0'], /--max-unavailable must be an integer from 1/],
+      ['--escalate-after 101', ['--repair', '--escalate-after', '101'], /--escalate-after must be an integer from 1 to 100/],
+      ['--fail-samples 0', ['--fail-samples', '0'], /--fail-samples must be an integer from 1/],
+      ['--confirm-cycles 0', ['--confirm-cycles', '0'], /--confirm-cycles must be an integer from 1/],
+      ['--min-ready -1', ['--repair', '--min-ready=-1'], /--min-ready must be an integer from 0/],
+      // selectors and names
+      ['-l empty', ['-l', ''], /--selector "": must not be empty/],
+      ['-l a=b=c', ['-l', 'a=b=c'], /--selector "a=b=c": cannot parse/],
+      ['-l unbalanced', ['-l', 'app in (a'], /unbalanced parentheses/],
+      ['-l bad key', ['-l', '-x=y'], /key "-x"/],
+      ['-n Kube-System', ['-n', 'Kube-System'], /--namespace must be a namespace name/],
+      ['-n a.b', ['-n', 'a.b'], /--namespace must be a namespace name/],
+      ['--probe-namespace empty', ['--probe-namespace', ''], /--probe-namespace must be a namespace name/],
+      ['--service Bad_Name', ['--service', 'Bad_Name'], /--service must be a Kubernetes name/],
+      ['--image-pull-secret UPPER', ['--image-pull-secret', 'UPPER'], /--image-pull-secret must be a Kubernetes name/],
+      ['--context empty', ['--context', ''], /--context must name a context/],
+      ['--context unknown', ['--context', 'nope'], /context "nope" not found/],
+      // other flags
+      ['--transports quic', ['--transports', 'quic'], /--transports must be udp, tcp or udp,tcp/],
+      ['--external-name bad', ['--external-name', 'bad!name'], /--external-name must be a DNS name/],
+      ['--external-name with --no-external', ['--external-name', 'a.example', '--no-external'], /contradict/],
+      ['-o xml', ['-o', 'xml'], /argument 'xml' is invalid/],
+      ['--dry-run without --repair', ['--dry-run'], /--dry-run only applies with --repair/],
+      ['--toleration bad', ['--toleration', ':Bad'], /--toleration must be key\[=value\]\[:Effect\]/],
+      ['--node-selector bad', ['--node-selector', 'novalue'], /--node-selector must be key=value/],
+      ['unknown flag', ['--colour'], /unknown option '--colour'/],
+      // config files
+      ['config: missing file', ['--config', '/nonexistent/sentinel.yaml'], /sentinel\.yaml: cannot read it \(ENOENT\)/],
+      ['config: not YAML', ['--config', file('notyaml.yaml', 'checks: [')], /notyaml\.yaml: not valid YAML/],
+      ['config: no apiVersion', ['--config', file('noapi.yaml', 'samples: 3\n')], /noapi\.yaml: apiVersion missing/],
+      ['config: unknown key', ['--config', file('key.yaml', `${V}timeoutMs: 500\n`)], /key\.yaml: unknown key "timeoutMs"/],
+      ['config: timeout 600h', ['--config', file('long.yaml', `${V}timeout: 600h\n`)], /long\.yaml: timeout must be from 1ms to 30s/],
+      ['config: A 999.1.1.1', ['--config', file('a4.yaml', `${V}checks: ["x.example A 999.1.1.1"]\n`)], /can never be an answer of a A record/],
+      ['config: A fd00::1', ['--config', file('a6.yaml', `${V}checks: ["x.example A fd00::1"]\n`)], /not an IPv4 address/],
+      ['config: 196 extra checks', ['--config', file('many.yaml', `${V}checks:\n${'  - x.example A\n'.repeat(196)}`)], /at most 180 checks/],
+      ['config: plan too large for one exec', ['--config', file('huge.yaml', hugeAnswers)], /the check plan cannot run: the plan is \d+ KiB/],
+    ];
+  };
+
+  it('at least 40 cases, each exit 2 with one line on stderr, no warning, no stack, no write request', async () => {
+    const all = cases();
+    assert.ok(all.length >= 40, `${all.length} cases`);
+    const failures: string[] = [];
+    for (let i = 0; i < all.length; i += 4) {
+      const batch = all.slice(i, i + 4);
+      const before = sim.requests.length;
+      const runs = await Promise.all(batch.map(([, args]) => cli(['check', '--kubeconfig', sim.kubeconfigPath, ...args])));
+      const writes = sim.requests.slice(before).filter((r) => WRITES.has(r.verb));
+      if (writes.length) failures.push(`${batch.map(([n]) => n).join(', ')}: write requests ${writes.map((w) => `${w.verb} ${w.resource}`).join(', ')}`);
+      runs.forEach((run, j) => {
+        const [name, , expected] = batch[j]!;
+        const lines = run.stderr.trimEnd().split('\n');
+        if (run.code !== 2) failures.push(`${name}: exit ${run.code}, stderr ${JSON.stringify(run.stderr.slice(0, 300))}`);
+        else if (lines.length !== 1 || !expected.test(lines[0]!)) failures.push(`${name}: stderr ${JSON.stringify(run.stderr.slice(0, 300))}`);
+        else if (/Warning|\n\s+at /.test(run.stderr)) failures.push(`${name}: warning or stack in ${JSON.stringify(run.stderr)}`);
+      });
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('watch: bad loop flags, same rules', async () => {
+    const before = sim.requests.length;
+    const runs = await Promise.all([
+      ['--interval', '0'],
+      ['--interval', '25h'],
+      ['--max-cycles', '0'],
+      ['--metrics-addr', 'nonsense'],
+    ].map((args) => cli(['watch', '--kubeconfig', sim.kubeconfigPath, ...args])));
+    for (const run of runs) {
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+    }
+    assert.match(runs[0]!.stderr, /--interval must be from 1s to 24h/);
+    assert.deepEqual(sim.requests.slice(before).filter((r) => WRITES.has(r.verb)), []);
+  });
+});
