@@ -1,4 +1,4 @@
-// Exec over the Kubernetes websocket, following the pitfalls in /work/shared/kubernetes-notes.md:
+// Exec over the Kubernetes websocket, avoiding client-node Exec's pitfalls (docs/design.md, "Exec"):
 // the completion promise exists before the connection is made; our own timeout terminates the socket;
 // a close without an exit status is an error; a failed handshake keeps its Status body (via the ws
 // 'unexpected-response' event) so a 403 can name the missing RBAC rule. The socket is opened here with
