@@ -3,6 +3,10 @@ import { validatePlan } from '../probe/contract.ts';
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
 import { buildPlan, PLAN_DEFAULTS, resolvePlanOptions, reverseName } from './plan.ts';
 import { parsePlanConfig } from './config.ts';
+import { parseCorefile, type ConfigFile } from '../discover/corefile.ts';
+import { AKS, AKS_FILES, EKS, EXAMPLE_DB, GKE_ISH, K3S, K3S_FILES, KUBEADM, L7MP, OPENSHIFT, RKE2 } from '../discover/corefile-fixtures.ts';
+import { parseCheckGroups } from './plan.ts';
+import { sourceOf } from './derived.ts';
 
 const pod = (name: string, ips: string[]): DnsPod => ({
   name,
@@ -73,8 +77,8 @@ describe('buildPlan', () => {
     const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - host.example.com A 192.168.1.3\n  - {name: web.shop.svc.cluster.local, type: A}\n', 'c.yaml');
     const plan = buildPlan(workload(), resolvePlanOptions({}, config));
     assert.deepEqual(plan.queries.slice(-2), [
-      { id: 'custom-1', name: 'host.example.com', type: 'A', expect: { include: ['192.168.1.3'] }, external: true },
-      { id: 'custom-2', name: 'web.shop.svc.cluster.local', type: 'A', expect: { nonEmpty: true }, external: false },
+      { id: 'custom-1', name: 'host.example.com', type: 'A', expect: { include: ['192.168.1.3'] }, external: true, source: 'config file' },
+      { id: 'custom-2', name: 'web.shop.svc.cluster.local', type: 'A', expect: { nonEmpty: true }, external: false, source: 'config file' },
     ]);
     assert.equal(validatePlan(plan), null);
   });
@@ -95,5 +99,119 @@ describe('resolvePlanOptions', () => {
     assert.equal(resolvePlanOptions({ external: false }, config).externalName, null);
     assert.equal(resolvePlanOptions({ externalName: 'a.example' }, undefined).externalName, 'a.example');
     assert.equal(resolvePlanOptions({}, parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nexternal: false\n', 'c.yaml')).externalName, null);
+  });
+});
+
+const L7MP_FILES: ConfigFile[] = [{ configMap: 'dns-config', key: 'example.db', text: EXAMPLE_DB }];
+const withCorefile = (text: string, files: ConfigFile[] = [], over: Partial<DnsWorkload> = {}) => {
+  const three = [pod('coredns-a', ['10.244.0.2']), pod('coredns-b', ['10.244.1.3']), pod('coredns-c', ['10.244.2.4'])];
+  return workload({ zones: parseCorefile(text, files), pods: three, ...over });
+};
+
+describe('buildPlan: checks derived from the Corefile', () => {
+  const rows: { name: string; text: string; files?: ConfigFile[]; queries: string[] }[] = [
+    { name: 'kubeadm', text: KUBEADM, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external'] },
+    { name: 'EKS: a stub block', text: EKS, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/consul.local'] },
+    {
+      name: 'k3s: NodeHosts, a coredns-custom stub and override hosts',
+      text: K3S,
+      files: K3S_FILES,
+      queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/consul.local', 'hosts/k3d-dev-server-0/a', 'hosts/nas.lab.example/a'],
+    },
+    { name: 'AKS: coredns-custom stubs', text: AKS, files: AKS_FILES, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/corp.contoso.com', 'stub/puglieseweb.com'] },
+    { name: 'OpenShift: the stub block on the same port', text: OPENSHIFT, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/foo.com'] },
+    { name: 'l7mp: no kubernetes plugin, the file zone sampled', text: L7MP, files: L7MP_FILES, queries: ['external', 'zone/gateway.example.com/a', 'zone/server.example.com/cname', 'zone/dns.example.com/a'] },
+    { name: 'RKE2', text: RKE2, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external'] },
+    { name: 'several blocks: the 1053 server is not on the probed port', text: `${GKE_ISH}a.test:1053 {\n hosts {\n 10.9.9.9 x.a.test\n }\n}\n`, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/corp.example', 'stub/acme.internal'] },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      const plan = buildPlan(withCorefile(row.text, row.files), PLAN_DEFAULTS);
+      assert.equal(validatePlan(plan), null);
+      assert.deepEqual(plan.queries.map((q) => q.id), row.queries);
+      // Every derived check says where it came from; the default set stays cheap (3 pods + the Service).
+      for (const q of plan.queries.filter((x) => /^(stub|zone|hosts)\//.test(x.id))) assert.match(q.source ?? '', /Corefile block|coredns-custom/);
+      assert.ok(plan.targets.length * plan.queries.length * plan.samples < 100, `${plan.targets.length * plan.queries.length * plan.samples} queries per transport`);
+    });
+
+  it('labels a stub check with the stub and its forwarder and accepts NOERROR or NXDOMAIN', () => {
+    const stub = buildPlan(withCorefile(EKS), PLAN_DEFAULTS).queries.find((q) => q.id === 'stub/consul.local')!;
+    assert.deepEqual(stub, {
+      id: 'stub/consul.local',
+      name: 'consul.local',
+      type: 'A',
+      expect: { rcodes: ['NOERROR', 'NXDOMAIN'] },
+      external: true,
+      source: 'stub consul.local → 10.150.0.1 (Corefile block consul.local:53)',
+    });
+  });
+
+  it('takes the expected answers of a file zone from its zone file (the CNAME server)', () => {
+    const q = buildPlan(withCorefile(L7MP, L7MP_FILES), PLAN_DEFAULTS).queries.find((x) => x.id === 'zone/server.example.com/cname')!;
+    assert.deepEqual([q.name, q.type, q.expect, q.external, q.source], [
+      'server.example.com',
+      'CNAME',
+      { include: ['host.example.com'] },
+      undefined,
+      'zone example.com (Corefile block example.com:100, zone file dns-config/example.db)',
+    ]);
+  });
+
+  it('keeps the default checks when the Corefile cannot be read', () => {
+    const plan = buildPlan(withCorefile('garbage {'), PLAN_DEFAULTS);
+    assert.deepEqual(plan.queries.map((q) => q.id), ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external']);
+  });
+
+  it('turns groups off one by one, or all of them with --no-default-checks', () => {
+    const w = withCorefile(K3S, K3S_FILES);
+    const ids = (flags: Parameters<typeof resolvePlanOptions>[0]) => buildPlan(w, resolvePlanOptions(flags, undefined)).queries.map((q) => q.id);
+    assert.deepEqual(ids({ disable: ['cluster', 'hosts'] }), ['external', 'stub/consul.local']);
+    assert.deepEqual(ids({ disable: ['stub', 'external'] }), ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'hosts/k3d-dev-server-0/a', 'hosts/nas.lab.example/a', 'hosts/k3d-dev-agent-0/aaaa']);
+    const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - nas.lab.example A\n', 'c.yaml');
+    assert.deepEqual(buildPlan(w, resolvePlanOptions({ defaultChecks: false }, config)).queries.map((q) => q.id), ['custom-1']);
+  });
+
+  it('names an unknown check group', () => {
+    assert.deepEqual(parseCheckGroups('stub, Zone,stub', '--disable'), ['stub', 'zone']);
+    assert.throws(() => parseCheckGroups(['stubs'], 'disable'), /^Error: disable: unknown check group "stubs" \(known: cluster, external, stub, zone, hosts\)$/);
+  });
+
+  it('makes a user check internal when CoreDNS serves the name itself, external through a stub or the upstream', () => {
+    const config = parsePlanConfig(
+      'apiVersion: coredns-sentinel/config/v1\nchecks:\n  - nas.lab.example A\n  - k3d-dev-agent-0 A\n  - x.consul.local A\n  - example.org A\n  - {name: web.default.svc.cluster.local, type: A, external: true}\n',
+      'c.yaml',
+    );
+    const custom = buildPlan(withCorefile(K3S, K3S_FILES), resolvePlanOptions({}, config)).queries.filter((q) => q.id.startsWith('custom-'));
+    assert.deepEqual(custom.map((q) => [q.name, q.external]), [
+      ['nas.lab.example', false],
+      ['k3d-dev-agent-0', false],
+      ['x.consul.local', true],
+      ['example.org', true],
+      ['web.default.svc.cluster.local', true],
+    ]);
+    const l7mp = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - host.example.com A 192.168.1.3\n', 'c.yaml');
+    assert.equal(buildPlan(withCorefile(L7MP, L7MP_FILES), resolvePlanOptions({}, l7mp)).queries.at(-1)!.external, false);
+  });
+
+  it('attributes names to the part of the configuration that answers them', () => {
+    const zones = parseCorefile(K3S, K3S_FILES);
+    assert.deepEqual(sourceOf('a.b.svc.cluster.local.', zones), { kind: 'cluster', zone: 'cluster.local' });
+    assert.deepEqual(sourceOf('x.consul.local', zones), {
+      kind: 'stub',
+      zone: 'consul.local',
+      forwarders: ['10.150.0.1'],
+      origin: 'coredns-custom/consul.server block consul.local:53',
+    });
+    assert.equal(sourceOf('k3d-dev-server-0', zones).kind, 'hosts');
+    assert.deepEqual(sourceOf('kubernetes.io', zones), { kind: 'external' });
+    assert.equal(sourceOf('www.example.com', parseCorefile(L7MP, L7MP_FILES)).kind, 'zone');
+  });
+
+  it('probes one family of dual-stack pods and Services with --ip-family', () => {
+    const w = workload({ service: { name: 'kube-dns', namespace: 'kube-system', clusterIPs: ['10.96.0.10', 'fd00::a'], port: 53 }, pods: [pod('p', ['10.1.0.5', 'fd01::5'])] });
+    const ids = (ipFamily: 'ipv4' | 'ipv6' | 'both') => buildPlan(w, resolvePlanOptions({ ipFamily }, undefined)).targets.map((t) => t.address);
+    assert.deepEqual(ids('both'), ['10.96.0.10', 'fd00::a', '10.1.0.5', 'fd01::5']);
+    assert.deepEqual(ids('ipv4'), ['10.96.0.10', '10.1.0.5']);
+    assert.deepEqual(ids('ipv6'), ['fd00::a', 'fd01::5']);
   });
 });

@@ -3,7 +3,15 @@
 import { PLAN_SCHEMA, type CheckPlan, type Query, type Target, type Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
+import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
+import { conformanceQueries, type SampleObjects } from './sample.ts';
+import { reverseName } from './reverse.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+
+export { reverseName };
+
+export const IP_FAMILIES = ['ipv4', 'ipv6', 'both'] as const;
+export type IpFamily = (typeof IP_FAMILIES)[number];
 
 export interface PlanOptions {
   samples: number;
@@ -13,30 +21,36 @@ export interface PlanOptions {
   externalName: string | null;
   extraChecks: CheckSpec[];
   concurrency: number;
+  /** Groups of default and derived checks left out (--no-default-checks, per group). */
+  disabled: CheckGroup[];
+  /** Address families probed on dual-stack pods and Services (--ip-family). */
+  ipFamily: IpFamily;
+  /** At most this many stub, zone and hosts checks, so a large zone file cannot make the plan expensive. */
+  maxDerived: number;
+  /** Conformance sample: at most this many Services of each kind (--sample-services); 0 = off. */
+  sampleServices: number;
 }
 
-export const PLAN_DEFAULTS: PlanOptions = { ...DEFAULTS.plan, transports: [...DEFAULTS.plan.transports], extraChecks: [] };
+export const PLAN_DEFAULTS: PlanOptions = {
+  ...DEFAULTS.plan,
+  transports: [...DEFAULTS.plan.transports],
+  extraChecks: [],
+  disabled: [],
+  ipFamily: 'both',
+  maxDerived: 3,
+  sampleServices: 0,
+};
 
 /** Inside the cluster domain, and a Service nobody names this way: must answer NXDOMAIN. */
 export const ABSENT_NAME_PREFIX = 'coredns-sentinel-absent.default.svc';
 
-/** The reverse-lookup name of an IPv4 or IPv6 address. */
-export function reverseName(ip: string): string {
-  if (!ip.includes(':')) return `${ip.split('.').reverse().join('.')}.in-addr.arpa`;
-  const [head = '', tail = ''] = ip.split('::');
-  const groups = (s: string) => (s ? s.split(':') : []);
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const full = [...groups(head), ...Array<string>(ip.includes('::') ? missing : 0).fill('0'), ...groups(tail)];
-  const nibbles = full.map((g) => g.padStart(4, '0')).join('');
-  return `${[...nibbles.toLowerCase()].reverse().join('.')}.ip6.arpa`;
-}
 
-const inZone = (name: string, zone: string) => name === zone || name.endsWith(`.${zone}`);
+const family = (ip: string) => (ip.includes(':') ? 'ipv6' : 'ipv4');
 
-export function targetsOf(workload: DnsWorkload): Target[] {
+export function targetsOf(workload: DnsWorkload, ipFamily: IpFamily = 'both'): Target[] {
   const { service } = workload;
-  const family = (ip: string) => (ip.includes(':') ? 'ipv6' : 'ipv4');
-  const services: Target[] = service.clusterIPs.map((ip, i) => ({
+  const wanted = (ip: string) => ipFamily === 'both' || family(ip) === ipFamily;
+  const services: Target[] = service.clusterIPs.filter(wanted).map((ip, i) => ({
     id: i === 0 ? 'service' : `service-${family(ip)}`,
     address: ip,
     port: service.port,
@@ -45,7 +59,7 @@ export function targetsOf(workload: DnsWorkload): Target[] {
   }));
   // The pods listen on the Service's targetPort; CoreDNS serves the same port on both as deployed.
   const pods: Target[] = workload.pods.flatMap((pod) =>
-    pod.ips.map((ip, i) => ({
+    pod.ips.filter(wanted).map((ip, i) => ({
       id: i === 0 ? `pod/${pod.name}` : `pod/${pod.name}/${family(ip)}`,
       address: ip,
       port: service.port,
@@ -56,7 +70,8 @@ export function targetsOf(workload: DnsWorkload): Target[] {
   return [...services, ...pods];
 }
 
-export function defaultQueries(workload: DnsWorkload, externalName: string | null): Query[] {
+/** The kubernetes plugin's checks: the API Service's A, SRV and PTR, and a name that must not exist. */
+export function clusterQueries(workload: DnsWorkload): Query[] {
   const domain = workload.zones.clusterDomain;
   const kubernetesName = `kubernetes.default.svc.${domain}`;
   const ip = workload.kubernetesServiceIP;
@@ -68,17 +83,27 @@ export function defaultQueries(workload: DnsWorkload, externalName: string | nul
   ];
   if (ip) queries.push({ id: 'kubernetes-ptr', name: reverseName(ip), type: 'PTR', expect: { include: [kubernetesName] } });
   queries.push({ id: 'nxdomain', name: `${ABSENT_NAME_PREFIX}.${domain}`, type: 'A', expect: { rcodes: ['NXDOMAIN'] } });
-  if (externalName) queries.push({ id: 'external', name: externalName, type: 'A', expect: { nonEmpty: true }, external: true });
   return queries;
 }
 
+/** The default checks the Corefile calls for: cluster checks where a kubernetes plugin serves the zone, the external name where `.` is forwarded. */
+export function defaultQueries(workload: DnsWorkload, externalName: string | null, disabled: readonly CheckGroup[] = []): Query[] {
+  const on = (g: CheckGroup) => !disabled.includes(g);
+  const queries = on('cluster') && servesCluster(workload.zones) ? clusterQueries(workload) : [];
+  if (externalName && on('external') && forwardsRoot(workload.zones))
+    queries.push({ id: 'external', name: externalName, type: 'A', expect: { nonEmpty: true }, external: true });
+  return queries;
+}
+
+/** The user's checks; a name CoreDNS answers itself (cluster, file or hosts zone) is internal unless the check says otherwise. */
 export function extraQueries(workload: DnsWorkload, checks: CheckSpec[]): Query[] {
   return checks.map((c, i) => ({
     id: `custom-${i + 1}`,
     name: c.name,
     type: c.type,
     expect: c.expect,
-    external: c.external ?? !inZone(c.name, workload.zones.clusterDomain),
+    external: c.external ?? !answeredByCoreDNS(sourceOf(c.name, workload.zones)),
+    source: 'config file',
   }));
 }
 
@@ -90,6 +115,20 @@ export interface PlanFlags {
   externalName?: string;
   /** --no-external */
   external?: boolean;
+  /** --no-default-checks (every group) */
+  defaultChecks?: boolean;
+  /** Groups turned off one by one (config file `disable:`). */
+  disable?: CheckGroup[];
+  ipFamily?: IpFamily;
+  sampleServices?: number;
+}
+
+/** Check group names from a flag or the config file; throws one line naming the unknown one. */
+export function parseCheckGroups(value: string | string[], at: string): CheckGroup[] {
+  const list = (typeof value === 'string' ? value.split(',') : value).map((g) => g.trim().toLowerCase()).filter(Boolean);
+  const bad = list.find((g) => !CHECK_GROUPS.includes(g as CheckGroup));
+  if (bad !== undefined) throw new Error(`${at}: unknown check group "${bad}" (known: ${CHECK_GROUPS.join(', ')})`);
+  return [...new Set(list as CheckGroup[])];
 }
 
 /** Flags win over the config file, which wins over the defaults. */
@@ -103,14 +142,25 @@ export function resolvePlanOptions(flags: PlanFlags, config: PlanConfig | undefi
     externalName,
     extraChecks: config?.checks ?? [],
     concurrency: PLAN_DEFAULTS.concurrency,
+    disabled: flags.defaultChecks === false ? [...CHECK_GROUPS] : (flags.disable ?? PLAN_DEFAULTS.disabled),
+    ipFamily: flags.ipFamily ?? PLAN_DEFAULTS.ipFamily,
+    maxDerived: PLAN_DEFAULTS.maxDerived,
+    sampleServices: flags.sampleServices ?? PLAN_DEFAULTS.sampleServices,
   };
 }
 
-export function buildPlan(workload: DnsWorkload, options: PlanOptions): CheckPlan {
+/** The plan for one cycle; `sample` holds the Services and EndpointSlices read for --sample-services. */
+export function buildPlan(workload: DnsWorkload, options: PlanOptions, sample?: SampleObjects): CheckPlan {
+  const groups = new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g)));
   return {
     schema: PLAN_SCHEMA,
-    targets: targetsOf(workload),
-    queries: [...defaultQueries(workload, options.externalName), ...extraQueries(workload, options.extraChecks)],
+    targets: targetsOf(workload, options.ipFamily),
+    queries: [
+      ...defaultQueries(workload, options.externalName, options.disabled),
+      ...derivedQueries(workload.zones, groups, options.maxDerived),
+      ...(sample && options.sampleServices > 0 ? conformanceQueries(sample, workload.zones.clusterDomain, options.sampleServices) : []),
+      ...extraQueries(workload, options.extraChecks),
+    ],
     transports: options.transports,
     samples: options.samples,
     timeoutMs: options.timeoutMs,

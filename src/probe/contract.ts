@@ -82,6 +82,8 @@ export interface Query {
   expect: Expectation;
   /** True for names outside the cluster's zones (answered through the upstream). */
   external?: boolean;
+  /** Where the check came from, for the report ("stub consul.local → 10.150.0.1 (Corefile block …)"). Not used by the probe. */
+  source?: string;
 }
 
 export interface CheckPlan {
@@ -242,6 +244,7 @@ function validateQuery(q: unknown, i: number): Problem {
     return `${at}.name must have labels of 1 to 63 characters`;
   if (!RECORD_TYPES.includes(q.type as RecordType)) return `${at}.type must be one of ${RECORD_TYPES.join(', ')}`;
   if (q.external !== undefined && typeof q.external !== 'boolean') return `${at}.external must be true or false`;
+  if (q.source !== undefined && !isShortString(q.source, 512)) return `${at}.source must be a non-empty string of at most 512 characters`;
   return validateExpectation(q.expect, `${at}.expect`);
 }
 

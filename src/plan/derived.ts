@@ -1,0 +1,142 @@
+// Checks derived from what the Corefile serves (src/discover/corefile.ts), and which part of CoreDNS
+// answers a name. Pure. The judge uses sourceOf() to attribute a failing name: a stub's forwarder, a zone
+// CoreDNS serves itself, the cluster zone, or the upstream.
+import type { Query, RecordType } from '../probe/contract.ts';
+import type { ServedZone, Zones } from '../discover/types.ts';
+
+/** Groups of checks the user can turn off (--no-default-checks, `disable:` in the config file). */
+export const CHECK_GROUPS = ['cluster', 'external', 'stub', 'zone', 'hosts'] as const;
+export type CheckGroup = (typeof CHECK_GROUPS)[number];
+
+export type NameSource =
+  | { kind: 'cluster'; zone: string }
+  | { kind: 'zone'; zone: string; origin: string }
+  | { kind: 'hosts'; zone: string; origin: string }
+  | { kind: 'stub'; zone: string; forwarders: string[]; origin: string }
+  | { kind: 'external' };
+
+const norm = (name: string) => name.replace(/\.$/, '').toLowerCase();
+const inZone = (name: string, zone: string) => zone === '.' || name === zone || name.endsWith(`.${zone}`);
+
+/**
+ * The port the probe reaches: the block with the kubernetes plugin, else the root block, else the first.
+ * Blocks on other ports (e.g. a metrics-only or chaos server) are not what the pods serve on the DNS port.
+ */
+export function probedPort(served: ServedZone[]): number | undefined {
+  return (served.find((z) => z.by === 'kubernetes') ?? served.find((z) => z.zone === '.') ?? served[0])?.port;
+}
+
+/** The served zones on the probed port; undefined when the Corefile could not be read. */
+export function probedZones(zones: Zones): ServedZone[] | undefined {
+  if (!zones.served) return undefined;
+  const port = probedPort(zones.served);
+  return zones.served.filter((z) => z.port === port);
+}
+
+/** Whether a kubernetes plugin serves the cluster zone (true when the Corefile could not be read: assume so). */
+export function servesCluster(zones: Zones): boolean {
+  const served = probedZones(zones);
+  return served === undefined || served.some((z) => z.by === 'kubernetes');
+}
+
+/** Which part of the DNS configuration answers `name` (longest zone wins, as CoreDNS picks a server block). */
+export function sourceOf(name: string, zones: Zones): NameSource {
+  const n = norm(name);
+  const served = probedZones(zones);
+  if (!served) return inZone(n, zones.clusterDomain) ? { kind: 'cluster', zone: zones.clusterDomain } : { kind: 'external' };
+  const host = served.find((z) => z.by === 'hosts' && z.records?.some((r) => r.name === n));
+  if (host) return { kind: 'hosts', zone: host.zone, origin: host.origin };
+  const rank = { kubernetes: 0, file: 1, hosts: 2, forward: 3 } as const;
+  const best = served
+    .filter((z) => z.zone !== '.' && inZone(n, z.zone))
+    .sort((a, b) => b.zone.length - a.zone.length || rank[a.by] - rank[b.by])[0];
+  if (!best) return { kind: 'external' };
+  switch (best.by) {
+    case 'kubernetes':
+      return { kind: 'cluster', zone: best.zone };
+    case 'file':
+      return { kind: 'zone', zone: best.zone, origin: best.origin };
+    case 'hosts':
+      return { kind: 'hosts', zone: best.zone, origin: best.origin };
+    case 'forward':
+      return { kind: 'stub', zone: best.zone, forwarders: best.forwarders ?? [], origin: best.origin };
+  }
+}
+
+/** True when CoreDNS answers the name itself (cluster, file or hosts zone), not through a forwarder. */
+export const answeredByCoreDNS = (s: NameSource): boolean => s.kind === 'cluster' || s.kind === 'zone' || s.kind === 'hosts';
+
+/** Records per zone or hosts source; stubs beyond this are not a cost problem, zones with thousands of names are. */
+const RECORDS_PER_SOURCE = 3;
+
+const slug = (s: string) => s.replace(/[^a-z0-9.-]+/gi, '-');
+
+/** Up to `n` record sets, one of each type first (A, CNAME, …) so a sample covers the kinds a zone has. */
+function sampleRecordSets(z: ServedZone, n: number): { name: string; type: RecordType; values: string[] }[] {
+  const sets = new Map<string, { name: string; type: RecordType; values: string[] }>();
+  for (const r of z.records ?? []) {
+    const key = `${r.name} ${r.type}`;
+    const set = sets.get(key) ?? sets.set(key, { name: r.name, type: r.type, values: [] }).get(key)!;
+    set.values.push(r.value);
+  }
+  const all = [...sets.values()];
+  const firstOfType = all.filter((s, i) => all.findIndex((o) => o.type === s.type) === i);
+  return [...firstOfType, ...all.filter((s) => !firstOfType.includes(s))].slice(0, n);
+}
+
+/** Stub, file-zone and hosts checks, each saying where it came from, within `budget` queries (fair across sources). */
+export function derivedQueries(zones: Zones, groups: ReadonlySet<CheckGroup>, budget: number): Query[] {
+  const served = probedZones(zones) ?? [];
+  const stubs: Query[] = [];
+  const seenStub = new Set<string>();
+  for (const z of served) {
+    if (z.by !== 'forward' || z.zone === '.' || seenStub.has(z.zone)) continue;
+    seenStub.add(z.zone);
+    // NOERROR or NXDOMAIN means the stub's forwarder answered; SERVFAIL or a timeout means it did not.
+    stubs.push({
+      id: `stub/${slug(z.zone)}`,
+      name: z.zone,
+      type: 'A',
+      expect: { rcodes: ['NOERROR', 'NXDOMAIN'] },
+      external: true,
+      source: `stub ${z.zone} → ${(z.forwarders ?? []).join(' ')} (${z.origin})`,
+    });
+  }
+  // One list per zone file and hosts source, so each gets its turn.
+  const seen = new Set<string>();
+  const fromRecords = (by: 'file' | 'hosts', group: CheckGroup): Query[][] =>
+    served
+      .filter((z) => z.by === by)
+      .map((z) =>
+        sampleRecordSets(z, RECORDS_PER_SOURCE).flatMap((set): Query[] => {
+          const key = `${set.name} ${set.type}`;
+          if (seen.has(key)) return [];
+          seen.add(key);
+          return [
+            {
+              id: `${group}/${slug(set.name)}/${set.type.toLowerCase()}`,
+              name: set.name,
+              type: set.type,
+              expect: { include: set.values },
+              source: `${group} ${z.zone} (${z.origin})`,
+            },
+          ];
+        }),
+      );
+  const lists = [
+    groups.has('stub') ? stubs : [],
+    ...(groups.has('zone') ? fromRecords('file', 'zone') : []),
+    ...(groups.has('hosts') ? fromRecords('hosts', 'hosts') : []),
+  ];
+  // Round robin, so one large zone cannot crowd out every stub or the other sources.
+  const out: Query[] = [];
+  for (let i = 0; out.length < budget && lists.some((l) => l.length > i); i++)
+    for (const l of lists) if (l[i] && out.length < budget) out.push(l[i]!);
+  return out;
+}
+
+/** Whether the Corefile forwards the root zone (no root forward: an air-gapped or authoritative-only server). */
+export function forwardsRoot(zones: Zones): boolean {
+  const served = probedZones(zones);
+  return served === undefined || served.some((z) => z.by === 'forward' && z.zone === '.');
+}
