@@ -1,6 +1,7 @@
 // One typed error for everything that goes wrong talking to the API server, with a hint saying what to
 // do next. Pure: works on plain shapes (ApiException-like objects, fetch/socket errors, Status bodies),
 // so it is unit-tested without a server.
+import { forbiddenHint } from './rbac.ts';
 
 export type KubeErrorKind =
   | 'config'
@@ -21,6 +22,15 @@ export interface RequestContext {
   resource: string;
   namespace?: string;
   name?: string;
+  /** Which manifest grants this request when verb and resource alone cannot tell (pods delete). */
+  grant?: 'check' | 'repair';
+}
+
+/** `<verb> <resource> <name> in namespace <ns>`: how every error line starts. */
+export function describeRequest(ctx: RequestContext): string {
+  const name = ctx.name ? ` ${ctx.name}` : '';
+  const ns = ctx.namespace ? ` in namespace ${ctx.namespace}` : '';
+  return `${ctx.verb} ${ctx.resource}${name}${ns}`;
 }
 
 export interface KubeStatus {
@@ -30,35 +40,58 @@ export interface KubeStatus {
   details?: { retryAfterSeconds?: number; causes?: { reason?: string; message?: string; field?: string }[] };
 }
 
+export interface KubeErrorExtra {
+  /** Seconds the server asked us to wait (Retry-After), when it did. */
+  retryAfterSeconds?: number;
+  /** The request that failed; the line starts with it. */
+  request?: RequestContext;
+}
+
 export class KubeError extends Error {
+  readonly retryAfterSeconds?: number;
+  readonly request?: RequestContext;
+
   constructor(
     readonly kind: KubeErrorKind,
     /** HTTP status code; 0 when none arrived. */
     readonly code: number,
+    /** What happened, without the request (the line adds it). */
     message: string,
     /** What to do next, one line. */
     readonly hint: string,
-    /** Seconds the server asked us to wait (Retry-After), when it did. */
-    readonly retryAfterSeconds?: number,
+    extra: KubeErrorExtra = {},
   ) {
     super(message);
     this.name = 'KubeError';
+    if (extra.retryAfterSeconds !== undefined) this.retryAfterSeconds = extra.retryAfterSeconds;
+    if (extra.request) this.request = extra.request;
   }
 
-  /** Message and hint as one line, for users. */
+  /** `<request>: <what happened> — <what to do>`, one line, for users. */
   get line(): string {
-    return this.hint ? `${this.message} (${this.hint})` : this.message;
+    const head = this.request ? `${describeRequest(this.request)}: ` : '';
+    return oneLine(`${head}${this.message}${this.hint ? ` — ${this.hint}` : ''}`);
+  }
+
+  /** The same error with its message extended (e.g. by the attempts spent). */
+  withMessage(message: string): KubeError {
+    return new KubeError(this.kind, this.code, message, this.hint, { ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}), ...(this.request ? { request: this.request } : {}) });
   }
 }
 
-const RBAC_CHECK = 'manifests/rbac-check.yaml';
-const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
-const REPAIR_RESOURCES = new Set(['pods/eviction', 'pods/log', 'leases', 'events', 'deployments']);
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
-/** The manifest granting this rule: repair's extra rights live in their own file. */
-function rbacFileFor(verb: string, resource: string): string {
-  const repair = REPAIR_RESOURCES.has(resource) || (resource === 'configmaps' && verb !== 'get');
-  return repair ? RBAC_REPAIR : RBAC_CHECK;
+/**
+ * Removes credential material from text that came from a library, a server or a plugin: bearer tokens,
+ * the given known secrets (the kubeconfig's token and password) and, with `opaque`, every long word
+ * that looks like a token (letters and digits, 16+ characters) — for plugin output, which holds no
+ * names worth keeping.
+ */
+export function redact(text: string, secrets: readonly string[] = [], opaque = false): string {
+  let out = text.replace(/\b(Bearer|Basic)\s+\S+/gi, '$1 [redacted]');
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
+  if (opaque) out = out.replace(/[A-Za-z0-9_+/=.:-]{16,}/g, (w) => (/[0-9]/.test(w) && /[A-Za-z]/.test(w) ? '[redacted]' : w));
+  return out;
 }
 
 /** Parses a Status from an ApiException body, which client-node keeps as a raw JSON string. */
@@ -87,14 +120,6 @@ export function missingRule(message: string): { verb: string; resource: string; 
   return { verb: m[1]!, resource: m[2]!, group: m[3]!, ...(m[4] ? { namespace: m[4] } : {}) };
 }
 
-function forbiddenHint(message: string, ctx: RequestContext): string {
-  const rule = missingRule(message) ?? { verb: ctx.verb, resource: ctx.resource, namespace: ctx.namespace, group: '' };
-  const where = rule.namespace ? `in namespace ${rule.namespace}` : 'cluster-wide';
-  // KEP-4006: from Kubernetes 1.35 exec needs create as well as get.
-  const verbs = rule.resource === 'pods/exec' ? 'get and create' : rule.verb;
-  return `missing RBAC: grant ${verbs} on ${rule.resource} ${where} — see ${rbacFileFor(rule.verb, rule.resource)}`;
-}
-
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE']);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|DEPTH_ZERO/;
 
@@ -112,40 +137,40 @@ function retryAfterOf(headers: unknown, status: KubeStatus | undefined): number 
   return status?.details?.retryAfterSeconds;
 }
 
-function what(ctx: RequestContext): string {
-  const name = ctx.name ? ` ${ctx.name}` : '';
-  const ns = ctx.namespace ? ` in namespace ${ctx.namespace}` : '';
-  return `${ctx.verb} ${ctx.resource}${name}${ns}`;
-}
-
-/** Maps an HTTP status code and Status to a KubeError. */
+/** Maps an HTTP status code and Status to a KubeError naming the request. */
 export function fromHttp(code: number, status: KubeStatus | undefined, ctx: RequestContext, headers?: unknown): KubeError {
-  const message = status?.message?.trim() || `${what(ctx)} failed with HTTP ${code}`;
+  const text = redact(status?.message?.trim() ?? '');
   const retryAfter = retryAfterOf(headers, status);
+  const extra = { request: ctx, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) };
+  const said = (fallback: string) => text || fallback;
   switch (code) {
     case 401:
-      return new KubeError('unauthorized', code, `unauthorized: ${message}`, 'the credentials in the kubeconfig were rejected: log in again or refresh the token');
-    case 403:
-      return new KubeError('forbidden', code, message, forbiddenHint(message, ctx));
+      return new KubeError('unauthorized', code, `unauthorized (HTTP 401)${text ? `: ${text}` : ''}`, 'the credentials in the kubeconfig were rejected: log in again or refresh the token', extra);
+    case 403: {
+      const rule = missingRule(text);
+      return new KubeError('forbidden', code, said('forbidden (HTTP 403)'), forbiddenHint(ctx, rule), extra);
+    }
     case 404:
-      return new KubeError('not-found', code, message, '');
+      return new KubeError('not-found', code, said('not found (HTTP 404)'), '', extra);
     case 409:
-      return new KubeError('conflict', code, message, 'the object changed meanwhile: run again');
+      return new KubeError('conflict', code, said('conflict (HTTP 409)'), 'the object changed meanwhile: run again', extra);
     case 400:
     case 422: {
-      const causes = status?.details?.causes?.map((c) => c.message).filter(Boolean) ?? [];
+      const causes = status?.details?.causes?.map((c) => c.message).filter(Boolean).map((m) => redact(m!)) ?? [];
+      const message = said(`rejected (HTTP ${code})`);
       const detail = causes.length && !message.includes(causes[0]!) ? `${message}: ${causes.join('; ')}` : message;
-      return new KubeError('invalid', code, detail, 'the cluster rejected the object (admission, Pod Security or quota): see the message');
+      return new KubeError('invalid', code, detail, 'the cluster rejected the object (admission, Pod Security or quota): see the message', extra);
     }
     case 429:
-      return new KubeError('throttled', code, message, 'the API server is throttling requests: wait and run again', retryAfter);
+      return new KubeError('throttled', code, `throttled (HTTP 429${retryAfter !== undefined ? `, Retry-After ${retryAfter} s` : ''})${text ? `: ${text}` : ''}`,
+        'the API server is overloaded or rate-limiting this client: wait and run again', extra);
     default:
-      if (code >= 500) return new KubeError('server', code, message, 'the API server failed: check its health and run again', retryAfter);
-      return new KubeError('server', code, message, '');
+      if (code >= 500) return new KubeError('server', code, `the API server failed (HTTP ${code})${text ? `: ${text}` : ''}`, 'check the API server\'s health and run again', extra);
+      return new KubeError('server', code, `unexpected HTTP ${code}${text ? `: ${text}` : ''}`, 'run again; report it if it persists', extra);
   }
 }
 
-/** Maps anything thrown by client-node, fetch or a socket to a KubeError. */
+/** Maps anything thrown by client-node, fetch or a socket to a KubeError naming the request. */
 export function toKubeError(err: unknown, ctx: RequestContext): KubeError {
   if (err instanceof KubeError) return err;
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as Record<string, unknown>;
@@ -153,16 +178,19 @@ export function toKubeError(err: unknown, ctx: RequestContext): KubeError {
   const code = typeof e.code === 'number' ? e.code : typeof e.statusCode === 'number' ? e.statusCode : 0;
   if (code >= 100) return fromHttp(code, parseStatus(e.body), ctx, e.headers);
   const sysCode = errorCode(e);
-  const text = typeof e.message === 'string' ? e.message.split('\n')[0]! : String(err);
+  const text = redact(typeof e.message === 'string' ? e.message.split('\n')[0]! : String(err));
+  const extra = { request: ctx };
   if (TLS_CODES.test(sysCode) || /certificate/i.test(text))
-    return new KubeError('unreachable', 0, `TLS error talking to the API server: ${text}`, 'check the cluster CA in the kubeconfig (certificate-authority-data)');
-  if (NETWORK_CODES.has(sysCode) || /ECONNREFUSED|ENOTFOUND|socket hang up|network/i.test(text))
-    return new KubeError('unreachable', 0, `cannot reach the API server (${sysCode || text})`, 'check the server address in the kubeconfig, VPN and network');
+    return new KubeError('unreachable', 0, `TLS error talking to the API server: ${text}`, 'check the cluster CA in the kubeconfig (certificate-authority-data)', extra);
+  if (sysCode === 'ECONNRESET' || /socket hang up/i.test(text))
+    return new KubeError('unreachable', 0, 'the connection to the API server was reset (ECONNRESET)', 'check the API server and any proxy or load balancer in front of it, then run again', extra);
+  if (NETWORK_CODES.has(sysCode) || /ECONNREFUSED|ENOTFOUND|network/i.test(text))
+    return new KubeError('unreachable', 0, `cannot reach the API server (${sysCode || text})`, 'check the server address in the kubeconfig, VPN and network', extra);
   if (sysCode === 'ETIMEDOUT' || e.name === 'AbortError' || e.name === 'TimeoutError')
-    return new KubeError('timeout', 0, `${what(ctx)} timed out`, 'the API server is slow or unreachable: check it and run again');
-  return new KubeError('server', 0, `${what(ctx)} failed: ${text}`, '');
+    return new KubeError('timeout', 0, 'timed out', 'the API server is slow or unreachable: check it and run again', extra);
+  return new KubeError('server', 0, `failed: ${text}`, 'run again; report it if it persists', extra);
 }
 
-/** Kinds worth retrying for idempotent reads. */
+/** Transient failures: worth another attempt where the request's policy allows (see retry.ts). */
 export const isRetryable = (e: KubeError): boolean =>
   e.kind === 'throttled' || e.kind === 'unreachable' || e.kind === 'timeout' || (e.kind === 'server' && e.code >= 500);

@@ -3,12 +3,14 @@
 // a close without an exit status is an error; a failed handshake keeps its Status body (via the ws
 // 'unexpected-response' event) so a 403 can name the missing RBAC rule. The socket is opened here with
 // client-node's TLS/auth options rather than through its Exec (whose handler is not exported and whose
-// frame parser throws on a malformed status), so every frame is ours to judge.
+// frame parser throws on a malformed status), so every frame is ours to judge. The handshake (nothing has
+// run yet) is retried under the one policy of retry.ts; once the socket is open, never.
 import { stringify } from 'node:querystring';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeError, fromHttp, parseStatus, toKubeError, type KubeStatus, type RequestContext } from './errors.ts';
+import { KubeError, fromHttp, isRetryable, parseStatus, type KubeStatus, type RequestContext } from './errors.ts';
+import { RETRY, withRetry } from './retry.ts';
 import type { ExecRequest, ExecResult } from './types.ts';
 
 const CHANNEL = { stdout: 1, stderr: 2, status: 3 } as const;
@@ -52,7 +54,15 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-export async function execInPod(kc: KubeConfig, req: ExecRequest): Promise<ExecResult> {
+export interface HandshakeOptions {
+  /** Time for all handshake attempts together. */
+  budgetMs: number;
+  /** Counts each attempt as a request. */
+  onAttempt: () => void;
+  mapError: (err: unknown, ctx: RequestContext) => KubeError;
+}
+
+export async function execInPod(kc: KubeConfig, req: ExecRequest, handshake: HandshakeOptions): Promise<ExecResult> {
   const ctx: RequestContext = { verb: 'create', resource: 'pods/exec', namespace: req.namespace, name: req.pod };
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -60,12 +70,12 @@ export async function execInPod(kc: KubeConfig, req: ExecRequest): Promise<ExecR
 
   let settle!: (outcome: { exitCode: number } | { error: KubeError }) => void;
   const done = new Promise<{ exitCode: number } | { error: KubeError }>((resolve) => (settle = resolve));
-  const timeout = new KubeError('timeout', 0, `exec in pod ${req.pod} did not finish within ${req.timeoutMs} ms`, 'the probe hung: check the pod and run again');
+  const timeout = new KubeError('timeout', 0, `did not finish within ${req.timeoutMs} ms`, 'the probe hung: check the pod and run again', { request: ctx });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
     settle({ error: timeout });
-    socket?.terminate();
+    (socket ?? pending)?.terminate();
   }, req.timeoutMs);
 
   const onFrame = (data: Buffer): void => {
@@ -75,36 +85,49 @@ export async function execInPod(kc: KubeConfig, req: ExecRequest): Promise<ExecR
     else if (channel === CHANNEL.stderr) stderr.push(payload);
     else if (channel === CHANNEL.status) {
       const status = interpretExecStatus(payload.toString('utf8'));
-      settle('exitCode' in status ? status : { error: new KubeError('exec', 500, status.error, 'the container could not run the probe: check the pod') });
+      settle('exitCode' in status ? status : { error: new KubeError('exec', 500, status.error, 'the container could not run the probe: check the pod', { request: ctx }) });
     }
   };
   const path = `/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods/${encodeURIComponent(req.pod)}/exec?` +
     stringify({ command: req.command, container: req.container, stdin: false, stdout: true, stderr: true, tty: false });
-  try {
-    await new Promise<void>((opened, failed) => {
-      // client-node applies the kubeconfig's TLS material and credentials (exec plugins included).
-      const opts: WebSocket.ClientOptions = {};
-      kc.applyToHTTPSOptions(opts).then(() => {
-        if (timedOut) return failed(timeout);
-        const ws = new WebSocket(wsUrl(kc, path), PROTOCOLS, opts);
+  const connectOnce = () => new Promise<void>((opened, failed) => {
+    // client-node applies the kubeconfig's TLS material and credentials (exec plugins included).
+    const opts: WebSocket.ClientOptions = {};
+    kc.applyToHTTPSOptions(opts).then(() => {
+      if (timedOut) return failed(timeout);
+      const ws = new WebSocket(wsUrl(kc, path), PROTOCOLS, opts);
+      let open = false;
+      ws.on('unexpected-response', (_request, res: IncomingMessage) => {
+        // Listening to this event means ws no longer fails the handshake itself: read the Status, then fail.
+        void readBody(res)
+          .then((body) => failed(fromHttp(res.statusCode ?? 0, parseStatus(body), ctx, res.headers)))
+          .finally(() => ws.terminate());
+      });
+      ws.on('open', () => {
+        open = true;
         socket = ws;
-        ws.on('unexpected-response', (_request, res: IncomingMessage) => {
-          // Listening to this event means ws no longer fails the handshake itself: read the Status, then fail.
-          void readBody(res)
-            .then((body) => failed(fromHttp(res.statusCode ?? 0, parseStatus(body), ctx, res.headers)))
-            .finally(() => ws.terminate());
-        });
-        ws.on('open', () => opened());
-        ws.on('error', (err) => failed(timedOut ? timeout : toKubeError(err, ctx)));
-        ws.on('message', (data: Buffer, isBinary: boolean) => onFrame(isBinary ? data : Buffer.from(data)));
-        ws.on('close', () =>
-          settle({ error: new KubeError('exec', 0, `exec in pod ${req.pod} ended without an exit status`, 'the connection dropped: run again') }),
-        );
-      }, failed);
-    });
+        opened();
+      });
+      ws.on('error', (err) => (open ? settle({ error: handshake.mapError(err, ctx) }) : failed(timedOut ? timeout : err)));
+      ws.on('message', (data: Buffer, isBinary: boolean) => onFrame(isBinary ? data : Buffer.from(data)));
+      ws.on('close', () => {
+        if (open) settle({ error: new KubeError('exec', 0, 'the connection closed without an exit status', 'the connection dropped: run again', { request: ctx }) });
+      });
+      if (timedOut) ws.terminate();
+      else pending = ws;
+    }, failed);
+  });
+  let pending: WebSocket | undefined;
+  try {
+    await withRetry(RETRY, handshake.budgetMs, () => {
+      if (timedOut) return Promise.reject(timeout);
+      handshake.onAttempt();
+      return connectOnce();
+    }, (e) => handshake.mapError(e, ctx), { retryable: (e) => !timedOut && isRetryable(e) });
   } catch (err) {
     clearTimeout(timer);
-    throw toKubeError(err, ctx);
+    pending?.terminate();
+    throw err;
   }
   const outcome = await done;
   clearTimeout(timer);

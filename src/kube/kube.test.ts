@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fromHttp, isRetryable, KubeError, missingRule, parseStatus, toKubeError } from './errors.ts';
 import { interpretExecStatus } from './exec.ts';
-import { backoffDelay, READ_RETRY, withRetry } from './retry.ts';
+import { backoffDelay, RETRY, withRetry } from './retry.ts';
 import { toPod } from './convert.ts';
 
 const ctx = { verb: 'create', resource: 'pods/exec', namespace: 'default', name: 'p' };
@@ -13,12 +13,13 @@ describe('kube error mapping', () => {
     const err = toKubeError({ code: 403, body, headers: {} }, ctx);
     assert.equal(err.kind, 'forbidden');
     assert.equal(err.code, 403);
-    assert.equal(err.hint, 'missing RBAC: grant get and create on pods/exec in namespace default — see manifests/rbac-check.yaml');
+    assert.equal(err.hint, 'missing RBAC: grant get and create on pods/exec in namespace default (Role coredns-sentinel-check-probe in manifests/rbac-check.yaml)');
+    assert.match(err.line, /^create pods\/exec p in namespace default: pods "p" is forbidden: .* — missing RBAC: /);
   });
 
   it('names cluster-scoped rules and other resources', () => {
     const err = fromHttp(403, parseStatus(status(403, 'Forbidden', 'nodes is forbidden: User "u" cannot list resource "nodes" in API group "" at the cluster scope')), ctx);
-    assert.equal(err.hint, 'missing RBAC: grant list on nodes cluster-wide — see manifests/rbac-check.yaml');
+    assert.equal(err.hint, 'missing RBAC: grant list on nodes cluster-wide (see manifests/rbac-check.yaml)');
     assert.deepEqual(missingRule('User "u" cannot watch resource "pods" in API group "" in the namespace "x"'), { verb: 'watch', resource: 'pods', group: '', namespace: 'x' });
   });
 
@@ -35,11 +36,12 @@ describe('kube error mapping', () => {
     assert.match(invalid.message, /Required value/);
     const throttled = toKubeError({ code: 429, body: status(429, 'TooManyRequests', 'slow down'), headers: { 'retry-after': '3' } }, ctx);
     assert.equal(throttled.retryAfterSeconds, 3);
-    assert.equal(backoffDelay(READ_RETRY, 1, throttled), 2000, 'Retry-After is capped');
+    assert.equal(backoffDelay(RETRY, 1, throttled), 3000, 'Retry-After is honoured (the budget bounds it)');
   });
 
   it('survives a body that is not JSON and network errors', () => {
-    assert.match(toKubeError({ code: 502, body: '<html>bad gateway</html>' }, ctx).message, /HTTP 502/);
+    assert.equal(toKubeError({ code: 502, body: '<html>bad gateway</html>' }, ctx).line,
+      'create pods/exec p in namespace default: the API server failed (HTTP 502) — check the API server\'s health and run again');
     const refused = toKubeError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }), ctx);
     assert.equal(refused.kind, 'unreachable');
     assert.ok(isRetryable(refused));
@@ -52,13 +54,13 @@ describe('withRetry', () => {
   it('retries retryable errors a bounded number of times and never others', async () => {
     let calls = 0;
     const policy = { attempts: 3, baseDelayMs: 1, maxDelayMs: 1 };
-    await assert.rejects(withRetry(policy, async () => { calls++; throw { code: 503, body: '' }; }, (e) => toKubeError(e, ctx)), KubeError);
+    await assert.rejects(withRetry(policy, 10_000, async () => { calls++; throw { code: 503, body: '' }; }, (e) => toKubeError(e, ctx)), /\(3 attempts in/);
     assert.equal(calls, 3);
     calls = 0;
-    await assert.rejects(withRetry(policy, async () => { calls++; throw { code: 403, body: '' }; }, (e) => toKubeError(e, ctx)), KubeError);
+    await assert.rejects(withRetry(policy, 10_000, async () => { calls++; throw { code: 403, body: '' }; }, (e) => toKubeError(e, ctx)), KubeError);
     assert.equal(calls, 1);
     calls = 0;
-    assert.equal(await withRetry(policy, async () => (++calls < 2 ? Promise.reject({ code: 429, body: '' }) : 'ok'), (e) => toKubeError(e, ctx)), 'ok');
+    assert.equal(await withRetry(policy, 10_000, async () => (++calls < 2 ? Promise.reject({ code: 429, body: '' }) : 'ok'), (e) => toKubeError(e, ctx)), 'ok');
   });
 });
 

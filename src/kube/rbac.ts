@@ -1,0 +1,70 @@
+// Which rule of which shipped manifest grants a request, so a 403 can name the exact rule to bind.
+// The table mirrors manifests/rbac-check.yaml and manifests/rbac-repair.yaml; a unit test
+// (src/kube/kube.test.ts) parses those files and fails when the two drift apart.
+import type { RequestContext } from './errors.ts';
+
+export const RBAC_CHECK = 'manifests/rbac-check.yaml';
+export const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
+
+export interface GrantRule {
+  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR;
+  role: string;
+  apiGroup: string;
+  resource: string;
+  verbs: string[];
+  resourceNames?: string[];
+}
+
+const check = (role: string, apiGroup: string, resource: string, verbs: string[], resourceNames?: string[]): GrantRule =>
+  ({ manifest: RBAC_CHECK, role: `coredns-sentinel-check-${role}`, apiGroup, resource, verbs, ...(resourceNames ? { resourceNames } : {}) });
+const repair = (role: string, apiGroup: string, resource: string, verbs: string[], resourceNames?: string[]): GrantRule =>
+  ({ manifest: RBAC_REPAIR, role: role ? `coredns-sentinel-repair-${role}` : 'coredns-sentinel-repair', apiGroup, resource, verbs, ...(resourceNames ? { resourceNames } : {}) });
+
+export const RBAC_RULES: readonly GrantRule[] = [
+  check('discover', '', 'services', ['get'], ['kube-dns']),
+  check('discover', '', 'pods', ['list']),
+  check('discover', 'discovery.k8s.io', 'endpointslices', ['list']),
+  check('discover', '', 'configmaps', ['get'], ['coredns', 'coredns-custom']),
+  check('kubernetes-service', '', 'services', ['get'], ['kubernetes']),
+  check('probe', '', 'pods', ['create', 'delete', 'list', 'watch']),
+  check('probe', '', 'pods/exec', ['get', 'create']),
+  repair('', '', 'pods/eviction', ['create']),
+  repair('', '', 'pods/log', ['get']),
+  repair('', 'coordination.k8s.io', 'leases', ['create']),
+  repair('', 'coordination.k8s.io', 'leases', ['get', 'update'], ['coredns-sentinel-repair']),
+  repair('', '', 'configmaps', ['create']),
+  repair('', '', 'configmaps', ['get', 'update'], ['coredns-sentinel-state']),
+  repair('', '', 'events', ['create']),
+  repair('delete', '', 'pods', ['delete']),
+  repair('rollout', 'apps', 'deployments', ['patch'], ['coredns']),
+];
+
+/** "endpointslices.discovery.k8s.io" → "endpointslices"; subresources stay ("pods/exec"). */
+const bareResource = (resource: string) => resource.split('.')[0]!;
+
+/**
+ * The shipped rule granting `verb` on `resource` (named `name`): one whose resourceNames hold the name
+ * first, then any for that verb and resource (a renamed Service or ConfigMap is still that rule).
+ * `grant` picks the manifest where both hold a rule (pods delete: the probe pod, or a repair).
+ */
+export function grantingRule(ctx: RequestContext): GrantRule | undefined {
+  const resource = bareResource(ctx.resource);
+  const candidates = RBAC_RULES.filter((r) => r.resource === resource && r.verbs.includes(ctx.verb) &&
+    (ctx.grant === undefined || r.manifest === (ctx.grant === 'repair' ? RBAC_REPAIR : RBAC_CHECK)));
+  return candidates.find((r) => ctx.name !== undefined && r.resourceNames?.includes(ctx.name)) ?? candidates.find((r) => !r.resourceNames) ?? candidates[0];
+}
+
+/** The one-line hint for a 403: the rule to grant, where, and the manifest (and Role) holding it. */
+export function forbiddenHint(ctx: RequestContext, fromServer?: { verb: string; resource: string; namespace?: string }): string {
+  const asked = { ...ctx, ...(fromServer ? { verb: fromServer.verb, resource: fromServer.resource } : {}) };
+  const rule = grantingRule(asked);
+  const resource = bareResource(asked.resource);
+  const namespace = fromServer ? fromServer.namespace : ctx.namespace;
+  const where = namespace ? `in namespace ${namespace}` : 'cluster-wide';
+  // KEP-4006: from Kubernetes 1.35 exec needs create as well as get.
+  const verbs = resource === 'pods/exec' ? 'get and create' : asked.verb;
+  const named = rule?.resourceNames && asked.name ? ` ${asked.name}` : '';
+  const writes = !['get', 'list', 'watch'].includes(asked.verb);
+  const source = rule ? `Role ${rule.role} in ${rule.manifest}` : `see ${writes ? RBAC_REPAIR : RBAC_CHECK}`;
+  return `missing RBAC: grant ${verbs} on ${resource}${named} ${where} (${source})`;
+}
