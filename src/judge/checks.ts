@@ -1,7 +1,9 @@
 // Per check: does it fail under the judge's own thresholds (k of n samples, optional latency limit)?
 // Per report: which targets fail which checks, and is the probe itself blind?
-import type { CheckPlan, CheckResult, Outcome, ProbeReport, Query } from '../probe/contract.ts';
-import type { FailedCheck } from './types.ts';
+import type { CheckPlan, CheckResult, ConnectResult, Outcome, ProbeReport, Query } from '../probe/contract.ts';
+import type { Zones } from '../discover/types.ts';
+import { sourceOf } from '../plan/index.ts';
+import type { CheckScope, FailedCheck } from './types.ts';
 
 export interface CheckThresholds {
   failSamples?: number;
@@ -20,8 +22,18 @@ function judgedOutcome(outcome: Outcome, latencyMs: number | null, thresholdMs?:
   return outcome;
 }
 
+/**
+ * Who answers the query: a name in a stub zone is its forwarder's (whatever the check says), a name the
+ * check marks external is the upstream's, anything else CoreDNS's own.
+ */
+export function scopeOf(query: Query | undefined, zones?: Zones): { scope: CheckScope; stub?: { zone: string; forwarders: string[] } } {
+  const source = query && zones ? sourceOf(query.name, zones) : undefined;
+  if (source?.kind === 'stub') return { scope: 'stub', stub: { zone: source.zone, forwarders: source.forwarders } };
+  return { scope: query?.external === true ? 'external' : 'internal' };
+}
+
 /** The check's failure, or null when it passes. A result without samples says nothing and passes. */
-export function evaluateCheck(result: CheckResult, query: Query | undefined, t: CheckThresholds): FailedCheck | null {
+export function evaluateCheck(result: CheckResult, query: Query | undefined, t: CheckThresholds, zones?: Zones): FailedCheck | null {
   const n = result.samples.length;
   if (n === 0) return null;
   const outcomes: Partial<Record<Outcome, number>> = {};
@@ -39,11 +51,15 @@ export function evaluateCheck(result: CheckResult, query: Query | undefined, t: 
     result.verdict === 'fail' && slowByThreshold === 0
       ? result.reason
       : `${failed}/${n} samples failed: slower than ${t.latencyThresholdMs} ms`;
+  const { scope, stub } = scopeOf(query, zones);
   return {
     queryId: result.queryId,
     query: query ? `${query.name} ${query.type}` : result.queryId,
     transport: result.transport,
-    external: query?.external === true,
+    external: scope !== 'internal',
+    scope,
+    ...(stub && { stub }),
+    ...(query?.source && { source: query.source }),
     failedSamples: failed,
     samples: n,
     outcomes,
@@ -52,11 +68,11 @@ export function evaluateCheck(result: CheckResult, query: Query | undefined, t: 
 }
 
 /** Failing checks per target id (targets without failures map to an empty list). */
-export function failuresByTarget(report: ProbeReport, plan: CheckPlan, t: CheckThresholds): Map<string, FailedCheck[]> {
+export function failuresByTarget(report: ProbeReport, plan: CheckPlan, t: CheckThresholds, zones?: Zones): Map<string, FailedCheck[]> {
   const queries = new Map(plan.queries.map((q) => [q.id, q]));
   const byTarget = new Map<string, FailedCheck[]>(plan.targets.map((target) => [target.id, []]));
   for (const result of report.results) {
-    const failure = evaluateCheck(result, queries.get(result.queryId), t);
+    const failure = evaluateCheck(result, queries.get(result.queryId), t, zones);
     if (failure) byTarget.get(result.targetId)?.push(failure);
   }
   return byTarget;
@@ -80,4 +96,21 @@ export function probeBlindness(report: ProbeReport): string | null {
 /** "queryId/transport,…" sorted and unique: the same failing checks give the same text. */
 export function failureSignature(checks: FailedCheck[]): string {
   return [...new Set(checks.map((c) => `${c.queryId}/${c.transport}`))].sort().join(',');
+}
+
+/** What the probe's own TCP connects (plan.connects) say about its network, or null when they say nothing. */
+export interface NetworkEvidence {
+  /** works: every connect succeeded; cut-off: every one failed. */
+  state: 'works' | 'cut-off';
+  /** "kubernetes Service 10.96.0.1:443 connected in 1.2 ms" / "… failed: timeout after 2000 ms". */
+  detail: string;
+}
+
+export function networkEvidence(report: ProbeReport, plan: CheckPlan): NetworkEvidence | null {
+  const results = report.connects ?? [];
+  const label = (c: ConnectResult) => plan.connects?.find((p) => p.id === c.id)?.label ?? c.id;
+  if (results.length === 0) return null;
+  if (results.every((c) => c.ok)) return { state: 'works', detail: results.map((c) => `${label(c)} connected in ${c.latencyMs} ms`).join(', ') };
+  if (results.every((c) => !c.ok)) return { state: 'cut-off', detail: results.map((c) => `${label(c)} failed: ${c.detail ?? 'no connection'}`).join(', ') };
+  return null;
 }

@@ -1,6 +1,6 @@
 // Test fixtures for the judge and the repair policy: small builders for plans, probe reports and
 // workloads, so a table row reads like the situation it describes. Used by *.test.ts only.
-import type { DnsPod, DnsWorkload } from '../discover/types.ts';
+import type { DnsPod, DnsWorkload, Zones } from '../discover/types.ts';
 import {
   PLAN_SCHEMA,
   REPORT_SCHEMA,
@@ -37,13 +37,22 @@ export function pod(i: number, overrides: Partial<DnsPod> = {}): DnsPod {
   };
 }
 
-export function workload(pods: DnsPod[], replicas = pods.length): DnsWorkload {
+/** Pod i with an IPv6 address too (fd00::(i+2)). */
+export const dualPod = (i: number, overrides: Partial<DnsPod> = {}): DnsPod => {
+  const p = pod(i, overrides);
+  return { ...p, ips: [p.ip, `fd00::${(i % 250) + 2}`] };
+};
+
+export const SERVICE_IP6 = 'fd00:96::a';
+
+export function workload(pods: DnsPod[], replicas = pods.length, zones: Zones = { clusterDomain: 'cluster.local', stubDomains: [], fromCorefile: true }): DnsWorkload {
+  const dual = pods.some((p) => p.ips.length > 1);
   return {
     namespace: 'kube-system',
     labelSelector: 'k8s-app=kube-dns',
-    service: { name: 'kube-dns', namespace: 'kube-system', clusterIPs: [SERVICE_IP], port: 53 },
+    service: { name: 'kube-dns', namespace: 'kube-system', clusterIPs: dual ? [SERVICE_IP, SERVICE_IP6] : [SERVICE_IP], port: 53 },
     pods,
-    zones: { clusterDomain: 'cluster.local', stubDomains: [], fromCorefile: true },
+    zones,
     kubernetesServiceIP: '10.96.0.1',
     deployment: { name: 'coredns', replicas, readyReplicas: pods.filter((p) => p.ready).length },
   };
@@ -58,12 +67,27 @@ export const QUERIES: Query[] = [
   { id: 'ext', name: 'example.com', type: 'A', expect: { nonEmpty: true }, external: true },
 ];
 
-/** A plan probing the Service (unless service: false) and every given pod, over UDP and TCP. */
-export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; queries?: Query[] } = {}): CheckPlan {
-  const service = opts.service === false ? [] : [{ id: 'svc', address: SERVICE_IP, port: 53, kind: 'service' as const, label: 'service kube-dns' }];
+/**
+ * A plan probing the Service (unless service: false) and every address of every given pod, over UDP and
+ * TCP; a pod's second address is target "pod:NAME/ipv6", labelled "NAME (ipv6)" as src/plan/plan.ts does.
+ * connects: the kubernetes Service connect of the network evidence.
+ */
+export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; queries?: Query[]; connects?: boolean } = {}): CheckPlan {
+  const dual = ps.some((p) => p.ips.length > 1);
+  const service =
+    opts.service === false
+      ? []
+      : [
+          { id: 'svc', address: SERVICE_IP, port: 53, kind: 'service' as const, label: 'service kube-dns' },
+          ...(dual ? [{ id: 'svc/ipv6', address: SERVICE_IP6, port: 53, kind: 'service' as const, label: 'service kube-dns (ipv6)' }] : []),
+        ];
+  const podTargets = ps.flatMap((p) =>
+    p.ips.map((ip, i) => ({ id: i === 0 ? `pod:${p.name}` : `pod:${p.name}/ipv6`, address: ip, port: 53, kind: 'pod' as const, label: i === 0 ? p.name : `${p.name} (ipv6)` })),
+  );
   return {
     schema: PLAN_SCHEMA,
-    targets: [...service, ...ps.map((p) => ({ id: `pod:${p.name}`, address: p.ip, port: 53, kind: 'pod' as const, label: p.name }))],
+    targets: [...service, ...podTargets],
+    ...(opts.connects && { connects: [{ id: 'kubernetes-service', address: '10.96.0.1', port: 443, label: 'kubernetes Service 10.96.0.1:443' }] }),
     queries: opts.queries ?? QUERIES,
     transports: ['udp', 'tcp'],
     samples: opts.samples ?? 3,
@@ -79,6 +103,8 @@ export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; 
  */
 export interface Fault {
   target?: string;
+  /** Only targets of this address family. */
+  family?: 'ipv4' | 'ipv6';
   query?: string;
   transport?: Transport;
   outcome: Outcome;
@@ -91,7 +117,8 @@ const matches = (f: Fault, p: CheckPlan, r: { targetId: string; queryId: string;
   const query = p.queries.find((q) => q.id === r.queryId)!;
   const targetOk = f.target === undefined || f.target === target.label || f.target === target.id;
   const queryOk = f.query === undefined || f.query === query.id || (f.query === 'internal' && !query.external);
-  return targetOk && queryOk && (f.transport === undefined || f.transport === r.transport);
+  const familyOk = f.family === undefined || (f.family === 'ipv6') === target.address.includes(':');
+  return targetOk && familyOk && queryOk && (f.transport === undefined || f.transport === r.transport);
 };
 
 function sample(outcome: Outcome, latencyMs: number): Sample {
@@ -105,8 +132,8 @@ function sample(outcome: Outcome, latencyMs: number): Sample {
   };
 }
 
-/** The probe's report for `p` with the given faults applied (the last matching fault wins). */
-export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1'): ProbeReport {
+/** The probe's report for `p` with the given faults applied (the last matching fault wins); network: the connects' outcome. */
+export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1', network: 'works' | 'cut-off' = 'works'): ProbeReport {
   const results: CheckResult[] = [];
   for (const t of p.targets)
     for (const q of p.queries)
@@ -132,5 +159,8 @@ export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1')
     durationMs: 10,
     results,
     targets: p.targets.map((t) => ({ targetId: t.id, checks: p.queries.length * p.transports.length, failedChecks: 0, p50Ms: 1.5, p99Ms: 2.5 })),
+    ...(p.connects && {
+      connects: p.connects.map((c) => (network === 'works' ? { id: c.id, ok: true, latencyMs: 0.8 } : { id: c.id, ok: false, latencyMs: null, detail: 'timeout after 2000 ms' })),
+    }),
   };
 }

@@ -263,7 +263,7 @@ describe('judge', () => {
     const j = run({ pods: pods(3), faults: [hang('coredns-a'), hang('coredns-c')], others: [{ node: 'node-1', faults: [hang('coredns-a')] }] });
     expect(target(j, 'coredns-c')).to.deep.include({
       classification: 'inconclusive',
-      reason: 'fails from node node-0 but passes from node node-1: the network path, not the pod — not restarting',
+      reason: 'fails from node node-0 but passes from node node-1: the network path, not the pod — not restarting; check the network from node node-0',
     });
   });
 

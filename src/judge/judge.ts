@@ -4,7 +4,7 @@
 import type { DnsPod } from '../discover/types.ts';
 import type { Target } from '../probe/contract.ts';
 import { diagnose, type Finding } from './diagnose.ts';
-import { failureSignature, failuresByTarget, probeBlindness, type CheckThresholds } from './checks.ts';
+import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, type CheckThresholds, type NetworkEvidence } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
   withDefaults,
@@ -39,12 +39,17 @@ function findPod(target: Target, pods: DnsPod[]): DnsPod | undefined {
   return pods.find((p) => p.name === target.label) ?? pods.find((p) => p.ips.includes(target.address) || p.ip === target.address);
 }
 
+type Family = 'ipv4' | 'ipv6';
+const familyOf = (address: string): Family => (address.includes(':') ? 'ipv6' : 'ipv4');
+const FAMILY: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
 interface Observation {
   target: Target;
   pod?: DnsPod;
   failed: FailedCheck[];
-  /** Fails a check for a name inside the cluster (not only external names). */
+  /** Fails a check CoreDNS answers itself (not only stub or external names). */
   internal: boolean;
+  family: Family;
 }
 
 /** The cycle's classification, its reason, and each failing target's own classification and reason. */
@@ -58,20 +63,44 @@ interface Classified {
 }
 
 const labels = (obs: Observation[]): string => obs.map((o) => o.target.label).join(', ');
-const firstReason = (o: Observation): string => {
-  const c = o.failed[0];
+/** A pod is one peer whatever its number of addresses. */
+const peerOf = (o: Observation): string => o.pod?.name ?? o.target.label;
+const peers = (obs: Observation[]): string => [...new Set(obs.map(peerOf))].join(', ');
+const firstReason = (o: Observation, pick: (c: FailedCheck) => boolean = () => true): string => {
+  const c = o.failed.find(pick) ?? o.failed[0];
   return c ? `${c.query} over ${c.transport}: ${c.reason}` : 'ok';
 };
 const checksText = (o: Observation): string =>
-  `${o.failed.length} check${o.failed.length === 1 ? '' : 's'} (${firstReason(o)})`;
+  `${o.failed.length} check${o.failed.length === 1 ? '' : 's'} (${firstReason(o, (c) => c.scope === 'internal')})`;
+const isStub = (c: FailedCheck) => c.scope === 'stub';
+const isExternal = (c: FailedCheck) => c.scope === 'external';
 
 function upstreamNote(obs: Observation[]): string | null {
-  const externalOnly = obs.filter((o) => o.failed.length > 0 && !o.internal);
-  if (externalOnly.length === 0) return null;
-  return `upstream: names outside the cluster fail on ${labels(externalOnly)} (${firstReason(externalOnly[0]!)})`;
+  const external = obs.filter((o) => !o.internal && o.failed.some(isExternal));
+  if (external.length === 0) return null;
+  return `upstream: names outside the cluster fail on ${labels(external)} (${firstReason(external[0]!, isExternal)})`;
 }
 
-/** What a probe on another node saw: the targets failing a check for a name inside the cluster. */
+/** Per stub domain: its forwarders and the targets on which its names fail. */
+function stubFailures(obs: Observation[]): { zone: string; forwarders: string[]; failing: Observation[] }[] {
+  const byZone = new Map<string, { zone: string; forwarders: string[]; failing: Observation[] }>();
+  for (const o of obs)
+    for (const c of o.failed.filter(isStub)) {
+      const entry = byZone.get(c.stub!.zone) ?? byZone.set(c.stub!.zone, { zone: c.stub!.zone, forwarders: c.stub!.forwarders, failing: [] }).get(c.stub!.zone)!;
+      if (!entry.failing.includes(o)) entry.failing.push(o);
+    }
+  return [...byZone.values()];
+}
+
+/** One line per stub: the forwarder is named, where it fails, and what to check. */
+function stubReason(stub: { zone: string; forwarders: string[]; failing: Observation[] }, obs: Observation[]): string {
+  const forwarder = stub.forwarders.length ? stub.forwarders.join(' ') : 'its forwarder';
+  const who = stub.failing.length === obs.length ? `on every target (${firstReason(stub.failing[0]!, isStub)})` : `on ${labels(stub.failing)} only while the others pass`;
+  const check = stub.failing.length === obs.length ? `check ${forwarder} and the network to it` : `check the network from the nodes of ${peers(stub.failing)} to ${forwarder}`;
+  return `stub domain ${stub.zone} fails through its forwarder ${forwarder} ${who} — restarting CoreDNS cannot help; ${check}`;
+}
+
+/** What a probe on another node saw: the targets failing a check CoreDNS answers itself. */
 interface OtherView {
   node: string;
   failsInternal(targetId: string): boolean;
@@ -90,8 +119,8 @@ function otherViews(input: JudgeInput, thresholds: CheckThresholds, notes: strin
       notes.push(`probe on node ${run.node} could not corroborate: ${blind}`);
       continue;
     }
-    const there = failuresByTarget(run.report, input.plan, thresholds);
-    views.push({ node: run.node, failsInternal: (id) => (there.get(id) ?? []).some((c) => !c.external) });
+    const there = failuresByTarget(run.report, input.plan, thresholds, input.workload.zones);
+    views.push({ node: run.node, failsInternal: (id) => (there.get(id) ?? []).some((c) => c.scope === 'internal') });
   }
   return views;
 }
@@ -105,7 +134,7 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
     if (failingThere.length === 0)
       return {
         classification: 'probe-side',
-        reason: `probe on node ${node} cannot reach DNS; from node ${view.node} all pods pass — not restarting`,
+        reason: `probe on node ${node} cannot reach DNS; from node ${view.node} all pods pass — not restarting; check the network of node ${node}`,
       };
     if (failingThere.length === suspects.length) agreeing.push(view.node);
     else partial.push(`from node ${view.node} only ${labels(failingThere)} fail`);
@@ -113,29 +142,67 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
   if (partial.length > 0)
     return {
       classification: 'inconclusive',
-      reason: `probes disagree: from node ${node} every pod fails, ${partial.join('; ')} — not restarting until they agree`,
+      reason: `probes disagree: from node ${node} every pod fails, ${partial.join('; ')} — not restarting until they agree; check the network between those nodes`,
     };
   if (agreeing.length > 0)
     return {
       classification: 'cluster-wide',
-      reason: `every CoreDNS pod fails from nodes ${[node, ...agreeing].join(', ')}: cluster-wide trouble (Corefile, upstream, network) — not restarting unless full restarts are allowed`,
+      reason: `every CoreDNS pod fails from nodes ${[node, ...agreeing].join(', ')}: cluster-wide trouble (Corefile, upstream, network) — not restarting unless full restarts are allowed; read the CoreDNS logs and the Corefile first`,
     };
   return {
     classification: 'uncorroborated',
-    reason: `every CoreDNS pod fails from node ${node} and no probe on another node could corroborate — not restarting`,
+    reason: `every CoreDNS pod fails from node ${node} and no probe on another node could corroborate — not restarting; probe from more nodes (--probe-nodes 2)`,
   };
 }
 
-function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresholds, blind: string | null): Classified {
+/**
+ * Every pod fails from the primary probe and no other probe says otherwise: the probe's own TCP connects
+ * tell a cut-off probe node from sick pods, and (once corroboration was tried) make a lone replica
+ * repairable even when no probe could run on another node.
+ */
+function withEvidence(
+  verdict: { classification: Classification; reason: string },
+  suspects: Observation[],
+  input: JudgeInput,
+  evidence: NetworkEvidence | null,
+): { classification: Classification; reason: string } {
+  const node = input.primary.node;
+  if (!evidence || (verdict.classification !== 'uncorroborated' && verdict.classification !== 'cluster-wide')) return verdict;
+  if (evidence.state === 'cut-off')
+    return verdict.classification === 'uncorroborated'
+      ? {
+          classification: 'probe-side',
+          reason: `every CoreDNS pod fails from node ${node} and so does the probe's own network check (${evidence.detail}): the probe's node is cut off — not restarting; check the network of node ${node} or probe elsewhere (--node-selector)`,
+        }
+      : verdict;
+  // Corroboration first (the engine probes again from another node when the verdict is uncorroborated):
+  // a network path blocked only from this node also lets the connects through.
+  if ((input.corroborating ?? []).length === 0) return verdict;
+  const pods = new Set(suspects.map(peerOf));
+  const replicas = input.workload.deployment?.replicas ?? input.workload.pods.length;
+  if (pods.size === 1 && replicas === 1)
+    return {
+      classification: 'pod-local',
+      reason: `the only CoreDNS pod ${[...pods][0]} fails while the probe's network works (${evidence.detail}): it is repairable — restarting it takes DNS to 0 Ready pods, so --repair needs --allow-single-replica`,
+    };
+  if (verdict.classification === 'cluster-wide') return verdict;
+  return {
+    classification: 'cluster-wide',
+    reason: `every CoreDNS pod fails from node ${node} while the probe's network works (${evidence.detail}): cluster-wide trouble (Corefile, upstream, API) — not restarting unless full restarts are allowed; read the CoreDNS logs and the Corefile first`,
+  };
+}
+
+function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresholds, blind: string | null, evidence: NetworkEvidence | null): Classified {
   const notes: string[] = [];
   const perTarget = new Map<string, { classification: Classification; reason: string }>();
   const diagnoses = new Map<string, Finding[]>();
   const failing = obs.filter((o) => o.failed.length > 0);
   const set = (os: Observation[], classification: Classification, reason: (o: Observation) => string) =>
     os.forEach((o) => perTarget.set(o.target.id, { classification, reason: reason(o) }));
+  const node = input.primary.node;
 
   if (blind) {
-    const reason = `probe on node ${input.primary.node} cannot be trusted: ${blind} — not restarting anything`;
+    const reason = `probe on node ${node} cannot be trusted: ${blind} — not restarting anything; check node ${node} or probe elsewhere (--node-selector)`;
     set(failing, 'probe-side', () => reason);
     return { classification: 'probe-side', reason, notes, perTarget, diagnoses };
   }
@@ -143,13 +210,28 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
 
   const pods = obs.filter((o) => o.target.kind === 'pod');
   const internalFailing = failing.filter((o) => o.internal);
-  const externalOnly = failing.filter((o) => !o.internal);
-  set(externalOnly, 'upstream', (o) => `only names outside the cluster fail: ${firstReason(o)}`);
+  const notInternal = failing.filter((o) => !o.internal);
+  const stubs = stubFailures(obs);
+  const stubLine = new Map(stubs.map((st) => [st.zone, stubReason(st, obs)]));
+  set(notInternal, 'upstream', (o) => `only names outside the cluster fail: ${firstReason(o)}; check the upstream resolvers`);
+  set(
+    notInternal.filter((o) => o.failed.some(isStub)),
+    'stub',
+    (o) => stubLine.get(o.failed.find(isStub)!.stub!.zone)!,
+  );
 
   if (internalFailing.length === 0) {
-    const reason = `only names outside the cluster fail, on ${externalOnly.length} of ${obs.length} targets: the upstream resolver is at fault — restarting CoreDNS cannot help`;
+    if (stubs.length > 0) {
+      const upstream = upstreamNote(obs);
+      if (upstream) notes.push(upstream);
+      return { classification: 'stub', reason: stubs.map((st) => stubLine.get(st.zone)!).join('; '), notes, perTarget, diagnoses };
+    }
+    const reason = `only names outside the cluster fail, on ${notInternal.length} of ${obs.length} targets: the upstream resolver is at fault — restarting CoreDNS cannot help; check the resolvers CoreDNS forwards to`;
     return { classification: 'upstream', reason, notes, perTarget, diagnoses };
   }
+  for (const st of stubs) notes.push(stubLine.get(st.zone)!);
+  const upstream = upstreamNote(obs);
+  if (upstream) notes.push(upstream);
 
   // Pods whose state already explains the failure: a restart cannot help them (rule 4).
   const explained = internalFailing.filter((o) => o.target.kind === 'pod' && unrepairableState(o.pod) !== null);
@@ -159,21 +241,39 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     return `${unrepairableState(o.pod)}${findings.length > 0 ? `; logs: ${findings[0]!.summary}` : ''}`;
   };
   set(explained, 'not-repairable', (o) => `restart cannot help: ${why(o)}`);
-  const suspects = internalFailing.filter((o) => o.target.kind === 'pod' && !explained.includes(o));
-  const services = internalFailing.filter((o) => o.target.kind === 'service');
-  const passingPods = pods.filter((o) => !o.internal);
-  const upstream = upstreamNote(obs);
-  if (upstream) notes.push(upstream);
+
+  // A family that fails on every pod while the other family passes somewhere: the network, not the pods.
+  const families = [...new Set(pods.map((o) => o.family))];
+  const downFamilies =
+    families.length < 2
+      ? []
+      : families.filter((f) => pods.filter((o) => o.family === f).every((o) => o.internal) && pods.some((o) => o.family !== f && !o.internal));
+  const familyDown = internalFailing.filter((o) => downFamilies.includes(o.family) && !explained.includes(o));
+  const familyReason = downFamilies
+    .map(
+      (f) =>
+        `${FAMILY[f]} fails on every CoreDNS pod while ${FAMILY[f === 'ipv4' ? 'ipv6' : 'ipv4']} passes (${firstReason(familyDown.find((o) => o.family === f) ?? familyDown[0]!, (c) => c.scope === 'internal')}): the ${FAMILY[f]} pod network or the probe node's ${FAMILY[f]} path, not the pods — not restarting; fix ${FAMILY[f]} routing or probe with --ip-family ${f === 'ipv4' ? 'ipv6' : 'ipv4'}`,
+    )
+    .join('; ');
+  set(familyDown, 'ip-family', () => familyReason);
+
+  const suspects = internalFailing.filter((o) => o.target.kind === 'pod' && !explained.includes(o) && !familyDown.includes(o));
+  const services = internalFailing.filter((o) => o.target.kind === 'service' && !familyDown.includes(o));
+  const done = (c: Classified): Classified => {
+    if (familyReason && c.classification !== 'ip-family') c.notes.push(familyReason);
+    return c;
+  };
 
   if (suspects.length === 0 && explained.length === 0) {
     if (pods.length === 0) {
-      const reason = 'the Service IP fails and no CoreDNS pod was probed to compare — cannot tell where the fault is';
+      const reason = 'the Service IP fails and no CoreDNS pod was probed to compare — cannot tell where the fault is; check that the CoreDNS pods have IPs and are in the plan';
       set(services, 'inconclusive', () => reason);
       return { classification: 'inconclusive', reason, notes, perTarget, diagnoses };
     }
-    const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help`;
+    if (services.length === 0) return { classification: 'ip-family', reason: familyReason, notes, perTarget, diagnoses };
+    const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help; check kube-proxy on node ${node} and the Service's EndpointSlices`;
     set(services, 'service-only', () => reason);
-    return { classification: 'service-only', reason, notes, perTarget, diagnoses };
+    return done({ classification: 'service-only', reason, notes, perTarget, diagnoses });
   }
 
   if (suspects.length === 0) {
@@ -182,31 +282,41 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
         ? `${labels(explained)} fails and a restart cannot help: ${why(explained[0]!)}`
         : `${labels(explained)} fail and a restart cannot help: ${explained.map((o) => `${o.target.label} (${why(o)})`).join(', ')}`;
     set(services, 'not-repairable', () => `the Service IP fails too: it forwards to ${labels(explained)}`);
-    return { classification: 'not-repairable', reason, notes, perTarget, diagnoses };
+    return done({ classification: 'not-repairable', reason, notes, perTarget, diagnoses });
   }
 
   const views = otherViews(input, thresholds, notes);
-  const node = input.primary.node;
-  if (passingPods.length > 0) {
+  // Peers are other pods probed on the same address family that pass.
+  const passingPeers = (o: Observation) => pods.filter((p) => p.family === o.family && !p.internal && peerOf(p) !== peerOf(o));
+  const withPeers = suspects.filter((o) => passingPeers(o).length > 0);
+  if (withPeers.length > 0) {
     // A pod that answers a probe on another node is reachable and serving: the path from here is at fault.
     const passesElsewhere = (o: Observation) => views.find((v) => !v.failsInternal(o.target.id));
-    const disputed = suspects.filter((o) => passesElsewhere(o));
-    const sick = suspects.filter((o) => !passesElsewhere(o));
-    set(disputed, 'inconclusive', (o) => `fails from node ${node} but passes from node ${passesElsewhere(o)!.node}: the network path, not the pod — not restarting`);
+    const disputed = withPeers.filter((o) => passesElsewhere(o));
+    const sick = withPeers.filter((o) => !passesElsewhere(o));
+    const lonely = suspects.filter((o) => !withPeers.includes(o));
+    set(disputed, 'inconclusive', (o) => `fails from node ${node} but passes from node ${passesElsewhere(o)!.node}: the network path, not the pod — not restarting; check the network from node ${node}`);
+    set(lonely, 'inconclusive', (o) => `fails on ${FAMILY[o.family]} with no peer passing ${FAMILY[o.family]} to compare — not restarting`);
     if (sick.length === 0) {
-      const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} from node ${node} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting`;
+      const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} from node ${node} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting; check the network from node ${node}`;
       set(services, 'inconclusive', () => reason);
-      return { classification: 'inconclusive', reason, notes, perTarget, diagnoses };
+      return done({ classification: 'inconclusive', reason, notes, perTarget, diagnoses });
     }
-    set(sick, 'pod-local', (o) => `fails ${checksText(o)} while peers pass from the same probe`);
-    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${labels(sick)}`);
-    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${labels(passingPods)} ${passingPods.length === 1 ? 'passes' : 'pass'} from the same probe — ${sick.length === 1 ? 'it is' : 'they are'} repairable`;
-    return { classification: 'pod-local', reason, notes, perTarget, diagnoses };
+    const dual = families.length > 1;
+    const famText = (o: Observation) => (dual ? `${FAMILY[o.family]} ` : '');
+    set(sick, 'pod-local', (o) => `fails ${famText(o)}${checksText(o)} while peers pass ${famText(o)}from the same probe`);
+    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${peers(sick)}`);
+    const passing = [...new Set(sick.flatMap((o) => passingPeers(o).map(peerOf)))];
+    const sickPods = [...new Set(sick.map(peerOf))];
+    const sickFamilies = [...new Set(sick.map((o) => o.family))];
+    const onFamily = dual ? ` ${sickFamilies.map((f) => FAMILY[f]).join(' and ')}` : '';
+    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
+    return done({ classification: 'pod-local', reason, notes, perTarget, diagnoses });
   }
 
-  const verdict = corroborate(suspects, node, views);
+  const verdict = withEvidence(corroborate(suspects, node, views), suspects, input, evidence);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
-  return { ...verdict, notes, perTarget, diagnoses };
+  return done({ ...verdict, notes, perTarget, diagnoses });
 }
 
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
@@ -215,12 +325,13 @@ export function judge(input: JudgeInput): Judgement {
   const thresholds: CheckThresholds = { failSamples: config.failSamples, latencyThresholdMs: config.latencyThresholdMs };
   const { plan, workload, primary } = input;
   const blind = probeBlindness(primary.report);
-  const failures = failuresByTarget(primary.report, plan, thresholds);
+  const failures = failuresByTarget(primary.report, plan, thresholds, workload.zones);
   const obs: Observation[] = plan.targets.map((target) => {
     const failed = failures.get(target.id) ?? [];
-    return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => !c.external) };
+    return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => c.scope === 'internal'), family: familyOf(target.address) };
   });
-  const classified = classify(obs, input, thresholds, blind);
+  const evidence = networkEvidence(primary.report, plan);
+  const classified = classify(obs, input, thresholds, blind, evidence);
   const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));
 
   const targets = obs.map((o): TargetVerdict => {
@@ -259,7 +370,7 @@ export function judge(input: JudgeInput): Judgement {
     };
   });
 
-  const candidates = targets.flatMap((t): RepairCandidate[] =>
+  const perTarget = targets.flatMap((t): RepairCandidate[] =>
     t.kind === 'pod' && t.pod && t.status === 'fail' && (t.classification === 'pod-local' || t.classification === 'cluster-wide')
       ? [
           {
@@ -279,6 +390,19 @@ export function judge(input: JudgeInput): Judgement {
         ]
       : [],
   );
+  // A pod is one peer: its addresses' failures make one candidate (the first address's, with every failing check).
+  const candidates: RepairCandidate[] = [];
+  for (const c of perTarget) {
+    const same = candidates.find((o) => o.pod === c.pod);
+    if (!same) {
+      candidates.push(c);
+      continue;
+    }
+    const checks = targets.filter((t) => t.pod?.name === c.pod).flatMap((t) => t.failedChecks);
+    same.signature = failureSignature(checks);
+    same.failedChecks = checks.length;
+    same.consecutiveFailures = Math.max(same.consecutiveFailures, c.consecutiveFailures);
+  }
 
   const probed = new Set(obs.flatMap((o) => (o.pod ? [o.pod.name] : [])));
   const unprobed = workload.pods

@@ -47,6 +47,8 @@ export interface JudgeInput {
  *  pod-local       some pods fail while peers pass from the same probe: those pods are repairable
  *  not-repairable  the only failing pods are crash-looping, Pending, not Ready or terminating
  *  upstream        only names outside the cluster (external checks) fail
+ *  stub            only names of stub domains fail: their forwarders are at fault (named in the reason)
+ *  ip-family       one address family fails on every pod while the other passes: the network, not the pods
  *  service-only    the Service IP fails while every pod passes (kube-proxy / endpoints)
  *  probe-side      the probe (or its node) cannot reach DNS, not the pods' fault
  *  cluster-wide    every pod fails, from every probe
@@ -58,18 +60,29 @@ export type Classification =
   | 'pod-local'
   | 'not-repairable'
   | 'upstream'
+  | 'stub'
+  | 'ip-family'
   | 'service-only'
   | 'probe-side'
   | 'cluster-wide'
   | 'uncorroborated'
   | 'inconclusive';
 
+/** Who answers a check: CoreDNS itself (cluster, file, hosts zones), a stub domain's forwarder, or the upstream. */
+export type CheckScope = 'internal' | 'stub' | 'external';
+
 export interface FailedCheck {
   queryId: string;
   /** The queried name and type, "kubernetes.default.svc.cluster.local A". */
   query: string;
   transport: Transport;
+  /** Not CoreDNS's own answer (scope stub or external): a restart cannot fix it. */
   external: boolean;
+  scope: CheckScope;
+  /** scope stub: the stub domain and its forwarders. */
+  stub?: { zone: string; forwarders: string[] };
+  /** Where the check came from (Query.source). */
+  source?: string;
   failedSamples: number;
   samples: number;
   /** Samples per non-ok outcome (slow-by-threshold counts as "slow"). */

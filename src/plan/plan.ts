@@ -1,6 +1,6 @@
 // The check plan: which addresses to query (Service IPs and every pod IP) and what each answer must be.
 // Pure: the workload and options in, a CheckPlan (src/probe/contract.ts) out.
-import { PLAN_SCHEMA, type CheckPlan, type Query, type Target, type Transport } from '../probe/contract.ts';
+import { PLAN_SCHEMA, type CheckPlan, type ConnectCheck, type Query, type Target, type Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
 import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
@@ -149,6 +149,12 @@ export function resolvePlanOptions(flags: PlanFlags, config: PlanConfig | undefi
   };
 }
 
+/** Network evidence: the kubernetes Service answers TCP on 443 from a probe whose network works (src/probe/connect.ts). */
+export function kubernetesConnect(ip: string): ConnectCheck {
+  const where = ip.includes(':') ? `[${ip}]:443` : `${ip}:443`;
+  return { id: 'kubernetes-service', address: ip, port: 443, label: `kubernetes Service ${where}` };
+}
+
 /** The plan for one cycle; `sample` holds the Services and EndpointSlices read for --sample-services. */
 export function buildPlan(workload: DnsWorkload, options: PlanOptions, sample?: SampleObjects): CheckPlan {
   const groups = new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g)));
@@ -162,6 +168,7 @@ export function buildPlan(workload: DnsWorkload, options: PlanOptions, sample?: 
       ...extraQueries(workload, options.extraChecks),
     ],
     transports: options.transports,
+    ...(workload.kubernetesServiceIP && { connects: [kubernetesConnect(workload.kubernetesServiceIP)] }),
     samples: options.samples,
     timeoutMs: options.timeoutMs,
     concurrency: options.concurrency,

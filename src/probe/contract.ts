@@ -32,6 +32,7 @@ export const LIMITS = {
   concurrency: 1024,
   nameLength: 253,
   expectValues: 256,
+  connects: 16,
 } as const;
 
 export const TRANSPORTS = ['udp', 'tcp'] as const;
@@ -86,6 +87,26 @@ export interface Query {
   source?: string;
 }
 
+/**
+ * A TCP connect the probe makes to prove its own network path, independent of DNS (e.g. the kubernetes
+ * Service ClusterIP:443): lets the judge tell "every DNS pod fails" from "the probe's node is cut off".
+ */
+export interface ConnectCheck {
+  id: string;
+  address: string;
+  port: number;
+  /** "kubernetes Service 10.96.0.1:443". */
+  label: string;
+}
+
+export interface ConnectResult {
+  id: string;
+  ok: boolean;
+  latencyMs: number | null;
+  /** Why the connect failed: "timeout after 2000 ms", "ECONNREFUSED". */
+  detail?: string;
+}
+
 export interface CheckPlan {
   schema: typeof PLAN_SCHEMA;
   targets: Target[];
@@ -98,6 +119,8 @@ export interface CheckPlan {
   concurrency: number;
   /** EDNS0 UDP payload size advertised; 0 disables EDNS0. Default 1232. */
   ednsUdpSize?: number;
+  /** Network evidence: TCP connects made once each, alongside the DNS checks. */
+  connects?: ConnectCheck[];
 }
 
 /**
@@ -167,6 +190,8 @@ export interface ProbeReport {
   durationMs: number;
   results: CheckResult[];
   targets: TargetSummary[];
+  /** One per planned connect check. */
+  connects?: ConnectResult[];
   /** Present (and results empty) when the plan could not run. */
   error?: ProbeError;
 }
@@ -281,6 +306,18 @@ export function validatePlan(p: unknown): Problem {
   if (!isInt(p.timeoutMs, 1, LIMITS.timeoutMs)) return `timeoutMs must be an integer from 1 to ${LIMITS.timeoutMs}`;
   if (!isInt(p.concurrency, 1, LIMITS.concurrency)) return `concurrency must be an integer from 1 to ${LIMITS.concurrency}`;
   if (p.ednsUdpSize !== undefined && !isInt(p.ednsUdpSize, 0, 65535)) return 'ednsUdpSize must be an integer from 0 to 65535';
+  if (p.connects !== undefined) {
+    if (!Array.isArray(p.connects) || p.connects.length > LIMITS.connects) return `connects must be a list of at most ${LIMITS.connects} checks`;
+    for (const [i, c] of p.connects.entries()) {
+      const at = `connects[${i}]`;
+      if (!isObject(c) || !isShortString(c.id, 128)) return `${at}.id must be a non-empty string`;
+      if (typeof c.address !== 'string' || !isIpAddress(c.address)) return `${at}.address must be an IP address`;
+      if (!isInt(c.port, 1, 65535)) return `${at}.port must be an integer from 1 to 65535`;
+      if (!isShortString(c.label, 256)) return `${at}.label must be a non-empty string`;
+    }
+    const dupConnect = uniqueIds(p.connects as ConnectCheck[], 'connect');
+    if (dupConnect) return dupConnect;
+  }
   return null;
 }
 
@@ -334,6 +371,16 @@ export function validateReport(r: unknown, plan?: CheckPlan): Problem {
     for (const [j, s] of res.samples.entries()) {
       const problem = validateSample(s, `${at}.samples[${j}]`);
       if (problem) return problem;
+    }
+  }
+  if (r.connects !== undefined) {
+    if (!Array.isArray(r.connects)) return 'probe report connects must be a list';
+    const planned = plan ? new Set((plan.connects ?? []).map((c) => c.id)) : null;
+    for (const [i, c] of r.connects.entries()) {
+      const at = `connects[${i}]`;
+      if (!isObject(c) || typeof c.id !== 'string' || (planned && !planned.has(c.id))) return `${at}.id is not a planned connect`;
+      if (typeof c.ok !== 'boolean') return `${at}.ok must be true or false`;
+      if (c.latencyMs !== null && typeof c.latencyMs !== 'number') return `${at}.latencyMs must be a number or null`;
     }
   }
   if (plan) {

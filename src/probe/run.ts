@@ -1,16 +1,19 @@
 // Runs a CheckPlan: every target × query × transport × sample, at most `concurrency` queries in
 // flight across the whole plan, and folds the samples into the report's results and summaries.
 import os from 'node:os';
-import type { CheckPlan, CheckResult, ProbeReport, Query, Sample, Target, TargetSummary, Transport } from './contract.ts';
+import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, TargetSummary, Transport } from './contract.ts';
 import { REPORT_SCHEMA } from './contract.ts';
 import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
-import type { Channel, Exchange, ExchangeOptions } from './dns.ts';
+import type { Channel, Dial, Exchange, ExchangeOptions } from './dns.ts';
 import { evaluate } from './expect.ts';
+import { runConnects } from './connect.ts';
 import { PROBE_VERSION } from './version.ts';
 
 export interface RunOptions {
   /** Defaults to os.hostname() (the pod name inside Kubernetes). */
   hostname?: string;
+  /** How TCP channels reach a target (default: a TCP connection); port-forward mode passes its tunnels. */
+  dialTcp?: Dial;
 }
 
 interface Task {
@@ -90,7 +93,7 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const channel = (t: Target, transport: Transport): Channel => {
     const k = `${transport} ${t.id}`;
     let c = channels.get(k);
-    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel(t)));
+    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel(t, opts.dialTcp)));
     return c;
   };
 
@@ -107,8 +110,11 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
       list[task.sample] = sample;
     }
   };
+  let connects: ConnectResult[] | undefined;
   try {
+    const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
     await Promise.all(Array.from({ length: Math.min(plan.concurrency, tasks.length) }, worker));
+    connects = await evidence;
   } finally {
     for (const channel of channels.values()) channel.close();
   }
@@ -131,5 +137,6 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
     durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
     results: byTarget.flat(),
     targets: plan.targets.map((t, i) => summarize(t.id, byTarget[i] ?? [])),
+    ...(connects && { connects }),
   };
 }
