@@ -21,3 +21,24 @@ describe('--repair flags', () => {
     assert.throws(() => validateCheckFlags(raw({ requestTimeout: '1ms' })), /--request-timeout must be from 100ms to 10m, got "1ms"/);
   });
 });
+
+describe('--context, --all-contexts, --parallel', () => {
+  const raw = (extra: Partial<RawCheckFlags> = {}): RawCheckFlags => ({
+    ...CHECK_DEFAULTS, external: true, imagePullSecret: [], nodeSelector: [], toleration: [], context: [], ...extra,
+  } as RawCheckFlags);
+  it('one context is the cycle\'s; several (lists or repeated) or --all-contexts make a fleet run', () => {
+    assert.equal(validateCheckFlags(raw()).context, undefined);
+    assert.equal(validateCheckFlags(raw({ context: ['a'] })).context, 'a');
+    assert.equal(validateCheckFlags(raw({ context: ['a'] })).fleet, undefined);
+    assert.deepEqual(validateCheckFlags(raw({ context: ['a,b', 'c'] })).fleet, { contexts: ['a', 'b', 'c'], parallel: 4 });
+    assert.deepEqual(validateCheckFlags(raw({ allContexts: true, parallel: '8' })).fleet, { contexts: 'all', parallel: 8 });
+  });
+  it('refuses empty names, duplicates, contradictions and --parallel without a fleet', () => {
+    assert.throws(() => validateCheckFlags(raw({ context: [''] })), /--context must name contexts/);
+    assert.throws(() => validateCheckFlags(raw({ context: ['a,'] })), /--context must name contexts/);
+    assert.throws(() => validateCheckFlags(raw({ context: ['a', 'a'] })), /twice/);
+    assert.throws(() => validateCheckFlags(raw({ context: ['a'], allContexts: true })), /contradict/);
+    assert.throws(() => validateCheckFlags(raw({ parallel: '2' })), /--parallel only applies/);
+    assert.throws(() => validateCheckFlags(raw({ allContexts: true, parallel: '33' })), /from 1 to 32/);
+  });
+});

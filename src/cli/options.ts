@@ -17,7 +17,10 @@ export { UsageError };
 /** What commander hands us (strings as typed; defaults applied by commander). */
 export interface RawCheckFlags {
   kubeconfig?: string;
-  context?: string;
+  /** Each --context as typed (repeatable, comma-separated lists allowed). */
+  context?: string[];
+  allContexts?: boolean;
+  parallel?: string;
   namespace: string;
   selector: string;
   service: string;
@@ -157,6 +160,19 @@ function keyValues(list: string[], flag: string): Record<string, string> {
 
 const has = (v: unknown) => v !== undefined && v !== false;
 
+/** One --context: the cycle's; several or --all-contexts: a fleet run. */
+function contextsOf(raw: RawCheckFlags): Pick<CheckSettings, 'context' | 'fleet'> {
+  const names = (raw.context ?? []).flatMap((c) => c.split(',')).map((c) => c.trim());
+  if (names.some((n) => !n)) throw new UsageError(`--context must name contexts of the kubeconfig (kubectl config get-contexts), got "${(raw.context ?? []).join(',')}"`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--context names a context twice: "${names.join(',')}"`);
+  if (raw.allContexts && names.length) throw new UsageError('--all-contexts and --context contradict each other: pass one');
+  const fleet = raw.allContexts === true || names.length > 1;
+  if (!fleet && raw.parallel !== undefined) throw new UsageError('--parallel only applies with several --context or --all-contexts');
+  if (!fleet) return names.length ? { context: names[0]! } : {};
+  const parallel = raw.parallel === undefined ? DEFAULTS.fleetParallel : intIn(raw.parallel, '--parallel', 1, 32);
+  return { fleet: { contexts: raw.allContexts ? 'all' : names, parallel } };
+}
+
 /** The judge's thresholds from flags; unset flags keep the judge's defaults. */
 function judgeFlags(raw: RawCheckFlags): Partial<JudgeConfig> {
   const judge: Partial<JudgeConfig> = {};
@@ -210,7 +226,6 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     if (!DNS_NAME.test(raw.externalName)) throw new UsageError(`--external-name must be a DNS name, got "${raw.externalName}"`);
     plan.externalName = raw.externalName.replace(/\.$/, '');
   }
-  if (raw.context !== undefined && !raw.context.trim()) throw new UsageError('--context must name a context of the kubeconfig (kubectl config get-contexts), got ""');
   if (raw.kubeconfig !== undefined && !raw.kubeconfig.trim()) throw new UsageError('--kubeconfig must name a file, got ""');
   const tolerations = raw.toleration.map((t) => {
     const parsed = parseToleration(t);
@@ -221,7 +236,7 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
   const requestTimeoutMs = parseDuration(raw.requestTimeout ?? CHECK_DEFAULTS.requestTimeout, '--request-timeout');
   return {
     ...(raw.kubeconfig ? { kubeconfig: raw.kubeconfig } : {}),
-    ...(raw.context ? { context: raw.context } : {}),
+    ...contextsOf(raw),
     namespace: namespaceName(raw.namespace, '--namespace'),
     selector: selectorOf(raw.selector),
     service: k8sName(raw.service, '--service'),

@@ -22,7 +22,11 @@ function addConnectionFlags(cmd: Command): Command {
 
 function checkCommand(): Command {
   const cmd = new Command('check').description('probe cluster DNS once from a short-lived pod and report which target is unhealthy; changes nothing else');
-  addConnectionFlags(cmd)
+  cmd
+    .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <names>', 'kubeconfig context; several (a,b or repeated) check each cluster (check only)', collect, [])
+    .option('--all-contexts', 'check: every context of the kubeconfig, one row per cluster')
+    .option('--parallel <n>', `check with several contexts: clusters checked at once (default ${DEFAULTS.fleetParallel})`)
     .option('-n, --namespace <ns>', 'namespace of the DNS workload', CHECK_DEFAULTS.namespace)
     .option('-l, --selector <selector>', 'label selector of the DNS pods', CHECK_DEFAULTS.selector)
     .option('--service <name>', 'DNS Service name', CHECK_DEFAULTS.service)

@@ -36,6 +36,7 @@ export const WATCH_DEFAULTS = { interval: formatDuration(DEFAULTS.watch.interval
 
 export function validateWatchFlags(raw: RawWatchFlags): WatchOptions {
   const check = validateCheckFlags(raw);
+  if (check.fleet) throw new UsageError('watch checks one cluster: pass at most one --context (run one watch per cluster)');
   const intervalMs = parseDuration(raw.interval, '--interval');
   const metricsAddr = parseListenAddress(raw.metricsAddr);
   if (!metricsAddr) throw new UsageError(`--metrics-addr must be host:port, [ipv6]:port or :port, got "${raw.metricsAddr}"`);

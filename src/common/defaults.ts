@@ -35,6 +35,8 @@ export const DEFAULTS = {
     leaseSeconds: 60,
   },
   requestTimeoutMs: 15 * SECOND,
+  /** Clusters checked at once with several --context or --all-contexts. */
+  fleetParallel: 4,
   output: 'table' as const,
   logFormat: 'text' as const,
   logLevel: 'warn' as const,

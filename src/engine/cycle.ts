@@ -149,7 +149,7 @@ function judgeRound(p: ProbedCycle, jc: JudgeContext): Judgement {
 }
 
 /** The report of a judged round. */
-function outputOf(p: ProbedCycle, judgement: Judgement, requests: number, exitCode: number, repair?: RepairSection): CheckOutput {
+function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: number, exitCode: number, repair?: RepairSection): CheckOutput {
   const targets = targetResults(p.plan, p.runs[0]!.report, p.workload, judgement);
   const output = checkOutput(
     {
@@ -161,6 +161,7 @@ function outputOf(p: ProbedCycle, judgement: Judgement, requests: number, exitCo
       classification: judgement.classification,
       reason: judgement.reason,
       notes: judgement.notes,
+      mode,
     },
     overallVerdict(judgement, targets),
     exitCode,
@@ -255,7 +256,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   }
   progress.done();
   const finish = (p: ProbedCycle, j: Judgement, exitCode: number, section?: RepairSection): CycleResult => ({
-    output: outputOf(p, j, ctx.client.requestCount, exitCode, section),
+    output: outputOf(p, j, d.prober.mode, ctx.client.requestCount, exitCode, section),
     exitCode,
     judgement: j,
     repairs: section?.actions ?? [],

@@ -3,5 +3,6 @@ export { runCycle, newCycleState, probeNodes, withoutTerminating, type CycleDeps
 export { prepareCycle, probeBundlePath, type CycleContext } from './context.ts';
 export { probePodProber, type Prober } from './prober.ts';
 export { failureOf, UsageError } from './errors.ts';
-export type { CheckSettings, OutputFormat, RepairSettings } from './settings.ts';
+export type { CheckSettings, FleetSettings, OutputFormat, RepairSettings } from './settings.ts';
+export { runFleet, worstExitCode, fleetContexts, type ClusterResult, type FleetDeps } from './fleet.ts';
 export { cleanupProbePods } from './cleanup.ts';

@@ -20,6 +20,12 @@ export interface RepairSettings {
   leaseSeconds: number;
 }
 
+/** Several clusters in one run: --context a,b (repeatable) or --all-contexts, --parallel N. */
+export interface FleetSettings {
+  contexts: string[] | 'all';
+  parallel: number;
+}
+
 export interface CheckSettings {
   kubeconfig?: string;
   context?: string;
@@ -43,4 +49,6 @@ export interface CheckSettings {
   requestTimeoutMs: number;
   judge: Partial<JudgeConfig>;
   repair: RepairSettings;
+  /** Set when the run covers several clusters; `context` is then filled per cluster. */
+  fleet?: FleetSettings;
 }

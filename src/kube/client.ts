@@ -1,5 +1,11 @@
 // The KubeClient over @kubernetes/client-node: the only file (with config.ts and exec.ts) importing it.
-// Every request is counted; idempotent reads retry with bounded backoff; creates never retry.
+// Every request is counted and goes through the one retry policy (retry.ts); each method says why its
+// request is safe to repeat: reads and deletes by name are idempotent, creates carry a name chosen
+// here (a retry meeting AlreadyExists checks the object is ours), updates carry a resourceVersion (a
+// retry meeting Conflict checks whether the change that landed is ours), evictions and graceful
+// deletes carry the pod's uid (a retry meeting NotFound or a uid Conflict means the pod is gone).
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import {
   AppsV1Api,
   CoordinationV1Api,
@@ -15,11 +21,12 @@ import {
   type KubeConfig,
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
-import { KubeError, parseStatus, toKubeError, type RequestContext } from './errors.ts';
-import { READ_RETRY, withRetry } from './retry.ts';
+import { isRetryable, KubeError, parseStatus, redact, toKubeError, type RequestContext } from './errors.ts';
+import { backoffDelay, RETRY, withRetry, type RetryHooks } from './retry.ts';
+import { credentialError, usesExecPlugin } from './config.ts';
 import { execInPod } from './exec.ts';
 import { toConfigMap, toEndpointSlice, toEvent, toLease, toPod, toService } from './convert.ts';
-import { loadKubeConfig, type ConfigOptions } from './config.ts';
+import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
 import type {
   EvictionResult,
   ExecRequest,
@@ -56,6 +63,18 @@ export function disruptionBudgetBlock(err: unknown): { blockedBy: string; messag
 
 const microTime = (iso: string | undefined) => (iso ? new V1MicroTime(iso) : undefined);
 
+/** The API server's generateName alphabet (no vowels, no look-alikes): k8s.io/apimachinery/pkg/util/rand. */
+const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const randomName = (n: number) => [...randomBytes(n)].map((b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join('');
+
+const instant = (iso: string | undefined) => (iso ? Date.parse(iso) : undefined);
+
+/** The stored Lease holds the claim we wrote: same holder, same renew time. */
+export const sameLeaseClaim = (stored: KLease, wrote: KLease): boolean =>
+  (stored.holderIdentity ?? '') === (wrote.holderIdentity ?? '') && instant(stored.renewTime) === instant(wrote.renewTime);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 function leaseBody(l: KLease) {
   return {
     apiVersion: 'coordination.k8s.io/v1',
@@ -85,11 +104,16 @@ class ClientNodeKube implements RepairKubeClient {
   private readonly apps: AppsV1Api;
   private readonly policy: PolicyV1Api;
   private readonly coordination: CoordinationV1Api;
+  /** Credential material of the kubeconfig, never to be echoed in a message. */
+  private readonly secrets: string[];
+  private readonly execPlugin: boolean;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly timeoutMs: number,
   ) {
+    this.secrets = secretsOf(kc);
+    this.execPlugin = usesExecPlugin(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -97,11 +121,11 @@ class ClientNodeKube implements RepairKubeClient {
     this.coordination = kc.makeApiClient(CoordinationV1Api);
   }
 
-  /** Per-request options: a fresh abort timer for every attempt, so a hanging API server cannot hang us. */
-  private options(): ConfigurationOptions {
+  /** Per-attempt options: a fresh abort timer for every attempt, so a hanging API server cannot hang us. */
+  private options(timeoutMs: number): ConfigurationOptions {
     const timeout: ObservableMiddleware = {
       pre: (request) => {
-        request.setSignal(AbortSignal.timeout(this.timeoutMs));
+        request.setSignal(AbortSignal.timeout(timeoutMs));
         return new Observable(Promise.resolve(request));
       },
       post: (response) => new Observable(Promise.resolve(response)),
@@ -113,24 +137,34 @@ class ClientNodeKube implements RepairKubeClient {
     const name = (err as { name?: unknown } | null)?.name;
     if (name === 'AbortError' || name === 'TimeoutError')
       return new KubeError('unreachable', 0, `the API server did not answer ${ctx.verb} ${ctx.resource} within ${this.timeoutMs / 1000} s`,
-        'check that the API server is up and reachable, or raise --request-timeout');
-    return toKubeError(err, ctx);
+        'check that the API server is up and reachable, or raise --request-timeout', { request: ctx });
+    const credentials = this.execPlugin ? credentialError(err, this.kc) : undefined;
+    if (credentials) return credentials;
+    const mapped = toKubeError(err, ctx);
+    return this.secrets.length ? mapped.withMessage(redact(mapped.message, this.secrets)) : mapped;
   }
 
-  private read<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
-    return withRetry(READ_RETRY, () => {
+  /**
+   * An exec credential plugin is run once before the first request, so that a missing or failing plugin
+   * is one configuration error with its cause rather than a failure of whichever request came first.
+   */
+  private credentialsChecked?: Promise<void>;
+
+  private checkCredentials(): Promise<void> {
+    if (!this.execPlugin) return Promise.resolve();
+    this.credentialsChecked ??= this.kc.applyToHTTPSOptions({}).then(() => undefined, (err: unknown) => {
+      throw credentialError(err, this.kc) ?? toKubeError(err, { verb: 'get', resource: 'credentials' });
+    });
+    return this.credentialsChecked;
+  }
+
+  /** One request under the retry policy, every attempt counted and bounded by what is left of the request timeout. */
+  private async read<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>, hooks: RetryHooks<T> = {}): Promise<T> {
+    await this.checkCredentials();
+    return withRetry(RETRY, this.timeoutMs, (a) => {
       this.requestCount++;
-      return call(this.options());
-    }, (e) => this.mapError(e, ctx));
-  }
-
-  private async once<T>(ctx: RequestContext, call: (o: ConfigurationOptions) => Promise<T>): Promise<T> {
-    this.requestCount++;
-    try {
-      return await call(this.options());
-    } catch (err) {
-      throw this.mapError(err, ctx);
-    }
+      return call(this.options(a.timeoutMs));
+    }, (e) => this.mapError(e, ctx), hooks);
   }
 
   /** A read whose 404 means "absent". */
@@ -165,11 +199,25 @@ class ClientNodeKube implements RepairKubeClient {
   }
 
   async createPod(manifest: PodManifest) {
-    const namespace = manifest.metadata.namespace;
-    const created = await this.once({ verb: 'create', resource: 'pods', namespace }, (o) =>
-      this.core.createNamespacedPod({ namespace, body: manifest as never }, o),
-    );
+    const { generateName, ...metadata } = manifest.metadata;
+    // The name is chosen here, as the API server would for generateName, so that a retry can tell its
+    // own pod (same name, same labels, which hold the run id) from a stranger's.
+    const name = metadata.name ?? `${generateName ?? 'pod-'}${randomName(5)}`;
+    const body = { ...manifest, metadata: { ...metadata, name } };
+    const { namespace } = metadata;
+    const created = await this.read({ verb: 'create', resource: 'pods', namespace, name }, (o) => this.core.createNamespacedPod({ namespace, body: body as never }, o), {
+      settle: async (err) => {
+        if (err.kind !== 'conflict') return undefined;
+        const existing = await this.readPodRaw(namespace, name);
+        return existing && isDeepStrictEqual(toPod(existing).labels, metadata.labels) ? existing : undefined;
+      },
+    });
     return toPod(created);
+  }
+
+  /** The pod, or undefined when it is gone (for settling retried writes). */
+  private readPodRaw(namespace: string, name: string) {
+    return this.find({ verb: 'get', resource: 'pods', namespace, name }, (o) => this.core.readNamespacedPod({ name, namespace }, o));
   }
 
   async deletePod(namespace: string, name: string) {
@@ -187,7 +235,9 @@ class ClientNodeKube implements RepairKubeClient {
     const deadline = Date.now() + timeoutMs;
     let last: KPod | undefined;
     let version = resourceVersion;
-    for (let attempt = 0; attempt <= WATCH_RECONNECTS; attempt++) {
+    await this.checkCredentials();
+    let failures = 0;
+    for (let attempt = 0; attempt <= WATCH_RECONNECTS + failures; attempt++) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       this.requestCount++;
@@ -196,7 +246,15 @@ class ClientNodeKube implements RepairKubeClient {
         version = pod.resourceVersion || version;
         return until(pod);
       });
-      if (ended.error) throw toKubeError(ended.error, ctx);
+      if (ended.error) {
+        // Establishing the watch is a read: transient failures are retried under the one policy.
+        const err = this.mapError(ended.error, ctx);
+        failures++;
+        const delay = backoffDelay(RETRY, failures, err);
+        if (!isRetryable(err) || failures >= RETRY.attempts || Date.now() + delay >= deadline) throw err;
+        await sleep(delay);
+        continue;
+      }
       if (ended.matched || ended.deleted) return { pod: last, deleted: ended.deleted, timedOut: false };
     }
     return { pod: last, deleted: false, timedOut: true };
@@ -236,43 +294,47 @@ class ClientNodeKube implements RepairKubeClient {
   }
 
   async exec(req: ExecRequest) {
-    this.requestCount++;
-    return execInPod(this.kc, req);
+    await this.checkCredentials();
+    // Only the handshake is retried (nothing ran yet); the exec's own timeout bounds it too.
+    return execInPod(this.kc, req, { budgetMs: Math.min(this.timeoutMs, req.timeoutMs), onAttempt: () => this.requestCount++, mapError: (e, ctx) => this.mapError(e, ctx) });
   }
 
   async evictPod(namespace: string, name: string, uid: string): Promise<EvictionResult> {
     const ctx: RequestContext = { verb: 'create', resource: 'pods/eviction', namespace, name };
     const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } };
-    this.requestCount++;
-    try {
-      await this.core.createNamespacedPodEviction({ name, namespace, body }, this.options());
-      return { evicted: true };
-    } catch (err) {
-      const blocked = disruptionBudgetBlock(err);
-      if (blocked) return { evicted: false, ...blocked };
-      const mapped = this.mapError(err, ctx);
-      if (mapped.code === 500 && /more than one PodDisruptionBudget/i.test(mapped.message))
-        throw new KubeError('server', 500, `pod ${name} is selected by more than one PodDisruptionBudget, so it cannot be evicted`,
-          'keep one PodDisruptionBudget for the CoreDNS pods, or use --restart-method delete');
-      throw mapped;
-    }
+    return this.read<EvictionResult>(ctx, async (o) => {
+      try {
+        await this.core.createNamespacedPodEviction({ name, namespace, body }, o);
+        return { evicted: true };
+      } catch (err) {
+        const blocked = disruptionBudgetBlock(err);
+        if (blocked) return { evicted: false, ...blocked };
+        const e = toKubeError(err, ctx);
+        if (e.code === 500 && /more than one PodDisruptionBudget/i.test(e.message))
+          throw new KubeError('invalid', 500, `pod ${name} is selected by more than one PodDisruptionBudget, so it cannot be evicted`,
+            'keep one PodDisruptionBudget for the CoreDNS pods, or use --restart-method delete', { request: ctx });
+        throw err;
+      }
+    }, {
+      // The uid precondition makes a repeat safe: after a failed attempt, NotFound or a uid Conflict
+      // means the pod we meant is gone (our first attempt may have evicted it).
+      settle: async (err) => (err.kind === 'not-found' || err.kind === 'conflict' ? { evicted: true } : undefined),
+    });
   }
 
   async deletePodGracefully(namespace: string, name: string, uid: string): Promise<void> {
-    await this.once({ verb: 'delete', resource: 'pods', namespace, name }, (o) =>
-      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, o),
-    );
+    await this.read({ verb: 'delete', resource: 'pods', namespace, name, grant: 'repair' }, (o) =>
+      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, o).then(() => true as const), {
+      settle: async (err) => (err.kind === 'not-found' || err.kind === 'conflict' ? true : undefined),
+    });
   }
 
   async restartDeployment(namespace: string, name: string, at: Date): Promise<void> {
+    // Idempotent: a repeat sets the same restartedAt value.
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } };
-    const ctx: RequestContext = { verb: 'patch', resource: 'deployments', namespace, name };
-    this.requestCount++;
-    try {
-      await this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, this.options()));
-    } catch (err) {
-      throw this.mapError(err, ctx);
-    }
+    await this.read({ verb: 'patch', resource: 'deployments', namespace, name }, (o) =>
+      this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, o)),
+    );
   }
 
   async readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string> {
@@ -286,18 +348,27 @@ class ClientNodeKube implements RepairKubeClient {
     return raw && toLease(raw);
   }
 
+  /** Settles a retried Lease write that met AlreadyExists or Conflict: ours if the stored Lease says what we wrote. */
+  private leaseSettler(lease: KLease): RetryHooks<KLease> {
+    return {
+      settle: async (err) => {
+        if (err.kind !== 'conflict') return undefined;
+        const stored = await this.getLease(lease.namespace, lease.name);
+        return stored && sameLeaseClaim(stored, lease) ? stored : undefined;
+      },
+    };
+  }
+
   async createLease(lease: KLease) {
     const { namespace } = lease;
-    return toLease(await this.once({ verb: 'create', resource: 'leases', namespace, name: lease.name }, (o) =>
-      this.coordination.createNamespacedLease({ namespace, body: leaseBody(lease) as never }, o),
-    ));
+    return this.read({ verb: 'create', resource: 'leases', namespace, name: lease.name }, async (o) =>
+      toLease(await this.coordination.createNamespacedLease({ namespace, body: leaseBody(lease) as never }, o)), this.leaseSettler(lease));
   }
 
   async replaceLease(lease: KLease) {
     const { namespace, name } = lease;
-    return toLease(await this.once({ verb: 'update', resource: 'leases', namespace, name }, (o) =>
-      this.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(lease) as never }, o),
-    ));
+    return this.read({ verb: 'update', resource: 'leases', namespace, name }, async (o) =>
+      toLease(await this.coordination.replaceNamespacedLease({ name, namespace, body: leaseBody(lease) as never }, o)), this.leaseSettler(lease));
   }
 
   async findConfigMap(namespace: string, name: string) {
@@ -305,26 +376,37 @@ class ClientNodeKube implements RepairKubeClient {
     return raw && toConfigMap(raw);
   }
 
+  /** Settles a retried ConfigMap write that met AlreadyExists or Conflict: ours if the stored data is what we wrote. */
+  private configMapSettler(cm: KConfigMap): RetryHooks<KConfigMap> {
+    return {
+      settle: async (err) => {
+        if (err.kind !== 'conflict') return undefined;
+        const stored = await this.findConfigMap(cm.namespace, cm.name);
+        return stored && isDeepStrictEqual(stored.data, cm.data) ? stored : undefined;
+      },
+    };
+  }
+
   async createConfigMap(cm: KConfigMap) {
     const { namespace } = cm;
-    return toConfigMap(await this.once({ verb: 'create', resource: 'configmaps', namespace, name: cm.name }, (o) =>
-      this.core.createNamespacedConfigMap({ namespace, body: configMapBody(cm) }, o),
-    ));
+    return this.read({ verb: 'create', resource: 'configmaps', namespace, name: cm.name }, async (o) =>
+      toConfigMap(await this.core.createNamespacedConfigMap({ namespace, body: configMapBody(cm) }, o)), this.configMapSettler(cm));
   }
 
   async replaceConfigMap(cm: KConfigMap) {
     const { namespace, name } = cm;
-    return toConfigMap(await this.once({ verb: 'update', resource: 'configmaps', namespace, name }, (o) =>
-      this.core.replaceNamespacedConfigMap({ name, namespace, body: configMapBody(cm) }, o),
-    ));
+    return this.read({ verb: 'update', resource: 'configmaps', namespace, name }, async (o) =>
+      toConfigMap(await this.core.replaceNamespacedConfigMap({ name, namespace, body: configMapBody(cm) }, o)), this.configMapSettler(cm));
   }
 
   async createEvent(e: KEventInput): Promise<void> {
     const now = new Date();
+    const name = `${e.involved.name}.sentinel-${randomName(10)}`;
     const body = {
       apiVersion: 'v1',
       kind: 'Event',
-      metadata: { generateName: `${e.involved.name}.sentinel-`, namespace: e.namespace },
+      // Named here (not generateName) so a retry cannot record the Event twice: AlreadyExists is ours.
+      metadata: { name, namespace: e.namespace },
       involvedObject: { kind: e.involved.kind, name: e.involved.name, namespace: e.namespace, apiVersion: e.involved.apiVersion, ...(e.involved.uid ? { uid: e.involved.uid } : {}) },
       reason: e.reason,
       message: e.message,
@@ -338,7 +420,9 @@ class ClientNodeKube implements RepairKubeClient {
       eventTime: new V1MicroTime(now.getTime()),
       count: 1,
     };
-    await this.once({ verb: 'create', resource: 'events', namespace: e.namespace }, (o) => this.core.createNamespacedEvent({ namespace: e.namespace, body: body as never }, o));
+    await this.read({ verb: 'create', resource: 'events', namespace: e.namespace, name }, (o) => this.core.createNamespacedEvent({ namespace: e.namespace, body: body as never }, o).then(() => true as const), {
+      settle: async (err) => (err.kind === 'conflict' ? true : undefined),
+    });
   }
 
   async listEvents(namespace: string) {

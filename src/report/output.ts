@@ -49,6 +49,8 @@ export interface CheckOutput {
   message: string;
   classification?: Classification;
   reason?: string;
+  /** How the queries were sent (the engine's prober): probe-pod today. */
+  mode?: string;
   workload?: {
     namespace: string;
     service: { name: string; clusterIPs: string[]; port: number };
@@ -74,6 +76,7 @@ export interface CycleData {
   reason: string;
   /** The judge's notes (upstream next to a sick pod, ignored probes, …). */
   notes: string[];
+  mode: string;
 }
 
 export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: string }, exitCode: number): CheckOutput {
@@ -86,6 +89,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     message: verdict.line,
     classification: data.classification,
     reason: data.reason,
+    mode: data.mode,
     workload: {
       namespace: workload.namespace,
       service: { name: workload.service.name, clusterIPs: workload.service.clusterIPs, port: workload.service.port },
@@ -122,7 +126,7 @@ export function errorOutput(message: string, exitCode: number, notes: string[] =
 
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)}ms`);
 
-function table(rows: string[][]): string {
+export function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }

@@ -55,7 +55,7 @@ describe('report', () => {
   const judgement = judge({ plan, workload, primary: { report, node: 'n2' } });
   const targets = targetResults(plan, report, workload, judgement);
   const data = (requests: number, probes: { pod: string; node: string; durationMs: number }[]) => ({
-    workload, plan, targets, probes, requests, classification: judgement.classification, reason: judgement.reason, notes: judgement.notes,
+    workload, plan, targets, probes, requests, classification: judgement.classification, reason: judgement.reason, notes: judgement.notes, mode: 'probe-pod',
   });
 
   it('gives each target a verdict per transport with the failing checks', () => {
@@ -82,7 +82,7 @@ describe('report', () => {
     const out = checkOutput(data(9, []), overallVerdict(judgement, targets), 1);
     const json = JSON.parse(render(out, 'json'));
     assert.deepEqual(parse(render(out, 'yaml')), json);
-    assert.deepEqual(Object.keys(json), ['apiVersion', 'kind', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
+    assert.deepEqual(Object.keys(json), ['apiVersion', 'kind', 'verdict', 'exitCode', 'message', 'classification', 'reason', 'mode', 'workload', 'plan', 'probes', 'targets', 'unprobed', 'notes', 'requests']);
     assert.equal(json.exitCode, 1);
   });
 
