@@ -225,6 +225,13 @@ describe('repair/policy', () => {
         skip: [['coredns-a', /restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica/]],
       },
       {
+        name: 'single replica failing everywhere, no flags: the message names both flags it would need',
+        s: { pods: pods(1), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
+        config: {},
+        actions: [],
+        skip: [['coredns-a', /not restarting without --allow-full-restart and --allow-single-replica/]],
+      },
+      {
         name: 'single replica with --allow-single-replica',
         s: { pods: pods(1), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
         config: { allowFullRestart: true, allowSingleReplica: true },
@@ -384,5 +391,26 @@ describe('repair/policy', () => {
     const ps = pods(3).map((p) => ({ ...p, deployment: undefined }));
     const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, history([restart('coredns-a', MIN, HUNG, 'kube-system/pod/coredns-a')]));
     expect(actions(r)).to.deep.equal(['evict coredns-b']);
+  });
+
+  describe("single replica with the probe's network evidence", () => {
+    // The judge makes the lone replica pod-local (see src/judge/judge-sources.test.ts): one flag suffices.
+    const single = (config: Partial<RepairConfig>) => {
+      const ps = pods(1);
+      const p = plan(ps, { connects: true });
+      const judgement = judge({
+        plan: p,
+        workload: workload(ps),
+        primary: { node: 'node-0', report: report(p, [hang('coredns-a')]) },
+        corroborating: [{ node: 'node-0', report: report(p, [hang('coredns-a')]) }],
+      });
+      return planRepairs(judgement, workload(ps), emptyHistory(), config, NOW);
+    };
+    it('is refused without --allow-single-replica, naming that flag only', () => {
+      const r = single({});
+      expect(actions(r)).to.deep.equal([]);
+      expect(skipped(r, 'coredns-a')).to.match(/pass --allow-single-replica/).and.not.match(/--allow-full-restart/);
+    });
+    it('is restarted with --allow-single-replica alone', () => expect(actions(single({ allowSingleReplica: true }))).to.deep.equal(['evict coredns-a']));
   });
 });

@@ -132,8 +132,12 @@ function decide(
   ctx: { config: RepairConfig; recent: RestartRecord[]; history: History; cap: Capacity; now: Date },
 ): Decision {
   const { config, recent, cap, now } = ctx;
-  if (c.scope === 'cluster-wide' && !config.allowFullRestart)
-    return { kind: 'skip', reason: 'every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without --allow-full-restart' };
+  if (c.scope === 'cluster-wide' && !config.allowFullRestart) {
+    // Name every flag this restart would need, not only the first that is missing.
+    const single = cap.replicas === 1 && cap.ready === 1 && !config.allowSingleReplica && config.minReady === undefined;
+    const flags = single ? '--allow-full-restart and --allow-single-replica (it is the only replica)' : '--allow-full-restart';
+    return { kind: 'skip', reason: `every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without ${flags}` };
+  }
 
   const sameFailure = recent.filter((r) => r.lineage === lineage && r.pods.some((p) => p.signature === c.signature));
   if (sameFailure.length >= config.escalateAfter) {
