@@ -52,14 +52,14 @@ export function templateHash(template: unknown): string {
 }
 
 type Condition = { type: string; status: string };
-const conditionTrue = (o: KObject, type: string) => ((o.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+export const conditionTrue = (o: KObject, type: string) => ((o.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 const phaseOf = (p: KObject) => (p.status as { phase?: string } | undefined)?.phase;
-const isActive = (p: KObject) => !p.metadata.deletionTimestamp && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed';
-const ownedBy = (o: KObject, owner: KObject) => (o.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata.uid);
-const matchesLabels = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+export const isActive = (p: KObject) => !p.metadata.deletionTimestamp && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed';
+export const ownedBy = (o: KObject, owner: KObject) => (o.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === owner.metadata.uid);
+export const matchesLabels = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
   !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** "25%" of n rounded up or down, or an absolute number. */
 export function scaledValue(v: number | string | undefined, total: number, fallback: string, roundUp: boolean): number {
@@ -69,7 +69,7 @@ export function scaledValue(v: number | string | undefined, total: number, fallb
   return roundUp ? Math.ceil(pct * total) : Math.floor(pct * total);
 }
 
-const ownerRef = (o: KObject, apiVersion: string, kind: string) => ({ apiVersion, kind, name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true, blockOwnerDeletion: true });
+export const ownerRef = (o: KObject, apiVersion: string, kind: string) => ({ apiVersion, kind, name: o.metadata.name ?? '', uid: o.metadata.uid ?? '', controller: true, blockOwnerDeletion: true });
 
 /** Graceful deletion as the API server does it: the kubelet finishes it. */
 export function markDeleted(store: Store, pod: KObject): void {

@@ -10,6 +10,7 @@ import type { KObject, Store } from './store.ts';
 import { spawnContained, type Exit } from './images.ts';
 import { openRelayPair, type Backend, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
+import { forwardsRoot, kubernetesZones, parseZoneFile, stubZones, zoneDnsmasqLines, type ServerBlock } from './corefile.ts';
 
 type ServicePort = { name?: string; port: number; protocol?: string };
 
@@ -59,7 +60,23 @@ export const reverseZone = (subnet: string) => `${subnet.split('.').reverse().jo
 // Stay root: any uid/gid change would clear the parent-death signal that ties dnsmasq to the sim.
 const userLine = () => (process.getuid?.() === 0 ? ['user=root', 'group=root'] : []);
 
-export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: string; subnet: string; upstream: Backend; srv: string[] }): string {
+/** What one DNS server container is configured to serve: its server blocks and the files it sees. */
+export interface DnsServerConfig {
+  blocks: ServerBlock[];
+  /** Container path → content (its ConfigMap volumes). */
+  files: ReadonlyMap<string, string>;
+}
+
+/**
+ * The pod's dnsmasq configuration for its server blocks: the kubernetes zone (records in hostsDir) only
+ * where a kubernetes plugin serves it, file-plugin zones from their zone files, the root forwarded to the
+ * upstream and each stub domain to its own upstream.
+ */
+export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: string; subnet: string; upstream: Backend; stubs: ReadonlyMap<string, Backend>; srv: string[]; config: DnsServerConfig }): string {
+  const k8s = kubernetesZones(o.config.blocks);
+  const servesCluster = k8s.includes(o.domain) || k8s.includes('.');
+  const servesReverse = k8s.some((z) => z === 'in-addr.arpa' || z === '.' || reverseZone(o.subnet).endsWith(z));
+  const zoneLines = o.config.blocks.flatMap((b) => b.files.flatMap((f) => f.zones.flatMap((z) => zoneDnsmasqLines([z], parseZoneFile(o.config.files.get(f.path) ?? '', z)))));
   return [
     `listen-address=${o.listen.address}`,
     `port=${o.listen.port}`,
@@ -67,17 +84,34 @@ export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: s
     'no-resolv',
     'no-hosts',
     `hostsdir=${o.hostsDir}`,
-    `local=/${o.domain}/`,
-    `local=/${reverseZone(o.subnet)}/`,
-    `server=${o.upstream.address}#${o.upstream.port}`,
+    ...(servesCluster ? [`local=/${o.domain}/`] : []),
+    ...(servesReverse ? [`local=/${reverseZone(o.subnet)}/`] : []),
+    ...zoneLines,
+    ...(forwardsRoot(o.config.blocks) ? [`server=${o.upstream.address}#${o.upstream.port}`] : []),
+    ...[...o.stubs].map(([zone, b]) => `server=/${zone}/${b.address}#${b.port}`),
     // No cache: a fault or a record change shows on the very next query.
     'cache-size=0',
     // dnsmasq serves at most 20 TCP connections at once by default; CoreDNS has no such cap.
     'max-tcp-connections=256',
     ...userLine(),
-    ...o.srv,
+    ...(servesCluster ? o.srv : []),
     '',
   ].join('\n');
+}
+
+/** The hosts plugin's entries (hosts files such as k3s's NodeHosts, and inline lines) as hosts-file text. */
+export function hostsPluginText(config: DnsServerConfig): string {
+  return config.blocks
+    .flatMap((b) => b.hosts.flatMap((h) => [...(h.path ? (config.files.get(h.path) ?? '').split('\n') : []), ...h.inline]))
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean)
+    .map((l) => `${l}\n`)
+    .join('');
+}
+
+/** A stub domain's upstream: authoritative for its zone (its apex answers, other names NXDOMAIN). */
+export function stubDnsmasqConf(listen: Backend, zone: string): string {
+  return [`listen-address=${listen.address}`, `port=${listen.port}`, 'bind-interfaces', 'no-resolv', 'no-hosts', `local=/${zone}/`, `host-record=${zone},${listen.address}`, 'max-tcp-connections=1024', ...userLine(), ''].join('\n');
 }
 
 export function upstreamDnsmasqConf(listen: Backend, external: Record<string, string>): string {
@@ -98,8 +132,8 @@ export function upstreamDnsmasqConf(listen: Backend, external: Record<string, st
   ].join('\n');
 }
 
-const COREDNS_BANNER = (port: number) => [
-  `.:${port}`,
+const COREDNS_BANNER = (blocks: ServerBlock[]) => [
+  ...blocks.map((b) => `${b.zones.map((z) => (z === '.' ? '.' : `${z}.`)).join(' ')}:${b.port}`),
   '[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908',
   'CoreDNS-1.11.3',
   'linux/amd64, go1.21.11, a6338e9',
@@ -119,10 +153,15 @@ export interface CoreDnsPod {
   name: string;
   namespace: string;
   ip: string;
-  dnsPort: number;
+  /** The ports its server blocks listen on (one pod network front each). */
+  ports: number[];
+  config: DnsServerConfig;
+  /** HTTP probe endpoints of the pod's containers (health, ready, …) that the stand-in answers. */
+  probes: { port: number; path: string }[];
 }
 
-const backendPort = (dnsPort: number) => (dnsPort === 10053 ? 10054 : 10053);
+/** Where the pod's dnsmasq listens behind its fronts: a port none of its server blocks uses. */
+const backendPort = (pod: CoreDnsPod) => [10053, 10054, 10055].find((p) => !pod.ports.includes(p)) ?? 10056;
 
 /** Streams a child's output into a log sink line by line. */
 function pipeLines(stream: NodeJS.ReadableStream | null, log: (line: string) => void): void {
@@ -134,9 +173,10 @@ function pipeLines(stream: NodeJS.ReadableStream | null, log: (line: string) => 
   });
 }
 
-function listenHttp(address: string, port: number, path: string): Promise<http.Server> {
+function listenHttp(address: string, port: number, paths: string[]): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    res.writeHead(req.url === path ? 200 : 404, { 'content-type': 'text/plain' }).end(req.url === path ? 'OK' : '404 page not found\n');
+    const ok = paths.includes(req.url ?? '');
+    res.writeHead(ok ? 200 : 404, { 'content-type': 'text/plain' }).end(ok ? 'OK' : '404 page not found\n');
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -147,6 +187,7 @@ function listenHttp(address: string, port: number, path: string): Promise<http.S
 /** The CoreDNS side of the cluster: upstream, per-pod dnsmasq and fronts, and the records they serve. */
 export class ClusterDns {
   private readonly live = new Map<string, { pod: CoreDnsPod; hostsFile: string }>(); // pod name → instance
+  private readonly stubs = new Map<string, { listen: Backend; pid?: number; stop: () => Promise<void> }>(); // zone → its upstream
   private upstreamPid?: number;
   private upstreamStop?: () => Promise<void>;
   private unsubscribe?: () => void;
@@ -159,6 +200,41 @@ export class ClusterDns {
 
   get upstreamProcess(): number | undefined {
     return this.upstreamPid;
+  }
+
+  /** The stub domains some running DNS server forwards, with their simulated upstreams. */
+  stubDomains(): { zone: string; address: Backend; pid?: number }[] {
+    return [...this.stubs].map(([zone, s]) => ({ zone, address: s.listen, ...(s.pid ? { pid: s.pid } : {}) }));
+  }
+
+  /** Starts (once) the upstream of a stub domain: 127.x.0.60 and up, same port as the main upstream. */
+  private async stubUpstream(zone: string): Promise<Backend> {
+    const known = this.stubs.get(zone);
+    if (known) return known.listen;
+    const listen = { address: `${this.o.subnet}.0.${60 + this.stubs.size}`, port: this.o.upstream.port };
+    const entry: { listen: Backend; pid?: number; stop: () => Promise<void> } = { listen, stop: async () => undefined };
+    this.stubs.set(zone, entry);
+    const dir = join(this.o.dir, 'stubs', zone);
+    mkdirSync(dir, { recursive: true });
+    const conf = join(dir, 'dnsmasq.conf');
+    writeFileSync(conf, stubDnsmasqConf(listen, zone));
+    const { child, exited } = spawnContained(['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
+    const lines: string[] = [];
+    pipeLines(child.stderr, (l) => lines.push(l));
+    entry.pid = child.pid;
+    entry.stop = async () => {
+      child.kill('SIGKILL');
+      await exited;
+    };
+    await Promise.race([waitForLine(lines, 'started, version', 5000), exited]);
+    return listen;
+  }
+
+  /** stub-down: the stub domain's upstream stops answering (SIGSTOP), other zones keep working. */
+  pauseStub(zone: string, pause: boolean): void {
+    const s = this.stubs.get(zone.replace(/\.$/, '').toLowerCase());
+    if (!s?.pid) throw new Error(`no stub domain "${zone}" is forwarded by a running DNS server; stub domains: ${[...this.stubs.keys()].join(', ') || 'none'}`);
+    process.kill(s.pid, pause ? 'SIGSTOP' : 'SIGCONT');
   }
 
   async start(): Promise<void> {
@@ -198,6 +274,8 @@ export class ClusterDns {
   private writeHosts(podName: string, records = this.records()): void {
     const inst = this.live.get(podName);
     if (!inst) return;
+    const k8s = kubernetesZones(inst.pod.config.blocks);
+    if (!k8s.includes(this.o.domain) && !k8s.includes('.')) records = [];
     // Atomic replace: dnsmasq's inotify sees one complete file (IN_MOVED_TO), never a half-written one.
     const tmp = join(inst.hostsFile, '..', '.services.tmp');
     writeFileSync(tmp, hostsText(records, this.o.faults.wrongRecords.get(podName)), { mode: 0o644 });
@@ -210,13 +288,13 @@ export class ClusterDns {
   }
 
   /** The pod network front on podIP:<dns port>: relays to the pod's dnsmasq; network faults apply here. */
-  openFront(pod: CoreDnsPod, log: (line: string) => void): Promise<RelayPair> {
-    const backend = { address: pod.ip, port: backendPort(pod.dnsPort) };
+  openFront(pod: CoreDnsPod, port: number, log: (line: string) => void): Promise<RelayPair> {
+    const backend = { address: pod.ip, port: backendPort(pod) };
     const f = this.o.faults;
     const slow = () => f.slowMs.get(pod.name) ?? 0;
     return openRelayPair(
       {
-        listen: { address: pod.ip, port: pod.dnsPort },
+        listen: { address: pod.ip, port },
         route: () => backend,
         inbound: (msg) => {
           if (f.dropUdp.has(pod.name)) return false;
@@ -226,7 +304,7 @@ export class ClusterDns {
         replyDelayMs: slow,
         flowIdleMs: 3000,
       },
-      { listen: { address: pod.ip, port: pod.dnsPort }, route: () => backend, replyDelayMs: slow, dnsConcurrent: true },
+      { listen: { address: pod.ip, port }, route: () => backend, replyDelayMs: slow, dnsConcurrent: true },
     );
   }
 
@@ -253,7 +331,7 @@ export class ClusterDns {
    * Service changes live.
    */
   async startCoreDns(pod: CoreDnsPod, log: (line: string) => void): Promise<ContainerHandle> {
-    for (const l of COREDNS_BANNER(pod.dnsPort)) log(l);
+    for (const l of COREDNS_BANNER(pod.config.blocks)) log(l);
     if (this.o.faults.crashLoop.has(pod.name)) {
       log(LOOP_FATAL);
       return { exited: new Promise((r) => setTimeout(() => r({ code: 1, signal: null }), 10)), signal: () => undefined };
@@ -263,9 +341,15 @@ export class ClusterDns {
     mkdirSync(hostsDir, { recursive: true });
     this.live.set(pod.name, { pod, hostsFile: join(hostsDir, 'services') });
     this.writeHosts(pod.name);
+    writeFileSync(join(hostsDir, 'hosts-plugin'), hostsPluginText(pod.config), { mode: 0o644 });
     const conf = join(dir, 'dnsmasq.conf');
-    const listen = { address: pod.ip, port: backendPort(pod.dnsPort) };
-    writeFileSync(conf, podDnsmasqConf({ listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, srv: serviceSrvLines(this.store.list('services'), this.o.domain) }));
+    const listen = { address: pod.ip, port: backendPort(pod) };
+    const stubs = new Map<string, Backend>();
+    for (const { zone } of stubZones(pod.config.blocks)) stubs.set(zone, await this.stubUpstream(zone));
+    writeFileSync(
+      conf,
+      podDnsmasqConf({ listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, stubs, srv: serviceSrvLines(this.store.list('services'), this.o.domain), config: pod.config }),
+    );
     const { child, exited } = spawnContained(['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     const lines: string[] = [];
     pipeLines(child.stderr, (l) => (lines.push(l), log(l)));
@@ -280,7 +364,8 @@ export class ClusterDns {
     const up = await Promise.race([waitForLine(lines, 'started, version', 5000), exited.then(() => false)]);
     if (up) {
       try {
-        servers.push(await listenHttp(pod.ip, 8080, '/health'), await listenHttp(pod.ip, 8181, '/ready'));
+        for (const port of [...new Set(pod.probes.map((p) => p.port))])
+          servers.push(await listenHttp(pod.ip, port, pod.probes.filter((p) => p.port === port).map((p) => p.path)));
       } catch (err) {
         log(`[ERROR] health/ready listeners: ${(err as Error).message}`);
         child.kill('SIGKILL');
@@ -292,6 +377,11 @@ export class ClusterDns {
   /** Pod gone: its records directory goes too. */
   forget(podName: string): void {
     this.live.delete(podName);
+    // Faults belong to a pod instance: a StatefulSet's replacement of the same name starts clean.
+    const f = this.o.faults;
+    for (const set of [f.hung, f.dropUdp, f.crashLoop]) set.delete(podName);
+    f.slowMs.delete(podName);
+    f.wrongRecords.delete(podName);
     rmSync(join(this.o.dir, 'coredns', podName), { recursive: true, force: true });
   }
 
@@ -305,6 +395,10 @@ export class ClusterDns {
 
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    for (const s of this.stubs.values()) {
+      if (s.pid) process.kill(s.pid, 'SIGCONT');
+      await s.stop();
+    }
     await this.upstreamStop?.();
   }
 }

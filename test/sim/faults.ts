@@ -13,6 +13,8 @@ export interface FaultState {
   upstreamDown: boolean;
   nodesWithoutNetwork: Set<string>;
   unpullableImages: Set<string>;
+  /** Node names and "namespace/pod" keys whose pod sandboxes cannot be created (CNI failure). */
+  cniFail: Set<string>;
 }
 
 export const emptyFaultState = (): FaultState => ({
@@ -24,6 +26,7 @@ export const emptyFaultState = (): FaultState => ({
   upstreamDown: false,
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
+  cniFail: new Set(),
 });
 
 /** What the faults need from the rest of the sim. */

@@ -3,7 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export type ImageKind = 'node' | 'probe' | 'coredns' | 'other';
+/** coredns: a DNS server the sim plays with dnsmasq; aux: a sidecar that only has to run. */
+export type ImageKind = 'node' | 'probe' | 'coredns' | 'aux' | 'other';
+
+// DNS servers of the distributions: CoreDNS builds, OpenShift's, kube-dns's dnsmasq and NodeLocal DNSCache.
+const DNS_SERVER_IMAGES = [/coredns\/coredns$/, /hardened-coredns$/, /\/coredns$/, /origin-coredns$/, /k8s-dns-dnsmasq-nanny(-amd64)?$/, /k8s-dns-node-cache$/];
+// Sidecars next to them: kube-dns itself (answers only through dnsmasq), its sidecar, kube-rbac-proxy.
+const AUX_IMAGES = [/k8s-dns-kube-dns(-amd64)?$/, /k8s-dns-sidecar(-amd64)?$/, /kube-rbac-proxy$/];
 
 /** The image reference without tag or digest: "docker.io/library/node:22-alpine" → "docker.io/library/node". */
 export function imageRepository(image: string): string {
@@ -18,7 +24,8 @@ export function imageKind(image: string): ImageKind {
   // A registry under the reserved .invalid TLD (RFC 2606) never resolves: such images never pull.
   const host = repo.includes('/') ? repo.split('/')[0]! : '';
   if (host.endsWith('.invalid')) return 'other';
-  if (repo.includes('coredns/coredns')) return 'coredns';
+  if (DNS_SERVER_IMAGES.some((r) => r.test(repo))) return 'coredns';
+  if (AUX_IMAGES.some((r) => r.test(repo))) return 'aux';
   if (repo.endsWith('coredns-sentinel/probe')) return 'probe';
   if (repo.split('/').pop() === 'node') return 'node';
   return 'other';
@@ -56,6 +63,8 @@ export interface ContainedOptions {
   /** Run in a new, empty network namespace: every connect fails with ENETUNREACH. */
   noNetwork?: boolean;
   stdin?: boolean;
+  /** A file the process sees as /etc/resolv.conf (bind-mounted in a mount namespace of its own; root only). */
+  resolvConf?: string;
 }
 
 const isRoot = () => process.getuid?.() === 0;
@@ -68,7 +77,11 @@ export function spawnContained(argv: string[], opts: ContainedOptions): { child:
   const setpriv = ['setpriv'];
   if (opts.uid !== undefined && isRoot()) setpriv.push(`--reuid=${opts.uid}`, `--regid=${opts.gid ?? opts.uid}`, '--clear-groups');
   setpriv.push('--pdeathsig', 'KILL', '--');
-  const full = [...(opts.noNetwork ? ['unshare', '-n', '--'] : []), ...setpriv, ...argv];
+  const resolv = opts.resolvConf && isRoot() ? opts.resolvConf : undefined;
+  const unshare = [...(opts.noNetwork ? ['-n'] : []), ...(resolv ? ['-m', '--propagation', 'private'] : [])];
+  // The pod's resolv.conf, as the kubelet gives every pod its own: a bind mount seen only by this process tree.
+  const bind = resolv ? ['/bin/sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv] : [];
+  const full = [...(unshare.length ? ['unshare', ...unshare, '--'] : []), ...bind, ...setpriv, ...argv];
   const child = spawn(full[0] as string, full.slice(1), {
     env: opts.env,
     cwd: '/',

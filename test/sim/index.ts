@@ -14,6 +14,7 @@ import { Kubelet } from './kubelet.ts';
 import { addressPlan, KubeProxy } from './network.ts';
 import { claimSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
+import { DaemonSetController, StatefulSetController } from './workloads.ts';
 import { Store, type KObject } from './store.ts';
 import type { Sim, SimDnsPod, SimOptions } from './types.ts';
 
@@ -61,9 +62,18 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     external: plan.external,
     faults: faultState,
   });
-  const kubelet = new Kubelet({ store, dns: clusterDns, faults: faultState, subnet: plan.subnet, scale, podStartMs: opts.podStartMs ?? 300 });
+  const kubelet = new Kubelet({
+    store,
+    dns: clusterDns,
+    faults: faultState,
+    subnet: plan.subnet,
+    scale,
+    podStartMs: opts.podStartMs ?? 300,
+    dir,
+    clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
+  });
   const kubeProxy = new KubeProxy(store, plan.subnet);
-  const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new Scheduler(store), new EndpointSliceController(store)];
+  const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new Scheduler(store), new EndpointSliceController(store)];
   let apiServer: ApiServer | undefined;
 
   const stop = async () => {

@@ -2,7 +2,9 @@
 // dnsmasq), keeps their status like the real kubelet (phases, container states, restarts with
 // CrashLoopBackOff, HTTP liveness/readiness probes, activeDeadlineSeconds, graceful deletion), and
 // serves exec and logs to the API server (NodeRuntime).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
@@ -10,7 +12,8 @@ import type { KObject, Store } from './store.ts';
 import { SimError } from './status.ts';
 import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
 import { containerArgv, imageId, imageKind, imageRepository, localArgv, spawnContained, type Exit, type ImageKind } from './images.ts';
-import type { ClusterDns, ContainerHandle } from './dns.ts';
+import type { ClusterDns, ContainerHandle, CoreDnsPod, DnsServerConfig } from './dns.ts';
+import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
 import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 
@@ -42,6 +45,8 @@ interface PodSpec {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   activeDeadlineSeconds?: number;
   terminationGracePeriodSeconds?: number;
+  hostNetwork?: boolean;
+  dnsPolicy?: string;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
 }
 
@@ -147,13 +152,18 @@ interface PodWorker {
   spec: PodSpec;
   containers: Container[];
   execs: Set<ChildProcess>;
-  front?: RelayPair;
+  fronts: RelayPair[];
+  /** The DNS server container's configuration and addresses, while the pod has a sandbox. */
+  dnsPod?: CoreDnsPod;
   startTime?: string;
   /** Set once the pod is ending (deletion or deadline): no more restarts. */
   stopping: boolean;
   /** Set once the object's deletion is being finished. */
   removing: boolean;
   failure?: { reason: string; message: string };
+  /** The pod's sandbox cannot be (re)created (the cni-fail fault): containers wait in ContainerCreating. */
+  sandboxDown: boolean;
+  sandboxEvent?: string;
   timers: Set<NodeJS.Timeout>;
   statusPending: boolean;
   done: boolean;
@@ -166,6 +176,10 @@ export interface KubeletOptions {
   subnet: string;
   scale: number;
   podStartMs: number;
+  /** Where per-pod files (resolv.conf) live. */
+  dir: string;
+  /** The kubelet's --cluster-dns and --cluster-domain: what ClusterFirst pods get in /etc/resolv.conf. */
+  clusterDns: { ip: string; domain: string };
 }
 
 const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`;
@@ -233,11 +247,13 @@ export class Kubelet implements NodeRuntime {
       spec,
       containers: spec.containers.map((c) => new Container(c)),
       execs: new Set(),
+      fronts: [],
       stopping: false,
       removing: false,
       timers: new Set(),
       statusPending: false,
       done: false,
+      sandboxDown: false,
     };
     this.workers.set(podKey(w.namespace, w.name), w);
     this.later(w, this.o.podStartMs, () => this.track(this.startPod(w)));
@@ -254,10 +270,67 @@ export class Kubelet implements NodeRuntime {
     return t;
   }
 
+  private cniBroken(w: PodWorker): boolean {
+    const f = this.o.faults.cniFail;
+    return !w.spec.hostNetwork && (f.has(w.node) || f.has(podKey(w.namespace, w.name)));
+  }
+
+  /** The kubelet's FailedCreatePodSandBox Warning, one Event per pod with a growing count, and a retry. */
+  private sandboxFailed(w: PodWorker): void {
+    w.sandboxDown = true;
+    const sandbox = randomBytes(32).toString('hex');
+    const message = `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to set up sandbox container "${sandbox}" network for pod "${w.name}": networkPlugin cni failed to set up pod "${w.name}_${w.namespace}" network: plugin type="bridge" failed (add): failed to allocate for range 0: no IP addresses available in range set`;
+    const ts = now();
+    const existing = w.sandboxEvent ? this.o.store.get('events', w.namespace, w.sandboxEvent) : undefined;
+    if (existing)
+      this.o.store.mutate('events', w.namespace, w.sandboxEvent!, (e) => Object.assign(e, { message, count: ((e.count as number) ?? 1) + 1, lastTimestamp: ts }));
+    else {
+      w.sandboxEvent = `${w.name}.${randomBytes(8).toString('hex')}`;
+      this.o.store.create('events', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: w.sandboxEvent, namespace: w.namespace },
+        involvedObject: { apiVersion: 'v1', kind: 'Pod', name: w.name, namespace: w.namespace, uid: w.uid },
+        reason: 'FailedCreatePodSandBox',
+        message,
+        type: 'Warning',
+        source: { component: 'kubelet', host: w.node },
+        reportingComponent: 'kubelet',
+        reportingInstance: w.node,
+        firstTimestamp: ts,
+        lastTimestamp: ts,
+        count: 1,
+      });
+    }
+    this.writeStatus(w);
+    this.later(w, Math.max(200, 2000 * this.o.scale), () => this.track(this.startPod(w)));
+  }
+
+  /** cni-fail on a running pod: its sandbox is lost and cannot be recreated; the pod goes back to ContainerCreating. */
+  loseSandbox(namespace: string, name: string): void {
+    const w = this.workers.get(podKey(namespace, name));
+    if (!w || w.stopping || w.sandboxDown || !w.ip) return;
+    w.sandboxDown = true;
+    for (const c of w.containers) {
+      clearTimeout(c.timer);
+      c.stopProbes();
+      c.ready = false;
+      c.handle?.signal('SIGKILL');
+      c.state = { waiting: { reason: 'ContainerCreating' } };
+    }
+    for (const f of w.fronts) void closeRelayPair(f);
+    w.fronts = [];
+    if (w.containers.some((c) => c.kind === 'coredns')) this.o.dns.forget(w.name);
+    w.ip = undefined;
+    this.sandboxFailed(w);
+  }
+
   private async startPod(w: PodWorker): Promise<void> {
     if (w.stopping) return;
-    w.ip = this.pool.allocate();
-    w.startTime = now();
+    if (this.cniBroken(w)) return this.sandboxFailed(w);
+    w.sandboxDown = false;
+    w.ip = w.spec.hostNetwork ? w.hostIP : this.pool.allocate();
+    w.startTime ??= now();
     if (w.spec.activeDeadlineSeconds !== undefined)
       this.later(w, w.spec.activeDeadlineSeconds * 1000, () => {
         if (w.stopping) return;
@@ -266,14 +339,17 @@ export class Kubelet implements NodeRuntime {
       });
     const dnsContainer = w.containers.find((c) => c.kind === 'coredns');
     if (dnsContainer) {
-      const port = dnsPortOf(dnsContainer.spec);
-      try {
-        const front = await this.o.dns.openFront({ name: w.name, namespace: w.namespace, ip: w.ip, dnsPort: port }, (l) => dnsContainer.append(l));
-        if (w.stopping) return void closeRelayPair(front);
-        w.front = front;
-      } catch (err) {
-        dnsContainer.append(`[ERROR] pod network: cannot listen on ${w.ip}:${port}: ${(err as Error).message}`);
-      }
+      const config = this.dnsConfigOf(w, dnsContainer.spec);
+      const dnsPod: CoreDnsPod = { name: w.name, namespace: w.namespace, ip: w.ip, ports: blockPorts(config.blocks), config, probes: this.httpProbes(w) };
+      w.dnsPod = dnsPod;
+      for (const port of dnsPod.ports)
+        try {
+          const front = await this.o.dns.openFront(dnsPod, port, (l) => dnsContainer.append(l));
+          if (w.stopping || w.sandboxDown) return void closeRelayPair(front);
+          w.fronts.push(front);
+        } catch (err) {
+          dnsContainer.append(`[ERROR] pod network: cannot listen on ${w.ip}:${port}: ${(err as Error).message}`);
+        }
     }
     for (const c of w.containers) this.track(this.startContainer(w, c));
     this.writeStatus(w);
@@ -292,7 +368,7 @@ export class Kubelet implements NodeRuntime {
   }
 
   private async startContainer(w: PodWorker, c: Container): Promise<void> {
-    if (w.stopping || w.done) return;
+    if (w.stopping || w.done || w.sandboxDown) return;
     if (!this.pullable(c.spec.image, c.kind)) return this.pullFailed(w, c);
     if (c.everStarted) {
       c.restartCount++;
@@ -303,8 +379,13 @@ export class Kubelet implements NodeRuntime {
     c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
     c.startedAt = now();
     let handle: ContainerHandle;
-    if (c.kind === 'coredns') {
-      handle = await this.o.dns.startCoreDns({ name: w.name, namespace: w.namespace, ip: w.ip ?? '', dnsPort: dnsPortOf(c.spec) }, (l) => c.append(l));
+    if (c.kind === 'coredns' && w.dnsPod) {
+      handle = await this.o.dns.startCoreDns(w.dnsPod, (l) => c.append(l));
+    } else if (c.kind === 'aux') {
+      // A sidecar (kube-dns, its sidecar, kube-rbac-proxy): a process that runs; the DNS work is the server container's.
+      const { child, exited } = spawnContained(['sleep', 'infinity'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+      c.append(`I${new Date().toISOString()} sim: ${imageRepository(c.spec.image)} stand-in started`);
+      handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
     } else {
       const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
       const { child, exited } = spawnContained(localArgv(containerArgv(c.kind, c.spec.command, c.spec.args)), {
@@ -312,6 +393,7 @@ export class Kubelet implements NodeRuntime {
         uid: sc.runAsUser,
         gid: sc.runAsGroup,
         noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
+        resolvConf: this.resolvConf(w),
       });
       child.stdout?.on('data', (d: Buffer) => c.append(d.toString()));
       child.stderr?.on('data', (d: Buffer) => c.append(d.toString()));
@@ -333,16 +415,24 @@ export class Kubelet implements NodeRuntime {
 
   private startProbes(w: PodWorker, c: Container): void {
     const ip = w.ip ?? '';
-    if (c.spec.readinessProbe)
+    // Named probe ports resolve against the container's ports, as the kubelet does.
+    const numeric = (p: HttpGetProbe): HttpGetProbe => {
+      const port = p.httpGet?.port;
+      if (!p.httpGet || typeof port === 'number') return p;
+      return { ...p, httpGet: { ...p.httpGet, port: c.spec.ports?.find((x) => x.name === port)?.containerPort ?? Number(port) } };
+    };
+    const readinessProbe = c.spec.readinessProbe && numeric(c.spec.readinessProbe);
+    const livenessProbe = c.spec.livenessProbe && numeric(c.spec.livenessProbe);
+    if (readinessProbe)
       c.probes.push(
-        new ProbeLoop(c.spec.readinessProbe, ip, w.hostIP, this.o.scale, false, (ok) => {
+        new ProbeLoop(readinessProbe, ip, w.hostIP, this.o.scale, false, (ok) => {
           c.ready = ok && c.running;
           this.writeStatus(w);
         }),
       );
-    if (c.spec.livenessProbe)
+    if (livenessProbe)
       c.probes.push(
-        new ProbeLoop(c.spec.livenessProbe, ip, w.hostIP, this.o.scale, true, (ok) => {
+        new ProbeLoop(livenessProbe, ip, w.hostIP, this.o.scale, true, (ok) => {
           if (ok || !c.running || w.stopping) return;
           c.append(`[sim kubelet] Container ${c.spec.name} failed liveness probe, will be restarted`);
           this.stopContainer(c, (w.spec.terminationGracePeriodSeconds ?? 30) * 1000 * this.o.scale);
@@ -362,6 +452,10 @@ export class Kubelet implements NodeRuntime {
 
   private containerExited(w: PodWorker, c: Container, h: ContainerHandle, exit: Exit, ranMs: number): void {
     if (c.handle !== h) return;
+    if (w.sandboxDown) {
+      c.handle = undefined;
+      return this.writeStatus(w);
+    }
     c.stopProbes();
     c.ready = false;
     const exitCode = exit.code ?? 128 + (exit.signal ? (SIGNUM[exit.signal] ?? 1) : 1);
@@ -421,8 +515,8 @@ export class Kubelet implements NodeRuntime {
     for (const t of w.timers) clearTimeout(t);
     w.timers.clear();
     for (const p of w.execs) p.kill('SIGKILL');
-    if (w.front) void closeRelayPair(w.front);
-    w.front = undefined;
+    for (const f of w.fronts) void closeRelayPair(f);
+    w.fronts = [];
   }
 
   /**
@@ -492,6 +586,72 @@ export class Kubelet implements NodeRuntime {
     });
   }
 
+  /** The files a container sees from its ConfigMap volumes (items, whole maps, subPath mounts). */
+  private mountedFiles(w: PodWorker, c: ContainerSpec): Map<string, string> {
+    const files = new Map<string, string>();
+    const volumes = (w.spec as { volumes?: { name: string; configMap?: { name: string; items?: { key: string; path: string }[] } }[] }).volumes ?? [];
+    for (const m of (c as { volumeMounts?: { name: string; mountPath: string; subPath?: string }[] }).volumeMounts ?? []) {
+      const cm = volumes.find((v) => v.name === m.name)?.configMap;
+      if (!cm) continue;
+      const data = (this.o.store.get('configmaps', w.namespace, cm.name)?.data ?? {}) as Record<string, string>;
+      const entries = cm.items ? cm.items.map((i) => [i.path, data[i.key]] as const) : Object.entries(data);
+      for (const [path, text] of entries) {
+        if (text === undefined) continue;
+        if (m.subPath) {
+          if (m.subPath === path) files.set(m.mountPath, text);
+        } else files.set(`${m.mountPath.replace(/\/$/, '')}/${path}`, text);
+      }
+    }
+    return files;
+  }
+
+  /** What the DNS server container is configured to serve: its Corefile (-conf), or kube-dns's ConfigMap. */
+  private dnsConfigOf(w: PodWorker, c: ContainerSpec): DnsServerConfig {
+    const files = this.mountedFiles(w, c);
+    const domain = this.o.clusterDns.domain;
+    if (/k8s-dns-dnsmasq-nanny/.test(c.image)) {
+      const at = '/etc/k8s/dns/dnsmasq-nanny';
+      return { blocks: kubeDnsBlocks(domain, files.get(`${at}/stubDomains`), files.get(`${at}/upstreamNameservers`), dnsPortOf(c)), files };
+    }
+    const args = [...(c.command ?? []), ...(c.args ?? [])];
+    const conf = args.indexOf('-conf');
+    const text = files.get(conf >= 0 ? (args[conf + 1] ?? '') : '/etc/coredns/Corefile');
+    const blocks = text ? parseCorefile(text, files) : [];
+    // No readable Corefile: CoreDNS's kubeadm defaults (kubernetes zone, root forwarded) on the container's DNS port.
+    if (!blocks.length) blocks.push({ zones: ['.'], port: dnsPortOf(c), kubernetes: [domain, 'in-addr.arpa', 'ip6.arpa'], files: [], hosts: [], forward: { from: '.', to: ['/etc/resolv.conf'] } });
+    return { blocks, files };
+  }
+
+  /** The HTTP probe endpoints of every container, named ports resolved against the container's ports. */
+  private httpProbes(w: PodWorker): { port: number; path: string }[] {
+    return w.spec.containers.flatMap((c) =>
+      [c.livenessProbe, c.readinessProbe].flatMap((p) => {
+        const get = p?.httpGet;
+        if (!get) return [];
+        const port = typeof get.port === 'number' ? get.port : (c.ports?.find((x) => x.name === get.port)?.containerPort ?? Number(get.port));
+        return Number.isFinite(port) ? [{ port, path: get.path ?? '/' }] : [];
+      }),
+    );
+  }
+
+  /**
+   * The pod's /etc/resolv.conf as the kubelet writes it: ClusterFirst (and ClusterFirstWithHostNet) pods
+   * get the cluster DNS Service IP with the search path and ndots:5; Default (and hostNetwork
+   * ClusterFirst) pods the node's own file.
+   */
+  private resolvConf(w: PodWorker): string | undefined {
+    const policy = w.spec.dnsPolicy ?? 'ClusterFirst';
+    const cluster = policy === 'ClusterFirstWithHostNet' || (policy === 'ClusterFirst' && !w.spec.hostNetwork);
+    if (!cluster) return undefined;
+    const file = join(this.o.dir, 'pods', w.uid, 'resolv.conf');
+    if (!existsSync(file)) {
+      const d = this.o.clusterDns.domain;
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `search ${w.namespace}.svc.${d} svc.${d} ${d}\nnameserver ${this.o.clusterDns.ip}\noptions ndots:5\n`, { mode: 0o644 });
+    }
+    return file;
+  }
+
   private containerEnv(w: PodWorker, spec: ContainerSpec): Record<string, string> {
     const field = (path: string) =>
       ({ 'metadata.name': w.name, 'metadata.namespace': w.namespace, 'status.podIP': w.ip ?? '', 'spec.nodeName': w.node, 'status.hostIP': w.hostIP })[path] ?? '';
@@ -537,6 +697,7 @@ export class Kubelet implements NodeRuntime {
       gid: sc.runAsGroup,
       noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
       stdin: req.stdin,
+      resolvConf: this.resolvConf(w),
     });
     w.execs.add(child);
     void exited.then(() => w.execs.delete(child));

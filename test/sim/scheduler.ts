@@ -14,11 +14,21 @@ const matches = (selector: Record<string, string> | undefined, labels: Record<st
 
 const isActive = (p: KObject) => !['Succeeded', 'Failed'].includes((p.status as { phase?: string } | undefined)?.phase ?? '');
 
+type Term = { matchFields?: { key: string; operator: string; values?: string[] }[] };
+type Affinity = { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Term[] } } };
+
+/** Required node affinity by metadata.name (what the DaemonSet controller sets); other terms are not modelled. */
+const affinityAllows = (pod: KObject, node: KObject) => {
+  const terms = (pod.spec as { affinity?: Affinity }).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  if (!terms?.length) return true;
+  return terms.some((t) => (t.matchFields ?? []).every((f) => f.key !== 'metadata.name' || f.operator !== 'In' || (f.values ?? []).includes(node.metadata.name ?? '')));
+};
+
 /** The node for a pod, or why none fits (the scheduler's message). Pure. */
 export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<string, number>): { node: string } | { message: string } {
   const selector = (pod.spec as { nodeSelector?: Record<string, string> }).nodeSelector;
   const ready = nodes.filter(isReady);
-  const fit = ready.filter((n) => matches(selector, n.metadata.labels));
+  const fit = ready.filter((n) => matches(selector, n.metadata.labels) && affinityAllows(pod, n));
   if (!fit.length) {
     const parts = [];
     const notReady = nodes.length - ready.length;

@@ -51,6 +51,8 @@ export interface ApiFault {
   user?: string;
   /** HTTP status to answer with (500, 503, 429 …); omitted = no error, only latency. */
   status?: number;
+  /** Drop the connection instead of answering (the client sees ECONNRESET / socket hang up). */
+  reset?: boolean;
   latencyMs?: number;
   count?: number;
 }

@@ -41,8 +41,9 @@ function expectedPods(store: Store, pods: KObject[]): number {
   let bare = 0;
   for (const pod of pods) {
     const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
-    const owner = ref?.kind === 'ReplicaSet' ? store.get('replicasets.apps', pod.metadata.namespace, ref.name) : undefined;
-    const replicas = (owner?.spec as { replicas?: number } | undefined)?.replicas;
+    const owner = ref?.kind === 'ReplicaSet' || ref?.kind === 'StatefulSet' ? store.get(`${ref.kind.toLowerCase()}s.apps`, pod.metadata.namespace, ref.name) : undefined;
+    const ds = ref?.kind === 'DaemonSet' ? store.get('daemonsets.apps', pod.metadata.namespace, ref.name) : undefined;
+    const replicas = ds ? (ds.status as { desiredNumberScheduled?: number } | undefined)?.desiredNumberScheduled : (owner?.spec as { replicas?: number } | undefined)?.replicas;
     if (ref && replicas !== undefined) owners.set(ref.uid, replicas);
     else bare++;
   }

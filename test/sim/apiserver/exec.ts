@@ -12,6 +12,7 @@ import { SimError, type Status } from '../status.ts';
 import type { ExecProcess, ExecRequest } from '../types.ts';
 import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { toStatus } from './http.ts';
+import { ConnectionReset } from './faults.ts';
 import { parseRequestInfo } from './requestinfo.ts';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -142,6 +143,10 @@ export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, re
       runSession(ws, proc, protocol, execReq, url.searchParams);
     });
   } catch (e) {
+    if (e instanceof ConnectionReset) {
+      ctx.requests.push(record);
+      return void socket.destroy();
+    }
     const status = toStatus(e);
     record.code = status.code;
     ctx.requests.push(record);

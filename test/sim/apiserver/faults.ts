@@ -26,6 +26,9 @@ export function faultStatus(code: number): Status {
   return SimError.of(code, reason, message, code === 429 ? { retryAfterSeconds: 1 } : undefined).status;
 }
 
+/** Thrown by a `reset` fault: the handler drops the connection rather than answering. */
+export class ConnectionReset extends Error {}
+
 export const faultMatches = (f: ApiFault, t: FaultTarget): boolean =>
   (f.verb === undefined || f.verb === t.verb || (f.verb === 'exec' && t.resource === 'pods/exec')) &&
   (f.resource === undefined || f.resource === t.resource) &&
@@ -62,6 +65,7 @@ export class FaultTable {
     const f = this.take(t);
     if (!f) return;
     if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+    if (f.reset) throw new ConnectionReset('injected connection reset');
     if (f.status) throw new SimError(faultStatus(f.status));
   }
 }

@@ -195,7 +195,7 @@ export function deletePod(c: Pick<Call, 'ctx'>, pod: KObject, requestedGrace: nu
 
 /** A namespace goes with everything in it (the namespace controller's job, done at once). */
 function removeNamespace(c: Call, name: string): KObject {
-  for (const k of ['pods', 'services', 'endpoints', 'configmaps', 'events', 'serviceaccounts', 'endpointslices.discovery.k8s.io', 'deployments.apps', 'replicasets.apps', 'poddisruptionbudgets.policy', 'leases.coordination.k8s.io', 'events.events.k8s.io'])
+  for (const k of ['pods', 'services', 'endpoints', 'configmaps', 'events', 'serviceaccounts', 'endpointslices.discovery.k8s.io', 'deployments.apps', 'replicasets.apps', 'daemonsets.apps', 'statefulsets.apps', 'poddisruptionbudgets.policy', 'leases.coordination.k8s.io', 'events.events.k8s.io'])
     for (const o of c.ctx.store.list(k, name)) c.ctx.store.remove(k, name, o.metadata.name!);
   return c.ctx.store.remove('namespaces', undefined, name);
 }

@@ -15,6 +15,7 @@ import { MASTERS, Users } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { handleUpgrade, pickProtocol } from './exec.ts';
 import { FaultTable } from './faults.ts';
+import { handlePortForward, isPortForward } from './portforward.ts';
 import { handleRequest } from './router.ts';
 
 export interface ApiServerOptions {
@@ -68,7 +69,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // Go's net/http DefaultMaxHeaderBytes (1 MiB) bounds a real API server's request line + headers; Node's
   // default (16 KiB) would refuse exec URLs a real server accepts (the probe plan travels in argv).
   const server = createServer({ key: pki.keyPem, cert: pki.certPem, maxHeaderSize: 1 << 20 }, (req, res) => void handleRequest(ctx, req, res));
-  server.on('upgrade', (req, socket, head) => void handleUpgrade(ctx, wss, req, socket, head));
+  server.on('upgrade', (req, socket, head) => void (isPortForward(req) ? handlePortForward(ctx, req, socket, head) : handleUpgrade(ctx, wss, req, socket, head)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.address, () => resolve());

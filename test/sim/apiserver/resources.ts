@@ -27,7 +27,7 @@ const t = (group: string, version: string, resource: string, kind: string, names
 export const SERVED_TYPES: readonly ServedType[] = [
   t('', 'v1', 'namespaces', 'Namespace', false, { shortNames: ['ns'], subresources: ['status'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
   t('', 'v1', 'nodes', 'Node', false, { shortNames: ['no'], subresources: ['status'] }),
-  t('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['status', 'exec', 'log', 'eviction'], categories: ['all'] }),
+  t('', 'v1', 'pods', 'Pod', true, { shortNames: ['po'], subresources: ['status', 'exec', 'portforward', 'log', 'eviction'], categories: ['all'] }),
   t('', 'v1', 'services', 'Service', true, { shortNames: ['svc'], subresources: ['status'], categories: ['all'] }),
   t('', 'v1', 'endpoints', 'Endpoints', true, { shortNames: ['ep'], singular: 'endpoints' }),
   t('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
@@ -35,6 +35,8 @@ export const SERVED_TYPES: readonly ServedType[] = [
   t('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
   t('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
   t('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], subresources: ['status', 'scale'], categories: ['all'] }),
+  t('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], subresources: ['status'], categories: ['all'] }),
+  t('apps', 'v1', 'statefulsets', 'StatefulSet', true, { shortNames: ['sts'], subresources: ['status', 'scale'], categories: ['all'] }),
   t('apps', 'v1', 'replicasets', 'ReplicaSet', true, { shortNames: ['rs'], subresources: ['status', 'scale'], categories: ['all'] }),
   t('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'] }),
   t('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
@@ -46,6 +48,7 @@ export const SERVED_TYPES: readonly ServedType[] = [
 export const SUBRESOURCE_INFO: Record<string, { kind: string; verbs: string[]; group?: string; version?: string }> = {
   status: { kind: '', verbs: ['get', 'patch', 'update'] },
   exec: { kind: 'PodExecOptions', verbs: ['create', 'get'] },
+  portforward: { kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
   log: { kind: 'Pod', verbs: ['get'] },
   eviction: { kind: 'Eviction', verbs: ['create'], group: 'policy', version: 'v1' },
   scale: { kind: 'Scale', verbs: ['get', 'patch', 'update'], group: 'autoscaling', version: 'v1' },

@@ -8,6 +8,7 @@ import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { discoveryDoc } from './discovery.ts';
 import { dispatch } from './handlers.ts';
 import { parseJson, readBody, sendJson, sendStatus, toStatus } from './http.ts';
+import { ConnectionReset } from './faults.ts';
 import { parseRequestInfo, resourcePath, type RequestInfo } from './requestinfo.ts';
 import { findType, type ServedType } from './resources.ts';
 
@@ -87,7 +88,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     if (info.isResource) await resourceRequest(ctx, req, res, url, info, user);
     else nonResource(ctx, res, url.pathname);
   } catch (e) {
-    if (!res.headersSent) sendStatus(res, toStatus(e));
+    if (!res.headersSent && !(e instanceof ConnectionReset)) sendStatus(res, toStatus(e));
     else res.destroy();
   } finally {
     record.code = res.statusCode;

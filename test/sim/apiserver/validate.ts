@@ -78,7 +78,7 @@ export function applyCreateDefaults(type: ServedType, o: KObject): void {
     o.status = { phase: 'Pending' }; // the scheduler and the kubelet (node side) take it from here
   } else if (type.kind === 'Namespace') {
     o.status = { phase: 'Active' };
-  } else if (['Deployment', 'ReplicaSet', 'PodDisruptionBudget'].includes(type.kind)) {
+  } else if (['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'PodDisruptionBudget'].includes(type.kind)) {
     o.status = {};
   }
 }

@@ -1,0 +1,174 @@
+// What a CoreDNS (or kube-dns) stand-in serves, read from its configuration the way the real server
+// reads it: the Corefile's server blocks (zones, port, imports) and their kubernetes, file, hosts and
+// forward plugins; kube-dns's stubDomains/upstreamNameservers. Then the dnsmasq lines that serve it.
+// Pure functions over text; dns.ts runs the processes.
+
+export interface ServerBlock {
+  zones: string[];
+  port: number;
+  /** Zones the kubernetes plugin answers (inside this block's zones). */
+  kubernetes: string[];
+  /** file plugin: the zone file's path and the zones it serves. */
+  files: { path: string; zones: string[] }[];
+  /** hosts plugin: a hosts file's path and inline entries. */
+  hosts: { path?: string; inline: string[] }[];
+  /** forward: the zone forwarded (`.` = this block's zones) and its targets. */
+  forward?: { from: string; to: string[] };
+}
+
+type Node = { words: string[]; children?: Node[] };
+
+const canonical = (zone: string) => {
+  const z = zone.replace(/^dns:\/\//, '').toLowerCase();
+  return z === '.' ? '.' : z.replace(/\.$/, '');
+};
+
+/** Lines → nested directive nodes (braces open a block, as Caddyfile syntax does). Comments dropped. */
+function parseNodes(text: string): Node[] {
+  const tokens: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '');
+    const words = line.replace(/[{}]/g, (b) => ` ${b} `).split(/\s+/).filter(Boolean);
+    tokens.push(...words, '\n');
+  }
+  let i = 0;
+  const block = (): Node[] => {
+    const out: Node[] = [];
+    let cur: string[] = [];
+    while (i < tokens.length) {
+      const t = tokens[i++]!;
+      if (t === '\n') {
+        if (cur.length) out.push({ words: cur });
+        cur = [];
+      } else if (t === '{') {
+        out.push({ words: cur, children: block() });
+        cur = [];
+      } else if (t === '}') {
+        if (cur.length) out.push({ words: cur });
+        return out;
+      } else cur.push(t);
+    }
+    if (cur.length) out.push({ words: cur });
+    return out;
+  };
+  return block();
+}
+
+/** Minimal glob for `import` paths: `*` within the last path segment. */
+function globFiles(pattern: string, files: ReadonlyMap<string, string>): string[] {
+  if (!pattern.includes('*')) return files.has(pattern) ? [pattern] : [];
+  const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+  return [...files.keys()].filter((f) => re.test(f)).sort();
+}
+
+/** Replaces `import` directives with the imported files' nodes (CoreDNS expands them before parsing). */
+function expandImports(nodes: Node[], files: ReadonlyMap<string, string>, depth = 0): Node[] {
+  if (depth > 5) return nodes;
+  return nodes.flatMap((n) => {
+    if (n.words[0] === 'import' && !n.children) return n.words.slice(1).flatMap((p) => globFiles(p, files).flatMap((f) => expandImports(parseNodes(files.get(f) ?? ''), files, depth + 1)));
+    return [{ ...n, ...(n.children ? { children: expandImports(n.children, files, depth + 1) } : {}) }];
+  });
+}
+
+/** The server blocks of a Corefile; `files` are the paths the container sees (for imports). */
+export function parseCorefile(text: string, files: ReadonlyMap<string, string> = new Map(), defaultPort = 53): ServerBlock[] {
+  const blocks: ServerBlock[] = [];
+  for (const n of expandImports(parseNodes(text), files)) {
+    if (!n.children || n.words[0]?.startsWith('(')) continue; // snippets are only used through import
+    const keys = n.words.flatMap((w) => w.split(',')).filter(Boolean);
+    let port = defaultPort;
+    const zones = keys.map((k) => {
+      const m = /^(.*?)(?::(\d+))?$/.exec(k.replace(/^dns:\/\//, ''))!;
+      if (m[2]) port = Number(m[2]);
+      return canonical(m[1] || '.');
+    });
+    const b: ServerBlock = { zones, port, kubernetes: [], files: [], hosts: [] };
+    for (const p of n.children) {
+      const [name, ...args] = p.words;
+      if (name === 'kubernetes') b.kubernetes = (args.length ? args : zones).map(canonical);
+      else if (name === 'file' && args[0]) b.files.push({ path: args[0], zones: (args.length > 1 ? args.slice(1) : zones).map(canonical) });
+      else if (name === 'hosts') {
+        const path = args[0];
+        const inline = (p.children ?? []).filter((c) => /^[0-9a-f:.]+$/i.test(c.words[0] ?? '') && c.words.length > 1).map((c) => c.words.join(' '));
+        b.hosts.push({ ...(path ? { path } : {}), inline });
+      } else if (name === 'forward' && args.length > 1) b.forward = { from: canonical(args[0]!), to: args.slice(1) };
+    }
+    blocks.push(b);
+  }
+  return blocks;
+}
+
+/** kube-dns (GKE): the cluster domain, stubDomains and upstreamNameservers as equivalent server blocks. */
+export function kubeDnsBlocks(domain: string, stubDomains: string | undefined, upstreams: string | undefined, port: number): ServerBlock[] {
+  const parse = <T>(s: string | undefined, fallback: T): T => {
+    try {
+      return s ? (JSON.parse(s) as T) : fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  const stubs = parse<Record<string, string[]>>(stubDomains, {});
+  const up = parse<string[]>(upstreams, []);
+  const empty = { files: [], hosts: [] };
+  return [
+    { zones: ['.'], port, kubernetes: [domain, 'in-addr.arpa', 'ip6.arpa'], ...empty, forward: { from: '.', to: up.length ? up : ['/etc/resolv.conf'] } },
+    ...Object.entries(stubs).map(([zone, to]) => ({ zones: [canonical(zone)], port, kubernetes: [], ...empty, forward: { from: '.', to } })),
+  ];
+}
+
+export interface ZoneRecord {
+  name: string;
+  type: string;
+  data: string[];
+}
+
+/** The records of a BIND-style zone file ($ORIGIN, $TTL, @, relative names, parenthesised SOA). */
+export function parseZoneFile(text: string, origin: string): ZoneRecord[] {
+  let org = canonical(origin);
+  const out: ZoneRecord[] = [];
+  const joined = text.replace(/;.*$/gm, '').replace(/\(([^)]*)\)/g, (_, inner: string) => inner.replace(/\n/g, ' '));
+  let last = org;
+  const abs = (n: string) => (n === '@' ? org : n.endsWith('.') ? n.slice(0, -1).toLowerCase() : `${n}.${org}`.toLowerCase());
+  for (const line of joined.split('\n')) {
+    if (!line.trim()) continue;
+    const words = line.trim().split(/\s+/);
+    if (words[0] === '$ORIGIN') {
+      org = canonical(words[1] ?? org);
+      continue;
+    }
+    if (words[0]?.startsWith('$')) continue;
+    let name = last;
+    if (!/^\s/.test(line)) name = abs(words.shift()!);
+    last = name;
+    while (words.length && (/^\d+[smhdw]?$/i.test(words[0]!) || ['IN', 'CH'].includes(words[0]!.toUpperCase()))) words.shift();
+    const [type, ...data] = words;
+    if (type) out.push({ name, type: type.toUpperCase(), data });
+  }
+  return out.map((r) => ({ ...r, data: ['CNAME', 'MX', 'SRV', 'NS'].includes(r.type) ? r.data.map((d, i, all) => (i === all.length - 1 ? abs(d) : d)) : r.data }));
+}
+
+/** dnsmasq lines serving a zone file's records authoritatively (unknown names NXDOMAIN). */
+export function zoneDnsmasqLines(zones: string[], records: ZoneRecord[]): string[] {
+  const lines = zones.filter((z) => z !== '.').map((z) => `local=/${z}/`);
+  for (const r of records) {
+    if (r.type === 'A' || r.type === 'AAAA') lines.push(`host-record=${r.name},${r.data[0]}`);
+    else if (r.type === 'CNAME') lines.push(`cname=${r.name},${r.data[0]}`);
+    else if (r.type === 'TXT') lines.push(`txt-record=${r.name},${r.data.join(' ').replace(/^"|"$/g, '')}`);
+    else if (r.type === 'MX') lines.push(`mx-host=${r.name},${r.data[1]},${r.data[0]}`);
+    else if (r.type === 'SRV') lines.push(`srv-host=${r.name},${r.data[3]},${r.data[2]},${r.data[0]},${r.data[1]}`);
+  }
+  return lines;
+}
+
+/** Every distinct port the server blocks listen on. */
+export const blockPorts = (blocks: ServerBlock[]) => [...new Set(blocks.map((b) => b.port))].sort((a, b) => a - b);
+
+/** The zones the kubernetes plugin answers, over all blocks. */
+export const kubernetesZones = (blocks: ServerBlock[]) => [...new Set(blocks.flatMap((b) => b.kubernetes))];
+
+/** Stub domains: forwarded zones other than the root, with their forward targets. */
+export const stubZones = (blocks: ServerBlock[]) =>
+  blocks.flatMap((b) => (b.forward ? (b.forward.from === '.' ? b.zones : [b.forward.from]).filter((z) => z !== '.').map((zone) => ({ zone, to: b.forward!.to })) : []));
+
+/** Whether the root zone is forwarded (external names). */
+export const forwardsRoot = (blocks: ServerBlock[]) => blocks.some((b) => b.forward && b.zones.includes('.') && b.forward.from === '.');
