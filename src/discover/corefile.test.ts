@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCorefile, portOf, zoneOf, type ConfigFile } from './corefile.ts';
+import { importsFiles, parseCorefile, portOf, zoneOf, type ConfigFile } from './corefile.ts';
 import { KUBEADM, EKS, GKE_ISH, K3S, AKS, OPENSHIFT, L7MP, EXAMPLE_DB, RKE2, K3S_FILES, AKS_FILES } from './corefile-fixtures.ts';
 
 /** One line per served zone, so a table row reads like the configuration. */
@@ -168,6 +168,13 @@ describe('parseCorefile', () => {
     const zones = parseCorefile('.:53 {\n forward . 1.1.1.1\n}\n');
     assert.equal(zones.fromCorefile, true);
     assert.match(zones.note ?? '', /no kubernetes plugin/);
+  });
+
+  it('tells a Corefile that imports files (k3s, AKS) from one that imports only snippets or nothing', () => {
+    assert.equal(importsFiles(K3S), true);
+    assert.equal(importsFiles(AKS), true);
+    assert.equal(importsFiles(KUBEADM), false);
+    assert.equal(importsFiles('(common) {\n errors\n}\n.:53 {\n import common\n}\n'), false);
   });
 
   it('normalizes zone keys', () => {

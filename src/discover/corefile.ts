@@ -196,6 +196,12 @@ function servedBy(block: ServerBlock, files: ConfigFile[]): ServedZone[] {
   return out;
 }
 
+/** Whether the Corefile imports files (not only snippets): then the ConfigMaps beside it are worth reading. */
+export function importsFiles(text: string): boolean {
+  const snippets = new Set([...text.matchAll(/^\s*\(([^)\s]+)\)\s*\{/gm)].map((m) => m[1]));
+  return [...text.matchAll(/^\s*import\s+(\S+)/gm)].some((m) => !snippets.has(m[1]));
+}
+
 /** The zones a Corefile (and the ConfigMap files it imports) serves. Never throws. */
 export function parseCorefile(text: string | undefined, files: ConfigFile[] = []): Zones {
   if (text === undefined || text.trim() === '') return fallback(`no Corefile found: assumed cluster domain ${DEFAULT_CLUSTER_DOMAIN}`);

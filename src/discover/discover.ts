@@ -1,7 +1,8 @@
 // Finds the DNS workload: Service IPs and port, every pod with its IPs and state, the EndpointSlices the
-// Service routes to, the zones from the Corefile (and coredns-custom) and the kubernetes Service IP. Six reads, in parallel.
+// Service routes to, the zones from the Corefile and the kubernetes Service IP: five reads in parallel, then coredns-custom
+// when the Corefile imports files.
 import { KubeError, type KConfigMap, type KEndpointSlice, type KPod, type KService, type KubeClient } from '../kube/index.ts';
-import { parseCorefile } from './corefile.ts';
+import { importsFiles, parseCorefile } from './corefile.ts';
 import type { DnsPod, DnsService, DnsWorkload, ServiceEndpoint } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
@@ -104,7 +105,7 @@ async function optional<T>(read: Promise<T>, notes: string[], what: string): Pro
 export async function discoverWorkload(client: KubeClient, opts: DiscoverOptions): Promise<DnsWorkload> {
   const notes: string[] = [];
   const { namespace } = opts;
-  const [service, pods, slices, configMap, kubernetes, custom] = await Promise.all([
+  const [service, pods, slices, configMap, kubernetes] = await Promise.all([
     client.getService(namespace, opts.serviceName).catch((err: unknown) => {
       if (err instanceof KubeError && err.kind === 'not-found')
         throw new DiscoverError('no-service', `Service ${opts.serviceName} not found in namespace ${namespace}`, 'pass --service NAME and -n NAMESPACE of the DNS Service');
@@ -114,9 +115,12 @@ export async function discoverWorkload(client: KubeClient, opts: DiscoverOptions
     optional<KEndpointSlice[]>(client.listEndpointSlices(namespace, opts.serviceName), notes, `EndpointSlices of Service ${opts.serviceName}`),
     optional<KConfigMap>(client.getConfigMap(namespace, opts.configMapName), notes, `ConfigMap ${opts.configMapName}`),
     optional<KService>(client.getService('default', 'kubernetes'), notes, 'Service default/kubernetes'),
-    // k3s and AKS mount this beside the Corefile for its `import` lines; most clusters have none.
-    optional<KConfigMap | undefined>(client.getConfigMap(namespace, CUSTOM_CONFIGMAP).catch(absentIsUndefined), notes, `ConfigMap ${CUSTOM_CONFIGMAP}`),
   ]);
+  // k3s and AKS mount coredns-custom beside the Corefile for its `import` lines; read it only for those.
+  const custom =
+    configMap && importsFiles(configMap.data.Corefile ?? '')
+      ? await optional<KConfigMap | undefined>(client.getConfigMap(namespace, CUSTOM_CONFIGMAP).catch(absentIsUndefined), notes, `ConfigMap ${CUSTOM_CONFIGMAP}`)
+      : undefined;
   if (service.clusterIPs.length === 0)
     throw new DiscoverError('no-cluster-ip', `Service ${namespace}/${service.name} has no ClusterIP (headless)`, 'pass --service with the DNS Service that has a ClusterIP');
   if (pods.length === 0)
