@@ -275,7 +275,7 @@ describe('repair e2e: single-replica Deployment', function () {
     simOnly(this);
   });
 
-  it('the only pod hung → judged cluster-wide (every pod fails): restarted only with --allow-full-restart AND --allow-single-replica', async () => {
+  it("the only pod hung → the probe's network works, so it is repairable with --allow-single-replica alone", async () => {
     const sim = await startSim({ dns: { replicas: 1 }, timing: { scale: 0.1 } });
     try {
       await sim.waitReady(30_000);
@@ -284,14 +284,14 @@ describe('repair e2e: single-replica Deployment', function () {
       let from = sim.requests.length;
       const run = await cli(args);
       assert.equal(run.code, 1, run.stderr);
-      assert.equal(run.json?.classification, 'cluster-wide', run.json?.message);
-      assert.match(run.json?.repair?.skipped[0]?.reason ?? '', /--allow-full-restart/);
-      const full = await cli([...args, '--allow-full-restart']);
-      assert.equal(full.code, 1, full.stderr);
-      assert.match(full.json?.repair?.skipped[0]?.reason ?? '', /only CoreDNS pod .* --allow-single-replica/);
+      assert.equal(run.json?.classification, 'pod-local', run.json?.message);
+      assert.match(run.json?.reason ?? '', /the only CoreDNS pod .* fails while the probe's network works \(kubernetes Service .*:443 connected/);
+      const reason = run.json?.repair?.skipped[0]?.reason ?? '';
+      assert.match(reason, /only CoreDNS pod .* --allow-single-replica/);
+      assert.doesNotMatch(reason, /--allow-full-restart/);
       assert.equal(restartsSince(sim, from).length, 0);
       from = sim.requests.length;
-      const allowed = await cli([...args, '--allow-full-restart', '--allow-single-replica']);
+      const allowed = await cli([...args, '--allow-single-replica']);
       assert.equal(restartsSince(sim, from).length, 1, allowed.stdout);
       assert.equal(allowed.json?.repair?.actions[0]?.outcome, 'done', allowed.stdout);
       assert.equal(allowed.code, 0);
