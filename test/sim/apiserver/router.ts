@@ -80,6 +80,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     code: 0,
     path: req.url ?? '/',
   };
+  let dropped = false;
   try {
     const anonymous = !req.headers.authorization && PUBLIC.has(url.pathname);
     if (anonymous) return nonResource(ctx, res, url.pathname);
@@ -88,10 +89,11 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
     if (info.isResource) await resourceRequest(ctx, req, res, url, info, user);
     else nonResource(ctx, res, url.pathname);
   } catch (e) {
-    if (!res.headersSent && !(e instanceof ConnectionReset)) sendStatus(res, toStatus(e));
+    if (e instanceof ConnectionReset) dropped = true;
+    if (!res.headersSent && !dropped) sendStatus(res, toStatus(e));
     else res.destroy();
   } finally {
-    record.code = res.statusCode;
+    record.code = dropped ? 0 : res.statusCode;
     ctx.requests.push(record);
   }
 }
