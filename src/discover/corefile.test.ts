@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { importsFiles, parseCorefile, portOf, zoneOf, type ConfigFile } from './corefile.ts';
+import { importsFiles, parseCorefile, portOf, withClusterDomain, zoneOf, type ConfigFile } from './corefile.ts';
 import { KUBEADM, EKS, GKE_ISH, K3S, AKS, OPENSHIFT, L7MP, EXAMPLE_DB, RKE2, K3S_FILES, AKS_FILES } from './corefile-fixtures.ts';
 
 /** One line per served zone, so a table row reads like the configuration. */
@@ -175,6 +175,17 @@ describe('parseCorefile', () => {
     assert.equal(importsFiles(AKS), true);
     assert.equal(importsFiles(KUBEADM), false);
     assert.equal(importsFiles('(common) {\n errors\n}\n.:53 {\n import common\n}\n'), false);
+  });
+
+  it('lets --cluster-domain win over the Corefile, adding the zone where no kubernetes plugin serves one', () => {
+    const kubeadm = withClusterDomain(parseCorefile(KUBEADM), 'Corp.Internal.');
+    assert.equal(kubeadm.clusterDomain, 'corp.internal');
+    assert.equal(kubeadm.served!.find((z) => z.by === 'kubernetes')!.zone, 'corp.internal');
+    assert.match(kubeadm.note ?? '', /from --cluster-domain \(the Corefile says cluster\.local\)/);
+    const l7mp = withClusterDomain(parseCorefile(L7MP), 'cluster.local');
+    assert.deepEqual(l7mp.served![0], { zone: 'cluster.local', port: 100, by: 'kubernetes', origin: '--cluster-domain' });
+    const fallback = withClusterDomain(parseCorefile(undefined), 'k.test');
+    assert.deepEqual([fallback.clusterDomain, fallback.served], ['k.test', undefined]);
   });
 
   it('normalizes zone keys', () => {

@@ -229,3 +229,22 @@ export function parseCorefile(text: string | undefined, files: ConfigFile[] = []
   stubs.delete(clusterDomain);
   return { clusterDomain, stubDomains: [...stubs].sort(), fromCorefile: true, served };
 }
+
+/**
+ * --cluster-domain: the user's cluster domain wins over the Corefile's. The kubernetes zone that was read
+ * becomes that domain (or one is added on the probed port when the Corefile has none), with a note.
+ */
+export function withClusterDomain(zones: Zones, domain: string): Zones {
+  const d = domain.replace(/\.$/, '').toLowerCase();
+  if (d === zones.clusterDomain && zones.served?.some((z) => z.by === 'kubernetes' && z.zone === d)) return zones;
+  const note = `cluster domain ${d} from --cluster-domain${zones.fromCorefile ? ` (the Corefile says ${zones.clusterDomain})` : ''}`;
+  let served = zones.served;
+  if (served) {
+    const kube = served.find((z) => z.by === 'kubernetes' && z.zone === zones.clusterDomain);
+    const port = kube?.port ?? served.find((z) => z.zone === '.')?.port ?? served[0]?.port ?? 53;
+    served = kube
+      ? served.map((z) => (z === kube ? { ...z, zone: d } : z))
+      : [{ zone: d, port, by: 'kubernetes', origin: '--cluster-domain' }, ...served];
+  }
+  return { ...zones, clusterDomain: d, stubDomains: zones.stubDomains.filter((z) => z !== d), note, ...(served && { served }) };
+}
