@@ -4,7 +4,7 @@
 // bounded by the current targets. Metric names and meanings are documented in docs/watch.md.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Classification } from '../judge/types.ts';
-import type { TargetResult } from '../report/index.ts';
+import type { CheckOutput, TargetResult } from '../report/index.ts';
 
 export const METRIC_PREFIX = 'coredns_sentinel_';
 
@@ -29,6 +29,28 @@ export interface CycleRecord {
   restarts?: RestartRecord[];
   /** Escalations raised for the first time this cycle. */
   newEscalations?: number;
+  /** With --repair: a sick pod was left alone because the restart budget was used up. */
+  budgetExhausted?: boolean;
+}
+
+/** The repair policy's skip reason when the budget is used up (src/repair/policy.ts). */
+const BUDGET_SKIP = /^restart budget used\b/;
+
+/** A judged or failed cycle's report as the metrics see it (check's push and watch share this). */
+export function cycleRecord(output: CheckOutput, durationSeconds: number, endedAt: number): CycleRecord {
+  if (output.verdict === 'error') return { result: 'error', durationSeconds, endedAt };
+  const repair = output.repair;
+  return {
+    result: output.verdict,
+    durationSeconds,
+    endedAt,
+    targets: output.targets ?? [],
+    ...(output.classification ? { classification: output.classification } : {}),
+    // A dry run restarts nothing.
+    restarts: repair?.mode === 'repair' ? repair.actions.filter((a) => a.outcome !== 'dry-run').map((a) => ({ pod: a.pod, method: a.method, outcome: a.outcome })) : [],
+    newEscalations: repair?.escalations.filter((e) => e.isNew).length ?? 0,
+    ...(repair ? { budgetExhausted: repair.skipped.some((s) => BUDGET_SKIP.test(s.reason)) } : {}),
+  };
 }
 
 export interface SentinelMetrics {
@@ -44,7 +66,12 @@ export const targetLabel = (t: Pick<TargetResult, 'kind' | 'label'>): string => 
 
 export function createMetrics(options: { processMetrics?: boolean } = {}): SentinelMetrics {
   const registry = new Registry();
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  if (options.processMetrics) {
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    // prom-client's gauges named *_total break the naming rules promtool checks; the per-type
+    // series of the same name without _total (nodejs_active_handles …) carry the same counts.
+    for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`${METRIC_PREFIX}nodejs_active_${kind}_total`);
+  }
   const registers = [registry];
 
   const cycles = new Counter({ name: `${METRIC_PREFIX}cycles_total`, help: 'Check cycles by result: healthy, unhealthy (a target failed), error (the cycle could not judge: API, probe pod).', labelNames: ['result'], registers });
@@ -52,10 +79,11 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Senti
   const duration = new Histogram({ name: `${METRIC_PREFIX}cycle_duration_seconds`, help: 'Wall time of a check cycle, errors included.', buckets: DURATION_BUCKETS, registers });
   const lastCycle = new Gauge({ name: `${METRIC_PREFIX}last_cycle_timestamp_seconds`, help: 'Unix time the last cycle ended, whatever its result.', registers });
   const up = new Gauge({ name: `${METRIC_PREFIX}target_up`, help: '1 when every check of the target over this transport passed in the last judged cycle, else 0.', labelNames: ['target', 'kind', 'transport'], registers });
-  const latency = new Gauge({ name: `${METRIC_PREFIX}target_latency_seconds`, help: "The probe's answer latency for the target (p50, p99) in the last judged cycle.", labelNames: ['target', 'quantile'], registers });
+  const latency = new Gauge({ name: `${METRIC_PREFIX}target_latency_seconds`, help: "The probe's answer latency for the target in the last judged cycle, by percentile (50, 99).", labelNames: ['target', 'percentile'], registers });
   const restarts = new Counter({ name: `${METRIC_PREFIX}restarts_total`, help: 'Restarts of CoreDNS pods by pod, method (evict, delete, rollout) and outcome.', labelNames: ['pod', 'method', 'outcome'], registers });
   const escalations = new Counter({ name: `${METRIC_PREFIX}escalations_total`, help: 'Escalations raised: the same failure returned after repeated restarts; a human must look.', registers });
   const classification = new Gauge({ name: `${METRIC_PREFIX}classification`, help: "1 for the last judged cycle's classification (healthy, pod-local, upstream, probe-side …).", labelNames: ['classification'], registers });
+  const budget = new Gauge({ name: `${METRIC_PREFIX}restart_budget_exhausted`, help: 'With --repair: 1 when the last judged cycle left a sick pod alone because the restart budget was used up, else 0.', registers });
   escalations.inc(0);
 
   function recordTargets(targets: TargetResult[]): void {
@@ -67,8 +95,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Senti
       for (const transport of ['udp', 'tcp'] as const) {
         if (t[transport] !== 'n/a') up.set({ target, kind: t.kind, transport }, t[transport] === 'pass' ? 1 : 0);
       }
-      if (t.p50Ms !== null) latency.set({ target, quantile: '0.5' }, t.p50Ms / 1000);
-      if (t.p99Ms !== null) latency.set({ target, quantile: '0.99' }, t.p99Ms / 1000);
+      if (t.p50Ms !== null) latency.set({ target, percentile: '50' }, t.p50Ms / 1000);
+      if (t.p99Ms !== null) latency.set({ target, percentile: '99' }, t.p99Ms / 1000);
     }
   }
 
@@ -85,6 +113,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Senti
       }
       for (const r of record.restarts ?? []) restarts.inc({ pod: r.pod, method: r.method, outcome: r.outcome });
       if (record.newEscalations) escalations.inc(record.newEscalations);
+      if (record.budgetExhausted !== undefined) budget.set(record.budgetExhausted ? 1 : 0);
     },
   };
 }

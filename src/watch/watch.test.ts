@@ -83,9 +83,9 @@ describe('watch metrics', () => {
       { labels: { target: 'coredns-a', kind: 'pod', transport: 'udp' }, value: 0 },
     ]);
     expect(await series(m, 'coredns_sentinel_target_latency_seconds')).to.deep.equal([
-      { labels: { target: 'kube-dns', quantile: '0.5' }, value: 0.001 },
-      { labels: { target: 'kube-dns', quantile: '0.99' }, value: 0.002 },
-      { labels: { target: 'coredns-a', quantile: '0.5' }, value: 0.004 },
+      { labels: { target: 'kube-dns', percentile: '50' }, value: 0.001 },
+      { labels: { target: 'kube-dns', percentile: '99' }, value: 0.002 },
+      { labels: { target: 'coredns-a', percentile: '50' }, value: 0.004 },
     ]);
   });
 

@@ -127,7 +127,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     assert.deepEqual([...new Set(up.map((s) => s.labels.kind))].sort(), ['pod', 'service']);
     assert.equal(value(m, 'coredns_sentinel_target_up', { target: 'kube-dns', kind: 'service', transport: 'udp' }), 1);
     for (const pod of sim.dnsPods()) {
-      const p50 = value(m, 'coredns_sentinel_target_latency_seconds', { target: pod.name, quantile: '0.5' });
+      const p50 = value(m, 'coredns_sentinel_target_latency_seconds', { target: pod.name, percentile: '50' });
       assert.ok(p50 !== undefined && p50 > 0 && p50 < 0.5, `p50 of ${pod.name}: ${p50}`);
     }
     assert.equal(value(m, 'coredns_sentinel_classification', { classification: 'healthy' }), 1);
