@@ -164,14 +164,15 @@ export function secretsOf(kc: KubeConfig): string[] {
 export function credentialError(err: unknown, kc: KubeConfig): KubeError | undefined {
   const plugin = execPluginOf(kc.getCurrentUser());
   if (!plugin || err instanceof KubeError || typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; code?: unknown; syscall?: unknown; message?: unknown; cause?: unknown };
+  const e = err as { name?: unknown; code?: unknown; statusCode?: unknown; syscall?: unknown; message?: unknown; cause?: unknown };
   const user = kc.getCurrentUser()!.name;
   const which = `exec credential plugin "${plugin.command}" of user "${user}"`;
   if (typeof e.syscall === 'string' && e.syscall.startsWith('spawn'))
     return configError(`${which} could not be started (${typeof e.code === 'string' ? e.code : 'spawn failed'})`, pluginHint(plugin));
   if (e.name === 'SyntaxError')
     return configError(`${which} printed no ExecCredential JSON on stdout`, 'the plugin must print an ExecCredential (client.authentication.k8s.io/v1): update or fix it');
-  if (e.name === 'Error' && e.code === undefined && e.cause === undefined && typeof e.message === 'string') {
+  // A bare Error: no HTTP status (the watch's errors carry statusCode), no system code, no cause.
+  if (e.name === 'Error' && e.code === undefined && e.statusCode === undefined && e.cause === undefined && typeof e.message === 'string') {
     const first = e.message.split('\n').map((l) => l.trim()).find(Boolean);
     const said = first ? `: ${redact(first, secretsOf(kc), true).slice(0, 200)}` : '';
     return configError(`${which} failed${said}`, 'run the plugin by hand to see why (an expired login?), or fix users[].user.exec in the kubeconfig');
