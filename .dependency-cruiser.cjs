@@ -5,7 +5,7 @@ const LAYERS = [
   ['probe'], // runs inside the probe pod: dependency-free, bundled alone
   ['kube'], // the only place that talks to the API (and imports @kubernetes/client-node)
   ['discover'],
-  ['plan', 'probepod'],
+  ['plan', 'probepod', 'freshness'],
   ['judge'],
   ['repair'],
   ['report'],

@@ -11,6 +11,8 @@ import { boundedDuration } from '../common/duration.ts';
 import { UsageError, type CheckSettings, type RepairSettings } from '../engine/index.ts';
 import { HISTORY_LIMITS } from '../repair/history.ts';
 import { labelSelectorProblem } from './selector.ts';
+import { MODES } from '../modes/types.ts';
+import { parseDnsAddress } from '../modes/address.ts';
 
 export { UsageError };
 
@@ -33,6 +35,8 @@ export interface RawCheckFlags {
   transports?: string;
   externalName?: string;
   external: boolean;
+  /** --no-freshness sets false. */
+  freshness?: boolean;
   config?: string;
   output: string;
   logFormat: string;
@@ -56,6 +60,8 @@ export interface RawCheckFlags {
   confirmCycles?: string;
   latencyThreshold?: string;
   repairTimeout?: string;
+  mode?: string;
+  dnsAddress?: string[];
 }
 
 /** The flags' defaults as commander shows and parses them: src/common/defaults.ts written as flags are. */
@@ -160,6 +166,18 @@ function keyValues(list: string[], flag: string): Record<string, string> {
 
 const has = (v: unknown) => v !== undefined && v !== false;
 
+/** --mode and --dns-address (docs/modes.md). */
+function modeFlags(raw: RawCheckFlags): Pick<CheckSettings, 'mode' | 'dnsAddresses'> {
+  const mode = oneOf(raw.mode ?? DEFAULTS.modes.mode, '--mode', MODES);
+  const dnsAddresses = (raw.dnsAddress ?? []).map((text) => {
+    const parsed = parseDnsAddress(text);
+    if ('problem' in parsed) throw new UsageError(parsed.problem);
+    return parsed;
+  });
+  if (dnsAddresses.length && (mode === 'probe-pod' || mode === 'port-forward')) throw new UsageError(`--dns-address applies to --mode direct, in-cluster or auto, not ${mode}`);
+  return { mode, dnsAddresses };
+}
+
 /** One --context: the cycle's; several or --all-contexts: a fleet run. */
 function contextsOf(raw: RawCheckFlags): Pick<CheckSettings, 'context' | 'fleet'> {
   const names = (raw.context ?? []).flatMap((c) => c.split(',')).map((c) => c.trim());
@@ -255,6 +273,8 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     tolerations,
     requestTimeoutMs,
     judge: judgeFlags(raw),
+    freshness: raw.freshness !== false,
     repair: repairFlags(raw),
+    ...modeFlags(raw),
   };
 }

@@ -9,6 +9,7 @@ import { check } from './check.ts';
 import { CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { watchCommand } from './watch.ts';
+import { MODES } from '../modes/types.ts';
 
 const R = DEFAULTS.repair;
 
@@ -39,6 +40,7 @@ function checkCommand(): Command {
     .option('--transports <list>', `udp, tcp or udp,tcp (default ${DEFAULTS.plan.transports.join(',')})`)
     .option('--external-name <name>', `a name outside the cluster that must resolve (default ${DEFAULTS.plan.externalName})`)
     .option('--no-external', 'skip the external name check (air-gapped clusters)')
+    .option('--no-freshness', 'skip the freshness canary (a short-lived Service every pod must resolve; catches stale Kubernetes watches)')
     .option('--config <file>', 'YAML config file with extra checks and defaults')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
     .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))
@@ -51,6 +53,8 @@ function checkCommand(): Command {
     .option('--fail-samples <k>', 'a check fails when at least k of its samples fail (default: a majority)')
     .option('--confirm-cycles <m>', `failing cycles in a row before a target counts as failing (history needs --repair; default ${DEFAULTS.judge.confirmCycles})`)
     .option('--latency-threshold <duration>', 'answers slower than this count as failed, e.g. 200ms')
+    .option('--mode <mode>', `how the queries are sent: ${MODES.join(', ')} (default ${DEFAULTS.modes.mode}; docs/modes.md)`)
+    .option('--dns-address <ip:port>', 'direct mode: also probe this address as the Service, e.g. a NodePort (repeatable)', collect, [])
     .option('--repair', 'restart CoreDNS pods that are sick and safely repairable (see docs/repair.md)')
     .option('--dry-run', 'with --repair: print exactly what would be done and change nothing')
     .addOption(new Option('--restart-method <method>', `with --repair: how to restart a pod (default ${R.method})`).choices(['evict', 'delete', 'rollout']))
@@ -64,6 +68,8 @@ function checkCommand(): Command {
     .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${formatDuration(R.timeoutMs)})`)
     .action(async (raw: RawCheckFlags) => {
       process.exitCode = await check(raw);
+      // Requests abandoned by the interrupted run (a watch, an exec stream) must not hold the exit.
+      if (process.exitCode === EXIT.interrupted) process.exit(EXIT.interrupted);
     });
   return cmd;
 }

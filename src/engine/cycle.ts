@@ -6,7 +6,7 @@ import { KubeError } from '../kube/index.ts';
 import { discoverWorkload } from '../discover/discover.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
-import { validatePlan, type CheckPlan } from '../probe/contract.ts';
+import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import { planSizeProblem } from '../probepod/spec.ts';
 import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
@@ -24,6 +24,7 @@ import type { Logger } from '../common/logger.ts';
 import type { CycleContext } from './context.ts';
 import type { Prober } from './prober.ts';
 import { UsageError } from './errors.ts';
+import { withFreshness } from './freshness.ts';
 
 export interface StageTimings {
   sweepMs: number;
@@ -97,10 +98,12 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
 
   progress.stage('plan', `${workload.pods.length} pods, cluster domain ${workload.zones.clusterDomain}`);
   t = Date.now();
-  const plan = buildPlan(workload, resolvePlanOptions(s.plan, ctx.config));
+  const built = buildPlan(workload, resolvePlanOptions(s.plan, ctx.config));
   const planMs = Date.now() - t;
-  log.debug('plan built', { targets: plan.targets.length, queries: plan.queries.length });
-  const unrunnable = validatePlan(plan) ?? planSizeProblem(plan);
+  log.debug('plan built', { targets: built.targets.length, queries: built.queries.length });
+  // The freshness canary's query must fit too.
+  const roomForCanary = s.freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
+  const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);
   if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
 
   t = Date.now();
@@ -113,7 +116,10 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
 
   const nodes = probeNodes(workload, s.probeNodes);
   if (s.probeNodes > 1 && nodes.length < s.probeNodes) workload.notes?.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
-  const runs = await d.prober.run(plan, nodes);
+  const notes = (workload.notes ??= []);
+  const { plan, runs } = s.freshness
+    ? await withFreshness(ctx, built, workload.zones.clusterDomain, notes, log, (p) => d.prober.run(p, nodes))
+    : { plan: built, runs: await d.prober.run(built, nodes) };
   const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
   return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
 }

@@ -5,6 +5,7 @@ import type { Toleration } from '../probepod/spec.ts';
 import type { PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig } from '../repair/policy.ts';
+import type { DnsAddress, ModeName } from '../modes/types.ts';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
 
@@ -49,6 +50,12 @@ export interface CheckSettings {
   requestTimeoutMs: number;
   judge: Partial<JudgeConfig>;
   repair: RepairSettings;
+  /** The freshness canary (src/freshness/canary.ts); --no-freshness turns it off. */
+  freshness: boolean;
   /** Set when the run covers several clusters; `context` is then filled per cluster. */
   fleet?: FleetSettings;
+  /** How the queries are sent (--mode; docs/modes.md). */
+  mode: ModeName;
+  /** --dns-address host:port (repeatable): endpoints direct mode probes as the Service. */
+  dnsAddresses: DnsAddress[];
 }

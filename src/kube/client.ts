@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   DiscoveryV1Api,
@@ -16,6 +17,7 @@ import {
   PolicyV1Api,
   setHeaderOptions,
   V1MicroTime,
+  VersionApi,
   Watch,
   type ConfigurationOptions,
   type KubeConfig,
@@ -25,9 +27,11 @@ import { isRetryable, KubeError, parseStatus, redact, toKubeError, type RequestC
 import { backoffDelay, RETRY, withRetry, type RetryHooks } from './retry.ts';
 import { credentialError, usesExecPlugin } from './config.ts';
 import { execInPod } from './exec.ts';
+import { openPortForward } from './portforward.ts';
 import { toConfigMap, toEndpointSlice, toEvent, toLease, toPod, toService } from './convert.ts';
 import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
 import type {
+  AccessCheck,
   EvictionResult,
   ExecRequest,
   KConfigMap,
@@ -36,7 +40,10 @@ import type {
   KPod,
   PodLogOptions,
   PodManifest,
+  PortForwardRequest,
   RepairKubeClient,
+  SampleKubeClient,
+  ServiceManifest,
   WatchOutcome,
 } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
@@ -97,13 +104,17 @@ const configMapBody = (cm: KConfigMap) => ({
   data: cm.data,
 });
 
-class ClientNodeKube implements RepairKubeClient {
+class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
   requestCount = 0;
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
   private readonly apps: AppsV1Api;
   private readonly policy: PolicyV1Api;
   private readonly coordination: CoordinationV1Api;
+  private readonly authorization: AuthorizationV1Api;
+  private readonly version: VersionApi;
+  readonly inCluster: boolean;
+
   /** Credential material of the kubeconfig, never to be echoed in a message. */
   private readonly secrets: string[];
   private readonly execPlugin: boolean;
@@ -119,6 +130,10 @@ class ClientNodeKube implements RepairKubeClient {
     this.apps = kc.makeApiClient(AppsV1Api);
     this.policy = kc.makeApiClient(PolicyV1Api);
     this.coordination = kc.makeApiClient(CoordinationV1Api);
+    this.authorization = kc.makeApiClient(AuthorizationV1Api);
+    this.version = kc.makeApiClient(VersionApi);
+    // client-node's name for the context loadFromCluster builds (config.ts loads it only inside a pod).
+    this.inCluster = kc.getCurrentContext() === 'inClusterContext';
   }
 
   /** Per-attempt options: a fresh abort timer for every attempt, so a hanging API server cannot hang us. */
@@ -181,6 +196,34 @@ class ClientNodeKube implements RepairKubeClient {
     return toService(await this.read({ verb: 'get', resource: 'services', namespace, name }, (o) => this.core.readNamespacedService({ name, namespace }, o)));
   }
 
+  async listServices(namespace: string, labelSelector: string) {
+    const list = await this.read({ verb: 'list', resource: 'services', namespace }, (o) => this.core.listNamespacedService({ namespace, labelSelector }, o));
+    return list.items.map(toService);
+  }
+
+  async createService(m: ServiceManifest) {
+    const { namespace, name } = m;
+    const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: m.labels }, spec: { type: 'ClusterIP', ports: [{ name: 'none', port: 80, protocol: 'TCP' }] } };
+    const created = await this.read({ verb: 'create', resource: 'services', namespace, name }, (o) => this.core.createNamespacedService({ namespace, body: body as never }, o), {
+      // A retried create whose first attempt landed: the Service with our name and labels is ours.
+      settle: async (err) => {
+        if (err.kind !== 'conflict') return undefined;
+        const existing = await this.find({ verb: 'get', resource: 'services', namespace, name }, (o) => this.core.readNamespacedService({ name, namespace }, o));
+        return existing && isDeepStrictEqual(toService(existing).labels, m.labels) ? existing : undefined;
+      },
+    });
+    return toService(created);
+  }
+
+  async deleteService(namespace: string, name: string) {
+    try {
+      await this.read({ verb: 'delete', resource: 'services', namespace, name }, (o) => this.core.deleteNamespacedService({ name, namespace }, o));
+    } catch (err) {
+      if (err instanceof KubeError && err.kind === 'not-found') return;
+      throw err;
+    }
+  }
+
   async listPods(namespace: string, labelSelector: string) {
     const list = await this.read({ verb: 'list', resource: 'pods', namespace }, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
     return list.items.map(toPod);
@@ -190,6 +233,18 @@ class ClientNodeKube implements RepairKubeClient {
     const labelSelector = `kubernetes.io/service-name=${serviceName}`;
     const list = await this.read({ verb: 'list', resource: 'endpointslices.discovery.k8s.io', namespace }, (o) =>
       this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector }, o),
+    );
+    return list.items.map(toEndpointSlice);
+  }
+
+  async listAllServices() {
+    const list = await this.read({ verb: 'list', resource: 'services' }, (o) => this.core.listServiceForAllNamespaces({}, o));
+    return list.items.map(toService);
+  }
+
+  async listAllEndpointSlices() {
+    const list = await this.read({ verb: 'list', resource: 'endpointslices.discovery.k8s.io' }, (o) =>
+      this.discovery.listEndpointSliceForAllNamespaces({}, o),
     );
     return list.items.map(toEndpointSlice);
   }
@@ -299,9 +354,29 @@ class ClientNodeKube implements RepairKubeClient {
     return execInPod(this.kc, req, { budgetMs: Math.min(this.timeoutMs, req.timeoutMs), onAttempt: () => this.requestCount++, mapError: (e, ctx) => this.mapError(e, ctx) });
   }
 
-  async evictPod(namespace: string, name: string, uid: string): Promise<EvictionResult> {
+  async portForward(req: PortForwardRequest) {
+    await this.checkCredentials();
+    return openPortForward(this.kc, req, { budgetMs: this.timeoutMs, onAttempt: () => this.requestCount++, mapError: (e, ctx) => this.mapError(e, ctx) });
+  }
+
+  async reviewAccess(checks: AccessCheck[]) {
+    const ctx: RequestContext = { verb: 'create', resource: 'selfsubjectaccessreviews.authorization.k8s.io' };
+    return Promise.all(checks.map(async (c) => {
+      const [resource, subresource] = c.resource.split('/');
+      const resourceAttributes = { verb: c.verb, group: c.group, resource, ...(subresource ? { subresource } : {}), ...(c.namespace ? { namespace: c.namespace } : {}), ...(c.name ? { name: c.name } : {}) };
+      const review = await this.read(ctx, (o) => this.authorization.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes } } }, o));
+      return review.status?.allowed === true;
+    }));
+  }
+
+  async serverVersion() {
+    return (await this.read({ verb: 'get', resource: 'version' }, (o) => this.version.getCode(o))).gitVersion;
+  }
+
+  async evictPod(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<EvictionResult> {
     const ctx: RequestContext = { verb: 'create', resource: 'pods/eviction', namespace, name };
-    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid } } };
+    const grace = gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds };
+    const body = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: { preconditions: { uid }, ...grace } };
     return this.read<EvictionResult>(ctx, async (o) => {
       try {
         await this.core.createNamespacedPodEviction({ name, namespace, body }, o);
@@ -322,9 +397,10 @@ class ClientNodeKube implements RepairKubeClient {
     });
   }
 
-  async deletePodGracefully(namespace: string, name: string, uid: string): Promise<void> {
+  async deletePodGracefully(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<void> {
+    const grace = gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds };
     await this.read({ verb: 'delete', resource: 'pods', namespace, name, grant: 'repair' }, (o) =>
-      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } } }, o).then(() => true as const), {
+      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid }, ...grace } }, o).then(() => true as const), {
       settle: async (err) => (err.kind === 'not-found' || err.kind === 'conflict' ? true : undefined),
     });
   }

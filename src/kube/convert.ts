@@ -33,6 +33,11 @@ export function toService(raw: unknown): KService {
     clusterIPs: ips.filter((ip) => ip && ip !== 'None'),
     ports: arr(spec.ports).map((p) => only({ name: optStr(p.name), port: num(p.port), protocol: str(p.protocol) || 'TCP' })),
     selector: strMap(spec.selector),
+    type: str(spec.type) || 'ClusterIP',
+    headless: spec.clusterIP === 'None',
+    externalName: optStr(spec.externalName),
+    labels: strMap(meta.labels),
+    creationTimestamp: time(meta.creationTimestamp),
   };
 }
 
@@ -49,6 +54,7 @@ export function toPod(raw: unknown): KPod {
     uid: str(meta.uid),
     resourceVersion: str(meta.resourceVersion),
     labels: strMap(meta.labels),
+    annotations: strMap(meta.annotations),
     ownerReferences: arr(meta.ownerReferences).map((o) => ({ kind: str(o.kind), name: str(o.name) })),
     nodeName: str(spec.nodeName),
     phase: str(status.phase) || 'Pending',
@@ -56,7 +62,7 @@ export function toPod(raw: unknown): KPod {
     message: optStr(status.message),
     podIPs,
     conditions: arr(status.conditions).map((c) =>
-      only({ type: str(c.type), status: str(c.status), reason: optStr(c.reason), message: optStr(c.message) }),
+      only({ type: str(c.type), status: str(c.status), reason: optStr(c.reason), message: optStr(c.message), lastTransitionTime: optStr(c.lastTransitionTime) }),
     ),
     containerStatuses: arr(status.containerStatuses).map((c) => {
       const state = obj(c.state);
@@ -85,6 +91,8 @@ export function toEndpointSlice(raw: unknown): KEndpointSlice {
   const s = obj(raw);
   return {
     name: str(obj(s.metadata).name),
+    namespace: optStr(obj(s.metadata).namespace),
+    serviceName: optStr(strMap(obj(s.metadata).labels)['kubernetes.io/service-name']),
     addressType: str(s.addressType),
     ports: arr(s.ports).map((p) => only({ name: optStr(p.name), port: typeof p.port === 'number' ? p.port : undefined, protocol: optStr(p.protocol) })),
     endpoints: arr(s.endpoints).map((e) =>

@@ -5,10 +5,13 @@ import type { RequestContext } from './errors.ts';
 
 export const RBAC_CHECK = 'manifests/rbac-check.yaml';
 export const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
+export const RBAC_SAMPLE = 'manifests/rbac-sample.yaml';
 
 export interface GrantRule {
-  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR;
+  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE;
   role: string;
+  /** A ClusterRole's rule: it grants requests made across all namespaces. */
+  clusterWide?: boolean;
   apiGroup: string;
   resource: string;
   verbs: string[];
@@ -20,6 +23,9 @@ const check = (role: string, apiGroup: string, resource: string, verbs: string[]
 const repair = (role: string, apiGroup: string, resource: string, verbs: string[], resourceNames?: string[]): GrantRule =>
   ({ manifest: RBAC_REPAIR, role: role ? `coredns-sentinel-repair-${role}` : 'coredns-sentinel-repair', apiGroup, resource, verbs, ...(resourceNames ? { resourceNames } : {}) });
 
+// --sample-services lists across all namespaces (ClusterRole coredns-sentinel-sample).
+const sample = (apiGroup: string, resource: string): GrantRule => ({ manifest: RBAC_SAMPLE, role: 'coredns-sentinel-sample', apiGroup, resource, verbs: ['list'], clusterWide: true });
+
 export const RBAC_RULES: readonly GrantRule[] = [
   check('discover', '', 'services', ['get'], ['kube-dns']),
   check('discover', '', 'pods', ['list']),
@@ -28,6 +34,7 @@ export const RBAC_RULES: readonly GrantRule[] = [
   check('kubernetes-service', '', 'services', ['get'], ['kubernetes']),
   check('probe', '', 'pods', ['create', 'delete', 'list', 'watch']),
   check('probe', '', 'pods/exec', ['get', 'create']),
+  check('probe', '', 'services', ['create', 'delete', 'list']),
   repair('', '', 'pods/eviction', ['create']),
   repair('', '', 'pods/log', ['get']),
   repair('', 'coordination.k8s.io', 'leases', ['create']),
@@ -37,6 +44,8 @@ export const RBAC_RULES: readonly GrantRule[] = [
   repair('', '', 'events', ['create']),
   repair('delete', '', 'pods', ['delete']),
   repair('rollout', 'apps', 'deployments', ['patch'], ['coredns']),
+  sample('', 'services'),
+  sample('discovery.k8s.io', 'endpointslices'),
 ];
 
 /** "endpointslices.discovery.k8s.io" → "endpointslices"; subresources stay ("pods/exec"). */
@@ -49,8 +58,11 @@ const bareResource = (resource: string) => resource.split('.')[0]!;
  */
 export function grantingRule(ctx: RequestContext): GrantRule | undefined {
   const resource = bareResource(ctx.resource);
-  const candidates = RBAC_RULES.filter((r) => r.resource === resource && r.verbs.includes(ctx.verb) &&
+  const matching = RBAC_RULES.filter((r) => r.resource === resource && r.verbs.includes(ctx.verb) &&
     (ctx.grant === undefined || r.manifest === (ctx.grant === 'repair' ? RBAC_REPAIR : RBAC_CHECK)));
+  // A request without a namespace needs a ClusterRole's rule; a namespaced one a Role's.
+  const scoped = matching.filter((r) => (r.clusterWide === true) === (ctx.namespace === undefined));
+  const candidates = scoped.length > 0 ? scoped : matching;
   return candidates.find((r) => ctx.name !== undefined && r.resourceNames?.includes(ctx.name)) ?? candidates.find((r) => !r.resourceNames) ?? candidates[0];
 }
 
@@ -65,6 +77,6 @@ export function forbiddenHint(ctx: RequestContext, fromServer?: { verb: string; 
   const verbs = resource === 'pods/exec' ? 'get and create' : asked.verb;
   const named = rule?.resourceNames && asked.name ? ` ${asked.name}` : '';
   const writes = !['get', 'list', 'watch'].includes(asked.verb);
-  const source = rule ? `Role ${rule.role} in ${rule.manifest}` : `see ${writes ? RBAC_REPAIR : RBAC_CHECK}`;
+  const source = rule ? `${rule.clusterWide ? 'ClusterRole' : 'Role'} ${rule.role} in ${rule.manifest}` : `see ${writes ? RBAC_REPAIR : RBAC_CHECK}`;
   return `missing RBAC: grant ${verbs} on ${resource}${named} ${where} (${source})`;
 }

@@ -1,5 +1,6 @@
 // Plain data the kube module hands to the rest of the app. No client-node type crosses this boundary,
 // so moving to client-node 2.x (or another client) touches src/kube only.
+import type { Duplex } from 'node:stream';
 
 export interface KServicePort {
   name?: string;
@@ -14,6 +15,22 @@ export interface KService {
   clusterIPs: string[];
   ports: KServicePort[];
   selector: Record<string, string>;
+  /** spec.type (ClusterIP, NodePort, LoadBalancer, ExternalName); read from the API always. */
+  type?: string;
+  /** spec.clusterIP is None. */
+  headless?: boolean;
+  /** spec.externalName of an ExternalName Service. */
+  externalName?: string;
+  /** Read from the API always; optional so that plain test fixtures of Services stay short. */
+  labels?: Record<string, string>;
+  creationTimestamp?: string;
+}
+
+/** A ClusterIP Service without selector (the freshness canary): nothing routes to it, DNS must name it. */
+export interface ServiceManifest {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
 }
 
 export interface KContainerStatus {
@@ -33,6 +50,8 @@ export interface KCondition {
   status: string;
   reason?: string;
   message?: string;
+  /** RFC 3339: when the condition last changed (the probe pod's sweep reads Ready's). */
+  lastTransitionTime?: string;
 }
 
 export interface KPod {
@@ -41,6 +60,8 @@ export interface KPod {
   uid: string;
   resourceVersion: string;
   labels: Record<string, string>;
+  /** Set when read from the API (the probe pod's owner annotations, src/probepod/owner.ts). */
+  annotations?: Record<string, string>;
   ownerReferences: { kind: string; name: string }[];
   nodeName: string;
   phase: string;
@@ -67,6 +88,9 @@ export interface KEndpoint {
 
 export interface KEndpointSlice {
   name: string;
+  /** metadata.namespace and the kubernetes.io/service-name label; read from the API always. */
+  namespace?: string;
+  serviceName?: string;
   addressType: string;
   ports: { name?: string; port?: number; protocol?: string }[];
   endpoints: KEndpoint[];
@@ -116,6 +140,10 @@ export interface KubeClient {
   /** Requests sent so far (retries and websocket upgrades included). */
   readonly requestCount: number;
   getService(namespace: string, name: string): Promise<KService>;
+  listServices(namespace: string, labelSelector: string): Promise<KService[]>;
+  createService(manifest: ServiceManifest): Promise<KService>;
+  /** Deletes; a Service already gone is not an error. */
+  deleteService(namespace: string, name: string): Promise<void>;
   listPods(namespace: string, labelSelector: string): Promise<KPod[]>;
   listEndpointSlices(namespace: string, serviceName: string): Promise<KEndpointSlice[]>;
   getConfigMap(namespace: string, name: string): Promise<KConfigMap>;
@@ -125,6 +153,30 @@ export interface KubeClient {
   /** Watches one pod from `resourceVersion` until `until(pod)` is true, it is deleted, or the timeout. */
   watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number): Promise<WatchOutcome>;
   exec(req: ExecRequest): Promise<ExecResult>;
+  /** A TCP connection to a pod's port through pods/portforward (src/kube/portforward.ts). */
+  portForward(req: PortForwardRequest): Promise<Duplex>;
+  /** SelfSubjectAccessReviews, one per check, in order: may this user do each? */
+  reviewAccess(checks: AccessCheck[]): Promise<boolean[]>;
+  /** The API server's gitVersion (GET /version). */
+  serverVersion(): Promise<string>;
+  /** The credentials came from the in-cluster config (a pod's ServiceAccount), not a kubeconfig. */
+  readonly inCluster: boolean;
+}
+
+export interface PortForwardRequest {
+  namespace: string;
+  pod: string;
+  port: number;
+}
+
+/** One SelfSubjectAccessReview's resource attributes. */
+export interface AccessCheck {
+  verb: string;
+  group: string;
+  /** "pods", or with a subresource "pods/exec". */
+  resource: string;
+  namespace?: string;
+  name?: string;
 }
 
 /** A coordination.k8s.io/v1 Lease, times as RFC 3339 (sent as MicroTime, 6 fractional digits). */
@@ -172,11 +224,17 @@ export interface PodLogOptions {
 }
 
 /** What repair asks of the API server, on top of the check pipeline's calls. */
+/** Cluster-wide, read-only lists for the conformance sample (--sample-services; manifests/rbac-sample.yaml). */
+export interface SampleKubeClient {
+  listAllServices(): Promise<KService[]>;
+  listAllEndpointSlices(): Promise<KEndpointSlice[]>;
+}
+
 export interface RepairKubeClient extends KubeClient {
   /** policy/v1 Eviction; a PDB refusal (429 DisruptionBudget) is a result, not an exception. */
-  evictPod(namespace: string, name: string, uid: string): Promise<EvictionResult>;
-  /** Deletes with the pod's own grace period (repair's delete method); uid precondition. */
-  deletePodGracefully(namespace: string, name: string, uid: string): Promise<void>;
+  evictPod(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<EvictionResult>;
+  /** Deletes with the pod's own grace period, or `gracePeriodSeconds` (repair's delete method); uid precondition. */
+  deletePodGracefully(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<void>;
   /** `kubectl rollout restart`: strategic-merge patch of the restartedAt template annotation. */
   restartDeployment(namespace: string, name: string, at: Date): Promise<void>;
   readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string>;

@@ -330,15 +330,26 @@ export class ServiceIpAllocator extends Reconciler {
   constructor(store: Store, subnet: string) {
     super(store, ['services']);
     this.pool = new AddressPool(subnet, 1, 1);
+    // As the real API server does: a created ClusterIP Service carries its address in the create's answer.
+    store.admit((resource, o) => {
+      const spec = o.spec as ServiceSpec | undefined;
+      if (resource !== 'services' || !spec || spec.clusterIP || spec.type === 'ExternalName') return;
+      this.reserveExisting();
+      const ip = this.pool.allocate();
+      Object.assign(spec, { clusterIP: ip, clusterIPs: [ip] });
+    });
   }
 
-  protected reconcile(): void {
-    const services = this.store.list('services');
-    for (const s of services) {
+  private reserveExisting(): void {
+    for (const s of this.store.list('services')) {
       const ip = (s.spec as ServiceSpec).clusterIP;
       if (ip) this.pool.reserve(ip);
     }
-    for (const s of services) {
+  }
+
+  protected reconcile(): void {
+    this.reserveExisting();
+    for (const s of this.store.list('services')) {
       const spec = s.spec as ServiceSpec;
       if (spec.clusterIP || spec.type === 'ExternalName') continue;
       const ip = this.pool.allocate();

@@ -267,7 +267,7 @@ export class ClusterDns {
     setImmediate(() => {
       this.refreshPending = false;
       const records = this.records();
-      for (const name of this.live.keys()) this.writeHosts(name, records);
+      for (const name of this.live.keys()) if (!this.o.faults.staleWatch.has(name)) this.writeHosts(name, records);
     });
   }
 

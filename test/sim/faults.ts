@@ -10,6 +10,8 @@ export interface FaultState {
   crashLoop: Set<string>;
   /** Pod name → (fully qualified name without trailing dot → wrong address). */
   wrongRecords: Map<string, Map<string, string>>;
+  /** Pods whose records stop following Service changes (a CoreDNS whose Kubernetes watch went stale). */
+  staleWatch: Set<string>;
   upstreamDown: boolean;
   nodesWithoutNetwork: Set<string>;
   unpullableImages: Set<string>;
@@ -23,6 +25,7 @@ export const emptyFaultState = (): FaultState => ({
   slowMs: new Map(),
   crashLoop: new Set(),
   wrongRecords: new Map(),
+  staleWatch: new Set(),
   upstreamDown: false,
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
@@ -73,6 +76,10 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       state.wrongRecords.set(pod, m);
       t.refreshRecords(pod);
     },
+    staleWatch(pod) {
+      t.requireDnsPod(pod);
+      state.staleWatch.add(pod);
+    },
     slow(pod, ms) {
       t.requireDnsPod(pod);
       state.slowMs.set(pod, ms);
@@ -98,7 +105,7 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
           // the pod is gone; nothing to resume
         }
       }
-      const rerender = [...state.wrongRecords.keys()];
+      const rerender = [...state.wrongRecords.keys(), ...state.staleWatch];
       if (state.upstreamDown) t.resumeUpstream();
       Object.assign(state, emptyFaultState());
       for (const pod of rerender) t.refreshRecords(pod);

@@ -37,6 +37,11 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.dropUdp(name);
       return `${name}: UDP to its DNS port is dropped`;
     }
+    case 'stale-watch': {
+      const name = pod(args[0]);
+      sim.faults.staleWatch(name);
+      return `${name}: its records stop following Service changes (stale Kubernetes watch)`;
+    }
     case 'crash': {
       const name = pod(args[0]);
       sim.faults.crash(name);
@@ -76,7 +81,7 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, crash, crash-loop, wrong-record, slow, upstream-down, node-no-network, unpullable-image, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, crash, crash-loop, wrong-record, slow, upstream-down, node-no-network, unpullable-image, clear`);
   }
 }
 

@@ -51,6 +51,7 @@ export const resourceKey = (t: Pick<ResourceType, 'group' | 'resource'>) => (t.g
 const clone = <T>(o: T): T => structuredClone(o);
 
 export class Store {
+  private readonly admitters: ((resource: string, o: KObject) => void)[] = [];
   private rv = 1;
   private readonly data = new Map<string, Map<string, KObject>>(); // resource key → "ns/name" → object
   private readonly events = new EventEmitter();
@@ -112,6 +113,7 @@ export class Store {
     const key = `${md.namespace ?? ''}/${md.name}`;
     const b = this.bucket(resource);
     if (b.has(key)) throw SimError.alreadyExists(resource, md.name);
+    for (const admit of this.admitters) admit(resource, o);
     md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     md.generation = 1;
@@ -168,6 +170,14 @@ export class Store {
   }
 
   /** Listens to every change; returns the unsubscribe function. */
+  /**
+   * Runs `fn` on every object about to be created, synchronously, like the API server's own create
+   * logic (a Service's ClusterIP is allocated before the create returns).
+   */
+  admit(fn: (resource: string, o: KObject) => void): void {
+    this.admitters.push(fn);
+  }
+
   subscribe(fn: (ev: WatchEvent) => void): () => void {
     const h = (ev: WatchEvent) => fn(ev);
     this.events.on('event', h);

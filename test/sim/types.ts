@@ -2,6 +2,7 @@
 // hands exec/log requests to the node side (kubelet.ts); the node side runs pods as local processes,
 // the controllers and the DNS network. index.ts wires them and exposes `Sim` to tests and the demo.
 import type { Readable, Writable } from 'node:stream';
+import type { PresetName } from './presets.ts';
 
 /** What the API server needs from the kubelet. Throw SimError for 400/404/500 answers. */
 export interface NodeRuntime {
@@ -64,6 +65,11 @@ export interface SimOptions {
   subnet?: string;
   /** Node count (default 3). */
   nodes?: number;
+  /**
+   * The distribution whose cluster DNS the sim plays (test/sim/presets.ts); default kubeadm. `dns`
+   * options other than replicas apply to kubeadm's CoreDNS only.
+   */
+  preset?: PresetName;
   dns?: {
     namespace?: string; // kube-system
     replicas?: number; // 2
@@ -91,6 +97,17 @@ export interface SimUser {
   kubeconfigPath: string;
 }
 
+/** The DNS workload a sim plays (its preset's), which dnsPods() lists and the faults act on. */
+export interface SimDnsWorkload {
+  namespace: string;
+  selector: Record<string, string>;
+  workload: { kind: 'Deployment' | 'DaemonSet' | 'StatefulSet'; name: string };
+  service: { name: string; port: number; headless: boolean };
+  /** The port its pods' DNS server listens on. */
+  podPort: number;
+  configMap: string;
+}
+
 export interface SimDnsPod {
   name: string;
   namespace: string;
@@ -111,6 +128,8 @@ export interface Faults {
   crashLoop(pod: string): void;
   /** The pod answers `name` with `address` instead of the truth. */
   wrongRecord(pod: string, name: string, address: string): void;
+  /** The pod keeps the records it has and sees no more Service changes, like a CoreDNS with a stale watch. */
+  staleWatch(pod: string): void;
   /** Delay every answer of the pod by `ms`. */
   slow(pod: string, ms: number): void;
   /** The upstream stops answering: external names fail (SERVFAIL/timeout), cluster names still work. */
@@ -146,9 +165,12 @@ export interface Sim {
   admin: SimUser;
   /** Adds a user with exactly these RBAC rules and returns its kubeconfig. */
   addUser(name: string, rules: PolicyRule[]): SimUser;
-  /** The CoreDNS pods as they are now. */
+  preset: PresetName;
+  /** The preset's DNS workload: namespace, pod selector, controller, Service and ports. */
+  dnsWorkload(): SimDnsWorkload;
+  /** The DNS pods (of dnsWorkload()) as they are now. */
   dnsPods(): SimDnsPod[];
-  /** The kube-dns Service ClusterIP and DNS port. */
+  /** The cluster DNS Service's ClusterIP ("None" when headless) and DNS port. */
   dnsService(): { ip: string; port: number };
   /** The simulated upstream resolver's address (answers the external test names). */
   upstream: { ip: string; port: number };

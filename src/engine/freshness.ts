@@ -1,0 +1,46 @@
+// The freshness canary around one probe round (src/freshness/canary.ts): sweep old canaries, create
+// this round's, add its check to the plan, probe, delete it. A canary that cannot be created (RBAC,
+// quota) costs a note, never the cycle.
+import { KubeError } from '../kube/index.ts';
+import { canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
+import type { CheckPlan } from '../probe/contract.ts';
+import type { ProbeRunResult } from '../probepod/lifecycle.ts';
+import type { Logger } from '../common/logger.ts';
+import type { CycleContext } from './context.ts';
+
+const lineOf = (err: unknown) => (err instanceof KubeError ? err.line : String(err));
+
+export async function withFreshness(
+  ctx: CycleContext,
+  plan: CheckPlan,
+  clusterDomain: string,
+  notes: string[],
+  log: Logger,
+  probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
+): Promise<{ plan: CheckPlan; runs: ProbeRunResult[] }> {
+  const namespace = ctx.probeNamespace;
+  const swept = await sweepCanaries(ctx.client, namespace).catch((err: unknown) => {
+    log.info(`could not sweep old freshness canaries in namespace ${namespace}: ${lineOf(err)}`);
+    return [];
+  });
+  if (swept.length) log.info(`deleted ${swept.length} old freshness canary Service(s): ${swept.join(', ')}`);
+  let canary;
+  try {
+    canary = await createCanary(ctx.client, namespace);
+  } catch (err) {
+    notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
+    return { plan, runs: await probe(plan) };
+  }
+  try {
+    const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
+    const runs = await probe(withCanary);
+    const judged = runs.map((r) => {
+      const { report, note } = judgeableFreshness(withCanary, r.report);
+      if (note && !notes.includes(note)) notes.push(note);
+      return { ...r, report };
+    });
+    return { plan: withCanary, runs: judged };
+  } finally {
+    await ctx.client.deleteService(namespace, canary.name).catch((err: unknown) => log.warn(`could not delete freshness canary ${namespace}/${canary.name}: ${lineOf(err)} — \`coredns-sentinel cleanup\` or the next run removes it`));
+  }
+}

@@ -1,0 +1,74 @@
+// Freshness: is every CoreDNS pod still watching the API? CoreDNS pods whose Kubernetes watch went
+// stale keep answering old data — NXDOMAIN for new Services — and their ready plugin never notices.
+// Each cycle creates a short-lived canary Service (ClusterIP, no selector, labelled as ours) in the
+// probe namespace before the probe pod starts (its start gives the watch time to deliver it); every
+// pod must then answer the canary's A record with its ClusterIP. A pod that does not, while its peers
+// do, is stale: pod-local and repairable like any pod-local failure. The canary is deleted at the end
+// of the cycle; canaries of killed runs are swept by age (CANARY_TTL_MS).
+import { randomBytes } from 'node:crypto';
+import type { KService, KubeClient } from '../kube/index.ts';
+import type { CheckPlan, ProbeReport, Query } from '../probe/contract.ts';
+
+export const CANARY_LABELS = { 'app.kubernetes.io/managed-by': 'coredns-sentinel', 'coredns-sentinel/role': 'freshness-canary' } as const;
+export const CANARY_SELECTOR = Object.entries(CANARY_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+export const FRESHNESS_QUERY_ID = 'freshness';
+/** A canary older than this belongs to a run that died: no cycle keeps one longer. */
+export const CANARY_TTL_MS = 10 * 60_000;
+
+export interface Canary {
+  name: string;
+  namespace: string;
+  clusterIP: string;
+}
+
+export async function createCanary(client: KubeClient, namespace: string): Promise<Canary> {
+  const name = `coredns-sentinel-canary-${randomBytes(4).toString('hex')}`;
+  const created = await client.createService({ namespace, name, labels: { ...CANARY_LABELS } });
+  return { name, namespace, clusterIP: created.clusterIPs[0] ?? '' };
+}
+
+/** Canaries past their TTL (runs that were killed). Pure. */
+export function staleCanaries(services: KService[], now: number): KService[] {
+  return services.filter((s) => {
+    const created = s.creationTimestamp ? Date.parse(s.creationTimestamp) : NaN;
+    return Number.isFinite(created) && created + CANARY_TTL_MS < now;
+  });
+}
+
+export async function sweepCanaries(client: KubeClient, namespace: string, now = Date.now()): Promise<string[]> {
+  const stale = staleCanaries(await client.listServices(namespace, CANARY_SELECTOR), now);
+  await Promise.all(stale.map((s) => client.deleteService(s.namespace || namespace, s.name)));
+  return stale.map((s) => s.name);
+}
+
+/** The check every pod must pass: the canary's name answers its ClusterIP. */
+export function canaryQuery(canary: Canary, clusterDomain: string): Query {
+  return {
+    id: FRESHNESS_QUERY_ID,
+    name: `${canary.name}.${canary.namespace}.svc.${clusterDomain}`,
+    type: 'A',
+    expect: { equal: [canary.clusterIP] },
+    external: false,
+  };
+}
+
+/**
+ * When NO pod target answered the canary, the watch events may simply not have arrived yet (or every
+ * pod is stale — which a restart of all of them would not be safe to conclude from one cycle): the
+ * freshness check is left out of this cycle's judgement, with a note. When some pods see it, those
+ * that do not are stale and their failures stand. Pure.
+ */
+export function judgeableFreshness(plan: CheckPlan, report: ProbeReport): { report: ProbeReport; note?: string } {
+  const podTargets = new Set(plan.targets.filter((t) => t.kind === 'pod').map((t) => t.id));
+  const canaryResults = report.results.filter((r) => r.queryId === FRESHNESS_QUERY_ID && podTargets.has(r.targetId));
+  if (canaryResults.length === 0 || canaryResults.some((r) => r.samples.some((s) => s.outcome === 'ok'))) return { report };
+  const dropped = report.results.filter((r) => r.queryId === FRESHNESS_QUERY_ID);
+  const targets = report.targets.map((t) => {
+    const mine = dropped.filter((r) => r.targetId === t.targetId);
+    return { ...t, checks: t.checks - mine.length, failedChecks: t.failedChecks - mine.filter((r) => r.verdict === 'fail').length };
+  });
+  return {
+    report: { ...report, results: report.results.filter((r) => r.queryId !== FRESHNESS_QUERY_ID), targets },
+    note: 'freshness: no CoreDNS pod answered the canary Service yet (watch events still on the way, or every pod stale) — not judged this cycle',
+  };
+}

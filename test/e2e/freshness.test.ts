@@ -1,0 +1,73 @@
+// The freshness canary on the sim: every pod must resolve a Service created moments before the probe;
+// a pod whose records stopped following Service changes (the sim's stale-watch fault, like a CoreDNS
+// whose Kubernetes watch went stale) is flagged alone and repaired; the canary never stays behind.
+import assert from 'node:assert/strict';
+import { startSim, type Sim } from '../sim/index.ts';
+import { buildCli, cli, probePodsLeft } from './cli.ts';
+import { connect } from '../../src/kube/index.ts';
+import { CANARY_SELECTOR } from '../../src/freshness/canary.ts';
+
+describe('freshness canary e2e', function () {
+  this.timeout(120_000);
+  let sim: Sim;
+  const base = () => ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
+  const canariesLeft = async () => (await connect({ kubeconfig: sim.kubeconfigPath }).client.listServices('default', CANARY_SELECTOR)).map((s) => s.name);
+
+  before(async function () {
+    this.timeout(60_000);
+    buildCli();
+    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
+    await sim.waitReady(30_000);
+  });
+  afterEach(async () => {
+    sim.faults.clear();
+    assert.deepEqual(await canariesLeft(), []);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+  });
+  after(async () => sim?.stop());
+
+  it('healthy: every pod answers the canary; it is created and deleted in the probe namespace', async () => {
+    const before = sim.requests.length;
+    const run = await cli(base());
+    assert.equal(run.code, 0, run.stderr);
+    const q = run.json?.plan?.queries.find((x) => x.id === 'freshness');
+    assert.match(q?.name ?? '', /^coredns-sentinel-canary-[0-9a-f]{8}\.default\.svc\.cluster\.local$/);
+    const services = sim.requests.slice(before).filter((r) => r.resource === 'services' && r.namespace === 'default');
+    assert.deepEqual(services.filter((r) => r.verb !== 'get').map((r) => r.verb), ['list', 'create', 'delete']);
+  });
+
+  it('one pod with a stale watch → exactly that pod fails the freshness check, pod-local; --repair replaces it', async () => {
+    const stale = sim.dnsPods()[1]!.name;
+    sim.faults.staleWatch(stale);
+    const run = await cli(base());
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.json?.classification, 'pod-local');
+    const failing = run.json?.targets?.filter((t) => t.kind === 'pod' && t.verdict === 'fail') ?? [];
+    assert.deepEqual(failing.map((t) => t.label), [stale]);
+    assert.deepEqual([...new Set(failing[0]!.failing.map((f) => f.queryId))], ['freshness']);
+
+    const repaired = await cli([...base(), '--repair']);
+    assert.equal(repaired.code, 0, repaired.stderr);
+    assert.deepEqual(repaired.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[stale, 'done']]);
+  });
+
+  it('--no-freshness: no canary, no Service written', async () => {
+    const before = sim.requests.length;
+    const run = await cli([...base(), '--no-freshness']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.json?.plan?.queries.find((x) => x.id === 'freshness'), undefined);
+    assert.deepEqual(sim.requests.slice(before).filter((r) => r.resource === 'services' && r.verb !== 'get'), []);
+  });
+
+  it('no RBAC for Services in the probe namespace → a note, the check still runs', async () => {
+    const user = sim.addUser('no-canary', [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
+    ]);
+    const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.json?.notes.some((n) => /^freshness not checked: .*services.*manifests\/rbac-check\.yaml/.test(n)), JSON.stringify(run.json?.notes));
+  });
+});
