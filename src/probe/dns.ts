@@ -3,6 +3,7 @@
 // spoofed packet and is ignored while the query keeps waiting for its own answer until the timeout.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import dnsPacket from 'dns-packet';
 import type { DecodedPacket, Packet } from 'dns-packet';
 import type { Outcome, Rcode, RecordType } from './contract.ts';
@@ -217,6 +218,14 @@ export class UdpChannel implements Channel {
 }
 
 /**
+ * Opens the byte stream DNS-over-TCP runs on: a TCP connection, or a tunnel to the target (port-forward
+ * mode, src/modes/portforward.ts). Errors shaped like socket errors are classified as such.
+ */
+export type Dial = (endpoint: Endpoint) => Duplex;
+
+const dialTcp: Dial = (e) => net.connect({ host: e.address, port: e.port, noDelay: true });
+
+/**
  * DNS over TCP to one target (2-byte length prefix, RFC 1035 §4.2.2), one connection reused and
  * pipelined by all its queries as RFC 7766 asks of clients (and as NodeLocal DNSCache does); a new
  * connection is opened when the previous one is gone. A query's latency runs from when it is ready
@@ -224,11 +233,14 @@ export class UdpChannel implements Channel {
  * the server: an undecodable message fails the connection's queries as malformed at once.
  */
 export class TcpChannel implements Channel {
-  private socket: net.Socket | null = null;
+  private socket: Duplex | null = null;
   private pending = new Pending();
   private buffered: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly endpoint: Endpoint) {}
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly dial: Dial = dialTcp,
+  ) {}
 
   query(q: Question, opts: ExchangeOptions): Promise<Exchange> {
     const socket = this.socket ?? this.connect();
@@ -247,8 +259,8 @@ export class TcpChannel implements Channel {
     this.socket = null;
   }
 
-  private connect(): net.Socket {
-    const socket = net.connect({ host: this.endpoint.address, port: this.endpoint.port, noDelay: true });
+  private connect(): Duplex {
+    const socket = this.dial(this.endpoint);
     const pending = this.pending;
     this.socket = socket;
     this.buffered = Buffer.alloc(0);
