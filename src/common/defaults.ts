@@ -41,6 +41,8 @@ export const DEFAULTS = {
   logFormat: 'text' as const,
   logLevel: 'warn' as const,
   watch: { intervalMs: 30 * SECOND, metricsAddr: '0.0.0.0:9469' },
+  /** --mode, and how long direct mode's reachability test waits for an answer from a pod IP. */
+  modes: { mode: 'auto' as const, reachTimeoutMs: SECOND },
 } as const;
 
 /** A duration as the flags write it: 1h, 5m, 30s, 1m30s, 250ms. */

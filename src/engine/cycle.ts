@@ -105,9 +105,14 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const roomForCanary = s.freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
   const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);
   if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
+  // The mode fits the plan to what it reaches (src/engine/prober.ts); what it leaves out becomes report notes.
+  const scoped = d.prober.prepare ? await d.prober.prepare(built, workload) : undefined;
+  const fitted = scoped?.plan ?? built;
+  for (const note of scoped?.notes ?? []) log.info(note);
+  if (scoped?.notes.length) workload.notes = [...(workload.notes ?? []), ...scoped.notes];
 
   t = Date.now();
-  const swept = await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
+  const swept = !d.prober.createsPods ? [] : await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
     log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${err instanceof KubeError ? err.line : String(err)}`);
     return [];
   });
@@ -118,8 +123,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   if (s.probeNodes > 1 && nodes.length < s.probeNodes) workload.notes?.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
   const notes = (workload.notes ??= []);
   const { plan, runs } = s.freshness
-    ? await withFreshness(ctx, built, workload.zones.clusterDomain, notes, log, (p) => d.prober.run(p, nodes))
-    : { plan: built, runs: await d.prober.run(built, nodes) };
+    ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, (p) => d.prober.run(p, nodes))
+    : { plan: fitted, runs: await d.prober.run(fitted, nodes) };
   const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
   return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
 }

@@ -2,6 +2,7 @@
 // yields the same ProbeRunResult (src/probepod/lifecycle.ts), so judgment, repair and the report never
 // know how the queries were sent.
 import type { CheckPlan } from '../probe/contract.ts';
+import type { DnsWorkload } from '../discover/types.ts';
 import { runProbePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Progress } from '../report/index.ts';
 import type { CycleContext } from './context.ts';
@@ -9,6 +10,13 @@ import type { CycleContext } from './context.ts';
 export interface Prober {
   /** The mode's name, as the report shows it. */
   readonly mode: string;
+  /** Only a mode that creates probe pods has stale ones to sweep (and the RBAC to do it). */
+  readonly createsPods: boolean;
+  /**
+   * Fits the plan to what the mode reaches (src/modes/types.ts): the judge and the report see the fitted
+   * plan, and its notes say what was not checked and why. Absent: the plan runs as built.
+   */
+  prepare?(plan: CheckPlan, workload: DnsWorkload): Promise<{ plan: CheckPlan; notes: string[] }>;
   /**
    * Runs the plan once per node in `nodes` (pinned probes), or once unpinned when `nodes` is empty.
    * The first result is the primary probe; the others corroborate.
@@ -21,6 +29,7 @@ export function probePodProber(ctx: CycleContext, progress: Progress, onInterrup
   const s = ctx.settings;
   return {
     mode: 'probe-pod',
+    createsPods: true,
     run: (plan, nodes) =>
       runProbePods(ctx.client, plan, {
         namespace: ctx.probeNamespace,

@@ -1,0 +1,46 @@
+// What each mode needs the API server to allow, as SelfSubjectAccessReview questions, and the shipped
+// manifest granting it. Every mode reads the DNS workload (manifests/rbac-direct.yaml holds exactly
+// that); probe-pod adds the pod's lifecycle, port-forward the tunnel. The checks mirror the manifests:
+// src/modes/modes.test.ts parses them and fails when the two drift apart.
+import type { AccessCheck } from '../kube/index.ts';
+import type { ConcreteMode } from './types.ts';
+
+export const MANIFESTS: Record<ConcreteMode, string> = {
+  'probe-pod': 'manifests/rbac-check.yaml',
+  'port-forward': 'manifests/rbac-portforward.yaml',
+  direct: 'manifests/rbac-direct.yaml',
+  'in-cluster': 'manifests/deploy (kustomize: kubectl apply -k manifests/deploy/overlays/check-only)',
+};
+
+export interface Scope {
+  /** The DNS workload's namespace (-n). */
+  namespace: string;
+  service: string;
+  configmap: string;
+  probeNamespace: string;
+}
+
+/** Reading the DNS workload: what discovery asks (every mode). */
+export const readChecks = (s: Scope): AccessCheck[] => [
+  { verb: 'get', group: '', resource: 'services', namespace: s.namespace, name: s.service },
+  { verb: 'list', group: '', resource: 'pods', namespace: s.namespace },
+  { verb: 'get', group: '', resource: 'configmaps', namespace: s.namespace, name: s.configmap },
+];
+
+/** The probe pod's life in the probe namespace; exec needs get and create (KEP-4006, 1.35+). */
+export const probePodChecks = (s: Scope): AccessCheck[] => [
+  { verb: 'create', group: '', resource: 'pods', namespace: s.probeNamespace },
+  { verb: 'watch', group: '', resource: 'pods', namespace: s.probeNamespace },
+  { verb: 'delete', group: '', resource: 'pods', namespace: s.probeNamespace },
+  { verb: 'get', group: '', resource: 'pods/exec', namespace: s.probeNamespace },
+  { verb: 'create', group: '', resource: 'pods/exec', namespace: s.probeNamespace },
+];
+
+/** pods/portforward to the CoreDNS pods: get and create, like exec. */
+export const portForwardChecks = (s: Scope): AccessCheck[] => [
+  { verb: 'get', group: '', resource: 'pods/portforward', namespace: s.namespace },
+  { verb: 'create', group: '', resource: 'pods/portforward', namespace: s.namespace },
+];
+
+/** "create pods/exec in namespace default". */
+export const describeCheck = (c: AccessCheck): string => `${c.verb} ${c.resource}${c.name ? ` ${c.name}` : ''}${c.namespace ? ` in namespace ${c.namespace}` : ''}`;

@@ -1,0 +1,37 @@
+// What every deployment mode is to the engine (src/engine/prober.ts's Prober, structurally): a name, whether
+// it creates probe pods (only then is there anything to sweep), an optional step that fits the plan to
+// what the mode can reach — saying in notes what it could not check — and the run itself.
+import type { CheckPlan } from '../probe/contract.ts';
+import type { Endpoint } from '../probe/dns.ts';
+import type { DnsWorkload } from '../discover/types.ts';
+import type { ProbeRunResult } from '../probepod/lifecycle.ts';
+
+export const MODES = ['auto', 'probe-pod', 'port-forward', 'direct', 'in-cluster'] as const;
+export type ModeName = (typeof MODES)[number];
+/** A mode that runs (auto resolves to one of these). */
+export type ConcreteMode = Exclude<ModeName, 'auto'>;
+
+export interface ScopedPlan {
+  plan: CheckPlan;
+  /** What this mode cannot check, and why: one report note each. */
+  notes: string[];
+}
+
+export interface ModeProber {
+  readonly mode: string;
+  readonly createsPods: boolean;
+  /** Fits the planned targets and transports to what the mode reaches; the judge sees the fitted plan. */
+  prepare?(plan: CheckPlan, workload: DnsWorkload): Promise<ScopedPlan>;
+  run(plan: CheckPlan, nodes: string[]): Promise<ProbeRunResult[]>;
+}
+
+/** `--dns-address host:port` as given (IPv6 as [addr]:port). */
+export type DnsAddress = Endpoint;
+
+/** The result of a run in this process: no pod, no node; only the exec stage has a duration. */
+export const inProcessResult = (report: ProbeRunResult['report'], pod: string, execMs: number): ProbeRunResult => ({
+  pod,
+  node: '',
+  report,
+  timings: { createMs: 0, startMs: 0, execMs, deleteMs: 0 },
+});
