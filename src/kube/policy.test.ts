@@ -41,9 +41,18 @@ describe('RBAC hints', () => {
     assert.match(probe.hint, /Role coredns-sentinel-check-probe in manifests\/rbac-check\.yaml/);
   });
 
-  it('the rule table is exactly the rules of manifests/rbac-check.yaml and manifests/rbac-repair.yaml', () => {
+  it("name the ClusterRole of rbac-sample.yaml for the conformance sample's cluster-wide lists", () => {
+    const clusterScope = (resource: string, group: string) =>
+      fromHttp(403, parseStatus(status(403, 'Forbidden', `${resource} is forbidden: User "u" cannot list resource "${resource}" in API group "${group}" at the cluster scope`)), { verb: 'list', resource });
+    assert.equal(clusterScope('services', '').hint, 'missing RBAC: grant list on services cluster-wide (ClusterRole coredns-sentinel-sample in manifests/rbac-sample.yaml)');
+    assert.equal(clusterScope('endpointslices.discovery.k8s.io', 'discovery.k8s.io').hint, 'missing RBAC: grant list on endpointslices cluster-wide (ClusterRole coredns-sentinel-sample in manifests/rbac-sample.yaml)');
+    // The namespaced list of the DNS Service's slices stays the check manifest's.
+    assert.match(forbidden('list', 'endpointslices', 'discovery.k8s.io', 'kube-system').hint, /Role coredns-sentinel-check-discover in manifests\/rbac-check\.yaml/);
+  });
+
+  it('the rule table is exactly the rules of manifests/rbac-check.yaml, rbac-repair.yaml and rbac-sample.yaml', () => {
     const shipped: string[] = [];
-    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml']) {
+    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-sample.yaml']) {
       for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
         const o = doc.toJS() as { kind?: string; metadata?: { name: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] } | null;
         if (o?.kind !== 'Role' && o?.kind !== 'ClusterRole') continue;

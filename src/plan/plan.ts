@@ -4,7 +4,8 @@ import { PLAN_SCHEMA, type CheckPlan, type ConnectCheck, type Query, type Target
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
 import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
-import { conformanceQueries, type SampleObjects } from './sample.ts';
+import { conformanceQueries } from './sample.ts';
+import type { SampleObjects } from '../discover/sample.ts';
 import { reverseName } from './reverse.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { validatePlan } from '../probe/contract.ts';
-import { conformanceQueries, SAMPLE_MIN_AGE_MS, type SampleObjects, type SampleService } from './sample.ts';
+import { conformanceQueries, SAMPLE_MIN_AGE_MS } from './sample.ts';
+import type { SampleObjects, SampleService } from '../discover/sample.ts';
 import { buildPlan, PLAN_DEFAULTS } from './plan.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 

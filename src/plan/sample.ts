@@ -1,37 +1,10 @@
 // The conformance sample (--sample-services N): a few real Services of each kind the Kubernetes DNS
 // specification covers, with the answers the API says they must have, so a pod serving stale or wrong
-// data for real workloads is caught, not only for kubernetes.default. Pure: plain objects in, queries out.
+// data for real workloads is caught, not only for kubernetes.default. Pure: plain objects in (read by
+// src/discover/sample.ts), queries out.
 import type { Query } from '../probe/contract.ts';
+import type { SampleObjects, SampleService } from '../discover/sample.ts';
 import { reverseName } from './reverse.ts';
-
-export interface SampleService {
-  namespace: string;
-  name: string;
-  /** spec.type: ClusterIP, NodePort, LoadBalancer, ExternalName. */
-  type: string;
-  /** Empty for headless Services and ExternalName. */
-  clusterIPs: string[];
-  headless: boolean;
-  externalName?: string;
-  ports: { name?: string; port: number; protocol: string }[];
-  /** RFC 3339; Services younger than SAMPLE_MIN_AGE_MS are left out (CoreDNS may not have seen them yet). */
-  createdAt?: string;
-}
-
-export interface SampleSlice {
-  namespace: string;
-  /** The kubernetes.io/service-name label. */
-  service: string;
-  addressType: string;
-  endpoints: { addresses: string[]; ready: boolean }[];
-}
-
-export interface SampleObjects {
-  services: SampleService[];
-  slices: SampleSlice[];
-  /** When the objects were read (ms since the epoch), to judge their age. */
-  readAt: number;
-}
 
 /** CoreDNS learns of a new Service through its watch; a fresh one may not be served yet on every pod. */
 export const SAMPLE_MIN_AGE_MS = 60_000;
