@@ -134,9 +134,9 @@ function coreDnsDeployment(dns: DnsConfig): KObject {
   };
 }
 
-/** Every default object, in creation order, as [resource key, object]. */
-export function defaultObjects(plan: AddressPlan, nodes: number, dns: DnsConfig): [string, KObject][] {
-  const namespaces = [...new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', dns.namespace])];
+/** The objects every cluster has (namespaces, nodes, the kubernetes Service), in creation order, as [resource key, object]. */
+export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: string): [string, KObject][] {
+  const namespaces = [...new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', extraNamespace])];
   return [
     ...namespaces.map((n): [string, KObject] => ['namespaces', namespace(n)]),
     ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', node(i, plan)]),
@@ -160,6 +160,12 @@ export function defaultObjects(plan: AddressPlan, nodes: number, dns: DnsConfig)
         ports: [{ name: 'https', port: API_SERVER_PORT, protocol: 'TCP' }],
       },
     ],
+  ];
+}
+
+/** kubeadm's CoreDNS: ConfigMap, Service kube-dns and Deployment coredns (configurable through SimOptions.dns). */
+export function kubeadmDnsObjects(plan: AddressPlan, dns: DnsConfig): [string, KObject][] {
+  return [
     [
       'configmaps',
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: dns.configMapName, namespace: dns.namespace }, data: { Corefile: dns.corefile } },

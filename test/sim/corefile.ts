@@ -54,26 +54,27 @@ function parseNodes(text: string): Node[] {
   return block();
 }
 
-/** Minimal glob for `import` paths: `*` within the last path segment. */
-function globFiles(pattern: string, files: ReadonlyMap<string, string>): string[] {
+/** Minimal glob for `import` paths: `*` within the last path segment; relative paths from the Corefile's directory. */
+function globFiles(path: string, files: ReadonlyMap<string, string>, base: string): string[] {
+  const pattern = path.startsWith('/') ? path : `${base.replace(/\/$/, '')}/${path}`;
   if (!pattern.includes('*')) return files.has(pattern) ? [pattern] : [];
   const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
   return [...files.keys()].filter((f) => re.test(f)).sort();
 }
 
 /** Replaces `import` directives with the imported files' nodes (CoreDNS expands them before parsing). */
-function expandImports(nodes: Node[], files: ReadonlyMap<string, string>, depth = 0): Node[] {
+function expandImports(nodes: Node[], files: ReadonlyMap<string, string>, base: string, depth = 0): Node[] {
   if (depth > 5) return nodes;
   return nodes.flatMap((n) => {
-    if (n.words[0] === 'import' && !n.children) return n.words.slice(1).flatMap((p) => globFiles(p, files).flatMap((f) => expandImports(parseNodes(files.get(f) ?? ''), files, depth + 1)));
-    return [{ ...n, ...(n.children ? { children: expandImports(n.children, files, depth + 1) } : {}) }];
+    if (n.words[0] === 'import' && !n.children) return n.words.slice(1).flatMap((p) => globFiles(p, files, base).flatMap((f) => expandImports(parseNodes(files.get(f) ?? ''), files, base, depth + 1)));
+    return [{ ...n, ...(n.children ? { children: expandImports(n.children, files, base, depth + 1) } : {}) }];
   });
 }
 
 /** The server blocks of a Corefile; `files` are the paths the container sees (for imports). */
-export function parseCorefile(text: string, files: ReadonlyMap<string, string> = new Map(), defaultPort = 53): ServerBlock[] {
+export function parseCorefile(text: string, files: ReadonlyMap<string, string> = new Map(), base = '/etc/coredns', defaultPort = 53): ServerBlock[] {
   const blocks: ServerBlock[] = [];
-  for (const n of expandImports(parseNodes(text), files)) {
+  for (const n of expandImports(parseNodes(text), files, base)) {
     if (!n.children || n.words[0]?.startsWith('(')) continue; // snippets are only used through import
     const keys = n.words.flatMap((w) => w.split(',')).filter(Boolean);
     let port = defaultPort;

@@ -379,7 +379,7 @@ export class ClusterDns {
     this.live.delete(podName);
     // Faults belong to a pod instance: a StatefulSet's replacement of the same name starts clean.
     const f = this.o.faults;
-    for (const set of [f.hung, f.dropUdp, f.crashLoop]) set.delete(podName);
+    for (const set of [f.hung, f.dropUdp, f.crashLoop, f.staleWatch]) set.delete(podName);
     f.slowMs.delete(podName);
     f.wrongRecords.delete(podName);
     rmSync(join(this.o.dir, 'coredns', podName), { recursive: true, force: true });

@@ -17,6 +17,8 @@ export interface FaultState {
   unpullableImages: Set<string>;
   /** Node names and "namespace/pod" keys whose pod sandboxes cannot be created (CNI failure). */
   cniFail: Set<string>;
+  /** Stub domains whose upstream is stopped. */
+  stubsDown: Set<string>;
 }
 
 export const emptyFaultState = (): FaultState => ({
@@ -30,6 +32,7 @@ export const emptyFaultState = (): FaultState => ({
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
   cniFail: new Set(),
+  stubsDown: new Set(),
 });
 
 /** What the faults need from the rest of the sim. */
@@ -42,6 +45,14 @@ export interface FaultTargets {
   pauseUpstream(): void;
   resumeUpstream(): void;
   requireNode(node: string): void;
+  /** Stops (true) or resumes (false) a stub domain's upstream; throws when no DNS server forwards it. */
+  pauseStub(zone: string, pause: boolean): void;
+  /** Sets the DNS workload's replicas; throws for a DaemonSet. */
+  scaleDns(replicas: number): void;
+  /** "namespace/pod" when the name is a pod (DNS pods first), undefined when it is a node; throws when neither. */
+  podOrNode(name: string): string | undefined;
+  /** cni-fail on a running pod: its sandbox is lost. */
+  loseSandbox(podKey: string): void;
   api?: { add(f: ApiFault): number; clear(id?: number): void };
 }
 
@@ -95,6 +106,20 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
     unpullableImage(image) {
       state.unpullableImages.add(image);
     },
+    stubDown(domain) {
+      const zone = domain.replace(/\.$/, '').toLowerCase();
+      t.pauseStub(zone, true);
+      state.stubsDown.add(zone);
+    },
+    scale(replicas) {
+      if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`scale needs a replica count ≥ 0, got ${replicas}`);
+      t.scaleDns(replicas);
+    },
+    cniFail(target) {
+      const pod = t.podOrNode(target);
+      state.cniFail.add(pod ?? target);
+      if (pod) t.loseSandbox(pod);
+    },
     api: (f) => apiServer().add(f),
     clearApi: (id) => apiServer().clear(id),
     clear() {
@@ -107,6 +132,7 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       }
       const rerender = [...state.wrongRecords.keys(), ...state.staleWatch];
       if (state.upstreamDown) t.resumeUpstream();
+      for (const zone of state.stubsDown) t.pauseStub(zone, false);
       Object.assign(state, emptyFaultState());
       for (const pod of rerender) t.refreshRecords(pod);
       t.api?.clear();

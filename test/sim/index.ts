@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
-import { API_SERVER_PORT, DNS_LABELS, defaultObjects, resolveDnsConfig } from './cluster.ts';
+import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
+import { presetShape, type DnsShape } from './presets.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
@@ -16,11 +17,12 @@ import { claimSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
 import { DaemonSetController, StatefulSetController } from './workloads.ts';
 import { Store, type KObject } from './store.ts';
-import type { Sim, SimDnsPod, SimOptions } from './types.ts';
+import type { Sim, SimDnsPod, SimDnsWorkload, SimOptions } from './types.ts';
 
 export type { Sim, SimOptions } from './types.ts';
+export { PRESETS, type PresetName } from './presets.ts';
 
-const isDnsPod = (p: KObject) => Object.entries(DNS_LABELS).every(([k, v]) => p.metadata.labels?.[k] === v);
+const matches = (selector: Record<string, string>) => (p: KObject) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v);
 const phaseOf = (p: KObject) => (p.status as { phase?: string } | undefined)?.phase;
 const isReady = (p: KObject) => ((p.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
@@ -50,7 +52,31 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const dnsConfig = resolveDnsConfig(opts.dns);
   const scale = opts.timing?.scale ?? 1;
   const store = new Store();
-  for (const [resource, obj] of defaultObjects(plan, opts.nodes ?? 3, dnsConfig)) store.create(resource, obj);
+  const nodeCount = opts.nodes ?? 3;
+  const preset = opts.preset ?? 'kubeadm';
+  const root = process.getuid?.() === 0;
+  const shape = presetShape(preset, {
+    lowPort: (p) => (root ? p : p + 1000),
+    domain: dnsConfig.clusterDomain,
+    ...(opts.dns?.replicas !== undefined ? { replicas: opts.dns.replicas } : {}),
+    dnsServiceIp: plan.dnsService,
+    nodes: Array.from({ length: nodeCount }, (_, i) => ({ name: nodeName(i), ip: plan.node(i) })),
+  });
+  const kubeadm: SimDnsWorkload = {
+    namespace: dnsConfig.namespace,
+    selector: { ...DNS_LABELS },
+    workload: { kind: 'Deployment', name: dnsConfig.deploymentName },
+    service: { name: dnsConfig.serviceName, port: dnsConfig.port, headless: false },
+    podPort: dnsConfig.port,
+    configMap: dnsConfig.configMapName,
+  };
+  const workloadOf = (d: DnsShape): SimDnsWorkload => ({ namespace: d.namespace, selector: d.selector, workload: d.workload, service: d.service, podPort: d.podPort, configMap: d.configMap });
+  // The workload the faults act on; l7mp's DNS servers run beside the cluster's own (kubeadm) CoreDNS.
+  const target = shape ? workloadOf(shape) : kubeadm;
+  const withKubeadm = !shape || preset === 'l7mp';
+  const workloads = withKubeadm && shape ? [target, kubeadm] : [target];
+  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig) : []), ...(shape?.objects ?? [])])
+    store.create(resource, obj);
 
   const faultState = emptyFaultState();
   const upstream = { ip: plan.upstream, port: process.getuid?.() === 0 ? 53 : 1053 };
@@ -99,13 +125,13 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
 
   const dnsPods = (): SimDnsPod[] =>
     store
-      .list('pods', dnsConfig.namespace, (p) => isDnsPod(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed')
+      .list('pods', target.namespace, (p) => matches(target.selector)(p) && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed')
       .map((p) => {
         const name = p.metadata.name ?? '';
-        const pid = kubelet.dnsPid(dnsConfig.namespace, name);
+        const pid = kubelet.dnsPid(target.namespace, name);
         return {
           name,
-          namespace: dnsConfig.namespace,
+          namespace: target.namespace,
           ip: (p.status as { podIP?: string } | undefined)?.podIP ?? '',
           node: (p.spec as { nodeName?: string }).nodeName ?? '',
           ...(pid ? { pid } : {}),
@@ -115,40 +141,70 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const faults = createFaults(faultState, {
     requireDnsPod(pod) {
       if (!dnsPods().some((p) => p.name === pod))
-        throw new Error(`no CoreDNS pod "${pod}" in namespace ${dnsConfig.namespace}; current ones: ${dnsPods().map((p) => p.name).join(', ') || 'none'}`);
+        throw new Error(`no DNS pod "${pod}" in namespace ${target.namespace}; current ones: ${dnsPods().map((p) => p.name).join(', ') || 'none'}`);
     },
     signalDns(pod, sig) {
-      const pid = kubelet.dnsPid(dnsConfig.namespace, pod);
+      const pid = kubelet.dnsPid(target.namespace, pod);
       if (!pid) throw new Error(`CoreDNS pod "${pod}" has no running DNS process right now`);
       process.kill(pid, sig);
     },
     refreshRecords: (pod) => clusterDns.refresh(pod),
     pauseUpstream: () => clusterDns.pauseUpstream(),
     resumeUpstream: () => clusterDns.resumeUpstream(),
+    pauseStub: (zone, pause) => clusterDns.pauseStub(zone, pause),
+    scaleDns(replicas) {
+      const { kind, name } = target.workload;
+      if (kind === 'DaemonSet') throw new Error(`${target.namespace}/${name} is a DaemonSet (one pod per node): it cannot be scaled`);
+      store.mutate(`${kind.toLowerCase()}s.apps`, target.namespace, name, (o) => void ((o.spec as { replicas?: number }).replicas = replicas));
+    },
+    podOrNode(name) {
+      if (dnsPods().some((p) => p.name === name)) return `${target.namespace}/${name}`;
+      if (name.includes('/') && store.get('pods', name.split('/')[0], name.split('/')[1] ?? '')) return name;
+      if (store.get('nodes', undefined, name)) return undefined;
+      throw new Error(`no DNS pod or node "${name}" (a pod of another namespace as namespace/name); DNS pods: ${dnsPods().map((p) => p.name).join(', ') || 'none'}`);
+    },
+    loseSandbox(key) {
+      const [ns, pod] = key.split('/') as [string, string];
+      kubelet.loseSandbox(ns, pod);
+    },
     requireNode(node) {
       if (!store.get('nodes', undefined, node)) throw new Error(`no node "${node}"; nodes: ${store.list('nodes').map((n) => n.metadata.name).join(', ')}`);
     },
     api: server.faults,
   });
 
-  const dnsService = () => ({ ip: plan.dnsService, port: dnsConfig.port });
+  const dnsService = () => ({ ip: target.service.headless ? 'None' : plan.dnsService, port: target.service.port });
 
-  /** All CoreDNS pods Running+Ready (as many as the Deployment wants), their fronts answer, and the Service forwards. */
+  /** How many pods the workload wants: replicas, or one per node matching a DaemonSet's nodeSelector. */
+  const wanted = (w: SimDnsWorkload): number => {
+    const res = `${w.workload.kind.toLowerCase()}s.apps`;
+    const obj = store.get(res, w.namespace, w.workload.name);
+    if (w.workload.kind !== 'DaemonSet') return (obj?.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+    const selector = (obj?.spec as { template?: { spec?: { nodeSelector?: Record<string, string> } } } | undefined)?.template?.spec?.nodeSelector ?? {};
+    return store.list('nodes', undefined, matches(selector)).length;
+  };
+
+  /** Every DNS workload's pods Running+Ready (as many as it wants), their fronts answer, and the Service forwards. */
   const waitReady = async (timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     const probeName = `kubernetes.default.svc.${dnsConfig.clusterDomain}`;
     for (;;) {
-      const want = (store.get('deployments.apps', dnsConfig.namespace, dnsConfig.deploymentName)?.spec as { replicas?: number } | undefined)?.replicas ?? dnsConfig.replicas;
-      const pods = store.list('pods', dnsConfig.namespace, (p) => isDnsPod(p) && !p.metadata.deletionTimestamp && phaseOf(p) !== 'Failed');
-      if (pods.length === want && pods.every((p) => phaseOf(p) === 'Running' && isReady(p))) {
-        const ips = pods.map((p) => (p.status as { podIP: string }).podIP);
-        const answers = await Promise.all([...ips.map((ip) => dnsAnswers(ip, dnsConfig.port, probeName)), dnsAnswers(plan.dnsService, dnsConfig.port, probeName)]);
-        if (answers.every(Boolean)) return;
+      const states: string[] = [];
+      let ok = true;
+      for (const w of workloads) {
+        const want = wanted(w);
+        const pods = store.list('pods', w.namespace, (p) => matches(w.selector)(p) && !p.metadata.deletionTimestamp && phaseOf(p) !== 'Failed');
+        if (pods.length === want && pods.every((p) => phaseOf(p) === 'Running' && isReady(p))) {
+          const ips = pods.map((p) => (p.status as { podIP: string }).podIP);
+          const service = w.service.headless ? [] : [dnsAnswers(plan.dnsService, w.service.port, probeName)];
+          const answers = await Promise.all([...ips.map((ip) => dnsAnswers(ip, w.podPort, probeName)), ...service]);
+          if (answers.every(Boolean)) continue;
+        }
+        ok = false;
+        states.push(`${w.namespace}/${w.workload.name} ${pods.length}/${want}: ${pods.map((p) => `${p.metadata.name}: ${phaseOf(p) ?? 'no phase'}${isReady(p) ? ' ready' : ''}`).join(', ') || 'none'}`);
       }
-      if (Date.now() > deadline) {
-        const states = pods.map((p) => `${p.metadata.name}: ${phaseOf(p) ?? 'no phase'}${isReady(p) ? ' ready' : ''}`).join(', ');
-        throw new Error(`the sim's CoreDNS pods were not ready within ${timeoutMs} ms (${pods.length}/${want}: ${states || 'none'})`);
-      }
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`the sim's DNS pods were not ready within ${timeoutMs} ms (${states.join('; ')})`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -160,6 +216,8 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     dir,
     admin: server.admin,
     addUser: (name, rules) => server.addUser(name, rules),
+    preset,
+    dnsWorkload: () => structuredClone(target),
     dnsPods,
     dnsService,
     upstream,

@@ -615,8 +615,9 @@ export class Kubelet implements NodeRuntime {
     }
     const args = [...(c.command ?? []), ...(c.args ?? [])];
     const conf = args.indexOf('-conf');
-    const text = files.get(conf >= 0 ? (args[conf + 1] ?? '') : '/etc/coredns/Corefile');
-    const blocks = text ? parseCorefile(text, files) : [];
+    const path = conf >= 0 ? (args[conf + 1] ?? '') : '/etc/coredns/Corefile';
+    const text = files.get(path);
+    const blocks = text ? parseCorefile(text, files, dirname(path)) : [];
     // No readable Corefile: CoreDNS's kubeadm defaults (kubernetes zone, root forwarded) on the container's DNS port.
     if (!blocks.length) blocks.push({ zones: ['.'], port: dnsPortOf(c), kubernetes: [domain, 'in-addr.arpa', 'ip6.arpa'], files: [], hosts: [], forward: { from: '.', to: ['/etc/resolv.conf'] } });
     return { blocks, files };

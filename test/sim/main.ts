@@ -5,6 +5,7 @@ import http from 'node:http';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSim } from './index.ts';
+import { isPreset, PRESETS } from './presets.ts';
 import type { Sim } from './types.ts';
 
 export const CONTROL_SOCKET = 'control.sock';
@@ -77,11 +78,27 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.unpullableImage(image);
       return `${image}: never pulls (ImagePullBackOff)`;
     }
+    case 'stub-down': {
+      const domain = need(0, 'a stub domain (e.g. one of a coredns-custom *.server block)');
+      sim.faults.stubDown(domain);
+      return `${domain}: its upstream stopped (other zones and external names still answer)`;
+    }
+    case 'scale': {
+      const n = Number(need(0, 'a replica count'));
+      sim.faults.scale(n);
+      const w = sim.dnsWorkload();
+      return `${w.namespace}/${w.workload.name} scaled to ${n}`;
+    }
+    case 'cni-fail': {
+      const target = need(0, 'a DNS pod name or a node name');
+      sim.faults.cniFail(target);
+      return `${target}: pod sandboxes fail (networkPlugin cni failed); pods wait in ContainerCreating`;
+    }
     case 'clear':
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, crash, crash-loop, wrong-record, slow, upstream-down, node-no-network, unpullable-image, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, node-no-network, unpullable-image, clear`);
   }
 }
 
@@ -115,8 +132,10 @@ async function main(): Promise<void> {
       replicas: { type: 'string' },
       port: { type: 'string' },
       namespace: { type: 'string' },
+      preset: { type: 'string', default: 'kubeadm' },
     },
   });
+  if (!isPreset(values.preset)) throw new Error(`--preset must be one of ${PRESETS.join(', ')}; got "${values.preset}"`);
   const num = (v: string | undefined, flag: string) => {
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -127,6 +146,7 @@ async function main(): Promise<void> {
   const sim = await startSim({
     dir: values.dir,
     subnet: values.subnet,
+    preset: values.preset,
     dns: { replicas: num(values.replicas, 'replicas'), port: num(values.port, 'port'), namespace: values.namespace },
   });
   let control: http.Server | undefined;
@@ -152,9 +172,10 @@ async function main(): Promise<void> {
   const rel = relative(process.cwd(), sim.kubeconfigPath);
   const kubeconfig = rel.startsWith('..') ? sim.kubeconfigPath : rel;
   const dns = sim.dnsService();
-  console.log(`sim ready in ${Math.round(performance.now() - t0)} ms: API ${sim.server}, kube-dns ${dns.ip}:${dns.port}, upstream ${sim.upstream.ip}:${sim.upstream.port}`);
+  const w = sim.dnsWorkload();
+  console.log(`sim ready in ${Math.round(performance.now() - t0)} ms (preset ${sim.preset}): API ${sim.server}, ${w.workload.kind} ${w.namespace}/${w.workload.name}, Service ${w.service.name} ${dns.ip}:${dns.port} → pods :${w.podPort}, upstream ${sim.upstream.ip}:${sim.upstream.port}`);
   console.log(`kubeconfig: ${kubeconfig}`);
-  console.log(`try: kubectl --kubeconfig ${kubeconfig} get pods -n ${sim.dnsPods()[0]?.namespace ?? 'kube-system'}   (faults: node --import tsx test/sim/fault.ts --dir ${values.dir} pods; Ctrl-C stops)`);
+  console.log(`try: kubectl --kubeconfig ${kubeconfig} get pods -n ${w.namespace}   (faults: node --import tsx test/sim/fault.ts --dir ${values.dir} pods; Ctrl-C stops)`);
 }
 
 main().catch((err: Error) => {

@@ -136,6 +136,15 @@ export interface Faults {
   upstreamDown(): void;
   /** Pods on the node run without network (exec'd probes get "network unreachable"). */
   nodeNoNetwork(node: string): void;
+  /** The stub domain's own upstream stops answering; other zones and external names keep working. */
+  stubDown(domain: string): void;
+  /** Scales the DNS workload (Deployment or StatefulSet) to n replicas, as `kubectl scale` would. Not undone by clear(). */
+  scale(replicas: number): void;
+  /**
+   * CNI failure: for a node, pods started there stay ContainerCreating; for a pod, its sandbox is lost
+   * and cannot be recreated. Either way the kubelet records FailedCreatePodSandBox Events and retries.
+   */
+  cniFail(podOrNode: string): void;
   /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
   unpullableImage(image: string): void;
   /** API faults; returns an id for clearApi. */
