@@ -65,7 +65,10 @@ describe('sim API server: pods/portforward over websocket', function () {
         if (frames.length === 2) ws.send(Buffer.concat([Buffer.from([0]), tcpQuery(7)]));
         const data = Buffer.concat(frames.filter((f) => f[0] === 0).slice(1).map((f) => f.subarray(1)));
         const a = firstAnswer(data);
-        if (a) (clearTimeout(timer), resolve(a));
+        if (a) {
+          clearTimeout(timer);
+          resolve(a);
+        }
       });
       ws.on('error', reject);
     });
@@ -89,7 +92,10 @@ describe('sim API server: pods/portforward over websocket', function () {
       output.on('data', (d: Buffer) => {
         got = Buffer.concat([got, d]);
         const a = firstAnswer(got);
-        if (a) (clearTimeout(timer), resolve(a));
+        if (a) {
+          clearTimeout(timer);
+          resolve(a);
+        }
       });
       input.write(tcpQuery(9));
     });

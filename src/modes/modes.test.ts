@@ -1,0 +1,147 @@
+// The pure parts of the deployment modes: auto's decision over every RBAC set, each mode's fitted
+// plan and notes, --dns-address parsing, and the access checks against the shipped manifests.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import type { AccessCheck } from '../kube/index.ts';
+import type { CheckPlan } from '../probe/contract.ts';
+import { ruleAllows } from '../../test/sim/apiserver/auth.ts';
+import { MANIFESTS, portForwardChecks, probePodChecks, readChecks, type Scope } from './access.ts';
+import { parseDnsAddress } from './address.ts';
+import { decideMode, decisionLine, needsReachability, type ModeFacts } from './auto.ts';
+import { directScope } from './direct.ts';
+import { ModeError } from './errors.ts';
+import { portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
+
+const base: ModeFacts = { inCluster: false, read: true, probePod: false, portForward: false, dnsAddresses: 0 };
+
+describe('modes: auto decides from access and reachability', () => {
+  const table: [string, Partial<ModeFacts>, string | undefined][] = [
+    ['full RBAC', { probePod: true, portForward: true }, 'probe-pod'],
+    ['full RBAC, pods routable too', { probePod: true, portForward: true, podsRoutable: true }, 'probe-pod'],
+    ['no pods create (port-forward allowed), pods unroutable', { portForward: true, podsRoutable: false }, 'port-forward'],
+    ['no exec (port-forward allowed), pods routable', { portForward: true, podsRoutable: true, serviceRoutable: true }, 'direct'],
+    ['read-only with routable pods', { podsRoutable: true, serviceRoutable: false }, 'direct'],
+    ['read-only without routable pods or Service', { podsRoutable: false, serviceRoutable: false }, undefined],
+    ['read-only, only --dns-address', { podsRoutable: false, serviceRoutable: false, dnsAddresses: 1 }, 'direct'],
+    ['read-only, Service routable but not the pods', { podsRoutable: false, serviceRoutable: true }, 'direct'],
+    ['in a pod, even with full RBAC', { inCluster: true, probePod: true }, 'in-cluster'],
+    ['cannot read the workload', { read: false, probePod: true }, undefined],
+  ];
+  for (const [name, facts, mode] of table)
+    it(`${name} → ${mode ?? 'no mode'}`, () => assert.equal(decideMode({ ...base, ...facts }).mode, mode));
+
+  it('says what the chosen mode cannot check, in one line', () => {
+    const d = decideMode({ ...base, portForward: true, podsRoutable: false });
+    assert.ok(d.mode);
+    assert.equal(decisionLine(d), 'mode: port-forward (auto: no permission to create and exec into a probe pod; pods/portforward allowed and pod IPs not routable from here: per-pod checks over TCP through tunnels); cannot check: UDP (pods/portforward carries TCP only), the Service IP (a tunnel reaches a pod, not the Service)');
+    const direct = decideMode({ ...base, podsRoutable: true, serviceRoutable: false });
+    assert.deepEqual(direct.mode && direct.cannot, ['the Service IP (not routable from here)']);
+    const onlyService = decideMode({ ...base, podsRoutable: false, serviceRoutable: true });
+    assert.deepEqual(onlyService.mode && onlyService.cannot, ['each CoreDNS pod on its own (pod IPs not routable)']);
+  });
+
+  it('names the first thing to fix when no mode can run', () => {
+    const d = decideMode({ ...base, podsRoutable: false, serviceRoutable: false });
+    assert.equal(d.mode, undefined);
+    assert.match(d.mode === undefined ? d.fix : '', /manifests\/rbac-portforward\.yaml .* manifests\/rbac-check\.yaml .* --dns-address/);
+  });
+
+  it('tests reachability only when nothing from the pod network is allowed', () => {
+    assert.equal(needsReachability({ ...base, probePod: true }), false);
+    assert.equal(needsReachability({ ...base, inCluster: true }), false);
+    assert.equal(needsReachability({ ...base, read: false }), false);
+    assert.equal(needsReachability({ ...base, portForward: true }), true);
+    assert.equal(needsReachability(base), true);
+  });
+});
+
+const plan: CheckPlan = {
+  schema: 'coredns-sentinel/plan/v1',
+  targets: [
+    { id: 'service', address: '10.96.0.10', port: 53, kind: 'service', label: 'service kube-dns' },
+    { id: 'pod/a', address: '10.244.0.2', port: 53, kind: 'pod', label: 'a' },
+    { id: 'pod/b', address: '10.244.0.3', port: 53, kind: 'pod', label: 'b' },
+  ],
+  queries: [{ id: 'q', name: 'kubernetes.default.svc.cluster.local', type: 'A', expect: {} }],
+  transports: ['udp', 'tcp'],
+  samples: 3,
+  timeoutMs: 1000,
+  concurrency: 8,
+  connects: [{ id: 'api', address: '10.96.0.1', port: 443, label: 'kubernetes Service 10.96.0.1:443' }],
+};
+
+describe('modes: port-forward fits the plan', () => {
+  it('keeps the pods over TCP, drops the Service and the connects, and says so', () => {
+    const { plan: fitted, notes } = portForwardScope(plan);
+    assert.deepEqual(fitted.targets.map((t) => t.id), ['pod/a', 'pod/b']);
+    assert.deepEqual(fitted.transports, ['tcp']);
+    assert.equal(fitted.connects, undefined);
+    assert.deepEqual(notes, [UDP_NOTE, SERVICE_NOTE(['10.96.0.10'])]);
+  });
+
+  it('has nothing to say about UDP when only TCP was planned, and refuses a UDP-only plan', () => {
+    assert.deepEqual(portForwardScope({ ...plan, transports: ['tcp'] }).notes, [SERVICE_NOTE(['10.96.0.10'])]);
+    assert.throws(() => portForwardScope({ ...plan, transports: ['udp'] }), (e: unknown) => e instanceof ModeError && /--transports tcp/.test(e.line));
+  });
+});
+
+describe('modes: direct fits the plan to what is routable', () => {
+  it('keeps every kind that answered', () => {
+    const s = directScope(plan, { service: true, pods: true }, []);
+    assert.deepEqual(s.plan.targets.map((t) => t.id), ['service', 'pod/a', 'pod/b']);
+    assert.deepEqual(s.notes, []);
+  });
+
+  it('drops a kind whole when nothing of it answered, with a note, and adds --dns-address targets', () => {
+    const s = directScope(plan, { service: false, pods: true }, [{ address: '192.0.2.7', port: 30053 }]);
+    assert.deepEqual(s.plan.targets.map((t) => `${t.id} ${t.kind}`), ['pod/a pod', 'pod/b pod', 'address/192.0.2.7:30053 service']);
+    assert.deepEqual(s.notes, ['direct: the Service IP 10.96.0.10 is not routable from here, not checked']);
+    const none = directScope(plan, { service: false, pods: false }, []);
+    assert.deepEqual(none.plan.targets, []);
+    assert.equal(none.notes.length, 2);
+    assert.match(none.notes[1]!, /pod IPs are not routable from here, the 2 CoreDNS pod target\(s\) were not checked/);
+  });
+});
+
+describe('modes: --dns-address', () => {
+  it('parses IPv4 and bracketed IPv6 endpoints', () => {
+    assert.deepEqual(parseDnsAddress('192.0.2.1:53'), { address: '192.0.2.1', port: 53 });
+    assert.deepEqual(parseDnsAddress('[fd00::10]:30053'), { address: 'fd00::10', port: 30053 });
+  });
+  for (const bad of ['192.0.2.1', 'dns.example.com:53', '192.0.2.1:0', '192.0.2.1:70000', '[192.0.2.1]:53', 'fd00::1:53', ':53', '1.2.3.4:5x'])
+    it(`refuses "${bad}"`, () => assert.ok('problem' in parseDnsAddress(bad)));
+});
+
+/** The RBAC rules a manifest grants, each limited to its Role's namespace (NAMESPACE_OF_* → the scope's). */
+function manifestRules(file: string, sentinelNs: string) {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as { kind?: string; metadata?: { namespace?: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] } | null)
+    .filter((d) => d?.kind === 'Role' || d?.kind === 'ClusterRole')
+    .flatMap((d) => (d!.rules ?? []).map((r) => ({ ...r, ...(d!.kind === 'Role' ? { namespaces: [(d!.metadata?.namespace ?? '').replace(/^NAMESPACE_OF_\w+$/, sentinelNs)] } : {}) })));
+}
+
+describe('modes: the access checks match the shipped manifests', () => {
+  const scope: Scope = { namespace: 'kube-system', service: 'kube-dns', configmap: 'coredns', probeNamespace: 'probes' };
+  const allows = (file: string, checks: AccessCheck[]) => {
+    const rules = manifestRules(file, scope.probeNamespace);
+    return checks.map((c) => rules.some((r) => ruleAllows(r, c)));
+  };
+  const all = (xs: boolean[]) => xs.every(Boolean);
+  const none = (xs: boolean[]) => !xs.some(Boolean);
+
+  it('rbac-direct.yaml: reads the workload and nothing more', () => {
+    assert.ok(all(allows(MANIFESTS.direct, readChecks(scope))));
+    assert.ok(none(allows(MANIFESTS.direct, [...probePodChecks(scope), ...portForwardChecks(scope)])));
+  });
+
+  it('rbac-portforward.yaml: reads and tunnels, never creates pods', () => {
+    assert.ok(all(allows(MANIFESTS['port-forward'], [...readChecks(scope), ...portForwardChecks(scope)])));
+    assert.ok(none(allows(MANIFESTS['port-forward'], probePodChecks(scope))));
+  });
+
+  it('rbac-check.yaml: reads and runs the probe pod, no tunnel', () => {
+    assert.ok(all(allows(MANIFESTS['probe-pod'], [...readChecks(scope), ...probePodChecks(scope)])));
+    assert.ok(none(allows(MANIFESTS['probe-pod'], portForwardChecks(scope))));
+  });
+});
