@@ -3,7 +3,7 @@
 import { TRANSPORTS, LIMITS, type Transport } from '../probe/contract.ts';
 import { LOG_LEVELS } from '../report/index.ts';
 import { parseToleration } from '../probepod/spec.ts';
-import type { PlanFlags } from '../plan/index.ts';
+import { IP_FAMILIES, parseCheckGroups, SAMPLE_MAX, type PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig, RepairMethod } from '../repair/policy.ts';
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
@@ -35,6 +35,12 @@ export interface RawCheckFlags {
   transports?: string;
   externalName?: string;
   external: boolean;
+  /** --no-default-checks sets false. */
+  defaultChecks?: boolean;
+  skipChecks?: string;
+  ipFamily?: string;
+  sampleServices?: string;
+  clusterDomain?: string;
   /** --no-freshness sets false. */
   freshness?: boolean;
   config?: string;
@@ -119,6 +125,15 @@ function intIn(text: string, flag: string, min: number, max: number): number {
   const n = Number(text);
   if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
   return n;
+}
+
+/** --skip-checks: the groups of src/plan/derived.ts, an unknown one named. */
+function checkGroups(text: string) {
+  try {
+    return parseCheckGroups(text, '--skip-checks');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function oneOf<T extends string>(text: string, flag: string, allowed: readonly T[]): T {
@@ -243,6 +258,14 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     if (!raw.external) throw new UsageError('--external-name and --no-external contradict each other: pass one');
     if (!DNS_NAME.test(raw.externalName)) throw new UsageError(`--external-name must be a DNS name, got "${raw.externalName}"`);
     plan.externalName = raw.externalName.replace(/\.$/, '');
+  }
+  if (raw.defaultChecks === false) plan.defaultChecks = false;
+  if (raw.skipChecks !== undefined) plan.disable = checkGroups(raw.skipChecks);
+  if (raw.ipFamily !== undefined) plan.ipFamily = oneOf(raw.ipFamily, '--ip-family', IP_FAMILIES);
+  if (raw.sampleServices !== undefined) plan.sampleServices = intIn(raw.sampleServices, '--sample-services', 0, SAMPLE_MAX);
+  if (raw.clusterDomain !== undefined) {
+    if (!DNS_NAME.test(raw.clusterDomain)) throw new UsageError(`--cluster-domain must be a DNS name, got "${raw.clusterDomain}"`);
+    plan.clusterDomain = raw.clusterDomain.replace(/\.$/, '').toLowerCase();
   }
   if (raw.kubeconfig !== undefined && !raw.kubeconfig.trim()) throw new UsageError('--kubeconfig must name a file, got ""');
   const tolerations = raw.toleration.map((t) => {

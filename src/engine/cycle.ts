@@ -4,6 +4,7 @@
 // Safety rules as implemented: docs/design.md "Safety rules of repair".
 import { KubeError } from '../kube/index.ts';
 import { discoverWorkload } from '../discover/discover.ts';
+import { discoverSample } from '../discover/sample.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
 import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
@@ -92,13 +93,22 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const started = Date.now();
   progress.stage('discover', `${s.selector} in namespace ${s.namespace}`);
   let t = Date.now();
-  const workload = await discoverWorkload(ctx.client, { namespace: s.namespace, labelSelector: s.selector, serviceName: s.service, configMapName: s.configmap });
+  const workload = await discoverWorkload(ctx.client, {
+    namespace: s.namespace,
+    labelSelector: s.selector,
+    serviceName: s.service,
+    configMapName: s.configmap,
+    ...(s.plan.clusterDomain && { clusterDomain: s.plan.clusterDomain }),
+  });
   const discoverMs = Date.now() - t;
   for (const note of workload.notes ?? []) log.warn(note);
 
   progress.stage('plan', `${workload.pods.length} pods, cluster domain ${workload.zones.clusterDomain}`);
   t = Date.now();
-  const built = buildPlan(workload, resolvePlanOptions(s.plan, ctx.config));
+  const planOptions = resolvePlanOptions(s.plan, ctx.config);
+  // --sample-services: two cluster-wide lists, only when asked for (manifests/rbac-sample.yaml).
+  const sample = planOptions.sampleServices > 0 ? await discoverSample(ctx.client) : undefined;
+  const built = buildPlan(workload, planOptions, sample);
   const planMs = Date.now() - t;
   log.debug('plan built', { targets: built.targets.length, queries: built.queries.length });
   // The freshness canary's query must fit too.

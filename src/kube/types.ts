@@ -141,6 +141,9 @@ export interface KubeClient {
   readonly requestCount: number;
   getService(namespace: string, name: string): Promise<KService>;
   listServices(namespace: string, labelSelector: string): Promise<KService[]>;
+  /** Every Service and EndpointSlice, all namespaces: the conformance sample (manifests/rbac-sample.yaml). */
+  listAllServices(): Promise<KService[]>;
+  listAllEndpointSlices(): Promise<KEndpointSlice[]>;
   createService(manifest: ServiceManifest): Promise<KService>;
   /** Deletes; a Service already gone is not an error. */
   deleteService(namespace: string, name: string): Promise<void>;
@@ -225,10 +228,7 @@ export interface PodLogOptions {
 
 /** What repair asks of the API server, on top of the check pipeline's calls. */
 /** Cluster-wide, read-only lists for the conformance sample (--sample-services; manifests/rbac-sample.yaml). */
-export interface SampleKubeClient {
-  listAllServices(): Promise<KService[]>;
-  listAllEndpointSlices(): Promise<KEndpointSlice[]>;
-}
+export type SampleKubeClient = Pick<KubeClient, 'listAllServices' | 'listAllEndpointSlices'>;
 
 export interface RepairKubeClient extends KubeClient {
   /** policy/v1 Eviction; a PDB refusal (429 DisruptionBudget) is a result, not an exception. */
