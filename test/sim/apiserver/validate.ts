@@ -80,5 +80,16 @@ export function applyCreateDefaults(type: ServedType, o: KObject): void {
     o.status = { phase: 'Active' };
   } else if (['Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'PodDisruptionBudget'].includes(type.kind)) {
     o.status = {};
+    // The apps/v1 defaults kubectl rollout reads (pkg/apis/apps/v1/defaults.go).
+    const spec = (o.spec ??= {}) as Record<string, unknown>;
+    if (type.kind === 'DaemonSet') {
+      spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } };
+      spec.revisionHistoryLimit ??= 10;
+    } else if (type.kind === 'StatefulSet') {
+      spec.replicas ??= 1;
+      spec.podManagementPolicy ??= 'OrderedReady';
+      spec.updateStrategy ??= { type: 'RollingUpdate', rollingUpdate: { partition: 0 } };
+      spec.revisionHistoryLimit ??= 10;
+    }
   }
 }
