@@ -2,7 +2,7 @@
 // Service routes to, the zones from the Corefile and the kubernetes Service IP: five reads in parallel, then coredns-custom
 // when the Corefile imports files.
 import { KubeError, type KConfigMap, type KEndpointSlice, type KPod, type KService, type KubeClient } from '../kube/index.ts';
-import { importsFiles, parseCorefile } from './corefile.ts';
+import { importsFiles, parseCorefile, withClusterDomain } from './corefile.ts';
 import type { DnsPod, DnsService, DnsWorkload, ServiceEndpoint } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
@@ -11,6 +11,8 @@ export interface DiscoverOptions {
   labelSelector: string;
   serviceName: string;
   configMapName: string;
+  /** --cluster-domain: wins over the Corefile's. */
+  clusterDomain?: string;
 }
 
 const { namespace, selector, service, configmap } = DEFAULTS.workload;
@@ -126,7 +128,8 @@ export async function discoverWorkload(client: KubeClient, opts: DiscoverOptions
   if (pods.length === 0)
     throw new DiscoverError('no-pods', `no DNS pods match ${opts.labelSelector} in namespace ${namespace}`, 'pass -l SELECTOR and -n NAMESPACE of the CoreDNS pods');
   const files = [configMap, custom].flatMap((cm) => (cm ? Object.entries(cm.data).map(([key, text]) => ({ configMap: cm.name, key, text })) : []));
-  const zones = parseCorefile(configMap?.data.Corefile, files);
+  const read = parseCorefile(configMap?.data.Corefile, files);
+  const zones = opts.clusterDomain ? withClusterDomain(read, opts.clusterDomain) : read;
   if (zones.note) notes.push(zones.note);
   const dnsPods = pods.map(toDnsPod).sort((a, b) => a.name.localeCompare(b.name));
   for (const pod of dnsPods) if (!pod.ip) notes.push(`pod ${pod.name} has no IP yet (${pod.phase}${pod.waitingReason ? `, ${pod.waitingReason}` : ''}): not probed`);

@@ -122,6 +122,8 @@ export interface PlanFlags {
   disable?: CheckGroup[];
   ipFamily?: IpFamily;
   sampleServices?: number;
+  /** --cluster-domain: discovery applies it to the zones read from the Corefile (src/discover/corefile.ts). */
+  clusterDomain?: string;
 }
 
 /** Check group names from a flag or the config file; throws one line naming the unknown one. */
