@@ -29,7 +29,8 @@ async function servedNames(): Promise<Set<string>> {
   const names = new Set<string>();
   for (const m of await createMetrics({ processMetrics: true }).registry.getMetricsAsJSON()) {
     names.add(m.name);
-    if (m.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${m.name}${s}`);
+    // prom-client types `type` as a numeric enum; at run time it is the text-format name.
+    if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${m.name}${s}`);
   }
   return names;
 }
