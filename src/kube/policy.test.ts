@@ -337,6 +337,22 @@ current-context: x
     });
   });
 
+  it('watch: a 500 establishing the stream is retried; the next stream delivers the pod', async () => {
+    const path = 'GET /api/v1/namespaces/ns/pods';
+    api.on(path, json(500, status(500, 'InternalError', 'etcd leader changed')), (_req, _body, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(`${JSON.stringify({ type: 'MODIFIED', object: { metadata: { name: 'w', namespace: 'ns', resourceVersion: '9' }, spec: {}, status: { phase: 'Running' } } })}\n`);
+    });
+    const before = api.seen.length;
+    const outcome = await client.watchPod('ns', 'w', '1', (p) => p.phase === 'Running', 5000);
+    assert.equal(outcome.pod?.phase, 'Running');
+    assert.equal(outcome.timedOut, false);
+    assert.equal(api.seen.length - before, 2);
+    api.on(path, json(403, status(403, 'Forbidden', 'pods is forbidden: User "u" cannot watch resource "pods" in API group "" in the namespace "ns"')));
+    await assert.rejects(client.watchPod('ns', 'w', '1', () => true, 5000), (e: KubeError) =>
+      e.kind === 'forbidden' && /^watch pods w in namespace ns: .* — missing RBAC: grant watch on pods in namespace ns \(Role coredns-sentinel-check-probe/.test(e.line));
+  });
+
   it('event create is named, so a retry meeting AlreadyExists does not record it twice', async () => {
     api.on('POST /api/v1/namespaces/ns/events', echo(503, () => undefined), json(409, status(409, 'AlreadyExists', 'exists')));
     await client.createEvent({ namespace: 'ns', involved: { kind: 'Pod', name: 'p', apiVersion: 'v1' }, reason: 'R', type: 'Normal', message: 'm' });
