@@ -18,8 +18,9 @@ describe('kube error mapping', () => {
   });
 
   it('names cluster-scoped rules and other resources', () => {
-    const err = fromHttp(403, parseStatus(status(403, 'Forbidden', 'nodes is forbidden: User "u" cannot list resource "nodes" in API group "" at the cluster scope')), ctx);
-    assert.equal(err.hint, 'missing RBAC: grant list on nodes cluster-wide (see manifests/rbac-check.yaml)');
+    // A rule no shipped manifest holds: the manifest a read would belong to.
+    const err = fromHttp(403, parseStatus(status(403, 'Forbidden', 'persistentvolumes is forbidden: User "u" cannot list resource "persistentvolumes" in API group "" at the cluster scope')), ctx);
+    assert.equal(err.hint, 'missing RBAC: grant list on persistentvolumes cluster-wide (see manifests/rbac-check.yaml)');
     assert.deepEqual(missingRule('User "u" cannot watch resource "pods" in API group "" in the namespace "x"'), { verb: 'watch', resource: 'pods', group: '', namespace: 'x' });
   });
 
