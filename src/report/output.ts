@@ -7,7 +7,7 @@
 //   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, probe-side,
 //               cluster-wide, uncorroborated, inconclusive; reason: why, one line
 //   workload    namespace, service {name, clusterIPs, port}, clusterDomain, pods [{name, ip, node, phase, ready, restarts, …}]
-//   plan        targets (count), queries [{id, name, type, external}], transports, samples, timeoutMs
+//   plan        targets (count), queries [{id, name, type, external, source?}], transports, samples, timeoutMs
 //   probes      [{pod, node, durationMs}] the probe pods that ran (first = primary)
 //   targets     [{id, kind, label, address, node, udp, tcp, p50Ms, p99Ms, verdict, status, classification, reason,
 //               consecutiveFailures, failing [{queryId, query, transport, external, reason}], diagnosis?}]
@@ -57,7 +57,7 @@ export interface CheckOutput {
     clusterDomain: string;
     pods: { name: string; ip: string; node: string; phase: string; ready: boolean; restarts: number; waitingReason?: string; terminating: boolean }[];
   };
-  plan?: { targets: number; queries: { id: string; name: string; type: string; external: boolean }[]; transports: string[]; samples: number; timeoutMs: number };
+  plan?: { targets: number; queries: { id: string; name: string; type: string; external: boolean; source?: string }[]; transports: string[]; samples: number; timeoutMs: number };
   probes?: { pod: string; node: string; durationMs: number }[];
   targets?: TargetResult[];
   unprobed?: { pod: string; reason: string }[];
@@ -107,7 +107,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     },
     plan: {
       targets: plan.targets.length,
-      queries: plan.queries.map((q) => ({ id: q.id, name: q.name, type: q.type, external: q.external === true })),
+      queries: plan.queries.map((q) => ({ id: q.id, name: q.name, type: q.type, external: q.external === true, ...(q.source && { source: q.source }) })),
       transports: plan.transports,
       samples: plan.samples,
       timeoutMs: plan.timeoutMs,
