@@ -1,10 +1,11 @@
 // The metrics endpoint of `watch`: GET /metrics (Prometheus text format) and GET /healthz (200 while
 // the loop makes progress, 503 when it has not finished a cycle for too long, so a liveness probe can
-// restart a stuck watcher).
+// restart a stuck watcher); the same port answers grpc.health.v1 Check for a Kubernetes gRPC probe.
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import type { Registry } from 'prom-client';
 import { DEFAULTS } from '../common/defaults.ts';
+import { withGrpcHealth } from './grpc-health.ts';
 
 /** Default --metrics-addr: every interface (in-cluster scraping), port 9469 (not CoreDNS's own 9153). */
 export const DEFAULT_METRICS_ADDR = DEFAULTS.watch.metricsAddr;
@@ -68,22 +69,21 @@ export async function startMetricsServer(address: ListenAddress, registry: Regis
     }
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: try /metrics or /healthz\n');
   });
+  // The same port answers grpc.health.v1 (src/watch/grpc-health.ts), so a Kubernetes gRPC probe works too.
+  const dual = withGrpcHealth(server, health);
+  const front = dual.front;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(address.port, address.host, () => {
-      server.off('error', reject);
+    front.once('error', reject);
+    front.listen(address.port, address.host, () => {
+      front.off('error', reject);
       resolve();
     });
   });
-  const bound = server.address();
+  const bound = front.address();
   const port = typeof bound === 'object' && bound ? bound.port : address.port;
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
   return {
     url: `http://${host}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => dual.close(),
   };
 }
