@@ -66,6 +66,7 @@ export interface RawCheckFlags {
   confirmCycles?: string;
   latencyThreshold?: string;
   repairTimeout?: string;
+  silentGracePeriod?: string;
   mode?: string;
   dnsAddress?: string[];
 }
@@ -100,6 +101,7 @@ export const DURATION_BOUNDS = {
   '--cooldown': [0, HISTORY_LIMITS.retainMs],
   '--restart-budget window': [MINUTE, HISTORY_LIMITS.retainMs],
   '--repair-timeout': [SECOND, HOUR],
+  '--silent-grace-period': [0, 10 * MINUTE],
   '--interval': [SECOND, 24 * HOUR],
 } as const satisfies Record<string, readonly [number, number]>;
 
@@ -121,9 +123,9 @@ export function parseBudget(text: string): { budget: number; windowMs?: number }
   return { budget, windowMs: parseDuration(m[2], '--restart-budget window') };
 }
 
-function intIn(text: string, flag: string, min: number, max: number): number {
+function intIn(text: string, flag: string, min: number, max: number, orElse = ''): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new UsageError(`${flag} must be an integer from ${min} to ${max}${orElse}, got "${text}"`);
   return n;
 }
 
@@ -228,6 +230,7 @@ const REPAIR_ONLY: [keyof RawCheckFlags, string][] = [
   ['allowFullRestart', '--allow-full-restart'],
   ['allowSingleReplica', '--allow-single-replica'],
   ['repairTimeout', '--repair-timeout'],
+  ['silentGracePeriod', '--silent-grace-period'],
 ];
 
 function repairFlags(raw: RawCheckFlags): RepairSettings {
@@ -244,7 +247,8 @@ function repairFlags(raw: RawCheckFlags): RepairSettings {
   if (raw.allowFullRestart) policy.allowFullRestart = true;
   if (raw.allowSingleReplica) policy.allowSingleReplica = true;
   const timeoutMs = raw.repairTimeout === undefined ? DEFAULTS.repair.timeoutMs : parseDuration(raw.repairTimeout, '--repair-timeout');
-  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds };
+  const silentGraceSeconds = raw.silentGracePeriod === undefined ? DEFAULTS.repair.silentGraceSeconds : Math.ceil(parseDuration(raw.silentGracePeriod, '--silent-grace-period') / 1000);
+  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds, silentGraceSeconds };
 }
 
 export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
@@ -284,7 +288,7 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     configmap: k8sName(raw.configmap, '--configmap'),
     ...(raw.probeNamespace !== undefined ? { probeNamespace: namespaceName(raw.probeNamespace, '--probe-namespace') } : {}),
     probeImage: raw.probeImage,
-    probeNodes: intIn(raw.probeNodes, '--probe-nodes', 1, 10),
+    probeNodes: raw.probeNodes.trim() === 'all' ? 'all' : intIn(raw.probeNodes, '--probe-nodes', 1, 10, ' or "all"'),
     plan,
     ...(raw.config ? { configFile: raw.config } : {}),
     output: oneOf(raw.output, '--output', ['table', 'json', 'yaml'] as const),

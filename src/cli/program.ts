@@ -34,7 +34,7 @@ function checkCommand(): Command {
     .option('--configmap <name>', 'ConfigMap holding the Corefile', CHECK_DEFAULTS.configmap)
     .option('--probe-namespace <ns>', 'namespace for the probe pod (default: the context namespace)')
     .option('--probe-image <image>', 'probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG', CHECK_DEFAULTS.probeImage)
-    .option('--probe-nodes <n>', 'probe from N distinct nodes (first is primary, others corroborate)', CHECK_DEFAULTS.probeNodes)
+    .option('--probe-nodes <n>', 'probe from N distinct DNS-pod nodes (first is primary, others corroborate), or "all": every schedulable node, a node × target matrix', CHECK_DEFAULTS.probeNodes)
     .option('--samples <n>', `samples per target, query and transport (default ${DEFAULTS.plan.samples})`)
     .option('--timeout <duration>', `per-query timeout, e.g. 500ms or 2s (default ${formatDuration(DEFAULTS.plan.timeoutMs)})`)
     .option('--transports <list>', `udp, tcp or udp,tcp (default ${DEFAULTS.plan.transports.join(',')})`)
@@ -71,6 +71,7 @@ function checkCommand(): Command {
     .option('--allow-full-restart', 'with --repair: allow restarts when every pod fails from every probe')
     .option('--allow-single-replica', 'with --repair: allow restarting the only pod of a 1-replica Deployment')
     .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${formatDuration(R.timeoutMs)})`)
+    .option('--silent-grace-period <duration>', `with --repair: grace period for a pod that answers no DNS at all (default ${formatDuration(R.silentGraceSeconds * 1000)}; its lameduck serves no one)`)
     .action(async (raw: RawCheckFlags) => {
       process.exitCode = await check(raw);
       // Requests abandoned by the interrupted run (a watch, an exec stream) must not hold the exit.

@@ -12,6 +12,8 @@ export const DEFAULTS = {
     image: 'node:22-alpine',
     nodes: 1,
     podTimeoutMs: 60 * SECOND,
+    /** Probe pods started at once with --probe-nodes all. */
+    nodesParallel: 10,
   },
   plan: {
     samples: 3,
@@ -33,6 +35,8 @@ export const DEFAULTS = {
     /** Bound on each restart until its replacement is Ready (--repair-timeout). */
     timeoutMs: 2 * MINUTE,
     leaseSeconds: 60,
+    /** Grace period when evicting a pod that answers no DNS at all (--silent-grace-period), seconds. */
+    silentGraceSeconds: 1,
   },
   requestTimeoutMs: 15 * SECOND,
   /** Clusters checked at once with several --context or --all-contexts. */

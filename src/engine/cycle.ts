@@ -12,13 +12,16 @@ import { planSizeProblem } from '../probepod/spec.ts';
 import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
+import { differingNodes, nodeViews } from '../judge/nodes.ts';
 import type { JudgeConfig, JudgeInput, Judgement } from '../judge/types.ts';
-import { emptyHistory, nextHistory, previousFailures, type History } from '../repair/history.ts';
+import { emptyHistory, nextHistory, openIntents, previousFailures, resolveIntents, settleIntent, withIntent, type History } from '../repair/history.ts';
 import { planRepairs, type Escalation, type RepairAction, type RepairPlan } from '../repair/policy.ts';
 import { persistentEscalations } from '../repair/escalation.ts';
 import { acquireLock, LockedError, type RepairLock } from '../repair/lock.ts';
 import { readHistory, updateHistory } from '../repair/state.ts';
-import { EVENT_REASONS, executeRepairs, type RepairEntry } from '../repair/execute.ts';
+import { EVENT_REASONS, executeRepairs, type RepairEntry, type RestartLog } from '../repair/execute.ts';
+import { silentPodUids, withSilentGrace } from '../repair/grace.ts';
+import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
@@ -26,6 +29,7 @@ import type { CycleContext } from './context.ts';
 import type { Prober } from './prober.ts';
 import { UsageError } from './errors.ts';
 import { withFreshness } from './freshness.ts';
+import { probeEveryNode, schedulableNodes } from './nodes.ts';
 
 export interface StageTimings {
   sweepMs: number;
@@ -61,6 +65,8 @@ export interface CycleDeps {
   log: Logger;
   /** watch's memory between cycles; `check` passes none. */
   state?: CycleState;
+  /** SIGINT/SIGTERM (src/cli/check.ts): the cycle cleans up what it holds and ends Interrupted (exit 130). */
+  signal?: AbortSignal;
 }
 
 export interface CycleResult {
@@ -129,12 +135,15 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
   const sweepMs = Date.now() - t;
 
-  const nodes = probeNodes(workload, s.probeNodes);
-  if (s.probeNodes > 1 && nodes.length < s.probeNodes) workload.notes?.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
   const notes = (workload.notes ??= []);
+  const count = s.probeNodes;
+  const everyNode = count === 'all';
+  const nodes = count === 'all' ? schedulableNodes(await ctx.client.listNodes(), s.tolerations) : probeNodes(workload, count);
+  if (count !== 'all' && count > 1 && nodes.length < count) notes.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
+  const probe = (p: CheckPlan) => (everyNode ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
   const { plan, runs } = s.freshness
-    ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, (p) => d.prober.run(p, nodes))
-    : { plan: fitted, runs: await d.prober.run(fitted, nodes) };
+    ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe)
+    : { plan: fitted, runs: await probe(fitted) };
   const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
   return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
 }
@@ -172,6 +181,8 @@ function judgeRound(p: ProbedCycle, jc: JudgeContext): Judgement {
 /** The report of a judged round. */
 function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: number, exitCode: number, repair?: RepairSection): CheckOutput {
   const targets = targetResults(p.plan, p.runs[0]!.report, p.workload, judgement);
+  // Several probe nodes: the node × target matrix, and the nodes whose view differs.
+  const views = p.runs.length > 1 ? nodeViews(p.plan, p.runs) : undefined;
   const output = checkOutput(
     {
       workload: p.workload,
@@ -181,8 +192,9 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
       probes: p.runs.map((r) => ({ pod: r.pod, node: r.node, durationMs: r.report.durationMs })),
       classification: judgement.classification,
       reason: judgement.reason,
-      notes: judgement.notes,
+      notes: views ? [...judgement.notes, ...differingNodes(p.plan, views)] : judgement.notes,
       mode,
+      ...(views ? { nodes: views } : {}),
     },
     overallVerdict(judgement, targets),
     exitCode,
@@ -231,7 +243,9 @@ async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judg
 const describeAction = (a: RepairAction): string => (a.method === 'rollout' ? `deployment/${a.deployment}` : (a.pod ?? ''));
 const escalationView = (e: Escalation) => ({ pod: e.pod, evidence: e.evidence, isNew: e.isNew });
 
-function exitCodeOf(judgement: Judgement, escalations: Escalation[]): number {
+function exitCodeOf(judgement: Judgement, escalations: Escalation[], ended: { incomplete?: string; interrupted?: boolean } = {}): number {
+  if (ended.interrupted) return EXIT.interrupted;
+  if (ended.incomplete !== undefined) return EXIT.repairIncomplete;
   if (escalations.length > 0) return EXIT.manualIntervention;
   return judgement.verdict === 'healthy' ? EXIT.healthy : EXIT.unhealthy;
 }
@@ -246,12 +260,27 @@ async function emitEscalations(d: CycleDeps, escalations: Escalation[], workload
   }
 }
 
-function planCycle(judgement: Judgement, workload: DnsWorkload, history: History, d: CycleDeps): { plan: RepairPlan; escalations: Escalation[] } {
-  const policy = d.ctx.settings.repair.policy;
+function planCycle(judgement: Judgement, probed: ProbedCycle, history: History, d: CycleDeps): { plan: RepairPlan; escalations: Escalation[] } {
+  const { policy, silentGraceSeconds } = d.ctx.settings.repair;
   const now = new Date();
-  const plan = planRepairs(judgement, workload, history, policy, now);
+  const { workload } = probed;
+  const planned = planRepairs(judgement, workload, history, policy, now);
+  // Pods that answer nothing at all leave with a short grace period (src/repair/grace.ts).
+  const plan = { ...planned, actions: withSilentGrace(planned.actions, silentPodUids(probed.plan, probed.runs[0]!.report, workload), silentGraceSeconds) };
   return { plan, escalations: [...plan.escalations, ...persistentEscalations(judgement, history, policy, workload.namespace, now)] };
 }
+
+/** The write-ahead log of restarts in the shared history ConfigMap. */
+function restartLog(d: CycleDeps, onWrite: (h: History) => void): RestartLog {
+  const { client } = d.ctx;
+  const namespace = d.ctx.settings.namespace;
+  return {
+    intent: async (record) => onWrite(await updateHistory(client, namespace, (h) => withIntent(h, record, new Date()))),
+    settle: async (id, outcome) => onWrite(await updateHistory(client, namespace, (h) => settleIntent(h, id, outcome, new Date()))),
+  };
+}
+
+const errorLine = (err: unknown): string => (err as { line?: string })?.line ?? String(err);
 
 /** One cycle. Throws KubeError/DiscoverError/ProbePodError (mapped by src/engine/errors.ts) before any change is made. */
 export async function runCycle(d: CycleDeps): Promise<CycleResult> {
@@ -285,7 +314,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   });
 
   if (!repair.enabled) {
-    if (state) state.history = nextHistory(history, judgement, [], new Date());
+    if (state) state.history = nextHistory(history, judgement, new Date());
     return finish(probed, judgement, exitCodeOf(judgement, []));
   }
   if (stored?.newerSchema) {
@@ -294,7 +323,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     return finish(probed, judgement, exitCodeOf(judgement, []), { mode: repair.dryRun ? 'dry-run' : 'repair', actions: [], skipped: [], escalations: [], note });
   }
 
-  let { plan, escalations } = planCycle(judgement, probed.workload, history, d);
+  let { plan, escalations } = planCycle(judgement, probed, history, d);
   const section = (actions: RepairEntry[], extra: Partial<RepairSection> = {}): RepairSection => ({
     mode: repair.dryRun ? 'dry-run' : 'repair',
     actions,
@@ -304,56 +333,93 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   });
 
   if (repair.dryRun) {
-    const would = plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}: ${a.reason}` }));
+    const grace = (a: RepairAction) => (a.gracePeriodSeconds !== undefined ? ` with a ${a.gracePeriodSeconds} s grace period (it answers no DNS)` : '');
+    const would = plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}${grace(a)}: ${a.reason}` }));
     return finish(probed, judgement, exitCodeOf(judgement, escalations), section(would));
   }
 
+  // From here on, everything the run did is reported even when a later step fails: the Repair section
+  // lists the actions, `incomplete` says which step failed, and the exit code is "repair incomplete"
+  // (or 130 when interrupted) rather than an error that discards the report.
   let lock: RepairLock | undefined;
   let entries: RepairEntry[] = [];
   let finalProbed = probed;
   let finalJudgement = judgement;
+  const notes: string[] = [];
+  const ended: { incomplete?: string; interrupted?: boolean } = {};
   try {
-    if (plan.actions.length > 0) {
-      progress.stage('repair', `${plan.actions.length} action(s)`);
+    throwIfAborted(d.signal);
+    // Intents left by a run that died are settled under the Lease, so take it for them too.
+    if (plan.actions.length > 0 || openIntents(history).length > 0) {
+      if (plan.actions.length > 0) progress.stage('repair', `${plan.actions.length} action(s)`);
       try {
         lock = await acquireLock(ctx.client, namespace, repair.leaseSeconds);
       } catch (err) {
         if (!(err instanceof LockedError)) throw err;
-        log.warn(err.line);
-        return finish(probed, judgement, EXIT.locked, section([], { note: err.line }));
+        if (plan.actions.length > 0) {
+          log.warn(err.line);
+          return finish(probed, judgement, EXIT.locked, section([], { note: err.line }));
+        }
       }
-      // Another runner may have repaired between our read and our lock: plan again on the fresh history.
+    }
+    if (lock) {
+      // Another runner may have repaired between our read and our lock: plan again on the fresh history,
+      // after settling the intents of runs that died between their record and their restart.
       history = (await readHistory(ctx.client, namespace)).history;
-      ({ plan, escalations } = planCycle(judgement, probed.workload, history, d));
-      const held = lock;
+      if (openIntents(history).length > 0) {
+        const pods = (await ctx.client.listPods(namespace, settings.selector)).map((p) => ({ uid: p.uid, terminating: p.deletionTimestamp !== undefined }));
+        history = await updateHistory(ctx.client, namespace, (h) => resolveIntents(h, pods, new Date()));
+      }
+      ({ plan, escalations } = planCycle(judgement, probed, history, d));
+    }
+    if (lock && plan.actions.length > 0) {
       const result = await executeRepairs(plan.actions, judgement, {
         client: ctx.client,
         namespace,
         selector: settings.selector,
         timeoutMs: repair.timeoutMs,
-        lock: held,
+        lock,
         log,
+        history: restartLog(d, (h) => (history = h)),
+        ...(d.signal ? { signal: d.signal } : {}),
         verify: async () => {
           finalProbed = withoutTerminating(await probeRound(d));
           return judgeWith(finalProbed);
-        },
-        recordRestart: async (action) => {
-          history = await updateHistory(ctx.client, namespace, (h) => nextHistory(h, judgement, [action], new Date()));
         },
       });
       entries = result.entries;
       if (result.verified) finalJudgement = result.verified;
       else finalProbed = probed;
+      if (result.incomplete !== undefined) ended.incomplete = result.incomplete;
+      if (result.interrupted) ended.interrupted = true;
       const attempted = new Set(entries.map((e) => e.pod));
       for (const a of plan.actions.filter((x) => !attempted.has(describeAction(x))))
-        plan.skipped.push({ pod: describeAction(a), reason: 'not attempted: the repair before it did not end verified' });
+        plan.skipped.push({ pod: describeAction(a), reason: `not attempted: ${result.incomplete ?? 'the repair before it did not end verified'}` });
       progress.done();
     }
-    await emitEscalations(d, escalations, probed.workload);
-    history = await updateHistory(ctx.client, namespace, (h) => nextHistory(h, finalJudgement, [], new Date(), escalations));
+    if (!ended.interrupted) {
+      await emitEscalations(d, escalations, probed.workload);
+      history = await updateHistory(ctx.client, namespace, (h) => nextHistory(h, finalJudgement, new Date(), escalations));
+    }
+  } catch (err) {
+    // Before any action nothing changed: the error is the run's outcome, as for a plain check.
+    if (entries.length === 0 && !(err instanceof Interrupted)) throw err;
+    if (err instanceof Interrupted) ended.interrupted = true;
+    else ended.incomplete = `the repair history could not be updated after the repairs: ${errorLine(err)}`;
   } finally {
-    await lock?.release();
+    const problem = await lock?.release();
+    if (problem) {
+      log.warn(problem);
+      notes.push(problem);
+    }
+  }
+  if (ended.interrupted && entries.length === 0) throw new Interrupted(`interrupted: probe pod deleted, nothing restarted${notes.length ? `; ${notes.join('; ')}` : ''}`);
+  if (ended.interrupted) notes.unshift('interrupted by a signal: the restart in progress was concluded (Event, history) and the Lease released');
+  else if (ended.incomplete !== undefined) {
+    notes.unshift(`repair incomplete: ${ended.incomplete}`);
+    log.warn(`repair incomplete: ${ended.incomplete}`);
   }
   const before = entries.length > 0 && finalJudgement !== judgement ? { before: { classification: judgement.classification, reason: judgement.reason } } : {};
-  return finish(finalProbed, finalJudgement, exitCodeOf(finalJudgement, escalations), section(entries, before));
+  const note = notes.length ? { note: notes.join('; ') } : {};
+  return finish(finalProbed, finalJudgement, exitCodeOf(finalJudgement, escalations, ended), section(entries, { ...before, ...note }));
 }

@@ -5,16 +5,17 @@ import { contextNames } from '../kube/index.ts';
 import { errorOutput, type FleetCluster, type Progress } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
+import { bounded } from '../common/bounded.ts';
 import { prepareCycle } from './context.ts';
 import { runCycle } from './cycle.ts';
 import { failureOf } from './errors.ts';
-import { probePodProber, type Prober } from './prober.ts';
+import { probePodProber } from './prober.ts';
 import type { CheckSettings } from './settings.ts';
 
 export type ClusterResult = FleetCluster;
 
-/** Worst first: escalation, usage/kubeconfig, API, probe, lock, unhealthy, healthy. */
-const SEVERITY: number[] = [EXIT.manualIntervention, EXIT.usage, EXIT.cluster, EXIT.probe, EXIT.locked, EXIT.unhealthy, EXIT.healthy];
+/** Worst first: repair incomplete, escalation, usage/kubeconfig, API, probe, lock, unhealthy, healthy. */
+const SEVERITY: number[] = [EXIT.repairIncomplete, EXIT.manualIntervention, EXIT.usage, EXIT.cluster, EXIT.probe, EXIT.locked, EXIT.unhealthy, EXIT.healthy];
 
 /** The worst of several exit codes (an unknown code counts as the worst). Pure. */
 export function worstExitCode(codes: number[]): number {
@@ -29,54 +30,22 @@ export function fleetContexts(settings: CheckSettings): string[] {
   return fleet.contexts === 'all' ? contextNames({ kubeconfig: settings.kubeconfig }) : fleet.contexts;
 }
 
-/** Runs `work` over items with at most `limit` in flight; results in the items' order. */
-async function bounded<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
 export interface FleetDeps {
   log: Logger;
   progress: Progress;
-  /** Called once every live probe pod of the run was deleted after SIGINT/SIGTERM. */
-  onInterrupted: () => void;
+  /** SIGINT/SIGTERM: every cluster's cycle cleans up and ends Interrupted. */
+  signal?: AbortSignal;
 }
 
 export async function runFleet(settings: CheckSettings, deps: FleetDeps): Promise<ClusterResult[]> {
   const contexts = fleetContexts(settings);
-  // Every probe in flight deletes its own pod on a signal; the run ends when all of them have.
-  let inFlight = 0;
-  let interrupted = 0;
-  const onInterrupted = () => {
-    interrupted++;
-    if (interrupted >= inFlight) deps.onInterrupted();
-  };
-  const counted = (p: Prober): Prober => ({
-    mode: p.mode,
-    run: async (plan, nodes) => {
-      inFlight++;
-      try {
-        return await p.run(plan, nodes);
-      } finally {
-        inFlight--;
-      }
-    },
-  });
   return bounded(contexts, settings.fleet?.parallel ?? 1, async (context) => {
     const started = Date.now();
     const log = { ...deps.log };
     for (const level of ['error', 'warn', 'info', 'debug'] as const) log[level] = (message, meta) => deps.log[level](`[${context}] ${message}`, meta);
     try {
       const ctx = prepareCycle({ ...settings, context });
-      const cycle = await runCycle({ ctx, prober: counted(probePodProber(ctx, deps.progress, onInterrupted)), progress: deps.progress, log });
+      const cycle = await runCycle({ ctx, prober: probePodProber(ctx, deps.progress, deps.signal), progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}) });
       return { context, durationMs: Date.now() - started, output: cycle.output };
     } catch (err) {
       const { exitCode, line } = failureOf(err);

@@ -19,6 +19,8 @@ export interface RepairSettings {
   timeoutMs: number;
   /** The repair Lease's duration. */
   leaseSeconds: number;
+  /** Grace period for restarting a pod that answers no DNS at all (src/repair/grace.ts). */
+  silentGraceSeconds: number;
 }
 
 /** Several clusters in one run: --context a,b (repeatable) or --all-contexts, --parallel N. */
@@ -37,7 +39,8 @@ export interface CheckSettings {
   /** undefined: the kubeconfig context's namespace. */
   probeNamespace?: string;
   probeImage: string;
-  probeNodes: number;
+  /** Probe from N distinct DNS-pod nodes, or from every schedulable node ('all'). */
+  probeNodes: number | 'all';
   plan: PlanFlags;
   configFile?: string;
   output: OutputFormat;

@@ -28,7 +28,7 @@ import { backoffDelay, RETRY, withRetry, type RetryHooks } from './retry.ts';
 import { credentialError, usesExecPlugin } from './config.ts';
 import { execInPod } from './exec.ts';
 import { openPortForward } from './portforward.ts';
-import { toConfigMap, toEndpointSlice, toEvent, toLease, toPod, toService } from './convert.ts';
+import { toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPod, toService } from './convert.ts';
 import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
 import type {
   AccessCheck,
@@ -194,6 +194,11 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
 
   async getService(namespace: string, name: string) {
     return toService(await this.read({ verb: 'get', resource: 'services', namespace, name }, (o) => this.core.readNamespacedService({ name, namespace }, o)));
+  }
+
+  async listNodes() {
+    const list = await this.read({ verb: 'list', resource: 'nodes' }, (o) => this.core.listNode({}, o));
+    return list.items.map(toNode);
   }
 
   async listServices(namespace: string, labelSelector: string) {

@@ -1,6 +1,6 @@
 // client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
 // Written against loose records so both shapes pass through the same code.
-import type { KConfigMap, KEndpointSlice, KEvent, KLease, KPod, KService } from './types.ts';
+import type { KConfigMap, KEndpointSlice, KEvent, KLease, KNode, KPod, KService } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -20,6 +20,18 @@ function time(v: unknown): string | undefined {
 
 function only<T extends Obj>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function toNode(raw: unknown): KNode {
+  const n = obj(raw);
+  const spec = obj(n.spec);
+  const status = obj(n.status);
+  return {
+    name: str(obj(n.metadata).name),
+    ready: arr(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True'),
+    unschedulable: spec.unschedulable === true,
+    taints: arr(spec.taints).map((t) => only({ key: str(t.key), value: optStr(t.value), effect: str(t.effect) })),
+  };
 }
 
 export function toService(raw: unknown): KService {

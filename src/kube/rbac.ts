@@ -35,6 +35,8 @@ export const RBAC_RULES: readonly GrantRule[] = [
   check('probe', '', 'pods', ['create', 'delete', 'list', 'watch']),
   check('probe', '', 'pods/exec', ['get', 'create']),
   check('probe', '', 'services', ['create', 'delete', 'list']),
+  // --probe-nodes all: the schedulable nodes to place one probe pod on each.
+  { manifest: RBAC_CHECK, role: 'coredns-sentinel-check-nodes', apiGroup: '', resource: 'nodes', verbs: ['list'], clusterWide: true },
   repair('', '', 'pods/eviction', ['create']),
   repair('', '', 'pods/log', ['get']),
   repair('', 'coordination.k8s.io', 'leases', ['create']),

@@ -26,6 +26,14 @@ export interface KService {
   creationTimestamp?: string;
 }
 
+/** A Node as the probe placement needs it. */
+export interface KNode {
+  name: string;
+  ready: boolean;
+  unschedulable: boolean;
+  taints: { key: string; value?: string; effect: string }[];
+}
+
 /** A ClusterIP Service without selector (the freshness canary): nothing routes to it, DNS must name it. */
 export interface ServiceManifest {
   namespace: string;
@@ -144,6 +152,7 @@ export interface KubeClient {
   /** Every Service and EndpointSlice, all namespaces: the conformance sample (manifests/rbac-sample.yaml). */
   listAllServices(): Promise<KService[]>;
   listAllEndpointSlices(): Promise<KEndpointSlice[]>;
+  listNodes(): Promise<KNode[]>;
   createService(manifest: ServiceManifest): Promise<KService>;
   /** Deletes; a Service already gone is not an error. */
   deleteService(namespace: string, name: string): Promise<void>;

@@ -20,6 +20,7 @@ import { stringify } from 'yaml';
 import type { CheckPlan } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification } from '../judge/types.ts';
+import type { NodeView } from '../judge/nodes.ts';
 import type { TargetResult } from './verdict.ts';
 import type { RepairEntry, RepairOutcome } from '../repair/execute.ts';
 
@@ -59,6 +60,8 @@ export interface CheckOutput {
   };
   plan?: { targets: number; queries: { id: string; name: string; type: string; external: boolean; source?: string }[]; transports: string[]; samples: number; timeoutMs: number };
   probes?: { pod: string; node: string; durationMs: number }[];
+  /** With several probe nodes: what each node's probe saw of each target (plan target ids). */
+  nodes?: NodeView[];
   targets?: TargetResult[];
   unprobed?: { pod: string; reason: string }[];
   notes: string[];
@@ -77,6 +80,7 @@ export interface CycleData {
   /** The judge's notes (upstream next to a sick pod, ignored probes, …). */
   notes: string[];
   mode: string;
+  nodes?: NodeView[];
 }
 
 export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: string }, exitCode: number): CheckOutput {
@@ -113,6 +117,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
       timeoutMs: plan.timeoutMs,
     },
     probes: data.probes,
+    ...(data.nodes ? { nodes: data.nodes } : {}),
     targets: data.targets,
     unprobed: workload.pods.filter((p) => !p.ip).map((p) => ({ pod: p.name, reason: `no IP (${p.phase}${p.waitingReason ? `, ${p.waitingReason}` : ''})` })),
     notes: [...(workload.notes ?? []), ...data.notes],
@@ -168,6 +173,16 @@ export function failingSummary(failing: TargetResult['failing']): string {
     .join('; ');
 }
 
+/** With several probe nodes: one row per node, one column per target (its label), pass or fail. */
+function nodeMatrix(out: CheckOutput): string {
+  if (!out.nodes || !out.targets) return '';
+  const label = new Map(out.targets.map((t) => [t.id, t.label]));
+  const ids = out.nodes[0]?.targets.map((t) => t.id) ?? [];
+  const rows = [['NODE VIEW', ...ids.map((id) => label.get(id) ?? id)]];
+  for (const v of out.nodes) rows.push([v.node || '-', ...v.targets.map((t) => t.verdict)]);
+  return `\n${table(rows)}\n`;
+}
+
 /** The human view: one row per target, diagnoses, notes, the repair section, then the verdict line. */
 export function renderTable(out: CheckOutput): string {
   if (!out.targets) return `${out.message}\n`;
@@ -181,7 +196,7 @@ export function renderTable(out: CheckOutput): string {
   const diagnoses = out.targets.flatMap((t) => (t.diagnosis ?? []).map((d) => `diagnosis ${t.label}: ${d.summary}\n  ${d.evidence}\n`)).join('');
   const notes = out.notes.map((n) => `note: ${n}\n`).join('');
   const repair = out.repair ? `\n${renderRepair(out.repair)}` : '';
-  return `${table(rows)}\n${diagnoses}${notes}${repair}\n${out.message}\n`;
+  return `${table(rows)}\n${nodeMatrix(out)}${diagnoses}${notes}${repair}\n${out.message}\n`;
 }
 
 export function render(out: CheckOutput, format: 'table' | 'json' | 'yaml'): string {
