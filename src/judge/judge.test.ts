@@ -230,7 +230,7 @@ describe('judge', () => {
           extra: { evidence: { 'coredns-a': { logs: '[FATAL] plugin/loop: Loop (127.0.0.1:39891 -> :53) detected for zone "."' } } },
         },
         classification: 'not-repairable',
-        reason: /^coredns-a, coredns-b fail and a restart cannot help: coredns-a \(it is crash-looping \(CrashLoopBackOff\); logs: forwarding loop.*\), coredns-b \(it is crash-looping \(CrashLoopBackOff\)\)$/,
+        reason: /^coredns-a, coredns-b fail and a restart cannot help: coredns-a \(it is crash-looping \(CrashLoopBackOff\); logs: forwarding loop.*\), coredns-b \(it is crash-looping \(CrashLoopBackOff\)\) — fix what their state and logs say \(kubectl describe pod, kubectl logs --previous\)$/,
         candidates: [],
       },
       {

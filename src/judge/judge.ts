@@ -279,8 +279,8 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
   if (suspects.length === 0) {
     const reason =
       explained.length === 1
-        ? `${labels(explained)} fails and a restart cannot help: ${why(explained[0]!)}`
-        : `${labels(explained)} fail and a restart cannot help: ${explained.map((o) => `${o.target.label} (${why(o)})`).join(', ')}`;
+        ? `${labels(explained)} fails and a restart cannot help: ${why(explained[0]!)} — fix what its state and logs say (kubectl describe pod, kubectl logs --previous)`
+        : `${labels(explained)} fail and a restart cannot help: ${explained.map((o) => `${o.target.label} (${why(o)})`).join(', ')} — fix what their state and logs say (kubectl describe pod, kubectl logs --previous)`;
     set(services, 'not-repairable', () => `the Service IP fails too: it forwards to ${labels(explained)}`);
     return done({ classification: 'not-repairable', reason, notes, perTarget, diagnoses });
   }
