@@ -71,7 +71,7 @@ try {
   for (let i = 0; i < CYCLES; i++) {
     const before = sim.requests.length;
     const ctx = prepareCycle(settings);
-    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, noProgress, () => process.exit(130)), progress: noProgress, log });
+    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, noProgress), progress: noProgress, log });
     const t = cycle.probed.timings;
     const probeMs = cycle.probed.runs[0]!.report.durationMs;
     const overhead = t.totalMs - t.startMs - probeMs;

@@ -18,16 +18,57 @@ export function printOutcome(outcome: { output: CheckOutput } | { error: unknown
   return exitCode;
 }
 
-const interrupted = () => {
-  process.stderr.write('\ninterrupted: probe pod deleted\n');
-  process.exit(EXIT.interrupted);
-};
+/** Longest the cleanup after a first signal may take before the process exits anyway. */
+const CLEANUP_GRACE_MS = (requestTimeoutMs: number) => 2 * requestTimeoutMs + 5_000;
+
+export interface Interruptible {
+  signal: AbortSignal;
+  /** The first signal's name, once one arrived. */
+  readonly received: NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+/**
+ * SIGINT/SIGTERM → one AbortSignal through the engine, which deletes probe pods, concludes a started
+ * restart with an Event, completes the history and releases the Lease before it returns. A second signal
+ * exits 130 at once; so does a cleanup that overruns `graceMs`.
+ */
+export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals) => void = () => {}): Interruptible {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (received) {
+      process.stderr.write(`\n${sig} again: exiting at once\n`);
+      process.exit(EXIT.interrupted);
+    }
+    received = sig;
+    onFirst(sig);
+    setTimeout(() => {
+      process.stderr.write(`\ncleanup after ${sig} took longer than ${Math.round(graceMs / 1000)} s: exiting\n`);
+      process.exit(EXIT.interrupted);
+    }, graceMs).unref();
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    get received() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
 
 /** Several clusters: the fleet report, the worst exit code. */
 async function checkFleet(settings: CheckSettings, log: Logger): Promise<number> {
   // One progress line cannot follow several clusters at once.
   const quiet = { stage: () => {}, done: () => {} };
-  const clusters = await runFleet(settings, { log, progress: quiet, onInterrupted: interrupted });
+  const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs));
+  const clusters = await runFleet(settings, { log, progress: quiet, signal: stop.signal }).finally(() => stop.dispose());
   const exitCode = worstExitCode(clusters.map((c) => c.output.exitCode));
   process.stdout.write(renderFleet(fleetOutput(clusters, exitCode), settings.output));
   return exitCode;
@@ -42,9 +83,14 @@ export async function check(raw: RawCheckFlags): Promise<number> {
     if (settings.fleet) return await checkFleet(settings, log);
     const ctx = prepareCycle(settings);
     const shown = progress();
-    const prober = probePodProber(ctx, shown, interrupted);
-    const cycle = await runCycle({ ctx, prober, progress: shown, log });
-    return printOutcome({ output: cycle.output }, format);
+    const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));
+    try {
+      const prober = probePodProber(ctx, shown, stop.signal);
+      const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal });
+      return printOutcome({ output: cycle.output }, format);
+    } finally {
+      stop.dispose();
+    }
   } catch (error) {
     return printOutcome({ error }, format);
   }

@@ -9,7 +9,7 @@ describe('--repair flags', () => {
   it('parses every flag into policy and judge settings', () => {
     const o = validateCheckFlags(raw({ repair: true, restartMethod: 'delete', maxUnavailable: '2', minReady: '1', cooldown: '5m', restartBudget: '4/2h',
       escalateAfter: '3', allowFullRestart: true, allowSingleReplica: true, failSamples: '2', confirmCycles: '2', latencyThreshold: '200ms', repairTimeout: '90s' }));
-    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000, leaseSeconds: 60,
+    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000, leaseSeconds: 60, silentGraceSeconds: 1,
       policy: { method: 'delete', maxUnavailable: 2, minReady: 1, cooldownMs: 300_000, budget: 4, windowMs: 7_200_000, escalateAfter: 3, allowFullRestart: true, allowSingleReplica: true } });
     assert.deepEqual(o.judge, { failSamples: 2, confirmCycles: 2, latencyThresholdMs: 200 });
   });

@@ -3,9 +3,10 @@
 // command, so they never drift) plus --interval, --metrics-addr, --max-cycles and --no-process-metrics.
 // Documented in docs/watch.md.
 //
-// Stopping: SIGINT/SIGTERM while a probe pod lives deletes it at once and exits 130 (the cycle was cut
-// short); at any other moment watch finishes the cycle in progress (if any), closes the metrics server
-// and exits 0. With --max-cycles N it exits with the last cycle's exit code, like `check`.
+// Stopping: SIGINT/SIGTERM cut the cycle in progress short through the engine's AbortSignal (probe pod
+// deleted, a started restart concluded, history completed, Lease released), close the metrics server and
+// exit 130; between cycles they exit 0. A second signal exits 130 at once. With --max-cycles N it exits
+// with the last cycle's exit code, like `check`.
 import { Command, Option } from 'commander';
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import type { Logger } from '../common/logger.ts';
@@ -16,6 +17,7 @@ import { runLoop } from '../watch/loop.ts';
 import { loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
+import { interruptible } from './check.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {
   interval: string;
@@ -57,11 +59,11 @@ interface CycleOutcome {
 
 const NO_PROGRESS = { stage: () => {}, done: () => {} };
 
-async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, onInterrupted: () => void): Promise<CycleOutcome> {
+async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, signal: AbortSignal): Promise<CycleOutcome> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   try {
-    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, NO_PROGRESS, onInterrupted), progress: NO_PROGRESS, log, state });
+    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, NO_PROGRESS, signal), progress: NO_PROGRESS, log, state, signal });
     const { output } = cycle;
     const record: CycleRecord = {
       result: cycle.judgement.verdict,
@@ -129,24 +131,20 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   }
   log.info(`serving metrics on ${server.url}/metrics, a cycle every ${options.intervalMs / 1000}s`);
 
-  const stop = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!stop.signal.aborted) log.info(`${signal}: stopping after the current cycle`);
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  // Called by the probe pod janitor once it deleted the live probe pod(s) on a signal.
-  const onInterrupted = () => {
-    process.stderr.write('\ninterrupted: probe pod deleted\n');
-    void server.close().finally(() => process.exit(EXIT.interrupted));
-  };
+  const stop = interruptible(2 * check.requestTimeoutMs + 5_000, (sig) => log.info(`${sig}: stopping (the cycle in progress cleans up first)`));
+  let cutShort = false;
 
   try {
     const summary = await runLoop(
       { intervalMs: options.intervalMs, ...(options.maxCycles ? { maxCycles: options.maxCycles } : {}) },
       async (n) => {
-        const outcome = await oneCycle(ctx, state, log, onInterrupted);
+        const outcome = await oneCycle(ctx, state, log, stop.signal);
+        if (outcome.exitCode === EXIT.interrupted) {
+          cutShort = true;
+          process.stderr.write(`interrupted: ${outcome.output.message}\n`);
+          if (outcome.output.repair) process.stdout.write(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)));
+          return outcome;
+        }
         metrics.recordCycle(outcome.record);
         lastProgressAt = Date.now();
         if (outcome.record.result === 'error') log.error(`cycle ${n}: ${outcome.output.message}`);
@@ -156,10 +154,10 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
       (outcome) => outcome.record.result === 'error',
       stop.signal,
     );
+    if (cutShort) return EXIT.interrupted;
     return summary.stopped || !summary.last ? EXIT.healthy : summary.last.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     await server.close();
   }
 }
@@ -175,5 +173,7 @@ export function watchCommand(check: Command): Command {
     .option('--no-process-metrics', 'leave out the process_* metrics (CPU, memory, event loop)')
     .action(async (raw: RawWatchFlags) => {
       process.exitCode = await watch(raw);
+      // Requests abandoned by an interrupted cycle (a watch, an exec stream) must not hold the exit.
+      if (process.exitCode === EXIT.interrupted) process.exit(EXIT.interrupted);
     });
 }

@@ -6,6 +6,7 @@ import { ProbePodError } from '../probepod/lifecycle.ts';
 import { LockedError } from '../repair/lock.ts';
 import { ModeError } from '../modes/errors.ts';
 import { EXIT } from '../report/exit-codes.ts';
+import { Interrupted } from '../common/abort.ts';
 
 /** Bad flags or inputs, found before anything in the cluster is touched (exit 2). */
 export class UsageError extends Error {
@@ -23,5 +24,6 @@ export function failureOf(err: unknown): { exitCode: number; line: string } {
   if (err instanceof ProbePodError) return { exitCode: EXIT.probe, line: err.line };
   if (err instanceof LockedError) return { exitCode: EXIT.locked, line: err.line };
   if (err instanceof ModeError) return { exitCode: EXIT.cluster, line: err.line };
+  if (err instanceof Interrupted) return { exitCode: EXIT.interrupted, line: err.line };
   return { exitCode: EXIT.cluster, line: `unexpected error: ${(err as Error)?.message ?? String(err)} (please report this)` };
 }

@@ -24,8 +24,8 @@ export interface Prober {
   run(plan: CheckPlan, nodes: string[]): Promise<ProbeRunResult[]>;
 }
 
-/** Today's mode: short-lived probe pods, the plan run over the exec websocket. */
-export function probePodProber(ctx: CycleContext, progress: Progress, onInterrupted: () => void): Prober {
+/** Today's mode: short-lived probe pods, the plan run over the exec websocket; `signal` deletes them and stops. */
+export function probePodProber(ctx: CycleContext, progress: Progress, signal?: AbortSignal): Prober {
   const s = ctx.settings;
   return {
     mode: 'probe-pod',
@@ -41,7 +41,7 @@ export function probePodProber(ctx: CycleContext, progress: Progress, onInterrup
         podTimeoutMs: s.podTimeoutMs,
         nodes,
         onStage: (stage, detail) => progress.stage(stage, detail),
-        onInterrupted,
+        ...(signal ? { signal } : {}),
       }),
   };
 }

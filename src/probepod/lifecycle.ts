@@ -1,10 +1,13 @@
-// The probe pod's life: create → watch until Running → exec the probe with the plan → validate its JSON →
-// ALWAYS delete (finally, and on SIGINT/SIGTERM). Infrastructure failures become one ProbePodError with a
-// clear reason; DNS failures are the report's business, not ours.
+// The probe pod's life: create (named here) → watch until Running → exec the probe with the plan →
+// validate its JSON → ALWAYS delete by name (finally, also when the run's AbortSignal fires).
+// Infrastructure failures become one ProbePodError with a clear reason; DNS failures are the report's
+// business, not ours.
 import { randomBytes } from 'node:crypto';
-import { KubeError, type KPod, type KubeClient } from '../kube/index.ts';
+import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
+import { KubeError, type KPod, type KubeClient, type PodManifest } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import { buildProbePod, CONTAINER, LABELS, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
+import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from './owner.ts';
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
 
@@ -98,74 +101,96 @@ export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' 
   nodes: string[];
   /** Told when each stage starts (for the progress line). */
   onStage?: (stage: 'probe pod' | 'exec', detail: string) => void;
-  /** Called after an interrupted run's pods are deleted; the CLI exits with 130 there. */
-  onInterrupted: () => void;
+  /** SIGINT/SIGTERM: the run stops waiting, deletes its probe pods and throws Interrupted. */
+  signal?: AbortSignal;
 }
 
 const elapsed = (since: number) => Date.now() - since;
 
-/** Live probe pods, deleted on SIGINT/SIGTERM. */
+/** Annotations of a probe pod that the sweep reads besides the owner's (src/probepod/owner.ts). */
+export const SWEEP_ANNOTATIONS = {
+  /** Time allowed to become Running (--pod-timeout), seconds. */
+  startSeconds: 'coredns-sentinel/start-budget-seconds',
+  /** Time the exec may take once Running (execBudgetMs), seconds. */
+  execSeconds: 'coredns-sentinel/exec-budget-seconds',
+} as const;
+
+/** Slack on each bound for clock skew and the request that deletes the pod. */
+export const SWEEP_MARGIN_SECONDS = 5;
+
+/** kubelet's backstop: the pod fails itself after its start and exec budgets (activeDeadlineSeconds). */
+export const deadlineSecondsOf = (podTimeoutMs: number, execMs: number): number => Math.ceil((podTimeoutMs + execMs) / 1000) + SWEEP_MARGIN_SECONDS;
+
+/** A probe pod name chosen here, so a pod whose create is in flight can be deleted by name. */
+export const probePodName = (): string => `coredns-sentinel-probe-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Probe pods of one run, deleted by name whatever happens (an error, a signal, a create whose answer
+ * never came): the janitor waits for each create to settle before deleting, so a create that lands after
+ * the delete cannot leak its pod.
+ */
 class PodJanitor {
-  private readonly live = new Map<string, string>(); // name → namespace
-  private interrupted = false;
+  private readonly pods = new Map<string, { namespace: string; created: Promise<unknown> }>();
 
-  constructor(
-    private readonly client: KubeClient,
-    private readonly onInterrupted: () => void,
-  ) {}
+  constructor(private readonly client: KubeClient) {}
 
-  private readonly onSignal = (): void => {
-    if (this.interrupted) return;
-    this.interrupted = true;
-    void Promise.allSettled([...this.live].map(([name, ns]) => this.client.deletePod(ns, name))).then(() => this.onInterrupted());
-  };
-
-  install(): void {
-    process.on('SIGINT', this.onSignal);
-    process.on('SIGTERM', this.onSignal);
+  track(namespace: string, name: string, created: Promise<unknown>): void {
+    this.pods.set(name, { namespace, created: created.catch(() => undefined) });
   }
 
-  uninstall(): void {
-    process.off('SIGINT', this.onSignal);
-    process.off('SIGTERM', this.onSignal);
-  }
-
-  add(namespace: string, name: string): void {
-    this.live.set(name, namespace);
-  }
-
-  async remove(namespace: string, name: string): Promise<void> {
-    await this.client.deletePod(namespace, name);
-    this.live.delete(name);
+  async remove(name: string): Promise<void> {
+    const pod = this.pods.get(name);
+    if (!pod) return;
+    await pod.created;
+    try {
+      await this.client.deletePod(pod.namespace, name);
+    } catch (err) {
+      throw err instanceof KubeError
+        ? new ProbePodError('exec', `could not delete probe pod ${name} in namespace ${pod.namespace}: ${err.line}`, `delete it: kubectl delete pod -n ${pod.namespace} ${name}`)
+        : err;
+    }
+    this.pods.delete(name);
   }
 }
 
 async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: string | undefined, janitor: PodJanitor): Promise<ProbeRunResult> {
+  const { signal } = opts;
+  throwIfAborted(signal);
   const execTimeoutMs = execBudgetMs(plan);
-  const deadlineSeconds = Math.ceil((opts.podTimeoutMs + execTimeoutMs) / 1000) + 30;
-  const manifest = buildProbePod({ ...opts, runId, deadlineSeconds, ...(node ? { node } : {}) });
+  const deadlineSeconds = deadlineSecondsOf(opts.podTimeoutMs, execTimeoutMs);
+  const built = buildProbePod({ ...opts, runId, deadlineSeconds, ...(node ? { node } : {}) });
+  const name = probePodName();
+  const { generateName: _generated, ...metadata } = built.metadata;
+  const annotations = {
+    ...ownerAnnotations(currentOwner()),
+    [SWEEP_ANNOTATIONS.startSeconds]: String(Math.ceil(opts.podTimeoutMs / 1000)),
+    [SWEEP_ANNOTATIONS.execSeconds]: String(Math.ceil(execTimeoutMs / 1000)),
+  };
+  const manifest: PodManifest = { ...built, metadata: { ...metadata, name, annotations: { ...metadata.annotations, ...annotations } } };
   const namespace = manifest.metadata.namespace;
   const timings: ProbeTimings = { createMs: 0, startMs: 0, execMs: 0, deleteMs: 0 };
   opts.onStage?.('probe pod', `creating in namespace ${namespace}${node ? ` on node ${node}` : ''}`);
   let t = Date.now();
-  const created = await client.createPod(manifest).catch((err: unknown) => {
-    throw createError(err, namespace);
-  });
-  janitor.add(namespace, created.name);
-  timings.createMs = elapsed(t);
+  const creating = client.createPod(manifest);
+  janitor.track(namespace, name, creating);
   try {
+    const created = await raceAbort(creating, signal).catch((err: unknown) => {
+      throw createError(err, namespace);
+    });
+    timings.createMs = elapsed(t);
     t = Date.now();
     let failure: ProbePodError | undefined;
     let current: KPod = created;
     const first = podProgress(created);
     if (first !== 'running') {
       if (first instanceof ProbePodError) throw first;
-      const watched = await client.watchPod(namespace, created.name, created.resourceVersion, (pod) => {
+      const watching = client.watchPod(namespace, created.name, created.resourceVersion, (pod) => {
         current = pod;
         const progress = podProgress(pod);
         if (progress instanceof ProbePodError) failure = progress;
-        return progress !== 'pending';
+        return progress !== 'pending' || signal?.aborted === true;
       }, opts.podTimeoutMs);
+      const watched = await raceAbort(watching, signal);
       if (failure) throw failure;
       if (watched.deleted) throw new ProbePodError('pod-failed', `probe pod ${created.name} was deleted before it ran`, 'something else deletes pods in that namespace: run again');
       if (watched.timedOut) {
@@ -178,7 +203,8 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     opts.onStage?.('exec', `probe in ${created.name}${current.nodeName ? ` on ${current.nodeName}` : ''}`);
     t = Date.now();
     const planBase64 = Buffer.from(JSON.stringify(plan)).toString('base64');
-    const result = await client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image, planBase64), timeoutMs: execTimeoutMs }).catch((err: unknown) => {
+    const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image, planBase64), timeoutMs: execTimeoutMs });
+    const result = await raceAbort(executing, signal).catch((err: unknown) => {
       if (err instanceof KubeError && err.kind !== 'forbidden' && err.kind !== 'unauthorized' && err.kind !== 'unreachable')
         throw new ProbePodError('exec', `exec of the probe in pod ${created.name} failed: ${err.message}`, err.hint);
       throw err;
@@ -191,37 +217,63 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     return { pod: created.name, node: current.nodeName, report, timings };
   } finally {
     t = Date.now();
-    await janitor.remove(namespace, created.name);
+    await janitor.remove(name);
     timings.deleteMs = elapsed(t);
   }
 }
 
-/** Runs the plan from one probe pod per node in `opts.nodes` (or one unpinned pod), in parallel. */
+/**
+ * Runs the plan from one probe pod per node in `opts.nodes` (or one unpinned pod), in parallel. On a
+ * signal every pod is deleted (each after its create settled) before Interrupted is thrown.
+ */
 export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions): Promise<ProbeRunResult[]> {
   const runId = randomBytes(4).toString('hex');
-  const janitor = new PodJanitor(client, opts.onInterrupted);
-  janitor.install();
-  try {
-    const nodes = opts.nodes.length ? opts.nodes : [undefined];
-    return await Promise.all(nodes.map((node) => runOne(client, plan, opts, runId, node, janitor)));
-  } finally {
-    janitor.uninstall();
-  }
+  const janitor = new PodJanitor(client);
+  const nodes = opts.nodes.length ? opts.nodes : [undefined];
+  const settled = await Promise.allSettled(nodes.map((node) => runOne(client, plan, opts, runId, node, janitor)));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (opts.signal?.aborted) throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${errorLine(failed.reason)}` : 'interrupted: probe pod deleted');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<ProbeRunResult>).value);
 }
 
-/** This tool's probe pods that outlived their deadline (or ended): safe to delete. */
-export function stalePods(pods: KPod[], now: number): KPod[] {
-  return pods.filter((p) => {
-    if (p.labels[LABELS.managedBy] !== 'coredns-sentinel') return false;
-    if (p.phase === 'Succeeded' || p.phase === 'Failed') return true;
-    const created = p.creationTimestamp ? Date.parse(p.creationTimestamp) : NaN;
-    return Number.isFinite(created) && created + (p.activeDeadlineSeconds ?? 0) * 1000 < now;
-  });
+const errorLine = (err: unknown): string => (err instanceof ProbePodError || err instanceof KubeError ? err.line : String(err));
+
+const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
+const readySince = (p: KPod): number => Date.parse(p.conditions.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime ?? '');
+
+/**
+ * Why this probe pod of this tool may be deleted now, or undefined. Ended pods; pods whose run is
+ * provably dead (same host and boot, process gone: at once); pods Ready (so exec'd at once by their run)
+ * for longer than their exec budget; pods not Running within their start budget; pods past their
+ * activeDeadlineSeconds. Each bound has SWEEP_MARGIN_SECONDS of slack. docs/repair.md "Probe pods left
+ * behind". Pure but for `dead`.
+ */
+export function staleReason(p: KPod, now: number, dead: (annotations: Record<string, string>) => boolean): string | undefined {
+  if (p.labels[LABELS.managedBy] !== 'coredns-sentinel') return undefined;
+  if (p.phase === 'Succeeded' || p.phase === 'Failed') return `ended (${p.phase})`;
+  const annotations = p.annotations ?? {};
+  if (dead(annotations)) return 'its run is gone (same host, process ended)';
+  const margin = SWEEP_MARGIN_SECONDS * 1000;
+  const created = Date.parse(p.creationTimestamp ?? '');
+  const exec = seconds(annotations[SWEEP_ANNOTATIONS.execSeconds]);
+  const start = seconds(annotations[SWEEP_ANNOTATIONS.startSeconds]);
+  const ready = readySince(p);
+  if (exec !== undefined && Number.isFinite(ready) && ready + exec * 1000 + margin < now) return `Ready for longer than its exec budget (${exec} s)`;
+  if (start !== undefined && !Number.isFinite(ready) && Number.isFinite(created) && created + start * 1000 + margin < now) return `not Running within its start budget (${start} s)`;
+  if (Number.isFinite(created) && created + (p.activeDeadlineSeconds ?? 0) * 1000 < now) return 'past its deadline';
+  return undefined;
 }
 
-/** Deletes stale probe pods left by interrupted runs; returns their names. */
-export async function sweepStalePods(client: KubeClient, namespace: string, now = Date.now()): Promise<string[]> {
-  const stale = stalePods(await client.listPods(namespace, PROBE_SELECTOR), now);
-  await Promise.all(stale.map((p) => client.deletePod(p.namespace || namespace, p.name)));
-  return stale.map((p) => p.name);
+/** This tool's probe pods that may be deleted now (see staleReason). */
+export function stalePods(pods: KPod[], now: number, self: RunOwner = currentOwner()): KPod[] {
+  return pods.filter((p) => staleReason(p, now, (a) => ownerDead(a, self)) !== undefined);
+}
+
+/** Deletes probe pods left by interrupted runs (or, with `all`, every probe pod of this tool); returns their names. */
+export async function sweepStalePods(client: KubeClient, namespace: string, now = Date.now(), opts: { all?: boolean } = {}): Promise<string[]> {
+  const pods = await client.listPods(namespace, PROBE_SELECTOR);
+  const doomed = opts.all ? pods.filter((p) => p.labels[LABELS.managedBy] === 'coredns-sentinel') : stalePods(pods, now);
+  await Promise.all(doomed.map((p) => client.deletePod(p.namespace || namespace, p.name)));
+  return doomed.map((p) => p.name);
 }

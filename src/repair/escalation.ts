@@ -2,7 +2,7 @@
 // (and never restart them). Pure.
 import { withDefaults, type Judgement, type TargetVerdict } from '../judge/types.ts';
 import type { History } from './history.ts';
-import { DEFAULT_REPAIR_CONFIG, lineageOf, type Escalation, type RepairConfig } from './policy.ts';
+import { DEFAULT_REPAIR_CONFIG, lineageFor, type Escalation, type RepairConfig } from './policy.ts';
 
 /** Raised after more than `escalateAfter` consecutive failing cycles of a not-repairable pod. */
 export function persistentEscalations(judgement: Judgement, history: History, config: Partial<RepairConfig>, namespace: string, now: Date): Escalation[] {
@@ -10,7 +10,7 @@ export function persistentEscalations(judgement: Judgement, history: History, co
   const stuck = judgement.targets.filter((t): t is TargetVerdict & { pod: NonNullable<TargetVerdict['pod']> } =>
     t.classification === 'not-repairable' && t.status === 'fail' && !!t.pod && t.consecutiveFailures > escalateAfter);
   return stuck.map((t) => {
-    const lineage = lineageOf(namespace, t.pod.name, t.pod.deployment);
+    const lineage = lineageFor(history.restarts, namespace, t.pod);
     const signature = `not-repairable:${t.signature}`;
     const since = history.targets[t.key]?.since ?? now.toISOString();
     return {

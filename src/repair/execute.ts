@@ -1,12 +1,17 @@
-// Carries out a RepairPlan ONE action at a time (design rule 5): an Event first, then evict (PDB-
+// Carries out a RepairPlan ONE action at a time (design rule 5), write-ahead: the intent to restart is
+// recorded in the shared history first (no record, no restart), then an Event, then evict (PDB-
 // respecting; a refusal is reported and waited on, never forced) / delete / rollout restart, then a
-// bounded wait for the replacement to be Ready, then a NEW probe cycle to verify before the next pod.
-// Every outcome ends in an Event: SentinelRepaired or SentinelRepairFailed.
+// bounded wait for the replacement to be Ready, the record completed with the replacements, then a NEW
+// probe cycle to verify before the next pod. Every started restart ends in an Event: SentinelRepaired or
+// SentinelRepairFailed — also when a later step fails, the Lease is lost or the run is interrupted.
+import { randomBytes } from 'node:crypto';
+import { Interrupted, sleep } from '../common/abort.ts';
 import type { Logger } from '../common/logger.ts';
 import { KubeError, type KPod, type RepairKubeClient } from '../kube/index.ts';
 import type { Judgement } from '../judge/types.ts';
 import type { RepairAction } from './policy.ts';
 import type { RepairLock } from './lock.ts';
+import { intentOf, type RestartRecord } from './history.ts';
 
 export const EVENT_REASONS = {
   restart: 'SentinelRestart',
@@ -19,8 +24,6 @@ export const EVENT_REASONS = {
 const POLL_MS = 500;
 const PDB_RETRY_MS = 5000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export type RepairOutcome = 'done' | 'blocked' | 'failed' | 'dry-run';
 
 /** One action as the report shows it. */
@@ -31,6 +34,14 @@ export interface RepairEntry {
   detail: string;
 }
 
+/** The shared history's write-ahead log, as the engine stores it (src/repair/state.ts). */
+export interface RestartLog {
+  /** Records the intent; throws when it cannot (then nothing is restarted). */
+  intent(record: RestartRecord): Promise<void>;
+  /** Completes the record: done (with replacements once seen), or dropped when nothing happened. */
+  settle(id: string, outcome: { done: true; replacements?: { name: string; uid: string }[] } | { done: false }): Promise<void>;
+}
+
 export interface ExecuteContext {
   client: RepairKubeClient;
   namespace: string;
@@ -39,10 +50,11 @@ export interface ExecuteContext {
   timeoutMs: number;
   lock: RepairLock;
   log: Logger;
+  history: RestartLog;
+  /** SIGINT/SIGTERM: stop after concluding the action in progress. */
+  signal?: AbortSignal;
   /** Runs a new probe cycle and judges it (terminating pods left out); verifies each repair before the next. */
   verify(): Promise<Judgement>;
-  /** Records the restart in the shared history as soon as it happened. */
-  recordRestart(action: RepairAction): Promise<void>;
 }
 
 export interface ExecuteResult {
@@ -50,6 +62,10 @@ export interface ExecuteResult {
   done: RepairAction[];
   /** The judgement of the last verification cycle, when one ran. */
   verified?: Judgement;
+  /** Why the repair stopped before it was complete (a failed step, a lost Lease); the report says so. */
+  incomplete?: string;
+  /** The run was interrupted; what was started has been concluded. */
+  interrupted?: boolean;
 }
 
 const live = (p: KPod) => !p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed';
@@ -60,44 +76,54 @@ export function replaced(pods: KPod[], oldUids: Set<string>, readyBefore: number
   return !pods.some((p) => live(p) && oldUids.has(p.uid)) && pods.filter(ready).length >= readyBefore;
 }
 
+/** The pods that appeared since the restart began: its replacements (they inherit its lineage). Pure. */
+export function newPods(pods: KPod[], before: Set<string>): { name: string; uid: string }[] {
+  return pods.filter((p) => live(p) && !before.has(p.uid)).map((p) => ({ name: p.name, uid: p.uid }));
+}
+
 /** The action's target and the pods it takes down: the sick pod, or every pod of the Deployment. */
 function subject(action: RepairAction): { kind: 'Pod' | 'Deployment'; name: string; apiVersion: string; label: string } {
   if (action.method === 'rollout' || !action.pod) return { kind: 'Deployment', name: action.deployment ?? '', apiVersion: 'apps/v1', label: `deployment/${action.deployment}` };
   return { kind: 'Pod', name: action.pod, apiVersion: 'v1', label: action.pod };
 }
 
+const line = (err: unknown): string => (err instanceof KubeError || err instanceof Interrupted ? err.line : (err as { line?: string })?.line ?? String(err));
+
 async function event(ctx: ExecuteContext, action: RepairAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
   const s = subject(action);
   const uid = s.kind === 'Pod' ? action.restarts[0]?.uid : undefined;
   await ctx.client
-    .createEvent({ namespace: ctx.namespace, involved: { kind: s.kind, name: s.name, apiVersion: s.apiVersion, ...(uid ? { uid } : {}) }, reason, type, message })
-    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${s.label}: ${err instanceof KubeError ? err.line : String(err)}`));
+    .createEvent({ namespace: ctx.namespace, involved: { kind: s.kind, name: s.name, apiVersion: s.apiVersion, ...(uid ? { uid } : {}) }, reason, type, message: message.slice(0, 1000) })
+    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${s.label}: ${line(err)}`));
+}
+
+/** Why the repair must not take its next step: a signal, or the Lease lost. */
+function stopReason(ctx: ExecuteContext): string | undefined {
+  if (ctx.signal?.aborted) return 'interrupted';
+  if (ctx.lock.lost.aborted) return (ctx.lock.lost.reason as Error | undefined)?.message ?? 'the repair Lease was lost';
+  return undefined;
 }
 
 /** Evicts, retrying a PDB refusal until the deadline; returns the refusal when it never cleared. */
-async function evict(ctx: ExecuteContext, pod: string, uid: string, deadline: number): Promise<string | undefined> {
+async function evict(ctx: ExecuteContext, action: RepairAction, pod: string, uid: string, deadline: number): Promise<string | undefined> {
   for (;;) {
-    const result = await ctx.client.evictPod(ctx.namespace, pod, uid);
+    const result = await ctx.client.evictPod(ctx.namespace, pod, uid, action.gracePeriodSeconds);
     if (result.evicted) return undefined;
     ctx.log.warn(`eviction of ${pod} ${result.message}; waiting (never forced)`);
     if (Date.now() + PDB_RETRY_MS > deadline) return result.message;
-    await sleep(PDB_RETRY_MS);
-    await ctx.lock.renew();
+    await sleep(PDB_RETRY_MS, ctx.signal);
+    const stop = stopReason(ctx);
+    if (stop) return `${result.message}; stopped waiting: ${stop}`;
   }
 }
 
-async function waitReplaced(ctx: ExecuteContext, oldUids: Set<string>, readyBefore: number, deadline: number): Promise<boolean> {
-  let lastRenew = Date.now();
+async function waitReplaced(ctx: ExecuteContext, oldUids: Set<string>, readyBefore: number, deadline: number): Promise<KPod[] | undefined> {
   while (Date.now() < deadline) {
     const pods = await ctx.client.listPods(ctx.namespace, ctx.selector);
-    if (replaced(pods, oldUids, readyBefore)) return true;
-    if (Date.now() - lastRenew > 10_000) {
-      await ctx.lock.renew();
-      lastRenew = Date.now();
-    }
-    await sleep(POLL_MS);
+    if (replaced(pods, oldUids, readyBefore)) return pods;
+    await sleep(POLL_MS, ctx.signal);
   }
-  return false;
+  return undefined;
 }
 
 /** Did the repair work? The pods that replaced the restarted ones pass, and no pod that passed before fails now. */
@@ -113,51 +139,110 @@ export function verification(before: Judgement, after: Judgement, restartedUids:
   return { ok: false, detail: `a new probe still sees ${bad.map((t) => `${t.label} (${t.reason})`).join(', ')}` };
 }
 
-async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judgement): Promise<{ entry: RepairEntry; done: boolean; verified?: Judgement }> {
+interface ActionOutcome {
+  entry: RepairEntry;
+  done: boolean;
+  verified?: Judgement;
+  incomplete?: string;
+  interrupted?: boolean;
+}
+
+async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judgement): Promise<ActionOutcome> {
   const s = subject(action);
   const deadline = Date.now() + ctx.timeoutMs;
   const entry = (outcome: RepairEntry['outcome'], detail: string): RepairEntry => ({ pod: s.label, method: action.method, outcome, detail });
   const pods = await ctx.client.listPods(ctx.namespace, ctx.selector);
   const readyBefore = pods.filter(ready).length;
+  const known = new Set(pods.map((p) => p.uid));
   const oldUids = new Set(action.method === 'rollout' ? pods.filter(live).map((p) => p.uid) : action.restarts.map((r) => r.uid));
 
-  await event(ctx, action, EVENT_REASONS.restart, 'Warning', `coredns-sentinel restarts ${s.label} by ${action.method}: ${action.reason}`);
-  const target = action.restarts[0];
-  if (action.method === 'evict' && target) {
-    const blocked = await evict(ctx, target.pod, target.uid, deadline);
-    if (blocked) {
-      await event(ctx, action, EVENT_REASONS.failed, 'Warning', `eviction of ${target.pod} ${blocked}; not forced`);
-      return { entry: entry('blocked', `${blocked}; not forced (retried until --repair-timeout)`), done: false };
-    }
-  } else if (action.method === 'delete' && target) {
-    await ctx.client.deletePodGracefully(ctx.namespace, target.pod, target.uid);
-  } else {
-    await ctx.client.restartDeployment(ctx.namespace, action.deployment ?? '', new Date());
+  // Write-ahead: no record, no restart.
+  const intent = intentOf(action, randomBytes(6).toString('hex'), new Date());
+  try {
+    await ctx.history.intent(intent);
+  } catch (err) {
+    const why = `could not record the restart in the repair history (${line(err)}); not restarting ${s.label}`;
+    return { entry: entry('failed', why), done: false, incomplete: why };
   }
-  await ctx.recordRestart(action);
+  const stopped = stopReason(ctx);
+  if (stopped) {
+    await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${line(err)}`));
+    return { entry: entry('failed', `not restarted: ${stopped}`), done: false, incomplete: stopped, interrupted: ctx.signal?.aborted === true };
+  }
 
-  if (!(await waitReplaced(ctx, oldUids, readyBefore, deadline))) {
-    const detail = `restarted, but no Ready replacement within ${Math.round(ctx.timeoutMs / 1000)} s (--repair-timeout); not touching other pods`;
+  await event(ctx, action, EVENT_REASONS.restart, 'Warning', `coredns-sentinel restarts ${s.label} by ${action.method}${action.gracePeriodSeconds !== undefined ? ` (grace period ${action.gracePeriodSeconds} s: it answers no DNS)` : ''}: ${action.reason}`);
+  let restarted = false;
+  let replacements: { name: string; uid: string }[] | undefined;
+  /** Concludes a started action that cannot go on: its Event, its record, its entry. */
+  const conclude = async (detail: string, extra: Partial<ActionOutcome>): Promise<ActionOutcome> => {
     await event(ctx, action, EVENT_REASONS.failed, 'Warning', `${s.label}: ${detail}`);
-    return { entry: entry('failed', detail), done: true };
+    let recorded = '';
+    await ctx.history.settle(intent.id, restarted ? { done: true, ...(replacements ? { replacements } : {}) } : { done: false }).catch((err: unknown) => {
+      // An unsettled intent still counts as a restart for the next run's cooldown and budget.
+      recorded = `; the history keeps it as an intent (${line(err)})`;
+    });
+    return { entry: entry('failed', `${detail}${recorded}`), done: restarted, ...extra };
+  };
+
+  try {
+    const target = action.restarts[0];
+    if (action.method === 'evict' && target) {
+      const blocked = await evict(ctx, action, target.pod, target.uid, deadline);
+      if (blocked) {
+        await event(ctx, action, EVENT_REASONS.failed, 'Warning', `eviction of ${target.pod} ${blocked}; not forced`);
+        await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${line(err)}`));
+        const stop = stopReason(ctx);
+        return { entry: entry('blocked', `${blocked}; not forced (retried until --repair-timeout)`), done: false, ...(stop ? { incomplete: stop, interrupted: ctx.signal?.aborted === true } : {}) };
+      }
+    } else if (action.method === 'delete' && target) {
+      await ctx.client.deletePodGracefully(ctx.namespace, target.pod, target.uid, action.gracePeriodSeconds);
+    } else {
+      await ctx.client.restartDeployment(ctx.namespace, action.deployment ?? '', new Date());
+    }
+    restarted = true;
+
+    const after = await waitReplaced(ctx, oldUids, readyBefore, deadline);
+    if (after) replacements = newPods(after, known);
+    try {
+      await ctx.history.settle(intent.id, { done: true, ...(replacements ? { replacements } : {}) });
+    } catch (err) {
+      return await conclude(`restarted, but the repair history could not be completed (${line(err)}); stopping`, { incomplete: `could not complete the repair history: ${line(err)}` });
+    }
+    if (!after) {
+      const detail = `restarted, but no Ready replacement within ${Math.round(ctx.timeoutMs / 1000)} s (--repair-timeout); not touching other pods`;
+      await event(ctx, action, EVENT_REASONS.failed, 'Warning', `${s.label}: ${detail}`);
+      return { entry: entry('failed', detail), done: true };
+    }
+    const judged = await ctx.verify();
+    const check = verification(before, judged, oldUids);
+    await event(ctx, action, check.ok ? EVENT_REASONS.repaired : EVENT_REASONS.failed, check.ok ? 'Normal' : 'Warning', `${s.label} restarted by ${action.method}: ${check.detail}`);
+    return { entry: entry(check.ok ? 'done' : 'failed', check.ok ? `replacement Ready; ${check.detail}` : check.detail), done: true, verified: judged };
+  } catch (err) {
+    if (err instanceof Interrupted || ctx.signal?.aborted)
+      return conclude(restarted ? `${action.method} done, then interrupted before the replacement was verified` : 'interrupted before the restart', { incomplete: 'interrupted', interrupted: true });
+    const why = line(err);
+    return conclude(restarted ? `${action.method} done, then ${why}` : `${action.method} failed: ${why}`, { incomplete: why });
   }
-  const after = await ctx.verify();
-  const check = verification(before, after, oldUids);
-  await event(ctx, action, check.ok ? EVENT_REASONS.repaired : EVENT_REASONS.failed, check.ok ? 'Normal' : 'Warning', `${s.label} restarted by ${action.method}: ${check.detail}`);
-  return { entry: entry(check.ok ? 'done' : 'failed', check.ok ? `replacement Ready; ${check.detail}` : check.detail), done: true, verified: after };
 }
 
-/** One action at a time; stops at the first action that does not end verified. */
+/** One action at a time; stops at the first action that does not end verified, at a signal, or when the Lease is lost. */
 export async function executeRepairs(actions: RepairAction[], judgement: Judgement, ctx: ExecuteContext): Promise<ExecuteResult> {
   const result: ExecuteResult = { entries: [], done: [] };
   let before = judgement;
   for (const action of actions) {
-    await ctx.lock.renew();
-    const { entry, done, verified } = await carryOut(ctx, action, before);
-    result.entries.push(entry);
-    if (done) result.done.push(action);
-    if (verified) result.verified = before = verified;
-    if (entry.outcome !== 'done') break;
+    const stop = stopReason(ctx);
+    if (stop) {
+      result.incomplete = stop;
+      result.interrupted = ctx.signal?.aborted === true;
+      break;
+    }
+    const outcome = await carryOut(ctx, action, before);
+    result.entries.push(outcome.entry);
+    if (outcome.done) result.done.push(action);
+    if (outcome.verified) result.verified = before = outcome.verified;
+    if (outcome.incomplete) result.incomplete = outcome.incomplete;
+    if (outcome.interrupted) result.interrupted = true;
+    if (outcome.entry.outcome !== 'done') break;
   }
   return result;
 }

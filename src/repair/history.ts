@@ -4,7 +4,9 @@
 import type { Judgement } from '../judge/types.ts';
 import type { Escalation, RepairAction, RepairMethod } from './policy.ts';
 
-export const HISTORY_SCHEMA = 'coredns-sentinel/history/v1';
+export const HISTORY_SCHEMA = 'coredns-sentinel/history/v2';
+/** v1 restarts had no id or status: read as done, their lineage as written (the Deployment). */
+const HISTORY_SCHEMA_V1 = 'coredns-sentinel/history/v1';
 /** The ConfigMap `data` key holding the JSON. */
 export const HISTORY_KEY = 'history.json';
 
@@ -17,12 +19,26 @@ export interface TargetRecord {
   since: string;
 }
 
+/**
+ * Write-ahead: a restart is recorded as an `intent` BEFORE the eviction (no record, no eviction) and
+ * marked `done` after it, with the pods that replaced it once they are known. An intent left by a run
+ * that died counts as a restart until a run holding the Lease settles it against the pods (resolveIntents).
+ */
+export type RestartStatus = 'intent' | 'done';
+
 export interface RestartRecord {
+  /** Unique per record: the completing write finds its intent by it. */
+  id: string;
   at: string;
   method: RepairMethod;
-  /** Deployment (or bare pod) the restarted pods belong to: cooldown and escalation follow it. */
+  status: RestartStatus;
+  /** The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it. */
   lineage: string;
+  /** The controller (Deployment) of the pods, when they have one. */
+  workload?: string;
   pods: { name: string; uid: string; signature: string }[];
+  /** The pods that replaced the restarted ones (they inherit the lineage); absent until seen. */
+  replacements?: { name: string; uid: string }[];
 }
 
 export interface EscalationRecord {
@@ -67,31 +83,14 @@ const oldestFirst = (a: { at: string }, b: { at: string }): number => Date.parse
  * History after one cycle: streaks as the judge counted them, the restarts just done, the escalations
  * raised (kept with their first time; all cleared by a healthy cycle), old entries pruned.
  */
-export function nextHistory(
-  prev: History,
-  judgement: Judgement,
-  actionsDone: RepairAction[],
-  now: Date,
-  escalations: Escalation[] = [],
-): History {
+export function nextHistory(prev: History, judgement: Judgement, now: Date, escalations: Escalation[] = []): History {
   const at = now.toISOString();
   const targets: Record<string, TargetRecord> = {};
   for (const t of judgement.targets.filter((v) => v.consecutiveFailures > 0).slice(0, HISTORY_LIMITS.targets)) {
     const before = prev.targets[t.key];
     targets[t.key] = { failing: t.consecutiveFailures, signature: t.signature, since: before?.since ?? at };
   }
-  const restarts = [
-    ...prev.restarts,
-    ...actionsDone.map((a) => ({
-      at,
-      method: a.method,
-      lineage: a.lineage,
-      pods: a.restarts.map((r) => ({ name: r.pod, uid: r.uid, signature: r.signature })),
-    })),
-  ]
-    .filter((r) => age(r.at, now) < HISTORY_LIMITS.retainMs)
-    .sort(oldestFirst)
-    .slice(-HISTORY_LIMITS.restarts);
+  const restarts = pruneRestarts(prev.restarts, now);
 
   const sameEscalation = (a: { lineage: string; signature: string }, b: { lineage: string; signature: string }) =>
     a.lineage === b.lineage && a.signature === b.signature;
@@ -106,6 +105,58 @@ export function nextHistory(
     restarts,
     escalations: [...kept, ...raised].slice(-HISTORY_LIMITS.escalations),
   };
+}
+
+const pruneRestarts = (restarts: RestartRecord[], now: Date): RestartRecord[] =>
+  restarts.filter((r) => age(r.at, now) < HISTORY_LIMITS.retainMs).sort(oldestFirst).slice(-HISTORY_LIMITS.restarts);
+
+/** The write-ahead record of `action`, about to be carried out. */
+export function intentOf(action: RepairAction, id: string, now: Date): RestartRecord {
+  return {
+    id,
+    at: now.toISOString(),
+    method: action.method,
+    status: 'intent',
+    lineage: action.lineage,
+    ...(action.deployment ? { workload: action.deployment } : {}),
+    pods: action.restarts.map((r) => ({ name: r.pod, uid: r.uid, signature: r.signature })),
+  };
+}
+
+/** History with the intent recorded (before the eviction). */
+export const withIntent = (h: History, intent: RestartRecord, now: Date): History => ({
+  ...h,
+  updatedAt: now.toISOString(),
+  restarts: pruneRestarts([...h.restarts.filter((r) => r.id !== intent.id), intent], now),
+});
+
+/**
+ * History after the action: `done` (with its replacements when known), or `undone` — the eviction was
+ * refused or failed before it took effect, so no restart happened and the intent is dropped.
+ */
+export function settleIntent(h: History, id: string, outcome: { done: true; replacements?: { name: string; uid: string }[] } | { done: false }, now: Date): History {
+  const restarts = outcome.done
+    ? h.restarts.map((r) => (r.id === id ? { ...r, status: 'done' as const, ...(outcome.replacements?.length ? { replacements: outcome.replacements } : {}) } : r))
+    : h.restarts.filter((r) => r.id !== id);
+  return { ...h, updatedAt: now.toISOString(), restarts };
+}
+
+/** Intents whose run ended without settling them. */
+export const openIntents = (h: History): RestartRecord[] => h.restarts.filter((r) => r.status === 'intent');
+
+/**
+ * Settles intents left by runs that died (call only while holding the Lease, so no run is between its
+ * intent and its eviction): a restart whose pods are all still live and not terminating never happened
+ * (dropped); otherwise it happened (done). `pods` is a fresh list of the DNS pods.
+ */
+export function resolveIntents(h: History, pods: { uid: string; terminating: boolean }[], now: Date): History {
+  const live = new Set(pods.filter((p) => !p.terminating).map((p) => p.uid));
+  let restarts = h.restarts;
+  for (const r of openIntents(h)) {
+    const happened = r.method === 'rollout' || r.pods.some((p) => !live.has(p.uid));
+    restarts = happened ? restarts.map((x) => (x.id === r.id ? { ...x, status: 'done' as const } : x)) : restarts.filter((x) => x.id !== r.id);
+  }
+  return restarts === h.restarts ? h : { ...h, updatedAt: now.toISOString(), restarts };
 }
 
 /** ConfigMap `data` for the history. */
@@ -123,13 +174,18 @@ const METHODS: readonly unknown[] = ['evict', 'delete', 'rollout'];
 const isTargetRecord = (v: unknown): v is TargetRecord =>
   isObject(v) && Number.isInteger(v.failing) && (v.failing as number) > 0 && isString(v.signature) && isTime(v.since);
 
+const isPodRef = (p: unknown): p is { name: string; uid: string } => isObject(p) && isString(p.name) && isString(p.uid);
 const isRestart = (v: unknown): v is RestartRecord =>
   isObject(v) &&
+  isString(v.id) &&
   isTime(v.at) &&
   METHODS.includes(v.method) &&
+  (v.status === 'intent' || v.status === 'done') &&
   isString(v.lineage) &&
+  (v.workload === undefined || isString(v.workload)) &&
   Array.isArray(v.pods) &&
-  v.pods.every((p) => isObject(p) && isString(p.name) && isString(p.uid) && isString(p.signature));
+  v.pods.every((p) => isPodRef(p) && isString((p as Json).signature)) &&
+  (v.replacements === undefined || (Array.isArray(v.replacements) && v.replacements.every(isPodRef)));
 
 const isEscalation = (v: unknown): v is EscalationRecord =>
   isObject(v) && isTime(v.at) && isString(v.lineage) && isString(v.signature) && isString(v.pod) && Array.isArray(v.evidence) && v.evidence.every(isString);
@@ -155,10 +211,12 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
     return reset('is not valid JSON');
   }
   if (!isObject(parsed)) return reset('is not a JSON object');
-  if (parsed.schema !== HISTORY_SCHEMA) return reset(`has schema ${JSON.stringify(parsed.schema)?.slice(0, 60)}, expected "${HISTORY_SCHEMA}"`);
+  const v1 = parsed.schema === HISTORY_SCHEMA_V1;
+  if (parsed.schema !== HISTORY_SCHEMA && !v1) return reset(`has schema ${JSON.stringify(parsed.schema)?.slice(0, 60)}, expected "${HISTORY_SCHEMA}"`);
 
   const targetsIn = isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
-  const restartsIn = Array.isArray(parsed.restarts) ? parsed.restarts : [];
+  const restartsIn = (Array.isArray(parsed.restarts) ? parsed.restarts : []).map((r: unknown, i) =>
+    v1 && isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
   const escalationsIn = Array.isArray(parsed.escalations) ? parsed.escalations : [];
   const targets = Object.fromEntries(targetsIn.filter(([, t]) => isTargetRecord(t)).slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>;
   const restarts = restartsIn.filter(isRestart).sort(oldestFirst).slice(-HISTORY_LIMITS.restarts);

@@ -1,7 +1,9 @@
 // The repair lock (design rule 7): a coordination.k8s.io Lease "coredns-sentinel-repair" in the DNS
 // namespace, so a laptop and CI never repair at once. Taken only when there is something to repair,
-// never in --dry-run; renewed during long waits; released (holder cleared) at the end. A holder that
-// died leaves a Lease that expires after leaseDurationSeconds and is then taken over.
+// never in --dry-run; renewed in the background every leaseDurationSeconds/3 while held (client-go
+// leaderelection's rhythm), and a failed renewal ends the claim: `lost` fires and the repair stops before
+// its next step. Released (holder cleared) at the end; a failed release is reported. A holder that died
+// leaves a Lease that expires after leaseDurationSeconds and is then taken over.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
@@ -49,18 +51,43 @@ const microIso = (d: Date): string => d.toISOString();
 
 export interface RepairLock {
   identity: string;
-  /** Extends the claim (call during long waits); throws LockedError when another runner took it. */
+  /** Aborted when a renewal failed or another runner took the Lease: stop repairing; reason says why. */
+  readonly lost: AbortSignal;
+  /** Extends the claim now; throws LockedError when another runner took it. */
   renew(): Promise<void>;
-  /** Clears the holder so the next runner need not wait for expiry. Never throws. */
-  release(): Promise<void>;
+  /**
+   * Stops the renewals and clears the holder so the next runner need not wait for expiry. Never throws:
+   * returns the problem as one line when the Lease could not be released (it then expires by itself).
+   */
+  release(): Promise<string | undefined>;
 }
 
+/** Renewals per lease duration (client-go: retryPeriod well below renewDeadline below leaseDuration). */
+export const RENEWALS_PER_DURATION = 3;
+
 class HeldLease implements RepairLock {
+  private readonly lostController = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private renewing: Promise<void> = Promise.resolve();
+  readonly lost = this.lostController.signal;
+
   constructor(
     private readonly client: RepairKubeClient,
     private lease: KLease,
     readonly identity: string,
-  ) {}
+  ) {
+    const periodMs = ((lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000) / RENEWALS_PER_DURATION;
+    this.timer = setInterval(() => {
+      this.renewing = this.renewing.then(() => this.renew()).catch((err: unknown) => this.lose(err));
+    }, periodMs);
+    this.timer.unref();
+  }
+
+  private lose(err: unknown): void {
+    clearInterval(this.timer);
+    const why = err instanceof LockedError || err instanceof KubeError ? err.line : String(err);
+    this.lostController.abort(new Error(`the repair Lease ${LOCK_NAME} could not be renewed: ${why}`));
+  }
 
   private async lostTo(): Promise<LockedError> {
     const now = await this.client.getLease(this.lease.namespace, this.lease.name).catch(() => undefined);
@@ -69,6 +96,7 @@ class HeldLease implements RepairLock {
   }
 
   async renew(): Promise<void> {
+    if (this.lost.aborted) throw new LockedError('another runner (our renewal failed)', 'unknown');
     try {
       this.lease = await this.client.replaceLease({ ...this.lease, holderIdentity: this.identity, renewTime: microIso(new Date()) });
     } catch (err) {
@@ -77,8 +105,18 @@ class HeldLease implements RepairLock {
     }
   }
 
-  async release(): Promise<void> {
-    await this.client.replaceLease({ ...this.lease, holderIdentity: '', renewTime: microIso(new Date()) }).catch(() => undefined);
+  async release(): Promise<string | undefined> {
+    clearInterval(this.timer);
+    await this.renewing;
+    // A Lease we lost is not ours to clear.
+    if (this.lost.aborted) return undefined;
+    try {
+      await this.client.replaceLease({ ...this.lease, holderIdentity: '', renewTime: microIso(new Date()) });
+      return undefined;
+    } catch (err) {
+      const why = err instanceof KubeError ? err.line : String(err);
+      return `could not release the repair Lease ${LOCK_NAME} (${why}); it expires by itself after ${this.lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS} s`;
+    }
   }
 }
 

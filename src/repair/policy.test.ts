@@ -10,7 +10,6 @@ const NOW = new Date('2025-06-01T12:00:00.000Z');
 const SEC = 1000;
 const MIN = 60 * SEC;
 const ago = (ms: number): string => new Date(NOW.getTime() - ms).toISOString();
-const LINEAGE = lineageOf('kube-system', 'ignored', 'coredns');
 /** Signature of a pod that fails every check (hung). */
 const HUNG = 'api/tcp,api/udp,dns-srv/tcp,dns-srv/udp,ext/tcp,ext/udp';
 
@@ -39,12 +38,24 @@ function plan_(s: Situation, history: History = emptyHistory(), config: Partial<
   return planRepairs(judgement, workload(s.pods, s.replicas), history, config, NOW);
 }
 
-const restart = (podName: string, agoMs: number, signature = HUNG, lineage = LINEAGE): RestartRecord => ({
+interface RestartOpts {
+  lineage?: string;
+  workload?: string;
+  replacedBy?: string;
+}
+const restart = (podName: string, agoMs: number, signature = HUNG, o: RestartOpts = {}): RestartRecord => ({
+  id: `r-${podName}-${agoMs}`,
   at: ago(agoMs),
   method: 'evict',
-  lineage,
+  status: 'done',
+  lineage: o.lineage ?? lineageOf('kube-system', podName),
+  workload: o.workload ?? 'coredns',
   pods: [{ name: podName, uid: `uid-old-${podName}`, signature }],
+  ...(o.replacedBy ? { replacements: [{ name: o.replacedBy, uid: `uid-${o.replacedBy}` }] } : {}),
 });
+/** A lineage of restarts ending in `last` (the pod failing now): each restart replaced by the next pod. */
+const chain = (names: string[], agoMs: number[], last: string, signature = HUNG): RestartRecord[] =>
+  names.map((n, i) => restart(n, agoMs[i]!, signature, { lineage: lineageOf('kube-system', names[0]!), replacedBy: names[i + 1] ?? last }));
 const history = (restarts: RestartRecord[], escalations: EscalationRecord[] = []): History => ({ ...emptyHistory(), restarts, escalations });
 
 const actions = (r: RepairPlan): string[] => r.actions.map((a) => `${a.method} ${a.pod ?? a.deployment}`);
@@ -146,7 +157,7 @@ describe('repair/policy', () => {
           namespace: 'kube-system',
           pod: 'coredns-b',
           deployment: 'coredns',
-          lineage: 'kube-system/deployment/coredns',
+          lineage: 'kube-system/pod/coredns-b',
           restarts: [{ pod: 'coredns-b', uid: 'uid-coredns-b', node: 'node-1', signature: 'api/udp,dns-srv/udp' }],
           reason: 'fails 2 checks (kubernetes.default.svc.cluster.local A over udp: 3/3 samples failed: timeout detail) while peers pass from the same probe',
         },
@@ -253,7 +264,7 @@ describe('repair/policy', () => {
       });
   });
 
-  describe('cooldown (keyed by Deployment lineage)', () => {
+  describe('cooldown (keyed by pod lineage)', () => {
     const hungB: Situation = { pods: pods(3), faults: [hang('coredns-b')] };
     const rows: { name: string; s?: Situation; restarts: RestartRecord[]; config?: Partial<RepairConfig>; restarted: boolean; reason?: RegExp }[] = [
       { name: 'same pod restarted 4m59s ago', restarts: [restart('coredns-b', 5 * MIN - SEC)], restarted: false, reason: /in cooldown: coredns-b was restarted 4m59s ago \(cooldown 5m, until 2025-06-01T12:00:01.000Z\)/ },
@@ -282,7 +293,16 @@ describe('repair/policy', () => {
         restarted: false,
         reason: /in cooldown/,
       },
-      { name: 'restart in another Deployment', restarts: [restart('coredns-b', 60 * SEC, HUNG, 'kube-system/deployment/other')], restarted: true },
+      { name: 'restart in another Deployment', restarts: [restart('other-x', 60 * SEC, HUNG, { workload: 'other' })], restarted: true },
+      { name: 'its predecessor restarted 1m ago, replacement recorded', restarts: chain(['coredns-old'], [60 * SEC], 'coredns-b'), restarted: false, reason: /in cooldown: its predecessor coredns-old was restarted 1m ago/ },
+      {
+        name: "a pod started just after another lineage's restart whose replacement is recorded (not its replacement)",
+        s: { pods: [pod(0), pod(1, { startTime: ago(30 * SEC) }), pod(2)], faults: [hang('coredns-b')] },
+        restarts: [restart('coredns-old', 60 * SEC, HUNG, { replacedBy: 'coredns-new' })],
+        restarted: true,
+      },
+      { name: 'another pod of the Deployment restarted 10s ago (other lineage)', restarts: [restart('coredns-a', 10 * SEC, HUNG, { replacedBy: 'coredns-d' })], restarted: true },
+      { name: 'an unsettled intent of this pod (the run died) counts', restarts: [{ ...restart('coredns-b', 20 * SEC), status: 'intent' }], restarted: false, reason: /in cooldown: coredns-b/ },
     ];
     for (const row of rows)
       it(`${row.name} → ${row.restarted ? 'restart' : 'skip'}`, () => {
@@ -330,14 +350,14 @@ describe('repair/policy', () => {
   describe('escalation when the same failure returns', () => {
     const hungB: Situation = { pods: pods(3), faults: [hang('coredns-b')] };
     const rows: { name: string; restarts: RestartRecord[]; config?: Partial<RepairConfig>; escalated: boolean; restarted: boolean }[] = [
-      { name: 'after 1 restart for the same failure', restarts: [restart('coredns-x', 20 * MIN)], escalated: false, restarted: true },
-      { name: 'after exactly 2 restarts for the same failure', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], escalated: true, restarted: false },
-      { name: 'after 2 restarts, one within the cooldown', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-b', 1 * MIN)], escalated: true, restarted: false },
-      { name: 'after 2 restarts for another failure', restarts: [restart('coredns-x', 30 * MIN, 'api/udp'), restart('coredns-y', 20 * MIN, 'api/udp')], escalated: false, restarted: true },
-      { name: 'after 2 restarts, one out of the window', restarts: [restart('coredns-x', 61 * MIN), restart('coredns-y', 20 * MIN)], escalated: false, restarted: true },
-      { name: 'after 2 restarts in another Deployment', restarts: [restart('x', 30 * MIN, HUNG, 'kube-system/deployment/other'), restart('y', 20 * MIN, HUNG, 'kube-system/deployment/other')], escalated: false, restarted: true },
-      { name: 'after 2 restarts with escalate-after 3', restarts: [restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], config: { escalateAfter: 3 }, escalated: false, restarted: true },
-      { name: 'after 1 restart with escalate-after 1', restarts: [restart('coredns-x', 30 * MIN)], config: { escalateAfter: 1 }, escalated: true, restarted: false },
+      { name: 'after 1 restart of its lineage for the same failure', restarts: chain(['coredns-x'], [20 * MIN], 'coredns-b'), escalated: false, restarted: true },
+      { name: 'after exactly 2 restarts of its lineage for the same failure', restarts: chain(['coredns-x', 'coredns-y'], [30 * MIN, 20 * MIN], 'coredns-b'), escalated: true, restarted: false },
+      { name: 'after 2 restarts of OTHER pods with the same failure (other lineages)', restarts: [restart('coredns-x', 30 * MIN, HUNG, { replacedBy: 'coredns-x2' }), restart('coredns-y', 20 * MIN, HUNG, { replacedBy: 'coredns-y2' })], escalated: false, restarted: true },
+      { name: 'after 2 restarts of its lineage, the last within the cooldown', restarts: [...chain(['coredns-x'], [30 * MIN], 'coredns-b'), restart('coredns-b', 1 * MIN, HUNG, { lineage: lineageOf('kube-system', 'coredns-x') })], escalated: true, restarted: false },
+      { name: 'after 2 restarts for another failure', restarts: chain(['coredns-x', 'coredns-y'], [30 * MIN, 20 * MIN], 'coredns-b', 'api/udp'), escalated: false, restarted: true },
+      { name: 'after 2 restarts, one out of the window', restarts: chain(['coredns-x', 'coredns-y'], [61 * MIN, 20 * MIN], 'coredns-b'), escalated: false, restarted: true },
+      { name: 'after 2 restarts with escalate-after 3', restarts: chain(['coredns-x', 'coredns-y'], [30 * MIN, 20 * MIN], 'coredns-b'), config: { escalateAfter: 3 }, escalated: false, restarted: true },
+      { name: 'after 1 restart with escalate-after 1', restarts: chain(['coredns-x'], [30 * MIN], 'coredns-b'), config: { escalateAfter: 1 }, escalated: true, restarted: false },
     ];
     for (const row of rows)
       it(`${row.name} → ${row.escalated ? 'escalate' : 'no escalation'}`, () => {
@@ -347,17 +367,17 @@ describe('repair/policy', () => {
       });
 
     it('gives the evidence: each restart and the failure now', () => {
-      const r = plan_(hungB, history([restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)]));
+      const r = plan_(hungB, history(chain(['coredns-x', 'coredns-y'], [30 * MIN, 20 * MIN], 'coredns-b')));
       const [e] = r.escalations;
-      expect(e).to.deep.include({ pod: 'coredns-b', lineage: LINEAGE, signature: HUNG, since: ago(30 * MIN), isNew: true });
+      expect(e).to.deep.include({ pod: 'coredns-b', lineage: lineageOf('kube-system', 'coredns-x'), signature: HUNG, since: ago(30 * MIN), isNew: true });
       expect(e!.evidence).to.have.length(3);
       expect(e!.evidence[0]).to.equal(`${ago(30 * MIN)}: evict coredns-x for failing ${HUNG}`);
       expect(e!.evidence[2]).to.match(/^2025-06-01T12:00:00.000Z: coredns-b fails the same checks again: fails 6 checks/);
     });
 
     it('is not new when an earlier run raised it', () => {
-      const raised: EscalationRecord = { at: ago(5 * MIN), lineage: LINEAGE, signature: HUNG, pod: 'coredns-b', evidence: [] };
-      const r = plan_(hungB, history([restart('coredns-x', 30 * MIN), restart('coredns-y', 20 * MIN)], [raised]));
+      const raised: EscalationRecord = { at: ago(5 * MIN), lineage: lineageOf('kube-system', 'coredns-x'), signature: HUNG, pod: 'coredns-b', evidence: [] };
+      const r = plan_(hungB, history(chain(['coredns-x', 'coredns-y'], [30 * MIN, 20 * MIN], 'coredns-b'), [raised]));
       expect(r.escalations[0]!.isNew).to.equal(false);
     });
   });
@@ -368,7 +388,7 @@ describe('repair/policy', () => {
       expect(actions(r)).to.deep.equal(['rollout coredns']);
       expect(r.actions[0]!.restarts.map((p) => p.pod)).to.deep.equal(['coredns-a', 'coredns-c']);
       expect(r.actions[0]!.reason).to.match(/^rollout restart of coredns for coredns-a, coredns-c: fails/);
-      expect(r.actions[0]!.lineage).to.equal(LINEAGE);
+      expect(r.actions[0]!.lineage).to.equal('kube-system/deployment/coredns');
       expect(r.skipped).to.deep.equal([]);
     });
 
@@ -389,7 +409,7 @@ describe('repair/policy', () => {
   it('bare pods have their own lineage', () => {
     expect(lineageOf('kube-system', 'coredns-a')).to.equal('kube-system/pod/coredns-a');
     const ps = pods(3).map((p) => ({ ...p, deployment: undefined }));
-    const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, history([restart('coredns-a', MIN, HUNG, 'kube-system/pod/coredns-a')]));
+    const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, history([restart('coredns-a', MIN, HUNG, { workload: undefined })]));
     expect(actions(r)).to.deep.equal(['evict coredns-b']);
   });
 

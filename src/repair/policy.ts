@@ -3,8 +3,10 @@
 // judge already applied rules 1–4 when it chose the candidates. Dry run is the caller printing this plan.
 //
 // Definitions the users rely on (README):
-//  - Cooldown and escalation follow a pod's lineage, its Deployment: a pod that started after a restart
-//    in its Deployment is treated as that restart's replacement, so replacing a pod never resets them.
+//  - Cooldown and escalation follow a pod's lineage: the pod and the replacements that follow it (the
+//    history records each restart's replacements). A pod started right after a restart whose replacement
+//    was never seen (the run died) counts as that replacement. Replacing a pod never resets them, and
+//    another pod's identical failure is another lineage. The budget is the workload's, all lineages.
 //  - Ready floor: never below 1 Ready pod and never below replicas - maxUnavailable (or --min-ready).
 //    A single-replica Deployment therefore cannot be repaired: restarting its only pod takes DNS to 0
 //    Ready pods. --allow-single-replica lowers the floor to 0 for exactly that case.
@@ -36,7 +38,7 @@ export interface RepairConfig {
   escalateAfter: number;
 }
 
-const { timeoutMs: _timeoutMs, leaseSeconds: _leaseSeconds, ...policyDefaults } = DEFAULTS.repair;
+const { timeoutMs: _timeoutMs, leaseSeconds: _leaseSeconds, silentGraceSeconds: _silentGraceSeconds, ...policyDefaults } = DEFAULTS.repair;
 export const DEFAULT_REPAIR_CONFIG: RepairConfig = policyDefaults;
 
 export interface RestartedPod {
@@ -57,6 +59,8 @@ export interface RepairAction {
   /** Pods this action restarts because they are sick (a rollout restarts the healthy ones too). */
   restarts: RestartedPod[];
   reason: string;
+  /** Set for pods that answer no DNS at all (src/repair/grace.ts): evict/delete with this grace period. */
+  gracePeriodSeconds?: number;
 }
 
 export interface SkippedRepair {
@@ -82,9 +86,16 @@ export interface RepairPlan {
   escalations: Escalation[];
 }
 
-/** Cooldown and escalation key: the owning Deployment, or the pod itself when it has none. */
-export const lineageOf = (namespace: string, pod: string, deployment?: string): string =>
-  deployment ? `${namespace}/deployment/${deployment}` : `${namespace}/pod/${pod}`;
+/** A pod's own lineage key: the first pod of a lineage names it. */
+export const lineageOf = (namespace: string, pod: string): string => `${namespace}/pod/${pod}`;
+
+/** The pod's lineage: inherited from the restart it replaced, else its own. */
+export function lineageFor(restarts: RestartRecord[], namespace: string, pod: { name: string; uid: string }): string {
+  return restarts.find((r) => r.replacements?.some((x) => x.uid === pod.uid))?.lineage ?? lineageOf(namespace, pod.name);
+}
+
+/** How long after a restart a pod of the same workload may be its unseen replacement. */
+export const REPLACEMENT_WINDOW_MS = 60_000;
 
 const ms = Date.parse;
 
@@ -95,11 +106,16 @@ function duration(milliseconds: number): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${s % 60}s` : `${s}s`;
 }
 
-/** The restart is this pod's own, or the pod started after it (k8s start times have 1 s resolution). */
-function restartConcerns(r: RestartRecord, c: RepairCandidate): boolean {
-  if (r.pods.some((p) => p.name === c.pod)) return true;
+/**
+ * The restart is of this pod's lineage, or it has no recorded replacement and this pod of the same
+ * workload started just after it, so it may be that replacement (k8s start times have 1 s resolution).
+ */
+function restartConcerns(r: RestartRecord, c: RepairCandidate, lineage: string, claimed: Set<string>): boolean {
+  if (r.lineage === lineage) return true;
+  if (r.replacements?.length || claimed.has(c.uid) || r.workload !== c.deployment) return false;
   if (c.startTime === undefined || Number.isNaN(ms(c.startTime))) return true;
-  return ms(c.startTime) >= Math.floor(ms(r.at) / 1000) * 1000;
+  const from = Math.floor(ms(r.at) / 1000) * 1000;
+  return ms(c.startTime) >= from && ms(c.startTime) < from + REPLACEMENT_WINDOW_MS;
 }
 
 interface Capacity {
@@ -109,8 +125,15 @@ interface Capacity {
   floor: number;
 }
 
+/**
+ * A terminating pod the Service no longer routes to (not a ready endpoint) serves no one: it is being
+ * replaced and does not hold back the next repair. Unknown endpoints keep it counted.
+ */
+const leftTheService = (workload: DnsWorkload, pod: DnsWorkload['pods'][number]): boolean =>
+  pod.terminating && workload.endpoints !== undefined && !workload.endpoints.some((e) => e.ready && (e.pod === pod.name || pod.ips.includes(e.address)));
+
 function capacity(workload: DnsWorkload, config: RepairConfig): Capacity {
-  const live = workload.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed');
+  const live = workload.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed' && !leftTheService(workload, p));
   const ready = live.filter((p) => p.ready && !p.terminating).length;
   const replicas = workload.deployment?.replicas ?? live.length;
   const notReady = live.filter((p) => !p.ready || p.terminating).map((p) => p.name);
@@ -129,7 +152,7 @@ function decide(
   c: RepairCandidate,
   lineage: string,
   planned: RepairCandidate[],
-  ctx: { config: RepairConfig; recent: RestartRecord[]; history: History; cap: Capacity; now: Date },
+  ctx: { config: RepairConfig; recent: RestartRecord[]; history: History; cap: Capacity; now: Date; claimed: Set<string> },
 ): Decision {
   const { config, recent, cap, now } = ctx;
   if (c.scope === 'cluster-wide' && !config.allowFullRestart) {
@@ -149,7 +172,7 @@ function decide(
     return { kind: 'escalate', escalation: { pod: c.pod, lineage, signature: c.signature, evidence, since: sameFailure[0]!.at, isNew } };
   }
 
-  const cooling = recent.filter((r) => r.lineage === lineage && now.getTime() - ms(r.at) < config.cooldownMs && restartConcerns(r, c));
+  const cooling = recent.filter((r) => now.getTime() - ms(r.at) < config.cooldownMs && restartConcerns(r, c, lineage, ctx.claimed));
   const last = cooling.at(-1);
   if (last) {
     const who = last.pods.some((p) => p.name === c.pod) ? c.pod : `its predecessor ${last.pods.map((p) => p.name).join(', ')}`;
@@ -194,12 +217,14 @@ export function planRepairs(
     .map((t) => ({ pod: t.label, reason: t.reason }));
 
   const recent = history.restarts.filter((r) => now.getTime() - ms(r.at) < cfg.windowMs).sort((a, b) => ms(a.at) - ms(b.at));
-  const ctx = { config: cfg, recent, history, cap: capacity(workload, cfg), now };
+  const claimed = new Set(history.restarts.flatMap((r) => (r.replacements ?? []).map((x) => x.uid)));
+  const ctx = { config: cfg, recent, history, cap: capacity(workload, cfg), now, claimed };
+  const lineage = (c: RepairCandidate) => lineageFor(history.restarts, ns, { name: c.pod, uid: c.uid });
   const planned: RepairCandidate[] = [];
   const escalations: Escalation[] = [];
   for (const c of [...judgement.candidates].sort(worstFirst)) {
     // A rollout is one action whose pace the Deployment's own strategy sets: judge each pod alone.
-    const decision = decide(c, lineageOf(ns, c.pod, c.deployment), cfg.method === 'rollout' ? [] : planned, ctx);
+    const decision = decide(c, lineage(c), cfg.method === 'rollout' ? [] : planned, ctx);
     if (decision.kind === 'restart') planned.push(c);
     else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason });
     else escalations.push(decision.escalation);
@@ -213,7 +238,7 @@ export function planRepairs(
         namespace: ns,
         pod: c.pod,
         deployment: c.deployment,
-        lineage: lineageOf(ns, c.pod, c.deployment),
+        lineage: lineage(c),
         restarts: [restarted(c)],
         reason: c.reason,
       }),
@@ -232,7 +257,7 @@ export function planRepairs(
       method: 'rollout',
       namespace: ns,
       deployment,
-      lineage: lineageOf(ns, '', deployment),
+      lineage: `${ns}/deployment/${deployment}`,
       restarts: sick.map(restarted),
       reason: `rollout restart of ${deployment} for ${sick.map((p) => p.pod).join(', ')}: ${sick[0]!.reason}`,
     });

@@ -28,7 +28,8 @@ describe('repair lock decisions', () => {
 
 describe('shared history schema', () => {
   it('flags only a NEWER schema (garbage and the current one are not newer)', () => {
-    assert.equal(newerSchemaOf({ [HISTORY_KEY]: '{"schema":"coredns-sentinel/history/v2"}' }), 'coredns-sentinel/history/v2');
+    assert.equal(newerSchemaOf({ [HISTORY_KEY]: '{"schema":"coredns-sentinel/history/v3"}' }), 'coredns-sentinel/history/v3');
+    assert.equal(newerSchemaOf({ [HISTORY_KEY]: '{"schema":"coredns-sentinel/history/v2"}' }), undefined);
     assert.equal(newerSchemaOf({ [HISTORY_KEY]: '{"schema":"coredns-sentinel/history/v1"}' }), undefined);
     assert.equal(newerSchemaOf({ [HISTORY_KEY]: 'not json' }), undefined);
     assert.equal(newerSchemaOf(undefined), undefined);

@@ -14,6 +14,11 @@ export const EXIT = {
   manualIntervention: 5,
   /** Repair needed but another runner holds the repair lock. */
   locked: 6,
+  /**
+   * Repair started but did not complete: a step failed (an API error, the history write, a lost Lease)
+   * after the run began changing the cluster. The report lists every action done; nothing is hidden.
+   */
+  repairIncomplete: 7,
   /** Interrupted by SIGINT/SIGTERM (cleanup done). */
   interrupted: 130,
 } as const;

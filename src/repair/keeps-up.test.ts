@@ -1,0 +1,84 @@
+// Repair keeps up with repeated faults (docs/repair.md "Repeated faults"): a terminating pod the Service
+// no longer routes to does not block the next repair, a pod answering nothing leaves with a short grace
+// period, and a replacement inherits its predecessor's lineage. Pure.
+import { expect } from 'chai';
+import type { DnsPod } from '../discover/types.ts';
+import { pod, plan, report, workload } from '../judge/fixtures.ts';
+import { judge } from '../judge/judge.ts';
+import { emptyHistory, type History } from './history.ts';
+import { planRepairs } from './policy.ts';
+import { silentPodUids, withSilentGrace } from './grace.ts';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+function planFor(ps: DnsPod[], hung: string, endpoints?: { address: string; ready: boolean; pod?: string }[], history: History = emptyHistory(), replicas = 3) {
+  const p = plan(ps.filter((x) => !x.terminating));
+  const r = report(p, [{ target: hung, outcome: 'timeout' }]);
+  const w = { ...workload(ps, replicas), ...(endpoints ? { endpoints } : {}) };
+  const j = judge({ plan: p, workload: w, primary: { node: 'node-0', report: r } });
+  return { result: planRepairs(j, w, history, {}, NOW), plan: p, report: r, workload: w };
+}
+
+describe('repair keeps up', () => {
+  describe('a terminating pod gone from the EndpointSlices', () => {
+    // coredns-c was evicted; its replacement coredns-d is Ready; now coredns-a hangs.
+    const ps = [pod(0), pod(1), pod(2, { terminating: true }), pod(3)];
+    const ready = (names: DnsPod[]) => names.filter((x) => !x.terminating).map((x) => ({ address: x.ips[0]!, ready: true, pod: x.name }));
+
+    it('does not block the next repair when the Service no longer routes to it', () => {
+      expect(planFor(ps, 'coredns-a', ready(ps)).result.actions.map((a) => a.pod)).to.deep.equal(['coredns-a']);
+    });
+
+    it('still blocks while it is a ready endpoint', () => {
+      const endpoints = ps.map((x) => ({ address: x.ips[0]!, ready: true, pod: x.name }));
+      const { result } = planFor(ps, 'coredns-a', endpoints);
+      expect(result.actions).to.deep.equal([]);
+      expect(result.skipped.find((s) => s.pod === 'coredns-a')?.reason).to.match(/already unavailable \(coredns-c\)/);
+    });
+
+    it('still blocks when the EndpointSlices could not be read', () => {
+      expect(planFor(ps, 'coredns-a', undefined).result.actions).to.deep.equal([]);
+    });
+
+    it('its replacement not created yet: the missing replica blocks', () => {
+      const without = ps.filter((x) => x.name !== 'coredns-d');
+      const { result } = planFor(without, 'coredns-a', ready(without));
+      expect(result.skipped.find((s) => s.pod === 'coredns-a')?.reason).to.match(/missing replica 1/);
+    });
+  });
+
+  describe('silent pods (no answer at all) get the short grace period', () => {
+    const ps = [pod(0), pod(1), pod(2)];
+
+    it('a pod whose every sample went unanswered', () => {
+      const f = planFor(ps, 'coredns-b');
+      const silentTarget = f.plan.targets.find((t) => t.address === ps[1]!.ips[0])!.id;
+      const rep = { ...f.report, targets: f.report.targets.map((t) => (t.targetId === silentTarget ? { ...t, p50Ms: null, p99Ms: null } : t)) };
+      const silent = silentPodUids(f.plan, rep, f.workload);
+      expect([...silent]).to.deep.equal(['uid-coredns-b']);
+      expect(withSilentGrace(f.result.actions, silent, 1).map((a) => a.gracePeriodSeconds)).to.deep.equal([1]);
+    });
+
+    it('a pod that answers something (errors, slow answers) keeps its own grace period', () => {
+      const f = planFor(ps, 'coredns-b');
+      const silent = silentPodUids(f.plan, f.report, f.workload);
+      expect(silent.size).to.equal(0);
+      expect(withSilentGrace(f.result.actions, silent, 1)[0]).to.not.have.property('gracePeriodSeconds');
+    });
+
+    it('never for a rollout', () => {
+      const action = { method: 'rollout' as const, namespace: 'kube-system', deployment: 'coredns', lineage: 'x', restarts: [{ pod: 'coredns-b', uid: 'uid-coredns-b', node: 'n', signature: 's' }], reason: 'r' };
+      expect(withSilentGrace([action], new Set(['uid-coredns-b']), 1)[0]).to.not.have.property('gracePeriodSeconds');
+    });
+  });
+
+  it('a replacement inherits the lineage of the pod it replaced', () => {
+    const ps = [pod(0), pod(1), pod(2)];
+    const history: History = {
+      ...emptyHistory(),
+      restarts: [{ id: 'r1', at: new Date(NOW.getTime() - 10 * 60_000).toISOString(), method: 'evict', status: 'done', lineage: 'kube-system/pod/coredns-x', workload: 'coredns',
+        pods: [{ name: 'coredns-x', uid: 'uid-x', signature: 'other' }], replacements: [{ name: 'coredns-b', uid: 'uid-coredns-b' }] }],
+    };
+    expect(planFor(ps, 'coredns-b', undefined, history).result.actions[0]!.lineage).to.equal('kube-system/pod/coredns-x');
+  });
+});
