@@ -9,7 +9,7 @@ import { bounded } from '../common/bounded.ts';
 import { prepareCycle } from './context.ts';
 import { runCycle } from './cycle.ts';
 import { failureOf } from './errors.ts';
-import { probePodProber } from './prober.ts';
+import { chooseProber } from './probers.ts';
 import type { CheckSettings } from './settings.ts';
 
 export type ClusterResult = FleetCluster;
@@ -45,7 +45,7 @@ export async function runFleet(settings: CheckSettings, deps: FleetDeps): Promis
     for (const level of ['error', 'warn', 'info', 'debug'] as const) log[level] = (message, meta) => deps.log[level](`[${context}] ${message}`, meta);
     try {
       const ctx = prepareCycle({ ...settings, context });
-      const cycle = await runCycle({ ctx, prober: probePodProber(ctx, deps.progress, deps.signal), progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}) });
+      const cycle = await runCycle({ ctx, prober: (await chooseProber(ctx, deps.progress, deps.signal)).prober, progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}) });
       return { context, durationMs: Date.now() - started, output: cycle.output };
     } catch (err) {
       const { exitCode, line } = failureOf(err);
