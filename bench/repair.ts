@@ -6,11 +6,14 @@
 //  (b) restarts done vs needed across the fault matrix with `check --repair`, each on a fresh sim,
 //      counted from the sim's API log (evictions, deletes of DNS pods, rollout restarts). Target 0
 //      false restarts.
+//  (c) the same across the distributions' presets (test/sim/presets.ts) × faults (one pod hung, upstream
+//      down, a stub's forwarder down). Target 0 false restarts.
 // Leaves no process behind: every watcher and sim is stopped in finally blocks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startSim, dnsAnswers, type Sim } from '../test/sim/index.ts';
 import { connect } from '../src/kube/index.ts';
 import type { ApiRequestRecord } from '../test/sim/types.ts';
+import type { PresetName } from '../test/sim/presets.ts';
 
 const CLI = 'dist/cli.js';
 const SUBNET_WATCH = '127.213';
@@ -103,13 +106,13 @@ async function timeToHealthy(run: number): Promise<HealRun> {
 }
 
 /** API requests that restart a CoreDNS pod: eviction, delete of a DNS pod, rollout restart patch. */
-function restartRequests(requests: ApiRequestRecord[]): ApiRequestRecord[] {
+function restartRequests(requests: ApiRequestRecord[], namespace = 'kube-system'): ApiRequestRecord[] {
   return requests.filter(
     (r) =>
       r.code < 300 &&
       ((r.resource === 'pods/eviction' && r.verb === 'create') ||
-        (r.resource === 'pods' && r.verb === 'delete' && r.namespace === 'kube-system') ||
-        (r.resource === 'deployments' && r.verb === 'patch' && r.namespace === 'kube-system')),
+        (r.resource === 'pods' && r.verb === 'delete' && r.namespace === namespace && !/^coredns-sentinel-probe/.test(r.name ?? '')) ||
+        (r.resource === 'deployments' && r.verb === 'patch' && r.namespace === namespace)),
   );
 }
 
@@ -249,3 +252,43 @@ for (const r of rows)
 const falseRestarts = rows.reduce((n, r) => n + r.wrong.length, 0);
 const missed = rows.reduce((n, r) => n + Math.max(0, r.needed - (r.done - r.wrong.length)), 0);
 console.log(`false restarts: ${falseRestarts}${missed ? `, missed restarts: ${missed}` : ''}`);
+
+// (c) the distributions' DNS configurations (test/sim/presets.ts) × faults: the checks derived from each
+// Corefile, the workload flags each needs, and never a restart for a fault outside the pods.
+const PRESET_RUNS: { preset: PresetName; stub?: string }[] = [
+  { preset: 'kubeadm' },
+  { preset: 'eks' },
+  { preset: 'aks', stub: 'puglife.local' },
+  { preset: 'k3s', stub: 'homelab.local' },
+  { preset: 'rke2' },
+  { preset: 'openshift' },
+];
+const PRESET_FAULTS: { name: string; applies: (r: (typeof PRESET_RUNS)[number]) => boolean; inject: (sim: Sim, r: (typeof PRESET_RUNS)[number]) => string[] }[] = [
+  { name: 'one pod hung', applies: () => true, inject: (sim) => (sim.faults.hangDns(sim.dnsPods()[0]!.name), [sim.dnsPods()[0]!.name]) },
+  { name: 'upstream down', applies: () => true, inject: (sim) => (sim.faults.upstreamDown(), []) },
+  { name: 'stub down', applies: (r) => r.stub !== undefined, inject: (sim, r) => (sim.faults.stubDown(r.stub!), []) },
+];
+
+console.log('\n(c) presets × faults, check --repair with the preset\'s workload flags, a fresh sim each');
+const presetRows: (MatrixRow & { preset: string })[] = [];
+for (const r of PRESET_RUNS)
+  for (const f of PRESET_FAULTS.filter((x) => x.applies(r))) {
+    const sim = await startSim({ subnet: SUBNET_MATRIX, preset: r.preset, timing: { scale: 0.1 } });
+    try {
+      await sim.waitReady(60_000);
+      const w = sim.dnsWorkload();
+      const flags = ['-n', w.namespace, '-l', Object.entries(w.selector).map(([k, v]) => `${k}=${v}`).join(','), '--service', w.service.name, '--configmap', w.configMap];
+      const needed = f.inject(sim, r);
+      const before = sim.requests.length;
+      const run = await runCli(['check', '--repair', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--samples', '1', '--timeout', '1s', ...flags]);
+      if (run.code !== 0 && run.code !== 1) process.stderr.write(`${r.preset} / ${f.name}: check --repair exited ${run.code}: ${run.stderr.trim()}\n`);
+      const restarted = restartRequests(sim.requests.slice(before), w.namespace).map((x) => (x.resource === 'deployments' ? `deployment/${x.name ?? ''}` : (x.name ?? '')));
+      presetRows.push({ preset: r.preset, scenario: f.name, needed: needed.length, done: restarted.length, wrong: restarted.filter((p) => !needed.includes(p)), exitCode: run.code, classification: classificationOf(run.stdout) });
+    } finally {
+      await sim.stop();
+    }
+  }
+console.log(`  ${'PRESET'.padEnd(10)}  ${'FAULT'.padEnd(13)}  NEEDED  DONE  EXIT  ${'CLASSIFICATION'.padEnd(14)}  FALSE`);
+for (const r of presetRows)
+  console.log(`  ${r.preset.padEnd(10)}  ${r.scenario.padEnd(13)}  ${String(r.needed).padEnd(6)}  ${String(r.done).padEnd(4)}  ${String(r.exitCode).padEnd(4)}  ${r.classification.padEnd(14)}  ${r.wrong.length ? r.wrong.join(', ') : '-'}`);
+console.log(`false restarts across presets × faults: ${presetRows.reduce((n, r) => n + r.wrong.length, 0)}`);
