@@ -2,9 +2,11 @@
 // the report and return its exit code. Nothing else happens here.
 import { failureOf, prepareCycle, probePodProber, runCycle, runFleet, worstExitCode, type CheckSettings, type OutputFormat } from '../engine/index.ts';
 import type { Logger } from '../common/logger.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 import { createLogger, errorOutput, fleetOutput, progress, render, renderFleet, type CheckOutput } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
+import { ciSettings, deliver, type CiSettings, type RawCiFlags } from './ci.ts';
 
 /** Prints the outcome; returns the exit code. Errors: one line on stderr (and the error shape with -o json|yaml). */
 export function printOutcome(outcome: { output: CheckOutput } | { error: unknown }, format: OutputFormat): number {
@@ -64,34 +66,48 @@ export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals)
 }
 
 /** Several clusters: the fleet report, the worst exit code. */
-async function checkFleet(settings: CheckSettings, log: Logger): Promise<number> {
+async function checkFleet(settings: CheckSettings, log: Logger, ci: CiSettings): Promise<number> {
   // One progress line cannot follow several clusters at once.
   const quiet = { stage: () => {}, done: () => {} };
   const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs));
   const clusters = await runFleet(settings, { log, progress: quiet, signal: stop.signal }).finally(() => stop.dispose());
   const exitCode = worstExitCode(clusters.map((c) => c.output.exitCode));
-  process.stdout.write(renderFleet(fleetOutput(clusters, exitCode), settings.output));
-  return exitCode;
+  const reports = clusters.map((c) => ({ context: c.context, durationMs: c.durationMs, report: c.output }));
+  return deliver(ci, reports, exitCode, () => process.stdout.write(renderFleet(fleetOutput(clusters, exitCode), settings.output)), settings.requestTimeoutMs);
 }
 
-export async function check(raw: RawCheckFlags): Promise<number> {
+export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
   let format: OutputFormat = raw.output === 'json' || raw.output === 'yaml' ? raw.output : 'table';
+  let ci: CiSettings | undefined;
+  let context = 'current-context';
+  let requestTimeoutMs: number = DEFAULTS.requestTimeoutMs;
+  const started = Date.now();
   try {
-    const settings = validateCheckFlags(raw);
+    const split = ciSettings(raw);
+    const settings = validateCheckFlags({ ...raw, output: split.output });
+    ci = split.ci;
+    context = settings.context ?? context;
+    requestTimeoutMs = settings.requestTimeoutMs;
     format = settings.output;
     const log = createLogger(settings.logFormat, settings.logLevel);
-    if (settings.fleet) return await checkFleet(settings, log);
+    if (settings.fleet) return await checkFleet(settings, log, ci);
     const ctx = prepareCycle(settings);
     const shown = progress();
     const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));
     try {
       const prober = probePodProber(ctx, shown, stop.signal);
       const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal });
-      return printOutcome({ output: cycle.output }, format);
+      const report = { context, durationMs: Date.now() - started, report: cycle.output };
+      return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format), settings.requestTimeoutMs);
     } finally {
       stop.dispose();
     }
   } catch (error) {
-    return printOutcome({ error }, format);
+    // Bad flags (exit 2) did nothing: no JUnit file, no push.
+    if (!ci) return printOutcome({ error }, format);
+    const { exitCode, line } = failureOf(error);
+    if (ci.junitStdout) process.stderr.write(`error: ${line}\n`);
+    const report = { context, durationMs: Date.now() - started, report: errorOutput(line, exitCode) };
+    return deliver(ci, [report], exitCode, () => printOutcome({ error }, format), requestTimeoutMs);
   }
 }

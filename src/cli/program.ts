@@ -9,6 +9,8 @@ import { check } from './check.ts';
 import { CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { watchCommand } from './watch.ts';
+import { addCiOptions, type RawCiFlags } from './ci.ts';
+import { completionCommand } from './completion.ts';
 import { MODES } from '../modes/types.ts';
 
 const R = DEFAULTS.repair;
@@ -72,7 +74,7 @@ function checkCommand(): Command {
     .option('--allow-single-replica', 'with --repair: allow restarting the only pod of a 1-replica Deployment')
     .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${formatDuration(R.timeoutMs)})`)
     .option('--silent-grace-period <duration>', `with --repair: grace period for a pod that answers no DNS at all (default ${formatDuration(R.silentGraceSeconds * 1000)}; its lameduck serves no one)`)
-    .action(async (raw: RawCheckFlags) => {
+    .action(async (raw: RawCheckFlags & RawCiFlags) => {
       process.exitCode = await check(raw);
       // Requests abandoned by the interrupted run (a watch, an exec stream) must not hold the exit.
       if (process.exitCode === EXIT.interrupted) process.exit(EXIT.interrupted);
@@ -106,6 +108,7 @@ export const buildProgram = (): Command => new Command('coredns-sentinel')
   .description("keeps a Kubernetes cluster's DNS honest")
   .version(pkg.version)
   .exitOverride(usageExit)
-  .addCommand(checkCommand().exitOverride(usageExit))
+  .addCommand(addCiOptions(checkCommand()).exitOverride(usageExit))
   .addCommand(watchCommand(checkCommand()).exitOverride(usageExit))
-  .addCommand(cleanupCommand().exitOverride(usageExit));
+  .addCommand(cleanupCommand().exitOverride(usageExit))
+  .addCommand(completionCommand().exitOverride(usageExit));
