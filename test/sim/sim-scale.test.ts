@@ -95,7 +95,7 @@ describe('sim: `make sim` process', function () {
       () => 'ok',
       (e: { stderr: string }) => e.stderr.trim(),
     );
-    expect(bad).to.match(/^fault: no CoreDNS pod "no-such-pod" in namespace kube-system/);
+    expect(bad).to.match(/^fault: no DNS pod "no-such-pod" in namespace kube-system/);
     expect(await fault('clear')).to.equal('all faults cleared');
     expect((await dig(ip!, 'kubernetes.default.svc.cluster.local')).status).to.equal('NOERROR');
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
