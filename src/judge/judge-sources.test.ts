@@ -67,7 +67,7 @@ const rows: Row[] = [
     pods: dual(3),
     faults: [{ target: 'coredns-b (ipv6)', outcome: 'timeout' }],
     classification: 'pod-local',
-    reason: /^coredns-b \(ipv6\) fails while coredns-a, coredns-c pass IPv6 from the same probe — it is repairable/,
+    reason: /^coredns-b \(IPv6\) fails while coredns-a, coredns-c pass IPv6 from the same probe — it is repairable/,
     candidates: ['coredns-b'],
   },
   {
@@ -75,7 +75,7 @@ const rows: Row[] = [
     pods: dual(3),
     faults: [hang('coredns-c'), hang('coredns-c (ipv6)')],
     classification: 'pod-local',
-    reason: /coredns-c, coredns-c \(ipv6\) fail while coredns-a, coredns-b pass IPv4 and IPv6/,
+    reason: /^coredns-c \(IPv4, IPv6\) fails while coredns-a, coredns-b pass IPv4 and IPv6 from the same probe/,
     candidates: ['coredns-c'],
   },
   {
@@ -83,7 +83,7 @@ const rows: Row[] = [
     pods: dual(3),
     faults: [{ family: 'ipv6', outcome: 'timeout' }, hang('coredns-a')],
     classification: 'pod-local',
-    reason: /^coredns-a fails while coredns-b, coredns-c pass IPv4/,
+    reason: /^coredns-a \(IPv4\) fails while coredns-b, coredns-c pass IPv4 from/,
     candidates: ['coredns-a'],
     notes: /IPv6 fails on every CoreDNS pod/,
   },

@@ -310,7 +310,11 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     const sickPods = [...new Set(sick.map(peerOf))];
     const sickFamilies = [...new Set(sick.map((o) => o.family))];
     const onFamily = dual ? ` ${sickFamilies.map((f) => FAMILY[f]).join(' and ')}` : '';
-    const reason = `${labels(sick)} ${sick.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
+    // One name per pod; on dual-stack with the families it fails on: "coredns-c (IPv4, IPv6)".
+    const subject = dual
+      ? sickPods.map((name) => `${name} (${sick.filter((o) => peerOf(o) === name).map((o) => FAMILY[o.family]).join(', ')})`).join(', ')
+      : labels(sick);
+    const reason = `${subject} ${sickPods.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
     return done({ classification: 'pod-local', reason, notes, perTarget, diagnoses });
   }
 
