@@ -8,6 +8,8 @@ export function roff(text: string): string {
   return text
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
+    // Non-ASCII (×, —, …) as groff's Unicode escapes: plain groff reads its input as Latin-1.
+    .replace(/[^\x00-\x7e]/gu, (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`)
     .split('\n')
     .map((l) => (/^[.']/.test(l) ? `\\&${l}` : l))
     .join('\n');
@@ -78,7 +80,7 @@ function extrasOf(name: string): PageExtras {
     return {
       sections: [
         ['Environment', '.TP\n.B KUBECONFIG\nThe kubeconfig file(s), as for kubectl, when \\fB\\-\\-kubeconfig\\fR is not given; then \\fI~/.kube/config\\fR, then the in\\-cluster ServiceAccount.'],
-        ['Exit status', '0 healthy, 1 unhealthy, 2 usage error (nothing done), 3 cluster or API error, 4 probe pod error, 5 repair escalated, 6 repair locked, 130 interrupted; \\fBcoredns\\-sentinel\\-report\\fR(7) explains each. \\fB\\-\\-exit\\-zero\\fR makes \\fBcheck\\fR exit 0 whenever it produced a report.'],
+        ['Exit status', '0 when DNS is healthy, 1 when it is not; every other code (usage, API, probe, repair) is explained in \\fBcoredns\\-sentinel\\-report\\fR(7). \\fB\\-\\-exit\\-zero\\fR makes \\fBcheck\\fR exit 0 whenever the cluster was judged.'],
         ['Kubectl plugin', 'Installed with the package as \\fBkubectl\\-coredns_sentinel\\fR: \\fBkubectl coredns\\-sentinel check\\fR runs the same program.'],
       ],
       seeAlso: [...concepts, 'kubectl(1)'],
