@@ -121,6 +121,40 @@ export interface CheckPlan {
   ednsUdpSize?: number;
   /** Network evidence: TCP connects made once each, alongside the DNS checks. */
   connects?: ConnectCheck[];
+  /** The client's view (src/probe/clientview.ts), run after the checks. */
+  clientView?: ClientViewCheck;
+}
+
+export interface ClientViewCheck {
+  /** Resolved through the pod's resolv.conf search path, e.g. "kubernetes.default". */
+  shortName: string;
+  /** A+AAAA pairs sent to every target, each pair from a new socket. */
+  pairs: number;
+  /** The wait before the one retry of an unanswered query, and after it. */
+  retryAfterMs: number;
+}
+
+export interface ClientViewBurst {
+  targetId: string;
+  queries: number;
+  firstTry: number;
+  /** Answered only after the retry: what a client sees as a resolver timeout (5 s with glibc's default). */
+  afterRetry: number;
+  lost: number;
+}
+
+export interface ClientViewResult {
+  resolvConf: { nameservers: string[]; search: string[]; ndots: number };
+  lookup: {
+    name: string;
+    /** Every candidate of the search path, with the rcodes of its A and AAAA (null: no answer). */
+    tried: { name: string; a: Rcode | null; aaaa: Rcode | null }[];
+    /** The candidate with an address, as glibc takes it; null when none had one. */
+    answeredAs: string | null;
+    glibcQueries: number;
+    muslQueries: number;
+  };
+  bursts: ClientViewBurst[];
 }
 
 /**
@@ -192,6 +226,8 @@ export interface ProbeReport {
   targets: TargetSummary[];
   /** One per planned connect check. */
   connects?: ConnectResult[];
+  /** When the plan asked for the client's view. */
+  clientView?: ClientViewResult;
   /** Present (and results empty) when the plan could not run. */
   error?: ProbeError;
 }
@@ -318,6 +354,12 @@ export function validatePlan(p: unknown): Problem {
     const dupConnect = uniqueIds(p.connects as ConnectCheck[], 'connect');
     if (dupConnect) return dupConnect;
   }
+  if (p.clientView !== undefined) {
+    const c = p.clientView;
+    if (!isObject(c) || !isShortString(c.shortName, LIMITS.nameLength)) return 'clientView.shortName must be a name';
+    if (!isInt(c.pairs, 1, 100)) return 'clientView.pairs must be an integer from 1 to 100';
+    if (!isInt(c.retryAfterMs, 1, LIMITS.timeoutMs)) return `clientView.retryAfterMs must be an integer from 1 to ${LIMITS.timeoutMs}`;
+  }
   return null;
 }
 
@@ -382,6 +424,18 @@ export function validateReport(r: unknown, plan?: CheckPlan): Problem {
       if (typeof c.ok !== 'boolean') return `${at}.ok must be true or false`;
       if (c.latencyMs !== null && typeof c.latencyMs !== 'number') return `${at}.latencyMs must be a number or null`;
     }
+  }
+  if (r.clientView !== undefined) {
+    const c = r.clientView;
+    if (!isObject(c) || !isObject(c.lookup) || !Array.isArray(c.bursts) || !isObject(c.resolvConf)) return 'probe report clientView must have resolvConf, lookup and bursts';
+    const planned = plan ? new Set(plan.targets.map((t) => t.id)) : null;
+    for (const [i, b] of c.bursts.entries()) {
+      const at = `clientView.bursts[${i}]`;
+      if (!isObject(b) || typeof b.targetId !== 'string' || (planned && !planned.has(b.targetId))) return `${at}.targetId is not a planned target`;
+      if (![b.queries, b.firstTry, b.afterRetry, b.lost].every((n) => isInt(n, 0, 1_000_000))) return `${at} counts must be integers`;
+      if ((b.firstTry as number) + (b.afterRetry as number) + (b.lost as number) !== b.queries) return `${at} counts do not add up to its queries`;
+    }
+    if (!isInt(c.lookup.glibcQueries, 0, 1000) || !isInt(c.lookup.muslQueries, 0, 1000)) return 'clientView.lookup query counts must be integers';
   }
   if (plan) {
     const expected = plan.targets.length * plan.queries.length * plan.transports.length;

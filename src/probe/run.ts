@@ -7,6 +7,7 @@ import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
 import type { Channel, Dial, Exchange, ExchangeOptions } from './dns.ts';
 import { evaluate } from './expect.ts';
 import { runConnects } from './connect.ts';
+import { runClientView } from './clientview.ts';
 import { PROBE_VERSION } from './version.ts';
 
 export interface RunOptions {
@@ -138,5 +139,6 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
     results: byTarget.flat(),
     targets: plan.targets.map((t, i) => summarize(t.id, byTarget[i] ?? [])),
     ...(connects && { connects }),
+    ...(plan.clientView && { clientView: await runClientView(plan.clientView, plan.targets) }),
   };
 }
