@@ -42,7 +42,8 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
   before(async () => {
     sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
     await sim.waitReady(30_000);
-    check = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
+    // The probe-pod mode explicitly: its requests (create, watch, exec, delete) are the ones under test.
+    check = ['check', '--kubeconfig', sim.kubeconfigPath, '--mode', 'probe-pod', '-o', 'json', '--timeout', '500ms', '--samples', '2'];
   });
 
   after(async () => {

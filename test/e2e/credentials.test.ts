@@ -54,7 +54,8 @@ describe('credentials e2e: no token in any output; kubeconfig problems are exit 
   };
   const credential = (token: string) => `echo '${JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } })}'`;
   const check = (kubeconfig: string, output: 'table' | 'json', extra: string[] = []) =>
-    ['check', '--kubeconfig', kubeconfig, '-o', output, '--timeout', '500ms', '--samples', '1', ...extra];
+    // probe-pod explicitly: the RBAC denial is pods/exec, which auto would route around.
+    ['check', '--kubeconfig', kubeconfig, '--mode', 'probe-pod', '-o', output, '--timeout', '500ms', '--samples', '1', ...extra];
 
   /** Runs the CLI and keeps the run for the final search for secrets. */
   async function run(label: string, args: string[], secrets: string[]): Promise<Run> {
