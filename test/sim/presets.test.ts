@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { startSim } from './index.ts';
 import type { PresetName } from './presets.ts';
 import type { Sim } from './types.ts';
-import { dig, kubectl, processesMentioning, testSubnet } from './sim-fixtures.ts';
+import { dig, kubectl, processesMentioning, testSubnet, waitFor } from './sim-fixtures.ts';
 
 const SCALE = 0.05;
 const root = process.getuid?.() === 0;
@@ -49,6 +49,27 @@ describe('sim: presets', function () {
       }
   };
 
+  /** The existing DNS faults act on the preset's pods: hang, UDP drop, a wrong record and a crash, each on one pod only. */
+  const faultsWork = async (s: Sim, port: number) => {
+    const [a, b] = s.dnsPods();
+    const at = (ip: string, tcp = false) => dig(ip, 'kubernetes.io', 'A', { port, tcp, timeoutS: 2 });
+    s.faults.hangDns(a!.name);
+    expect((await dig(a!.ip, 'kubernetes.io', 'A', { port })).status, 'hung').to.equal('timeout');
+    if (b) expect((await at(b.ip)).answers, 'peer').to.deep.equal([`${subnet}.0.80`]);
+    s.faults.clear();
+    s.faults.dropUdp(a!.name);
+    expect((await dig(a!.ip, 'kubernetes.io', 'A', { port })).status, 'UDP dropped').to.equal('timeout');
+    expect((await at(a!.ip, true)).answers, 'TCP').to.deep.equal([`${subnet}.0.80`]);
+    s.faults.clear();
+    s.faults.wrongRecord(a!.name, 'kubernetes.io', '10.99.0.1');
+    await waitFor('the wrong record', async () => (await at(a!.ip)).answers[0] === '10.99.0.1');
+    s.faults.clear();
+    const pid = a!.pid;
+    s.faults.crash(a!.name);
+    await waitFor('the restarted container', () => s.dnsPods().some((p) => p.name === a!.name && p.pid && p.pid !== pid));
+    await waitFor('answers again', async () => (await at(a!.ip)).answers[0] === `${subnet}.0.80`);
+  };
+
   it('kubeadm (default): Deployment coredns, Service kube-dns 53 → 53, kubeadm Corefile', async () => {
     const s = await start('kubeadm');
     const d = await get(s, ['deployment', '-n', 'kube-system', 'coredns']);
@@ -56,6 +77,7 @@ describe('sim: presets', function () {
     const svc = await get(s, ['service', '-n', 'kube-system', 'kube-dns']);
     expect((svc.spec.ports as ServicePort[]).map((p) => `${p.name}:${p.port}/${p.protocol}→${p.targetPort}`)).to.deep.equal([`dns:${low(53)}/UDP→${low(53)}`, `dns-tcp:${low(53)}/TCP→${low(53)}`, 'metrics:9153/TCP→9153']);
     await answersAt(s.dnsPods().map((p) => p.ip), low(53));
+    await faultsWork(s, low(53));
   });
 
   it('eks: eks.amazonaws.com/component labels, PDB coredns maxUnavailable 1', async () => {
@@ -66,6 +88,7 @@ describe('sim: presets', function () {
     expect(pdb.spec.maxUnavailable).to.equal(1);
     expect((await get(s, ['service', '-n', 'kube-system', 'kube-dns'])).metadata.labels?.['eks.amazonaws.com/component']).to.equal('kube-dns');
     await answersAt(pods.map((p) => p.status.podIP), low(53));
+    await faultsWork(s, low(53));
   });
 
   it('aks: coredns-custom imported — its *.server stub domain is forwarded to an upstream of its own, which stub-down stops alone', async () => {
@@ -81,6 +104,7 @@ describe('sim: presets', function () {
     expect((await dig(ip, 'kubernetes.io', 'A', { port: low(53) })).answers).to.deep.equal([`${subnet}.0.80`]);
     s.faults.clear();
     expect((await dig(ip, 'puglife.local', 'A', { port: low(53), timeoutS: 2 })).status).to.equal('NOERROR');
+    await faultsWork(s, low(53));
   });
 
   it('gke: kube-dns Deployment with containers kubedns, dnsmasq, sidecar; ConfigMap kube-dns stubDomains served; logs need ?container=', async () => {
@@ -98,6 +122,7 @@ describe('sim: presets', function () {
     expect(await kubectl(s.kubeconfigPath, ['logs', '-n', 'kube-system', name, '-c', 'dnsmasq'])).to.include('started, version');
     await answersAt(pods.map((p) => p.status.podIP), low(53));
     expect((await dig(pods[0]!.status.podIP, 'acme.local', 'A', { port: low(53) })).status).to.equal('NOERROR');
+    await faultsWork(s, low(53));
   });
 
   it('k3s: one replica, NodeHosts answered by the hosts plugin, coredns-custom *.server imported', async () => {
@@ -109,6 +134,7 @@ describe('sim: presets', function () {
     expect((await dig(pod!.ip, 'sim-node-2', 'A', { port: low(53) })).answers).to.deep.equal([`${subnet}.0.11`]);
     expect((await dig(pod!.ip, 'homelab.local', 'A', { port: low(53) })).status).to.equal('NOERROR');
     await answersAt([pod!.ip], low(53));
+    await faultsWork(s, low(53));
   });
 
   it('rke2: the rke2-coredns chart names (rke2-coredns-rke2-coredns), Helm labels, ports udp-53/tcp-53', async () => {
@@ -121,6 +147,7 @@ describe('sim: presets', function () {
     const pods = await podsOf(s, 'kube-system', 'app.kubernetes.io/instance=rke2-coredns');
     expect(pods).to.have.length(2);
     await answersAt(pods.map((p) => p.status.podIP), low(53));
+    await faultsWork(s, low(53));
   });
 
   it('openshift: DaemonSet dns-default, one pod per node with dns + kube-rbac-proxy, Service 53 → named targetPort dns = 5353 in the EndpointSlice', async () => {
@@ -140,6 +167,7 @@ describe('sim: presets', function () {
     await answersAt(ips, 5353);
     expect((await dig(ips[0]!, 'kubernetes.io', 'A', { port: 53 })).status).to.equal('timeout');
     await answersAt([s.dnsService().ip], low(53));
+    await faultsWork(s, 5353);
   });
 
   it('l7mp: StatefulSet dns (dns-0, dns-1), headless Service on UDP 100, ConfigMap dns-config: forward and the example.com file zone, no kubernetes zone', async () => {
@@ -166,5 +194,6 @@ describe('sim: presets', function () {
     }
     // The cluster's own DNS (kubeadm CoreDNS) runs beside it.
     expect((await get(s, ['deployment', '-n', 'kube-system', 'coredns'])).spec.replicas).to.equal(2);
+    await faultsWork(s, low(100));
   });
 });
