@@ -230,6 +230,13 @@ export class ClusterDns {
     return listen;
   }
 
+  /** A forward target that is an address of the sim (a Service IP, e.g. NodeLocal DNSCache's kube-dns-upstream) is used as it is. */
+  private inSim(target: string | undefined): Backend | undefined {
+    const m = /^(?:dns:\/\/)?(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(target ?? '');
+    if (!m || !m[1]!.startsWith(`${this.o.subnet}.`)) return undefined;
+    return { address: m[1]!, port: m[2] ? Number(m[2]) : this.o.upstream.port };
+  }
+
   /** stub-down: the stub domain's upstream stops answering (SIGSTOP), other zones keep working. */
   pauseStub(zone: string, pause: boolean): void {
     const s = this.stubs.get(zone.replace(/\.$/, '').toLowerCase());
@@ -345,7 +352,7 @@ export class ClusterDns {
     const conf = join(dir, 'dnsmasq.conf');
     const listen = { address: pod.ip, port: backendPort(pod) };
     const stubs = new Map<string, Backend>();
-    for (const { zone } of stubZones(pod.config.blocks)) stubs.set(zone, await this.stubUpstream(zone));
+    for (const { zone, to } of stubZones(pod.config.blocks)) stubs.set(zone, this.inSim(to[0]) ?? (await this.stubUpstream(zone)));
     writeFileSync(
       conf,
       podDnsmasqConf({ listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, stubs, srv: serviceSrvLines(this.store.list('services'), this.o.domain), config: pod.config }),

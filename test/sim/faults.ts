@@ -13,10 +13,14 @@ export interface FaultState {
   /** Pods whose records stop following Service changes (a CoreDNS whose Kubernetes watch went stale). */
   staleWatch: Set<string>;
   upstreamDown: boolean;
+  /** Service forwarders drop the second datagram of a new UDP flow (the conntrack insertion race). */
+  conntrackRace: boolean;
   nodesWithoutNetwork: Set<string>;
   unpullableImages: Set<string>;
   /** Node names and "namespace/pod" keys whose pod sandboxes cannot be created (CNI failure). */
   cniFail: Set<string>;
+  /** NodeLocal DNSCache processes stopped by nodelocal-down, by pod name. */
+  nodeLocalDown: Map<string, number>;
   /** Stub domains whose upstream is stopped. */
   stubsDown: Set<string>;
 }
@@ -29,10 +33,12 @@ export const emptyFaultState = (): FaultState => ({
   wrongRecords: new Map(),
   staleWatch: new Set(),
   upstreamDown: false,
+  conntrackRace: false,
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
   cniFail: new Set(),
   stubsDown: new Set(),
+  nodeLocalDown: new Map(),
 });
 
 /** What the faults need from the rest of the sim. */
@@ -51,6 +57,8 @@ export interface FaultTargets {
   scaleDns(replicas: number): void;
   /** "namespace/pod" when the name is a pod (DNS pods first), undefined when it is a node; throws when neither. */
   podOrNode(name: string): string | undefined;
+  /** The node's running node-local-dns pod and its cache process; throws without one. */
+  nodeLocalPod(node: string): { name: string; pid: number };
   /** cni-fail on a running pod: its sandbox is lost. */
   loseSandbox(podKey: string): void;
   api?: { add(f: ApiFault): number; clear(id?: number): void };
@@ -95,6 +103,9 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       t.requireDnsPod(pod);
       state.slowMs.set(pod, ms);
     },
+    conntrackRace() {
+      state.conntrackRace = true;
+    },
     upstreamDown() {
       state.upstreamDown = true;
       t.pauseUpstream();
@@ -120,6 +131,12 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       state.cniFail.add(pod ?? target);
       if (pod) t.loseSandbox(pod);
     },
+    nodeLocalDown(node) {
+      t.requireNode(node);
+      const { name, pid } = t.nodeLocalPod(node);
+      process.kill(pid, 'SIGSTOP');
+      state.nodeLocalDown.set(name, pid);
+    },
     api: (f) => apiServer().add(f),
     clearApi: (id) => apiServer().clear(id),
     clear() {
@@ -133,6 +150,13 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       const rerender = [...state.wrongRecords.keys(), ...state.staleWatch];
       if (state.upstreamDown) t.resumeUpstream();
       for (const zone of state.stubsDown) t.pauseStub(zone, false);
+      for (const pid of state.nodeLocalDown.values()) {
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // the cache pod is gone
+        }
+      }
       Object.assign(state, emptyFaultState());
       for (const pod of rerender) t.refreshRecords(pod);
       t.api?.clear();

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
-import { presetShape, type DnsShape } from './presets.ts';
+import { nodeLocalShape, presetShape, type DnsShape } from './presets.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
@@ -21,6 +21,9 @@ import type { Sim, SimDnsPod, SimDnsWorkload, SimOptions } from './types.ts';
 
 export type { Sim, SimOptions } from './types.ts';
 export { PRESETS, type PresetName } from './presets.ts';
+
+/** NodeLocal DNSCache's link-local address, as its ConfigMap and arguments name it (the sim's caches answer on their node's address). */
+export const NODE_LOCAL_IP = '169.254.20.10';
 
 const matches = (selector: Record<string, string>) => (p: KObject) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v);
 const phaseOf = (p: KObject) => (p.status as { phase?: string } | undefined)?.phase;
@@ -55,13 +58,16 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const nodeCount = opts.nodes ?? 3;
   const preset = opts.preset ?? 'kubeadm';
   const root = process.getuid?.() === 0;
-  const shape = presetShape(preset, {
-    lowPort: (p) => (root ? p : p + 1000),
+  const context = {
+    lowPort: (p: number) => (root ? p : p + 1000),
     domain: dnsConfig.clusterDomain,
     ...(opts.dns?.replicas !== undefined ? { replicas: opts.dns.replicas } : {}),
     dnsServiceIp: plan.dnsService,
     nodes: Array.from({ length: nodeCount }, (_, i) => ({ name: nodeName(i), ip: plan.node(i) })),
-  });
+  };
+  const shape = presetShape(preset, context);
+  // NodeLocal DNSCache runs beside kubeadm's CoreDNS; its caches are no DNS workload of their own for the faults.
+  const cache = preset === 'nodelocal' ? nodeLocalShape({ ...context, localIp: NODE_LOCAL_IP }) : undefined;
   const kubeadm: SimDnsWorkload = {
     namespace: dnsConfig.namespace,
     selector: { ...DNS_LABELS },
@@ -74,8 +80,8 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   // The workload the faults act on; l7mp's DNS servers run beside the cluster's own (kubeadm) CoreDNS.
   const target = shape ? workloadOf(shape) : kubeadm;
   const withKubeadm = !shape || preset === 'l7mp';
-  const workloads = withKubeadm && shape ? [target, kubeadm] : [target];
-  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig) : []), ...(shape?.objects ?? [])])
+  const workloads = [...(withKubeadm && shape ? [target, kubeadm] : [target]), ...(cache ? [workloadOf(cache)] : [])];
+  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])])
     store.create(resource, obj);
 
   const faultState = emptyFaultState();
@@ -98,7 +104,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     dir,
     clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
   });
-  const kubeProxy = new KubeProxy(store, plan.subnet);
+  const kubeProxy = new KubeProxy(store, plan.subnet, faultState);
   const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new Scheduler(store), new EndpointSliceController(store)];
   let apiServer: ApiServer | undefined;
 
@@ -162,6 +168,13 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       if (name.includes('/') && store.get('pods', name.split('/')[0], name.split('/')[1] ?? '')) return name;
       if (store.get('nodes', undefined, name)) return undefined;
       throw new Error(`no DNS pod or node "${name}" (a pod of another namespace as namespace/name); DNS pods: ${dnsPods().map((p) => p.name).join(', ') || 'none'}`);
+    },
+    nodeLocalPod(node) {
+      if (!cache) throw new Error(`nodelocal-down needs the nodelocal preset (this sim plays ${preset})`);
+      const pod = store.list('pods', cache.namespace, (p) => matches(cache.selector)(p) && (p.spec as { nodeName?: string }).nodeName === node && !p.metadata.deletionTimestamp)[0];
+      const pid = pod && kubelet.dnsPid(cache.namespace, pod.metadata.name ?? '');
+      if (!pod || !pid) throw new Error(`no running node-local-dns pod on node "${node}"`);
+      return { name: pod.metadata.name ?? '', pid };
     },
     loseSandbox(key) {
       const [ns, pod] = key.split('/') as [string, string];

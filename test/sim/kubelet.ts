@@ -614,6 +614,13 @@ export class Kubelet implements NodeRuntime {
       return { blocks: kubeDnsBlocks(domain, files.get(`${at}/stubDomains`), files.get(`${at}/upstreamNameservers`), dnsPortOf(c)), files };
     }
     const args = [...(c.command ?? []), ...(c.args ?? [])];
+    if (/k8s-dns-node-cache/.test(c.image)) {
+      // node-cache writes /etc/Corefile from Corefile.base, filling in kube-dns-upstream's IP and the node's resolvers.
+      const svc = args[args.indexOf('-upstreamsvc') + 1] ?? 'kube-dns-upstream';
+      const ip = (this.o.store.get('services', w.namespace, svc)?.spec as { clusterIP?: string } | undefined)?.clusterIP ?? '';
+      const base = (files.get('/etc/coredns/Corefile.base') ?? '').replaceAll('__PILLAR__CLUSTER__DNS__', ip).replaceAll('__PILLAR__UPSTREAM__SERVERS__', '/etc/resolv.conf');
+      return { blocks: parseCorefile(base, files, '/etc/coredns'), files };
+    }
     const conf = args.indexOf('-conf');
     const path = conf >= 0 ? (args[conf + 1] ?? '') : '/etc/coredns/Corefile';
     const text = files.get(path);

@@ -38,6 +38,9 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.dropUdp(name);
       return `${name}: UDP to its DNS port is dropped`;
     }
+    case 'conntrack-race':
+      sim.faults.conntrackRace();
+      return 'Service IPs lose the second datagram of every new UDP flow (conntrack insertion race)';
     case 'stale-watch': {
       const name = pod(args[0]);
       sim.faults.staleWatch(name);
@@ -94,11 +97,16 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.cniFail(target);
       return `${target}: pod sandboxes fail (networkPlugin cni failed); pods wait in ContainerCreating`;
     }
+    case 'nodelocal-down': {
+      const node = need(0, 'a node name');
+      sim.faults.nodeLocalDown(node);
+      return `${node}: its NodeLocal DNSCache stopped answering`;
+    }
     case 'clear':
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, node-no-network, unpullable-image, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, nodelocal-down, node-no-network, unpullable-image, clear`);
   }
 }
 

@@ -170,6 +170,26 @@ describe('sim: presets', function () {
     await faultsWork(s, 5353);
   });
 
+  it('nodelocal: DaemonSet node-local-dns (hostNetwork) beside CoreDNS, forwarding the cluster zone to kube-dns-upstream; nodelocal-down stops one node\'s cache', async () => {
+    const s = await start('nodelocal');
+    const ds = await get(s, ['daemonset', '-n', 'kube-system', 'node-local-dns']);
+    expect(ds.status).to.include({ desiredNumberScheduled: 3, numberReady: 3 });
+    const caches = (await podsOf(s, 'kube-system', 'k8s-app=node-local-dns')) as (Obj & { status: { podIP: string; hostIP: string } })[];
+    expect(caches.every((p) => p.spec.hostNetwork === true && p.status.podIP === p.status.hostIP)).to.equal(true);
+    expect(s.dnsPods().map((p) => p.name).every((n) => n.startsWith('coredns-'))).to.equal(true);
+    const upstream = await get(s, ['service', '-n', 'kube-system', 'kube-dns-upstream']);
+    expect(upstream.spec.selector).to.deep.equal({ 'k8s-app': 'kube-dns' });
+    expect((await get(s, ['configmap', '-n', 'kube-system', 'node-local-dns'])).data?.Corefile).to.include(`bind 169.254.20.10 ${s.dnsService().ip}`);
+    const ips = caches.map((p) => p.status.podIP);
+    await answersAt(ips, low(53));
+    const victim = caches[0]!;
+    s.faults.nodeLocalDown(victim.spec.nodeName as string);
+    expect((await dig(victim.status.podIP, 'kubernetes.io', 'A', { port: low(53) })).status).to.equal('timeout');
+    await answersAt(ips.slice(1), low(53));
+    s.faults.clear();
+    await answersAt([victim.status.podIP], low(53));
+  });
+
   it('l7mp: StatefulSet dns (dns-0, dns-1), headless Service on UDP 100, ConfigMap dns-config: forward and the example.com file zone, no kubernetes zone', async () => {
     const s = await start('l7mp');
     const sts = await get(s, ['statefulset', '-n', 'default', 'dns']);

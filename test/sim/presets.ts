@@ -545,3 +545,84 @@ export function presetShape(name: PresetName, c: PresetContext): DnsShape | unde
       return undefined;
   }
 }
+
+/**
+ * NodeLocal DNSCache (kubernetes cluster/addons/dns/nodelocaldns/nodelocaldns.yaml) beside kubeadm's
+ * CoreDNS: the installer's substitutions done (domain, local IP, kube-dns IP); node-cache itself fills
+ * __PILLAR__CLUSTER__DNS__ (kube-dns-upstream's IP) and __PILLAR__UPSTREAM__SERVERS__ when it starts.
+ */
+export function nodeLocalShape(c: PresetContext & { localIp: string }): DnsShape {
+  const ns = 'kube-system';
+  const port = c.lowPort(53);
+  const selector = { 'k8s-app': 'node-local-dns' };
+  const addon = { 'kubernetes.io/cluster-service': 'true', 'addonmanager.kubernetes.io/mode': 'Reconcile' };
+  const block = (zone: string, forward: string, extra = '') => `${zone}:${port} {
+    errors
+    cache${zone === c.domain ? ' {\n            success 9984 30\n            denial 9984 5\n    }' : ' 30'}
+    reload
+    loop
+    bind ${c.localIp} ${c.dnsServiceIp}
+    forward . ${forward}
+    prometheus :9253${extra}
+    }
+`;
+  const tcp = '__PILLAR__CLUSTER__DNS__ {\n            force_tcp\n    }';
+  const corefile = [block(c.domain, tcp, `\n    health ${c.localIp}:8080`), block('in-addr.arpa', tcp), block('ip6.arpa', tcp), block('.', '__PILLAR__UPSTREAM__SERVERS__')].join('');
+  return {
+    namespace: ns,
+    selector,
+    workload: { kind: 'DaemonSet', name: 'node-local-dns' },
+    service: { name: 'node-local-dns', port: 9253, headless: true },
+    podPort: port,
+    configMap: 'node-local-dns',
+    objects: [
+      ['services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'kube-dns-upstream', namespace: ns, labels: { ...KUBE_DNS, ...addon, 'kubernetes.io/name': 'KubeDNSUpstream' } }, spec: { selector: KUBE_DNS, ports: [{ name: 'dns', port, protocol: 'UDP', targetPort: port }, { name: 'dns-tcp', port, protocol: 'TCP', targetPort: port }] } }],
+      ['configmaps', configMap('node-local-dns', ns, { Corefile: corefile }, { 'addonmanager.kubernetes.io/mode': 'Reconcile' })],
+      [
+        'daemonsets.apps',
+        {
+          apiVersion: 'apps/v1',
+          kind: 'DaemonSet',
+          metadata: { name: 'node-local-dns', namespace: ns, labels: { ...selector, ...addon } },
+          spec: {
+            updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%', maxSurge: 0 } },
+            revisionHistoryLimit: 10,
+            selector: { matchLabels: selector },
+            template: {
+              metadata: { labels: selector, annotations: { 'prometheus.io/port': '9253', 'prometheus.io/scrape': 'true' } },
+              spec: {
+                priorityClassName: 'system-node-critical',
+                serviceAccountName: 'node-local-dns',
+                hostNetwork: true,
+                dnsPolicy: 'Default',
+                tolerations: [{ key: 'CriticalAddonsOnly', operator: 'Exists' }, { effect: 'NoExecute', operator: 'Exists' }, { effect: 'NoSchedule', operator: 'Exists' }],
+                containers: [
+                  {
+                    name: 'node-cache',
+                    image: 'registry.k8s.io/dns/k8s-dns-node-cache:1.26.4',
+                    resources: { requests: { cpu: '25m', memory: '5Mi' } },
+                    args: ['-localip', `${c.localIp},${c.dnsServiceIp}`, '-conf', '/etc/Corefile', '-upstreamsvc', 'kube-dns-upstream', '-pidfile', '/tmp/node-cache.pid'],
+                    securityContext: { capabilities: { add: ['NET_ADMIN'] } },
+                    ports: dnsPorts(port).map((p) => (p.name === 'metrics' ? { ...p, containerPort: 9253 } : p)),
+                    livenessProbe: { httpGet: { host: c.localIp, path: '/health', port: 8080 }, initialDelaySeconds: 60, timeoutSeconds: 5 },
+                    volumeMounts: [
+                      { mountPath: '/run/xtables.lock', name: 'xtables-lock', readOnly: false },
+                      { name: 'config-volume', mountPath: '/etc/coredns' },
+                      { name: 'kube-dns-config', mountPath: '/etc/kube-dns' },
+                    ],
+                  },
+                ],
+                volumes: [
+                  { name: 'xtables-lock', hostPath: { path: '/run/xtables.lock', type: 'FileOrCreate' } },
+                  { name: 'kube-dns-config', configMap: { name: 'kube-dns', optional: true } },
+                  { name: 'config-volume', configMap: { name: 'node-local-dns', items: [{ key: 'Corefile', path: 'Corefile.base' }] } },
+                ],
+              },
+            },
+          },
+        },
+      ],
+      ['services', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'node-local-dns', namespace: ns, labels: selector, annotations: { 'prometheus.io/port': '9253', 'prometheus.io/scrape': 'true' } }, spec: { clusterIP: 'None', clusterIPs: ['None'], selector, ports: [{ name: 'metrics', port: 9253, protocol: 'TCP', targetPort: 9253 }] } }],
+    ],
+  };
+}

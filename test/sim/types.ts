@@ -132,6 +132,8 @@ export interface Faults {
   staleWatch(pod: string): void;
   /** Delay every answer of the pod by `ms`. */
   slow(pod: string, ms: number): void;
+  /** Service ClusterIPs lose the second datagram of every new UDP flow, like the conntrack insertion race. */
+  conntrackRace(): void;
   /** The upstream stops answering: external names fail (SERVFAIL/timeout), cluster names still work. */
   upstreamDown(): void;
   /** Pods on the node run without network (exec'd probes get "network unreachable"). */
@@ -145,6 +147,8 @@ export interface Faults {
    * and cannot be recreated. Either way the kubelet records FailedCreatePodSandBox Events and retries.
    */
   cniFail(podOrNode: string): void;
+  /** The node's NodeLocal DNSCache stops answering (nodelocal preset). */
+  nodeLocalDown(node: string): void;
   /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
   unpullableImage(image: string): void;
   /** API faults; returns an id for clearApi. */
