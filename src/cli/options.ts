@@ -43,6 +43,7 @@ export interface RawCheckFlags {
   clusterDomain?: string;
   /** --no-freshness sets false. */
   freshness?: boolean;
+  clientView?: boolean;
   config?: string;
   output: string;
   logFormat: string;
@@ -301,6 +302,7 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     requestTimeoutMs,
     judge: judgeFlags(raw),
     freshness: raw.freshness !== false,
+    clientView: raw.clientView === true,
     repair: repairFlags(raw),
     ...modeFlags(raw),
   };

@@ -47,6 +47,7 @@ function checkCommand(): Command {
     .option('--ip-family <family>', 'address families probed on dual-stack pods and Services: ipv4, ipv6 or both (default both)')
     .option('--sample-services <n>', 'also check up to N real Services of each kind (A, headless A, CNAME, SRV, PTR; 0–10, default 0; manifests/rbac-sample.yaml)')
     .option('--cluster-domain <domain>', 'the cluster domain, instead of the one the Corefile names')
+    .option('--client-view', `also resolve ${DEFAULTS.clientView.shortName} through the probe pod's resolv.conf and send ${DEFAULTS.clientView.pairs} A+AAAA pairs per target as glibc does (catches the conntrack race; never a restart)`)
     .option('--no-freshness', 'skip the freshness canary (a short-lived Service every pod must resolve; catches stale Kubernetes watches)')
     .option('--config <file>', 'YAML config file with extra checks and defaults')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
@@ -83,13 +84,16 @@ function checkCommand(): Command {
 }
 
 function cleanupCommand(): Command {
-  const cmd = new Command('cleanup').description("delete this tool's probe pods that outlived their deadline (what check does first)");
+  const cmd = new Command('cleanup').description("delete this tool's probe pods left by interrupted runs (what check does first); --all: every probe pod of this tool");
   addConnectionFlags(cmd)
     .option('--probe-namespace <ns>', 'namespace of the probe pods (default: the context namespace)')
-    .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string }) => {
+    .option('--all', 'delete every probe pod of this tool, also those of runs still going (they are interrupted)')
+    .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string; all?: boolean }) => {
       try {
+        if (raw.all) process.stderr.write('warning: --all deletes every probe pod of coredns-sentinel here; a run in progress loses its probe and fails\n');
         const { namespace, deleted } = await cleanupProbePods(raw);
-        process.stdout.write(deleted.length ? `deleted ${deleted.length} stale probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no stale probe pods in ${namespace}\n`);
+        const what = raw.all ? 'probe pod(s)' : 'stale probe pod(s)';
+        process.stdout.write(deleted.length ? `deleted ${deleted.length} ${what} in ${namespace}: ${deleted.join(', ')}\n` : `no ${raw.all ? '' : 'stale '}probe pods in ${namespace}\n`);
         process.exitCode = EXIT.healthy;
       } catch (err) {
         const { exitCode, line } = failureOf(err);

@@ -23,6 +23,8 @@ export const DEFAULTS = {
     concurrency: 64,
   },
   judge: { confirmCycles: 1 },
+  /** --client-view: the lookup a pod's application makes, and the A+AAAA pairs per target. */
+  clientView: { shortName: 'kubernetes.default', pairs: 10, retryAfterMs: 1000 },
   repair: {
     method: 'evict' as const,
     maxUnavailable: 1,

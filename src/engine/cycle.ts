@@ -13,6 +13,7 @@ import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/
 import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
 import { differingNodes, nodeViews } from '../judge/nodes.ts';
+import { clientViewFindings } from '../judge/clientview.ts';
 import type { JudgeConfig, JudgeInput, Judgement } from '../judge/types.ts';
 import { emptyHistory, nextHistory, openIntents, previousFailures, resolveIntents, settleIntent, withIntent, type History } from '../repair/history.ts';
 import { planRepairs, type Escalation, type RepairAction, type RepairPlan } from '../repair/policy.ts';
@@ -25,6 +26,7 @@ import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
+import { DEFAULTS } from '../common/defaults.ts';
 import type { CycleContext } from './context.ts';
 import type { Prober } from './prober.ts';
 import { UsageError } from './errors.ts';
@@ -114,7 +116,9 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const planOptions = resolvePlanOptions(s.plan, ctx.config);
   // --sample-services: two cluster-wide lists, only when asked for (manifests/rbac-sample.yaml).
   const sample = planOptions.sampleServices > 0 ? await discoverSample(ctx.client) : undefined;
-  const built = buildPlan(workload, planOptions, sample);
+  const planned = buildPlan(workload, planOptions, sample);
+  // --client-view: the probe also looks up a short name as an application would (src/probe/clientview.ts).
+  const built = s.clientView ? { ...planned, clientView: { ...DEFAULTS.clientView } } : planned;
   const planMs = Date.now() - t;
   log.debug('plan built', { targets: built.targets.length, queries: built.queries.length });
   // The freshness canary's query must fit too.
@@ -183,6 +187,9 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
   const targets = targetResults(p.plan, p.runs[0]!.report, p.workload, judgement);
   // Several probe nodes: the node × target matrix, and the nodes whose view differs.
   const views = p.runs.length > 1 ? nodeViews(p.plan, p.runs) : undefined;
+  const primary = p.runs[0]!;
+  const clientView = primary.report.clientView ? { ...primary.report.clientView, node: primary.node } : undefined;
+  const findings = [...(views ? differingNodes(p.plan, views) : []), ...(clientView ? clientViewFindings(p.plan, clientView, primary.node) : [])];
   const output = checkOutput(
     {
       workload: p.workload,
@@ -192,9 +199,10 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
       probes: p.runs.map((r) => ({ pod: r.pod, node: r.node, durationMs: r.report.durationMs })),
       classification: judgement.classification,
       reason: judgement.reason,
-      notes: views ? [...judgement.notes, ...differingNodes(p.plan, views)] : judgement.notes,
+      notes: [...judgement.notes, ...findings],
       mode,
       ...(views ? { nodes: views } : {}),
+      ...(clientView ? { clientView } : {}),
     },
     overallVerdict(judgement, targets),
     exitCode,
@@ -228,7 +236,8 @@ async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judg
     const pod = workload.pods.find((p) => p.name === t.pod!.name);
     if (!pod) continue;
     const crashed = pod.waitingReason === 'CrashLoopBackOff' || pod.restartCount > 0;
-    const read = (previous: boolean) => d.ctx.client.readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous });
+    // A multi-container DNS pod (kube-dns, OpenShift's dns + kube-rbac-proxy): the DNS container's log.
+    const read = (previous: boolean) => d.ctx.client.readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous, ...(pod.dnsContainer && { container: pod.dnsContainer }) });
     const termination = pod.lastTerminationReason ? { lastTerminationReason: pod.lastTerminationReason } : {};
     try {
       evidence[pod.name] = { logs: await read(crashed).catch((err: unknown) => (crashed ? read(false) : Promise.reject(err))), ...termination };
@@ -252,7 +261,7 @@ function exitCodeOf(judgement: Judgement, escalations: Escalation[], ended: { in
 
 async function emitEscalations(d: CycleDeps, escalations: Escalation[], workload: DnsWorkload): Promise<void> {
   for (const e of escalations.filter((x) => x.isNew)) {
-    const deployment = workload.pods.find((p) => p.name === e.pod)?.deployment ?? workload.deployment?.name;
+    const deployment = workload.pods.find((p) => p.name === e.pod)?.deployment ?? (workload.controller?.kind === 'Deployment' ? workload.controller.name : undefined);
     const involved = deployment ? { kind: 'Deployment' as const, name: deployment, apiVersion: 'apps/v1' } : { kind: 'Pod' as const, name: e.pod, apiVersion: 'v1' };
     await d.ctx.client
       .createEvent({ namespace: workload.namespace, involved, reason: EVENT_REASONS.escalation, type: 'Warning', message: `manual intervention required: ${e.evidence.join('; ')}`.slice(0, 1000) })

@@ -55,6 +55,8 @@ export interface CheckSettings {
   repair: RepairSettings;
   /** The freshness canary (src/freshness/canary.ts); --no-freshness turns it off. */
   freshness: boolean;
+  /** The client's view (src/probe/clientview.ts), opt-in with --client-view. */
+  clientView: boolean;
   /** Set when the run covers several clusters; `context` is then filled per cluster. */
   fleet?: FleetSettings;
   /** How the queries are sent (--mode; docs/modes.md). */

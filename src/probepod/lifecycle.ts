@@ -68,7 +68,9 @@ export function parseProbeOutput(stdout: string, plan: CheckPlan, pod: string): 
 
 /** How long the probe may take: every sample can time out, and samples of one check run one after another. */
 export function execBudgetMs(plan: CheckPlan): number {
-  return plan.timeoutMs * plan.samples * 2 + 15_000;
+  // The client view: a lookup through at most 7 candidates, then the bursts, each with one retry.
+  const clientView = plan.clientView ? 2 * plan.clientView.retryAfterMs * 8 : 0;
+  return plan.timeoutMs * plan.samples * 2 + clientView + 15_000;
 }
 
 /** A 403 that is not RBAC (Pod Security, quota, webhooks) or a 422 is the cluster refusing this pod. */

@@ -21,6 +21,7 @@ import type { CheckPlan } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification } from '../judge/types.ts';
 import type { NodeView } from '../judge/nodes.ts';
+import type { ClientViewResult } from '../probe/contract.ts';
 import type { TargetResult } from './verdict.ts';
 import type { RepairEntry, RepairOutcome } from '../repair/execute.ts';
 
@@ -62,6 +63,8 @@ export interface CheckOutput {
   probes?: { pod: string; node: string; durationMs: number }[];
   /** With several probe nodes: what each node's probe saw of each target (plan target ids). */
   nodes?: NodeView[];
+  /** With --client-view: the primary probe's lookup through its resolv.conf and the A+AAAA bursts. */
+  clientView?: ClientViewResult & { node: string };
   targets?: TargetResult[];
   unprobed?: { pod: string; reason: string }[];
   notes: string[];
@@ -81,6 +84,7 @@ export interface CycleData {
   notes: string[];
   mode: string;
   nodes?: NodeView[];
+  clientView?: ClientViewResult & { node: string };
 }
 
 export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: string }, exitCode: number): CheckOutput {
@@ -118,6 +122,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     },
     probes: data.probes,
     ...(data.nodes ? { nodes: data.nodes } : {}),
+    ...(data.clientView ? { clientView: data.clientView } : {}),
     targets: data.targets,
     unprobed: workload.pods.filter((p) => !p.ip).map((p) => ({ pod: p.name, reason: `no IP (${p.phase}${p.waitingReason ? `, ${p.waitingReason}` : ''})` })),
     notes: [...(workload.notes ?? []), ...data.notes],
@@ -173,6 +178,17 @@ export function failingSummary(failing: TargetResult['failing']): string {
     .join('; ');
 }
 
+/** --client-view: what a lookup costs an application, and how the A+AAAA bursts were answered. */
+function clientViewLines(out: CheckOutput): string {
+  const v = out.clientView;
+  if (!v) return '';
+  const label = new Map((out.targets ?? []).map((t) => [t.id, t.label]));
+  const { lookup, resolvConf } = v;
+  const head = `client view from node ${v.node || '-'}: ${lookup.name} → ${lookup.answeredAs ?? 'not found'}: ${lookup.glibcQueries} queries with glibc, ${lookup.muslQueries} with musl (ndots:${resolvConf.ndots}, ${resolvConf.search.length} search domains)`;
+  const bursts = v.bursts.map((b) => `  ${label.get(b.targetId) ?? b.targetId}: ${b.firstTry}/${b.queries} answered at once, ${b.afterRetry} after a retry, ${b.lost} never`);
+  return `\n${[head, ...bursts].join('\n')}\n`;
+}
+
 /** With several probe nodes: one row per node, one column per target (its label), pass or fail. */
 function nodeMatrix(out: CheckOutput): string {
   if (!out.nodes || !out.targets) return '';
@@ -196,7 +212,7 @@ export function renderTable(out: CheckOutput): string {
   const diagnoses = out.targets.flatMap((t) => (t.diagnosis ?? []).map((d) => `diagnosis ${t.label}: ${d.summary}\n  ${d.evidence}\n`)).join('');
   const notes = out.notes.map((n) => `note: ${n}\n`).join('');
   const repair = out.repair ? `\n${renderRepair(out.repair)}` : '';
-  return `${table(rows)}\n${nodeMatrix(out)}${diagnoses}${notes}${repair}\n${out.message}\n`;
+  return `${table(rows)}\n${nodeMatrix(out)}${clientViewLines(out)}${diagnoses}${notes}${repair}\n${out.message}\n`;
 }
 
 export function render(out: CheckOutput, format: 'table' | 'json' | 'yaml'): string {

@@ -4,6 +4,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { KObject, Store } from './store.ts';
+import type { FaultState } from './faults.ts';
 
 /** Every address the sim uses, derived from the first two octets of its /16. */
 export interface AddressPlan {
@@ -83,11 +84,12 @@ export interface UdpRelayOptions {
 
 /** A UDP relay with one upstream socket per client flow, like conntrack+DNAT. */
 export class UdpRelay {
-  private readonly socket = dgram.createSocket('udp4');
+  private readonly socket: dgram.Socket;
   private readonly flows = new Map<string, UdpFlow>();
   private closed = false;
 
   constructor(private readonly opts: UdpRelayOptions) {
+    this.socket = dgram.createSocket(net.isIPv6(opts.listen.address) ? 'udp6' : 'udp4');
     this.socket.on('message', (msg, rinfo) => this.fromClient(msg, { address: rinfo.address, port: rinfo.port }));
     this.socket.on('error', () => undefined);
   }
@@ -113,10 +115,11 @@ export class UdpRelay {
   }
 
   private openFlow(key: string, client: Backend, backend: Backend): UdpFlow {
-    const socket = dgram.createSocket('udp4');
+    const v6 = net.isIPv6(backend.address);
+    const socket = dgram.createSocket(v6 ? 'udp6' : 'udp4');
     socket.on('error', () => undefined);
-    // Replies leave from the address the client talked to, as after DNAT.
-    socket.bind(0, this.opts.listen.address);
+    // The backend sees the address the client talked to (when of its family), as after DNAT.
+    socket.bind(0, net.isIPv6(this.opts.listen.address) === v6 ? this.opts.listen.address : undefined);
     socket.on('message', (reply) => {
       const delay = this.opts.replyDelayMs?.() ?? 0;
       const send = () => !this.closed && this.socket.send(reply, client.port, client.address);
@@ -208,7 +211,8 @@ export class TcpRelay {
   }
 
   private connectBackend(backend: Backend): net.Socket {
-    const upstream = net.connect({ host: backend.address, port: backend.port, localAddress: this.opts.listen.address });
+    const sameFamily = net.isIPv6(backend.address) === net.isIPv6(this.opts.listen.address);
+    const upstream = net.connect({ host: backend.address, port: backend.port, ...(sameFamily ? { localAddress: this.opts.listen.address } : {}) });
     this.track(upstream);
     return upstream;
   }
@@ -322,7 +326,32 @@ export class KubeProxy {
   constructor(
     private readonly store: Store,
     private readonly subnet: string,
+    private readonly faults?: FaultState,
   ) {}
+
+  /**
+   * The conntrack insertion race (fault conntrackRace): when two datagrams of a NEW flow (a new client
+   * socket) cross the DNAT at once, the second loses the race for its conntrack entry and is dropped —
+   * glibc's parallel A and AAAA from one socket, answered only after the resolver's retry.
+   */
+  private racing(): (msg: Buffer, client: Backend) => boolean {
+    const firstSeen = new Map<string, number>();
+    return (_msg, client) => {
+      if (!this.faults?.conntrackRace) return true;
+      const key = `${client.address}:${client.port}`;
+      const seen = firstSeen.get(key);
+      if (seen === undefined) {
+        firstSeen.set(key, Date.now());
+        if (firstSeen.size > 10_000) firstSeen.delete(firstSeen.keys().next().value!);
+        return true;
+      }
+      if (seen > 0 && Date.now() - seen < 20) {
+        firstSeen.set(key, 0);
+        return false;
+      }
+      return true;
+    };
+  }
 
   start(): Promise<void> {
     this.unsubscribe = this.store.subscribe((ev) => {
@@ -390,7 +419,7 @@ export class KubeProxy {
       };
       try {
         const pair = await openRelayPair(
-          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(udpBackends), flowIdleMs: 5000 },
+          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(udpBackends), flowIdleMs: 5000, inbound: this.racing() },
           { listen: { address: w.ip, port: w.port.port }, route: roundRobin(tcpBackends) },
         );
         this.listeners.set(key, { pair, backends: udpBackends });
