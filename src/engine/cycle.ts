@@ -121,6 +121,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const built = s.clientView ? { ...planned, clientView: { ...DEFAULTS.clientView } } : planned;
   const planMs = Date.now() - t;
   log.debug('plan built', { targets: built.targets.length, queries: built.queries.length });
+  if (built.queries.length === 0)
+    throw new UsageError('no checks left to run: every check group is off (--no-default-checks, --skip-checks or the config file) and the config file adds none — add checks, or turn groups back on');
   // The freshness canary's query must fit too.
   const roomForCanary = s.freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
   const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);

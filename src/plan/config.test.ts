@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { ConfigError, parseCheckString, parsePlanConfig } from './config.ts';
 
+const V = 'apiVersion: coredns-sentinel/config/v1\n';
+
 describe('parsePlanConfig', () => {
   it('reads check strings and mappings', () => {
     const config = parsePlanConfig(
@@ -19,12 +21,19 @@ describe('parsePlanConfig', () => {
     assert.deepEqual(parsePlanConfig('', 'empty.yaml'), { checks: [] });
   });
 
+  it('turns check groups off: disable lists groups, defaultChecks: false all of them', () => {
+    assert.deepEqual(parsePlanConfig(`${V}disable: [stub, hosts]\n`, 'c.yaml').disable, ['stub', 'hosts']);
+    assert.deepEqual(parsePlanConfig(`${V}defaultChecks: false\n`, 'c.yaml').disable, ['cluster', 'external', 'stub', 'zone', 'hosts']);
+    assert.throws(() => parsePlanConfig(`${V}disable: [dns]\n`, 'c.yaml'), /^ConfigError: c\.yaml: disable: unknown check group "dns"/);
+    assert.throws(() => parsePlanConfig(`${V}disable: stub\n`, 'c.yaml'), /disable must be a list of check groups/);
+    assert.throws(() => parsePlanConfig(`${V}defaultChecks: no\n`, 'c.yaml'), /defaultChecks must be true or false/);
+  });
+
   it('reads durations with the flags\' syntax', () => {
     assert.equal(parsePlanConfig('apiVersion: coredns-sentinel/config/v1\ntimeout: 1.5s\n', 'c.yaml').timeoutMs, 1500);
     assert.equal(parsePlanConfig('apiVersion: coredns-sentinel/config/v1\ntimeout: 2\n', 'c.yaml').timeoutMs, 2000);
   });
 
-  const V = 'apiVersion: coredns-sentinel/config/v1\n';
   for (const [text, problem] of [
     ['checks: [', /^bad\.yaml: not valid YAML/],
     ['- a\n- b\n', /^bad\.yaml: must be a YAML mapping/],

@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { boundedDuration } from '../common/duration.ts';
 import { LIMITS, RCODES, RECORD_TYPES, TRANSPORTS, type Expectation, type RecordType, type Transport } from '../probe/contract.ts';
+import { CHECK_GROUPS, type CheckGroup } from './derived.ts';
+import { parseCheckGroups } from './plan.ts';
 
 export const CONFIG_API_VERSION = 'coredns-sentinel/config/v1';
 
@@ -24,6 +26,8 @@ export interface PlanConfig {
   /** null: no external check (air-gapped clusters). */
   externalName?: string | null;
   checks: CheckSpec[];
+  /** Derived and default check groups turned off (`disable:`; `defaultChecks: false` turns off all). */
+  disable?: CheckGroup[];
 }
 
 export class ConfigError extends Error {
@@ -34,7 +38,7 @@ export class ConfigError extends Error {
 }
 
 const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_*]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/;
-const KNOWN_KEYS = new Set(['apiVersion', 'samples', 'timeout', 'transports', 'externalName', 'external', 'checks']);
+const KNOWN_KEYS = new Set(['apiVersion', 'samples', 'timeout', 'transports', 'externalName', 'external', 'checks', 'disable', 'defaultChecks']);
 const CHECK_KEYS = new Set(['name', 'type', 'rcodes', 'nonEmpty', 'include', 'equal', 'maxLatency', 'external']);
 /** Room left in the probe's query limit for the default checks. */
 const MAX_CHECKS = LIMITS.queries - 20;
@@ -155,6 +159,16 @@ export function parsePlanConfig(text: string, file: string): PlanConfig {
     if (doc.external === false) config.externalName = null;
     else if (doc.external !== undefined && doc.external !== true) throw new ConfigError('external must be true or false');
     if (doc.externalName !== undefined && config.externalName !== null) config.externalName = dnsName(doc.externalName, 'externalName');
+    if (doc.defaultChecks !== undefined && typeof doc.defaultChecks !== 'boolean') throw new ConfigError('defaultChecks must be true or false');
+    if (doc.defaultChecks === false) config.disable = [...CHECK_GROUPS];
+    else if (doc.disable !== undefined) {
+      if (!Array.isArray(doc.disable) || !doc.disable.every((g) => typeof g === 'string')) throw new ConfigError(`disable must be a list of check groups (${CHECK_GROUPS.join(', ')})`);
+      try {
+        config.disable = parseCheckGroups(doc.disable as string[], 'disable');
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+    }
     if (doc.checks !== undefined) {
       if (!Array.isArray(doc.checks)) throw new ConfigError('checks must be a list');
       if (doc.checks.length > MAX_CHECKS) throw new ConfigError(`checks: at most ${MAX_CHECKS} checks (the probe runs at most ${LIMITS.queries} queries per plan), got ${doc.checks.length}`);

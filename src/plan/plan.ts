@@ -145,7 +145,7 @@ export function resolvePlanOptions(flags: PlanFlags, config: PlanConfig | undefi
     externalName,
     extraChecks: config?.checks ?? [],
     concurrency: PLAN_DEFAULTS.concurrency,
-    disabled: flags.defaultChecks === false ? [...CHECK_GROUPS] : (flags.disable ?? PLAN_DEFAULTS.disabled),
+    disabled: flags.defaultChecks === false ? [...CHECK_GROUPS] : (flags.disable ?? config?.disable ?? PLAN_DEFAULTS.disabled),
     ipFamily: flags.ipFamily ?? PLAN_DEFAULTS.ipFamily,
     maxDerived: PLAN_DEFAULTS.maxDerived,
     sampleServices: flags.sampleServices ?? PLAN_DEFAULTS.sampleServices,
