@@ -9,6 +9,7 @@ import { check } from './check.ts';
 import { CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { watchCommand } from './watch.ts';
+import { doctorCommand } from './doctor.ts';
 import { addCiOptions, type RawCiFlags } from './ci.ts';
 import { completionCommand } from './completion.ts';
 import { MODES } from '../modes/types.ts';
@@ -115,4 +116,5 @@ export const buildProgram = (): Command => new Command('coredns-sentinel')
   .addCommand(addCiOptions(checkCommand()).exitOverride(usageExit))
   .addCommand(watchCommand(checkCommand()).exitOverride(usageExit))
   .addCommand(cleanupCommand().exitOverride(usageExit))
+  .addCommand(doctorCommand(checkCommand()).exitOverride(usageExit))
   .addCommand(completionCommand().exitOverride(usageExit));

@@ -11,6 +11,8 @@ import type { CheckSettings } from './settings.ts';
 export interface CycleContext {
   settings: CheckSettings;
   client: RepairKubeClient;
+  /** The API server URL, for messages (doctor). */
+  server: string;
   probeNamespace: string;
   config?: PlanConfig;
   /** The bundled probe, sent inline when the probe image is a stock Node image. */
@@ -41,6 +43,6 @@ export function prepareCycle(settings: CheckSettings): CycleContext {
     if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
     probeSource = readFileSync(bundle, 'utf8');
   }
-  const { client, contextNamespace } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
-  return { settings, client, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}) };
+  const { client, contextNamespace, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
+  return { settings, client, server, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}) };
 }

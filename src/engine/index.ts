@@ -2,6 +2,7 @@
 export { runCycle, newCycleState, probeNodes, withoutTerminating, type CycleDeps, type CycleResult, type CycleState, type ProbedCycle, type StageTimings } from './cycle.ts';
 export { prepareCycle, probeBundlePath, type CycleContext } from './context.ts';
 export { probePodProber, type Prober } from './prober.ts';
+export { gatherDoctor } from './doctor.ts';
 export { chooseProber, accessFacts, routability, type ChosenProber } from './probers.ts';
 export { failureOf, UsageError } from './errors.ts';
 export type { CheckSettings, FleetSettings, OutputFormat, RepairSettings } from './settings.ts';

@@ -9,8 +9,11 @@ export const MANIFESTS: Record<ConcreteMode, string> = {
   'probe-pod': 'manifests/rbac-check.yaml',
   'port-forward': 'manifests/rbac-portforward.yaml',
   direct: 'manifests/rbac-direct.yaml',
-  'in-cluster': 'manifests/deploy (kustomize: kubectl apply -k manifests/deploy/overlays/check-only)',
+  'in-cluster': 'manifests/deploy/overlays/check-only',
 };
+
+/** How to apply one of MANIFESTS: a file, or a kustomization directory. */
+export const applyCommand = (manifest: string): string => `kubectl apply ${manifest.endsWith('.yaml') ? '-f' : '-k'} ${manifest}`;
 
 export interface Scope {
   /** The DNS workload's namespace (-n). */

@@ -141,6 +141,54 @@ describe('e2e: deployment modes', function () {
       });
   });
 
+  describe('doctor, for the same users', () => {
+    let outside: OutsideNetwork | undefined;
+    const problem = isolationProblem();
+    before(async () => {
+      if (!problem) outside = await outsidePodNetwork(sim);
+    });
+    after(async () => outside?.close());
+
+    type Doctor = { exitCode: number; auto: { mode?: string }; modes: { mode: string; canRun: boolean; missing: string[]; manifest: string }[]; firstFix?: string; facts: { api: { version?: string }; probeImage: { ok: boolean } } };
+    const doctor = async (user: SimUser, unroutable: boolean) => {
+      const args = ['doctor', '--kubeconfig', user.kubeconfigPath, '-o', 'json'];
+      const r = unroutable ? await wrapped(outside!.wrap, args) : await cli(args);
+      return { r, d: JSON.parse(r.stdout) as Doctor };
+    };
+    const row = (d: Doctor, mode: string) => d.modes.find((m) => m.mode === mode)!;
+
+    it('full: every mode but in-cluster can run, the probe image ran, auto picks probe-pod, exit 0', async () => {
+      const { r, d } = await doctor(await boundUser(sim, 'coredns-sentinel-check'), false);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(d.facts.api.version ?? '', /^v1\./);
+      assert.equal(d.facts.probeImage.ok, true);
+      assert.deepEqual(d.modes.filter((m) => m.canRun).map((m) => m.mode), ['probe-pod', 'direct']);
+      assert.deepEqual(row(d, 'port-forward').missing, ['RBAC: get pods/portforward in namespace kube-system', 'RBAC: create pods/portforward in namespace kube-system']);
+      assert.equal(row(d, 'port-forward').manifest, 'manifests/rbac-portforward.yaml');
+      assert.equal(d.auto.mode, 'probe-pod');
+    });
+
+    it('no pods create, pods unroutable: port-forward can run, probe-pod names rbac-check.yaml, exit 0', async function () {
+      if (problem) this.skip();
+      const { r, d } = await doctor(await boundUser(sim, 'coredns-sentinel-portforward'), true);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(d.modes.filter((m) => m.canRun).map((m) => m.mode), ['port-forward']);
+      assert.ok(row(d, 'probe-pod').missing.includes('RBAC: create pods in namespace default'));
+      assert.equal(row(d, 'probe-pod').manifest, 'manifests/rbac-check.yaml');
+      assert.match(row(d, 'direct').missing.join(), /not routable from here/);
+      assert.equal(d.auto.mode, 'port-forward');
+    });
+
+    it('read-only, pods unroutable: no mode can run, exit 3, the first fix names the manifests', async function () {
+      if (problem) this.skip();
+      const { r, d } = await doctor(await boundUser(sim, 'coredns-sentinel-direct'), true);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(d.exitCode, 3);
+      assert.match(r.stderr, /^error: .*bind manifests\/rbac-portforward\.yaml/);
+      assert.equal(r.stderr.trim().split('\n').length, 1);
+    });
+  });
+
   it('in-cluster: run as a pod with the ServiceAccount of rbac-direct.yaml, auto picks in-cluster, no kubeconfig', async function () {
     const problem = isolationProblem();
     if (problem) this.skip();

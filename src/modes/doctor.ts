@@ -1,0 +1,101 @@
+// `doctor`: can this tool run here, and what would each mode need? The facts are gathered by
+// src/engine/doctor.ts; here they become per-mode answers and the text. Pure.
+import type { AccessCheck } from '../kube/index.ts';
+import { applyCommand, describeCheck, MANIFESTS } from './access.ts';
+import { decideMode, decisionLine, type ModeDecision, type ModeFacts } from './auto.ts';
+import type { ConcreteMode } from './types.ts';
+
+export interface CheckAnswer {
+  check: AccessCheck;
+  allowed: boolean;
+}
+
+export interface DoctorFacts {
+  server: string;
+  /** The API server's version, or why it could not be read (then nothing else was asked). */
+  api: { version: string } | { error: string };
+  inCluster: boolean;
+  access: { read: CheckAnswer[]; probePod: CheckAnswer[]; portForward: CheckAnswer[] };
+  workload: { line: string } | { error: string };
+  /** undefined when the workload was not found (nothing to test). */
+  routable?: { pods: boolean; service: boolean };
+  dnsAddresses: number;
+  /** The short real probe pod: ran, failed (why), or not tried (why). */
+  probeImage: { ok: boolean; line: string };
+}
+
+export interface ModeAnswer {
+  mode: ConcreteMode;
+  canRun: boolean;
+  /** What is missing or not true here; empty when it can run. */
+  missing: string[];
+  /** Apply this to grant what the mode needs. */
+  manifest: string;
+}
+
+export interface DoctorReport {
+  apiVersion: 'coredns-sentinel/doctor/v1';
+  kind: 'DoctorReport';
+  facts: DoctorFacts;
+  modes: ModeAnswer[];
+  auto: ModeDecision;
+  exitCode: number;
+  /** The first thing to fix when no mode can run. */
+  firstFix?: string;
+}
+
+const allowed = (xs: CheckAnswer[]) => xs.every((x) => x.allowed);
+const denied = (xs: CheckAnswer[]) => xs.filter((x) => !x.allowed).map((x) => `RBAC: ${describeCheck(x.check)}`);
+
+export function modeFacts(f: DoctorFacts): ModeFacts {
+  return {
+    inCluster: f.inCluster,
+    read: allowed(f.access.read) && 'line' in f.workload,
+    probePod: allowed(f.access.probePod) && f.probeImage.ok,
+    portForward: allowed(f.access.portForward),
+    ...(f.routable ? { podsRoutable: f.routable.pods, serviceRoutable: f.routable.service } : {}),
+    dnsAddresses: f.dnsAddresses,
+  };
+}
+
+/** Each mode's answer, auto's pick and the exit code (0 when any mode can run, else 3). */
+export function doctorReport(f: DoctorFacts, exit: { ok: number; cannot: number }): DoctorReport {
+  const read = denied(f.access.read);
+  const workload = 'error' in f.workload ? [`the DNS workload: ${f.workload.error}`] : [];
+  const base = [...read, ...workload];
+  const routable = f.routable;
+  const modes: ModeAnswer[] = [
+    { mode: 'probe-pod', missing: [...base, ...denied(f.access.probePod), ...(allowed(f.access.probePod) && !f.probeImage.ok ? [`the probe pod: ${f.probeImage.line}`] : [])], manifest: MANIFESTS['probe-pod'] },
+    { mode: 'port-forward', missing: [...base, ...denied(f.access.portForward)], manifest: MANIFESTS['port-forward'] },
+    {
+      mode: 'direct',
+      missing: [...base, ...(routable && !routable.pods && !routable.service && !f.dnsAddresses ? ['pod IPs and the Service IP are not routable from here (or pass --dns-address)'] : [])],
+      manifest: MANIFESTS.direct,
+    },
+    { mode: 'in-cluster', missing: [...(f.inCluster ? [] : ['not running in a pod (no in-cluster config)']), ...base], manifest: MANIFESTS['in-cluster'] },
+  ].map((m) => ({ ...m, canRun: m.missing.length === 0 && !('error' in f.api) })) as ModeAnswer[];
+  const auto = decideMode(modeFacts(f));
+  const any = modes.some((m) => m.canRun);
+  const firstFix = 'error' in f.api ? `the API server is not reachable: ${f.api.error}` : any ? undefined : auto.mode === undefined ? `${auto.why} — ${auto.fix}` : undefined;
+  return { apiVersion: 'coredns-sentinel/doctor/v1', kind: 'DoctorReport', facts: f, modes, auto, exitCode: any ? exit.ok : exit.cannot, ...(firstFix ? { firstFix } : {}) };
+}
+
+const yes = (b: boolean) => (b ? 'yes' : 'no');
+
+export function renderDoctor(r: DoctorReport): string {
+  const f = r.facts;
+  const lines = [
+    `API server      ${f.server}: ${'version' in f.api ? `reachable, Kubernetes ${f.api.version}` : `NOT reachable: ${f.api.error}`}`,
+    `in a pod        ${yes(f.inCluster)}`,
+    `DNS workload    ${'line' in f.workload ? f.workload.line : `not found: ${f.workload.error}`}`,
+    `routable here   ${f.routable ? `pod IPs ${yes(f.routable.pods)}, Service IP ${yes(f.routable.service)}` : 'not tested (no workload)'}${f.dnsAddresses ? `, ${f.dnsAddresses} --dns-address` : ''}`,
+    `probe image     ${f.probeImage.line}`,
+    '',
+    'MODE          CAN RUN  NEEDS',
+    ...r.modes.map((m) => `${m.mode.padEnd(13)} ${(m.canRun ? 'yes' : 'no').padEnd(8)} ${m.canRun ? '-' : `${m.missing.join('; ')} → ${applyCommand(m.manifest)}`}`),
+    '',
+    r.auto.mode ? `auto would pick ${decisionLine(r.auto).replace(/^mode: /, '')}` : `auto: no mode can run: ${r.auto.why}`,
+  ];
+  if (r.firstFix) lines.push(`first fix: ${r.firstFix}`);
+  return `${lines.join('\n')}\n`;
+}
