@@ -1,7 +1,10 @@
 // The typed JSON contract between the orchestrator and the probe program that runs inside the probe
 // pod. One versioned schema each way, validated on arrival by both sides: a plan the probe cannot
 // trust is rejected with one line, a report the orchestrator cannot trust is a probe failure.
-// Zero dependencies: this file is bundled into the probe.
+// Zero dependencies: this file is bundled into the probe. The JSON Schemas of both documents are in
+// schema/ (docs/contracts.md); test/schema keeps them and these types equal.
+import * as v from './validate.ts';
+import type { Problem } from './validate.ts';
 
 export const PLAN_SCHEMA = 'coredns-sentinel/plan/v1';
 export const REPORT_SCHEMA = 'coredns-sentinel/report/v1';
@@ -44,13 +47,21 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 export const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
 export type Rcode = (typeof RCODES)[number] | string;
 
+export const TARGET_KINDS = ['service', 'pod'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+export const VERDICTS = ['pass', 'fail'] as const;
+export type CheckVerdict = (typeof VERDICTS)[number];
+
+export const PROBE_ERROR_KINDS = ['plan-invalid', 'internal'] as const;
+
 /** Where a query is sent: the kube-dns Service IP or one CoreDNS pod IP. */
 export interface Target {
   /** Unique within the plan; results refer to it. */
   id: string;
   address: string;
   port: number;
-  kind: 'service' | 'pod';
+  kind: TargetKind;
   /** Human label: the pod name, or "service kube-dns". */
   label: string;
 }
@@ -196,7 +207,7 @@ export interface CheckResult {
   transport: Transport;
   samples: Sample[];
   /** pass when every sample is ok. The judge applies its own k-of-n thresholds to `samples`. */
-  verdict: 'pass' | 'fail';
+  verdict: CheckVerdict;
   /** "ok", or the first failing sample's detail with a count: "2/3 samples failed: timeout after 2000 ms". */
   reason: string;
 }
@@ -211,7 +222,7 @@ export interface TargetSummary {
 }
 
 export interface ProbeError {
-  kind: 'plan-invalid' | 'internal';
+  kind: (typeof PROBE_ERROR_KINDS)[number];
   message: string;
 }
 
@@ -233,134 +244,72 @@ export interface ProbeReport {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Validation. Each validator returns the first problem as one readable line, or null.
+// Validation, with the kit of src/probe/validate.ts. The validators are at least as strict as the JSON
+// Schemas (schema/probe-plan.v1.json, schema/probe-report.v1.json; test/schema checks that every
+// document they accept is valid there) and add what a schema cannot say: ids unique and planned,
+// counts that add up, outcomes consistent with their rcode and latency. Each returns the first problem
+// as one readable line, or null.
 
-type Problem = string | null;
+const id = v.str({ max: 128 });
+const label = v.str({ max: 256 });
+const port = v.int(1, 65535);
+const text = v.str({ min: 0, max: 65_535 });
+const values = v.list(v.str({ max: 1024 }), { max: LIMITS.expectValues });
+const ms = v.num({ min: 0 });
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
-const isShortString = (v: unknown, max: number = LIMITS.nameLength): v is string =>
-  typeof v === 'string' && v.length > 0 && v.length <= max;
-
-/** A short description of an untrusted value; never serializes it (deep nesting would overflow the stack). */
-function preview(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.slice(0, 80));
-  if (v === null || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : 'nothing';
-}
-
-function isIpAddress(v: string): boolean {
-  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-  if (v4.test(v)) return true;
-  return /^[0-9a-fA-F:.]+$/.test(v) && v.includes(':') && v.length <= 45;
-}
-
-function stringList(v: unknown, what: string): Problem {
-  if (!Array.isArray(v)) return `${what} must be a list of strings`;
-  if (v.length > LIMITS.expectValues) return `${what} has more than ${LIMITS.expectValues} values`;
-  if (!v.every((s) => isShortString(s, 1024))) return `${what} must hold non-empty strings`;
-  return null;
-}
-
-function validateTarget(t: unknown, i: number): Problem {
-  const at = `targets[${i}]`;
-  if (!isObject(t)) return `${at} must be an object`;
-  if (!isShortString(t.id, 128)) return `${at}.id must be a non-empty string`;
-  if (typeof t.address !== 'string' || !isIpAddress(t.address)) return `${at}.address must be an IP address`;
-  if (!isInt(t.port, 1, 65535)) return `${at}.port must be an integer from 1 to 65535`;
-  if (t.kind !== 'service' && t.kind !== 'pod') return `${at}.kind must be "service" or "pod"`;
-  if (!isShortString(t.label, 256)) return `${at}.label must be a non-empty string`;
-  return null;
-}
-
-function validateExpectation(e: unknown, at: string): Problem {
-  if (!isObject(e)) return `${at} must be an object`;
-  if (e.rcodes !== undefined) {
-    const p = stringList(e.rcodes, `${at}.rcodes`);
-    if (p) return p;
-  }
-  if (e.nonEmpty !== undefined && typeof e.nonEmpty !== 'boolean') return `${at}.nonEmpty must be true or false`;
-  for (const key of ['include', 'equal'] as const) {
-    if (e[key] !== undefined) {
-      const p = stringList(e[key], `${at}.${key}`);
-      if (p) return p;
-    }
-  }
-  if (e.maxLatencyMs !== undefined && !(typeof e.maxLatencyMs === 'number' && e.maxLatencyMs > 0))
-    return `${at}.maxLatencyMs must be a positive number`;
-  return null;
-}
-
-function validateQuery(q: unknown, i: number): Problem {
-  const at = `queries[${i}]`;
-  if (!isObject(q)) return `${at} must be an object`;
-  if (!isShortString(q.id, 128)) return `${at}.id must be a non-empty string`;
-  if (!isShortString(q.name) || !/^[A-Za-z0-9_.*-]+\.?$/.test(q.name)) return `${at}.name must be a DNS name`;
+const dnsName = v.refine(v.str({ max: LIMITS.nameLength, pattern: /^[A-Za-z0-9_.*-]+\.?$/, what: 'a DNS name' }), (name) =>
   // Label lengths above 63 or empty labels ("a..b") cannot be encoded as a question.
-  if (q.name !== '.' && q.name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63))
-    return `${at}.name must have labels of 1 to 63 characters`;
-  if (!RECORD_TYPES.includes(q.type as RecordType)) return `${at}.type must be one of ${RECORD_TYPES.join(', ')}`;
-  if (q.external !== undefined && typeof q.external !== 'boolean') return `${at}.external must be true or false`;
-  if (q.source !== undefined && !isShortString(q.source, 512)) return `${at}.source must be a non-empty string of at most 512 characters`;
-  return validateExpectation(q.expect, `${at}.expect`);
-}
+  name !== '.' && name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63) ? 'must have labels of 1 to 63 characters' : null);
 
-function uniqueIds(items: { id: string }[], what: string): Problem {
-  const seen = new Set<string>();
-  for (const { id } of items) {
-    if (seen.has(id)) return `${what} id "${id}" is used twice`;
-    seen.add(id);
-  }
-  return null;
-}
+const target = v.object({ id, address: v.ip, port, kind: v.oneOf(TARGET_KINDS), label });
+
+const expectation = v.object({
+  rcodes: v.optional(values),
+  nonEmpty: v.optional(v.bool),
+  include: v.optional(values),
+  equal: v.optional(values),
+  maxLatencyMs: v.optional(v.num({ positive: true })),
+});
+
+const query = v.object({
+  id,
+  name: dnsName,
+  type: v.oneOf(RECORD_TYPES),
+  expect: expectation,
+  external: v.optional(v.bool),
+  source: v.optional(v.str({ max: 512 })),
+});
+
+const connectCheck = v.object({ id, address: v.ip, port, label });
+
+const clientViewCheck = v.object({ shortName: v.str({ max: LIMITS.nameLength }), pairs: v.int(1, 100), retryAfterMs: v.int(1, LIMITS.timeoutMs) });
+
+const byId = (x: { id: string }): string => x.id;
+
+// Typed as the interfaces: what a validator accepts is a CheckPlan (a ProbeReport) for the compiler too.
+const plan: v.Validator<CheckPlan> = v.object({
+  schema: v.constant(PLAN_SCHEMA),
+  targets: v.list(target, { min: 1, max: LIMITS.targets, unique: byId }),
+  queries: v.list(query, { min: 1, max: LIMITS.queries, unique: byId }),
+  transports: v.list(v.oneOf(TRANSPORTS), { min: 1, max: TRANSPORTS.length, unique: String }),
+  samples: v.int(1, LIMITS.samples),
+  timeoutMs: v.int(1, LIMITS.timeoutMs),
+  concurrency: v.int(1, LIMITS.concurrency),
+  ednsUdpSize: v.optional(v.int(0, 65535)),
+  connects: v.optional(v.list(connectCheck, { max: LIMITS.connects, unique: byId })),
+  clientView: v.optional(clientViewCheck),
+});
 
 /** Checks a parsed plan; returns the first problem as one line, or null when it can run. */
 export function validatePlan(p: unknown): Problem {
-  if (!isObject(p)) return 'plan must be a JSON object';
-  if (p.schema !== PLAN_SCHEMA) return `plan schema must be "${PLAN_SCHEMA}", got ${preview(p.schema)}`;
+  if (!v.isObject(p)) return `plan must be a JSON object, got ${v.preview(p)}`;
+  // The usual mistakes first, in the words of the limits.
+  if (p.schema !== PLAN_SCHEMA) return `plan schema must be "${PLAN_SCHEMA}", got ${v.preview(p.schema)}`;
   if (!Array.isArray(p.targets) || p.targets.length === 0) return 'plan needs at least one target';
   if (p.targets.length > LIMITS.targets) return `plan has more than ${LIMITS.targets} targets`;
   if (!Array.isArray(p.queries) || p.queries.length === 0) return 'plan needs at least one query';
   if (p.queries.length > LIMITS.queries) return `plan has more than ${LIMITS.queries} queries`;
-  for (const [i, t] of p.targets.entries()) {
-    const problem = validateTarget(t, i);
-    if (problem) return problem;
-  }
-  for (const [i, q] of p.queries.entries()) {
-    const problem = validateQuery(q, i);
-    if (problem) return problem;
-  }
-  const dup = uniqueIds(p.targets as Target[], 'target') ?? uniqueIds(p.queries as Query[], 'query');
-  if (dup) return dup;
-  if (!Array.isArray(p.transports) || p.transports.length === 0 || !p.transports.every((t) => TRANSPORTS.includes(t)))
-    return 'transports must be a non-empty list of "udp" and "tcp"';
-  if (!isInt(p.samples, 1, LIMITS.samples)) return `samples must be an integer from 1 to ${LIMITS.samples}`;
-  if (!isInt(p.timeoutMs, 1, LIMITS.timeoutMs)) return `timeoutMs must be an integer from 1 to ${LIMITS.timeoutMs}`;
-  if (!isInt(p.concurrency, 1, LIMITS.concurrency)) return `concurrency must be an integer from 1 to ${LIMITS.concurrency}`;
-  if (p.ednsUdpSize !== undefined && !isInt(p.ednsUdpSize, 0, 65535)) return 'ednsUdpSize must be an integer from 0 to 65535';
-  if (p.connects !== undefined) {
-    if (!Array.isArray(p.connects) || p.connects.length > LIMITS.connects) return `connects must be a list of at most ${LIMITS.connects} checks`;
-    for (const [i, c] of p.connects.entries()) {
-      const at = `connects[${i}]`;
-      if (!isObject(c) || !isShortString(c.id, 128)) return `${at}.id must be a non-empty string`;
-      if (typeof c.address !== 'string' || !isIpAddress(c.address)) return `${at}.address must be an IP address`;
-      if (!isInt(c.port, 1, 65535)) return `${at}.port must be an integer from 1 to 65535`;
-      if (!isShortString(c.label, 256)) return `${at}.label must be a non-empty string`;
-    }
-    const dupConnect = uniqueIds(p.connects as ConnectCheck[], 'connect');
-    if (dupConnect) return dupConnect;
-  }
-  if (p.clientView !== undefined) {
-    const c = p.clientView;
-    if (!isObject(c) || !isShortString(c.shortName, LIMITS.nameLength)) return 'clientView.shortName must be a name';
-    if (!isInt(c.pairs, 1, 100)) return 'clientView.pairs must be an integer from 1 to 100';
-    if (!isInt(c.retryAfterMs, 1, LIMITS.timeoutMs)) return `clientView.retryAfterMs must be an integer from 1 to ${LIMITS.timeoutMs}`;
-  }
-  return null;
+  return plan(p, '');
 }
 
 /** Parses plan text (size-limited) into a CheckPlan or throws an Error with one readable line. */
@@ -377,69 +326,150 @@ export function parsePlan(text: string): CheckPlan {
   return parsed as CheckPlan;
 }
 
-function validateSample(s: unknown, at: string): Problem {
-  if (!isObject(s)) return `${at} must be an object`;
-  if (!OUTCOMES.includes(s.outcome as Outcome)) return `${at}.outcome is not a known outcome`;
-  if (s.rcode !== null && typeof s.rcode !== 'string') return `${at}.rcode must be a string or null`;
-  if (!Array.isArray(s.answers) || !s.answers.every((a) => typeof a === 'string')) return `${at}.answers must be strings`;
-  if (s.latencyMs !== null && typeof s.latencyMs !== 'number') return `${at}.latencyMs must be a number or null`;
+// The report, field by field. A string the probe copied from the network (answers, rcodes, details)
+// is bounded, never interpreted.
+const rcode = v.str({ max: 32 });
+
+const TRANSPORT_FAILURES: ReadonlySet<Outcome> = new Set(['timeout', 'refused', 'unreachable', 'malformed', 'io']);
+
+const sample = v.refine(
+  v.object({
+    outcome: v.oneOf(OUTCOMES),
+    rcode: v.nullable(rcode),
+    answers: v.list(text, { max: 4096 }),
+    latencyMs: v.nullable(ms),
+    truncated: v.optional(v.bool),
+    detail: v.optional(v.str({ max: 4096 })),
+  }),
+  (s) => {
+    const answered = !TRANSPORT_FAILURES.has(s.outcome);
+    if (answered !== (s.rcode !== null) || answered !== (s.latencyMs !== null))
+      return answered ? `is "${s.outcome}" without an rcode and latency` : `is "${s.outcome}" but has an rcode or latency`;
+    if (!answered && s.answers.length > 0) return `is "${s.outcome}" but has answers`;
+    if (s.outcome !== 'ok' && s.detail === undefined) return `is "${s.outcome}" without a detail`;
+    return null;
+  },
+);
+
+const result = v.refine(
+  v.object({
+    targetId: id,
+    queryId: id,
+    transport: v.oneOf(TRANSPORTS),
+    samples: v.list(sample, { min: 1, max: LIMITS.samples }),
+    verdict: v.oneOf(VERDICTS),
+    reason: v.str({ max: 8192 }),
+  }),
+  (r) => ((r.verdict === 'pass') === r.samples.every((s) => s.outcome === 'ok') ? null : `has verdict "${r.verdict}" that its samples contradict`),
+);
+
+const summary = v.refine(
+  v.object({ targetId: id, checks: v.int(0, LIMITS.queries * TRANSPORTS.length), failedChecks: v.int(0, LIMITS.queries * TRANSPORTS.length), p50Ms: v.nullable(ms), p99Ms: v.nullable(ms) }),
+  (t) => {
+    if (t.failedChecks > t.checks) return 'has more failed checks than checks';
+    if ((t.p50Ms === null) !== (t.p99Ms === null)) return 'has only one of p50Ms and p99Ms';
+    return t.p50Ms !== null && t.p99Ms !== null && t.p50Ms > t.p99Ms ? 'has p50Ms above p99Ms' : null;
+  },
+);
+
+const connectResult = v.refine(v.object({ id, ok: v.bool, latencyMs: v.nullable(ms), detail: v.optional(v.str({ max: 4096 })) }), (c) =>
+  c.ok === (c.latencyMs !== null) ? null : c.ok ? 'is ok without a latency' : 'failed but has a latency');
+
+const count = v.int(0, 1_000_000);
+const burst = v.refine(v.object({ targetId: id, queries: count, firstTry: count, afterRetry: count, lost: count }), (b) =>
+  b.firstTry + b.afterRetry + b.lost === b.queries ? null : 'counts do not add up to its queries');
+
+const clientView = v.object({
+  resolvConf: v.object({ nameservers: v.list(v.str({ max: 1024 }), { max: 64 }), search: v.list(v.str({ max: 1024 }), { max: 64 }), ndots: v.int(0, 15) }),
+  lookup: v.object({
+    name: v.str({ max: LIMITS.nameLength }),
+    tried: v.list(v.object({ name: v.str({ max: 2048 }), a: v.nullable(rcode), aaaa: v.nullable(rcode) }), { max: 65 }),
+    answeredAs: v.nullable(v.str({ max: 2048 })),
+    glibcQueries: v.int(0, 130),
+    muslQueries: v.int(0, 130),
+  }),
+  bursts: v.list(burst, { max: LIMITS.targets }),
+});
+
+const report: v.Validator<ProbeReport> = v.object({
+  schema: v.constant(REPORT_SCHEMA),
+  probeVersion: v.str({ max: 64 }),
+  hostname: v.str({ max: 253 }),
+  startedAt: v.time,
+  durationMs: ms,
+  results: v.list(result, { max: LIMITS.targets * LIMITS.queries * TRANSPORTS.length }),
+  targets: v.list(summary, { max: LIMITS.targets }),
+  connects: v.optional(v.list(connectResult, { max: LIMITS.connects })),
+  clientView: v.optional(clientView),
+  error: v.optional(v.object({ kind: v.oneOf(PROBE_ERROR_KINDS), message: v.str({ max: 4096 }) })),
+});
+
+/** Every id of `got` is planned and none is missing or repeated. */
+function sameIds(got: readonly string[], planned: readonly string[], what: string): Problem {
+  const want = new Set(planned);
+  const seen = new Set<string>();
+  for (const [i, x] of got.entries()) {
+    if (!want.has(x)) return `${what}[${i}] is not a planned ${what === 'targets' ? 'target' : what.replace(/s$/, '')}: ${v.preview(x)}`;
+    if (seen.has(x)) return `${what}[${i}] repeats ${v.preview(x)}`;
+    seen.add(x);
+  }
+  return seen.size === want.size ? null : `the report has ${seen.size} ${what}, the plan ${want.size}`;
+}
+
+/** The report's contents against the plan it answers: every planned check once, counts that add up. */
+function answersPlan(r: ProbeReport, p: CheckPlan): Problem {
+  const targets = new Set(p.targets.map(byId));
+  const queries = new Set(p.queries.map(byId));
+  const transports = new Set<string>(p.transports);
+  const seen = new Set<string>();
+  const failed = new Map<string, number>();
+  for (const [i, res] of r.results.entries()) {
+    const at = `results[${i}]`;
+    if (!targets.has(res.targetId)) return `${at}.targetId is not a planned target: ${v.preview(res.targetId)}`;
+    if (!queries.has(res.queryId)) return `${at}.queryId is not a planned query: ${v.preview(res.queryId)}`;
+    if (!transports.has(res.transport)) return `${at}.transport is not a planned transport: ${v.preview(res.transport)}`;
+    if (res.samples.length !== p.samples) return `${at} has ${res.samples.length} samples, the plan asks for ${p.samples}`;
+    const k = `${res.targetId}\u0000${res.queryId}\u0000${res.transport}`;
+    if (seen.has(k)) return `${at} repeats the check ${res.targetId}/${res.queryId}/${res.transport}`;
+    seen.add(k);
+    if (res.verdict === 'fail') failed.set(res.targetId, (failed.get(res.targetId) ?? 0) + 1);
+  }
+  const expected = p.targets.length * p.queries.length * p.transports.length;
+  if (r.results.length !== expected) return `probe report has ${r.results.length} results, the plan asks for ${expected}`;
+  const summaries = sameIds(r.targets.map((t) => t.targetId), p.targets.map(byId), 'targets');
+  if (summaries) return summaries;
+  const perTarget = p.queries.length * p.transports.length;
+  for (const [i, t] of r.targets.entries()) {
+    if (t.checks !== perTarget) return `targets[${i}].checks is ${t.checks}, the plan has ${perTarget} per target`;
+    if (t.failedChecks !== (failed.get(t.targetId) ?? 0)) return `targets[${i}].failedChecks is ${t.failedChecks}, its results have ${failed.get(t.targetId) ?? 0}`;
+  }
+  if ((r.connects === undefined) !== !p.connects?.length) return p.connects?.length ? 'probe report has no connects, the plan asks for them' : 'probe report has connects the plan did not ask for';
+  if (r.connects && p.connects) {
+    const problem = sameIds(r.connects.map(byId), p.connects.map(byId), 'connects');
+    if (problem) return problem;
+  }
+  if ((r.clientView === undefined) !== (p.clientView === undefined)) return p.clientView ? 'probe report has no clientView, the plan asks for it' : 'probe report has a clientView the plan did not ask for';
+  if (r.clientView && p.clientView) {
+    const problem = sameIds(r.clientView.bursts.map((b) => b.targetId), p.targets.map(byId), 'clientView.bursts');
+    if (problem) return problem;
+    const pairs = p.clientView.pairs;
+    const wrong = r.clientView.bursts.findIndex((b) => b.queries !== 2 * pairs);
+    if (wrong !== -1) return `clientView.bursts[${wrong}].queries must be ${2 * pairs} (2 × ${pairs} pairs)`;
+  }
   return null;
 }
 
 /**
- * Checks a probe report against the plan it answers: schema, every result refers to a planned target,
- * query and transport. Returns the first problem, or null.
+ * Checks a probe report: its whole shape (every field's type, the schema, no unknown field), and, given
+ * the plan it answers, that every planned check is there once with the planned number of samples and
+ * that the summaries count what the results say. Returns the first problem, or null.
  */
-export function validateReport(r: unknown, plan?: CheckPlan): Problem {
-  if (!isObject(r)) return 'probe output is not a JSON object';
-  if (r.schema !== REPORT_SCHEMA) return `probe report schema must be "${REPORT_SCHEMA}", got ${preview(r.schema)}`;
-  if (r.error !== undefined) {
-    if (!isObject(r.error) || typeof r.error.message !== 'string') return 'probe report error must have a message';
-    return null;
-  }
-  if (!Array.isArray(r.results)) return 'probe report has no results list';
-  if (!Array.isArray(r.targets)) return 'probe report has no targets list';
-  const targets = plan ? new Set(plan.targets.map((t) => t.id)) : null;
-  const queries = plan ? new Set(plan.queries.map((q) => q.id)) : null;
-  for (const [i, res] of r.results.entries()) {
-    const at = `results[${i}]`;
-    if (!isObject(res)) return `${at} must be an object`;
-    if (typeof res.targetId !== 'string' || (targets && !targets.has(res.targetId))) return `${at}.targetId is not a planned target`;
-    if (typeof res.queryId !== 'string' || (queries && !queries.has(res.queryId))) return `${at}.queryId is not a planned query`;
-    if (!TRANSPORTS.includes(res.transport as Transport)) return `${at}.transport must be udp or tcp`;
-    if (res.verdict !== 'pass' && res.verdict !== 'fail') return `${at}.verdict must be pass or fail`;
-    if (typeof res.reason !== 'string') return `${at}.reason must be a string`;
-    if (!Array.isArray(res.samples)) return `${at}.samples must be a list`;
-    for (const [j, s] of res.samples.entries()) {
-      const problem = validateSample(s, `${at}.samples[${j}]`);
-      if (problem) return problem;
-    }
-  }
-  if (r.connects !== undefined) {
-    if (!Array.isArray(r.connects)) return 'probe report connects must be a list';
-    const planned = plan ? new Set((plan.connects ?? []).map((c) => c.id)) : null;
-    for (const [i, c] of r.connects.entries()) {
-      const at = `connects[${i}]`;
-      if (!isObject(c) || typeof c.id !== 'string' || (planned && !planned.has(c.id))) return `${at}.id is not a planned connect`;
-      if (typeof c.ok !== 'boolean') return `${at}.ok must be true or false`;
-      if (c.latencyMs !== null && typeof c.latencyMs !== 'number') return `${at}.latencyMs must be a number or null`;
-    }
-  }
-  if (r.clientView !== undefined) {
-    const c = r.clientView;
-    if (!isObject(c) || !isObject(c.lookup) || !Array.isArray(c.bursts) || !isObject(c.resolvConf)) return 'probe report clientView must have resolvConf, lookup and bursts';
-    const planned = plan ? new Set(plan.targets.map((t) => t.id)) : null;
-    for (const [i, b] of c.bursts.entries()) {
-      const at = `clientView.bursts[${i}]`;
-      if (!isObject(b) || typeof b.targetId !== 'string' || (planned && !planned.has(b.targetId))) return `${at}.targetId is not a planned target`;
-      if (![b.queries, b.firstTry, b.afterRetry, b.lost].every((n) => isInt(n, 0, 1_000_000))) return `${at} counts must be integers`;
-      if ((b.firstTry as number) + (b.afterRetry as number) + (b.lost as number) !== b.queries) return `${at} counts do not add up to its queries`;
-    }
-    if (!isInt(c.lookup.glibcQueries, 0, 1000) || !isInt(c.lookup.muslQueries, 0, 1000)) return 'clientView.lookup query counts must be integers';
-  }
-  if (plan) {
-    const expected = plan.targets.length * plan.queries.length * plan.transports.length;
-    if (r.results.length !== expected) return `probe report has ${r.results.length} results, the plan asks for ${expected}`;
-  }
-  return null;
+export function validateReport(r: unknown, p?: CheckPlan): Problem {
+  if (!v.isObject(r)) return `probe output is not a JSON object, got ${v.preview(r)}`;
+  if (r.schema !== REPORT_SCHEMA) return `probe report schema must be "${REPORT_SCHEMA}", got ${v.preview(r.schema)}`;
+  const shape = report(r, '');
+  if (shape) return shape;
+  const typed = r as unknown as ProbeReport;
+  if (typed.error) return typed.results.length || typed.targets.length ? 'probe report has an error and results' : null;
+  return p ? answersPlan(typed, p) : null;
 }

@@ -50,17 +50,22 @@ export function podProgress(pod: KPod): 'running' | 'pending' | ProbePodError {
   return 'pending';
 }
 
-/** Parses and validates the probe's stdout against the plan; garbage is a ProbePodError, never a crash. */
+/**
+ * Parses and validates the probe's stdout against the plan (src/probe/contract.ts validateReport: every
+ * field, every id, every count). Whatever it cannot trust is a ProbePodError 'garbage' (exit 4, "probe
+ * output invalid: …"), never another error: test/schema/mutation.test.ts feeds it mutated reports.
+ */
 export function parseProbeOutput(stdout: string, plan: CheckPlan, pod: string): ProbeReport {
+  const invalid = (why: string) =>
+    new ProbePodError('garbage', `probe output invalid: ${why} (probe pod ${pod})`, 'the probe image may not match this version: check --probe-image');
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);
   } catch {
-    const preview = stdout.trim().slice(0, 80) || '(nothing)';
-    throw new ProbePodError('garbage', `probe in pod ${pod} printed no JSON report: ${preview}`, 'the probe image may not match this version: check --probe-image');
+    throw invalid(`no JSON report: ${JSON.stringify(stdout.trim().slice(0, 80) || '(nothing)')}`);
   }
   const problem = validateReport(parsed, plan);
-  if (problem) throw new ProbePodError('garbage', `probe in pod ${pod} printed an invalid report: ${problem}`, 'the probe image may not match this version: check --probe-image');
+  if (problem) throw invalid(problem);
   const report = parsed as ProbeReport;
   if (report.error) throw new ProbePodError('exec', `probe in pod ${pod} could not run the plan: ${report.error.message}`, 'report this as a bug with the plan (-o json)');
   return report;

@@ -122,10 +122,10 @@ describe('parseProbeOutput', () => {
     schema: REPORT_SCHEMA,
     probeVersion: '1',
     hostname: 'h',
-    startedAt: 'now',
+    startedAt: '2025-01-01T00:00:00.000Z',
     durationMs: 1,
     results: [{ targetId: 'service', queryId: 'q', transport: 'udp', verdict: 'pass', reason: 'ok', samples: [{ outcome: 'ok', rcode: 'NOERROR', answers: ['1.2.3.4'], latencyMs: 1 }] }],
-    targets: [],
+    targets: [{ targetId: 'service', checks: 1, failedChecks: 0, p50Ms: 1, p99Ms: 1 }],
   };
 
   it('accepts a valid report', () => {
