@@ -164,7 +164,10 @@ export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: st
 }
 
 /** kubeadm's CoreDNS: ConfigMap, Service kube-dns and Deployment coredns (configurable through SimOptions.dns). */
-export function kubeadmDnsObjects(plan: AddressPlan, dns: DnsConfig): [string, KObject][] {
+export function kubeadmDnsObjects(plan: AddressPlan, dns: DnsConfig, ipv6Service?: string): [string, KObject][] {
+  const families = ipv6Service
+    ? { clusterIPs: [plan.dnsService, ipv6Service], ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'PreferDualStack' }
+    : { clusterIPs: [plan.dnsService], ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack' };
   return [
     [
       'configmaps',
@@ -185,7 +188,7 @@ export function kubeadmDnsObjects(plan: AddressPlan, dns: DnsConfig): [string, K
           type: 'ClusterIP',
           selector: { ...DNS_LABELS },
           clusterIP: plan.dnsService,
-          clusterIPs: [plan.dnsService],
+          ...families,
           ports: [
             { name: 'dns', port: dns.port, protocol: 'UDP', targetPort: dns.port },
             { name: 'dns-tcp', port: dns.port, protocol: 'TCP', targetPort: dns.port },

@@ -276,8 +276,20 @@ export class EndpointSliceController extends Reconciler {
       if (!spec.selector || !Object.keys(spec.selector).length) continue;
       const ns = svc.metadata.namespace;
       const pods = this.store.list('pods', ns, (p) => matchesLabels(spec.selector, p.metadata.labels) && !!(p.status as { podIP?: string } | undefined)?.podIP && phaseOf(p) !== 'Succeeded' && phaseOf(p) !== 'Failed');
-      const body = sliceBody(spec, pods);
-      const slices = this.store.list(SLICES, ns, (s) => s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY);
+      // One slice per address family the Service has (a dual-stack Service gets an IPv6 slice too).
+      for (const family of (spec as { ipFamilies?: string[] }).ipFamilies ?? ['IPv4']) this.syncSlice(svc, spec, pods, family);
+    }
+  }
+
+  private syncSlice(svc: KObject, spec: ServiceSpec, pods: KObject[], family: string): void {
+    {
+      const ns = svc.metadata.namespace;
+      const body = sliceBody(spec, pods, family === 'IPv6');
+      const slices = this.store.list(
+        SLICES,
+        ns,
+        (s) => s.metadata.labels?.['kubernetes.io/service-name'] === svc.metadata.name && s.metadata.labels?.['endpointslice.kubernetes.io/managed-by'] === MANAGED_BY && ((s.addressType as string | undefined) ?? 'IPv4') === family,
+      );
       const [slice] = slices;
       if (!slice) {
         this.store.create(SLICES, {
@@ -289,7 +301,7 @@ export class EndpointSliceController extends Reconciler {
             labels: { 'kubernetes.io/service-name': svc.metadata.name ?? '', 'endpointslice.kubernetes.io/managed-by': MANAGED_BY },
             ownerReferences: [ownerRef(svc, 'v1', 'Service')],
           },
-          addressType: 'IPv4',
+          addressType: family,
           ...body,
         });
       } else if (!same(slice.endpoints, body.endpoints) || !same(slice.ports, body.ports))
@@ -301,14 +313,16 @@ export class EndpointSliceController extends Reconciler {
 const MANAGED_BY = 'endpointslice-controller.k8s.io';
 
 /** The endpoints and ports of a Service's slice. Pure. */
-export function sliceBody(spec: ServiceSpec, pods: KObject[]): { endpoints: unknown[]; ports: unknown[] } {
+export function sliceBody(spec: ServiceSpec, pods: KObject[], ipv6 = false): { endpoints: unknown[]; ports: unknown[] } {
+  const addressOf = (p: KObject) => ((p.status as { podIPs?: { ip: string }[] }).podIPs ?? []).map((a) => a.ip).find((ip) => ip.includes(':') === ipv6);
   const endpoints = [...pods]
+    .filter((p) => !ipv6 || addressOf(p))
     .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
     .map((p) => {
       const ready = conditionTrue(p, 'Ready');
       const terminating = !!p.metadata.deletionTimestamp;
       return {
-        addresses: [(p.status as { podIP: string }).podIP],
+        addresses: [ipv6 ? addressOf(p) : (p.status as { podIP: string }).podIP],
         conditions: { ready: ready && !terminating, serving: ready, terminating },
         nodeName: (p.spec as { nodeName?: string }).nodeName,
         targetRef: { kind: 'Pod', namespace: p.metadata.namespace, name: p.metadata.name, uid: p.metadata.uid },

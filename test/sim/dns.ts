@@ -20,9 +20,10 @@ const fqdn = (svc: KObject, domain: string) => `${svc.metadata.name}.${svc.metad
 export function serviceARecords(services: KObject[], slices: KObject[], domain: string): [string, string][] {
   const out: [string, string][] = [];
   for (const svc of services) {
-    const ip = (svc.spec as { clusterIP?: string } | undefined)?.clusterIP;
+    const spec = svc.spec as { clusterIP?: string; clusterIPs?: string[] } | undefined;
+    const ip = spec?.clusterIP;
     if (ip && ip !== 'None') {
-      out.push([ip, fqdn(svc, domain)]);
+      for (const each of spec?.clusterIPs ?? [ip]) out.push([each, fqdn(svc, domain)]);
       continue;
     }
     if (ip !== 'None') continue;
@@ -72,7 +73,7 @@ export interface DnsServerConfig {
  * where a kubernetes plugin serves it, file-plugin zones from their zone files, the root forwarded to the
  * upstream and each stub domain to its own upstream.
  */
-export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: string; subnet: string; upstream: Backend; stubs: ReadonlyMap<string, Backend>; srv: string[]; config: DnsServerConfig }): string {
+export function podDnsmasqConf(o: { reverse6?: string; listen: Backend; hostsDir: string; domain: string; subnet: string; upstream: Backend; stubs: ReadonlyMap<string, Backend>; srv: string[]; config: DnsServerConfig }): string {
   const k8s = kubernetesZones(o.config.blocks);
   const servesCluster = k8s.includes(o.domain) || k8s.includes('.');
   const servesReverse = k8s.some((z) => z === 'in-addr.arpa' || z === '.' || reverseZone(o.subnet).endsWith(z));
@@ -85,7 +86,7 @@ export function podDnsmasqConf(o: { listen: Backend; hostsDir: string; domain: s
     'no-hosts',
     `hostsdir=${o.hostsDir}`,
     ...(servesCluster ? [`local=/${o.domain}/`] : []),
-    ...(servesReverse ? [`local=/${reverseZone(o.subnet)}/`] : []),
+    ...(servesReverse ? [`local=/${reverseZone(o.subnet)}/`, ...(o.reverse6 ? [`local=/${o.reverse6}/`] : [])] : []),
     ...zoneLines,
     ...(forwardsRoot(o.config.blocks) ? [`server=${o.upstream.address}#${o.upstream.port}`] : []),
     ...[...o.stubs].map(([zone, b]) => `server=/${zone}/${b.address}#${b.port}`),
@@ -195,7 +196,7 @@ export class ClusterDns {
 
   constructor(
     private readonly store: Store,
-    private readonly o: { dir: string; domain: string; subnet: string; upstream: Backend; external: Record<string, string>; faults: FaultState },
+    private readonly o: { reverse6?: string; dir: string; domain: string; subnet: string; upstream: Backend; external: Record<string, string>; faults: FaultState },
   ) {}
 
   get upstreamProcess(): number | undefined {
@@ -295,23 +296,25 @@ export class ClusterDns {
   }
 
   /** The pod network front on podIP:<dns port>: relays to the pod's dnsmasq; network faults apply here. */
-  openFront(pod: CoreDnsPod, port: number, log: (line: string) => void): Promise<RelayPair> {
+  openFront(pod: CoreDnsPod, port: number, log: (line: string) => void, address = pod.ip): Promise<RelayPair> {
     const backend = { address: pod.ip, port: backendPort(pod) };
     const f = this.o.faults;
     const slow = () => f.slowMs.get(pod.name) ?? 0;
+    // drop-family: the pod network loses one address family (its fronts of that family answer nothing).
+    const dropped = () => f.droppedFamilies.has(address.includes(':') ? 'ipv6' : 'ipv4');
     return openRelayPair(
       {
-        listen: { address: pod.ip, port },
+        listen: { address, port },
         route: () => backend,
         inbound: (msg) => {
-          if (f.dropUdp.has(pod.name)) return false;
+          if (f.dropUdp.has(pod.name) || dropped()) return false;
           if (f.upstreamDown) this.noteUpstreamTimeout(pod, msg, log);
           return true;
         },
         replyDelayMs: slow,
         flowIdleMs: 3000,
       },
-      { listen: { address: pod.ip, port }, route: () => backend, replyDelayMs: slow, dnsConcurrent: true },
+      { listen: { address, port }, route: () => (dropped() ? undefined : backend), replyDelayMs: slow, dnsConcurrent: true },
     );
   }
 
@@ -355,7 +358,7 @@ export class ClusterDns {
     for (const { zone, to } of stubZones(pod.config.blocks)) stubs.set(zone, this.inSim(to[0]) ?? (await this.stubUpstream(zone)));
     writeFileSync(
       conf,
-      podDnsmasqConf({ listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, stubs, srv: serviceSrvLines(this.store.list('services'), this.o.domain), config: pod.config }),
+      podDnsmasqConf({ ...(this.o.reverse6 ? { reverse6: this.o.reverse6 } : {}), listen, hostsDir, domain: this.o.domain, subnet: this.o.subnet, upstream: this.o.upstream, stubs, srv: serviceSrvLines(this.store.list('services'), this.o.domain), config: pod.config }),
     );
     const { child, exited } = spawnContained(['dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-'], { env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } });
     const lines: string[] = [];

@@ -2,7 +2,7 @@
 //   node --import tsx test/sim/fault.ts [--dir .sim] <command> [args]
 //   commands: pods | hang-dns <pod|--any> | drop-udp <pod|--any> | stale-watch <pod|--any> | conntrack-race | crash <pod|--any> | crash-loop <pod|--any>
 //             wrong-record <pod|--any> <name> <address> | slow <pod|--any> <ms> | upstream-down
-//             stub-down <domain> | scale <n> | cni-fail <pod|node> | nodelocal-down <node>
+//             stub-down <domain> | scale <n> | cni-fail <pod|node> | drop-family ipv6 | nodelocal-down <node>
 //             node-no-network <node> | unpullable-image <image> | clear
 import { existsSync } from 'node:fs';
 import http from 'node:http';
@@ -35,7 +35,7 @@ function send(socketPath: string, command: string, args: string[]): Promise<{ st
 async function main(): Promise<number> {
   const { dir, command, args } = parse(process.argv.slice(2));
   if (!command) {
-    console.error('usage: fault.ts [--dir .sim] <pods|hang-dns|drop-udp|stale-watch|conntrack-race|crash|crash-loop|wrong-record|slow|upstream-down|stub-down|scale|cni-fail|nodelocal-down|node-no-network|unpullable-image|clear> [args]');
+    console.error('usage: fault.ts [--dir .sim] <pods|hang-dns|drop-udp|stale-watch|conntrack-race|crash|crash-loop|wrong-record|slow|upstream-down|stub-down|scale|cni-fail|drop-family|nodelocal-down|node-no-network|unpullable-image|clear> [args]');
     return 2;
   }
   const socketPath = join(dir, 'control.sock');

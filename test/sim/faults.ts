@@ -21,6 +21,8 @@ export interface FaultState {
   cniFail: Set<string>;
   /** NodeLocal DNSCache processes stopped by nodelocal-down, by pod name. */
   nodeLocalDown: Map<string, number>;
+  /** Address families the pod network drops (drop-family). */
+  droppedFamilies: Set<'ipv4' | 'ipv6'>;
   /** Stub domains whose upstream is stopped. */
   stubsDown: Set<string>;
 }
@@ -38,6 +40,7 @@ export const emptyFaultState = (): FaultState => ({
   unpullableImages: new Set(),
   cniFail: new Set(),
   stubsDown: new Set(),
+  droppedFamilies: new Set(),
   nodeLocalDown: new Map(),
 });
 
@@ -130,6 +133,10 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       const pod = t.podOrNode(target);
       state.cniFail.add(pod ?? target);
       if (pod) t.loseSandbox(pod);
+    },
+    dropFamily(family) {
+      if (family !== 'ipv6' && family !== 'ipv4') throw new Error(`drop-family takes ipv4 or ipv6, got "${family}"`);
+      state.droppedFamilies.add(family);
     },
     nodeLocalDown(node) {
       t.requireNode(node);

@@ -8,6 +8,7 @@ import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
 import { nodeLocalShape, presetShape, type DnsShape } from './presets.ts';
+import { Ipv6Addresses, ipv6Available, ipv6Prefix, reverseZone6 } from './network6.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
@@ -81,7 +82,16 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const target = shape ? workloadOf(shape) : kubeadm;
   const withKubeadm = !shape || preset === 'l7mp';
   const workloads = [...(withKubeadm && shape ? [target, kubeadm] : [target]), ...(cache ? [workloadOf(cache)] : [])];
-  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])])
+  // dual-stack: IPv6 addresses on lo for pods and the kube-dns Service (root only).
+  let ipv6: Ipv6Addresses | undefined;
+  if (preset === 'dual-stack') {
+    const why = ipv6Available();
+    if (why) throw new Error(`the dual-stack preset ${why}`);
+    ipv6 = new Ipv6Addresses(ipv6Prefix(plan.subnet));
+    await ipv6.sweep();
+  }
+  const dns6 = ipv6?.add(1, 10);
+  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])])
     store.create(resource, obj);
 
   const faultState = emptyFaultState();
@@ -93,6 +103,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     upstream: { address: upstream.ip, port: upstream.port },
     external: plan.external,
     faults: faultState,
+    ...(ipv6 ? { reverse6: reverseZone6(ipv6.prefix) } : {}),
   });
   const kubelet = new Kubelet({
     store,
@@ -103,8 +114,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     podStartMs: opts.podStartMs ?? 300,
     dir,
     clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
+    ...(ipv6 ? { ipv6 } : {}),
   });
-  const kubeProxy = new KubeProxy(store, plan.subnet, faultState);
+  const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix);
   const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new Scheduler(store), new EndpointSliceController(store)];
   let apiServer: ApiServer | undefined;
 
@@ -114,6 +126,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await kubeProxy.stop();
     await clusterDns.stop();
     await apiServer?.stop();
+    await ipv6?.removeAll();
   };
 
   try {

@@ -14,6 +14,7 @@ import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
 import { containerArgv, imageId, imageKind, imageRepository, localArgv, spawnContained, type Exit, type ImageKind } from './images.ts';
 import type { ClusterDns, ContainerHandle, CoreDnsPod, DnsServerConfig } from './dns.ts';
 import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
+import type { Ipv6Addresses } from './network6.ts';
 import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 
@@ -149,6 +150,8 @@ interface PodWorker {
   node: string;
   hostIP: string;
   ip?: string;
+  /** The pod's IPv6 address in a dual-stack sim. */
+  ip6?: string;
   spec: PodSpec;
   containers: Container[];
   execs: Set<ChildProcess>;
@@ -178,6 +181,8 @@ export interface KubeletOptions {
   podStartMs: number;
   /** Where per-pod files (resolv.conf) live. */
   dir: string;
+  /** IPv6 addresses for pods (dual-stack sims). */
+  ipv6?: Ipv6Addresses;
   /** The kubelet's --cluster-dns and --cluster-domain: what ClusterFirst pods get in /etc/resolv.conf. */
   clusterDns: { ip: string; domain: string };
 }
@@ -322,6 +327,7 @@ export class Kubelet implements NodeRuntime {
     w.fronts = [];
     if (w.containers.some((c) => c.kind === 'coredns')) this.o.dns.forget(w.name);
     w.ip = undefined;
+    w.ip6 = undefined;
     this.sandboxFailed(w);
   }
 
@@ -330,6 +336,7 @@ export class Kubelet implements NodeRuntime {
     if (this.cniBroken(w)) return this.sandboxFailed(w);
     w.sandboxDown = false;
     w.ip = w.spec.hostNetwork ? w.hostIP : this.pool.allocate();
+    if (this.o.ipv6 && !w.spec.hostNetwork) w.ip6 = this.o.ipv6.add(2);
     w.startTime ??= now();
     if (w.spec.activeDeadlineSeconds !== undefined)
       this.later(w, w.spec.activeDeadlineSeconds * 1000, () => {
@@ -344,9 +351,11 @@ export class Kubelet implements NodeRuntime {
       w.dnsPod = dnsPod;
       for (const port of dnsPod.ports)
         try {
-          const front = await this.o.dns.openFront(dnsPod, port, (l) => dnsContainer.append(l));
-          if (w.stopping || w.sandboxDown) return void closeRelayPair(front);
-          w.fronts.push(front);
+          for (const address of [w.ip, ...(w.ip6 ? [w.ip6] : [])]) {
+            const front = await this.o.dns.openFront(dnsPod, port, (l) => dnsContainer.append(l), address);
+            if (w.stopping || w.sandboxDown) return void closeRelayPair(front);
+            w.fronts.push(front);
+          }
         } catch (err) {
           dnsContainer.append(`[ERROR] pod network: cannot listen on ${w.ip}:${port}: ${(err as Error).message}`);
         }
@@ -796,7 +805,7 @@ function podStatus(w: PodWorker, prev: PodStatus | undefined): PodStatus {
     conditions,
     hostIP: w.hostIP,
     hostIPs: [{ ip: w.hostIP }],
-    ...(w.ip ? { podIP: w.ip, podIPs: [{ ip: w.ip }] } : {}),
+    ...(w.ip ? { podIP: w.ip, podIPs: [{ ip: w.ip }, ...(w.ip6 ? [{ ip: w.ip6 }] : [])] } : {}),
     ...(w.startTime ? { startTime: w.startTime } : {}),
     containerStatuses: cs.map((c) => ({
       name: c.spec.name,

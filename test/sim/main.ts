@@ -97,6 +97,11 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.cniFail(target);
       return `${target}: pod sandboxes fail (networkPlugin cni failed); pods wait in ContainerCreating`;
     }
+    case 'drop-family': {
+      const family = need(0, 'an address family (ipv6)');
+      sim.faults.dropFamily(family);
+      return `${family}: DNS pods answer nothing on their ${family} addresses`;
+    }
     case 'nodelocal-down': {
       const node = need(0, 'a node name');
       sim.faults.nodeLocalDown(node);
@@ -106,7 +111,7 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, nodelocal-down, node-no-network, unpullable-image, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, clear`);
   }
 }
 

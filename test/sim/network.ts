@@ -327,6 +327,8 @@ export class KubeProxy {
     private readonly store: Store,
     private readonly subnet: string,
     private readonly faults?: FaultState,
+    /** The IPv6 prefix of a dual-stack sim (network6.ts), whose Service IPs are served too. */
+    private readonly ipv6Prefix?: string,
   ) {}
 
   /**
@@ -375,19 +377,21 @@ export class KubeProxy {
     });
   }
 
-  private slicesOf(namespace: string, service: string): KObject[] {
-    return this.store.list('endpointslices.discovery.k8s.io', namespace, (s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === service);
+  /** The Service's EndpointSlices of one address family (a dual-stack Service has one per family). */
+  private slicesOf(namespace: string, service: string, family: 'IPv4' | 'IPv6'): KObject[] {
+    return this.store.list('endpointslices.discovery.k8s.io', namespace, (s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === service && ((s.addressType as string | undefined) ?? 'IPv4') === family);
   }
 
   private async sync(): Promise<void> {
     const wanted = new Map<string, { ip: string; port: ServicePort; protocol: 'UDP' | 'TCP'; ns: string; svc: string }>();
     for (const svc of this.store.list('services')) {
-      const spec = svc.spec as { clusterIP?: string; ports?: ServicePort[] } | undefined;
-      const ip = spec?.clusterIP;
-      if (!ip || !ip.startsWith(`${this.subnet}.`)) continue;
-      for (const port of spec?.ports ?? []) {
-        const protocol = (port.protocol ?? 'TCP') === 'UDP' ? 'UDP' : 'TCP';
-        wanted.set(`${ip}:${port.port}`, { ip, port, protocol, ns: svc.metadata.namespace ?? '', svc: svc.metadata.name ?? '' });
+      const spec = svc.spec as { clusterIP?: string; clusterIPs?: string[]; ports?: ServicePort[] } | undefined;
+      for (const ip of spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])) {
+        if (!ip.startsWith(`${this.subnet}.`) && !(this.ipv6Prefix && ip.startsWith(this.ipv6Prefix))) continue;
+        for (const port of spec?.ports ?? []) {
+          const protocol = (port.protocol ?? 'TCP') === 'UDP' ? 'UDP' : 'TCP';
+          wanted.set(`${ip}:${port.port}`, { ip, port, protocol, ns: svc.metadata.namespace ?? '', svc: svc.metadata.name ?? '' });
+        }
       }
     }
     // One listener per ip:port serves both protocols; each protocol routes to its own slice port.
@@ -406,7 +410,7 @@ export class KubeProxy {
       const portsAt = (this.store.get('services', w.ns, w.svc)?.spec as { ports?: ServicePort[] } | undefined)?.ports ?? [];
       const backendsFor = (protocol: 'UDP' | 'TCP') => () => {
         const p = portsAt.find((x) => x.port === w.port.port && (x.protocol ?? 'TCP') === protocol);
-        return p ? serviceBackends(this.slicesOf(w.ns, w.svc), p, protocol) : [];
+        return p ? serviceBackends(this.slicesOf(w.ns, w.svc, net.isIPv6(w.ip) ? 'IPv6' : 'IPv4'), p, protocol) : [];
       };
       const udpBackends = backendsFor('UDP');
       const tcpBackends = backendsFor('TCP');

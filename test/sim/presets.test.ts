@@ -2,6 +2,7 @@
 // controller's status) and DNS answers from its pods on the port its Service routes to.
 import { expect } from 'chai';
 import { startSim } from './index.ts';
+import { ipv6Available } from './network6.ts';
 import type { PresetName } from './presets.ts';
 import type { Sim } from './types.ts';
 import { dig, kubectl, processesMentioning, testSubnet, waitFor } from './sim-fixtures.ts';
@@ -188,6 +189,36 @@ describe('sim: presets', function () {
     await answersAt(ips.slice(1), low(53));
     s.faults.clear();
     await answersAt([victim.status.podIP], low(53));
+  });
+
+  it('dual-stack: pods and the kube-dns Service get IPv6 addresses that answer (A/AAAA, PTR, UDP and TCP); drop-family ipv6 leaves IPv4 working', async function () {
+    const why = ipv6Available();
+    if (why) return this.skip(); // e.g. not root: the sim cannot add IPv6 addresses to lo
+    const s = await start('dual-stack');
+    const svc = await get(s, ['service', '-n', 'kube-system', 'kube-dns']);
+    expect(svc.spec.ipFamilies).to.deep.equal(['IPv4', 'IPv6']);
+    const [, v6Service] = svc.spec.clusterIPs as string[];
+    expect(v6Service).to.match(/^fd7f:/);
+    const pods = (await podsOf(s, 'kube-system', 'k8s-app=kube-dns')) as (Obj & { status: { podIPs: { ip: string }[] } })[];
+    const v6 = pods.map((p) => p.status.podIPs[1]?.ip ?? '');
+    expect(v6.every((ip) => ip.startsWith('fd7f:'))).to.equal(true);
+    const slices = await get<{ items: (Slice & { addressType: string })[] }>(s, ['endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns']);
+    expect(slices.items.map((x) => x.addressType).sort()).to.deep.equal(['IPv4', 'IPv6']);
+    expect(slices.items.find((x) => x.addressType === 'IPv6')!.endpoints.flatMap((e) => e.addresses).sort()).to.deep.equal([...v6].sort());
+    for (const ip of [...v6, v6Service!]) {
+      for (const tcp of [false, true]) expect((await dig(ip, 'kubernetes.io', 'A', { port: low(53), tcp })).answers, ip).to.deep.equal([`${subnet}.0.80`]);
+      expect((await dig(ip, `kube-dns.kube-system.svc.${D}`, 'AAAA', { port: low(53) })).answers).to.deep.equal([v6Service]);
+    }
+    const ptr = v6Service!.replace(/::a$/, '').split(':').map((g) => g.padStart(4, '0')).join('') + '0'.repeat(15) + 'a';
+    expect((await dig(v6[0]!, `${[...ptr].reverse().join('.')}.ip6.arpa`, 'PTR', { port: low(53) })).answers).to.deep.equal([`kube-dns.kube-system.svc.${D}.`]);
+    s.faults.dropFamily('ipv6');
+    for (const ip of v6) {
+      expect((await dig(ip, 'kubernetes.io', 'A', { port: low(53) })).status).to.equal('timeout');
+      expect((await dig(ip, 'kubernetes.io', 'A', { port: low(53), tcp: true })).status).to.not.equal('NOERROR');
+    }
+    await answersAt(s.dnsPods().map((p) => p.ip), low(53));
+    s.faults.clear();
+    for (const ip of v6) expect((await dig(ip, 'kubernetes.io', 'A', { port: low(53) })).status).to.equal('NOERROR');
   });
 
   it('l7mp: StatefulSet dns (dns-0, dns-1), headless Service on UDP 100, ConfigMap dns-config: forward and the example.com file zone, no kubernetes zone', async () => {

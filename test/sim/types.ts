@@ -147,6 +147,8 @@ export interface Faults {
    * and cannot be recreated. Either way the kubelet records FailedCreatePodSandBox Events and retries.
    */
   cniFail(podOrNode: string): void;
+  /** Every DNS pod stops answering on its addresses of this family (dual-stack preset: ipv6), the other family keeps working. */
+  dropFamily(family: string): void;
   /** The node's NodeLocal DNSCache stops answering (nodelocal preset). */
   nodeLocalDown(node: string): void;
   /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
