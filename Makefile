@@ -31,7 +31,7 @@ probe-image: build ## build and push the dedicated probe image: make probe-image
 	docker build -t $(IMAGE) -f probe-image/Dockerfile .
 	docker push $(IMAGE)
 
-sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, rke2, openshift, l7mp) in the foreground; prints its kubeconfig path
+sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, rke2, openshift, l7mp, dual-stack, nodelocal) in the foreground; prints its kubeconfig path
 	node --import tsx test/sim/main.ts --preset $(or $(PRESET),kubeadm)
 
 demo: deps build ## the demo: simulated cluster, healthy check, fault injected, detected and repaired
