@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 IMAGE ?= ghcr.io/coredns-sentinel/probe:dev
 
-.PHONY: help deps build test test-unit lint bench probe-image demo sim clean
+.PHONY: help deps build test test-unit lint bench probe-image demo sim clean man release
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -36,6 +36,13 @@ sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, r
 
 demo: deps build ## the demo: simulated cluster, healthy check, fault injected, detected and repaired
 	bash scripts/demo.sh
+
+man: ## the command man pages from the program (man/*.1; man ./man/coredns-sentinel.1)
+	npm run man
+
+release: build man ## one-file installs in dist/release: the single executable for this platform, krew archive and manifest, the npm tarball
+	node scripts/release.mjs
+	npm pack --pack-destination dist/release
 
 clean:
 	rm -rf dist .sim
