@@ -7,6 +7,14 @@ command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v openssl >/dev/null || need+=(openssl)
 command -v unshare >/dev/null || need+=(util-linux)
+# The ecosystem tests run the real tools: xmllint (JUnit schema), promtool and prometheus (metrics,
+# rules, the scrape e2e), the Pushgateway, man and groff (man pages), zsh (completion).
+command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
+command -v man >/dev/null || need+=(man-db)
+command -v groff >/dev/null || need+=(groff-base)
+command -v zsh >/dev/null || need+=(zsh)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -q
