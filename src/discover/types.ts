@@ -24,6 +24,12 @@ export interface DnsPod {
   terminating: boolean;
   /** Owning Deployment, resolved through its ReplicaSet, when there is one. */
   deployment?: string;
+  /** The controller owning the pod (a Deployment through its ReplicaSet, a DaemonSet or a StatefulSet). */
+  controller?: ControllerRef;
+  /** The ports the pod's DNS server is probed on: where the Service routes (src/discover/ports.ts). */
+  ports?: { udp: number; tcp: number };
+  /** The container serving DNS (coredns, dns, kubedns): the one whose log diagnosis reads. */
+  dnsContainer?: string;
   /** RFC 3339 start time. */
   startTime?: string;
   /** uid, to notice a pod name reused by a new object. */
@@ -35,8 +41,46 @@ export interface DnsService {
   namespace: string;
   /** ClusterIPs, IPv4 first when dual-stack. */
   clusterIPs: string[];
-  /** DNS port (UDP and TCP are assumed to share it, as CoreDNS serves both). */
+  /** The Service's DNS port (UDP; TCP's too unless `tcpPort` says otherwise). */
   port: number;
+  /** The Service's TCP DNS port, when it differs from `port`. */
+  tcpPort?: number;
+}
+
+export type ControllerKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
+
+export interface ControllerRef {
+  kind: ControllerKind;
+  name: string;
+}
+
+/** The pods' controller as read from the API: how many pods it wants and how many are Ready. */
+export interface DnsController extends ControllerRef {
+  /** spec.replicas, or a DaemonSet's desired number of scheduled pods. */
+  desired: number;
+  ready: number;
+}
+
+/**
+ * DNS is down for a reason discovery can name (src/discover/outage.ts): the judge reports it as
+ * unhealthy with this reason (exit 1), never as a failure to find the workload.
+ */
+export interface Outage {
+  kind: 'scaled-to-zero' | 'no-pods' | 'unschedulable' | 'container-creating' | 'none-ready' | 'no-endpoints';
+  /** One line: what is down and why, with the scheduler's or kubelet's own words. */
+  reason: string;
+}
+
+/** What serves the cluster's DNS when it is not CoreDNS: GKE's kube-dns, or a managed DNS with no pods (GKE Cloud DNS). */
+export type DnsServerKind = 'kube-dns' | 'managed';
+
+/** NodeLocal DNSCache (DaemonSet node-local-dns): a cache on every node in front of the DNS Service. */
+export interface NodeLocalCache {
+  namespace: string;
+  daemonSet: string;
+  configMap?: string;
+  /** The addresses the cache listens on (-localip): its link-local IP, and the Service IP in iptables mode. */
+  localIPs: string[];
 }
 
 export interface Zones {
@@ -73,8 +117,14 @@ export interface DnsWorkload {
   zones: Zones;
   /** ClusterIP of default/kubernetes: the answer kubernetes.default.svc.<domain> must give. */
   kubernetesServiceIP: string;
-  /** The Deployment that owns the pods, when one does. */
-  deployment?: { name: string; replicas: number; readyReplicas: number };
+  /** The controller that owns the pods, when one does. */
+  controller?: DnsController;
+  /** Set when discovery can already name why DNS is down (no pods, none Ready, no endpoints…). */
+  outage?: Outage;
+  /** Unset for CoreDNS; kube-dns, or managed (no pods in the cluster: report-only, never a repair). */
+  server?: DnsServerKind;
+  /** NodeLocal DNSCache, when installed. */
+  nodeLocal?: NodeLocalCache;
   /** What the Service really routes to, from its EndpointSlices; undefined when they could not be read. */
   endpoints?: ServiceEndpoint[];
   /** Things the report must mention: defaults assumed, data that could not be read. */

@@ -54,7 +54,7 @@ export function workload(pods: DnsPod[], replicas = pods.length, zones: Zones = 
     pods,
     zones,
     kubernetesServiceIP: '10.96.0.1',
-    deployment: { name: 'coredns', replicas, readyReplicas: pods.filter((p) => p.ready).length },
+    controller: { kind: 'Deployment', name: 'coredns', desired: replicas, ready: pods.filter((p) => p.ready).length },
   };
 }
 

@@ -179,7 +179,7 @@ function withEvidence(
   // a network path blocked only from this node also lets the connects through.
   if ((input.corroborating ?? []).length === 0) return verdict;
   const pods = new Set(suspects.map(peerOf));
-  const replicas = input.workload.deployment?.replicas ?? input.workload.pods.length;
+  const replicas = input.workload.controller?.desired ?? input.workload.pods.length;
   if (pods.size === 1 && replicas === 1)
     return {
       classification: 'pod-local',
@@ -335,7 +335,9 @@ export function judge(input: JudgeInput): Judgement {
     return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => c.scope === 'internal'), family: familyOf(target.address) };
   });
   const evidence = networkEvidence(primary.report, plan);
-  const classified = classify(obs, input, thresholds, blind, evidence);
+  const fromProbe = classify(obs, input, thresholds, blind, evidence);
+  // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.
+  const classified = workload.outage ? { ...fromProbe, classification: 'outage' as const, reason: `outage: ${workload.outage.reason}` } : fromProbe;
   const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));
 
   const targets = obs.map((o): TargetVerdict => {
@@ -375,7 +377,7 @@ export function judge(input: JudgeInput): Judgement {
   });
 
   const perTarget = targets.flatMap((t): RepairCandidate[] =>
-    t.kind === 'pod' && t.pod && t.status === 'fail' && (t.classification === 'pod-local' || t.classification === 'cluster-wide')
+    !workload.outage && t.kind === 'pod' && t.pod && t.status === 'fail' && (t.classification === 'pod-local' || t.classification === 'cluster-wide')
       ? [
           {
             targetId: t.targetId,

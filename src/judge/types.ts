@@ -66,7 +66,9 @@ export type Classification =
   | 'probe-side'
   | 'cluster-wide'
   | 'uncorroborated'
-  | 'inconclusive';
+  | 'inconclusive'
+  /** Discovery named an outage (the workload scaled to 0, no pod Ready, no endpoints…): src/discover/outage.ts. */
+  | 'outage';
 
 /** Who answers a check: CoreDNS itself (cluster, file, hosts zones), a stub domain's forwarder, or the upstream. */
 export type CheckScope = 'internal' | 'stub' | 'external';

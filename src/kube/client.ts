@@ -30,6 +30,8 @@ import { execInPod } from './exec.ts';
 import { openPortForward } from './portforward.ts';
 import { toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPod, toService } from './convert.ts';
 import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
+import { toController } from './convert.ts';
+import type { KControllerKind } from './types.ts';
 import type {
   AccessCheck,
   EvictionResult,
@@ -254,6 +256,18 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
     return list.items.map(toEndpointSlice);
   }
 
+  async getController(kind: KControllerKind, namespace: string, name: string) {
+    const resource = `${kind.toLowerCase()}s`;
+    const raw = await this.find({ verb: 'get', resource, namespace, name }, (o) =>
+      kind === 'Deployment'
+        ? this.apps.readNamespacedDeployment({ name, namespace }, o)
+        : kind === 'DaemonSet'
+          ? this.apps.readNamespacedDaemonSet({ name, namespace }, o)
+          : this.apps.readNamespacedStatefulSet({ name, namespace }, o),
+    );
+    return raw && toController(kind, raw);
+  }
+
   async getConfigMap(namespace: string, name: string) {
     return toConfigMap(await this.read({ verb: 'get', resource: 'configmaps', namespace, name }, (o) => this.core.readNamespacedConfigMap({ name, namespace }, o)));
   }
@@ -410,12 +424,15 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
     });
   }
 
-  async restartDeployment(namespace: string, name: string, at: Date): Promise<void> {
+  async restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void> {
     // Idempotent: a repeat sets the same restartedAt value.
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } };
-    await this.read({ verb: 'patch', resource: 'deployments', namespace, name }, (o) =>
-      this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, o)),
-    );
+    await this.read({ verb: 'patch', resource: `${kind.toLowerCase()}s`, namespace, name }, (o) => {
+      const opts = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch, o);
+      if (kind === 'DaemonSet') return this.apps.patchNamespacedDaemonSet({ name, namespace, body }, opts);
+      if (kind === 'StatefulSet') return this.apps.patchNamespacedStatefulSet({ name, namespace, body }, opts);
+      return this.apps.patchNamespacedDeployment({ name, namespace, body }, opts);
+    });
   }
 
   async readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string> {

@@ -1,6 +1,7 @@
 // client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
 // Written against loose records so both shapes pass through the same code.
 import type { KConfigMap, KEndpointSlice, KEvent, KLease, KNode, KPod, KService } from './types.ts';
+import type { KContainer, KController, KControllerKind } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -34,6 +35,39 @@ export function toNode(raw: unknown): KNode {
   };
 }
 
+/** An IntOrString (targetPort): client-node keeps a number or a name. */
+const intOrString = (v: unknown): number | string | undefined => (typeof v === 'number' ? v : optStr(v));
+
+function toContainers(v: unknown): KContainer[] {
+  return arr(v).map((c) =>
+    only({
+      name: str(c.name),
+      ports: arr(c.ports).map((p) => only({ name: optStr(p.name), containerPort: num(p.containerPort), protocol: str(p.protocol) || 'TCP' })),
+      args: Array.isArray(c.args) ? c.args.map(str) : undefined,
+    }),
+  );
+}
+
+const configMapVolumes = (spec: Obj): string[] => arr(spec.volumes).flatMap((v) => (optStr(obj(v.configMap).name) ? [str(obj(v.configMap).name)] : []));
+
+export function toController(kind: KControllerKind, raw: unknown): KController {
+  const c = obj(raw);
+  const meta = obj(c.metadata);
+  const spec = obj(c.spec);
+  const status = obj(c.status);
+  const template = obj(obj(spec.template).spec);
+  const daemon = kind === 'DaemonSet';
+  return {
+    kind,
+    name: str(meta.name),
+    namespace: str(meta.namespace),
+    desired: daemon ? num(status.desiredNumberScheduled) : typeof spec.replicas === 'number' ? spec.replicas : 1,
+    ready: num(daemon ? status.numberReady : status.readyReplicas),
+    containers: toContainers(template.containers),
+    configMapVolumes: configMapVolumes(template),
+  };
+}
+
 export function toService(raw: unknown): KService {
   const s = obj(raw);
   const meta = obj(s.metadata);
@@ -43,7 +77,7 @@ export function toService(raw: unknown): KService {
     name: str(meta.name),
     namespace: str(meta.namespace),
     clusterIPs: ips.filter((ip) => ip && ip !== 'None'),
-    ports: arr(spec.ports).map((p) => only({ name: optStr(p.name), port: num(p.port), protocol: str(p.protocol) || 'TCP' })),
+    ports: arr(spec.ports).map((p) => only({ name: optStr(p.name), port: num(p.port), protocol: str(p.protocol) || 'TCP', targetPort: intOrString(p.targetPort) })),
     selector: strMap(spec.selector),
     type: str(spec.type) || 'ClusterIP',
     headless: spec.clusterIP === 'None',
@@ -96,6 +130,8 @@ export function toPod(raw: unknown): KPod {
     startTime: time(status.startTime),
     deletionTimestamp: time(meta.deletionTimestamp),
     activeDeadlineSeconds: typeof spec.activeDeadlineSeconds === 'number' ? spec.activeDeadlineSeconds : undefined,
+    containers: toContainers(spec.containers),
+    configMapVolumes: configMapVolumes(spec),
   });
 }
 

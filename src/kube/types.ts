@@ -6,6 +6,32 @@ export interface KServicePort {
   name?: string;
   port: number;
   protocol: string;
+  /** spec.ports[].targetPort: a number, or the name of a containerPort; unset means `port`. */
+  targetPort?: number | string;
+}
+
+/** A container of a pod (or pod template) as discovery needs it: its name and declared ports. */
+export interface KContainer {
+  name: string;
+  ports: { name?: string; containerPort: number; protocol: string }[];
+  /** The container's args (NodeLocal DNSCache's -localip). */
+  args?: string[];
+}
+
+export type KControllerKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
+
+/** An apps/v1 controller of pods, with how many pods it wants and has Ready. */
+export interface KController {
+  kind: KControllerKind;
+  name: string;
+  namespace: string;
+  /** spec.replicas (default 1), or a DaemonSet's status.desiredNumberScheduled. */
+  desired: number;
+  /** status.readyReplicas, or a DaemonSet's status.numberReady. */
+  ready: number;
+  /** The pod template's containers and ConfigMap volumes. */
+  containers: KContainer[];
+  configMapVolumes: string[];
 }
 
 export interface KService {
@@ -84,6 +110,10 @@ export interface KPod {
   startTime?: string;
   deletionTimestamp?: string;
   activeDeadlineSeconds?: number;
+  /** spec.containers (names, declared ports); read from the API always, optional for short fixtures. */
+  containers?: KContainer[];
+  /** The names of the ConfigMaps the pod mounts as volumes. */
+  configMapVolumes?: string[];
 }
 
 export interface KEndpoint {
@@ -159,6 +189,10 @@ export interface KubeClient {
   listPods(namespace: string, labelSelector: string): Promise<KPod[]>;
   listEndpointSlices(namespace: string, serviceName: string): Promise<KEndpointSlice[]>;
   getConfigMap(namespace: string, name: string): Promise<KConfigMap>;
+  /** An apps/v1 Deployment, DaemonSet or StatefulSet; undefined when there is none by that name. */
+  getController(kind: KControllerKind, namespace: string, name: string): Promise<KController | undefined>;
+  /** Every Event of the namespace (one list: the kubelet's sandbox errors of pods stuck in ContainerCreating). */
+  listEvents(namespace: string): Promise<KEvent[]>;
   createPod(manifest: PodManifest): Promise<KPod>;
   /** Deletes at once (grace 0); a pod already gone is not an error. */
   deletePod(namespace: string, name: string): Promise<void>;
@@ -210,7 +244,7 @@ export type EvictionResult = { evicted: true } | { evicted: false; blockedBy: st
 /** A core/v1 Event about one object, as this tool reports its actions. */
 export interface KEventInput {
   namespace: string;
-  involved: { kind: 'Pod' | 'Deployment'; name: string; uid?: string; apiVersion: string };
+  involved: { kind: 'Pod' | KControllerKind; name: string; uid?: string; apiVersion: string };
   reason: string;
   message: string;
   type: 'Normal' | 'Warning';
@@ -244,8 +278,8 @@ export interface RepairKubeClient extends KubeClient {
   evictPod(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<EvictionResult>;
   /** Deletes with the pod's own grace period, or `gracePeriodSeconds` (repair's delete method); uid precondition. */
   deletePodGracefully(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<void>;
-  /** `kubectl rollout restart`: strategic-merge patch of the restartedAt template annotation. */
-  restartDeployment(namespace: string, name: string, at: Date): Promise<void>;
+  /** `kubectl rollout restart` of a Deployment, DaemonSet or StatefulSet: strategic-merge patch of the restartedAt template annotation. */
+  restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void>;
   readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string>;
   /** undefined when there is no such Lease. */
   getLease(namespace: string, name: string): Promise<KLease | undefined>;
@@ -259,5 +293,4 @@ export interface RepairKubeClient extends KubeClient {
   /** 409 stale resourceVersion → KubeError conflict. */
   replaceConfigMap(cm: KConfigMap): Promise<KConfigMap>;
   createEvent(event: KEventInput): Promise<void>;
-  listEvents(namespace: string): Promise<KEvent[]>;
 }

@@ -67,6 +67,18 @@ describe('buildPlan', () => {
     assert.ok(plan.queries.find((q) => q.id === 'nxdomain')?.name.endsWith('.svc.corp.internal'));
   });
 
+  it('probes each pod on its own DNS port (where the Service routes) and the Service IP on the Service port', () => {
+    // OpenShift: Service port 53 → targetPort dns = containerPort 5353; a pod not yet resolved keeps the Service port.
+    const plan = buildPlan(
+      workload({
+        service: { name: 'dns-default', namespace: 'openshift-dns', clusterIPs: ['172.30.0.10'], port: 53 },
+        pods: [{ ...pod('a', ['10.128.0.5']), ports: { udp: 5353, tcp: 5353 } }, { ...pod('b', ['10.129.0.7']), ports: { udp: 1053, tcp: 1053 } }, pod('c', ['10.130.0.9'])],
+      }),
+      { ...PLAN_DEFAULTS, externalName: null },
+    );
+    assert.deepEqual(plan.targets.map((t) => `${t.id} ${t.address}:${t.port}`), ['service 172.30.0.10:53', 'pod/a 10.128.0.5:5353', 'pod/b 10.129.0.7:1053', 'pod/c 10.130.0.9:53']);
+  });
+
   it('checks only that the kubernetes name resolves when its Service IP is unknown', () => {
     const plan = buildPlan(workload({ kubernetesServiceIP: '' }), PLAN_DEFAULTS);
     assert.deepEqual(plan.queries.find((q) => q.id === 'kubernetes-a')?.expect, { nonEmpty: true });

@@ -58,12 +58,12 @@ export function targetsOf(workload: DnsWorkload, ipFamily: IpFamily = 'both'): T
     kind: 'service',
     label: i === 0 ? `service ${service.name}` : `service ${service.name} (${family(ip)})`,
   }));
-  // The pods listen on the Service's targetPort; CoreDNS serves the same port on both as deployed.
+  // Each pod on the port the Service really routes to (src/discover/ports.ts: OpenShift's 53 → 5353).
   const pods: Target[] = workload.pods.flatMap((pod) =>
     pod.ips.filter(wanted).map((ip, i) => ({
       id: i === 0 ? `pod/${pod.name}` : `pod/${pod.name}/${family(ip)}`,
       address: ip,
-      port: service.port,
+      port: pod.ports?.udp ?? service.port,
       kind: 'pod' as const,
       label: i === 0 ? pod.name : `${pod.name} (${family(ip)})`,
     })),

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { Interrupted, sleep } from '../common/abort.ts';
 import type { Logger } from '../common/logger.ts';
-import { KubeError, type KPod, type RepairKubeClient } from '../kube/index.ts';
+import { KubeError, type KControllerKind, type KPod, type RepairKubeClient } from '../kube/index.ts';
 import type { Judgement } from '../judge/types.ts';
 import type { RepairAction } from './policy.ts';
 import type { RepairLock } from './lock.ts';
@@ -81,9 +81,12 @@ export function newPods(pods: KPod[], before: Set<string>): { name: string; uid:
   return pods.filter((p) => live(p) && !before.has(p.uid)).map((p) => ({ name: p.name, uid: p.uid }));
 }
 
-/** The action's target and the pods it takes down: the sick pod, or every pod of the Deployment. */
-function subject(action: RepairAction): { kind: 'Pod' | 'Deployment'; name: string; apiVersion: string; label: string } {
-  if (action.method === 'rollout' || !action.pod) return { kind: 'Deployment', name: action.deployment ?? '', apiVersion: 'apps/v1', label: `deployment/${action.deployment}` };
+/** The action's target and the pods it takes down: the sick pod, or every pod of its controller. */
+function subject(action: RepairAction): { kind: 'Pod' | KControllerKind; name: string; apiVersion: string; label: string } {
+  if (action.method === 'rollout' || !action.pod) {
+    const c = action.controller ?? { kind: 'Deployment' as const, name: action.deployment ?? '' };
+    return { kind: c.kind, name: c.name, apiVersion: 'apps/v1', label: `${c.kind.toLowerCase()}/${c.name}` };
+  }
   return { kind: 'Pod', name: action.pod, apiVersion: 'v1', label: action.pod };
 }
 
@@ -197,7 +200,8 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
     } else if (action.method === 'delete' && target) {
       await ctx.client.deletePodGracefully(ctx.namespace, target.pod, target.uid, action.gracePeriodSeconds);
     } else {
-      await ctx.client.restartDeployment(ctx.namespace, action.deployment ?? '', new Date());
+      const c = action.controller ?? { kind: 'Deployment' as const, name: action.deployment ?? '' };
+      await ctx.client.restartController(c.kind, ctx.namespace, c.name, new Date());
     }
     restarted = true;
 

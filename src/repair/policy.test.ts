@@ -387,7 +387,8 @@ describe('repair/policy', () => {
       const r = plan_({ pods: pods(3), faults: [hang('coredns-a'), hang('coredns-c')] }, emptyHistory(), { method: 'rollout' });
       expect(actions(r)).to.deep.equal(['rollout coredns']);
       expect(r.actions[0]!.restarts.map((p) => p.pod)).to.deep.equal(['coredns-a', 'coredns-c']);
-      expect(r.actions[0]!.reason).to.match(/^rollout restart of coredns for coredns-a, coredns-c: fails/);
+      expect(r.actions[0]!.reason).to.match(/^rollout restart of deployment\/coredns for coredns-a, coredns-c: fails/);
+      expect(r.actions[0]!.controller).to.deep.equal({ kind: 'Deployment', name: 'coredns' });
       expect(r.actions[0]!.lineage).to.equal('kube-system/deployment/coredns');
       expect(r.skipped).to.deep.equal([]);
     });
@@ -402,8 +403,51 @@ describe('repair/policy', () => {
       const ps = pods(3).map((p) => ({ ...p, deployment: undefined }));
       const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, emptyHistory(), { method: 'rollout' });
       expect(actions(r)).to.deep.equal([]);
-      expect(skipped(r, 'coredns-b')).to.match(/rollout needs a Deployment/);
+      expect(skipped(r, 'coredns-b')).to.match(/rollout needs a Deployment, DaemonSet or StatefulSet/);
     });
+
+    // Each kind is restarted by its own rollout (kubectl rollout restart daemonset/… statefulset/…).
+    for (const [kind, name] of [['DaemonSet', 'dns-default'], ['StatefulSet', 'dns']] as const)
+      it(`a ${kind}'s pods: one rollout of that ${kind}`, () => {
+        const ps = pods(3).map((p) => ({ ...p, deployment: undefined, controller: { kind, name } }));
+        const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, emptyHistory(), { method: 'rollout' });
+        expect(r.actions.map((a) => [a.method, a.controller, a.deployment, a.lineage])).to.deep.equal([['rollout', { kind, name }, undefined, `kube-system/${kind.toLowerCase()}/${name}`]]);
+        expect(r.skipped).to.deep.equal([]);
+      });
+  });
+
+  describe('restart method per controller kind', () => {
+    // Eviction works whatever owns the pod: the controller makes the replacement.
+    for (const controller of [{ kind: 'Deployment', name: 'coredns' }, { kind: 'DaemonSet', name: 'dns-default' }, { kind: 'StatefulSet', name: 'dns' }, undefined] as const)
+      for (const method of ['evict', 'delete'] as const)
+        it(`${method} a pod of ${controller ? `${controller.kind} ${controller.name}` : 'no controller'}`, () => {
+          const ps = pods(3).map((p) => ({ ...p, ...(controller?.kind !== 'Deployment' && { deployment: undefined }), ...(controller && { controller }) }));
+          const r = plan_({ pods: ps, faults: [hang('coredns-b')] }, emptyHistory(), { method });
+          expect(actions(r)).to.deep.equal([`${method} coredns-b`]);
+        });
+  });
+
+  describe('missing pods count as unavailable (the controller wants more than exist)', () => {
+    const wl = (n: number, desired: number, kind: 'Deployment' | 'DaemonSet' | 'StatefulSet') => {
+      const ps = pods(n);
+      return { ps, w: { ...workload(ps), controller: { kind, name: 'dns', desired, ready: n } } };
+    };
+    for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet'] as const)
+      for (const [n, desired, maxUnavailable, want] of [
+        [3, 3, 1, ['evict coredns-b']],
+        [3, 4, 1, []],
+        [3, 4, 2, ['evict coredns-b']],
+        [3, 5, 2, []],
+        [2, 3, 1, []],
+      ] as const)
+        it(`${kind}: ${n} of ${desired} pods exist, max-unavailable ${maxUnavailable} → ${want.length ? want.join(', ') : 'no action'}`, () => {
+          const { ps, w } = wl(n, desired, kind);
+          const p = plan(ps);
+          const judgement = judge({ plan: p, workload: w, primary: { node: 'node-0', report: report(p, [hang('coredns-b')]) }, corroborating: [] });
+          const r = planRepairs(judgement, w, emptyHistory(), { maxUnavailable }, NOW);
+          expect(actions(r)).to.deep.equal(want);
+          if (!want.length) expect(skipped(r, 'coredns-b')).to.match(/missing replica|already unavailable|below the floor/);
+        });
   });
 
   it('bare pods have their own lineage', () => {

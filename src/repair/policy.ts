@@ -12,7 +12,7 @@
 //    Ready pods. --allow-single-replica lowers the floor to 0 for exactly that case.
 //  - The budget counts actions (a rollout restart is one action) in the window; escalation counts
 //    restarts in the window of the same lineage for the same failing-check signature.
-import type { DnsWorkload } from '../discover/types.ts';
+import type { ControllerRef, DnsWorkload } from '../discover/types.ts';
 import { withDefaults, type Judgement, type RepairCandidate } from '../judge/types.ts';
 import type { History, RestartRecord } from './history.ts';
 import { DEFAULTS } from '../common/defaults.ts';
@@ -53,8 +53,10 @@ export interface RepairAction {
   namespace: string;
   /** The pod to evict or delete (absent for a rollout). */
   pod?: string;
-  /** The owning Deployment; for a rollout, the one to restart. */
+  /** The owning Deployment; for a rollout of a Deployment, the one to restart. */
   deployment?: string;
+  /** A rollout's controller: the Deployment, DaemonSet or StatefulSet whose pods are restarted. */
+  controller?: ControllerRef;
   lineage: string;
   /** Pods this action restarts because they are sick (a rollout restarts the healthy ones too). */
   restarts: RestartedPod[];
@@ -135,7 +137,8 @@ const leftTheService = (workload: DnsWorkload, pod: DnsWorkload['pods'][number])
 function capacity(workload: DnsWorkload, config: RepairConfig): Capacity {
   const live = workload.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed' && !leftTheService(workload, p));
   const ready = live.filter((p) => p.ready && !p.terminating).length;
-  const replicas = workload.deployment?.replicas ?? live.length;
+  // The controller's desired count (a DaemonSet's scheduled pods): pods it wants but lacks are unavailable.
+  const replicas = workload.controller?.desired ?? live.length;
   const notReady = live.filter((p) => !p.ready || p.terminating).map((p) => p.name);
   // Pods the Deployment wants but that do not exist yet are unavailable too.
   const missing = Array.from({ length: Math.max(0, replicas - ready - notReady.length) }, (_, i) => `(missing replica ${i + 1})`);
@@ -246,20 +249,24 @@ export function planRepairs(
     return { actions, skipped, escalations };
   }
 
-  // Rollout: one restart per Deployment, only for pods that passed every rule above.
+  // Rollout: one restart per controller (Deployment, DaemonSet, StatefulSet), only for pods that passed every rule above.
   const actions: RepairAction[] = [];
-  for (const c of planned.filter((p) => !p.deployment))
-    skipped.push({ pod: c.pod, reason: 'rollout needs a Deployment owning the pod; use --method evict or delete' });
-  const deployments = [...new Set(planned.flatMap((p) => (p.deployment ? [p.deployment] : [])))];
-  for (const deployment of deployments) {
-    const sick = planned.filter((p) => p.deployment === deployment);
+  const controllerOf = (c: RepairCandidate): ControllerRef | undefined =>
+    workload.pods.find((p) => p.name === c.pod)?.controller ?? (c.deployment ? { kind: 'Deployment', name: c.deployment } : undefined);
+  for (const c of planned.filter((p) => !controllerOf(p)))
+    skipped.push({ pod: c.pod, reason: 'rollout needs a Deployment, DaemonSet or StatefulSet owning the pod; use --method evict or delete' });
+  const keyOf = (r: ControllerRef) => `${r.kind.toLowerCase()}/${r.name}`;
+  const controllers = new Map(planned.flatMap((p) => { const r = controllerOf(p); return r ? [[keyOf(r), r] as const] : []; }));
+  for (const [key, controller] of controllers) {
+    const sick = planned.filter((p) => { const r = controllerOf(p); return r !== undefined && keyOf(r) === key; });
     actions.push({
       method: 'rollout',
       namespace: ns,
-      deployment,
-      lineage: `${ns}/deployment/${deployment}`,
+      ...(controller.kind === 'Deployment' && { deployment: controller.name }),
+      controller,
+      lineage: `${ns}/${key}`,
       restarts: sick.map(restarted),
-      reason: `rollout restart of ${deployment} for ${sick.map((p) => p.pod).join(', ')}: ${sick[0]!.reason}`,
+      reason: `rollout restart of ${key} for ${sick.map((p) => p.pod).join(', ')}: ${sick[0]!.reason}`,
     });
   }
   return { actions, skipped, escalations };
