@@ -1,0 +1,164 @@
+// The published contracts (schema/, docs/contracts.md): the schemas are valid draft 2020-12, they
+// describe exactly the TypeScript types the code fills (properties, required ones, enums, nullability),
+// and real documents — plans the planner builds, reports the bundled probe prints against dnsmasq —
+// are valid against them.
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { CheckPlan, ProbeReport } from '../../src/probe/contract.ts';
+import { OUTCOMES, PLAN_SCHEMA, PROBE_NODE_OPTIONS, RECORD_TYPES, REPORT_SCHEMA, TRANSPORTS, validateReport } from '../../src/probe/contract.ts';
+import { runClientView } from '../../src/probe/clientview.ts';
+import { buildPlan, PLAN_DEFAULTS } from '../../src/plan/plan.ts';
+import { OUTPUT_API_VERSION, OUTPUT_KIND } from '../../src/report/output.ts';
+import { FLEET_KIND } from '../../src/report/fleet.ts';
+import { EXIT } from '../../src/report/exit-codes.ts';
+import { MODES } from '../../src/modes/types.ts';
+import { pods, workload } from '../../src/judge/fixtures.ts';
+import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from '../probe/cluster.ts';
+import { startDnsmasq, stopAllDnsmasq } from '../probe/dnsmasq.ts';
+import { claimSubnet } from '../subnets.ts';
+import { compareShape, TypeReader } from './shape.ts';
+import { loadSchema, schemaProblem, SCHEMA_FILES, type SchemaName } from './validate.ts';
+
+const run = promisify(execFile);
+const NET = claimSubnet();
+const CORE = `${NET}.4.1`;
+const UPSTREAM = `${NET}.4.2`;
+/** Nothing listens here: refused over UDP and TCP. */
+const DEAD = `${NET}.4.9`;
+
+const names = Object.keys(SCHEMA_FILES) as SchemaName[];
+
+describe('contracts: the JSON Schemas in schema/', function () {
+  this.timeout(60_000);
+
+  it('are valid draft 2020-12 schemas, versioned in their file names and $id', function () {
+    const ajv = new Ajv2020({ strict: true, strictRequired: false });
+    for (const name of names) {
+      const schema = loadSchema(name);
+      assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema', name);
+      assert.ok(ajv.validateSchema(schema), `${name}: ${ajv.errorsText(ajv.errors)}`);
+      const version = /\.(v\d+)\.json$/.exec(SCHEMA_FILES[name])?.[1];
+      assert.ok(version && (schema.$id as string).endsWith(`:${version}`), `${SCHEMA_FILES[name]}: $id ${String(schema.$id)} names its version`);
+    }
+    for (const name of names) assert.equal(schemaProblem(name, {}) === null, false, `${name} rejects an empty object`);
+  });
+
+  it('carry the document identifiers the code writes', function () {
+    const props = (name: SchemaName) => loadSchema(name).properties as Record<string, { const?: string }>;
+    assert.equal(props('plan').schema?.const, PLAN_SCHEMA);
+    assert.equal(props('report').schema?.const, REPORT_SCHEMA);
+    assert.equal(props('check').apiVersion?.const, OUTPUT_API_VERSION);
+    assert.equal(props('check').kind?.const, OUTPUT_KIND);
+    assert.equal(props('fleet').apiVersion?.const, OUTPUT_API_VERSION);
+    assert.equal(props('fleet').kind?.const, FLEET_KIND);
+  });
+
+  describe('describe exactly the types of the code (a change of a shape is a schema change)', function () {
+    let reader: TypeReader;
+    const byId = new Map(names.map((n) => [loadSchema(n).$id as string, loadSchema(n)]));
+    before(function () {
+      reader = new TypeReader(['src/probe/contract.ts', 'src/report/output.ts', 'src/report/fleet.ts', 'src/judge/diagnose.ts', 'src/repair/policy.ts', 'src/discover/types.ts']);
+    });
+    const same = (file: string, type: string, schema: SchemaName, narrow: Record<string, readonly (string | number)[]> = {}) =>
+      assert.deepEqual(compareShape(reader, reader.exported(file, type), loadSchema(schema), { byId }, narrow), []);
+
+    it('probe plan: CheckPlan', () => same('src/probe/contract.ts', 'CheckPlan', 'plan'));
+    it('probe report: ProbeReport', () => same('src/probe/contract.ts', 'ProbeReport', 'report'));
+
+    // Fields the code types wider than what it puts in them: the values are those of the narrower types.
+    const outputNarrowing = () => ({
+      exitCode: Object.values(EXIT),
+      mode: MODES.filter((m) => m !== 'auto'),
+      'workload.pods[].phase': reader.literals(reader.exported('src/discover/types.ts', 'DnsPod'), 'phase'),
+      'plan.queries[].type': RECORD_TYPES,
+      'plan.transports[]': TRANSPORTS,
+      'targets[].diagnosis[].kind': reader.literals(reader.exported('src/judge/diagnose.ts', 'FindingKind')),
+      'repair.actions[].method': reader.literals(reader.exported('src/repair/policy.ts', 'RepairMethod')),
+    });
+    it('CLI output: CheckOutput (apiVersion, kind CheckReport)', () => same('src/report/output.ts', 'CheckOutput', 'check', outputNarrowing()));
+    it('CLI output over several contexts: FleetOutput (kind FleetReport)', () => {
+      const narrow = Object.fromEntries([['exitCode', Object.values(EXIT)], ...Object.entries(outputNarrowing()).map(([k, v]) => [`clusters[].report.${k}`, v])]);
+      same('src/report/fleet.ts', 'FleetOutput', 'fleet', narrow);
+    });
+    it('the comparison itself sees a difference', function () {
+      const schema = structuredClone(loadSchema('report'));
+      const defs = schema.$defs as Record<string, { properties: Record<string, { enum?: string[] }> }>;
+      defs.sample!.properties.outcome!.enum = OUTCOMES.filter((o) => o !== 'slow');
+      delete defs.result!.properties.reason;
+      const problems = compareShape(reader, reader.exported('src/probe/contract.ts', 'ProbeReport'), schema, { byId });
+      assert.ok(problems.some((p) => p.startsWith('results[].samples[].outcome:')), problems.join('\n'));
+      assert.ok(problems.includes('results[].reason: in the code, not in the schema'), problems.join('\n'));
+    });
+  });
+
+  describe('real documents are valid', function () {
+    let dir: string;
+    before(async function () {
+      execFileSync(process.execPath, ['scripts/build.mjs', '--quiet']);
+      dir = mkdtempSync(path.join(tmpdir(), 'schema-'));
+      await startDnsmasq({ address: UPSTREAM, records: UPSTREAM_RECORDS });
+      await startDnsmasq({ address: CORE, records: CLUSTER_RECORDS, localZones: ['cluster.local'], upstream: UPSTREAM });
+    });
+    after(async function () {
+      await stopAllDnsmasq();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const probe = async (p: CheckPlan): Promise<{ code: number; report: unknown }> => {
+      const b64 = Buffer.from(JSON.stringify(p)).toString('base64');
+      const out = await run(process.execPath, [...PROBE_NODE_OPTIONS, 'dist/probe.cjs', '--plan-base64', b64], { timeout: 20_000 }).catch(
+        (err: { code: number; stdout: string }) => ({ stdout: err.stdout, code: err.code }),
+      );
+      return { code: 'code' in out ? out.code : 0, report: JSON.parse(out.stdout) as unknown };
+    };
+
+    it('plans the planner builds', function () {
+      const built = buildPlan(workload(pods(3)), PLAN_DEFAULTS);
+      assert.equal(schemaProblem('plan', built), null);
+      assert.equal(schemaProblem('plan', JSON.parse(JSON.stringify(built))), null);
+    });
+
+    it('reports of the bundled probe against dnsmasq: passing, wrong answers, refused, connects', async function () {
+      const wrong = { ...QUERIES[0]!, id: 'wrong', expect: { equal: ['10.96.0.99'] } };
+      const p = plan([target('core', CORE), target('dead', DEAD)], [...QUERIES, wrong], {
+        samples: 2,
+        timeoutMs: 500,
+        connects: [
+          { id: 'open', address: CORE, port: 53, label: 'dnsmasq over TCP' },
+          { id: 'closed', address: DEAD, port: 53, label: 'nothing' },
+        ],
+      });
+      assert.equal(schemaProblem('plan', p), null);
+      const { code, report } = await probe(p);
+      assert.equal(code, 0);
+      assert.equal(validateReport(report, p), null);
+      assert.equal(schemaProblem('report', report), null);
+      const outcomes = new Set((report as ProbeReport).results.flatMap((r) => r.samples.map((s) => s.outcome)));
+      assert.deepEqual([...outcomes].sort(), ['ok', 'refused', 'wrong-answer']);
+    });
+
+    it('the report of a plan the probe refuses', async function () {
+      const { code, report } = await probe({ ...plan([target('core', CORE)]), samples: 0 });
+      assert.equal(code, 2);
+      assert.equal(validateReport(report), null);
+      assert.equal(schemaProblem('report', report), null);
+    });
+
+    it("the client view's part of a report", async function () {
+      const conf = path.join(dir, 'resolv.conf');
+      writeFileSync(conf, `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${CORE}\noptions ndots:5\n`);
+      const view = await runClientView({ shortName: 'kubernetes.default', pairs: 3, retryAfterMs: 200 }, [target('core', CORE)], conf);
+      const p = plan([target('core', CORE)], [QUERIES[0]!], { samples: 1, clientView: { shortName: 'kubernetes.default', pairs: 3, retryAfterMs: 200 } });
+      const { report } = await probe({ ...p, clientView: undefined } as CheckPlan);
+      const whole = { ...(report as ProbeReport), clientView: view };
+      assert.equal(validateReport(whole, p), null);
+      assert.equal(schemaProblem('report', whole), null);
+      assert.equal(view.lookup.answeredAs, 'kubernetes.default.svc.cluster.local');
+    });
+  });
+});
