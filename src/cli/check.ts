@@ -1,6 +1,6 @@
 // `check`: validate the flags, complete them into a cycle context, run the engine's cycle once, print
 // the report and return its exit code. Nothing else happens here.
-import { failureOf, prepareCycle, probePodProber, runCycle, runFleet, worstExitCode, type CheckSettings, type OutputFormat } from '../engine/index.ts';
+import { chooseProber, failureOf, prepareCycle, runCycle, runFleet, worstExitCode, type CheckSettings, type OutputFormat } from '../engine/index.ts';
 import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import { createLogger, errorOutput, fleetOutput, progress, render, renderFleet, type CheckOutput } from '../report/index.ts';
@@ -95,7 +95,8 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     const shown = progress();
     const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));
     try {
-      const prober = probePodProber(ctx, shown, stop.signal);
+      // With --mode auto, the report's first note says which mode and why.
+      const { prober } = await chooseProber(ctx, shown, stop.signal);
       const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal });
       const report = { context, durationMs: Date.now() - started, report: cycle.output };
       return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format), settings.requestTimeoutMs);

@@ -10,7 +10,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import type { Logger } from '../common/logger.ts';
-import { failureOf, newCycleState, prepareCycle, probePodProber, runCycle, UsageError, type CheckSettings, type CycleContext, type CycleState, type OutputFormat } from '../engine/index.ts';
+import { chooseProber, failureOf, newCycleState, prepareCycle, runCycle, type ChosenProber, type Prober, UsageError, type CheckSettings, type CycleContext, type CycleState, type OutputFormat } from '../engine/index.ts';
 import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
 import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
@@ -59,11 +59,11 @@ interface CycleOutcome {
 
 const NO_PROGRESS = { stage: () => {}, done: () => {} };
 
-async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, signal: AbortSignal): Promise<CycleOutcome> {
+async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, signal: AbortSignal, proberOf: () => Promise<Prober>): Promise<CycleOutcome> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   try {
-    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, NO_PROGRESS, signal), progress: NO_PROGRESS, log, state, signal });
+    const cycle = await runCycle({ ctx, prober: await proberOf(), progress: NO_PROGRESS, log, state, signal });
     const { output } = cycle;
     const record: CycleRecord = {
       result: cycle.judgement.verdict,
@@ -133,12 +133,21 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
 
   const stop = interruptible(2 * check.requestTimeoutMs + 5_000, (sig) => log.info(`${sig}: stopping (the cycle in progress cleans up first)`));
   let cutShort = false;
+  // The mode is chosen once (auto's access reviews are not repeated every cycle), again after a failed choice.
+  let chosen: ChosenProber | undefined;
+  const proberOf = async () => {
+    if (!chosen) {
+      chosen = await chooseProber(ctx, NO_PROGRESS, stop.signal);
+      if (chosen.line) process.stderr.write(`${chosen.line}\n`);
+    }
+    return chosen.prober;
+  };
 
   try {
     const summary = await runLoop(
       { intervalMs: options.intervalMs, ...(options.maxCycles ? { maxCycles: options.maxCycles } : {}) },
       async (n) => {
-        const outcome = await oneCycle(ctx, state, log, stop.signal);
+        const outcome = await oneCycle(ctx, state, log, stop.signal, proberOf);
         if (outcome.exitCode === EXIT.interrupted) {
           cutShort = true;
           process.stderr.write(`interrupted: ${outcome.output.message}\n`);
