@@ -134,8 +134,10 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   if (scoped?.notes.length) workload.notes = [...(workload.notes ?? []), ...scoped.notes];
 
   t = Date.now();
+  // A failed sweep is worth a warning only when the round goes on: a run that fails prints its one error line.
+  let sweepFailure: unknown;
   const swept = !d.prober.createsPods ? [] : await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
-    log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${err instanceof KubeError ? err.line : String(err)}`);
+    sweepFailure = err;
     return [];
   });
   if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
@@ -150,6 +152,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { plan, runs } = s.freshness
     ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe)
     : { plan: fitted, runs: await probe(fitted) };
+  if (sweepFailure !== undefined) log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${sweepFailure instanceof KubeError ? sweepFailure.line : String(sweepFailure)}`);
   const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
   return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
 }
