@@ -41,6 +41,11 @@ describe('RBAC hints', () => {
     assert.match(probe.hint, /Role coredns-sentinel-check-probe in manifests\/rbac-check\.yaml/);
   });
 
+  it('name rbac-portforward.yaml for a refused tunnel, get and create (KEP-4006)', () => {
+    const err = fromHttp(403, undefined, { verb: 'create', resource: 'pods/portforward', namespace: 'kube-system', name: 'coredns-1' });
+    assert.equal(err.hint, 'missing RBAC: grant get and create on pods/portforward in namespace kube-system (Role coredns-sentinel-portforward in manifests/rbac-portforward.yaml)');
+  });
+
   it("name the ClusterRole of rbac-sample.yaml for the conformance sample's cluster-wide lists", () => {
     const clusterScope = (resource: string, group: string) =>
       fromHttp(403, parseStatus(status(403, 'Forbidden', `${resource} is forbidden: User "u" cannot list resource "${resource}" in API group "${group}" at the cluster scope`)), { verb: 'list', resource });
@@ -50,14 +55,15 @@ describe('RBAC hints', () => {
     assert.match(forbidden('list', 'endpointslices', 'discovery.k8s.io', 'kube-system').hint, /Role coredns-sentinel-check-discover in manifests\/rbac-check\.yaml/);
   });
 
-  it('the rule table is exactly the rules of manifests/rbac-check.yaml, rbac-repair.yaml and rbac-sample.yaml', () => {
+  it('the rule table is exactly the rules of manifests/rbac-check.yaml, rbac-repair.yaml, rbac-sample.yaml and rbac-portforward.yaml\'s tunnel', () => {
     const shipped: string[] = [];
-    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-sample.yaml']) {
+    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-sample.yaml', 'manifests/rbac-portforward.yaml']) {
       for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
         const o = doc.toJS() as { kind?: string; metadata?: { name: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] } | null;
         if (o?.kind !== 'Role' && o?.kind !== 'ClusterRole') continue;
         for (const r of o.rules ?? [])
-          for (const g of r.apiGroups) for (const res of r.resources) shipped.push(JSON.stringify([manifest, o.metadata!.name, g, res, [...r.verbs].sort(), r.resourceNames ?? []]));
+          // rbac-portforward.yaml repeats the check manifest's reads; only its tunnel rule is its own.
+          for (const g of r.apiGroups) for (const res of r.resources) if (!manifest.endsWith('portforward.yaml') || res === 'pods/portforward') shipped.push(JSON.stringify([manifest, o.metadata!.name, g, res, [...r.verbs].sort(), r.resourceNames ?? []]));
       }
     }
     const table = RBAC_RULES.map((r) => JSON.stringify([r.manifest, r.role, r.apiGroup, r.resource, [...r.verbs].sort(), r.resourceNames ?? []]));

@@ -6,9 +6,10 @@ import type { RequestContext } from './errors.ts';
 export const RBAC_CHECK = 'manifests/rbac-check.yaml';
 export const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
 export const RBAC_SAMPLE = 'manifests/rbac-sample.yaml';
+export const RBAC_PORTFORWARD = 'manifests/rbac-portforward.yaml';
 
 export interface GrantRule {
-  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE;
+  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE | typeof RBAC_PORTFORWARD;
   role: string;
   /** A ClusterRole's rule: it grants requests made across all namespaces. */
   clusterWide?: boolean;
@@ -46,6 +47,8 @@ export const RBAC_RULES: readonly GrantRule[] = [
   repair('', '', 'events', ['create']),
   repair('delete', '', 'pods', ['delete']),
   repair('rollout', 'apps', 'deployments', ['patch'], ['coredns']),
+  // --mode port-forward: the tunnel to each CoreDNS pod (its read rules are the check manifest's).
+  { manifest: RBAC_PORTFORWARD, role: 'coredns-sentinel-portforward', apiGroup: '', resource: 'pods/portforward', verbs: ['get', 'create'] },
   sample('', 'services'),
   sample('discovery.k8s.io', 'endpointslices'),
 ];
@@ -75,8 +78,8 @@ export function forbiddenHint(ctx: RequestContext, fromServer?: { verb: string; 
   const resource = bareResource(asked.resource);
   const namespace = fromServer ? fromServer.namespace : ctx.namespace;
   const where = namespace ? `in namespace ${namespace}` : 'cluster-wide';
-  // KEP-4006: from Kubernetes 1.35 exec needs create as well as get.
-  const verbs = resource === 'pods/exec' ? 'get and create' : asked.verb;
+  // KEP-4006: from Kubernetes 1.35 exec and port-forward need create as well as get.
+  const verbs = resource === 'pods/exec' || resource === 'pods/portforward' ? 'get and create' : asked.verb;
   const named = rule?.resourceNames && asked.name ? ` ${asked.name}` : '';
   const writes = !['get', 'list', 'watch'].includes(asked.verb);
   const source = rule ? `${rule.clusterWide ? 'ClusterRole' : 'Role'} ${rule.role} in ${rule.manifest}` : `see ${writes ? RBAC_REPAIR : RBAC_CHECK}`;
