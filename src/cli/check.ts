@@ -5,6 +5,8 @@ import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import { createLogger, errorOutput, fleetOutput, progress, render, renderFleet, type CheckOutput } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
+import { endEarlySignals } from './early-signals.ts';
+import { Interrupted } from '../common/abort.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { ciSettings, deliver, type CiSettings, type RawCiFlags } from './ci.ts';
 
@@ -36,6 +38,7 @@ export interface Interruptible {
  * exits 130 at once; so does a cleanup that overruns `graceMs`.
  */
 export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals) => void = () => {}): Interruptible {
+  endEarlySignals();
   const controller = new AbortController();
   let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -100,6 +103,9 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
       const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal });
       const report = { context, durationMs: Date.now() - started, report: cycle.output };
       return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format), settings.requestTimeoutMs);
+    } catch (err) {
+      // Whatever failed after a signal (a request cut short, a retry given up) ends as the interruption.
+      throw stop.signal.aborted && !(err instanceof Interrupted) ? new Interrupted(`interrupted: ${failureOf(err).line}`) : err;
     } finally {
       stop.dispose();
     }

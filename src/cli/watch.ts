@@ -77,7 +77,9 @@ async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, signa
     };
     return { record, output, exitCode: cycle.exitCode };
   } catch (err) {
-    const { exitCode, line } = failureOf(err);
+    // Whatever failed after a signal (a request cut short, a retry given up) ends as the interruption.
+    const failed = failureOf(err);
+    const { exitCode, line } = signal.aborted ? { exitCode: EXIT.interrupted, line: failed.exitCode === EXIT.interrupted ? failed.line : `interrupted: ${failed.line}` } : failed;
     return { record: { result: 'error', durationSeconds: seconds(), endedAt: Date.now() }, output: errorOutput(line, exitCode), exitCode };
   }
 }

@@ -131,6 +131,12 @@ export const deadlineSecondsOf = (podTimeoutMs: number, execMs: number): number 
 /** A probe pod name chosen here, so a pod whose create is in flight can be deleted by name. */
 export const probePodName = (): string => `coredns-sentinel-probe-${randomBytes(4).toString('hex')}`;
 
+/** Pause before the second delete of a pod whose create ended without a clear answer. */
+const SECOND_DELETE_MS = 1000;
+
+/** The API server answered the create with a refusal (4xx): no pod can appear later. */
+const definitelyRefused = (err: unknown): boolean => err instanceof KubeError && err.code >= 400 && err.code < 500 && err.code !== 408 && err.code !== 429;
+
 /**
  * Probe pods of one run, deleted by name whatever happens (an error, a signal, a create whose answer
  * never came): the janitor waits for each create to settle before deleting, so a create that lands after
@@ -142,15 +148,20 @@ class PodJanitor {
   constructor(private readonly client: KubeClient) {}
 
   track(namespace: string, name: string, created: Promise<unknown>): void {
-    this.pods.set(name, { namespace, created: created.catch(() => undefined) });
+    this.pods.set(name, { namespace, created: created.then(() => undefined, (err: unknown) => err) });
   }
 
   async remove(name: string): Promise<void> {
     const pod = this.pods.get(name);
     if (!pod) return;
-    await pod.created;
+    const failed = await pod.created;
     try {
       await this.client.deletePod(pod.namespace, name);
+      // A create that timed out or broke may still land on the server after our delete: delete again.
+      if (failed !== undefined && !definitelyRefused(failed)) {
+        await new Promise((r) => setTimeout(r, SECOND_DELETE_MS));
+        await this.client.deletePod(pod.namespace, name);
+      }
     } catch (err) {
       throw err instanceof KubeError
         ? new ProbePodError('exec', `could not delete probe pod ${name} in namespace ${pod.namespace}: ${err.line}`, `delete it: kubectl delete pod -n ${pod.namespace} ${name}`)
