@@ -65,6 +65,8 @@ export interface ContainedOptions {
   stdin?: boolean;
   /** A file the process sees as /etc/resolv.conf (bind-mounted in a mount namespace of its own; root only). */
   resolvConf?: string;
+  /** Join this process's mount namespace instead (an exec into a container started with resolvConf). */
+  mountNamespaceOf?: number;
 }
 
 const isRoot = () => process.getuid?.() === 0;
@@ -77,11 +79,12 @@ export function spawnContained(argv: string[], opts: ContainedOptions): { child:
   const setpriv = ['setpriv'];
   if (opts.uid !== undefined && isRoot()) setpriv.push(`--reuid=${opts.uid}`, `--regid=${opts.gid ?? opts.uid}`, '--clear-groups');
   setpriv.push('--pdeathsig', 'KILL', '--');
-  const resolv = opts.resolvConf && isRoot() ? opts.resolvConf : undefined;
+  const join = opts.mountNamespaceOf !== undefined && isRoot() ? ['nsenter', '-m', '-t', String(opts.mountNamespaceOf), '--'] : [];
+  const resolv = !join.length && opts.resolvConf && isRoot() ? opts.resolvConf : undefined;
   const unshare = [...(opts.noNetwork ? ['-n'] : []), ...(resolv ? ['-m', '--propagation', 'private'] : [])];
   // The pod's resolv.conf, as the kubelet gives every pod its own: a bind mount seen only by this process tree.
   const bind = resolv ? ['/bin/sh', '-c', 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv] : [];
-  const full = [...(unshare.length ? ['unshare', ...unshare, '--'] : []), ...bind, ...setpriv, ...argv];
+  const full = [...join, ...(unshare.length ? ['unshare', ...unshare, '--'] : []), ...bind, ...setpriv, ...argv];
   const child = spawn(full[0] as string, full.slice(1), {
     env: opts.env,
     cwd: '/',

@@ -121,6 +121,8 @@ class Container {
   previousLog?: string;
   backoffStep = 0;
   probes: ProbeLoop[] = [];
+  /** The running process has a mount namespace of its own (its resolv.conf): execs join it. */
+  mountNamespace = false;
   timer?: NodeJS.Timeout;
   readonly kind: ImageKind;
 
@@ -407,6 +409,7 @@ export class Kubelet implements NodeRuntime {
       child.stdout?.on('data', (d: Buffer) => c.append(d.toString()));
       child.stderr?.on('data', (d: Buffer) => c.append(d.toString()));
       handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
+      c.mountNamespace = !!this.resolvConf(w) && process.getuid?.() === 0;
     }
     if (w.done) {
       handle.signal('SIGKILL');
@@ -714,7 +717,8 @@ export class Kubelet implements NodeRuntime {
       gid: sc.runAsGroup,
       noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
       stdin: req.stdin,
-      resolvConf: this.resolvConf(w),
+      // Like a real exec, join the container's mount namespace (where its resolv.conf is mounted).
+      ...(c.mountNamespace && c.handle?.pid ? { mountNamespaceOf: c.handle.pid } : { resolvConf: this.resolvConf(w) }),
     });
     w.execs.add(child);
     void exited.then(() => w.execs.delete(child));

@@ -199,7 +199,7 @@ describe('sim: presets', function () {
     expect(svc.spec.ipFamilies).to.deep.equal(['IPv4', 'IPv6']);
     const [, v6Service] = svc.spec.clusterIPs as string[];
     expect(v6Service).to.match(/^fd7f:/);
-    const pods = (await podsOf(s, 'kube-system', 'k8s-app=kube-dns')) as (Obj & { status: { podIPs: { ip: string }[] } })[];
+    const pods = (await podsOf(s, 'kube-system', 'k8s-app=kube-dns')) as unknown as (Obj & { status: { podIPs: { ip: string }[] } })[];
     const v6 = pods.map((p) => p.status.podIPs[1]?.ip ?? '');
     expect(v6.every((ip) => ip.startsWith('fd7f:'))).to.equal(true);
     const slices = await get<{ items: (Slice & { addressType: string })[] }>(s, ['endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns']);
