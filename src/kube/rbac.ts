@@ -28,10 +28,15 @@ const repair = (role: string, apiGroup: string, resource: string, verbs: string[
 const sample = (apiGroup: string, resource: string): GrantRule => ({ manifest: RBAC_SAMPLE, role: 'coredns-sentinel-sample', apiGroup, resource, verbs: ['list'], clusterWide: true });
 
 export const RBAC_RULES: readonly GrantRule[] = [
-  check('discover', '', 'services', ['get'], ['kube-dns']),
+  check('discover', '', 'services', ['get'], ['kube-dns', 'rke2-coredns-rke2-coredns', 'rke2-coredns', 'dns-default']),
+  check('discover', '', 'services', ['list']),
+  check('discover', 'apps', 'deployments', ['get']),
+  check('discover', 'apps', 'daemonsets', ['get']),
+  check('discover', 'apps', 'statefulsets', ['get']),
+  check('discover', '', 'events', ['list']),
   check('discover', '', 'pods', ['list']),
   check('discover', 'discovery.k8s.io', 'endpointslices', ['list']),
-  check('discover', '', 'configmaps', ['get'], ['coredns', 'coredns-custom']),
+  check('discover', '', 'configmaps', ['get'], ['coredns', 'coredns-custom', 'kube-dns', 'rke2-coredns-rke2-coredns', 'rke2-coredns', 'dns-default', 'node-local-dns']),
   check('kubernetes-service', '', 'services', ['get'], ['kubernetes']),
   check('probe', '', 'pods', ['create', 'delete', 'list', 'watch']),
   check('probe', '', 'pods/exec', ['get', 'create']),
@@ -46,7 +51,9 @@ export const RBAC_RULES: readonly GrantRule[] = [
   repair('', '', 'configmaps', ['get', 'update'], ['coredns-sentinel-state']),
   repair('', '', 'events', ['create']),
   repair('delete', '', 'pods', ['delete']),
-  repair('rollout', 'apps', 'deployments', ['patch'], ['coredns']),
+  repair('rollout', 'apps', 'deployments', ['patch'], ['coredns', 'kube-dns', 'rke2-coredns-rke2-coredns']),
+  repair('rollout', 'apps', 'daemonsets', ['patch'], ['dns-default']),
+  repair('rollout', 'apps', 'statefulsets', ['patch'], ['coredns']),
   // --mode port-forward: the tunnel to each CoreDNS pod (its read rules are the check manifest's).
   { manifest: RBAC_PORTFORWARD, role: 'coredns-sentinel-portforward', apiGroup: '', resource: 'pods/portforward', verbs: ['get', 'create'] },
   sample('', 'services'),
