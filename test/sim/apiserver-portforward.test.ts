@@ -125,6 +125,19 @@ describe('sim API server: pods/portforward over websocket', function () {
     expect((await refused(url('no-such-pod', 53), sim.admin.token)).code).to.equal(404);
   });
 
+  it('refuses the real kubectl port-forward (SPDY-over-websocket, then SPDY) with a 400 naming the protocols it serves', async () => {
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile('kubectl', ['--kubeconfig', sim.kubeconfigPath, '-n', NS, 'port-forward', `pod/${pod.name}`, '0:53', '--address', '127.0.0.1'], { timeout: 15_000 }, (err, _o, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+      child.stdin?.end();
+    });
+    expect(out.code).to.not.equal(0);
+    expect(out.stderr).to.match(/upgrad|protocol/i);
+    const refusedUpgrades = sim.requests.filter((r) => r.resource === 'pods/portforward' && r.code === 400);
+    expect(refusedUpgrades.length).to.be.at.least(1);
+  });
+
   it('reports a refused pod port on the error channel and closes; the product stream fails with ECONNREFUSED', async () => {
     const { client } = connect({ kubeconfig: sim.kubeconfigPath });
     const stream = await client.portForward({ namespace: NS, pod: pod.name, port: 54 });

@@ -5,7 +5,8 @@
 // (here the pod's address, where the sim's pod network front listens — src/kube/portforward.ts is
 // the client). A failed dial is reported as text on the error channel, then the websocket closes.
 // RBAC: get and create on pods/portforward (KEP-4006, as for exec); injected faults apply like exec's.
-// No SPDY and no SPDY-over-websocket tunnel: kubectl port-forward cannot use this endpoint.
+// No SPDY and no SPDY-over-websocket tunnel: kubectl port-forward (which speaks only those) cannot use
+// this endpoint; it is refused with a 400 naming what is served.
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -106,12 +107,14 @@ export async function handlePortForward(ctx: ServerContext, req: IncomingMessage
     mustAuthorize(user, { ...attrs, verb: 'create' });
     await ctx.faults.apply({ verb: 'create', resource: 'pods/portforward', namespace: info.namespace, user: user.name });
     const pod = ctx.store.mustGet('pods', info.namespace!, info.name);
+    const protocol = PORT_FORWARD_PROTOCOLS.find((p) => offered(req).includes(p));
+    // kubectl ≥ 1.31 offers only the SPDY-over-websocket tunnel (SPDY/3.1+portforward.k8s.io), whose
+    // ports travel in stream headers: refused here before the legacy protocol's ?ports= is read.
+    if (!protocol) throw SimError.badRequest(`unable to upgrade connection: requested protocols [${offered(req).join(' ')}] are not supported; supported: [${PORT_FORWARD_PROTOCOLS.join(' ')}] (this sim serves no SPDY)`);
     const ports = forwardPorts(url.searchParams);
     const status = (pod.status ?? {}) as { phase?: string; podIP?: string };
     if (!(pod.spec as { nodeName?: string }).nodeName) throw SimError.badRequest(`pod ${info.name} does not have a host assigned`);
     if (status.phase !== 'Running' || !status.podIP) throw SimError.badRequest(`pod ${info.name} is not running`);
-    const protocol = PORT_FORWARD_PROTOCOLS.find((p) => offered(req).includes(p));
-    if (!protocol) throw SimError.badRequest(`unable to upgrade connection: requested protocols [${offered(req).join(' ')}] are not supported; supported: [${PORT_FORWARD_PROTOCOLS.join(' ')}]`);
     let wss = servers.get(ctx);
     if (!wss) servers.set(ctx, (wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => PORT_FORWARD_PROTOCOLS.find((x) => p.has(x)) ?? false })));
     record.code = 101;
