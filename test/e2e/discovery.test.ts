@@ -1,0 +1,100 @@
+// Discovery against the sim's distribution presets (test/sim/presets.ts): OpenShift's DaemonSet probed on
+// its named targetPort (53 → 5353), GKE's kube-dns recognized, the l7mp seed's headless Service probed
+// as pods only, and outages (scaled to 0, every pod in ContainerCreating) named as outages, exit 1.
+import assert from 'node:assert/strict';
+import { startSim, type Sim } from '../sim/index.ts';
+import type { PresetName } from '../sim/presets.ts';
+import { simOnly } from './cluster.ts';
+import { buildCli, cli, probePodsLeft } from './cli.ts';
+
+const restarts = (sim: Sim, from: number) =>
+  sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || r.verb === 'patch' || (r.resource === 'pods' && r.verb === 'delete' && !/probe/.test(r.name ?? '')));
+
+/** The preset's workload flags (the CLI passes kubeadm's defaults for any it is not given). */
+function workloadFlags(sim: Sim): string[] {
+  const s = sim.dnsWorkload();
+  return ['-n', s.namespace, '-l', Object.entries(s.selector).map(([k, v]) => `${k}=${v}`).join(','), '--service', s.service.name, '--configmap', s.configMap];
+}
+
+async function withPreset(preset: PresetName, body: (sim: Sim, base: string[]) => Promise<void>, replicas?: number): Promise<void> {
+  const sim = await startSim({ preset, timing: { scale: 0.1 }, ...(replicas && { dns: { replicas } }) });
+  try {
+    await sim.waitReady(60_000);
+    await body(sim, ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--samples', '1', '--timeout', '500ms', '--no-freshness']);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+  } finally {
+    await sim.stop();
+  }
+}
+
+describe('discovery e2e: presets', function () {
+  this.timeout(120_000);
+  before(function () {
+    simOnly(this);
+    buildCli();
+  });
+
+  it('OpenShift: every DaemonSet pod probed on containerPort 5353 behind Service port 53 → healthy; a dry-run repair plans nothing', () =>
+    withPreset('openshift', async (sim, base) => {
+      const run = await cli([...base, ...workloadFlags(sim)]);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const pods = run.json?.targets?.filter((t) => t.kind === 'pod') ?? [];
+      assert.equal(pods.length, sim.dnsPods().length);
+      assert.ok(pods.every((t) => t.udp === 'pass' && t.tcp === 'pass'), JSON.stringify(pods));
+      // The pods serve DNS on 5353 only: a probe on the Service port 53 would fail every one of them.
+      assert.equal(sim.dnsWorkload().podPort, 5353);
+      const dry = await cli([...base, ...workloadFlags(sim), '--repair', '--dry-run', '--allow-full-restart']);
+      assert.equal(dry.code, 0, dry.stdout + dry.stderr);
+      assert.deepEqual(dry.json?.repair?.actions ?? [], []);
+    }));
+
+  it('OpenShift: one pod hung → that pod flagged and, with --repair --dry-run, the only one planned', () =>
+    withPreset('openshift', async (sim, base) => {
+      const victim = sim.dnsPods()[0]!.name;
+      sim.faults.hangDns(victim);
+      const from = sim.requests.length;
+      const run = await cli([...base, ...workloadFlags(sim), '--repair', '--dry-run']);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.deepEqual(run.json?.targets?.filter((t) => t.kind === 'pod' && t.udp === 'fail').map((t) => t.label), [victim]);
+      assert.deepEqual(run.json?.repair?.actions?.map((a) => a.pod), [victim]);
+      assert.equal(restarts(sim, from).length, 0);
+    }));
+
+  it('GKE: kube-dns recognized and said, its stub domain from ConfigMap kube-dns', () =>
+    withPreset('gke', async (sim, base) => {
+      const run = await cli([...base, '--configmap', 'kube-dns']);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.ok(run.json?.notes.some((n) => /^kube-dns \(GKE\), not CoreDNS/.test(n)), run.json?.notes.join('\n'));
+      const ids = run.json?.plan?.queries.map((q) => q.id) ?? [];
+      assert.ok(ids.includes('stub/acme.local'), ids.join(', '));
+    }));
+
+  it('l7mp: the headless Service with only the workload flags → the StatefulSet pods probed on UDP 100, no Service target, one note', () =>
+    withPreset('l7mp', async (sim, base) => {
+      const run = await cli([...base, ...workloadFlags(sim), '--no-external', '--transports', 'udp']);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.deepEqual(run.json?.targets?.map((t) => `${t.kind} ${t.label}`), ['pod dns-0', 'pod dns-1']);
+      assert.equal(run.json?.notes.filter((n) => /headless/.test(n)).length, 1);
+    }));
+
+  it('kubeadm scaled to 0 → exit 1, the outage named (never exit 3 blaming the flags), nothing restarted', () =>
+    withPreset('kubeadm', async (sim, base) => {
+      sim.faults.scale(0);
+      for (let i = 0; i < 100 && sim.dnsPods().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const from = sim.requests.length;
+      const run = await cli([...base, '--repair', '--allow-full-restart']);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.equal(run.json?.classification, 'outage');
+      assert.match(run.json?.reason ?? '', /^outage: Deployment coredns in namespace kube-system is scaled to 0 replicas: no DNS server runs/);
+      assert.equal(restarts(sim, from).length, 0);
+    }));
+
+  it('every DNS pod in ContainerCreating (cni-fail on every node) → exit 1, the kubelet\'s Event quoted', () =>
+    withPreset('kubeadm', async (sim, base) => {
+      for (const p of sim.dnsPods()) sim.faults.cniFail(p.name);
+      const run = await cli(base);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.equal(run.json?.classification, 'outage', run.json?.reason);
+      assert.match(run.json?.reason ?? '', /^outage: every DNS pod is stuck in ContainerCreating — coredns-\S+: FailedCreatePodSandBox: Failed to create pod sandbox: .*networkPlugin cni failed/);
+    }));
+});
