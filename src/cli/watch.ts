@@ -152,7 +152,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
         const outcome = await oneCycle(ctx, state, log, stop.signal, proberOf);
         if (outcome.exitCode === EXIT.interrupted) {
           cutShort = true;
-          process.stderr.write(`interrupted: ${outcome.output.message}\n`);
+          process.stderr.write(`${outcome.output.message.startsWith('interrupted') ? '' : 'interrupted: '}${outcome.output.message}\n`);
           if (outcome.output.repair) process.stdout.write(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)));
           return outcome;
         }
