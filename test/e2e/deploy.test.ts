@@ -11,6 +11,7 @@ import { kubectl } from '../sim/sim-fixtures.ts';
 import type { Sim } from '../sim/types.ts';
 import { simOnly, startCluster, type E2ECluster } from './cluster.ts';
 import { buildCli, CLI, finish, type Run } from './cli.ts';
+import { expectValidOutput } from '../schema/validate.ts';
 
 const run = promisify(execFile);
 
@@ -75,7 +76,9 @@ describe('e2e: manifests/deploy (kustomize) run as in the cluster', function () 
     async function asCronJob(objs: K8sObject[]): Promise<Run> {
       const pod = await podEnvironment(sim, 'coredns-sentinel', cronPod(objs).serviceAccountName);
       const [cmd, ...rest] = pod.wrap([process.execPath, CLI, ...cronPod(objs).containers[0]!.args, '--samples', '2', '--timeout', '800ms']);
-      return finish(spawn(cmd!, rest, { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+      const r = await finish(spawn(cmd!, rest, { env: pod.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+      if (r.json) expectValidOutput(r.json);
+      return r;
     }
 
     before(async function () {
