@@ -7,6 +7,8 @@ command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 command -v dig >/dev/null || need+=(dnsutils)
 command -v openssl >/dev/null || need+=(openssl)
 command -v unshare >/dev/null || need+=(util-linux)
+# The modes e2e runs the CLI outside the pod network: a network namespace whose loopback `ip` brings up.
+command -v ip >/dev/null || need+=(iproute2)
 # The ecosystem tests run the real tools: xmllint (JUnit schema), promtool and prometheus (metrics,
 # rules, the scrape e2e), the Pushgateway, man and groff (man pages), zsh (completion).
 command -v xmllint >/dev/null || need+=(libxml2-utils)
