@@ -14,7 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CheckPlan, ProbeReport, Query, Target } from '../src/probe/contract.ts';
 import { PLAN_SCHEMA, PROBE_NODE_OPTIONS } from '../src/probe/contract.ts';
-import { percentile } from '../src/probe/run.ts';
+import { percentile } from '../src/probe/summary.ts';
 import { CLUSTER_RECORDS, QUERIES } from '../test/probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../test/probe/dnsmasq.ts';
 

@@ -5,6 +5,8 @@
 // schema/ (docs/contracts.md); test/schema keeps them and these types equal.
 import * as v from './validate.ts';
 import type { Problem } from './validate.ts';
+import { evaluate } from './expect.ts';
+import { resultReason, summarize } from './summary.ts';
 
 export const PLAN_SCHEMA = 'coredns-sentinel/plan/v1';
 export const REPORT_SCHEMA = 'coredns-sentinel/report/v1';
@@ -346,7 +348,7 @@ const sample = v.refine(
     if (answered !== (s.rcode !== null) || answered !== (s.latencyMs !== null))
       return answered ? `is "${s.outcome}" without an rcode and latency` : `is "${s.outcome}" but has an rcode or latency`;
     if (!answered && s.answers.length > 0) return `is "${s.outcome}" but has answers`;
-    if (s.outcome !== 'ok' && s.detail === undefined) return `is "${s.outcome}" without a detail`;
+    if ((s.outcome !== 'ok') !== (s.detail !== undefined)) return s.outcome === 'ok' ? 'is "ok" but has a detail' : `is "${s.outcome}" without a detail`;
     return null;
   },
 );
@@ -416,32 +418,50 @@ function sameIds(got: readonly string[], planned: readonly string[], what: strin
   return seen.size === want.size ? null : `the report has ${seen.size} ${what}, the plan ${want.size}`;
 }
 
-/** The report's contents against the plan it answers: every planned check once, counts that add up. */
+/** The outcome the plan's expectation gives an answered sample (a transport failure stays what it is). */
+function expectedOutcome(s: Sample, q: Query): Outcome {
+  if (s.rcode === null || s.latencyMs === null) return s.outcome;
+  return evaluate(q.type, q.expect, { rcode: s.rcode, answers: s.answers, latencyMs: s.latencyMs })?.outcome ?? 'ok';
+}
+
+/**
+ * The report's contents against the plan it answers: every planned check once with the planned number
+ * of samples, each answered sample's outcome what the plan's expectation makes of its answers, each
+ * reason and summary what the samples give (src/probe/summary.ts, as the probe computes them).
+ */
 function answersPlan(r: ProbeReport, p: CheckPlan): Problem {
+  const queries = new Map(p.queries.map((q) => [q.id, q]));
   const targets = new Set(p.targets.map(byId));
-  const queries = new Set(p.queries.map(byId));
   const transports = new Set<string>(p.transports);
   const seen = new Set<string>();
-  const failed = new Map<string, number>();
+  const byTarget = new Map<string, CheckResult[]>();
   for (const [i, res] of r.results.entries()) {
     const at = `results[${i}]`;
+    const q = queries.get(res.queryId);
     if (!targets.has(res.targetId)) return `${at}.targetId is not a planned target: ${v.preview(res.targetId)}`;
-    if (!queries.has(res.queryId)) return `${at}.queryId is not a planned query: ${v.preview(res.queryId)}`;
+    if (!q) return `${at}.queryId is not a planned query: ${v.preview(res.queryId)}`;
     if (!transports.has(res.transport)) return `${at}.transport is not a planned transport: ${v.preview(res.transport)}`;
     if (res.samples.length !== p.samples) return `${at} has ${res.samples.length} samples, the plan asks for ${p.samples}`;
     const k = `${res.targetId}\u0000${res.queryId}\u0000${res.transport}`;
     if (seen.has(k)) return `${at} repeats the check ${res.targetId}/${res.queryId}/${res.transport}`;
     seen.add(k);
-    if (res.verdict === 'fail') failed.set(res.targetId, (failed.get(res.targetId) ?? 0) + 1);
+    for (const [j, s] of res.samples.entries()) {
+      const want = expectedOutcome(s, q);
+      if (want !== s.outcome) return `${at}.samples[${j}] says "${s.outcome}" where its answer is "${want}" for ${q.name} ${q.type}`;
+    }
+    if (res.reason !== resultReason(res.samples)) return `${at}.reason does not say what its samples say`;
+    const list = byTarget.get(res.targetId);
+    if (list) list.push(res);
+    else byTarget.set(res.targetId, [res]);
   }
   const expected = p.targets.length * p.queries.length * p.transports.length;
   if (r.results.length !== expected) return `probe report has ${r.results.length} results, the plan asks for ${expected}`;
   const summaries = sameIds(r.targets.map((t) => t.targetId), p.targets.map(byId), 'targets');
   if (summaries) return summaries;
-  const perTarget = p.queries.length * p.transports.length;
   for (const [i, t] of r.targets.entries()) {
-    if (t.checks !== perTarget) return `targets[${i}].checks is ${t.checks}, the plan has ${perTarget} per target`;
-    if (t.failedChecks !== (failed.get(t.targetId) ?? 0)) return `targets[${i}].failedChecks is ${t.failedChecks}, its results have ${failed.get(t.targetId) ?? 0}`;
+    const want = summarize(t.targetId, byTarget.get(t.targetId) ?? []);
+    const wrong = (['checks', 'failedChecks', 'p50Ms', 'p99Ms'] as const).find((f) => t[f] !== want[f]);
+    if (wrong) return `targets[${i}].${wrong} is ${String(t[wrong])}, its results give ${String(want[wrong])}`;
   }
   if ((r.connects === undefined) !== !p.connects?.length) return p.connects?.length ? 'probe report has no connects, the plan asks for them' : 'probe report has connects the plan did not ask for';
   if (r.connects && p.connects) {

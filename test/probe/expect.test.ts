@@ -9,7 +9,7 @@ import { LIMITS, PLAN_SCHEMA, parsePlan } from '../../src/probe/contract.ts';
 import type { Query, Sample } from '../../src/probe/contract.ts';
 import { answersQuestion, classifySocketError, encodeQuery } from '../../src/probe/dns.ts';
 import { checkEqual, checkInclude, checkLatency, checkNonEmpty, checkRcode, evaluate, formatMs } from '../../src/probe/expect.ts';
-import { percentile, resultReason, summarize, toSample } from '../../src/probe/run.ts';
+import { percentile, resultReason, summarize, toSample } from '../../src/probe/summary.ts';
 import { PROBE_VERSION } from '../../src/probe/version.ts';
 
 describe('probe expectations (pure)', function () {
