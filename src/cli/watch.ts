@@ -12,7 +12,7 @@ import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import type { Logger } from '../common/logger.ts';
 import { chooseProber, failureOf, newCycleState, prepareCycle, runCycle, type ChosenProber, type Prober, UsageError, type CheckSettings, type CycleContext, type CycleState, type OutputFormat } from '../engine/index.ts';
 import { createLogger, errorOutput, render, renderTable, type CheckOutput } from '../report/index.ts';
-import { createMetrics, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
+import { createMetrics, cycleRecord, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
 import { loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
 import { EXIT } from '../report/exit-codes.ts';
@@ -65,16 +65,8 @@ async function oneCycle(ctx: CycleContext, state: CycleState, log: Logger, signa
   try {
     const cycle = await runCycle({ ctx, prober: await proberOf(), progress: NO_PROGRESS, log, state, signal });
     const { output } = cycle;
-    const record: CycleRecord = {
-      result: cycle.judgement.verdict,
-      durationSeconds: seconds(),
-      endedAt: Date.now(),
-      targets: output.targets ?? [],
-      classification: cycle.judgement.classification,
-      // A dry run restarts nothing.
-      restarts: cycle.repairs.filter((r) => r.outcome !== 'dry-run').map((r) => ({ pod: r.pod, method: r.method, outcome: r.outcome })),
-      newEscalations: output.repair?.escalations.filter((e) => e.isNew).length ?? 0,
-    };
+    // The same reading of a report as check's --pushgateway (restarts, escalations, the budget gauge).
+    const record = cycleRecord(output, seconds(), Date.now());
     return { record, output, exitCode: cycle.exitCode };
   } catch (err) {
     // Whatever failed after a signal (a request cut short, a retry given up) ends as the interruption.
