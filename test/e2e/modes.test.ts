@@ -100,11 +100,13 @@ describe('e2e: deployment modes', function () {
       for (const p of healthy) assert.equal(v[p.name], mode === 'port-forward' ? 'n/a/pass' : 'pass/pass');
     });
 
-  it('--mode port-forward --repair: the hung pod is evicted and its replacement verified, no pod created by the tool', async () => {
+  for (const mode of ['port-forward', 'direct'] as const)
+  it(`--mode ${mode} --repair: the hung pod is evicted and its replacement verified, no pod created by the tool`, async () => {
     const [sick] = sim.dnsPods();
     sim.faults.hangDns(sick!.name);
     const before = sim.requests.length;
-    const r = await cli([...base(cluster.kubeconfigPath), '--mode', 'port-forward', '--repair']);
+    // Each mode's test may pick the replacement of the previous one's pod: no lineage cooldown between them.
+    const r = await cli([...base(cluster.kubeconfigPath), '--mode', mode, '--repair', '--cooldown', '1s']);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.equal(r.json?.repair?.actions[0]?.pod, sick!.name);
     assert.equal(r.json?.repair?.actions[0]?.outcome, 'done');
