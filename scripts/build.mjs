@@ -3,9 +3,18 @@
 //                  (the probe image and the inline mode for stock node images both carry it)
 //  dist/cli.js     the CLI, ESM, with npm dependencies left external
 import { build } from 'esbuild';
-import { statSync, existsSync } from 'node:fs';
+import { readFileSync, statSync, existsSync } from 'node:fs';
 
 const quiet = process.argv.includes('--quiet');
+
+// The probe imports package.json for its version (src/probe/version.ts): bake in that one field only.
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+const probeVersionOnly = {
+  name: 'probe-version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, () => ({ contents: JSON.stringify({ version }), loader: 'json' }));
+  },
+};
 
 await build({
   entryPoints: ['src/probe/main.ts'],
@@ -17,6 +26,7 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [probeVersionOnly],
 });
 
 if (existsSync('src/cli/main.ts')) {

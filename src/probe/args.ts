@@ -1,5 +1,7 @@
-// Command-line arguments of the probe: where the plan comes from, size-checked before decoding.
+// Command-line arguments of the probe (node:util parseArgs): where the plan comes from, size-checked
+// before decoding.
 import fs from 'node:fs';
+import { parseArgs as utilParseArgs } from 'node:util';
 import { LIMITS } from './contract.ts';
 
 const USAGE = 'usage: probe --plan JSON | --plan-base64 BASE64 | --plan-file PATH | --version';
@@ -15,19 +17,35 @@ export function userArgs(argv: readonly string[], execArgv: readonly string[]): 
 
 export type Source = { kind: 'plan' | 'plan-base64' | 'plan-file'; value: string } | { kind: 'version' };
 
+const OPTIONS = {
+  plan: { type: 'string' },
+  'plan-base64': { type: 'string' },
+  'plan-file': { type: 'string' },
+  version: { type: 'boolean' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+const isOption = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
+
+/**
+ * The probe's arguments through node:util parseArgs. Its tokens are read rather than its strict-mode
+ * errors so that every mistake gets the probe's own one line with the usage.
+ */
 export function parseArgs(args: readonly string[]): Source {
+  const { tokens } = utilParseArgs({ args: [...args], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
   const sources: Source[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (arg === '--version') {
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') continue;
+    if (token.kind === 'positional') throw new PlanInvalid(`unknown argument ${JSON.stringify(token.value.slice(0, 40))}; ${USAGE}`);
+    if (!isOption(token.name)) throw new PlanInvalid(`unknown argument ${JSON.stringify(token.rawName.slice(0, 40))}; ${USAGE}`);
+    const name = token.name;
+    if (name === 'version') {
+      if (token.value !== undefined) throw new PlanInvalid(`--version takes no value; ${USAGE}`);
       sources.push({ kind: 'version' });
       continue;
     }
-    const match = /^--(plan|plan-base64|plan-file)(?:=(.*))?$/s.exec(arg);
-    if (!match) throw new PlanInvalid(`unknown argument ${JSON.stringify(arg.slice(0, 40))}; ${USAGE}`);
-    const value = match[2] ?? args[++i];
-    if (value === undefined) throw new PlanInvalid(`--${match[1]} needs a value; ${USAGE}`);
-    sources.push({ kind: match[1] as 'plan' | 'plan-base64' | 'plan-file', value });
+    if (token.value === undefined) throw new PlanInvalid(`--${name} needs a value; ${USAGE}`);
+    sources.push({ kind: name, value: token.value });
   }
   if (sources.length !== 1) throw new PlanInvalid(`give exactly one of --plan, --plan-base64, --plan-file; ${USAGE}`);
   return sources[0] as Source;

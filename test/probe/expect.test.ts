@@ -10,7 +10,7 @@ import type { Query, Sample } from '../../src/probe/contract.ts';
 import { answersQuestion, classifySocketError, encodeQuery } from '../../src/probe/dns.ts';
 import { checkEqual, checkInclude, checkLatency, checkNonEmpty, checkRcode, evaluate, formatMs } from '../../src/probe/expect.ts';
 import { percentile, resultReason, summarize, toSample } from '../../src/probe/summary.ts';
-import { PROBE_VERSION } from '../../src/probe/version.ts';
+import { compareSemVer, PROBE_VERSION, probeVersionNote } from '../../src/probe/version.ts';
 
 describe('probe expectations (pure)', function () {
   describe('checkRcode', function () {
@@ -198,6 +198,12 @@ describe('probe arguments (pure)', function () {
     expect(() => parseArgs(['--plan', '{}', '--plan-file', 'x'])).to.throw(PlanInvalid, /exactly one/);
     expect(() => parseArgs(['--plan'])).to.throw(PlanInvalid, /needs a value/);
     expect(() => parseArgs(['--stdin'])).to.throw(PlanInvalid, /unknown argument "--stdin"/);
+    expect(() => parseArgs(['-p', 'x'])).to.throw(PlanInvalid, /unknown argument "-p"/);
+    expect(() => parseArgs(['plan.json'])).to.throw(PlanInvalid, /unknown argument "plan.json"/);
+    expect(() => parseArgs(['--', '--plan', '{}'])).to.throw(PlanInvalid, /unknown argument "--plan"/);
+    expect(() => parseArgs(['--version=yes'])).to.throw(PlanInvalid, /--version takes no value/);
+    // A value that starts with a dash is still the option's value.
+    expect(parseArgs(['--plan-file', '-odd-name'])).to.deep.equal({ kind: 'plan-file', value: '-odd-name' });
   });
   it('checks base64 plans for size and alphabet before decoding', function () {
     expect(planText({ kind: 'plan-base64', value: Buffer.from('{"a":1}').toString('base64') })).to.equal('{"a":1}');
@@ -226,5 +232,27 @@ describe('probe arguments (pure)', function () {
   });
   it('the probe version is the package version', function () {
     expect(PROBE_VERSION).to.equal(JSON.parse(readFileSync('package.json', 'utf8')).version);
+  });
+});
+
+describe('probe version against the CLI (pure)', function () {
+  it('orders versions as Semantic Versioning does', function () {
+    const ascending = ['0.1.0-alpha', '0.1.0-alpha.1', '0.1.0-alpha.beta', '0.1.0-beta.2', '0.1.0-beta.11', '0.1.0-rc.1', '0.1.0', '0.1.1', '0.2.0', '0.10.0', '1.0.0'];
+    for (let i = 0; i + 1 < ascending.length; i++) {
+      expect(compareSemVer(ascending[i]!, ascending[i + 1]!), `${ascending[i]} < ${ascending[i + 1]}`).to.be.below(0);
+      expect(compareSemVer(ascending[i + 1]!, ascending[i]!)).to.be.above(0);
+    }
+    expect(compareSemVer('1.2.3+build.5', 'v1.2.3')).to.equal(0);
+    expect(compareSemVer('latest', '1.0.0')).to.equal(null);
+  });
+  it('says when the probe is older than the CLI, or unreadable; nothing when as new or newer', function () {
+    expect(probeVersionNote('0.2.0', '0.1.0')).to.equal(
+      'the probe image is older than this CLI (probe 0.1.0, CLI 0.2.0): its checks may lack what this release added; use the probe image of the same release (--probe-image)',
+    );
+    expect(probeVersionNote('0.2.0', '0.2.0-rc.1')).to.match(/^the probe image is older than this CLI \(probe 0.2.0-rc.1, CLI 0.2.0\)/);
+    expect(probeVersionNote('0.2.0', '0.2.0')).to.equal(null);
+    expect(probeVersionNote('0.2.0', '0.3.0')).to.equal(null);
+    expect(probeVersionNote('0.2.0', 'dev')).to.match(/^the probe reports version "dev", which is not a release version; this CLI is 0.2.0/);
+    expect(probeVersionNote(PROBE_VERSION, PROBE_VERSION)).to.equal(null);
   });
 });
