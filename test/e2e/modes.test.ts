@@ -115,6 +115,22 @@ describe('e2e: deployment modes', function () {
     await waitFor('the evicted pod to be gone', () => !sim.dnsPods().some((p) => p.name === sick!.name), 30_000, 200);
   });
 
+  it('bad --mode and --dns-address: exit 2 with one line, no request at all', async () => {
+    for (const [flags, message] of [
+      [['--mode', 'bogus'], /^error: --mode must be one of auto, probe-pod, port-forward, direct, in-cluster, got "bogus"$/],
+      [['--dns-address', 'dns.example.com:53'], /^error: --dns-address needs an IP address/],
+      [['--dns-address', '10.0.0.1'], /^error: --dns-address must be IP:PORT/],
+      [['--mode', 'port-forward', '--dns-address', '10.0.0.1:53'], /^error: --dns-address applies to --mode direct, in-cluster or auto, not port-forward$/],
+    ] as const) {
+      const before = sim.requests.length;
+      const r = await cli(['check', '--kubeconfig', cluster.kubeconfigPath, ...flags]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr.trim(), message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.equal(sim.requests.length, before);
+    }
+  });
+
   describe('auto, for users bound to the shipped manifests', () => {
     let outside: OutsideNetwork | undefined;
     const problem = isolationProblem();
