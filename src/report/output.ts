@@ -206,7 +206,8 @@ export function renderTable(out: CheckOutput): string {
   for (const t of out.targets) {
     const failing = failingSummary(t.failing);
     const pending = t.status === 'pending-confirmation' ? ' (awaiting confirmation)' : '';
-    rows.push([t.label, t.node || '-', t.address, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing ? failing + pending : '-']);
+    const at = t.address.includes(':') ? `[${t.address}]:${t.port}` : `${t.address}:${t.port}`;
+    rows.push([t.label, t.node || '-', at, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing ? failing + pending : '-']);
   }
   for (const u of out.unprobed ?? []) rows.push([u.pod, '-', '-', 'n/a', 'n/a', '-', '-', `not probed: ${u.reason}`]);
   const diagnoses = out.targets.flatMap((t) => (t.diagnosis ?? []).map((d) => `diagnosis ${t.label}: ${d.summary}\n  ${d.evidence}\n`)).join('');

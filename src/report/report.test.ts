@@ -72,7 +72,7 @@ describe('report', () => {
     const text = render(checkOutput(data(10, [{ pod: 'probe', node: 'n1', durationMs: 10 }]), overallVerdict(judgement, targets), 1), 'table');
     const lines = text.split('\n');
     assert.match(lines[0]!, /^TARGET\s+NODE\s+IP\s+UDP\s+TCP\s+P50\s+P99\s+FAILING CHECKS$/);
-    assert.match(text, /^coredns-a\s+n1\s+10\.244\.0\.2\s+fail\s+pass\s+1\.50ms\s+1\.50ms\s+kubernetes\.default\.svc\.cluster\.local A udp: 1\/1 samples failed: timeout after 500 ms$/m);
+    assert.match(text, /^coredns-a\s+n1\s+10\.244\.0\.2:53\s+fail\s+pass\s+1\.50ms\s+1\.50ms\s+kubernetes\.default\.svc\.cluster\.local A udp: 1\/1 samples failed: timeout after 500 ms$/m);
     assert.match(text, /^coredns-b\s+-\s+-\s+n\/a\s+n\/a\s+-\s+-\s+not probed: no IP \(Pending, ContainerCreating\)$/m);
     assert.match(text, /^note: no Corefile found/m);
     assert.match(lines.filter(Boolean).pop()!, /^DNS unhealthy — /);

@@ -20,6 +20,8 @@ export interface TargetResult {
   kind: 'service' | 'pod';
   label: string;
   address: string;
+  /** The DNS port probed (UDP's; a pod's is where the Service routes, src/discover/ports.ts). */
+  port: number;
   node: string;
   udp: TransportVerdict;
   tcp: TransportVerdict;
@@ -53,6 +55,7 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
       kind: target.kind,
       label: target.label,
       address: target.address,
+      port: target.port,
       node: target.kind === 'pod' ? (nodeOf.get(target.address) ?? '') : '',
       udp: transportVerdict('udp'),
       tcp: transportVerdict('tcp'),

@@ -6,7 +6,7 @@ import { loopHealth, parseListenAddress, startMetricsServer } from './server.ts'
 
 function target(label: string, kind: 'service' | 'pod', udp: TargetResult['udp'], tcp: TargetResult['tcp'], p50Ms: number | null = 1, p99Ms: number | null = 2): TargetResult {
   const verdict = udp === 'fail' || tcp === 'fail' ? 'fail' : 'pass';
-  return { id: label, kind, label, address: '10.0.0.1', node: '', udp, tcp, p50Ms, p99Ms, verdict, status: verdict, classification: verdict === 'pass' ? 'healthy' : 'pod-local', reason: 'ok', consecutiveFailures: verdict === 'pass' ? 0 : 1, failing: [] };
+  return { id: label, kind, label, address: '10.0.0.1', port: 53, node: '', udp, tcp, p50Ms, p99Ms, verdict, status: verdict, classification: verdict === 'pass' ? 'healthy' : 'pod-local', reason: 'ok', consecutiveFailures: verdict === 'pass' ? 0 : 1, failing: [] };
 }
 
 const cycle = (over: Partial<CycleRecord>): CycleRecord => ({ result: 'healthy', durationSeconds: 1.5, endedAt: 1_700_000_000_000, ...over });

@@ -42,7 +42,7 @@ describe('discovery e2e: presets', function () {
       assert.equal(pods.length, sim.dnsPods().length);
       assert.ok(pods.every((t) => t.udp === 'pass' && t.tcp === 'pass'), JSON.stringify(pods));
       // The pods serve DNS on 5353 only: a probe on the Service port 53 would fail every one of them.
-      assert.equal(sim.dnsWorkload().podPort, 5353);
+      assert.deepEqual(run.json?.targets?.map((t) => `${t.kind} ${t.port}`), ['service 53', ...pods.map(() => 'pod 5353')]);
       const dry = await cli([...base, ...workloadFlags(sim), '--repair', '--dry-run', '--allow-full-restart']);
       assert.equal(dry.code, 0, dry.stdout + dry.stderr);
       assert.deepEqual(dry.json?.repair?.actions ?? [], []);
@@ -73,7 +73,7 @@ describe('discovery e2e: presets', function () {
     withPreset('l7mp', async (sim, base) => {
       const run = await cli([...base, ...workloadFlags(sim), '--no-external', '--transports', 'udp']);
       assert.equal(run.code, 0, run.stdout + run.stderr);
-      assert.deepEqual(run.json?.targets?.map((t) => `${t.kind} ${t.label}`), ['pod dns-0', 'pod dns-1']);
+      assert.deepEqual(run.json?.targets?.map((t) => `${t.kind} ${t.label} ${t.port}`), [0, 1].map((i) => `pod dns-${i} ${sim.dnsWorkload().podPort}`));
       assert.equal(run.json?.notes.filter((n) => /headless/.test(n)).length, 1);
     }));
 

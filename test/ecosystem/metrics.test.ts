@@ -6,7 +6,7 @@ import type { CheckOutput, TargetResult } from '../../src/report/index.ts';
 import { run } from './tools.ts';
 
 const target = (label: string, kind: 'service' | 'pod', ok: boolean): TargetResult => ({
-  id: label, kind, label, address: '10.0.0.1', node: 'node-a', udp: ok ? 'pass' : 'fail', tcp: 'pass', p50Ms: 1.5, p99Ms: 3,
+  id: label, kind, label, address: '10.0.0.1', port: 53, node: 'node-a', udp: ok ? 'pass' : 'fail', tcp: 'pass', p50Ms: 1.5, p99Ms: 3,
   verdict: ok ? 'pass' : 'fail', status: ok ? 'pass' : 'fail', classification: ok ? 'healthy' : 'pod-local', reason: ok ? 'ok' : 'timeout', consecutiveFailures: ok ? 0 : 2, failing: [],
 });
 

@@ -9,7 +9,7 @@ import { startDaemon, type Daemon } from './daemons.ts';
 
 const report = (verdict: 'healthy' | 'unhealthy'): CheckOutput => ({
   apiVersion: 'coredns-sentinel/check/v1', kind: 'CheckReport', verdict, exitCode: verdict === 'healthy' ? 0 : 1, message: verdict, classification: verdict === 'healthy' ? 'healthy' : 'pod-local', reason: '-', notes: [],
-  targets: [{ id: 'pod/coredns-a', kind: 'pod', label: 'coredns-a', address: '10.0.0.2', node: 'n1', udp: verdict === 'healthy' ? 'pass' : 'fail', tcp: 'pass', p50Ms: 1, p99Ms: 2, verdict: verdict === 'healthy' ? 'pass' : 'fail', status: verdict === 'healthy' ? 'pass' : 'fail', classification: 'pod-local', reason: '-', consecutiveFailures: 0, failing: [] }],
+  targets: [{ id: 'pod/coredns-a', kind: 'pod', label: 'coredns-a', address: '10.0.0.2', port: 53, node: 'n1', udp: verdict === 'healthy' ? 'pass' : 'fail', tcp: 'pass', p50Ms: 1, p99Ms: 2, verdict: verdict === 'healthy' ? 'pass' : 'fail', status: verdict === 'healthy' ? 'pass' : 'fail', classification: 'pod-local', reason: '-', consecutiveFailures: 0, failing: [] }],
 });
 
 function registryOf(r: CheckOutput) {
