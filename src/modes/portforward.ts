@@ -5,7 +5,7 @@
 // to pod targets over TCP, and the report says what was left out and why.
 import { Duplex } from 'node:stream';
 import { KubeError, type KubeClient } from '../kube/index.ts';
-import type { CheckPlan } from '../probe/contract.ts';
+import { tcpPortOf, type CheckPlan } from '../probe/contract.ts';
 import type { Dial, Endpoint } from '../probe/dns.ts';
 import { runPlan } from '../probe/run.ts';
 import type { DnsWorkload } from '../discover/types.ts';
@@ -89,7 +89,7 @@ export function portForwardProber(client: Pick<KubeClient, 'portForward'>): Mode
       };
       // Every tunnel is opened before the first query, so latencies exclude the handshake and a missing
       // RBAC rule ends the run with its hint instead of failing every check.
-      const first = new Map(plan.targets.map((t) => [`${t.address} ${t.port}`, open(t)]));
+      const first = new Map(plan.targets.map((t) => [`${t.address} ${tcpPortOf(t)}`, open({ address: t.address, port: tcpPortOf(t) })]));
       const settled = await Promise.all([...first.values()].map((p) => p.then(() => undefined, (err: unknown) => err)));
       const fatal = settled.find(modeWide);
       if (fatal) {

@@ -79,6 +79,18 @@ describe('buildPlan', () => {
     assert.deepEqual(plan.targets.map((t) => `${t.id} ${t.address}:${t.port}`), ['service 172.30.0.10:53', 'pod/a 10.128.0.5:5353', 'pod/b 10.129.0.7:1053', 'pod/c 10.130.0.9:53']);
   });
 
+  it('gives a target its TCP port when it differs from the UDP port (Service and pods)', () => {
+    const plan = buildPlan(
+      workload({
+        service: { name: 'dns', namespace: 'dns', clusterIPs: ['10.0.0.10'], port: 53, tcpPort: 5454 },
+        pods: [{ ...pod('a', ['10.1.0.5']), ports: { udp: 5353, tcp: 5354 } }, { ...pod('b', ['10.1.0.6']), ports: { udp: 5353, tcp: 5353 } }],
+      }),
+      { ...PLAN_DEFAULTS, externalName: null },
+    );
+    assert.deepEqual(plan.targets.map((t) => `${t.id} ${t.port}/${t.tcpPort ?? '-'}`), ['service 53/5454', 'pod/a 5353/5354', 'pod/b 5353/-']);
+    assert.equal(validatePlan(plan), null);
+  });
+
   it('checks only that the kubernetes name resolves when its Service IP is unknown', () => {
     const plan = buildPlan(workload({ kubernetesServiceIP: '' }), PLAN_DEFAULTS);
     assert.deepEqual(plan.queries.find((q) => q.id === 'kubernetes-a')?.expect, { nonEmpty: true });

@@ -55,6 +55,7 @@ export function targetsOf(workload: DnsWorkload, ipFamily: IpFamily = 'both'): T
     id: i === 0 ? 'service' : `service-${family(ip)}`,
     address: ip,
     port: service.port,
+    ...(service.tcpPort !== undefined && service.tcpPort !== service.port && { tcpPort: service.tcpPort }),
     kind: 'service',
     label: i === 0 ? `service ${service.name}` : `service ${service.name} (${family(ip)})`,
   }));
@@ -64,6 +65,7 @@ export function targetsOf(workload: DnsWorkload, ipFamily: IpFamily = 'both'): T
       id: i === 0 ? `pod/${pod.name}` : `pod/${pod.name}/${family(ip)}`,
       address: ip,
       port: pod.ports?.udp ?? service.port,
+      ...(pod.ports && pod.ports.tcp !== pod.ports.udp && { tcpPort: pod.ports.tcp }),
       kind: 'pod' as const,
       label: i === 0 ? pod.name : `${pod.name} (${family(ip)})`,
     })),

@@ -62,11 +62,17 @@ export interface Target {
   /** Unique within the plan; results refer to it. */
   id: string;
   address: string;
+  /** The DNS port (UDP, and TCP unless `tcpPort` is set). */
   port: number;
+  /** The TCP DNS port when it differs from `port` (a Service or pod whose UDP and TCP ports differ). */
+  tcpPort?: number;
   kind: TargetKind;
   /** Human label: the pod name, or "service kube-dns". */
   label: string;
 }
+
+/** The port TCP queries to the target use. */
+export const tcpPortOf = (t: Pick<Target, 'port' | 'tcpPort'>): number => t.tcpPort ?? t.port;
 
 /**
  * What the answer must be. Answers are compared in normalized text form:
@@ -263,7 +269,7 @@ const dnsName = v.refine(v.str({ max: LIMITS.nameLength, pattern: /^[A-Za-z0-9_.
   // Label lengths above 63 or empty labels ("a..b") cannot be encoded as a question.
   name !== '.' && name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63) ? 'must have labels of 1 to 63 characters' : null);
 
-const target = v.object({ id, address: v.ip, port, kind: v.oneOf(TARGET_KINDS), label });
+const target = v.object({ id, address: v.ip, port, tcpPort: v.optional(port), kind: v.oneOf(TARGET_KINDS), label });
 
 const expectation = v.object({
   rcodes: v.optional(values),

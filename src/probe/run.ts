@@ -2,7 +2,7 @@
 // flight across the whole plan, and folds the samples into the report's results and summaries.
 import os from 'node:os';
 import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, Transport } from './contract.ts';
-import { REPORT_SCHEMA } from './contract.ts';
+import { REPORT_SCHEMA, tcpPortOf } from './contract.ts';
 import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
 import type { Channel, Dial, Exchange, ExchangeOptions } from './dns.ts';
 import { resultReason, summarize, toSample } from './summary.ts';
@@ -56,7 +56,7 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const channel = (t: Target, transport: Transport): Channel => {
     const k = `${transport} ${t.id}`;
     let c = channels.get(k);
-    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel(t, opts.dialTcp)));
+    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel({ address: t.address, port: tcpPortOf(t) }, opts.dialTcp)));
     return c;
   };
 
