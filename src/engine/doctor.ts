@@ -32,7 +32,7 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
 export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
   const { settings: s, server } = ctx;
   const exit = { ok: EXIT.healthy, cannot: EXIT.cluster };
-  const scope: Scope = { namespace: s.namespace, service: s.service, configmap: s.configmap, probeNamespace: ctx.probeNamespace };
+  const scope: Scope = { namespace: s.namespace, service: s.service, probeNamespace: ctx.probeNamespace };
   const none = { read: [], probePod: [], portForward: [] };
   const notAsked = { ok: false, line: 'not tried' };
   let version: string;

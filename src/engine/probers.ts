@@ -21,7 +21,7 @@ export interface ChosenProber {
   line?: string;
 }
 
-const scopeOf = (ctx: CycleContext): Scope => ({ namespace: ctx.settings.namespace, service: ctx.settings.service, configmap: ctx.settings.configmap, probeNamespace: ctx.probeNamespace });
+const scopeOf = (ctx: CycleContext): Scope => ({ namespace: ctx.settings.namespace, service: ctx.settings.service, probeNamespace: ctx.probeNamespace });
 
 /** Every access question of auto at once, folded per mode. */
 export async function accessFacts(client: Pick<KubeClient, 'reviewAccess' | 'inCluster'>, scope: Scope): Promise<Pick<ModeFacts, 'inCluster' | 'read' | 'probePod' | 'portForward'>> {

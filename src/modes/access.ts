@@ -19,15 +19,16 @@ export interface Scope {
   /** The DNS workload's namespace (-n). */
   namespace: string;
   service: string;
-  configmap: string;
   probeNamespace: string;
 }
 
-/** Reading the DNS workload: what discovery asks (every mode). */
+/**
+ * Reading the DNS workload: what discovery cannot do without (every mode). The Corefile's ConfigMap,
+ * the controller and Events are optional reads (a refusal is a report note), so they decide nothing.
+ */
 export const readChecks = (s: Scope): AccessCheck[] => [
   { verb: 'get', group: '', resource: 'services', namespace: s.namespace, name: s.service },
   { verb: 'list', group: '', resource: 'pods', namespace: s.namespace },
-  { verb: 'get', group: '', resource: 'configmaps', namespace: s.namespace, name: s.configmap },
 ];
 
 /** The probe pod's life in the probe namespace; exec needs get and create (KEP-4006, 1.35+). */
