@@ -14,8 +14,7 @@ describe('derived checks e2e: presets', function () {
     buildCli();
   });
 
-  // Pending until discovery probes a headless DNS Service's pods (today: exit 3 "has no ClusterIP (headless)").
-  it.skip('l7mp: with only the workload flags, healthy, with the file-zone checks derived and no cluster checks', async () => {
+  it('l7mp: with only the workload flags, healthy, with the file-zone checks derived and no cluster checks', async () => {
     const sim = await startSim({ preset: 'l7mp', timing: { scale: 0.1 } });
     try {
       await sim.waitReady(60_000);
