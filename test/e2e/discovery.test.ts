@@ -60,6 +60,18 @@ describe('discovery e2e: presets', function () {
       assert.equal(restarts(sim, from).length, 0);
     }));
 
+  it('OpenShift: one pod hung, --repair --restart-method rollout → a rollout restart of DaemonSet dns-default, healthy after', () =>
+    withPreset('openshift', async (sim, base) => {
+      const victim = sim.dnsPods()[0]!.name;
+      sim.faults.hangDns(victim);
+      const from = sim.requests.length;
+      const run = await cli([...base, ...workloadFlags(sim), '--repair', '--restart-method', 'rollout']);
+      const patches = sim.requests.slice(from).filter((r) => r.verb === 'patch').map((r) => `${r.resource} ${r.name}`);
+      assert.deepEqual(patches, ['daemonsets dns-default'], run.stdout + run.stderr);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.ok(!sim.dnsPods().some((p) => p.name === victim), 'the hung pod was replaced');
+    }));
+
   it('GKE: kube-dns recognized and said, its stub domain from ConfigMap kube-dns', () =>
     withPreset('gke', async (sim, base) => {
       const run = await cli([...base, '--configmap', 'kube-dns']);
