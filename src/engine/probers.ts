@@ -3,7 +3,7 @@
 // the pod network is allowed, a reachability test of the pod IPs (src/modes/auto.ts).
 import type { KubeClient } from '../kube/index.ts';
 import { decideMode, decisionLine, needsReachability, type ModeFacts } from '../modes/auto.ts';
-import { portForwardChecks, probePodChecks, readChecks, type Scope } from '../modes/access.ts';
+import { portForwardChecks, probePodChecks, type Scope } from '../modes/access.ts';
 import { directProber } from '../modes/direct.ts';
 import { ModeError } from '../modes/errors.ts';
 import { portForwardProber } from '../modes/portforward.ts';
@@ -23,13 +23,20 @@ export interface ChosenProber {
 
 const scopeOf = (ctx: CycleContext): Scope => ({ namespace: ctx.settings.namespace, service: ctx.settings.service, probeNamespace: ctx.probeNamespace });
 
-/** Every access question of auto at once, folded per mode. */
+/**
+ * Auto's access questions, as few as decide (each is an API request): none in a pod; else the two
+ * decisive verbs of a probe pod (create pods, create pods/exec — the manifest grants the rest with
+ * them); only when those are refused, the tunnel's get and create. Reading the workload is not asked:
+ * discovery, which every mode needs, fails with the missing rule named.
+ */
 export async function accessFacts(client: Pick<KubeClient, 'reviewAccess' | 'inCluster'>, scope: Scope): Promise<Pick<ModeFacts, 'inCluster' | 'read' | 'probePod' | 'portForward'>> {
-  const groups = [readChecks(scope), probePodChecks(scope), portForwardChecks(scope)];
-  const answers = await client.reviewAccess(groups.flat());
-  let at = 0;
-  const [read, probePod, portForward] = groups.map((g) => answers.slice(at, (at += g.length)).every(Boolean)) as [boolean, boolean, boolean];
-  return { inCluster: client.inCluster, read, probePod, portForward };
+  const known = { inCluster: client.inCluster, read: true };
+  if (client.inCluster) return { ...known, probePod: false, portForward: false };
+  const decisive = probePodChecks(scope).filter((c) => c.verb === 'create');
+  const probePod = (await client.reviewAccess(decisive)).every(Boolean);
+  if (probePod) return { ...known, probePod, portForward: false };
+  const portForward = (await client.reviewAccess(portForwardChecks(scope))).every(Boolean);
+  return { ...known, probePod, portForward };
 }
 
 /** Does anything answer from here: the DNS pods' IPs, and the Service IP, on the Service's port. */
