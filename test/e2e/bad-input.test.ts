@@ -11,7 +11,8 @@ const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection
 const V = 'apiVersion: coredns-sentinel/config/v1\n';
 
 describe('bad input → exit 2, one line, no write request', function () {
-  this.timeout(120_000);
+  // 60 CLI runs, four at a time: generous for a loaded machine.
+  this.timeout(300_000);
   let sim: Sim;
   const file = (name: string, text: string) => {
     const path = join(sim.dir, name);

@@ -246,7 +246,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     for (const [flags, message] of [
       [['--interval', '500ms'], /--interval must be from 1s/],
       [['--metrics-addr', 'nowhere'], /--metrics-addr must be host:port/],
-      [['--max-cycles', '0'], /--max-cycles must be a positive integer/],
+      [['--max-cycles', '0'], /--max-cycles must be an integer from 1 to 1000000/],
     ] as const) {
       const child = spawn(process.execPath, [CLI, 'watch', ...base, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
