@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { PresetName } from '../sim/presets.ts';
+import { connect } from '../../src/kube/index.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
 
@@ -70,6 +71,24 @@ describe('discovery e2e: presets', function () {
       assert.deepEqual(patches, ['daemonsets dns-default'], run.stdout + run.stderr);
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.ok(!sim.dnsPods().some((p) => p.name === victim), 'the hung pod was replaced');
+    }));
+
+  it('OpenShift: a crash-looping pod (dns + kube-rbac-proxy) diagnosed from the dns container\'s log, no restart', () =>
+    withPreset('openshift', async (sim, base) => {
+      const victim = sim.dnsPods()[0]!.name;
+      sim.faults.crashLoop(victim);
+      const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+      const crashing = async () => (await client.listPods('openshift-dns', '')).some((p) => p.name === victim && p.containerStatuses.some((c) => c.waitingReason === 'CrashLoopBackOff'));
+      for (let i = 0; i < 200 && !(await crashing()); i++) await new Promise((r) => setTimeout(r, 100));
+      const from = sim.requests.length;
+      const run = await cli([...base, ...workloadFlags(sim), '--repair', '--repair-timeout', '30s']);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      const target = run.json?.targets?.find((t) => t.label === victim);
+      assert.equal(target?.classification, 'not-repairable', JSON.stringify(target));
+      assert.ok(target?.diagnosis?.some((d) => d.kind === 'forwarding-loop' && /plugin\/loop/.test(d.evidence)), JSON.stringify(target?.diagnosis) + run.stderr);
+      const logs = sim.requests.slice(from).filter((r) => r.resource === 'pods/log');
+      assert.ok(logs.length > 0 && logs.every((r) => r.name === victim), JSON.stringify(logs));
+      assert.equal(restarts(sim, from).length, 0);
     }));
 
   it('GKE: kube-dns recognized and said, its stub domain from ConfigMap kube-dns', () =>
