@@ -148,7 +148,12 @@ describe('discover: every distribution with no flags (the pods\' nameserver as t
     const client = fakeClient(d.cluster);
     const w = await discoverWorkload(client, { namespace: 'openshift-dns', serviceName: 'dns-default', labelSelector: 'dns.operator.openshift.io/daemonset-dns=default', configMapName: 'dns-default', nameserver: '10.96.0.10' });
     assert.equal(w.pods.length, 3);
-    assert.ok(!client.requests.some((r) => r.startsWith('list services')), client.requests.join(', '));
+    // Only the given namespace is read, and the given ConfigMap.
+    assert.deepEqual(client.requests.filter((r) => /services|configmaps/.test(r)), ['get services default/kubernetes', 'list services openshift-dns', 'get configmaps openshift-dns/dns-default']);
+    // Where list is not granted (an older rbac-check.yaml), the Service is read by name.
+    const limited = fakeClient({ ...d.cluster, forbidden: ['openshift-dns'] });
+    const w2 = await discoverWorkload(limited, { namespace: 'openshift-dns', serviceName: 'dns-default', labelSelector: 'dns.operator.openshift.io/daemonset-dns=default' });
+    assert.deepEqual([w2.service.name, w2.pods.length, limited.requests.filter((r) => r.includes('services openshift-dns'))], ['dns-default', 3, ['list services openshift-dns', 'get services openshift-dns/dns-default']]);
     await assert.rejects(discoverWorkload(fakeClient(d.cluster), { serviceName: 'kube-dns' }), (e: DiscoverError) => e.line === 'Service kube-dns not found in namespace kube-system (pass --service NAME and -n NAMESPACE of the DNS Service, or --service "" to probe the pods only)');
   });
 
@@ -255,6 +260,11 @@ describe('discover: kube-dns, multi-container pods, managed DNS, NodeLocal DNSCa
     assert.deepEqual(w.nodeLocal, { namespace: 'kube-system', daemonSet: 'node-local-dns', configMap: 'node-local-dns', localIPs: ['169.254.20.10', '10.96.0.10'] });
     assert.deepEqual([w.service.name, w.pods.every((p) => p.name.startsWith('coredns-')), w.pods.length, requests], ['kube-dns', true, 2, 8]);
     assert.ok(w.notes?.includes('NodeLocal DNSCache (DaemonSet kube-system/node-local-dns, ConfigMap node-local-dns) listens on 169.254.20.10, 10.96.0.10 on every node: the Service IP 10.96.0.10, seen from a node with the cache, is answered by the cache, not by CoreDNS — the pod IPs test CoreDNS itself'));
+  });
+
+  it('NodeLocal DNSCache with the workload flags given (the Service listed in its namespace shows kube-dns-upstream)', async () => {
+    const { workload: w } = await summary(NODELOCAL(), { namespace: 'kube-system', serviceName: 'kube-dns', labelSelector: 'k8s-app=kube-dns', configMapName: 'coredns' });
+    assert.deepEqual([w.nodeLocal?.daemonSet, w.pods.length], ['node-local-dns', 2]);
   });
 
   it('NodeLocal DNSCache without -localip in its args: the local IPs from its Corefile bind line', async () => {

@@ -192,12 +192,16 @@ async function locate(client: DiscoverClient, opts: DiscoverOptions, notes: stri
   }
   if (opts.serviceName !== undefined) {
     const namespace = opts.namespace ?? knownNamespaceOf(opts.serviceName);
-    const service = await client.getService(namespace, opts.serviceName).catch((err: unknown) => {
-      if (err instanceof KubeError && err.kind === 'not-found')
-        throw new DiscoverError('no-service', `Service ${opts.serviceName} not found in namespace ${namespace}`, 'pass --service NAME and -n NAMESPACE of the DNS Service, or --service "" to probe the pods only');
-      throw err;
-    });
-    return { namespace, located: { service, by: '--service' }, listed: [service] };
+    const missing = () =>
+      new DiscoverError('no-service', `Service ${opts.serviceName} not found in namespace ${namespace}`, 'pass --service NAME and -n NAMESPACE of the DNS Service, or --service "" to probe the pods only');
+    // One list instead of a get: the same request, and it shows NodeLocal DNSCache's kube-dns-upstream; a get where list is not granted.
+    const listed = await quietList(client.listServices(namespace, ''), [], `list services in ${namespace}`);
+    const service =
+      listed.find((s) => s.name === opts.serviceName) ??
+      (await client.getService(namespace, opts.serviceName).catch((err: unknown) => {
+        throw err instanceof KubeError && err.kind === 'not-found' ? missing() : err;
+      }));
+    return { namespace, located: { service, by: '--service' }, listed: listed.length ? listed : [service] };
   }
   const namespaces = opts.namespace ? [opts.namespace] : KNOWN_NAMESPACES;
   const skipped: string[] = [];

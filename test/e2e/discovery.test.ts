@@ -91,6 +91,14 @@ describe('discovery e2e: presets', function () {
       assert.equal(restarts(sim, from).length, 0);
     }));
 
+  it('nodelocal: NodeLocal DNSCache detected with the default flags, said in a note, its pods never taken for CoreDNS', () =>
+    withPreset('nodelocal', async (sim, base) => {
+      const run = await cli(base);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.ok(run.json?.notes.some((n) => /^NodeLocal DNSCache \(DaemonSet kube-system\/node-local-dns.*is answered by the cache, not by CoreDNS/.test(n)), run.json?.notes.join('\n'));
+      assert.deepEqual(run.json?.targets?.filter((t) => t.kind === 'pod').map((t) => t.label).sort(), sim.dnsPods().map((p) => p.name).sort());
+    }));
+
   it('GKE: kube-dns recognized and said, its stub domain from ConfigMap kube-dns', () =>
     withPreset('gke', async (sim, base) => {
       const run = await cli([...base, '--configmap', 'kube-dns']);
