@@ -1,8 +1,9 @@
 // Writes the command pages, man/<command>.1, from the commander program (src/cli/manpage.ts), so they
-// cannot drift from --help: `make man`, `npm pack` (prepack) and `make release` run it; the pages are
-// build output (.gitignore), installed with the package (package.json "man") beside the two
-// hand-written section-7 pages. Usage: node --import tsx scripts/man.ts [DIR]
-import { mkdirSync, writeFileSync } from 'node:fs';
+// cannot drift from --help: `make man`, `npm pack` (prepack) and `make release` run it. The pages are
+// build output (.gitignore) installed with the package: npm links only the pages package.json "man"
+// lists, so writing into man/ also sets that list (commands and the hand-written section-7 pages);
+// test/ecosystem/man.test.ts fails while the committed list lags. Usage: node --import tsx scripts/man.ts [DIR]
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pkg from '../package.json' with { type: 'json' };
 import { buildProgram } from '../src/cli/program.ts';
@@ -10,9 +11,17 @@ import { manPages } from '../src/cli/manpage.ts';
 
 const dir = process.argv[2] ?? 'man';
 mkdirSync(dir, { recursive: true });
-const written: string[] = [];
-for (const [file, text] of manPages(buildProgram(), pkg.version)) {
-  writeFileSync(join(dir, file), text);
-  written.push(join(dir, file));
+const pages = manPages(buildProgram(), pkg.version);
+for (const [file, text] of pages) writeFileSync(join(dir, file), text);
+console.log([...pages.keys()].map((f) => join(dir, f)).join(' '));
+
+if (dir === 'man') {
+  const list = [...pages.keys(), ...readdirSync('man').filter((f) => f.endsWith('.7')).sort()].map((f) => `./man/${f}`);
+  const text = readFileSync('package.json', 'utf8');
+  const json = JSON.parse(text) as { man?: string[] };
+  if (JSON.stringify(json.man) !== JSON.stringify(list)) {
+    json.man = list;
+    writeFileSync('package.json', `${JSON.stringify(json, null, 2)}\n`);
+    console.log('package.json "man" updated');
+  }
 }
-console.log(written.join(' '));
