@@ -29,7 +29,7 @@ describe('watch: grpc.health.v1 beside /metrics and /healthz', () => {
   before(async () => {
     const host = `${claimSubnet()}.0.9`;
     server = await startMetricsServer({ host, port: 0 }, new Registry(), () => (ok ? { ok, line: 'ok' } : { ok, line: 'stuck' }));
-    client = new HealthClient(server.url.replace('http://', ''), grpc.credentials.createInsecure()) as typeof client;
+    client = new HealthClient(server.url.replace('http://', ''), grpc.credentials.createInsecure()) as unknown as typeof client;
   });
 
   after(async () => {

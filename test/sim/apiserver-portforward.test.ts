@@ -77,7 +77,7 @@ describe('sim API server: pods/portforward over websocket', function () {
     expect(frames[0]).to.deep.equal(Buffer.from([0, 53, 0]));
     expect(frames[1]).to.deep.equal(Buffer.from([1, 53, 0]));
     expect(answer.id).to.equal(7);
-    expect(answer.answers?.[0]?.data).to.be.a('string');
+    expect((answer.answers?.[0] as { data?: unknown } | undefined)?.data).to.be.a('string');
   });
 
   it('works with the real client-node PortForward', async () => {
@@ -101,7 +101,7 @@ describe('sim API server: pods/portforward over websocket', function () {
     });
     ws.close();
     expect(answer.id).to.equal(9);
-    expect(answer.rcode).to.equal('NOERROR');
+    expect((answer as { rcode?: string }).rcode).to.equal('NOERROR');
   });
 
   /** The HTTP answer to a refused upgrade. */
