@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { KPod, KService } from '../kube/index.ts';
+import { KubeError, type KPod, type KService } from '../kube/index.ts';
 import { commonController, configMapFor, controllerOf, deploymentOf, discoverWorkload, DiscoverError, dnsPortOf, endpointsOf, PODS_ONLY, toDnsPod, toDnsService } from './discover.ts';
 import { AKS, controllerOf as controllerObject, DISTRIBUTIONS, fakeClient, GKE, K3S, KUBEADM, L7MP, NODELOCAL, OPENSHIFT, OPENSHIFT_LABELS, podsOf, RKE2, type Distribution } from './discover-fixtures.ts';
 
@@ -167,6 +167,16 @@ describe('discover: every distribution with no flags (the pods\' nameserver as t
       err.line,
       'no cluster DNS found: looked for the known names kube-system/kube-dns, kube-system/rke2-coredns-rke2-coredns, kube-system/rke2-coredns, openshift-dns/dns-default (list services in openshift-dns: forbidden), and for pods k8s-app=kube-dns in kube-system (pass --service NAME and -n NAMESPACE of the DNS Service, or -l SELECTOR (with --service "") for the DNS pods)',
     );
+  });
+
+  it('a controller the user may not read costs a note naming the rule, not the run', async () => {
+    const d = KUBEADM();
+    const client = fakeClient(d.cluster);
+    client.getController = async (kind, namespace, name) => {
+      throw new KubeError('forbidden', 403, `get ${kind.toLowerCase()}s ${name}: forbidden`, 'missing RBAC: grant get on deployments in namespace kube-system', { request: { verb: 'get', resource: 'deployments', namespace, name } });
+    };
+    const w = await discoverWorkload(client, { nameserver: d.nameserver });
+    assert.deepEqual([w.controller, w.pods.length, w.notes?.filter((n) => n.startsWith('Deployment coredns'))], [undefined, 2, ['Deployment coredns: not readable — missing RBAC: grant get on deployments in namespace kube-system']]);
   });
 
   it('API requests do not grow with the replica count', async () => {

@@ -157,7 +157,7 @@ async function optional<T>(read: Promise<T>, notes: string[], what: string): Pro
     return await read;
   } catch (err) {
     if (!(err instanceof KubeError) || err.kind === 'unreachable' || err.kind === 'unauthorized') throw err;
-    notes.push(`${what}: ${err.kind === 'not-found' ? 'not found' : err.message}`);
+    notes.push(`${what}: ${err.kind === 'not-found' ? 'not found' : err.kind === 'forbidden' ? `not readable — ${err.hint}` : err.message}`);
     return undefined;
   }
 }
