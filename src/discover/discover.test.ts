@@ -250,6 +250,19 @@ describe('discover: kube-dns, multi-container pods, managed DNS, NodeLocal DNSCa
     assert.deepEqual([...new Set(w.pods.map((p) => p.dnsContainer))], ['kubedns']);
   });
 
+  it('GKE with the default --configmap coredns (absent): the mounted kube-dns is read instead, and said', async () => {
+    const d = GKE();
+    const { workload: w, requests } = await summary(d, { namespace: 'kube-system', serviceName: 'kube-dns', labelSelector: 'k8s-app=kube-dns', configMapName: 'coredns' });
+    assert.deepEqual([w.zones.stubDomains, w.notes?.filter((n) => /ConfigMap (coredns|kube-dns)/.test(n))], [
+      ['acme.local'],
+      ['ConfigMap coredns: not found', 'read ConfigMap kube-dns instead, which the DNS pods mount', 'kube-dns (GKE), not CoreDNS: stub domains and upstreams from ConfigMap kube-dns; logs are read from container kubedns'],
+    ]);
+    assert.equal(requests, 7);
+    // An explicit ConfigMap that exists is read as given.
+    const other = await summary(KUBEADM(), { configMapName: 'coredns' });
+    assert.ok(!other.workload.notes?.some((n) => /instead/.test(n)));
+  });
+
   it('OpenShift dns + kube-rbac-proxy: the DNS container is dns; a single-container pod names none', async () => {
     assert.deepEqual([...new Set((await summary(OPENSHIFT())).workload.pods.map((p) => p.dnsContainer))], ['dns']);
     assert.deepEqual([...new Set((await summary(KUBEADM())).workload.pods.map((p) => p.dnsContainer))], [undefined]);

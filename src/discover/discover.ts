@@ -299,7 +299,7 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
   const ownerCandidates = owner ? [owner] : pods.length === 0 ? (known?.controllers ?? []) : [];
   const configMapName = configMapFor(opts, pods, namespace, service?.name);
   const mountsCustom = pods.some((p) => p.configMapVolumes?.includes(CUSTOM_CONFIGMAP));
-  const [controllers, configMap, mountedCustom, events, nodeLocalDs] = await Promise.all([
+  const [controllers, named, mountedCustom, events, nodeLocalDs] = await Promise.all([
     Promise.all(ownerCandidates.map((c) => optional<KController | undefined>(client.getController(c.kind, namespace, c.name), notes, `${c.kind} ${c.name}`))),
     optional<KConfigMap>(client.getConfigMap(namespace, configMapName), notes, `ConfigMap ${configMapName}`),
     mountsCustom ? optional(client.getConfigMap(namespace, CUSTOM_CONFIGMAP).catch(absentIsUndefined), notes, `ConfigMap ${CUSTOM_CONFIGMAP}`) : undefined,
@@ -308,6 +308,15 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
       ? optional<KController | undefined>(client.getController('DaemonSet', NODE_LOCAL.namespace, NODE_LOCAL.daemonSet), notes, `DaemonSet ${NODE_LOCAL.daemonSet}`)
       : undefined,
   ]);
+  // A --configmap that does not exist while the pods mount another (GKE's kube-dns beside the default
+  // "coredns"): the mounted one is what the DNS server reads, so read it, and say so.
+  const mounted = configMapFor({}, pods, namespace, service?.name);
+  const configMap =
+    named ?? (opts.configMapName !== undefined && pods.some((p) => p.configMapVolumes?.includes(mounted)) && mounted !== configMapName
+      ? await optional<KConfigMap>(client.getConfigMap(namespace, mounted), notes, `ConfigMap ${mounted}`)
+      : undefined);
+  if (!named && configMap) notes.push(`read ConfigMap ${mounted} instead, which the DNS pods mount`);
+  const configMapRead = configMap?.name ?? configMapName;
   // k3s and AKS mount coredns-custom beside the Corefile for its `import` lines; read it only for those.
   const custom =
     mountsCustom || !configMap || !importsFiles(configMap.data.Corefile ?? '')
@@ -322,7 +331,7 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
   let zones: Zones;
   if (kubeDns) {
     zones = kubeDnsZones(configMap, containers, probedPort);
-    notes.push(`kube-dns (GKE), not CoreDNS: stub domains and upstreams from ConfigMap ${configMapName}; logs are read from container kubedns`);
+    notes.push(`kube-dns (GKE), not CoreDNS: stub domains and upstreams from ConfigMap ${configMapRead}; logs are read from container kubedns`);
   } else {
     const files = [configMap, custom].flatMap((cm) => (cm ? Object.entries(cm.data).map(([key, text]) => ({ configMap: cm.name, key, text })) : []));
     zones = parseCorefile(configMap?.data.Corefile, files);
