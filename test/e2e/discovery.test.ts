@@ -99,9 +99,9 @@ describe('discovery e2e: presets', function () {
       assert.deepEqual(run.json?.targets?.filter((t) => t.kind === 'pod').map((t) => t.label).sort(), sim.dnsPods().map((p) => p.name).sort());
     }));
 
-  it('GKE: kube-dns recognized and said, its stub domain from ConfigMap kube-dns', () =>
+  it('GKE with the default flags: kube-dns recognized and said, its stub domain from ConfigMap kube-dns (the one its pods mount)', () =>
     withPreset('gke', async (sim, base) => {
-      const run = await cli([...base, '--configmap', 'kube-dns']);
+      const run = await cli(base);
       assert.equal(run.code, 0, run.stdout + run.stderr);
       assert.ok(run.json?.notes.some((n) => /^kube-dns \(GKE\), not CoreDNS/.test(n)), run.json?.notes.join('\n'));
       const ids = run.json?.plan?.queries.map((q) => q.id) ?? [];
