@@ -49,6 +49,41 @@ export function encodeQuery(id: number, q: Question, ednsUdpSize: number): Buffe
   return dnsPacket.encode(packet);
 }
 
+/** Encoded queries by question and EDNS size: a send copies one and writes its id (bytes 0–1). */
+const encoded = new WeakMap<Question, Map<number, Buffer>>();
+
+/** encodeQuery, from a per-question template: the encoder runs once per question, not once per send. */
+export function encodeQueryCached(id: number, q: Question, ednsUdpSize: number): Buffer {
+  let bySize = encoded.get(q);
+  if (!bySize) encoded.set(q, (bySize = new Map()));
+  let template = bySize.get(ednsUdpSize);
+  if (!template) bySize.set(ednsUdpSize, (template = encodeQuery(0, q, ednsUdpSize)));
+  const buf = Buffer.from(template);
+  buf.writeUInt16BE(id, 0);
+  return buf;
+}
+
+/**
+ * Arrivals are timestamped in their socket callback and handled after the poll phase (setImmediate):
+ * when several sockets are readable at once, each one's timestamp is taken before any answer is
+ * decoded, so no latency includes the decoding of another's answer.
+ */
+const inbox: (() => void)[] = [];
+let draining = false;
+
+function drainInbox(): void {
+  draining = false;
+  for (const handle of inbox.splice(0)) handle();
+}
+
+function handleLater(handle: () => void): void {
+  inbox.push(handle);
+  if (!draining) {
+    draining = true;
+    setImmediate(drainInbox);
+  }
+}
+
 /** True when `p` is a response to exactly this question (RFC 5452 §9.1: id, name, type, class). */
 export function answersQuestion(p: DecodedPacket, id: number, q: Question): boolean {
   const asked = p.questions?.[0];
@@ -112,13 +147,17 @@ type Failure = { outcome: TransportOutcome; detail: string };
 class Pending {
   private readonly entries = new Map<number, InFlight>();
 
-  /** Registers a query under a free id; `send(id)` puts it on the wire. */
-  start(q: Question, timeoutMs: number, send: (id: number) => void): Promise<Exchange> {
+  /**
+   * Registers a query under a free id; `send(message)` puts `encode(id)` on the wire. The clock starts
+   * after encoding, right before the send.
+   */
+  start(q: Question, timeoutMs: number, encode: (id: number) => Buffer, send: (message: Buffer) => void): Promise<Exchange> {
     return new Promise<Exchange>((resolve) => {
       const id = this.freeId();
+      const message = encode(id);
       const entry: InFlight = {
         question: q,
-        started: process.hrtime.bigint(),
+        started: 0n,
         malformed: false,
         timer: setTimeout(() => {
           this.settle(id, entry.malformed ? { ok: false, outcome: 'malformed', detail: 'malformed response' } : timeout(timeoutMs));
@@ -126,7 +165,8 @@ class Pending {
         resolve,
       };
       this.entries.set(id, entry);
-      send(id);
+      entry.started = process.hrtime.bigint();
+      send(message);
     });
   }
 
@@ -183,13 +223,15 @@ export class UdpChannel implements Channel {
     this.socket = dgram.createSocket(net.isIPv6(endpoint.address) ? 'udp6' : 'udp4');
     this.socket.on('message', (msg) => {
       const received = process.hrtime.bigint();
-      const p = decodeOrNull(msg);
-      if (p === null) this.pending.markMalformed(msg);
-      else this.pending.answer(p, received);
+      handleLater(() => {
+        const p = decodeOrNull(msg);
+        if (p === null) this.pending.markMalformed(msg);
+        else this.pending.answer(p, received);
+      });
     });
     // Errors after connecting come from recvmsg (an ICMP error for this socket): they concern the
     // target as a whole, so every query waiting on it ends with that error.
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.pending.failAll(classifySocketError(err)));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => handleLater(() => this.pending.failAll(classifySocketError(err))));
     // Node passes a connect error to the callback; @types/node declares it without arguments.
     const connect = this.socket.connect.bind(this.socket) as (port: number, address: string, cb: (err?: NodeJS.ErrnoException) => void) => void;
     this.connected = new Promise((resolve) => connect(endpoint.port, endpoint.address, (err) => resolve(err ?? null)));
@@ -198,10 +240,10 @@ export class UdpChannel implements Channel {
   async query(q: Question, opts: ExchangeOptions): Promise<Exchange> {
     const connectError = await this.connected;
     if (connectError) return { ok: false, ...classifySocketError(connectError) };
-    return this.pending.start(q, opts.timeoutMs, (id) =>
+    return this.pending.start(q, opts.timeoutMs, (id) => encodeQueryCached(id, q, opts.ednsUdpSize), (message) =>
       // A send error is a pending ICMP error of an earlier datagram (Linux reports it once, to
       // whichever call comes first): like a recvmsg error it concerns every query to this target.
-      this.socket.send(encodeQuery(id, q, opts.ednsUdpSize), (err) => {
+      this.socket.send(message, (err) => {
         if (err) this.pending.failAll(classifySocketError(err));
       }),
     );
@@ -233,9 +275,7 @@ const dialTcp: Dial = (e) => net.connect({ host: e.address, port: e.port, noDela
  * the server: an undecodable message fails the connection's queries as malformed at once.
  */
 export class TcpChannel implements Channel {
-  private socket: Duplex | null = null;
-  private pending = new Pending();
-  private buffered: Buffer = Buffer.alloc(0);
+  private connection: { socket: Duplex; pending: Pending } | null = null;
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -243,50 +283,53 @@ export class TcpChannel implements Channel {
   ) {}
 
   query(q: Question, opts: ExchangeOptions): Promise<Exchange> {
-    const socket = this.socket ?? this.connect();
-    return this.pending.start(q, opts.timeoutMs, (id) => {
-      const query = encodeQuery(id, q, opts.ednsUdpSize);
-      const framed = Buffer.alloc(query.length + 2);
+    const live = this.connection && !this.connection.socket.destroyed ? this.connection : this.connect();
+    const frame = (id: number): Buffer => {
+      const query = encodeQueryCached(id, q, opts.ednsUdpSize);
+      const framed = Buffer.allocUnsafe(query.length + 2);
       framed.writeUInt16BE(query.length, 0);
       query.copy(framed, 2);
-      socket.write(framed);
-    });
+      return framed;
+    };
+    return live.pending.start(q, opts.timeoutMs, frame, (framed) => live.socket.write(framed));
   }
 
   close(): void {
-    this.pending.failAll({ outcome: 'io', detail: 'socket closed' });
-    this.socket?.destroy();
-    this.socket = null;
+    const live = this.connection;
+    this.connection = null;
+    live?.pending.failAll({ outcome: 'io', detail: 'socket closed' });
+    live?.socket.destroy();
   }
 
-  private connect(): Duplex {
-    const socket = this.dial(this.endpoint);
-    const pending = this.pending;
-    this.socket = socket;
-    this.buffered = Buffer.alloc(0);
+  /** A new connection with its own in-flight table; events are handled in order, after the poll phase. */
+  private connect(): { socket: Duplex; pending: Pending } {
+    const live = { socket: this.dial(this.endpoint), pending: new Pending() };
+    const { socket, pending } = live;
+    this.connection = live;
+    let buffered: Buffer = Buffer.alloc(0);
     // Queries of a dead connection end with its error; later queries get a new connection.
     const drop = (failure: Failure): void => {
-      if (this.socket === socket) {
-        this.socket = null;
-        this.pending = new Pending();
-      }
+      if (this.connection === live) this.connection = null;
       socket.destroy();
       pending.failAll(failure);
     };
-    socket.on('error', (err: NodeJS.ErrnoException) => drop(classifySocketError(err)));
-    socket.on('close', () => drop({ outcome: 'io', detail: 'connection closed without an answer' }));
-    socket.on('data', (chunk: Buffer) => {
-      const received = process.hrtime.bigint();
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-      while (this.buffered.length >= 2) {
-        const size = this.buffered.readUInt16BE(0);
-        if (this.buffered.length < size + 2) return;
-        const p = decodeOrNull(this.buffered.subarray(2, size + 2));
-        this.buffered = this.buffered.subarray(size + 2);
+    const receive = (chunk: Buffer, received: bigint): void => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 2) {
+        const size = buffered.readUInt16BE(0);
+        if (buffered.length < size + 2) return;
+        const p = decodeOrNull(buffered.subarray(2, size + 2));
+        buffered = buffered.subarray(size + 2);
         if (p === null) return drop({ outcome: 'malformed', detail: 'malformed response' });
         pending.answer(p, received);
       }
+    };
+    socket.on('error', (err: NodeJS.ErrnoException) => handleLater(() => drop(classifySocketError(err))));
+    socket.on('close', () => handleLater(() => drop({ outcome: 'io', detail: 'connection closed without an answer' })));
+    socket.on('data', (chunk: Buffer) => {
+      const received = process.hrtime.bigint();
+      handleLater(() => receive(chunk, received));
     });
-    return socket;
+    return live;
   }
 }

@@ -1,6 +1,14 @@
-// Runs a CheckPlan: every target × query × transport × sample, at most `concurrency` queries in
-// flight across the whole plan, and folds the samples into the report's results and summaries.
+// Runs a CheckPlan so that what it measures is the servers, not the probe's own queueing (bench/probe.ts
+// compares the latencies with dig and blackbox_exporter on the same servers):
+//  - the queries to one target go one after another, each sent when the previous one answered;
+//  - targets run in parallel, at most `concurrency` queries in flight across the whole plan, and fewer
+//    while the probe's event loop is busy: an answer that arrives while the loop works on others is
+//    timestamped late, so the number of targets asked at once follows the loop's utilization (Pace);
+//  - a target that leaves a query unanswered for SERIAL_PATIENCE_MS is not waited for any more: its
+//    remaining queries go out without waiting for each other, so a hung pod costs about one timeout.
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, Transport } from './contract.ts';
 import { REPORT_SCHEMA, tcpPortOf } from './contract.ts';
 import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
@@ -10,6 +18,9 @@ import { runConnects } from './connect.ts';
 import { runClientView } from './clientview.ts';
 import { PROBE_VERSION } from './version.ts';
 
+/** An answer later than this ends the target's serial order (a healthy server answers in well under it). */
+export const SERIAL_PATIENCE_MS = 100;
+
 export interface RunOptions {
   /** Defaults to os.hostname() (the pod name inside Kubernetes). */
   hostname?: string;
@@ -17,80 +28,176 @@ export interface RunOptions {
   dialTcp?: Dial;
 }
 
-interface Task {
-  target: Target;
-  query: Query;
-  transport: Transport;
-  sample: number;
+/** A counting semaphore whose limit may change while it is used; `take` waits for a free slot. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  private used = 0;
+
+  constructor(private limit: number) {}
+
+  take(): Promise<void> | undefined {
+    if (this.used < this.limit) {
+      this.used++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    this.used--;
+    this.admit();
+  }
+
+  setLimit(limit: number): void {
+    this.limit = limit;
+    this.admit();
+  }
+
+  get current(): number {
+    return this.limit;
+  }
+
+  private admit(): void {
+    while (this.used < this.limit && this.waiting.length > 0) {
+      this.used++;
+      this.waiting.shift()!();
+    }
+  }
 }
 
-/** Samples first, so that each round touches every target before the next round repeats any. */
-function tasksOf(plan: CheckPlan): Task[] {
-  const tasks: Task[] = [];
-  for (let sample = 0; sample < plan.samples; sample++)
-    for (const query of plan.queries)
-      for (const transport of plan.transports)
-        for (const target of plan.targets) tasks.push({ target, query, transport, sample });
-  return tasks;
+/** How often the pace is adjusted, and the event-loop utilization it keeps between. */
+const PACE_INTERVAL_MS = 20;
+const PACE_BUSY = 0.8;
+const PACE_IDLE = 0.5;
+
+/**
+ * The number of serial queries (one per target) in flight at once: halved when the event loop was
+ * busier than PACE_BUSY over the last interval, raised when it was idler than PACE_IDLE (doubled when
+ * nearly idle, as while waiting on slow servers), between 1 and the plan's concurrency.
+ */
+class Pace {
+  readonly slots: Slots;
+  private readonly timer: NodeJS.Timeout;
+  private last: EventLoopUtilization = performance.eventLoopUtilization();
+
+  constructor(private readonly max: number) {
+    this.slots = new Slots(Math.min(max, 4));
+    this.timer = setInterval(() => this.adjust(), PACE_INTERVAL_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private adjust(): void {
+    const now = performance.eventLoopUtilization();
+    const { utilization } = performance.eventLoopUtilization(now, this.last);
+    this.last = now;
+    const limit = this.slots.current;
+    if (utilization > PACE_BUSY) this.slots.setLimit(Math.max(1, Math.floor(limit / 2)));
+    else if (utilization < PACE_IDLE / 2) this.slots.setLimit(Math.min(this.max, limit * 2));
+    else if (utilization < PACE_IDLE) this.slots.setLimit(Math.min(this.max, limit + 1));
+  }
 }
 
-const key = (targetId: string, queryId: string, transport: Transport): string => JSON.stringify([targetId, queryId, transport]);
+/** The channels of one target, opened on first use and closed when the target is done. */
+class TargetChannels {
+  private udp: Channel | undefined;
+  private tcp: Channel | undefined;
+
+  constructor(
+    private readonly target: Target,
+    private readonly dialTcp: Dial | undefined,
+  ) {}
+
+  get(transport: Transport): Channel {
+    if (transport === 'udp') return (this.udp ??= new UdpChannel(this.target));
+    return (this.tcp ??= new TcpChannel({ address: this.target.address, port: tcpPortOf(this.target) }, this.dialTcp));
+  }
+
+  close(): void {
+    this.udp?.close();
+    this.tcp?.close();
+  }
+}
 
 /** One sample: UDP, retried over TCP when the UDP answer was truncated (answers then come from TCP). */
-async function probeOnce(task: Task, channel: (t: Target, transport: Transport) => Channel, opts: ExchangeOptions): Promise<Sample> {
-  const { target, query } = task;
-  const first = await channel(target, task.transport).query(query, opts);
-  if (task.transport === 'tcp' || !first.ok || !first.truncated) return toSample(first, query);
-  const retry = await channel(target, 'tcp').query(query, opts);
+async function probeOnce(query: Query, transport: Transport, channels: TargetChannels, opts: ExchangeOptions): Promise<Sample> {
+  const first = await channels.get(transport).query(query, opts);
+  if (transport === 'tcp' || !first.ok || !first.truncated) return toSample(first, query);
+  const retry = await channels.get('tcp').query(query, opts);
   const total: Exchange = retry.ok
     ? { ...retry, latencyMs: Math.round((first.latencyMs + retry.latencyMs) * 1000) / 1000 }
     : { ...retry, detail: `truncated over UDP, TCP retry failed: ${retry.detail}` };
   return { ...toSample(total, query), truncated: true };
 }
 
+/**
+ * Every check of one target, samples first (each round asks every query once before the next repeats
+ * any), in series while the target answers within SERIAL_PATIENCE_MS. Results in plan order.
+ */
+async function runTarget(plan: CheckPlan, target: Target, slots: Slots, pace: Slots, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<CheckResult[]> {
+  const checks = plan.queries.flatMap((query) => plan.transports.map((transport) => ({ query, transport, samples: new Array<Sample>(plan.samples) })));
+  const channels = new TargetChannels(target, dialTcp);
+  const unanswered: Promise<void>[] = [];
+  let serial = true;
+  try {
+    for (let sample = 0; sample < plan.samples; sample++) {
+      for (const check of checks) {
+        // A serial query holds a pace slot until it is answered or given up on; every query holds a
+        // slot of the plan's concurrency until it is settled.
+        if (serial) await pace.take();
+        await slots.take();
+        const done = probeOnce(check.query, check.transport, channels, opts).then((s) => {
+          check.samples[sample] = s;
+          slots.give();
+        });
+        if (!serial) {
+          unanswered.push(done);
+          continue;
+        }
+        let timer: NodeJS.Timeout | undefined;
+        const answered = await Promise.race([done.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, SERIAL_PATIENCE_MS, false)))]);
+        clearTimeout(timer);
+        pace.give();
+        if (!answered) {
+          serial = false;
+          unanswered.push(done);
+        }
+      }
+    }
+    await Promise.all(unanswered);
+  } finally {
+    channels.close();
+  }
+  return checks.map(({ query, transport, samples }): CheckResult => {
+    const verdict = samples.every((s) => s.outcome === 'ok') ? 'pass' : 'fail';
+    return { targetId: target.id, queryId: query.id, transport, samples, verdict, reason: resultReason(samples) };
+  });
+}
+
 export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<ProbeReport> {
   const startedAt = new Date();
   const started = process.hrtime.bigint();
   const exchange: ExchangeOptions = { timeoutMs: plan.timeoutMs, ednsUdpSize: plan.ednsUdpSize ?? DEFAULT_EDNS_UDP_SIZE };
-  const channels = new Map<string, Channel>();
-  const channel = (t: Target, transport: Transport): Channel => {
-    const k = `${transport} ${t.id}`;
-    let c = channels.get(k);
-    if (!c) channels.set(k, (c = transport === 'udp' ? new UdpChannel(t) : new TcpChannel({ address: t.address, port: tcpPortOf(t) }, opts.dialTcp)));
-    return c;
-  };
-
-  const tasks = tasksOf(plan);
-  const samples = new Map<string, Sample[]>();
+  const slots = new Slots(plan.concurrency);
+  const pace = new Pace(plan.concurrency);
+  const byTarget: CheckResult[][] = [];
   let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as Task;
-      const sample = await probeOnce(task, channel, exchange);
-      const k = key(task.target.id, task.query.id, task.transport);
-      let list = samples.get(k);
-      if (!list) samples.set(k, (list = []));
-      list[task.sample] = sample;
+  // Targets in parallel: as many lanes as queries may be in flight; each lane takes the next target.
+  const lane = async (): Promise<void> => {
+    while (next < plan.targets.length) {
+      const i = next++;
+      byTarget[i] = await runTarget(plan, plan.targets[i] as Target, slots, pace.slots, exchange, opts.dialTcp);
     }
   };
-  let connects: ConnectResult[] | undefined;
+  const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
   try {
-    const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, tasks.length) }, worker));
-    connects = await evidence;
+    await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.targets.length) }, lane));
   } finally {
-    for (const channel of channels.values()) channel.close();
+    pace.stop();
   }
-
-  const byTarget = plan.targets.map((target) =>
-    plan.queries.flatMap((query) =>
-      plan.transports.map((transport): CheckResult => {
-        const list = samples.get(key(target.id, query.id, transport)) ?? [];
-        const verdict = list.every((s) => s.outcome === 'ok') ? 'pass' : 'fail';
-        return { targetId: target.id, queryId: query.id, transport, samples: list, verdict, reason: resultReason(list) };
-      }),
-    ),
-  );
+  const connects: ConnectResult[] | undefined = await evidence;
 
   return {
     schema: REPORT_SCHEMA,

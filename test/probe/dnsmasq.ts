@@ -70,6 +70,9 @@ export function dnsmasqArgs(opts: DnsmasqOptions): string[] {
     '--log-facility=-',
     '--user=root',
     '--cache-size=0',
+    // One process per TCP connection, 20 at most by default: a plan over many targets (and the TCP
+    // connections its servers open to a shared upstream) needs more; CoreDNS has no such limit.
+    '--max-tcp-connections=500',
   ];
   for (const [name, ips] of Object.entries(r.hosts ?? {})) args.push(`--host-record=${[name, ...ips].join(',')}`);
   for (const [name, target, port] of r.srv ?? []) args.push(`--srv-host=${name},${target},${port},0,100`);
