@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { KubeError, type KPod, type KService } from '../kube/index.ts';
 import { commonController, configMapFor, controllerOf, deploymentOf, discoverWorkload, DiscoverError, dnsPortOf, endpointsOf, PODS_ONLY, toDnsPod, toDnsService } from './discover.ts';
+import { unprobeableOutage } from './outage.ts';
 import { AKS, controllerOf as controllerObject, DISTRIBUTIONS, fakeClient, GKE, K3S, KUBEADM, L7MP, NODELOCAL, OPENSHIFT, OPENSHIFT_LABELS, podsOf, RKE2, type Distribution } from './discover-fixtures.ts';
 
 const pod = (over: Partial<KPod> = {}): KPod => ({
@@ -328,6 +329,17 @@ describe('discover: outages are outages, never a DiscoverError', () => {
     const d = scaled(KUBEADM);
     const w = await discoverWorkload(fakeClient(d.cluster), { namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns', serviceName: 'kube-dns', configMapName: 'coredns' });
     assert.equal(w.outage?.kind, 'scaled-to-zero');
+  });
+
+  it('l7mp StatefulSet scaled to 0 behind its headless Service → outage naming it, and nothing left to probe', async () => {
+    const d = L7MP();
+    d.cluster.pods = d.cluster.pods.filter((p) => p.namespace !== 'default');
+    d.cluster.controllers = d.cluster.controllers.map((c) => (c.name === 'dns' ? { ...c, desired: 0, ready: 0 } : c));
+    const w = await discoverWorkload(fakeClient(d.cluster), { namespace: 'default', labelSelector: 'app=dns', serviceName: 'dns', configMapName: 'dns-config' });
+    assert.match(w.outage?.reason ?? '', /^StatefulSet dns in namespace default is scaled to 0 replicas/);
+    assert.equal(unprobeableOutage(w)?.line, `DNS unhealthy — outage: ${w.outage!.reason}`);
+    // With a Service IP or a pod IP there is something to probe: the judge names the outage instead.
+    assert.equal(unprobeableOutage({ ...w, service: { ...w.service, clusterIPs: ['10.96.0.10'] } }), undefined);
   });
 
   it('OpenShift DaemonSet that wants 0 pods → outage naming the DaemonSet', async () => {

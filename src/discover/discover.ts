@@ -295,8 +295,10 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
 
   const owner = commonController(pods);
   const known = service ? knownFor(namespace, service.name) : undefined;
-  // No pod to name its controller: the distribution's (a workload scaled to 0 still has it).
-  const ownerCandidates = owner ? [owner] : pods.length === 0 ? (known?.controllers ?? []) : [];
+  // No pod to name its controller: the distribution's, else one named like the Service (a StatefulSet's
+  // governing Service usually is); a workload scaled to 0 still has it.
+  const namedLikeService = (name: string): ControllerRef[] => (['Deployment', 'StatefulSet', 'DaemonSet'] as const).map((kind) => ({ kind, name }));
+  const ownerCandidates = owner ? [owner] : pods.length === 0 ? (known?.controllers ?? (service ? namedLikeService(service.name) : [])) : [];
   const configMapName = configMapFor(opts, pods, namespace, service?.name);
   const mountsCustom = pods.some((p) => p.configMapVolumes?.includes(CUSTOM_CONFIGMAP));
   const [controllers, named, mountedCustom, events, nodeLocalDs] = await Promise.all([

@@ -97,3 +97,23 @@ export const needsEvents = (pods: KPod[]): boolean => {
   const l = pods.filter(live);
   return l.length > 0 && !l.some(ready) && l.some(isContainerCreating);
 };
+
+/**
+ * An outage with nothing to probe (a headless Service or pods only, and no pod with an IP): the run
+ * ends unhealthy with the outage as its line (exit 1), never "the check plan cannot run".
+ */
+export class OutageError extends Error {
+  constructor(readonly outage: Outage) {
+    super(`DNS unhealthy — outage: ${outage.reason}`);
+    this.name = 'OutageError';
+  }
+
+  get line(): string {
+    return this.message;
+  }
+}
+
+/** The outage, when the workload leaves no address to probe: no Service IP and no pod IP. */
+export function unprobeableOutage(w: { outage?: Outage; service: { clusterIPs: string[] }; pods: { ip: string }[] }): OutageError | undefined {
+  return w.outage && w.service.clusterIPs.length === 0 && !w.pods.some((p) => p.ip) ? new OutageError(w.outage) : undefined;
+}

@@ -4,6 +4,7 @@
 // Safety rules as implemented: docs/design.md "Safety rules of repair".
 import { KubeError } from '../kube/index.ts';
 import { discoverWorkload } from '../discover/discover.ts';
+import { unprobeableOutage } from '../discover/outage.ts';
 import { discoverSample } from '../discover/sample.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
@@ -110,6 +111,9 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   });
   const discoverMs = Date.now() - t;
   for (const note of workload.notes ?? []) log.warn(note);
+  // Nothing to probe and discovery named why (a headless StatefulSet scaled to 0): exit 1 with the outage.
+  const unprobeable = unprobeableOutage(workload);
+  if (unprobeable) throw unprobeable;
 
   progress.stage('plan', `${workload.pods.length} pods, cluster domain ${workload.zones.clusterDomain}`);
   t = Date.now();

@@ -1,6 +1,7 @@
 // What any run can throw, mapped to the documented exit code and one line (README "Exit codes").
 import { KubeError } from '../kube/index.ts';
 import { DiscoverError } from '../discover/discover.ts';
+import { OutageError } from '../discover/outage.ts';
 import { ConfigError } from '../plan/index.ts';
 import { ProbePodError } from '../probepod/lifecycle.ts';
 import { LockedError } from '../repair/lock.ts';
@@ -21,6 +22,7 @@ export function failureOf(err: unknown): { exitCode: number; line: string } {
   if (err instanceof UsageError || err instanceof ConfigError) return { exitCode: EXIT.usage, line: err.message };
   if (err instanceof KubeError) return { exitCode: err.kind === 'config' ? EXIT.usage : EXIT.cluster, line: err.line };
   if (err instanceof DiscoverError) return { exitCode: EXIT.cluster, line: err.line };
+  if (err instanceof OutageError) return { exitCode: EXIT.unhealthy, line: err.line };
   if (err instanceof ProbePodError) return { exitCode: EXIT.probe, line: err.line };
   if (err instanceof LockedError) return { exitCode: EXIT.locked, line: err.line };
   if (err instanceof ModeError) return { exitCode: EXIT.cluster, line: err.line };

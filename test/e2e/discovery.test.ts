@@ -128,6 +128,17 @@ describe('discovery e2e: presets', function () {
       assert.equal(restarts(sim, from).length, 0);
     }));
 
+  it('l7mp StatefulSet scaled to 0 behind its headless Service → exit 1 naming the outage (nothing to probe), no probe pod', () =>
+    withPreset('l7mp', async (sim, base) => {
+      sim.faults.scale(0);
+      for (let i = 0; i < 100 && sim.dnsPods().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      const from = sim.requests.length;
+      const run = await cli([...base.filter((a) => a !== '-o' && a !== 'json'), ...workloadFlags(sim)]);
+      assert.equal(run.code, 1, run.stdout + run.stderr);
+      assert.match(run.stderr, /DNS unhealthy — outage: StatefulSet dns in namespace default is scaled to 0 replicas/);
+      assert.deepEqual(sim.requests.slice(from).filter((r) => r.verb === 'create' && r.resource === 'pods'), []);
+    }));
+
   it('every DNS pod in ContainerCreating (cni-fail on every node) → exit 1, the kubelet\'s Event quoted', () =>
     withPreset('kubeadm', async (sim, base) => {
       for (const p of sim.dnsPods()) sim.faults.cniFail(p.name);
