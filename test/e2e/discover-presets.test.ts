@@ -1,5 +1,5 @@
 // Discovery with no flags, through the real client (src/kube) and the sim's real HTTPS API server, on every
-// distribution preset (test/sim/presets.ts): given only the nameserver the pods get (the Service IP in
+// distribution preset (test/sim/presets.ts, dual-stack included): given only the nameserver the pods get (the Service IP in
 // their resolv.conf), it finds the DNS Service, its pods, their controller, their ports and the server kind.
 import assert from 'node:assert/strict';
 import { connect } from '../../src/kube/index.ts';
@@ -8,7 +8,7 @@ import { startSim } from '../sim/index.ts';
 import type { PresetName } from '../sim/presets.ts';
 import { simOnly } from './cluster.ts';
 
-const PRESETS: PresetName[] = ['kubeadm', 'eks', 'aks', 'gke', 'k3s', 'rke2', 'openshift', 'nodelocal'];
+const PRESETS: PresetName[] = ['kubeadm', 'eks', 'aks', 'gke', 'k3s', 'rke2', 'openshift', 'nodelocal', 'dual-stack'];
 
 describe('discover e2e: no flags on every preset (the pods\' nameserver as the anchor)', function () {
   this.timeout(120_000);
@@ -35,6 +35,7 @@ describe('discover e2e: no flags on every preset (the pods\' nameserver as the a
         assert.equal(w.outage, undefined, w.outage?.reason);
         assert.equal(w.server, preset === 'gke' ? 'kube-dns' : undefined);
         if (preset === 'gke') assert.deepEqual(w.zones.stubDomains, ['acme.local']);
+        if (preset === 'dual-stack') assert.deepEqual([w.service.clusterIPs.map((ip) => ip.includes(':')), w.pods.every((p) => p.ips.length === 2)], [[false, true], true]);
         if (preset === 'openshift' || preset === 'gke') assert.ok(w.pods.every((p) => p.dnsContainer === (preset === 'gke' ? 'kubedns' : 'dns')));
         if (preset === 'nodelocal') {
           assert.ok(w.nodeLocal && w.nodeLocal.daemonSet === 'node-local-dns' && w.nodeLocal.localIPs.length > 0, JSON.stringify(w.nodeLocal));
