@@ -8,7 +8,7 @@
 //    Service IP and to each pod IP: answered at first, only after the one retry, or never.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import type { ClientViewBurst, ClientViewCheck, ClientViewResult, Rcode, Target } from './contract.ts';
 import { decodeOrNull, encodeQuery } from './dns.ts';
 
@@ -117,7 +117,8 @@ async function burst(target: Target, name: string, check: ClientViewCheck, port:
 }
 
 export async function runClientView(check: ClientViewCheck, targets: readonly Target[], resolvConfPath = '/etc/resolv.conf'): Promise<ClientViewResult> {
-  const conf = parseResolvConf(await readFile(resolvConfPath, 'utf8').catch(() => ''));
+  // fs's callback API: node:fs/promises would be one more module in the probe's memory.
+  const conf = parseResolvConf(await new Promise<string>((resolve) => readFile(resolvConfPath, 'utf8', (err, text) => resolve(err ? '' : text))));
   const server = conf.nameservers[0];
   const tried: CandidateAnswer[] = [];
   if (server) {

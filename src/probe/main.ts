@@ -7,6 +7,7 @@ import { PROBE_EXIT, REPORT_SCHEMA, parsePlan } from './contract.ts';
 import { parseArgs, planText, userArgs } from './args.ts';
 import type { CheckPlan, ProbeError, ProbeReport } from './contract.ts';
 import { runPlan } from './run.ts';
+import { writeReport } from './write.ts';
 import { PROBE_VERSION } from './version.ts';
 
 function failureReport(error: ProbeError): ProbeReport {
@@ -27,7 +28,7 @@ let finished = false;
 function finish(report: ProbeReport, code: number): void {
   if (finished) return;
   finished = true;
-  process.stdout.write(JSON.stringify(report) + '\n');
+  writeReport(report, (text) => process.stdout.write(text));
   if (report.error) {
     const what = report.error.kind === 'plan-invalid' ? 'plan invalid' : 'internal error';
     process.stderr.write(`probe: ${what}: ${report.error.message.replace(/\s+/g, ' ')}\n`);

@@ -7,7 +7,6 @@
 //  - a target that leaves a query unanswered for SERIAL_PATIENCE_MS is not waited for any more: its
 //    remaining queries go out without waiting for each other, so a hung pod costs about one timeout.
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, Transport } from './contract.ts';
 import { REPORT_SCHEMA, tcpPortOf } from './contract.ts';
@@ -71,7 +70,7 @@ const PACE_BUSY = 0.8;
 const PACE_IDLE = 0.5;
 
 /**
- * The number of serial queries (one per target) in flight at once: halved when the event loop was
+ * The number of targets asked in series at once (each has one query in flight): halved when the event loop was
  * busier than PACE_BUSY over the last interval, raised when it was idler than PACE_IDLE (doubled when
  * nearly idle, as while waiting on slow servers), between 1 and the plan's concurrency.
  */
@@ -134,9 +133,10 @@ async function probeOnce(query: Query, transport: Transport, channels: TargetCha
 
 /**
  * Every check of one target, samples first (each round asks every query once before the next repeats
- * any), in series while the target answers within SERIAL_PATIENCE_MS. Results in plan order.
+ * any), in series while the target answers within SERIAL_PATIENCE_MS; `unpaced` is called once when it
+ * stops answering in time (its queries then go out without waiting). Results in plan order.
  */
-async function runTarget(plan: CheckPlan, target: Target, slots: Slots, pace: Slots, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<CheckResult[]> {
+async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced: () => void, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<CheckResult[]> {
   const checks = plan.queries.flatMap((query) => plan.transports.map((transport) => ({ query, transport, samples: new Array<Sample>(plan.samples) })));
   const channels = new TargetChannels(target, dialTcp);
   const unanswered: Promise<void>[] = [];
@@ -144,9 +144,7 @@ async function runTarget(plan: CheckPlan, target: Target, slots: Slots, pace: Sl
   try {
     for (let sample = 0; sample < plan.samples; sample++) {
       for (const check of checks) {
-        // A serial query holds a pace slot until it is answered or given up on; every query holds a
-        // slot of the plan's concurrency until it is settled.
-        if (serial) await pace.take();
+        // Every query holds a slot of the plan's concurrency until it is settled.
         await slots.take();
         const done = probeOnce(check.query, check.transport, channels, opts).then((s) => {
           check.samples[sample] = s;
@@ -159,10 +157,10 @@ async function runTarget(plan: CheckPlan, target: Target, slots: Slots, pace: Sl
         let timer: NodeJS.Timeout | undefined;
         const answered = await Promise.race([done.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(resolve, SERIAL_PATIENCE_MS, false)))]);
         clearTimeout(timer);
-        pace.give();
         if (!answered) {
           serial = false;
           unanswered.push(done);
+          unpaced();
         }
       }
     }
@@ -182,18 +180,30 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const exchange: ExchangeOptions = { timeoutMs: plan.timeoutMs, ednsUdpSize: plan.ednsUdpSize ?? DEFAULT_EDNS_UDP_SIZE };
   const slots = new Slots(plan.concurrency);
   const pace = new Pace(plan.concurrency);
+  // Targets at once: at most `concurrency` (each holds its sockets), and of those, as many answering in
+  // series as the pace allows (a target that stopped answering in time gives its pace slot back).
+  const inProgress = new Slots(plan.concurrency);
   const byTarget: CheckResult[][] = [];
-  let next = 0;
-  // Targets in parallel: as many lanes as queries may be in flight; each lane takes the next target.
-  const lane = async (): Promise<void> => {
-    while (next < plan.targets.length) {
-      const i = next++;
-      byTarget[i] = await runTarget(plan, plan.targets[i] as Target, slots, pace.slots, exchange, opts.dialTcp);
-    }
-  };
+  const running: Promise<void>[] = [];
   const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
   try {
-    await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.targets.length) }, lane));
+    for (const [i, target] of plan.targets.entries()) {
+      await inProgress.take();
+      await pace.slots.take();
+      let paced = true;
+      const release = () => {
+        if (paced) pace.slots.give();
+        paced = false;
+      };
+      running.push(
+        runTarget(plan, target, slots, release, exchange, opts.dialTcp).then((results) => {
+          byTarget[i] = results;
+          release();
+          inProgress.give();
+        }),
+      );
+    }
+    await Promise.all(running);
   } finally {
     pace.stop();
   }
