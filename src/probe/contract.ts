@@ -24,9 +24,11 @@ export const PROBE_EXIT = {
 /**
  * Node options to run the probe with, in the image's ENTRYPOINT and for inline `node -e` delivery:
  * no optimizing JIT and a 1 MiB young generation keep peak RSS near Node's own floor (the probe is
- * I/O-bound; see bench/probe.ts). --no-expose-wasm silences the warning --lite-mode prints otherwise.
+ * I/O-bound; see bench/probe.ts). Only flags every supported Node takes: Node 24 refuses
+ * --no-expose-wasm, so Node 20 and 22 print one harmless "disabling flag --expose_wasm" warning on
+ * stderr, which the orchestrator reads only when the probe fails (and then its last line).
  */
-export const PROBE_NODE_OPTIONS = ['--lite-mode', '--max-semi-space-size=1', '--no-expose-wasm'] as const;
+export const PROBE_NODE_OPTIONS = ['--lite-mode', '--max-semi-space-size=1'] as const;
 
 export const LIMITS = {
   planBytes: 1024 * 1024,

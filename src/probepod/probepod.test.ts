@@ -63,7 +63,7 @@ describe('probe pod spec', () => {
     const container = (buildProbePod(options).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.deepEqual(container.command, ['node', '-e', 'setTimeout(() => {}, 120000)']);
     assert.deepEqual(container.env, [{ name: 'SENTINEL_PROBE_JS', value: 'console.log(1)' }]);
-    assert.deepEqual(probeCommand('node:22-alpine', 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '--no-expose-wasm', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-base64', 'QUJD']);
+    assert.deepEqual(probeCommand('node:22-alpine', 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-base64', 'QUJD']);
   });
 
   it('idles the dedicated probe image and execs its bundled probe', () => {
@@ -73,7 +73,7 @@ describe('probe pod spec', () => {
     const container = (buildProbePod({ ...options, image, probeSource: undefined }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.deepEqual(container.args, ['--idle', '120']);
     assert.equal(container.env, undefined);
-    assert.deepEqual(probeCommand(image, 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '--no-expose-wasm', '/probe/probe.cjs', '--plan-base64', 'QUJD']);
+    assert.deepEqual(probeCommand(image, 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-base64', 'QUJD']);
   });
 
   it('places the pod with node, node selector, tolerations and pull secrets', () => {
