@@ -133,7 +133,8 @@ describe('check e2e: 3 CoreDNS replicas', function () {
       { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
     ]);
-    const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1']);
+    // Explicitly the probe-pod mode: auto would pick another mode this user may run (test/e2e/modes.test.ts).
+    const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1', '--mode', 'probe-pod']);
     assert.equal(run.code, 3, run.stderr);
     assert.match(run.stderr, /pods\/exec/);
     assert.match(run.stderr, /missing RBAC: grant get and create on pods\/exec in namespace default/);
