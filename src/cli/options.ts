@@ -23,10 +23,10 @@ export interface RawCheckFlags {
   context?: string[];
   allContexts?: boolean;
   parallel?: string;
-  namespace: string;
-  selector: string;
-  service: string;
-  configmap: string;
+  namespace?: string;
+  selector?: string;
+  service?: string;
+  configmap?: string;
   probeNamespace?: string;
   probeImage: string;
   probeNodes: string;
@@ -196,6 +196,19 @@ function modeFlags(raw: RawCheckFlags): Pick<CheckSettings, 'mode' | 'dnsAddress
   return { mode, dnsAddresses };
 }
 
+/** The workload flags as given (discovery finds what they leave out), and kubeadm's names for the rest. */
+function workloadFlags(raw: RawCheckFlags): Pick<CheckSettings, 'namespace' | 'selector' | 'service' | 'configmap' | 'discover'> {
+  const discover: CheckSettings['discover'] = {
+    ...(raw.namespace !== undefined && { namespace: namespaceName(raw.namespace, '--namespace') }),
+    ...(raw.selector !== undefined && { selector: selectorOf(raw.selector) }),
+    // --service "": no Service, the pods only (headless or Service-less DNS servers).
+    ...(raw.service !== undefined && { service: raw.service === '' ? '' : k8sName(raw.service, '--service') }),
+    ...(raw.configmap !== undefined && { configmap: k8sName(raw.configmap, '--configmap') }),
+  };
+  const w = DEFAULTS.workload;
+  return { namespace: discover.namespace ?? w.namespace, selector: discover.selector ?? w.selector, service: discover.service || w.service, configmap: discover.configmap ?? w.configmap, discover };
+}
+
 /** One --context: the cycle's; several or --all-contexts: a fleet run. */
 function contextsOf(raw: RawCheckFlags): Pick<CheckSettings, 'context' | 'fleet'> {
   const names = (raw.context ?? []).flatMap((c) => c.split(',')).map((c) => c.trim());
@@ -283,10 +296,7 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
   return {
     ...(raw.kubeconfig ? { kubeconfig: raw.kubeconfig } : {}),
     ...contextsOf(raw),
-    namespace: namespaceName(raw.namespace, '--namespace'),
-    selector: selectorOf(raw.selector),
-    service: k8sName(raw.service, '--service'),
-    configmap: k8sName(raw.configmap, '--configmap'),
+    ...workloadFlags(raw),
     ...(raw.probeNamespace !== undefined ? { probeNamespace: namespaceName(raw.probeNamespace, '--probe-namespace') } : {}),
     probeImage: raw.probeImage,
     probeNodes: raw.probeNodes.trim() === 'all' ? 'all' : intIn(raw.probeNodes, '--probe-nodes', 1, 10, ' or "all"'),

@@ -6,6 +6,7 @@ import { connect, type RepairKubeClient } from '../kube/index.ts';
 import { ConfigError, parsePlanConfig, type PlanConfig } from '../plan/index.ts';
 import { probeImageMode } from '../probepod/spec.ts';
 import { UsageError } from './errors.ts';
+import { parseResolvConf } from '../probe/clientview.ts';
 import type { CheckSettings } from './settings.ts';
 
 export interface CycleContext {
@@ -17,6 +18,16 @@ export interface CycleContext {
   config?: PlanConfig;
   /** The bundled probe, sent inline when the probe image is a stock Node image. */
   probeSource?: string;
+  /** Running in a pod: its resolv.conf's nameserver, the cluster DNS Service IP discovery anchors on. */
+  nameserver?: string;
+}
+
+function ownNameserver(): string | undefined {
+  try {
+    return parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8')).nameservers[0];
+  } catch {
+    return undefined;
+  }
 }
 
 /** Where the bundled probe is: next to dist/cli.js, or <repo>/dist when running from src via tsx. */
@@ -44,5 +55,6 @@ export function prepareCycle(settings: CheckSettings): CycleContext {
     probeSource = readFileSync(bundle, 'utf8');
   }
   const { client, contextNamespace, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
-  return { settings, client, server, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}) };
+  const nameserver = client.inCluster ? ownNameserver() : undefined;
+  return { settings, client, server, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}), ...(nameserver ? { nameserver } : {}) };
 }

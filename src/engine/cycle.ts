@@ -100,17 +100,20 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { ctx, log, progress } = d;
   const s = ctx.settings;
   const started = Date.now();
-  progress.stage('discover', `${s.selector} in namespace ${s.namespace}`);
+  const d0 = s.discover;
+  progress.stage('discover', d0.namespace || d0.selector || d0.service ? `${d0.selector ?? 'the DNS pods'} in namespace ${d0.namespace ?? '(found)'}` : 'finding the cluster DNS');
   let t = Date.now();
   const workload = await discoverWorkload(ctx.client, {
-    namespace: s.namespace,
-    labelSelector: s.selector,
-    serviceName: s.service,
-    configMapName: s.configmap,
+    ...(d0.namespace !== undefined && { namespace: d0.namespace }),
+    ...(d0.selector !== undefined && { labelSelector: d0.selector }),
+    ...(d0.service !== undefined && { serviceName: d0.service }),
+    ...(d0.configmap !== undefined && { configMapName: d0.configmap }),
+    ...(ctx.nameserver && { nameserver: ctx.nameserver }),
     ...(s.plan.clusterDomain && { clusterDomain: s.plan.clusterDomain }),
   });
   const discoverMs = Date.now() - t;
-  for (const note of workload.notes ?? []) log.warn(note);
+  // Notes are in the report; on stderr only at --log-level info.
+  for (const note of workload.notes ?? []) log.info(note);
   // Nothing to probe and discovery named why (a headless StatefulSet scaled to 0): exit 1 with the outage.
   const unprobeable = unprobeableOutage(workload);
   if (unprobeable) throw unprobeable;
@@ -289,9 +292,8 @@ function planCycle(judgement: Judgement, probed: ProbedCycle, history: History, 
 }
 
 /** The write-ahead log of restarts in the shared history ConfigMap. */
-function restartLog(d: CycleDeps, onWrite: (h: History) => void): RestartLog {
+function restartLog(d: CycleDeps, namespace: string, onWrite: (h: History) => void): RestartLog {
   const { client } = d.ctx;
-  const namespace = d.ctx.settings.namespace;
   return {
     intent: async (record) => onWrite(await updateHistory(client, namespace, (h) => withIntent(h, record, new Date()))),
     settle: async (id, outcome) => onWrite(await updateHistory(client, namespace, (h) => settleIntent(h, id, outcome, new Date()))),
@@ -305,14 +307,15 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   const { ctx, log, progress, state } = d;
   const { settings } = ctx;
   const repair = settings.repair;
-  const namespace = settings.namespace;
   const judgeConfig: Partial<JudgeConfig> = settings.judge;
+
+  const first = await probeRound(d);
+  // Where discovery found the DNS workload: its history, Lease and pods live there.
+  const { namespace, labelSelector: selector } = first.workload;
   // The shared history is a repair-mode cost: a plain check stays within its request budget.
   const stored = repair.enabled ? await readHistory(ctx.client, namespace) : undefined;
   if (stored?.warning) log.warn(stored.warning);
   let history = stored?.history ?? state?.history ?? emptyHistory();
-
-  const first = await probeRound(d);
   let probed = withoutTerminating(first);
   progress.stage('judge', `${probed.plan.targets.length} targets`);
   const judgeWith = (p: ProbedCycle, evidence?: Record<string, PodEvidence>) =>
@@ -385,7 +388,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       // after settling the intents of runs that died between their record and their restart.
       history = (await readHistory(ctx.client, namespace)).history;
       if (openIntents(history).length > 0) {
-        const pods = (await ctx.client.listPods(namespace, settings.selector)).map((p) => ({ uid: p.uid, terminating: p.deletionTimestamp !== undefined }));
+        const pods = (await ctx.client.listPods(namespace, selector)).map((p) => ({ uid: p.uid, terminating: p.deletionTimestamp !== undefined }));
         history = await updateHistory(ctx.client, namespace, (h) => resolveIntents(h, pods, new Date()));
       }
       ({ plan, escalations } = planCycle(judgement, probed, history, d));
@@ -394,11 +397,11 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       const result = await executeRepairs(plan.actions, judgement, {
         client: ctx.client,
         namespace,
-        selector: settings.selector,
+        selector,
         timeoutMs: repair.timeoutMs,
         lock,
         log,
-        history: restartLog(d, (h) => (history = h)),
+        history: restartLog(d, namespace, (h) => (history = h)),
         ...(d.signal ? { signal: d.signal } : {}),
         verify: async () => {
           finalProbed = withoutTerminating(await probeRound(d));

@@ -32,10 +32,16 @@ export interface FleetSettings {
 export interface CheckSettings {
   kubeconfig?: string;
   context?: string;
+  /** The DNS workload as kubeadm names it, for the access questions asked before discovery (modes). */
   namespace: string;
   selector: string;
   service: string;
   configmap: string;
+  /**
+   * What the flags (or nothing) say about the workload, for discovery: unset means find it (the
+   * Service of the pods' nameserver, the distributions' names); service "" means pods only.
+   */
+  discover: { namespace?: string; selector?: string; service?: string; configmap?: string };
   /** undefined: the kubeconfig context's namespace. */
   probeNamespace?: string;
   probeImage: string;
