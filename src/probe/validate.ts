@@ -21,7 +21,7 @@
 //   optional(v)                            marks a key of `shape` as optional
 //   refine(v, test)                        v, then test(typed value) → a problem without `at`
 //                                          ("must have …", "is …") or null: cross-field rules
-// Use: check(v, value, at) → Problem; is(v, value) → boolean type guard; Infer<typeof v> → the type.
+// Use: v(value, at) → Problem; is(v, value) → a type guard; Infer<typeof v> → the type v accepts.
 // Validators never serialize untrusted values (deep nesting would overflow the stack): see preview().
 
 export type Problem = string | null;
@@ -172,7 +172,5 @@ export const refine = <T>(inner: Validator<T>, test: (value: T) => string | null
     const extra = test(v as T);
     return extra === null ? null : `${at} ${extra}`;
   });
-
-export const check = <T>(v: Validator<T>, value: unknown, at: string): Problem => v(value, at);
 
 export const is = <T>(v: Validator<T>, value: unknown): value is T => v(value, '') === null;
