@@ -138,7 +138,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const scoped = d.prober.prepare ? await d.prober.prepare(built, workload) : undefined;
   const fitted = scoped?.plan ?? built;
   for (const note of scoped?.notes ?? []) log.info(note);
-  if (scoped?.notes.length) workload.notes = [...(workload.notes ?? []), ...scoped.notes];
+  // The mode's notes first: auto's one line says how this report was made.
+  if (scoped?.notes.length) workload.notes = [...scoped.notes, ...(workload.notes ?? [])];
 
   t = Date.now();
   // A failed sweep is worth a warning only when the round goes on: a run that fails prints its one error line.

@@ -5,6 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from '../../src/kube/index.ts';
 import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 import type { CheckOutput } from '../../src/report/index.ts';
+import { OUTPUT_API_VERSION } from '../../src/report/index.ts';
+import { expectValidOutput } from '../schema/validate.ts';
 
 export const CLI = 'dist/cli.js';
 
@@ -25,19 +27,28 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): 
   return spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Waits for the CLI to exit; `json` is set when stdout is one JSON document. */
+/**
+ * Waits for the CLI to exit; `json` is set when stdout is one JSON document. Every CheckReport or
+ * FleetReport read this way is validated against schema/ (a change of the output shape is a schema change).
+ */
 export function finish(child: ChildProcess): Promise<Run> {
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d));
   child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) =>
+  return new Promise((resolve, reject) =>
     child.on('close', (code) => {
       let json: CheckOutput | undefined;
       try {
         json = JSON.parse(stdout) as CheckOutput;
       } catch {
         json = undefined;
+      }
+      try {
+        if ((json as { apiVersion?: unknown } | undefined)?.apiVersion === OUTPUT_API_VERSION) expectValidOutput(json);
+      } catch (err) {
+        reject(err as Error);
+        return;
       }
       resolve({ code, stdout, stderr, ...(json ? { json } : {}) });
     }),

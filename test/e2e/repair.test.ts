@@ -202,15 +202,18 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     assert.ok((await dnsPods(sim)).some((p) => p.uid === victim.uid && !p.deletionTimestamp));
   });
 
-  it('two concurrent runs → one repairs, the other exits 6 naming the lock holder; 1 restart', async () => {
+  it('two concurrent runs → one repairs, the other exits 6 naming the lock holder (or, judging after the repair, finds DNS healthy); 1 restart', async () => {
     sim.faults.hangDns(sim.dnsPods()[2]!.name);
     const from = sim.requests.length;
     const [a, b] = await Promise.all([cli(base), cli(base)]);
     const codes = [a.code, b.code].sort();
-    assert.deepEqual(codes, [0, 6], a.stdout + b.stdout);
-    const locked = a.code === 6 ? a : b;
-    assert.match(locked.json?.repair?.note ?? '', /locked by [^/\s]+\/\d+\/[0-9a-f]+ until /);
-    assert.match(locked.stderr, /locked by/);
+    // Which of the two the other meets depends on timing: the held Lease, or the repaired cluster.
+    assert.ok(JSON.stringify(codes) === '[0,6]' || JSON.stringify(codes) === '[0,0]', `${codes}: ${a.stderr}${b.stderr}`);
+    const locked = [a, b].find((r) => r.code === 6);
+    if (locked) {
+      assert.match(locked.json?.repair?.note ?? '', /locked by [^/\s]+\/\d+\/[0-9a-f]+ until /);
+      assert.match(locked.stderr, /locked by/);
+    }
     assert.equal(restartsSince(sim, from).length, 1);
   });
 
