@@ -15,6 +15,7 @@ import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
 import { differingNodes, nodeViews } from '../judge/nodes.ts';
 import { clientViewFindings } from '../judge/clientview.ts';
+import { PROBE_VERSION, probeVersionNote } from '../probe/version.ts';
 import type { JudgeConfig, JudgeInput, Judgement } from '../judge/types.ts';
 import { emptyHistory, nextHistory, openIntents, previousFailures, resolveIntents, settleIntent, withIntent, type History } from '../repair/history.ts';
 import { planRepairs, type Escalation, type RepairAction, type RepairPlan } from '../repair/policy.ts';
@@ -202,7 +203,9 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
   const views = p.runs.length > 1 ? nodeViews(p.plan, p.runs) : undefined;
   const primary = p.runs[0]!;
   const clientView = primary.report.clientView ? { ...primary.report.clientView, node: primary.node } : undefined;
-  const findings = [...(views ? differingNodes(p.plan, views) : []), ...(clientView ? clientViewFindings(p.plan, clientView, primary.node) : [])];
+  // A dedicated probe image older than this CLI says so (the inline probe is this build's own).
+  const versionNote = probeVersionNote(PROBE_VERSION, primary.report.probeVersion);
+  const findings = [...(versionNote ? [versionNote] : []), ...(views ? differingNodes(p.plan, views) : []), ...(clientView ? clientViewFindings(p.plan, clientView, primary.node) : [])];
   const output = checkOutput(
     {
       workload: p.workload,
