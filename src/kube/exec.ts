@@ -17,7 +17,8 @@ const CHANNEL = { stdout: 1, stderr: 2, status: 3 } as const;
 /** v5 first (current API servers), v4 for 1.24–1.29; both carry the exit status on channel 3. */
 const PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'];
 
-function wsUrl(kc: KubeConfig, path: string): string {
+/** The API server's URL for a websocket upgrade of `path` (exec, port-forward). */
+export function wsUrl(kc: KubeConfig, path: string): string {
   const server = kc.getCurrentCluster()?.server ?? '';
   return server.replace(/^http/, 'ws').replace(/\/$/, '') + path;
 }
@@ -42,7 +43,7 @@ export function interpretExecStatus(text: string): { exitCode: number } | { erro
 }
 
 /** Reads an HTTP error response body (bounded) for the handshake's Status. */
-function readBody(res: IncomingMessage): Promise<string> {
+export function readBody(res: IncomingMessage): Promise<string> {
   return new Promise((resolve) => {
     let body = '';
     res.setEncoding('utf8');

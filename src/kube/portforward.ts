@@ -12,6 +12,7 @@ import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fromHttp, isRetryable, parseStatus, type KubeError, type RequestContext } from './errors.ts';
+import { readBody, wsUrl } from './exec.ts';
 import { RETRY, withRetry } from './retry.ts';
 import type { PortForwardRequest } from './types.ts';
 
@@ -87,23 +88,6 @@ export class PortForwardStream extends Duplex {
     else if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
     done(err);
   }
-}
-
-function wsUrl(kc: KubeConfig, path: string): string {
-  const server = kc.getCurrentCluster()?.server ?? '';
-  return server.replace(/^http/, 'ws').replace(/\/$/, '') + path;
-}
-
-function readBody(res: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    let body = '';
-    res.setEncoding('utf8');
-    res.on('data', (chunk: string) => {
-      if (body.length < 64 * 1024) body += chunk;
-    });
-    res.on('end', () => resolve(body));
-    res.on('error', () => resolve(body));
-  });
 }
 
 /** Opens a tunnel to `req.pod`:`req.port`; resolves once the websocket is open. Throws KubeError. */
