@@ -211,24 +211,40 @@ describe('repair under faults, signals and kill -9 (issue 11)', function () {
   });
 
   it('signals at random moments of check --repair: every run exits 130, leaves no probe pod and no held Lease', async () => {
+    // Repeated restarts of the same lineage are expected here: neither budget nor escalation may end a run early.
+    const repair = [...base, '--cooldown', '0s', '--escalate-after', '100', '--restart-budget', '100/1h'];
+    const healed = async () => {
+      sim.faults.clear();
+      await until('no DNS pod terminating', async () => !(await dnsPods()).some((p) => p.deletionTimestamp));
+      await sim.waitReady(30_000);
+    };
+    const hangOne = async (i: number) => sim.faults.hangDns((await dnsPods()).filter((p) => !p.deletionTimestamp)[i % 3]!.name);
+    // A whole repair run, unsignaled, measures how many API requests one makes on this machine; the
+    // moments below are then drawn inside that span (a wall-clock draw may land after a fast run ended).
+    await hangOne(0);
+    const calibration = sim.requests.length;
+    const whole = await cli(repair);
+    assert.equal(whole.code, 0, whole.stderr);
+    const span = sim.requests.length - calibration;
+    assert.ok(span > 6, `a repair run made only ${span} requests`);
+    await healed();
+
     const codes: (number | null)[] = [];
     for (let i = 0; i < 4; i++) {
-      const victim = (await dnsPods()).filter((p) => !p.deletionTimestamp)[i % 3]!;
-      sim.faults.hangDns(victim.name);
+      await hangOne(i + 1);
       const from = sim.requests.length;
-      const child = startCli([...base, '--cooldown', '0s']);
+      const child = startCli(repair);
       const done = finish(child);
       // From its first request on (before, Node is still parsing the bundle: nothing can be touched yet).
-      await until('the run to start', () => sim.requests.slice(from).length > 0);
-      await sleep(Math.floor(Math.random() * 5000));
+      const moment = 1 + Math.floor(Math.random() * (span - 2));
+      await until(`request ${moment} of the run`, () => sim.requests.length - from >= moment || child.exitCode !== null);
+      await sleep(Math.floor(Math.random() * 200));
       child.kill(i % 2 ? 'SIGINT' : 'SIGTERM');
       const run = await done;
       codes.push(run.code);
       assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], `run ${i}: ${run.stderr}`);
       assert.equal((await lease())?.holderIdentity ?? '', '', `run ${i} left the Lease held`);
-      sim.faults.clear();
-      await until('no DNS pod terminating', async () => !(await dnsPods()).some((p) => p.deletionTimestamp));
-      await sim.waitReady(30_000);
+      await healed();
     }
     // A run that finished before its signal exits with its own code; none dies by the signal.
     assert.ok(codes.every((c) => c !== null), `died by a signal: ${codes.join(',')}`);
