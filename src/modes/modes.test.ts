@@ -140,6 +140,15 @@ describe('modes: the access checks match the shipped manifests', () => {
     assert.ok(none(allows(MANIFESTS['port-forward'], probePodChecks(scope))));
   });
 
+  it('every shipped manifest grants the reads discovery makes (rbac-check.yaml\'s discover Role), so no mode degrades silently', () => {
+    const discover = manifestRules(MANIFESTS['probe-pod'], scope.probeNamespace).filter((r) => r.namespaces?.[0] === 'kube-system' && !r.resources.some((x) => x.startsWith('pods/') || x === 'nodes'));
+    assert.ok(discover.some((r) => r.resources.includes('services') && r.verbs.includes('list')));
+    for (const file of [MANIFESTS.direct, MANIFESTS['port-forward'], 'manifests/deploy/base/rbac.yaml']) {
+      const rules = manifestRules(file, scope.probeNamespace).filter((r) => r.namespaces?.[0] === 'kube-system');
+      for (const rule of discover) assert.ok(rules.some((r) => JSON.stringify(r) === JSON.stringify(rule)), `${file} lacks ${JSON.stringify(rule)}`);
+    }
+  });
+
   it('rbac-check.yaml: reads and runs the probe pod, no tunnel', () => {
     assert.ok(all(allows(MANIFESTS['probe-pod'], [...readChecks(scope), ...probePodChecks(scope)])));
     assert.ok(none(allows(MANIFESTS['probe-pod'], portForwardChecks(scope))));
