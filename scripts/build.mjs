@@ -1,7 +1,9 @@
 // Bundles the two deliverables with esbuild:
 //  dist/probe.cjs  the in-pod probe: one self-contained CommonJS file that runs with plain `node`
 //                  (the probe image and the inline mode for stock node images both carry it)
-//  dist/cli.js     the CLI, ESM, with npm dependencies left external
+//  dist/cli.js     the executable: a launcher that handles SIGINT/SIGTERM from the first moment, then
+//                  imports the CLI (src/cli/launcher.ts)
+//  dist/cli-main.js the CLI, ESM, with npm dependencies left external
 import { build } from 'esbuild';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 
@@ -32,12 +34,21 @@ await build({
 if (existsSync('src/cli/main.ts')) {
   await build({
     entryPoints: ['src/cli/main.ts'],
-    outfile: 'dist/cli.js',
+    outfile: 'dist/cli-main.js',
     bundle: true,
     platform: 'node',
     target: 'node20',
     format: 'esm',
     packages: 'external',
+    logLevel: 'warning',
+  });
+  await build({
+    entryPoints: ['src/cli/launcher.ts'],
+    outfile: 'dist/cli.js',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'warning',
   });
@@ -45,5 +56,5 @@ if (existsSync('src/cli/main.ts')) {
 
 if (!quiet) {
   const kib = (f) => (statSync(f).size / 1024).toFixed(1);
-  console.log(`dist/probe.cjs ${kib('dist/probe.cjs')} KiB` + (existsSync('dist/cli.js') ? `, dist/cli.js ${kib('dist/cli.js')} KiB` : ''));
+  console.log(`dist/probe.cjs ${kib('dist/probe.cjs')} KiB` + (existsSync('dist/cli.js') ? `, dist/cli.js ${kib('dist/cli.js')} KiB, dist/cli-main.js ${kib('dist/cli-main.js')} KiB` : ''));
 }

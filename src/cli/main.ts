@@ -1,4 +1,4 @@
-// The coredns-sentinel executable (dist/cli.js): parse argv and run the command.
+// The CLI bundle (dist/cli-main.js, loaded by the launcher dist/cli.js): parse argv and run the command.
 // First: a signal during the seconds of loading exits 130 (src/cli/early-signals.ts).
 import './early-signals.ts';
 import { buildProgram } from './program.ts';

@@ -91,7 +91,7 @@ describe('one-file installs: make release (single executable) and npm pack / ins
     // prepack (build, man pages) prints first; npm's JSON comes last.
     const packed = (JSON.parse(pack.stdout.slice(pack.stdout.lastIndexOf('\n[') + 1)) as { filename: string; files: { path: string }[] }[])[0]!;
     const files = packed.files.map((f) => f.path);
-    expect(files).to.include.members(['dist/cli.js', 'dist/probe.cjs', 'man/coredns-sentinel.1', 'man/coredns-sentinel-report.7', 'package.json']);
+    expect(files).to.include.members(['dist/cli.js', 'dist/cli-main.js', 'dist/probe.cjs', 'man/coredns-sentinel.1', 'man/coredns-sentinel-report.7', 'package.json']);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/'))).to.deep.equal([]);
     const prefix = join(work, 'prefix');
     const install = run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(work, packed.filename)], { timeout: 300_000 });
