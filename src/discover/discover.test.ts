@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { KubeError, type KPod, type KService } from '../kube/index.ts';
 import { commonController, configMapFor, controllerOf, deploymentOf, discoverWorkload, DiscoverError, dnsPortOf, endpointsOf, PODS_ONLY, toDnsPod, toDnsService } from './discover.ts';
+import { settledChoice } from './locate.ts';
 import { unprobeableOutage } from './outage.ts';
 import { AKS, controllerOf as controllerObject, DISTRIBUTIONS, fakeClient, GKE, K3S, KUBEADM, L7MP, NODELOCAL, OPENSHIFT, OPENSHIFT_LABELS, podsOf, RKE2, type Distribution } from './discover-fixtures.ts';
 
@@ -99,12 +100,12 @@ async function summary(d: Distribution, opts: Parameters<typeof discoverWorkload
 
 describe('discover: every distribution with no flags (the pods\' nameserver as the anchor)', () => {
   const want: Record<string, Omit<Awaited<ReturnType<typeof summary>>, 'workload' | 'outage'>> = {
-    kubeadm: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.96.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 7 },
-    EKS: { at: 'kube-system/kube-dns k8s-app=kube-dns,eks.amazonaws.com/component=coredns', service: '172.20.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 7 },
-    AKS: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.0.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: ['corp.example'], requests: 8 },
-    k3s: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.43.0.10:53', controller: 'Deployment coredns 1/1', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 8 },
-    RKE2: { at: 'kube-system/rke2-coredns-rke2-coredns app.kubernetes.io/instance=rke2-coredns,app.kubernetes.io/name=rke2-coredns,k8s-app=kube-dns', service: '10.43.0.10:53', controller: 'Deployment rke2-coredns-rke2-coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 7 },
-    'GKE (kube-dns)': { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.0.0.10:53', controller: 'Deployment kube-dns 2/2', pods: ['udp 53 tcp 53 container kubedns'], server: 'kube-dns', domain: 'cluster.local', stubs: ['acme.local'], requests: 7 },
+    kubeadm: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.96.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 6 },
+    EKS: { at: 'kube-system/kube-dns k8s-app=kube-dns,eks.amazonaws.com/component=coredns', service: '172.20.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 6 },
+    AKS: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.0.0.10:53', controller: 'Deployment coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: ['corp.example'], requests: 7 },
+    k3s: { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.43.0.10:53', controller: 'Deployment coredns 1/1', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 7 },
+    RKE2: { at: 'kube-system/rke2-coredns-rke2-coredns app.kubernetes.io/instance=rke2-coredns,app.kubernetes.io/name=rke2-coredns,k8s-app=kube-dns', service: '10.43.0.10:53', controller: 'Deployment rke2-coredns-rke2-coredns 2/2', pods: ['udp 53 tcp 53'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 6 },
+    'GKE (kube-dns)': { at: 'kube-system/kube-dns k8s-app=kube-dns', service: '10.0.0.10:53', controller: 'Deployment kube-dns 2/2', pods: ['udp 53 tcp 53 container kubedns'], server: 'kube-dns', domain: 'cluster.local', stubs: ['acme.local'], requests: 6 },
     OpenShift: { at: 'openshift-dns/dns-default dns.operator.openshift.io/daemonset-dns=default', service: '172.30.0.10:53', controller: 'DaemonSet dns-default 3/3', pods: ['udp 5353 tcp 5353 container dns'], server: 'coredns', domain: 'cluster.local', stubs: [], requests: 7 },
   };
   for (const make of DISTRIBUTIONS) {
@@ -281,8 +282,8 @@ describe('discover: kube-dns, multi-container pods, managed DNS, NodeLocal DNSCa
 
   it('NodeLocal DNSCache: detected from its DaemonSet (local IPs, ConfigMap), never taken for CoreDNS, and the note on the Service IP', async () => {
     const { workload: w, requests } = await summary(NODELOCAL());
-    assert.deepEqual(w.nodeLocal, { namespace: 'kube-system', daemonSet: 'node-local-dns', configMap: 'node-local-dns', localIPs: ['169.254.20.10', '10.96.0.10'] });
-    assert.deepEqual([w.service.name, w.pods.every((p) => p.name.startsWith('coredns-')), w.pods.length, requests], ['kube-dns', true, 2, 8]);
+    assert.deepEqual(w.nodeLocal, { namespace: 'kube-system', daemonSet: 'node-local-dns', configMap: 'node-local-dns', localIPs: ['169.254.20.10', '10.96.0.10'], port: 53 });
+    assert.deepEqual([w.service.name, w.pods.every((p) => p.name.startsWith('coredns-')), w.pods.length, requests], ['kube-dns', true, 2, 7]);
     assert.ok(w.notes?.includes('NodeLocal DNSCache (DaemonSet kube-system/node-local-dns, ConfigMap node-local-dns) listens on 169.254.20.10, 10.96.0.10 on every node: the Service IP 10.96.0.10, seen from a node with the cache, is answered by the cache, not by CoreDNS — the pod IPs test CoreDNS itself'));
   });
 
@@ -395,5 +396,30 @@ describe('discover: outages are outages, never a DiscoverError', () => {
     const { workload: w } = await summary(d);
     assert.deepEqual([w.controller, w.outage], [{ kind: 'DaemonSet', name: 'dns-default', desired: 4, ready: 3 }, undefined]);
     assert.equal(w.labelSelector, Object.entries(OPENSHIFT_LABELS).map(([k, v]) => `${k}=${v}`).join(','));
+  });
+});
+
+describe('discover: the known namespaces are searched one at a time, until the choice is settled', () => {
+  const svc = (namespace: string, name: string, ip: string): KService => ({ name, namespace, clusterIPs: [ip], ports: [], selector: {} });
+  const at = (s: KService) => ({ service: s, by: 'test' });
+
+  it('settledChoice: the nameserver\'s Service is final; a known name only when every name tried before it was searched', () => {
+    assert.equal(settledChoice(at(svc('kube-system', 'kube-dns', '10.96.0.10')), ['kube-system'], '10.96.0.10'), true);
+    // A nameserver given: a known name may still lose to the Service holding that IP elsewhere.
+    assert.equal(settledChoice(at(svc('kube-system', 'kube-dns', '10.96.0.10')), ['kube-system'], '172.30.0.10'), false);
+    assert.equal(settledChoice(at(svc('kube-system', 'kube-dns', '10.96.0.10')), ['kube-system']), true);
+    assert.equal(settledChoice(at(svc('kube-system', 'rke2-coredns', '10.43.0.10')), ['kube-system']), true);
+    assert.equal(settledChoice(at(svc('openshift-dns', 'dns-default', '172.30.0.10')), ['openshift-dns']), false, 'kube-system names come first');
+    assert.equal(settledChoice(at(svc('openshift-dns', 'dns-default', '172.30.0.10')), ['kube-system', 'openshift-dns']), true);
+    assert.equal(settledChoice(at(svc('dns-system', 'my-dns', '10.0.0.10')), ['dns-system']), false, 'not a known name');
+  });
+
+  it('kube-dns found in kube-system without a nameserver: openshift-dns is not listed; OpenShift: both are', async () => {
+    const kubeadm = fakeClient(KUBEADM().cluster);
+    assert.equal((await discoverWorkload(kubeadm, {})).service.name, 'kube-dns');
+    assert.deepEqual(kubeadm.requests.filter((r) => r.startsWith('list services')), ['list services kube-system']);
+    const openshift = fakeClient(OPENSHIFT().cluster);
+    assert.equal((await discoverWorkload(openshift, {})).service.name, 'dns-default');
+    assert.deepEqual(openshift.requests.filter((r) => r.startsWith('list services')), ['list services kube-system', 'list services openshift-dns']);
   });
 });

@@ -7,7 +7,7 @@
 import { KubeError, type KConfigMap, type KController, type KEndpointSlice, type KEvent, type KPod, type KService, type KubeClient } from '../kube/index.ts';
 import { DEFAULT_CLUSTER_DOMAIN, importsFiles, parseCorefile, withClusterDomain } from './corefile.ts';
 import { isKubeDns, kubeDnsZones } from './kubedns.ts';
-import { bindAddresses, chooseService, GKE_METADATA_DNS, knownFor, KNOWN_NAMESPACES, lookedFor, mayHaveNodeLocal, NODE_LOCAL, nodeLocalOf, type Located } from './locate.ts';
+import { bindAddresses, chooseService, GKE_METADATA_DNS, knownFor, KNOWN_NAMESPACES, lookedFor, mayHaveNodeLocal, NODE_LOCAL, nodeLocalOf, settledChoice, type Located } from './locate.ts';
 import { detectOutage, needsEvents } from './outage.ts';
 import { dnsContainerOf, podDnsPorts, serviceDnsPorts, serviceProbePorts, type ServiceDnsPorts } from './ports.ts';
 import type { ControllerRef, DnsController, DnsPod, DnsService, DnsWorkload, NodeLocalCache, ServiceEndpoint, Zones } from './types.ts';
@@ -205,8 +205,14 @@ async function locate(client: DiscoverClient, opts: DiscoverOptions, notes: stri
   }
   const namespaces = opts.namespace ? [opts.namespace] : KNOWN_NAMESPACES;
   const skipped: string[] = [];
-  const listed = (await Promise.all(namespaces.map((ns) => quietList(client.listServices(ns, ''), skipped, `list services in ${ns}`)))).flat();
-  let located = chooseService(listed, opts.nameserver);
+  // One namespace at a time until the choice is settled: another distribution's namespace costs a request only when searched.
+  const listed: KService[] = [];
+  let located: Located | undefined;
+  for (const [i, ns] of namespaces.entries()) {
+    listed.push(...(await quietList(client.listServices(ns, ''), skipped, `list services in ${ns}`)));
+    located = chooseService(listed, opts.nameserver);
+    if (located && settledChoice(located, namespaces.slice(0, i + 1), opts.nameserver)) break;
+  }
   // A DNS Service outside the known namespaces: only its ClusterIP can find it (needs list services cluster-wide).
   if (!located && opts.nameserver && !opts.namespace) {
     const all = await quietList(client.listAllServices(), skipped, 'list services cluster-wide');

@@ -72,6 +72,17 @@ export function chooseService(services: KService[], nameserver?: string): Locate
   return undefined;
 }
 
+/**
+ * Whether searching more namespaces could change chooseService's choice: not once it holds the
+ * nameserver (a ClusterIP is unique), nor, with no nameserver, for a known name all of whose
+ * predecessors in KNOWN_DNS live in the namespaces already searched.
+ */
+export function settledChoice(located: Located, searched: readonly string[], nameserver?: string): boolean {
+  if (nameserver) return located.service.clusterIPs.includes(nameserver);
+  const at = KNOWN_DNS.findIndex((k) => k.namespace === located.service.namespace && k.service === located.service.name);
+  return at >= 0 && KNOWN_DNS.slice(0, at).every((k) => searched.includes(k.namespace));
+}
+
 /** What was looked for, for the message when nothing is found. */
 export function lookedFor(namespaces: string[], nameserver?: string): string {
   const names = KNOWN_DNS.filter((k) => namespaces.includes(k.namespace)).map((k) => `${k.namespace}/${k.service}`);

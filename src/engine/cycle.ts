@@ -10,7 +10,7 @@ import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
 import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import { planSizeProblem } from '../probepod/spec.ts';
-import { ProbePodError, sweepStalePods, type ProbeRunResult } from '../probepod/lifecycle.ts';
+import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
 import { differingNodes, nodeViews } from '../judge/nodes.ts';
@@ -36,7 +36,6 @@ import { withFreshness } from './freshness.ts';
 import { probeEveryNode, schedulableNodes } from './nodes.ts';
 
 export interface StageTimings {
-  sweepMs: number;
   discoverMs: number;
   planMs: number;
   createMs: number;
@@ -93,9 +92,9 @@ export function probeNodes(workload: DnsWorkload, count: number): string[] {
 }
 
 /**
- * Discover, plan, sweep and probe; throws KubeError/DiscoverError/ProbePodError, or UsageError for a
- * plan the probe cannot run — all before anything in the cluster is changed (the sweep comes after the
- * plan is known to be runnable).
+ * Discover, plan and probe; throws KubeError/DiscoverError/ProbePodError, or UsageError for a plan the
+ * probe cannot run — all before anything in the cluster is changed (the probe pod's watch sweeps stale
+ * probe pods, so the sweep comes after the plan is known to be runnable).
  */
 async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { ctx, log, progress } = d;
@@ -142,16 +141,6 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   // The mode's notes first: auto's one line says how this report was made.
   if (scoped?.notes.length) workload.notes = [...scoped.notes, ...(workload.notes ?? [])];
 
-  t = Date.now();
-  // A failed sweep is worth a warning only when the round goes on: a run that fails prints its one error line.
-  let sweepFailure: unknown;
-  const swept = !d.prober.createsPods ? [] : await sweepStalePods(ctx.client, ctx.probeNamespace).catch((err: unknown) => {
-    sweepFailure = err;
-    return [];
-  });
-  if (swept.length) log.info(`deleted ${swept.length} stale probe pod(s): ${swept.join(', ')}`);
-  const sweepMs = Date.now() - t;
-
   const notes = (workload.notes ??= []);
   const count = s.probeNodes;
   const everyNode = count === 'all';
@@ -161,9 +150,13 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { plan, runs } = s.freshness
     ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe)
     : { plan: fitted, runs: await probe(fitted) };
-  if (sweepFailure !== undefined) log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${sweepFailure instanceof KubeError ? sweepFailure.line : String(sweepFailure)}`);
+  // The probe pod's watch swept stale probe pods (src/probepod/lifecycle.ts); a failed sweep is worth a
+  // warning only when the round goes on: a run that fails prints its one error line.
+  const sweep = runs[0]!.sweep;
+  if (sweep?.deleted.length) log.info(`deleted ${sweep.deleted.length} stale probe pod(s): ${sweep.deleted.join(', ')}`);
+  if (sweep?.failure) log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${sweep.failure}`);
   const { createMs, startMs, execMs, deleteMs } = runs[0]!.timings;
-  return { workload, plan, runs, timings: { sweepMs, discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
+  return { workload, plan, runs, timings: { discoverMs, planMs, createMs, startMs, execMs, deleteMs, totalMs: Date.now() - started } };
 }
 
 /**

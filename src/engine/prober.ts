@@ -10,8 +10,6 @@ import type { CycleContext } from './context.ts';
 export interface Prober {
   /** The mode's name, as the report shows it. */
   readonly mode: string;
-  /** Only a mode that creates probe pods has stale ones to sweep (and the RBAC to do it). */
-  readonly createsPods: boolean;
   /**
    * Fits the plan to what the mode reaches (src/modes/types.ts): the judge and the report see the fitted
    * plan, and its notes say what was not checked and why. Absent: the plan runs as built.
@@ -29,7 +27,6 @@ export function probePodProber(ctx: CycleContext, progress: Progress, signal?: A
   const s = ctx.settings;
   return {
     mode: 'probe-pod',
-    createsPods: true,
     run: (plan, nodes) =>
       runProbePods(ctx.client, plan, {
         namespace: ctx.probeNamespace,

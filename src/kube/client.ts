@@ -42,6 +42,7 @@ import type {
   KPod,
   PodLogOptions,
   PodManifest,
+  PodSiblings,
   PortForwardRequest,
   RepairKubeClient,
   SampleKubeClient,
@@ -304,7 +305,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
     }
   }
 
-  async watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number): Promise<WatchOutcome> {
+  async watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number, siblings?: PodSiblings): Promise<WatchOutcome> {
     const ctx: RequestContext = { verb: 'watch', resource: 'pods', namespace, name };
     const deadline = Date.now() + timeoutMs;
     let last: KPod | undefined;
@@ -319,7 +320,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
         last = pod;
         version = pod.resourceVersion || version;
         return until(pod);
-      });
+      }, siblings);
       if (ended.error) {
         // Establishing the watch is a read: transient failures are retried under the one policy.
         const err = this.mapError(ended.error, ctx);
@@ -335,7 +336,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
   }
 
   /** One watch stream; resolves when `until` matches, the pod is deleted, the stream ends, or time runs out. */
-  private watchOnce(namespace: string, name: string, resourceVersion: string, timeoutMs: number, until: (pod: KPod) => boolean) {
+  private watchOnce(namespace: string, name: string, resourceVersion: string, timeoutMs: number, until: (pod: KPod) => boolean, siblings?: PodSiblings) {
     return new Promise<{ matched: boolean; deleted: boolean; error?: unknown }>((resolve) => {
       let abort: AbortController | undefined;
       let finished = false;
@@ -347,14 +348,20 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
         resolve(result);
       };
       const timer = setTimeout(() => finish({ matched: false, deleted: false }), timeoutMs);
-      const query = { fieldSelector: `metadata.name=${name}`, resourceVersion, allowWatchBookmarks: false, timeoutSeconds: Math.ceil(timeoutMs / 1000) };
+      // With siblings every (re)connect starts from the current state (no resourceVersion): the siblings
+      // are listed again, and no stale version can be refused (410).
+      const scope = siblings ? { labelSelector: siblings.labelSelector } : { fieldSelector: `metadata.name=${name}`, resourceVersion };
+      const query = { ...scope, allowWatchBookmarks: false, timeoutSeconds: Math.ceil(timeoutMs / 1000) };
       new Watch(this.kc)
         .watch(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, query, (type, object) => {
           if (type === 'ERROR') return finish({ matched: false, deleted: false, error: { code: (object as { code?: number }).code ?? 500, body: object } });
-          if (type === 'DELETED') return finish({ matched: false, deleted: true });
+          const other = siblings !== undefined && (object as { metadata?: { name?: string } }).metadata?.name !== name;
+          if (type === 'DELETED') return other ? undefined : finish({ matched: false, deleted: true });
           if (type === 'ADDED' || type === 'MODIFIED') {
             try {
-              if (until(toPod(object))) finish({ matched: true, deleted: false });
+              const pod = toPod(object);
+              if (other) siblings.seen(pod);
+              else if (until(pod)) finish({ matched: true, deleted: false });
             } catch (error) {
               finish({ matched: false, deleted: false, error });
             }

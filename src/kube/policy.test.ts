@@ -359,6 +359,27 @@ current-context: x
       e.kind === 'forbidden' && /^watch pods w in namespace ns: .* — missing RBAC: grant watch on pods in namespace ns \(Role coredns-sentinel-check-probe/.test(e.line));
   });
 
+  it('watch with siblings: one stream of the label selector from the current state; other pods are reported, their deletion does not end it', async () => {
+    let query: URLSearchParams | undefined;
+    const pod = (name: string, phase: string, rv: string) => ({ metadata: { name, namespace: 'ns', resourceVersion: rv }, spec: {}, status: { phase } });
+    api.on('GET /api/v1/namespaces/ns/pods', (req, _body, res) => {
+      query = new URL(req.url ?? '', 'http://x').searchParams;
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const events = [['ADDED', pod('old', 'Running', '3')], ['ADDED', pod('w', 'Pending', '5')], ['DELETED', pod('old', 'Running', '6')], ['MODIFIED', pod('w', 'Running', '7')]];
+      res.end(events.map(([type, object]) => `${JSON.stringify({ type, object })}\n`).join(''));
+    });
+    const others: string[] = [];
+    const before = api.seen.length;
+    const outcome = await client.watchPod('ns', 'w', '5', (p) => p.phase === 'Running', 5000, { labelSelector: 'app=probe', seen: (p) => others.push(`${p.name} ${p.phase}`) });
+    assert.equal(outcome.pod?.phase, 'Running');
+    assert.equal(outcome.deleted, false);
+    assert.deepEqual(others, ['old Running']);
+    assert.equal(api.seen.length - before, 1);
+    assert.equal(query?.get('labelSelector'), 'app=probe');
+    assert.equal(query?.get('fieldSelector'), null);
+    assert.equal(query?.get('resourceVersion'), null, 'from the current state: the synthetic ADDED events list the siblings');
+  });
+
   it('event create is named, so a retry meeting AlreadyExists does not record it twice', async () => {
     api.on('POST /api/v1/namespaces/ns/events', echo(503, () => undefined), json(409, status(409, 'AlreadyExists', 'exists')));
     await client.createEvent({ namespace: 'ns', involved: { kind: 'Pod', name: 'p', apiVersion: 'v1' }, reason: 'R', type: 'Normal', message: 'm' });

@@ -165,6 +165,13 @@ export interface ExecResult {
   exitCode: number;
 }
 
+/** The other pods a watch of one pod reports (KubeClient.watchPod). */
+export interface PodSiblings {
+  labelSelector: string;
+  /** Called for each other pod's ADDED or MODIFIED event. */
+  seen: (pod: KPod) => void;
+}
+
 export interface WatchOutcome {
   /** The pod for which `until` returned true, else the last one seen. */
   pod?: KPod;
@@ -196,8 +203,12 @@ export interface KubeClient {
   createPod(manifest: PodManifest): Promise<KPod>;
   /** Deletes at once (grace 0); a pod already gone is not an error. */
   deletePod(namespace: string, name: string): Promise<void>;
-  /** Watches one pod from `resourceVersion` until `until(pod)` is true, it is deleted, or the timeout. */
-  watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number): Promise<WatchOutcome>;
+  /**
+   * Watches one pod from `resourceVersion` until `until(pod)` is true, it is deleted, or the timeout.
+   * With `siblings`, the watch covers the pods of that label selector from their current state (the
+   * server's synthetic ADDED events), and `siblings.seen` gets every other pod: one request is the list too.
+   */
+  watchPod(namespace: string, name: string, resourceVersion: string, until: (pod: KPod) => boolean, timeoutMs: number, siblings?: PodSiblings): Promise<WatchOutcome>;
   exec(req: ExecRequest): Promise<ExecResult>;
   /** A TCP connection to a pod's port through pods/portforward (src/kube/portforward.ts). */
   portForward(req: PortForwardRequest): Promise<Duplex>;

@@ -45,7 +45,6 @@ export function directScope(plan: CheckPlan, routable: { service: boolean; pods:
 export function directProber(o: DirectOptions): ModeProber {
   return {
     mode: o.mode,
-    createsPods: false,
     async prepare(plan: CheckPlan, _workload: DnsWorkload): Promise<ScopedPlan> {
       let scoped: ScopedPlan;
       if (o.mode === 'in-cluster') scoped = { plan: { ...plan, targets: [...plan.targets, ...addressTargets(o.dnsAddresses)] }, notes: [] };

@@ -75,7 +75,6 @@ export function portForwardProber(client: Pick<KubeClient, 'portForward'>): Mode
   let pods = new Map<string, { namespace: string; name: string }>();
   return {
     mode: 'port-forward',
-    createsPods: false,
     async prepare(plan: CheckPlan, workload: DnsWorkload): Promise<ScopedPlan> {
       pods = new Map(workload.pods.flatMap((p) => p.ips.map((ip) => [ip, { namespace: workload.namespace, name: p.name }] as const)));
       return portForwardScope(plan);

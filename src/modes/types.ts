@@ -19,7 +19,6 @@ export interface ScopedPlan {
 
 export interface ModeProber {
   readonly mode: string;
-  readonly createsPods: boolean;
   /** Fits the planned targets and transports to what the mode reaches; the judge sees the fitted plan. */
   prepare?(plan: CheckPlan, workload: DnsWorkload): Promise<ScopedPlan>;
   run(plan: CheckPlan, nodes: string[]): Promise<ProbeRunResult[]>;

@@ -1,10 +1,11 @@
-// The probe pod's life: create (named here) → watch until Running → exec the probe with the plan →
-// validate its JSON → ALWAYS delete by name (finally, also when the run's AbortSignal fires).
+// The probe pod's life: create (named here) → watch until Running (the same watch lists the stale probe
+// pods of killed runs, which are deleted meanwhile) → exec the probe with the plan → validate its JSON →
+// ALWAYS delete by name (finally, also when the run's AbortSignal fires).
 // Infrastructure failures become one ProbePodError with a clear reason; DNS failures are the report's
 // business, not ours.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
-import { KubeError, type KPod, type KubeClient, type PodManifest } from '../kube/index.ts';
+import { KubeError, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import { buildProbePod, CONTAINER, LABELS, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from './owner.ts';
@@ -99,6 +100,8 @@ export interface ProbeRunResult {
   node: string;
   report: ProbeReport;
   timings: ProbeTimings;
+  /** The first run of runProbePods: the stale probe pods it deleted, and why a sweep failed (one line). */
+  sweep?: { deleted: string[]; failure?: string };
 }
 
 export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' | 'deadlineSeconds'> {
@@ -171,7 +174,44 @@ class PodJanitor {
   }
 }
 
-async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: string | undefined, janitor: PodJanitor): Promise<ProbeRunResult> {
+const errorLine = (err: unknown): string => (err instanceof ProbePodError || err instanceof KubeError ? err.line : String(err));
+
+/**
+ * The sweep of stale probe pods (see staleReason), riding on one probe pod's watch: its synthetic ADDED
+ * events are the namespace's probe pods, so the sweep costs no list. Each stale pod is deleted once,
+ * while the probe pod starts.
+ */
+class Sweeper {
+  private readonly deleted: string[] = [];
+  private failure: unknown;
+  private readonly offered = new Set<string>();
+  private readonly deleting: Promise<void>[] = [];
+  private readonly self = currentOwner();
+  private watched = false;
+
+  constructor(private readonly client: KubeClient, private readonly namespace: string) {}
+
+  /** The `siblings` of the watch of pod `name`. */
+  siblings(): PodSiblings {
+    this.watched = true;
+    return { labelSelector: PROBE_SELECTOR, seen: (pod) => this.offer(pod) };
+  }
+
+  private offer(pod: KPod): void {
+    if (this.offered.has(pod.name) || stalePods([pod], Date.now(), this.self).length === 0) return;
+    this.offered.add(pod.name);
+    this.deleting.push(this.client.deletePod(pod.namespace || this.namespace, pod.name).then(() => void this.deleted.push(pod.name), (err: unknown) => void (this.failure ??= err)));
+  }
+
+  /** Waits for the deletes; a successful run that never watched (its pod Running at once) sweeps by a list. */
+  async settle(succeeded: boolean): Promise<NonNullable<ProbeRunResult['sweep']>> {
+    if (succeeded && !this.watched) await sweepStalePods(this.client, this.namespace).then((names) => void this.deleted.push(...names), (err: unknown) => void (this.failure ??= err));
+    await Promise.all(this.deleting);
+    return { deleted: this.deleted, ...(this.failure !== undefined && { failure: errorLine(this.failure) }) };
+  }
+}
+
+async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: string | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
   const { signal } = opts;
   throwIfAborted(signal);
   const execTimeoutMs = execBudgetMs(plan);
@@ -207,7 +247,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
         const progress = podProgress(pod);
         if (progress instanceof ProbePodError) failure = progress;
         return progress !== 'pending' || signal?.aborted === true;
-      }, opts.podTimeoutMs);
+      }, opts.podTimeoutMs, sweeper?.siblings());
       const watched = await raceAbort(watching, signal);
       if (failure) throw failure;
       if (watched.deleted) throw new ProbePodError('pod-failed', `probe pod ${created.name} was deleted before it ran`, 'something else deletes pods in that namespace: run again');
@@ -241,21 +281,29 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
 }
 
 /**
- * Runs the plan from one probe pod per node in `opts.nodes` (or one unpinned pod), in parallel. On a
- * signal every pod is deleted (each after its create settled) before Interrupted is thrown.
+ * Runs the plan from one probe pod per node in `opts.nodes` (or one unpinned pod), in parallel; the
+ * first pod's watch sweeps stale probe pods. On a signal every pod is deleted (each after its create
+ * settled) before Interrupted is thrown.
  */
 export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions): Promise<ProbeRunResult[]> {
   const runId = randomBytes(4).toString('hex');
   const janitor = new PodJanitor(client);
+  const sweeper = new Sweeper(client, opts.namespace);
   const nodes = opts.nodes.length ? opts.nodes : [undefined];
-  const settled = await Promise.allSettled(nodes.map((node) => runOne(client, plan, opts, runId, node, janitor)));
+  const settled = await Promise.allSettled(nodes.map((node, i) => runOne(client, plan, opts, runId, node, janitor, i === 0 ? sweeper : undefined)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  const sweep = await sweeper.settle(failed === undefined);
   if (opts.signal?.aborted) throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${errorLine(failed.reason)}` : 'interrupted: probe pod deleted');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<ProbeRunResult>).value);
+  if (failed) {
+    // Refused (a quota full of pods left by killed runs?) before any watch swept: sweep by a list for the next run.
+    if (failed.reason instanceof ProbePodError && failed.reason.reason === 'rejected') {
+      const freed = await sweepStalePods(client, opts.namespace).catch(() => []);
+      if (freed.length) throw new ProbePodError('rejected', `${failed.reason.message}; deleted ${freed.length} stale probe pod(s) that count against the namespace's quota: ${freed.join(', ')}`, 'run again');
+    }
+    throw failed.reason;
+  }
+  return settled.map((s, i) => ({ ...(s as PromiseFulfilledResult<ProbeRunResult>).value, ...(i === 0 && { sweep }) }));
 }
-
-const errorLine = (err: unknown): string => (err instanceof ProbePodError || err instanceof KubeError ? err.line : String(err));
 
 const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);
 const readySince = (p: KPod): number => Date.parse(p.conditions.find((c) => c.type === 'Ready' && c.status === 'True')?.lastTransitionTime ?? '');

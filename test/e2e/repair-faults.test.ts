@@ -168,8 +168,8 @@ describe('repair under faults, signals and kill -9 (issue 11)', function () {
     const from = sim.requests.length;
     const child = startCli(check);
     const done = finish(child);
-    // The sweep's list comes right before the create, which the fault's latency holds: signal it in flight.
-    await until('the sweep before the create', () => sim.requests.slice(from).some((r) => r.resource === 'pods' && r.verb === 'list' && r.namespace === 'default'));
+    // The freshness canary's create comes right before the pod's, which the fault's latency holds: signal it in flight.
+    await until('the canary before the create', () => sim.requests.slice(from).some((r) => r.resource === 'services' && r.verb === 'create' && r.namespace === 'default'));
     await sleep(500);
     assert.equal(sim.requests.slice(from).filter((r) => r.resource === 'pods' && r.verb === 'create').length, 0, 'the create already answered');
     child.kill('SIGTERM');
