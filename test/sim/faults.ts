@@ -138,9 +138,13 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       if (family !== 'ipv6' && family !== 'ipv4') throw new Error(`drop-family takes ipv4 or ipv6, got "${family}"`);
       state.droppedFamilies.add(family);
     },
-    nodeLocalDown(node) {
+    nodeLocalDown(node, how = 'hung') {
       t.requireNode(node);
       const { name, pid } = t.nodeLocalPod(node);
+      if (how === 'dead') {
+        state.crashLoop.add(name);
+        return void process.kill(pid, 'SIGKILL');
+      }
       process.kill(pid, 'SIGSTOP');
       state.nodeLocalDown.set(name, pid);
     },

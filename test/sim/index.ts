@@ -14,6 +14,7 @@ import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
 import { Kubelet } from './kubelet.ts';
 import { addressPlan, KubeProxy } from './network.ts';
+import { NodeLocalPath } from './nodelocal.ts';
 import { claimSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
 import { DaemonSetController, StatefulSetController } from './workloads.ts';
@@ -22,9 +23,6 @@ import type { Sim, SimDnsPod, SimDnsWorkload, SimOptions } from './types.ts';
 
 export type { Sim, SimOptions } from './types.ts';
 export { PRESETS, type PresetName } from './presets.ts';
-
-/** NodeLocal DNSCache's link-local address, as its ConfigMap and arguments name it (the sim's caches answer on their node's address). */
-export const NODE_LOCAL_IP = '169.254.20.10';
 
 const matches = (selector: Record<string, string>) => (p: KObject) => Object.entries(selector).every(([k, v]) => p.metadata.labels?.[k] === v);
 const phaseOf = (p: KObject) => (p.status as { phase?: string } | undefined)?.phase;
@@ -68,7 +66,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   };
   const shape = presetShape(preset, context);
   // NodeLocal DNSCache runs beside kubeadm's CoreDNS; its caches are no DNS workload of their own for the faults.
-  const cache = preset === 'nodelocal' ? nodeLocalShape({ ...context, localIp: NODE_LOCAL_IP }) : undefined;
+  const cache = preset === 'nodelocal' ? nodeLocalShape({ ...context, localIp: plan.nodeLocal }) : undefined;
   const kubeadm: SimDnsWorkload = {
     namespace: dnsConfig.namespace,
     selector: { ...DNS_LABELS },
@@ -116,7 +114,11 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
     ...(ipv6 ? { ipv6 } : {}),
   });
-  const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix);
+  // NodeLocal DNSCache: the local address and, from a node with a cache, the Service IP reach that node's cache.
+  const cachePath = cache
+    ? new NodeLocalPath({ store, namespace: cache.namespace, selector: cache.selector, port: cache.podPort, localIp: plan.nodeLocal, serviceIp: plan.dnsService, nodeOf: (protocol, client, server) => kubelet.nodeOfSocket(protocol, client, server) })
+    : undefined;
+  const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix, cachePath?.intercept);
   const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new Scheduler(store), new EndpointSliceController(store)];
   let apiServer: ApiServer | undefined;
 
@@ -124,6 +126,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     for (const r of reconcilers) r.stop();
     await kubelet.stop();
     await kubeProxy.stop();
+    await cachePath?.stop();
     await clusterDns.stop();
     await apiServer?.stop();
     await ipv6?.removeAll();
@@ -135,6 +138,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     kubelet.start();
     for (const r of reconcilers) r.start();
     await kubeProxy.start();
+    await cachePath?.start();
     apiServer = await api;
   } catch (err) {
     await stop();

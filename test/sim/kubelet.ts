@@ -17,6 +17,7 @@ import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
 import type { Ipv6Addresses } from './network6.ts';
 import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
+import { clientSocketInodes, holdsSocket, type SocketEnd } from './sockets.ts';
 
 interface HttpGetProbe {
   httpGet?: { path?: string; port: number | string };
@@ -750,6 +751,20 @@ export class Kubelet implements NodeRuntime {
   }
 
   // ---- for the sim ----
+
+  /**
+   * The node of the pod process (an exec'd probe, or a container that is no DNS server) that owns a
+   * client socket talking to `server`; undefined for a client on no node, such as a test's dig.
+   */
+  nodeOfSocket(protocol: 'udp' | 'tcp', client: SocketEnd, server: SocketEnd): string | undefined {
+    const inodes = clientSocketInodes(protocol, client, server);
+    if (inodes.length === 0) return undefined;
+    for (const w of this.workers.values()) {
+      const pids = [...[...w.execs].map((p) => p.pid), ...w.containers.filter((c) => c.kind !== 'coredns' && c.running).map((c) => c.handle?.pid)];
+      if (pids.some((pid) => pid !== undefined && holdsSocket(pid, inodes))) return w.node;
+    }
+    return undefined;
+  }
 
   /** The running CoreDNS container's dnsmasq pid of a pod. */
   dnsPid(namespace: string, pod: string): number | undefined {

@@ -104,8 +104,9 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
     }
     case 'nodelocal-down': {
       const node = need(0, 'a node name');
-      sim.faults.nodeLocalDown(node);
-      return `${node}: its NodeLocal DNSCache stopped answering`;
+      const dead = args[1] === '--dead';
+      sim.faults.nodeLocalDown(node, dead ? 'dead' : 'hung');
+      return `${node}: its NodeLocal DNSCache ${dead ? 'killed and crash-looping' : 'stopped answering (hung)'}`;
     }
     case 'clear':
       sim.faults.clear();

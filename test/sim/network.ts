@@ -14,6 +14,11 @@ export interface AddressPlan {
   node(index: number): string; // index from 0 → .0.10 …
   kubernetesService: string;
   dnsService: string;
+  /**
+   * NodeLocal DNSCache's local address (nodelocal preset). Real clusters use a link-local one such as
+   * 169.254.20.10; each sim needs its own, so it takes one of its /16 that no pool hands out.
+   */
+  nodeLocal: string;
   /** The external test names' answers (inside the subnet, never routed anywhere). */
   external: Record<string, string>;
 }
@@ -28,6 +33,7 @@ export function addressPlan(subnet: string): AddressPlan {
     node: (i) => `${subnet}.0.${10 + i}`,
     kubernetesService: `${subnet}.1.1`,
     dnsService: `${subnet}.1.10`,
+    nodeLocal: `${subnet}.255.10`,
     external: { 'kubernetes.io': `${subnet}.0.80`, 'example.com': `${subnet}.0.81`, 'www.example.com': `${subnet}.0.81` },
   };
 }
@@ -155,7 +161,7 @@ export class UdpRelay {
 
 export interface TcpRelayOptions {
   listen: Backend;
-  route(): Backend | undefined;
+  route(client: Backend): Backend | undefined;
   /** Backend → client delay in ms. */
   replyDelayMs?(): number;
   /**
@@ -219,7 +225,7 @@ export class TcpRelay {
 
   private accept(client: net.Socket): void {
     this.track(client);
-    const backend = this.opts.route();
+    const backend = this.opts.route({ address: client.remoteAddress ?? '', port: client.remotePort ?? 0 });
     if (!backend) return void client.destroy();
     if (this.opts.dnsConcurrent) return this.acceptDns(client, backend);
     const upstream = this.connectBackend(backend);
@@ -316,6 +322,12 @@ export function serviceBackends(slices: KObject[], port: ServicePort, protocol: 
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
+/**
+ * Where a new flow from a client to a Service ClusterIP:port goes instead of its endpoints (NodeLocal
+ * DNSCache's interception on the client's node), or undefined for the Service's own endpoints.
+ */
+export type Intercept = (protocol: 'udp' | 'tcp', client: Backend, server: Backend) => Backend | undefined;
+
 /** kube-proxy: a UDP+TCP relay on every ClusterIP:port of the subnet, round-robin over ready endpoints. */
 export class KubeProxy {
   private readonly listeners = new Map<string, { pair: RelayPair; backends: () => Backend[] }>();
@@ -329,6 +341,7 @@ export class KubeProxy {
     private readonly faults?: FaultState,
     /** The IPv6 prefix of a dual-stack sim (network6.ts), whose Service IPs are served too. */
     private readonly ipv6Prefix?: string,
+    private readonly intercept?: Intercept,
   ) {}
 
   /**
@@ -414,17 +427,20 @@ export class KubeProxy {
       };
       const udpBackends = backendsFor('UDP');
       const tcpBackends = backendsFor('TCP');
-      const roundRobin = (list: () => Backend[]) => {
+      const listen = { address: w.ip, port: w.port.port };
+      const roundRobin = (protocol: 'udp' | 'tcp', list: () => Backend[]) => {
         let i = 0;
-        return () => {
+        return (client: Backend) => {
+          const local = this.intercept?.(protocol, client, listen);
+          if (local) return local;
           const all = list();
           return all.length ? all[i++ % all.length] : undefined;
         };
       };
       try {
         const pair = await openRelayPair(
-          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(udpBackends), flowIdleMs: 5000, inbound: this.racing() },
-          { listen: { address: w.ip, port: w.port.port }, route: roundRobin(tcpBackends) },
+          { listen, route: roundRobin('udp', udpBackends), flowIdleMs: 5000, inbound: this.racing() },
+          { listen, route: roundRobin('tcp', tcpBackends) },
         );
         this.listeners.set(key, { pair, backends: udpBackends });
       } catch {

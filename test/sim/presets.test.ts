@@ -180,7 +180,7 @@ describe('sim: presets', function () {
     expect(s.dnsPods().map((p) => p.name).every((n) => n.startsWith('coredns-'))).to.equal(true);
     const upstream = await get(s, ['service', '-n', 'kube-system', 'kube-dns-upstream']);
     expect(upstream.spec.selector).to.deep.equal({ 'k8s-app': 'kube-dns' });
-    expect((await get(s, ['configmap', '-n', 'kube-system', 'node-local-dns'])).data?.Corefile).to.include(`bind 169.254.20.10 ${s.dnsService().ip}`);
+    expect((await get(s, ['configmap', '-n', 'kube-system', 'node-local-dns'])).data?.Corefile).to.include(`bind ${subnet}.255.10 ${s.dnsService().ip}`);
     const ips = caches.map((p) => p.status.podIP);
     await answersAt(ips, low(53));
     const victim = caches[0]!;

@@ -149,8 +149,11 @@ export interface Faults {
   cniFail(podOrNode: string): void;
   /** Every DNS pod stops answering on its addresses of this family (dual-stack preset: ipv6), the other family keeps working. */
   dropFamily(family: string): void;
-  /** The node's NodeLocal DNSCache stops answering (nodelocal preset). */
-  nodeLocalDown(node: string): void;
+  /**
+   * The node's NodeLocal DNSCache stops answering (nodelocal preset): hung (SIGSTOP, still Running and
+   * Ready) or dead (killed and crash-looping, as node-cache does on a bad Corefile).
+   */
+  nodeLocalDown(node: string, how?: 'hung' | 'dead'): void;
   /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
   unpullableImage(image: string): void;
   /** API faults; returns an id for clearApi. */
