@@ -99,12 +99,17 @@ export function nodeLocalOf(ds: KController): NodeLocalCache {
   const args = ds.containers.flatMap((c) => c.args ?? []);
   const at = args.findIndex((a) => a === '-localip' || a === '--localip' || a.startsWith('-localip=') || a.startsWith('--localip='));
   const value = at < 0 ? '' : args[at]!.includes('=') ? args[at]!.split('=')[1]! : (args[at + 1] ?? '');
-  const configMap = ds.configMapVolumes[0];
+  // Its Corefile's ConfigMap, not kube-dns's stubDomains one that nodelocaldns.yaml mounts first.
+  const configMap = ds.configMapVolumes.find((n) => n === ds.name) ?? ds.configMapVolumes.find((n) => n !== 'kube-dns') ?? ds.configMapVolumes[0];
+  // hostNetwork: the container's UDP DNS port is the port of its local addresses.
+  const udp = ds.containers.flatMap((c) => c.ports).filter((p) => p.protocol === 'UDP');
+  const port = (udp.find((p) => p.name === 'dns') ?? udp[0])?.containerPort;
   return {
     namespace: ds.namespace,
     daemonSet: ds.name,
     ...(configMap && { configMap }),
     localIPs: value.split(',').map((s) => s.trim()).filter(Boolean),
+    ...(port !== undefined && { port }),
   };
 }
 

@@ -123,6 +123,14 @@ describe('discover/locate and kube-dns', () => {
     assert.deepEqual(nodeLocalOf(ds(['-localip', '169.254.20.10,10.96.0.10', '-conf', '/etc/Corefile'])).localIPs, ['169.254.20.10', '10.96.0.10']);
     assert.deepEqual(nodeLocalOf(ds(['-localip=169.254.20.10'])).localIPs, ['169.254.20.10']);
     assert.deepEqual(nodeLocalOf(ds([], [])), { namespace: 'kube-system', daemonSet: 'node-local-dns', localIPs: [] });
+    // Its Corefile's ConfigMap, though nodelocaldns.yaml mounts the optional kube-dns one first.
+    assert.equal(nodeLocalOf(ds([], ['kube-dns', 'node-local-dns'])).configMap, 'node-local-dns');
+    assert.equal(nodeLocalOf(ds([], ['kube-dns', 'my-cache-config'])).configMap, 'my-cache-config');
+    // Its DNS port: the UDP containerPort named dns (hostNetwork), else the first UDP one.
+    const withPorts = (ports: { name?: string; containerPort: number; protocol: string }[]) => nodeLocalOf({ ...ds([]), containers: [{ name: 'node-cache', ports, args: [] }] }).port;
+    assert.equal(withPorts([{ name: 'metrics', containerPort: 9253, protocol: 'TCP' }, { name: 'dns-tcp', containerPort: 5300, protocol: 'TCP' }, { name: 'dns', containerPort: 5300, protocol: 'UDP' }]), 5300);
+    assert.equal(withPorts([{ containerPort: 1053, protocol: 'UDP' }]), 1053);
+    assert.equal(withPorts([{ name: 'metrics', containerPort: 9253, protocol: 'TCP' }]), undefined);
     assert.deepEqual(bindAddresses('cluster.local:53 {\n    bind 169.254.20.10 10.96.0.10\n}\n.:53 {\n    bind 169.254.20.10 10.96.0.10\n}\n'), ['169.254.20.10', '10.96.0.10']);
   });
 

@@ -81,6 +81,8 @@ export interface NodeLocalCache {
   configMap?: string;
   /** The addresses the cache listens on (-localip): its link-local IP, and the Service IP in iptables mode. */
   localIPs: string[];
+  /** Its DNS port (the DaemonSet's UDP containerPort "dns"; hostNetwork); absent when it names none (53). */
+  port?: number;
 }
 
 export interface Zones {

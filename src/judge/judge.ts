@@ -4,6 +4,7 @@
 import type { DnsPod } from '../discover/types.ts';
 import type { Target } from '../probe/contract.ts';
 import { diagnose, type Finding } from './diagnose.ts';
+import { nodeLocalVerdict, type NodeLocalVerdict } from './nodelocal.ts';
 import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, type CheckThresholds, type NetworkEvidence } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
@@ -18,7 +19,7 @@ import {
 
 /** History key of a target: pod name AND uid for pods, so a replacement pod starts fresh. */
 export function targetKey(target: Target, pod?: DnsPod): string {
-  if (target.kind === 'service') return `service/${target.address}`;
+  if (target.kind !== 'pod') return `${target.kind}/${target.address}`;
   return pod ? `pod/${pod.namespace}/${pod.name}/${pod.uid}` : `pod/${target.label}/${target.address}`;
 }
 
@@ -323,6 +324,26 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
   return done({ ...verdict, notes, perTarget, diagnoses });
 }
 
+/**
+ * The cycle with the node-local caches' verdict: a failing cache is the classification when CoreDNS
+ * itself is healthy (or what fails is only the Service IP that the failing cache answers); otherwise a note.
+ * The cache's targets get their own classification either way.
+ */
+function withNodeLocal(c: Classified, cache: NodeLocalVerdict | null, obs: Observation[], node: string): Classified {
+  const perTarget = new Map(c.perTarget);
+  const here = cache?.failures.find((f) => f.node === node);
+  for (const id of here?.targetIds ?? []) perTarget.set(id, { classification: 'node-local', reason: cache!.reason });
+  // A cache target failing with the pods: the cache forwards to CoreDNS, whose verdict it shares.
+  for (const o of obs.filter((x) => x.target.kind === 'node-local' && x.failed.length > 0 && !perTarget.has(x.target.id)))
+    perTarget.set(o.target.id, { classification: c.classification, reason: 'NodeLocal DNSCache forwards to CoreDNS, which fails from this probe too' });
+  if (!cache) return { ...c, perTarget };
+  // Every failure of the primary probe is its own node's cache (the Service IP it binds): the cache it is.
+  const failing = obs.filter((o) => o.target.kind !== 'node-local' && o.failed.length > 0).map((o) => o.target.id);
+  const explained = failing.length > 0 && failing.every((id) => here?.targetIds.includes(id));
+  if (c.classification === 'healthy' || explained) return { ...c, classification: 'node-local', reason: cache.reason, perTarget };
+  return { ...c, notes: [...c.notes, cache.reason], perTarget };
+}
+
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
 export function judge(input: JudgeInput): Judgement {
   const config = withDefaults(DEFAULT_JUDGE_CONFIG, input.config);
@@ -335,7 +356,10 @@ export function judge(input: JudgeInput): Judgement {
     return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => c.scope === 'internal'), family: familyOf(target.address) };
   });
   const evidence = networkEvidence(primary.report, plan);
-  const fromProbe = classify(obs, input, thresholds, blind, evidence);
+  // NodeLocal DNSCache's addresses are judged per probe node (src/judge/nodelocal.ts), apart from CoreDNS.
+  const classifiedCoreDns = classify(obs.filter((o) => o.target.kind !== 'node-local'), input, thresholds, blind, evidence);
+  const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
+  const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
   // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.
   const classified = workload.outage ? { ...fromProbe, classification: 'outage' as const, reason: `outage: ${workload.outage.reason}` } : fromProbe;
   const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));

@@ -1,6 +1,6 @@
 // The judge's plain data: what goes in (probe reports, workload, history counts, thresholds) and what
 // comes out (a verdict per target, one classification for the cycle, the pods repair may consider).
-import type { CheckPlan, Outcome, ProbeReport, Transport } from '../probe/contract.ts';
+import type { CheckPlan, Outcome, ProbeReport, TargetKind, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Finding, PodEvidence } from './diagnose.ts';
 import { DEFAULTS } from '../common/defaults.ts';
@@ -50,6 +50,7 @@ export interface JudgeInput {
  *  stub            only names of stub domains fail: their forwarders are at fault (named in the reason)
  *  ip-family       one address family fails on every pod while the other passes: the network, not the pods
  *  service-only    the Service IP fails while every pod passes (kube-proxy / endpoints)
+ *  node-local      NodeLocal DNSCache on some nodes fails while the CoreDNS pods pass from those nodes
  *  probe-side      the probe (or its node) cannot reach DNS, not the pods' fault
  *  cluster-wide    every pod fails, from every probe
  *  uncorroborated  every pod fails from the primary probe and no other probe could confirm it
@@ -63,6 +64,7 @@ export type Classification =
   | 'stub'
   | 'ip-family'
   | 'service-only'
+  | 'node-local'
   | 'probe-side'
   | 'cluster-wide'
   | 'uncorroborated'
@@ -101,7 +103,7 @@ export type TargetStatus = 'pass' | 'fail' | 'pending-confirmation' | 'unknown';
 
 export interface TargetVerdict {
   targetId: string;
-  kind: 'service' | 'pod';
+  kind: TargetKind;
   label: string;
   address: string;
   /** History key: pod name AND uid, so a replacement pod starts fresh. */

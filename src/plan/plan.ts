@@ -7,6 +7,7 @@ import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, servesCl
 import { conformanceQueries } from './sample.ts';
 import type { SampleObjects } from '../discover/sample.ts';
 import { reverseName } from './reverse.ts';
+import { nodeLocalTargets } from './nodelocal.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
 export { reverseName };
@@ -70,7 +71,7 @@ export function targetsOf(workload: DnsWorkload, ipFamily: IpFamily = 'both'): T
       label: i === 0 ? pod.name : `${pod.name} (${family(ip)})`,
     })),
   );
-  return [...services, ...pods];
+  return [...services, ...pods, ...nodeLocalTargets(workload).filter((t) => wanted(t.address))];
 }
 
 /** The kubernetes plugin's checks: the API Service's A, SRV and PTR, and a name that must not exist. */

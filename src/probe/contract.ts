@@ -51,7 +51,8 @@ export type RecordType = (typeof RECORD_TYPES)[number];
 export const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'] as const;
 export type Rcode = (typeof RCODES)[number] | string;
 
-export const TARGET_KINDS = ['service', 'pod'] as const;
+/** node-local: NodeLocal DNSCache's local address (169.254.20.10), answered by the cache on the probe's node. */
+export const TARGET_KINDS = ['service', 'pod', 'node-local'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export const VERDICTS = ['pass', 'fail'] as const;
@@ -59,7 +60,7 @@ export type CheckVerdict = (typeof VERDICTS)[number];
 
 export const PROBE_ERROR_KINDS = ['plan-invalid', 'internal'] as const;
 
-/** Where a query is sent: the kube-dns Service IP or one CoreDNS pod IP. */
+/** Where a query is sent: the kube-dns Service IP, one CoreDNS pod IP, or the node-local cache's address. */
 export interface Target {
   /** Unique within the plan; results refer to it. */
   id: string;

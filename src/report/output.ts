@@ -4,7 +4,7 @@
 //   verdict     healthy | unhealthy | error
 //   exitCode    as in src/report/exit-codes.ts
 //   message     the one-line verdict (or the error line)
-//   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, probe-side,
+//   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, node-local, probe-side,
 //               cluster-wide, uncorroborated, inconclusive; reason: why, one line
 //   workload    namespace, service {name, clusterIPs, port}, clusterDomain, pods [{name, ip, node, phase, ready, restarts, …}]
 //   plan        targets (count), queries [{id, name, type, external, source?}], transports, samples, timeoutMs

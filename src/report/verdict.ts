@@ -1,6 +1,6 @@
 // Per-target rows and the cycle's one-line verdict, from the judge (src/judge): k-of-n thresholds,
 // latency limits and one classification for the cycle replace "any failing check".
-import type { CheckPlan, ProbeReport, Transport } from '../probe/contract.ts';
+import type { CheckPlan, ProbeReport, TargetKind, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification, Judgement, TargetStatus } from '../judge/types.ts';
 
@@ -17,7 +17,7 @@ export interface FailingCheck {
 
 export interface TargetResult {
   id: string;
-  kind: 'service' | 'pod';
+  kind: TargetKind;
   label: string;
   address: string;
   /** The DNS port probed (UDP's; a pod's is where the Service routes, src/discover/ports.ts). */
@@ -56,7 +56,8 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
       label: target.label,
       address: target.address,
       port: target.port,
-      node: target.kind === 'pod' ? (nodeOf.get(target.address) ?? '') : '',
+      // The cache that answers a node-local address is the one on the probe's node.
+      node: target.kind === 'pod' ? (nodeOf.get(target.address) ?? '') : target.kind === 'node-local' ? judgement.probeNode : '',
       udp: transportVerdict('udp'),
       tcp: transportVerdict('tcp'),
       p50Ms: judged?.p50Ms ?? null,
