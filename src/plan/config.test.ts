@@ -24,8 +24,8 @@ describe('parsePlanConfig', () => {
   it('turns check groups off: disable lists groups, defaultChecks: false all of them', () => {
     assert.deepEqual(parsePlanConfig(`${V}disable: [stub, hosts]\n`, 'c.yaml').disable, ['stub', 'hosts']);
     assert.deepEqual(parsePlanConfig(`${V}defaultChecks: false\n`, 'c.yaml').disable, ['cluster', 'external', 'stub', 'zone', 'hosts']);
-    assert.throws(() => parsePlanConfig(`${V}disable: [dns]\n`, 'c.yaml'), /^ConfigError: c\.yaml: disable: unknown check group "dns"/);
-    assert.throws(() => parsePlanConfig(`${V}disable: stub\n`, 'c.yaml'), /disable must be a list of check groups/);
+    assert.throws(() => parsePlanConfig(`${V}disable: [dns]\n`, 'c.yaml'), /^ConfigError: c\.yaml: disable\[0\] must be one of cluster, external, stub, zone, hosts, got "dns"$/);
+    assert.throws(() => parsePlanConfig(`${V}disable: stub\n`, 'c.yaml'), /disable must be a list of check groups \(cluster, external, stub, zone, hosts\), got "stub"/);
     assert.throws(() => parsePlanConfig(`${V}defaultChecks: no\n`, 'c.yaml'), /defaultChecks must be true or false/);
   });
 
@@ -37,28 +37,28 @@ describe('parsePlanConfig', () => {
   for (const [text, problem] of [
     ['checks: [', /^bad\.yaml: not valid YAML/],
     ['- a\n- b\n', /^bad\.yaml: must be a YAML mapping/],
-    [V + 'sample: 3\n', /^bad\.yaml: unknown key "sample"/],
+    [V + 'sample: 3\n', /^bad\.yaml: unknown field "sample" \(known: apiVersion, samples, .*; see docs\/config\.md\)$/],
     [V + 'samples: 0\n', /^bad\.yaml: samples must be an integer from 1 to 20/],
     [V + 'timeout: fast\n', /^bad\.yaml: timeout must be a duration/],
-    [V + 'transports: [udp, quic]\n', /^bad\.yaml: transports must be a list of udp and tcp/],
+    [V + 'transports: [udp, quic]\n', /^bad\.yaml: transports\[1\] must be one of "udp", "tcp", got "quic"$/],
     [V + 'checks: {a: 1}\n', /^bad\.yaml: checks must be a list/],
-    [V + 'checks: ["host.example.com"]\n', /^bad\.yaml: checks\[0\]: "host.example.com" must be "NAME TYPE/],
-    [V + 'checks: ["host.example.com MX"]\n', /^bad\.yaml: checks\[0\]: type must be one of/],
-    [V + 'checks: ["bad!name A"]\n', /^bad\.yaml: checks\[0\]: "bad!name" is not a DNS name/],
-    [V + 'checks: [{name: a.example, type: A, colour: red}]\n', /^bad\.yaml: checks\[0\]: unknown key "colour"/],
-    [V + 'checks: [{name: a.example, rcodes: [NOPE]}]\n', /^bad\.yaml: checks\[0\]\.rcodes: unknown rcode NOPE/],
+    [V + 'checks: ["host.example.com"]\n', /^bad\.yaml: checks\[0\] must be "NAME TYPE \[VALUE \.\.\.\]", got "host\.example\.com"$/],
+    [V + 'checks: ["host.example.com MX"]\n', /^bad\.yaml: checks\[0\]\.type must be one of A, AAAA, SRV, PTR, CNAME, TXT, got "MX"$/],
+    [V + 'checks: ["bad!name A"]\n', /^bad\.yaml: checks\[0\]\.name must be a DNS name, got "bad!name"$/],
+    [V + 'checks: [{name: a.example, type: A, colour: red}]\n', /^bad\.yaml: checks\[0\] has an unknown field "colour" \(known: name, type, rcodes, nonEmpty, include, equal, maxLatency, external\)$/],
+    [V + 'checks: [{name: a.example, rcodes: [NOPE]}]\n', /^bad\.yaml: checks\[0\]\.rcodes\[0\] must be one of NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, got "NOPE"$/],
     [V + 'checks: [42]\n', /^bad\.yaml: checks\[0\] must be/],
     ['samples: 3\n', /^bad\.yaml: apiVersion missing: add "apiVersion: coredns-sentinel\/config\/v1"/],
     ['apiVersion: v2\n', /^bad\.yaml: apiVersion "v2" is not supported/],
-    [V + 'timeoutMs: 500\n', /^bad\.yaml: unknown key "timeoutMs"/],
+    [V + 'timeoutMs: 500\n', /^bad\.yaml: unknown field "timeoutMs"/],
     [V + 'timeout: 600h\n', /^bad\.yaml: timeout must be from 1ms to 30s, got "600h"/],
     [V + 'timeout: 0\n', /^bad\.yaml: timeout must be from 1ms to 30s/],
-    [V + 'checks: ["host.example.com A 999.1.1.1"]\n', /checks\[0\]: "999\.1\.1\.1" can never be an answer of a A record \(not an IPv4 address\)/],
+    [V + 'checks: ["host.example.com A 999.1.1.1"]\n', /checks\[0\]\.include\[0\] is "999\.1\.1\.1", which can never be an answer of a A record \(not an IPv4 address\)$/],
     [V + 'checks: ["host.example.com A fd00::1"]\n', /not an IPv4 address/],
     [V + 'checks: ["host.example.com AAAA 10.0.0.1"]\n', /not an IPv6 address/],
     [V + 'checks: [{name: a.example, type: CNAME, equal: ["not a name"]}]\n', /not a DNS name/],
     [V + 'checks: [{name: a.example, maxLatency: 1h}]\n', /checks\[0\]\.maxLatency must be from 1ms to 30s/],
-    [V + `checks:\n${'  - a.example A\n'.repeat(181)}`, /checks: at most 180 checks/],
+    [V + `checks:\n${'  - a.example A\n'.repeat(181)}`, /^bad\.yaml: checks must have at most 180 checks \(the probe runs at most 200 queries per plan\), got 181$/],
   ] as [string, RegExp][]) {
     it(`rejects ${JSON.stringify(text).slice(0, 100)} with one line naming the file`, () => {
       assert.throws(
@@ -67,6 +67,19 @@ describe('parsePlanConfig', () => {
       );
     });
   }
+
+  it('normalizes what it accepts: the comma form of transports, one value for a list, names without the final dot, TXT as written', () => {
+    const config = parsePlanConfig(`${V}transports: "tcp, udp, tcp"\nexternalName: Example.ORG.\nchecks:\n  - {name: A.Example., type: aaaa, include: "FD00::1", rcodes: noerror}\n  - {name: t.example, type: TXT, equal: ["V=1"]}\n`, 'c.yaml');
+    assert.deepEqual(config.transports, ['tcp', 'udp']);
+    assert.equal(config.externalName, 'example.org');
+    assert.deepEqual(config.checks, [
+      { name: 'a.example', type: 'AAAA', expect: { rcodes: ['NOERROR'], include: ['fd00::1'] } },
+      { name: 't.example', type: 'TXT', expect: { equal: ['V=1'] } },
+    ]);
+    assert.throws(() => parsePlanConfig(`${V}checks: [{name: a.example, type: AAAA, equal: [fd00::1, 10.0.0.1]}]\n`, 'c.yaml'), /^ConfigError: c\.yaml: checks\[0\]\.equal\[1\] is "10\.0\.0\.1", which can never be an answer of a AAAA record \(not an IPv6 address\)$/);
+    assert.throws(() => parsePlanConfig(`${V}samples: "3"\n`, 'c.yaml'), /^ConfigError: c\.yaml: samples must be an integer from 1 to 20, got "3"$/);
+    assert.throws(() => parsePlanConfig(`${V}checks: [{type: A}]\n`, 'c.yaml'), /^ConfigError: c\.yaml: checks\[0\]\.name must be a DNS name, got nothing$/);
+  });
 
   it('parses a check string with several values', () => {
     assert.deepEqual(parseCheckString('svc.example.org A 10.0.0.1 10.0.0.2', 'x'), { name: 'svc.example.org', type: 'A', expect: { include: ['10.0.0.1', '10.0.0.2'] } });

@@ -14,14 +14,21 @@
 //   time                                   an ISO 8601 timestamp Date.parse understands
 //   nullable(v)                            null or what v accepts
 //   list(item, { min, max, unique })       an array of min..max items; unique: a key function, no repeats
+//   oneOrList(item, { min, max })          one item, or a list of them (YAML's `include: 10.0.0.1`)
 //   record(value, { max })                 an object used as a map: any keys, each value checked
-//   object(shape, { open })                an object with exactly these keys (open: extra keys allowed);
-//                                          at "" (a whole document) paths start at its keys;
-//                                          keys whose validator is optional(v) may be absent
+//   object(shape, { open, listKnown, see }) an object with exactly these keys (open: extra keys allowed;
+//                                          listKnown: an unknown key's message lists the known ones,
+//                                          see: and points to a page); at "" (a whole document) paths
+//                                          start at its keys; keys whose validator is optional(v) may be absent
 //   optional(v)                            marks a key of `shape` as optional
+//   custom(test)                           test(raw value) → a problem without `at` ("must be …, got …")
+//                                          or null: a rule no other piece states
 //   refine(v, test)                        v, then test(typed value) → a problem without `at`
 //                                          ("must have …", "is …") or null: cross-field rules
-// Use: v(value, at) → Problem; is(v, value) → a type guard; Infer<typeof v> → the type v accepts.
+//   then(v, next)                          v, then the validator next(typed value) picks, over the same
+//                                          value and path: keys whose rules depend on another key
+// Use: v(value, at) → Problem; is(v, value) → a type guard; sift(v, items, at) → the valid items and
+// the problems of the others (lenient reading); Infer<typeof v> → the type v accepts.
 // Validators never serialize untrusted values (deep nesting would overflow the stack): see preview().
 
 export type Problem = string | null;
@@ -115,6 +122,11 @@ export function list<T>(item: Validator<T>, opts: { min?: number; max?: number; 
   });
 }
 
+export function oneOrList<T>(item: Validator<T>, opts: { min?: number; max?: number } = {}): Validator<T | T[]> {
+  const many = list(item, opts);
+  return make((v, at) => (Array.isArray(v) ? many(v, at) : item(v, at)));
+}
+
 export function record<T>(value: Validator<T>, opts: { max?: number } = {}): Validator<Record<string, T>> {
   const { max = 100_000 } = opts;
   return make((v, at) => {
@@ -147,9 +159,10 @@ export type ObjectOf<S extends Shape> = Flatten<
   { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> }
 >;
 
-export function object<S extends Shape>(shape: S, opts: { open?: boolean } = {}): Validator<ObjectOf<S>> {
+export function object<S extends Shape>(shape: S, opts: { open?: boolean; listKnown?: boolean; see?: string } = {}): Validator<ObjectOf<S>> {
   const keys = Object.keys(shape);
   const known = new Set(keys);
+  const help = [opts.listKnown ? `known: ${keys.join(', ')}` : '', opts.see ? `see ${opts.see}` : ''].filter(Boolean).join('; ');
   return make((v, at) => {
     if (!isObject(v)) return `${at} must be an object, got ${preview(v)}`;
     for (const k of keys) {
@@ -158,7 +171,7 @@ export function object<S extends Shape>(shape: S, opts: { open?: boolean } = {})
     }
     if (!opts.open) {
       const extra = Object.keys(v).find((k) => !known.has(k));
-      if (extra !== undefined) return `${at || 'the document'} has an unknown field ${preview(extra)}`;
+      if (extra !== undefined) return `${at ? `${at} has an unknown field` : 'unknown field'} ${preview(extra)}${help ? ` (${help})` : ''}`;
     }
     return null;
   });
@@ -173,4 +186,27 @@ export const refine = <T>(inner: Validator<T>, test: (value: T) => string | null
     return extra === null ? null : `${at} ${extra}`;
   });
 
+/** A rule of its own: `test` returns a problem without `at` or null. */
+export const custom = <T>(test: (value: unknown) => string | null): Validator<T> =>
+  make((v, at) => {
+    const problem = test(v);
+    return problem === null ? null : at ? `${at} ${problem}` : problem;
+  });
+
+/** `inner`, then the validator `next` picks from the value it accepted, over the same value and path. */
+export const then = <T, U>(inner: Validator<T>, next: (value: T) => Validator<U>): Validator<T & U> =>
+  make((v, at) => inner(v, at) ?? next(v as T)(v, at));
+
 export const is = <T>(v: Validator<T>, value: unknown): value is T => v(value, '') === null;
+
+/** The items `v` accepts, and one problem per item it refuses (at `at[i]`): for reading leniently. */
+export function sift<T>(v: Validator<T>, items: readonly unknown[], at: string): { valid: T[]; problems: string[] } {
+  const valid: T[] = [];
+  const problems: string[] = [];
+  items.forEach((item, i) => {
+    const problem = v(item, `${at}[${i}]`);
+    if (problem === null) valid.push(item as T);
+    else problems.push(problem);
+  });
+  return { valid, problems };
+}

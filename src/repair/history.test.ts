@@ -177,7 +177,7 @@ describe('repair/history', () => {
       ['null', 'null', /is not a JSON object/],
       ['a number', '42', /is not a JSON object/],
       ['another schema', JSON.stringify({ schema: 'coredns-sentinel/history/v0', targets: {} }), /has schema "coredns-sentinel\/history\/v0", expected/],
-      ['no schema', JSON.stringify({ targets: {} }), /has schema undefined/],
+      ['no schema', JSON.stringify({ targets: {} }), /has no schema, expected "coredns-sentinel\/history\/v2"/],
     ];
     for (const [name, text, warning] of garbage)
       it(`${name} → empty history and a warning`, () => {
@@ -200,7 +200,7 @@ describe('repair/history', () => {
       expect(Object.keys(history.targets)).to.deep.equal(['ok']);
       expect(history.restarts).to.deep.equal([good]);
       expect(history.escalations).to.have.length(1);
-      expect(warning).to.equal('repair history in the ConfigMap had 7 unreadable entries; kept the rest');
+      expect(warning).to.equal('repair history in the ConfigMap had 7 unreadable entries (the first: targets["bad"].failing must be an integer from 1 to 2147483647, got "two"); kept the rest');
     });
 
     it('missing lists are a warning, not a crash', () => {

@@ -2,6 +2,7 @@
 // done, escalations raised. Others store it in a ConfigMap in the DNS namespace; this module defines the
 // data, how one cycle moves it forward, and how it is written to / read from ConfigMap `data`. Pure.
 import type { Judgement } from '../judge/types.ts';
+import * as v from '../probe/validate.ts';
 import type { Escalation, RepairAction, RepairMethod } from './policy.ts';
 
 export const HISTORY_SCHEMA = 'coredns-sentinel/history/v2';
@@ -164,31 +165,27 @@ export const encodeHistory = (h: History): Record<string, string> => ({ [HISTORY
 
 // ---------------------------------------------------------------------------------------------
 // Decoding: whatever is in the ConfigMap (another version, a hand edit, garbage) never crashes a run.
+// Each entry is checked with the validation kit (src/probe/validate.ts); the ones it refuses are dropped.
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-const isString = (v: unknown): v is string => typeof v === 'string';
-const METHODS: readonly unknown[] = ['evict', 'delete', 'rollout'];
+/** Any string: the ConfigMap holds at most 1 MiB. Unknown keys are kept (open objects), as before v2. */
+const text = v.str({ min: 0, max: 1 << 20 });
+const podRef = v.object({ name: text, uid: text }, { open: true });
 
-const isTargetRecord = (v: unknown): v is TargetRecord =>
-  isObject(v) && Number.isInteger(v.failing) && (v.failing as number) > 0 && isString(v.signature) && isTime(v.since);
-
-const isPodRef = (p: unknown): p is { name: string; uid: string } => isObject(p) && isString(p.name) && isString(p.uid);
-const isRestart = (v: unknown): v is RestartRecord =>
-  isObject(v) &&
-  isString(v.id) &&
-  isTime(v.at) &&
-  METHODS.includes(v.method) &&
-  (v.status === 'intent' || v.status === 'done') &&
-  isString(v.lineage) &&
-  (v.workload === undefined || isString(v.workload)) &&
-  Array.isArray(v.pods) &&
-  v.pods.every((p) => isPodRef(p) && isString((p as Json).signature)) &&
-  (v.replacements === undefined || (Array.isArray(v.replacements) && v.replacements.every(isPodRef)));
-
-const isEscalation = (v: unknown): v is EscalationRecord =>
-  isObject(v) && isTime(v.at) && isString(v.lineage) && isString(v.signature) && isString(v.pod) && Array.isArray(v.evidence) && v.evidence.every(isString);
+const TARGET: v.Validator<TargetRecord> = v.object({ failing: v.int(1, 2 ** 31 - 1), signature: text, since: v.time }, { open: true });
+const RESTART: v.Validator<RestartRecord> = v.object(
+  {
+    id: text,
+    at: v.time,
+    method: v.oneOf(['evict', 'delete', 'rollout'] as const satisfies readonly RepairMethod[]),
+    status: v.oneOf(['intent', 'done'] as const satisfies readonly RestartStatus[]),
+    lineage: text,
+    workload: v.optional(text),
+    pods: v.list(v.object({ name: text, uid: text, signature: text }, { open: true })),
+    replacements: v.optional(v.list(podRef)),
+  },
+  { open: true },
+);
+const ESCALATION: v.Validator<EscalationRecord> = v.object({ at: v.time, lineage: text, signature: text, pod: text, evidence: v.list(text) }, { open: true });
 
 export interface Decoded {
   history: History;
@@ -210,27 +207,33 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   } catch {
     return reset('is not valid JSON');
   }
-  if (!isObject(parsed)) return reset('is not a JSON object');
+  if (!v.isObject(parsed)) return reset('is not a JSON object');
   const v1 = parsed.schema === HISTORY_SCHEMA_V1;
-  if (parsed.schema !== HISTORY_SCHEMA && !v1) return reset(`has schema ${JSON.stringify(parsed.schema)?.slice(0, 60)}, expected "${HISTORY_SCHEMA}"`);
+  if (parsed.schema !== HISTORY_SCHEMA && !v1) return reset(`${parsed.schema === undefined ? 'has no schema' : `has schema ${v.preview(parsed.schema)}`}, expected "${HISTORY_SCHEMA}"`);
 
-  const targetsIn = isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
+  const targetsIn = v.isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
   const restartsIn = (Array.isArray(parsed.restarts) ? parsed.restarts : []).map((r: unknown, i) =>
-    v1 && isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
-  const escalationsIn = Array.isArray(parsed.escalations) ? parsed.escalations : [];
-  const targets = Object.fromEntries(targetsIn.filter(([, t]) => isTargetRecord(t)).slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>;
-  const restarts = restartsIn.filter(isRestart).sort(oldestFirst).slice(-HISTORY_LIMITS.restarts);
-  const escalations = escalationsIn.filter(isEscalation).slice(-HISTORY_LIMITS.escalations);
-  const dropped =
-    targetsIn.length - Object.keys(targets).length + (restartsIn.length - restarts.length) + (escalationsIn.length - escalations.length);
-  const shapeBroken = !isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
+    v1 && v.isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
+  const escalationsIn: unknown[] = Array.isArray(parsed.escalations) ? parsed.escalations : [];
+  const targetProblems: string[] = [];
+  const targetsOk = targetsIn.filter(([key, t]) => {
+    const problem = TARGET(t, `targets[${v.preview(key)}]`);
+    if (problem) targetProblems.push(problem);
+    return problem === null;
+  });
+  const restartsRead = v.sift(RESTART, restartsIn, 'restarts');
+  const escalationsRead = v.sift(ESCALATION, escalationsIn, 'escalations');
   const history: History = {
     schema: HISTORY_SCHEMA,
-    updatedAt: isTime(parsed.updatedAt) ? parsed.updatedAt : null,
-    targets,
-    restarts,
-    escalations,
+    updatedAt: v.is(v.time, parsed.updatedAt) ? parsed.updatedAt : null,
+    targets: Object.fromEntries(targetsOk.slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>,
+    restarts: restartsRead.valid.sort(oldestFirst).slice(-HISTORY_LIMITS.restarts),
+    escalations: escalationsRead.valid.slice(-HISTORY_LIMITS.escalations),
   };
+  const problems = [...targetProblems, ...restartsRead.problems, ...escalationsRead.problems];
+  const dropped = problems.length;
+  const shapeBroken = !v.isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
   if (dropped === 0 && !shapeBroken) return { history };
-  return { history, warning: `repair history in the ConfigMap had ${dropped} unreadable entr${dropped === 1 ? 'y' : 'ies'}${shapeBroken ? ' and missing lists' : ''}; kept the rest` };
+  const first = dropped ? ` (the first: ${problems[0]})` : '';
+  return { history, warning: `repair history in the ConfigMap had ${dropped} unreadable entr${dropped === 1 ? 'y' : 'ies'}${first}${shapeBroken ? ' and missing lists' : ''}; kept the rest` };
 }

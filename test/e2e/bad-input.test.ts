@@ -85,7 +85,7 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['config: missing file', ['--config', '/nonexistent/sentinel.yaml'], /sentinel\.yaml: cannot read it \(ENOENT\)/],
       ['config: not YAML', ['--config', file('notyaml.yaml', 'checks: [')], /notyaml\.yaml: not valid YAML/],
       ['config: no apiVersion', ['--config', file('noapi.yaml', 'samples: 3\n')], /noapi\.yaml: apiVersion missing/],
-      ['config: unknown key', ['--config', file('key.yaml', `${V}timeoutMs: 500\n`)], /key\.yaml: unknown key "timeoutMs"/],
+      ['config: unknown key', ['--config', file('key.yaml', `${V}timeoutMs: 500\n`)], /key\.yaml: unknown field "timeoutMs"/],
       ['config: timeout 600h', ['--config', file('long.yaml', `${V}timeout: 600h\n`)], /long\.yaml: timeout must be from 1ms to 30s/],
       ['config: A 999.1.1.1', ['--config', file('a4.yaml', `${V}checks: ["x.example A 999.1.1.1"]\n`)], /can never be an answer of a A record/],
       ['config: A fd00::1', ['--config', file('a6.yaml', `${V}checks: ["x.example A fd00::1"]\n`)], /not an IPv4 address/],
