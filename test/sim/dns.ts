@@ -301,7 +301,8 @@ export class ClusterDns {
     const f = this.o.faults;
     const slow = () => f.slowMs.get(pod.name) ?? 0;
     // drop-family: the pod network loses one address family (its fronts of that family answer nothing).
-    const dropped = () => f.droppedFamilies.has(address.includes(':') ? 'ipv6' : 'ipv4');
+    const family = address.includes(':') ? 'ipv6' : 'ipv4';
+    const dropped = () => f.droppedFamilies.has(family) || f.droppedPodFamilies.has(`${pod.name}/${family}`);
     return openRelayPair(
       {
         listen: { address, port },

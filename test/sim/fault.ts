@@ -2,7 +2,7 @@
 //   node --import tsx test/sim/fault.ts [--dir .sim] <command> [args]
 //   commands: pods | hang-dns <pod|--any> | drop-udp <pod|--any> | stale-watch <pod|--any> | conntrack-race | crash <pod|--any> | crash-loop <pod|--any>
 //             wrong-record <pod|--any> <name> <address> | slow <pod|--any> <ms> | upstream-down
-//             stub-down <domain> | scale <n> | cni-fail <pod|node> | drop-family ipv6 | nodelocal-down <node> [--dead]
+//             stub-down <domain> | scale <n> | cni-fail <pod|node> | drop-family ipv6 [pod] | nodelocal-down <node> [--dead]
 //             node-no-network <node> | unpullable-image <image> | clear
 import { existsSync } from 'node:fs';
 import http from 'node:http';

@@ -23,6 +23,8 @@ export interface FaultState {
   nodeLocalDown: Map<string, number>;
   /** Address families the pod network drops (drop-family). */
   droppedFamilies: Set<'ipv4' | 'ipv6'>;
+  /** "pod/family": one pod's addresses of a family dropped (drop-family ipv6 <pod>). */
+  droppedPodFamilies: Set<string>;
   /** Stub domains whose upstream is stopped. */
   stubsDown: Set<string>;
 }
@@ -41,6 +43,7 @@ export const emptyFaultState = (): FaultState => ({
   cniFail: new Set(),
   stubsDown: new Set(),
   droppedFamilies: new Set(),
+  droppedPodFamilies: new Set(),
   nodeLocalDown: new Map(),
 });
 
@@ -134,9 +137,11 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
       state.cniFail.add(pod ?? target);
       if (pod) t.loseSandbox(pod);
     },
-    dropFamily(family) {
+    dropFamily(family, pod) {
       if (family !== 'ipv6' && family !== 'ipv4') throw new Error(`drop-family takes ipv4 or ipv6, got "${family}"`);
-      state.droppedFamilies.add(family);
+      if (pod === undefined) return void state.droppedFamilies.add(family);
+      t.requireDnsPod(pod);
+      state.droppedPodFamilies.add(`${pod}/${family}`);
     },
     nodeLocalDown(node, how = 'hung') {
       t.requireNode(node);

@@ -98,9 +98,10 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       return `${target}: pod sandboxes fail (networkPlugin cni failed); pods wait in ContainerCreating`;
     }
     case 'drop-family': {
-      const family = need(0, 'an address family (ipv6)');
-      sim.faults.dropFamily(family);
-      return `${family}: DNS pods answer nothing on their ${family} addresses`;
+      const family = need(0, 'an address family (ipv6) and optionally a CoreDNS pod name or --any');
+      const one = args[1] === undefined ? undefined : pod(args[1]);
+      sim.faults.dropFamily(family, one);
+      return one ? `${one}: answers nothing on its ${family} address` : `${family}: DNS pods answer nothing on their ${family} addresses`;
     }
     case 'nodelocal-down': {
       const node = need(0, 'a node name');

@@ -147,8 +147,8 @@ export interface Faults {
    * and cannot be recreated. Either way the kubelet records FailedCreatePodSandBox Events and retries.
    */
   cniFail(podOrNode: string): void;
-  /** Every DNS pod stops answering on its addresses of this family (dual-stack preset: ipv6), the other family keeps working. */
-  dropFamily(family: string): void;
+  /** Every DNS pod (or only `pod`) stops answering on its addresses of this family (dual-stack preset: ipv6), the other family keeps working. */
+  dropFamily(family: string, pod?: string): void;
   /**
    * The node's NodeLocal DNSCache stops answering (nodelocal preset): hung (SIGSTOP, still Running and
    * Ready) or dead (killed and crash-looping, as node-cache does on a bad Corefile).
