@@ -19,10 +19,17 @@ export async function withFreshness(
   probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
 ): Promise<{ plan: CheckPlan; runs: ProbeRunResult[] }> {
   const namespace = ctx.probeNamespace;
-  const swept = await sweepCanaries(ctx.client, namespace).catch((err: unknown) => {
+  let swept: string[] = [];
+  try {
+    swept = await sweepCanaries(ctx.client, namespace);
+  } catch (err) {
+    // The canary's rule grants list, create and delete together: a refused list means the create would be refused too.
+    if (err instanceof KubeError && err.kind === 'forbidden') {
+      notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
+      return { plan, runs: await probe(plan) };
+    }
     log.info(`could not sweep old freshness canaries in namespace ${namespace}: ${lineOf(err)}`);
-    return [];
-  });
+  }
   if (swept.length) log.info(`deleted ${swept.length} old freshness canary Service(s): ${swept.join(', ')}`);
   let canary;
   try {

@@ -66,8 +66,12 @@ describe('freshness canary e2e', function () {
       { apiGroups: [''], resources: ['services', 'configmaps'], verbs: ['get'] },
       { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
     ]);
+    const from = sim.requests.length;
     const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1']);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.json?.notes.some((n) => /^freshness not checked: .*services.*manifests\/rbac-check\.yaml/.test(n)), JSON.stringify(run.json?.notes));
+    // The refused sweep list is the only refused request: no create is tried that would be refused too.
+    const refused = sim.requests.slice(from).filter((r) => r.user === 'no-canary' && r.code === 403 && r.namespace === 'default');
+    assert.deepEqual(refused.map((r) => `${r.verb} ${r.resource}`), ['list services']);
   });
 });

@@ -156,8 +156,14 @@ describe('e2e: deployment modes', function () {
       it(`${name} → ${String(expected)}`, async function () {
         if (unroutable && problem) this.skip();
         const user = await boundUser(sim, account, drop);
+        const from = sim.requests.length;
         const r = await auto(user, unroutable);
         if (typeof expected === 'string') {
+          // The shipped manifest grants every read the chosen mode makes: nothing degrades silently.
+          // Only the freshness canary may be refused (the read-only manifests do not grant it), and then the report says so.
+          const canaryRefused = r.json?.notes.some((n) => /^freshness not checked: /.test(n)) ?? false;
+          const refused = sim.requests.slice(from).filter((q) => q.user === user.name && q.code === 403 && !(canaryRefused && q.verb === 'list' && q.resource === 'services' && q.namespace === 'default'));
+          assert.deepEqual(refused.map((q) => `${q.verb} ${q.resource} ${q.namespace ?? ''}`), [], 'requests refused to a user bound to the shipped manifest');
           assert.equal(r.json?.mode, expected, r.stderr);
           assert.match(r.json!.notes[0]!, new RegExp(`^mode: ${expected} \\(auto: `));
           assert.equal(r.code, 0, r.stderr);
