@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import { KubeError, redact } from './errors.ts';
+import { shareAgents } from './agent.ts';
 
 export interface ConfigOptions {
   kubeconfig?: string;
@@ -26,12 +27,31 @@ function fileState(path: string): 'missing' | 'empty' | 'ok' {
 
 const EMPTY_HINT = 'write a kubeconfig into it (e.g. kubectl config view --raw --minify > FILE) or pass another with --kubeconfig';
 
+/** Parsed kubeconfig files by path, size and mtime: a fleet run loads the same file once per context. */
+const parsed = new Map<string, { stamp: string; kc: KubeConfig }>();
+
+/** kc.loadFromFile, parsing each unchanged file once per process. */
+function loadFile(kc: KubeConfig, file: string): void {
+  const st = statSync(file);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  let cached = parsed.get(file);
+  if (cached?.stamp !== stamp) {
+    const fresh = new KubeConfig();
+    fresh.loadFromFile(file);
+    cached = { stamp, kc: fresh };
+    parsed.set(file, cached);
+  }
+  // Copies of the lists: mergeConfig and setCurrentContext change the instance they are called on.
+  const { clusters, contexts, users, currentContext } = cached.kc;
+  kc.loadFromOptions({ clusters: [...clusters], contexts: [...contexts], users: [...users], currentContext });
+}
+
 /** Loads the files in order, the first one's current-context winning (kubectl's merge of $KUBECONFIG). */
 function loadFiles(kc: KubeConfig, files: string[]): void {
-  kc.loadFromFile(files[0]!);
+  loadFile(kc, files[0]!);
   for (const file of files.slice(1)) {
     const more = new KubeConfig();
-    more.loadFromFile(file);
+    loadFile(more, file);
     kc.mergeConfig(more);
   }
 }
@@ -41,7 +61,7 @@ function load(kc: KubeConfig, opts: ConfigOptions): void {
     const state = fileState(opts.kubeconfig);
     if (state === 'missing') throw configError(`kubeconfig ${opts.kubeconfig} does not exist`, 'pass the path of a readable kubeconfig file');
     if (state === 'empty') throw configError(`kubeconfig ${opts.kubeconfig} is empty`, EMPTY_HINT);
-    kc.loadFromFile(opts.kubeconfig);
+    loadFile(kc, opts.kubeconfig);
     return;
   }
   const fromEnv = process.env.KUBECONFIG;
@@ -62,7 +82,7 @@ function load(kc: KubeConfig, opts: ConfigOptions): void {
   const homeState = fileState(home);
   if (homeState === 'empty') throw configError(`kubeconfig ${home} is empty`, EMPTY_HINT);
   if (homeState === 'ok') {
-    kc.loadFromFile(home);
+    loadFile(kc, home);
     return;
   }
   if (process.env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) {
@@ -101,7 +121,7 @@ export function loadKubeConfig(opts: ConfigOptions): KubeConfig {
   // client-node's last-resort default; never a real configuration here.
   if (cluster.server === 'http://localhost:8080')
     throw configError('no kubeconfig found (looked at $KUBECONFIG, ~/.kube/config; not in a pod)', 'pass --kubeconfig FILE or set KUBECONFIG');
-  return kc;
+  return shareAgents(kc);
 }
 
 /** The kubeconfig's context names, in file order (for --all-contexts). Throws KubeError kind 'config'. */
