@@ -36,8 +36,12 @@ export function processStart(pid: number): string {
   return fields[19] ?? '';
 }
 
+let self: RunOwner | undefined;
+
+/** This process; read once, as it cannot change (a fleet or --probe-nodes all run asks once per probe pod). */
 export function currentOwner(): RunOwner {
-  return { host: hostname(), pid: process.pid, pidStart: processStart(process.pid), bootId: readOr('/proc/sys/kernel/random/boot_id').trim() };
+  self ??= { host: hostname(), pid: process.pid, pidStart: processStart(process.pid), bootId: readOr('/proc/sys/kernel/random/boot_id').trim() };
+  return self;
 }
 
 export const ownerAnnotations = (o: RunOwner): Record<string, string> => ({
