@@ -59,6 +59,9 @@ const LOG_CAP = 1 << 20;
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const SIGNUM: Partial<Record<NodeJS.Signals, number>> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2 };
 
+/** The floor of a scaled readiness/liveness timeout. */
+const MIN_PROBE_TIMEOUT_MS = 500;
+
 /** Runs a probe periodically and reports when its verdict flips, with the kubelet's thresholds. */
 class ProbeLoop {
   private timer?: NodeJS.Timeout;
@@ -92,7 +95,9 @@ class ProbeLoop {
   private check(): Promise<boolean> {
     const get = this.probe.httpGet;
     if (!get || typeof get.port !== 'number') return Promise.resolve(true);
-    const timeoutMs = (this.probe.timeoutSeconds ?? 1) * 1000 * this.scale;
+    // The time scale shortens periods, not the answer time a loaded machine needs: at scale 0.1 a 100 ms
+    // timeout failed healthy pods' readiness whenever the machine was busy (sims never got Ready).
+    const timeoutMs = Math.max((this.probe.timeoutSeconds ?? 1) * 1000 * this.scale, MIN_PROBE_TIMEOUT_MS);
     return new Promise((resolve) => {
       const req = http.get({ host: this.ip, port: get.port, path: get.path ?? '/', localAddress: this.sourceIp, timeout: timeoutMs, agent: false }, (res) => {
         res.resume();
