@@ -3,6 +3,7 @@
 import type { DnsPod, DnsWorkload, Zones } from '../discover/types.ts';
 import {
   PLAN_SCHEMA,
+  queriesOf,
   REPORT_SCHEMA,
   type CheckPlan,
   type CheckResult,
@@ -70,9 +71,10 @@ export const QUERIES: Query[] = [
 /**
  * A plan probing the Service (unless service: false) and every address of every given pod, over UDP and
  * TCP; a pod's second address is target "pod:NAME/ipv6", labelled "NAME (ipv6)" as src/plan/plan.ts does.
- * connects: the kubernetes Service connect of the network evidence.
+ * connects: the kubernetes Service connect of the network evidence. secondFamily: the query ids the IPv6
+ * addresses are asked (as src/plan/plan.ts plans a dual-stack cycle); omitted = every query.
  */
-export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; queries?: Query[]; connects?: boolean } = {}): CheckPlan {
+export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; queries?: Query[]; connects?: boolean; secondFamily?: string[] } = {}): CheckPlan {
   const dual = ps.some((p) => p.ips.length > 1);
   const service =
     opts.service === false
@@ -84,9 +86,10 @@ export function plan(ps: DnsPod[], opts: { service?: boolean; samples?: number; 
   const podTargets = ps.flatMap((p) =>
     p.ips.map((ip, i) => ({ id: i === 0 ? `pod:${p.name}` : `pod:${p.name}/ipv6`, address: ip, port: 53, kind: 'pod' as const, label: i === 0 ? p.name : `${p.name} (ipv6)` })),
   );
+  const second = opts.secondFamily;
   return {
     schema: PLAN_SCHEMA,
-    targets: [...service, ...podTargets],
+    targets: [...service, ...podTargets].map((t) => (second && t.address.includes(':') ? { ...t, queries: second } : t)),
     ...(opts.connects && { connects: [{ id: 'kubernetes-service', address: '10.96.0.1', port: 443, label: 'kubernetes Service 10.96.0.1:443' }] }),
     queries: opts.queries ?? QUERIES,
     transports: ['udp', 'tcp'],
@@ -136,7 +139,7 @@ function sample(outcome: Outcome, latencyMs: number): Sample {
 export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1', network: 'works' | 'cut-off' = 'works'): ProbeReport {
   const results: CheckResult[] = [];
   for (const t of p.targets)
-    for (const q of p.queries)
+    for (const q of queriesOf(p, t))
       for (const transport of p.transports) {
         const key = { targetId: t.id, queryId: q.id, transport };
         const fault = [...faults].reverse().find((f) => matches(f, p, key));
@@ -158,7 +161,7 @@ export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1',
     startedAt: '2025-01-01T00:00:00Z',
     durationMs: 10,
     results,
-    targets: p.targets.map((t) => ({ targetId: t.id, checks: p.queries.length * p.transports.length, failedChecks: 0, p50Ms: 1.5, p99Ms: 2.5 })),
+    targets: p.targets.map((t) => ({ targetId: t.id, checks: queriesOf(p, t).length * p.transports.length, failedChecks: 0, p50Ms: 1.5, p99Ms: 2.5 })),
     ...(p.connects && {
       connects: p.connects.map((c) => (network === 'works' ? { id: c.id, ok: true, latencyMs: 0.8 } : { id: c.id, ok: false, latencyMs: null, detail: 'timeout after 2000 ms' })),
     }),

@@ -30,8 +30,9 @@ interface Row {
   notes?: RegExp;
 }
 
-function run(r: Row): Judgement {
-  const p = plan(r.pods, { queries: r.queries, connects: r.network !== undefined });
+/** secondFamily: the IPv6 addresses are asked only these queries, as the planner plans dual-stack. */
+function run(r: Row, secondFamily?: string[]): Judgement {
+  const p = plan(r.pods, { queries: r.queries, connects: r.network !== undefined, secondFamily });
   return judge({
     plan: p,
     workload: workload(r.pods, r.replicas, r.zones),
@@ -86,6 +87,24 @@ const rows: Row[] = [
     reason: /^coredns-a \(IPv4\) fails while coredns-b, coredns-c pass IPv4 from/,
     candidates: ['coredns-a'],
     notes: /IPv6 fails on every CoreDNS pod/,
+  },
+  {
+    name: 'dual-stack, one pod answers a wrong record (CoreDNS data, asked on its IPv4 address) → pod-local for that pod',
+    pods: dual(3),
+    faults: [{ target: 'coredns-a', query: 'dns-srv', outcome: 'wrong-answer' }],
+    classification: 'pod-local',
+    reason: /^coredns-a \(IPv4\) fails while coredns-b, coredns-c pass IPv4 from the same probe — it is repairable/,
+    candidates: ['coredns-a'],
+  },
+  {
+    name: 'dual-stack, a stub down on every pod → stub, never ip-family or a restart',
+    pods: dual(3),
+    queries: [...QUERIES, STUB_QUERY],
+    zones: EKS_STUB,
+    faults: [{ query: 'stub/consul.local', outcome: 'server-failure' }],
+    classification: 'stub',
+    reason: /^stub domain consul\.local fails through its forwarder 10\.150\.0\.1/,
+    candidates: [],
   },
   {
     name: 'dual-stack, both families fail on every pod → not a family problem',
@@ -230,16 +249,23 @@ const rows: Row[] = [
   },
 ];
 
+const verify = (r: Row, j: Judgement) => {
+  expect(j.classification, j.reason).to.equal(r.classification);
+  expect(j.reason).to.match(r.reason);
+  expect(j.candidates.map((c) => c.pod)).to.deep.equal(r.candidates);
+  if (r.notes) expect(j.notes.join('\n')).to.match(r.notes);
+  // Every failing target carries a classification and a one-line reason.
+  for (const t of j.targets.filter((x) => x.failedChecks.length > 0)) expect(t.reason).to.not.include('\n').and.not.equal('ok');
+};
+
 describe('judge: families, stubs, own zones, network evidence', () => {
-  for (const r of rows)
-    it(r.name, () => {
-      const j = run(r);
-      expect(j.classification, j.reason).to.equal(r.classification);
-      expect(j.reason).to.match(r.reason);
-      expect(j.candidates.map((c) => c.pod)).to.deep.equal(r.candidates);
-      if (r.notes) expect(j.notes.join('\n')).to.match(r.notes);
-      // Every failing target carries a classification and a one-line reason.
-      for (const t of j.targets.filter((x) => x.failedChecks.length > 0)) expect(t.reason).to.not.include('\n').and.not.equal('ok');
+  for (const r of rows) it(r.name, () => verify(r, run(r)));
+  // The planner asks a dual-stack pod's second address one check CoreDNS answers itself: the same verdicts.
+  for (const r of rows.filter((x) => x.pods.some((p) => p.ips.length > 1)))
+    it(`${r.name} (the IPv6 addresses asked only the reachability check)`, () => {
+      const j = run(r, ['api']);
+      verify(r, j);
+      expect(j.targets.filter((t) => t.address.includes(':')).flatMap((t) => t.failedChecks.map((c) => c.queryId))).to.satisfy((ids: string[]) => ids.every((id) => id === 'api'));
     });
 
   it('merges the failing checks of both addresses into the one candidate', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { validatePlan } from '../probe/contract.ts';
+import { queriesOf, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
 import { buildPlan, PLAN_DEFAULTS, resolvePlanOptions, reverseName } from './plan.ts';
 import { parsePlanConfig } from './config.ts';
@@ -131,6 +131,15 @@ const withCorefile = (text: string, files: ConfigFile[] = [], over: Partial<DnsW
   const three = [pod('coredns-a', ['10.244.0.2']), pod('coredns-b', ['10.244.1.3']), pod('coredns-c', ['10.244.2.4'])];
   return workload({ zones: parseCorefile(text, files), pods: three, ...over });
 };
+/** The same three pods and the Service, dual-stack (IPv4 primary). */
+const dualStack = (text: string, files: ConfigFile[] = []) =>
+  workload({
+    zones: parseCorefile(text, files),
+    service: { name: 'kube-dns', namespace: 'kube-system', clusterIPs: ['10.96.0.10', 'fd00::a'], port: 53 },
+    pods: [pod('coredns-a', ['10.244.0.2', 'fd01::2']), pod('coredns-b', ['10.244.1.3', 'fd01::3']), pod('coredns-c', ['10.244.2.4', 'fd01::4'])],
+  });
+/** What one transport costs: every target's queries × samples. */
+const perTransport = (plan: CheckPlan) => plan.targets.reduce((n, t) => n + queriesOf(plan, t).length, 0) * plan.samples;
 
 describe('buildPlan: checks derived from the Corefile', () => {
   const rows: { name: string; text: string; files?: ConfigFile[]; queries: string[] }[] = [
@@ -155,8 +164,45 @@ describe('buildPlan: checks derived from the Corefile', () => {
       assert.deepEqual(plan.queries.map((q) => q.id), row.queries);
       // Every derived check says where it came from; the default set stays cheap (3 pods + the Service).
       for (const q of plan.queries.filter((x) => /^(stub|zone|hosts)\//.test(x.id))) assert.match(q.source ?? '', /Corefile block|coredns-custom/);
-      assert.ok(plan.targets.length * plan.queries.length * plan.samples < 100, `${plan.targets.length * plan.queries.length * plan.samples} queries per transport`);
+      assert.ok(perTransport(plan) < 100, `${perTransport(plan)} queries per transport`);
+      assert.ok(plan.targets.every((t) => t.queries === undefined), 'single-stack: every target asks every check');
     });
+  for (const row of rows)
+    it(`${row.name}, dual-stack: the IPv6 addresses ask one check, the plan stays under 100 queries per transport`, () => {
+      const plan = buildPlan(dualStack(row.text, row.files), PLAN_DEFAULTS);
+      assert.equal(validatePlan(plan), null);
+      const ids = plan.queries.map((q) => q.id);
+      // The default checks stay whole; derived ones take what the budget per pod leaves (a second family costs one).
+      assert.deepEqual(ids, row.queries.slice(0, Math.min(row.queries.length, PLAN_DEFAULTS.maxChecks - 1)));
+      const reach = ids.includes('kubernetes-a') ? 'kubernetes-a' : ids.find((id) => id.startsWith('zone/'));
+      assert.deepEqual(
+        plan.targets.map((t) => [t.address, t.queries]),
+        ['10.96.0.10', 'fd00::a', '10.244.0.2', 'fd01::2', '10.244.1.3', 'fd01::3', '10.244.2.4', 'fd01::4'].map((a) => [a, a.includes(':') ? [reach] : undefined]),
+      );
+      assert.ok(perTransport(plan) < 100, `${perTransport(plan)} queries per transport`);
+    });
+
+  it('asks every check on the one family probed with --ip-family', () => {
+    for (const ipFamily of ['ipv4', 'ipv6'] as const) {
+      const plan = buildPlan(dualStack(K3S, K3S_FILES), resolvePlanOptions({ ipFamily }, undefined));
+      assert.deepEqual([plan.targets.length, plan.targets.every((t) => t.queries === undefined), plan.queries.length], [4, true, 8]);
+    }
+  });
+
+  it('asks a second-family address a check CoreDNS answers itself, never an external or stub name when there is another', () => {
+    const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - host.example.com A 192.168.1.3\n', 'c.yaml');
+    const only = (flags: Parameters<typeof resolvePlanOptions>[0], text = EKS, files: ConfigFile[] = []) =>
+      buildPlan(dualStack(text, files), resolvePlanOptions(flags, flags.defaultChecks === false ? config : undefined)).targets.find((t) => t.address === 'fd01::2')!.queries;
+    assert.deepEqual(only({ disable: ['cluster'] }), ['external']); // only external and stub names: the first one
+    assert.deepEqual(only({}, L7MP, L7MP_FILES), ['zone/gateway.example.com/a']);
+    assert.deepEqual(only({ defaultChecks: false }, L7MP, L7MP_FILES), ['custom-1']);
+  });
+
+  it('rejects a target asking a query the plan does not have', () => {
+    const plan = buildPlan(dualStack(KUBEADM), PLAN_DEFAULTS);
+    plan.targets[1] = { ...plan.targets[1]!, queries: ['nope'] };
+    assert.equal(validatePlan(plan), 'targets[1].queries names a query the plan does not have: "nope"');
+  });
 
   it('labels a stub check with the stub and its forwarder and accepts NOERROR or NXDOMAIN', () => {
     const stub = buildPlan(withCorefile(EKS), PLAN_DEFAULTS).queries.find((q) => q.id === 'stub/consul.local')!;

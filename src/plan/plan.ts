@@ -29,6 +29,11 @@ export interface PlanOptions {
   ipFamily: IpFamily;
   /** At most this many stub, zone and hosts checks, so a large zone file cannot make the plan expensive. */
   maxDerived: number;
+  /**
+   * At most this many default and derived checks per pod across its addresses: the stub, zone and hosts
+   * checks take what the cluster and external checks (and a second family's one check) leave, up to maxDerived.
+   */
+  maxChecks: number;
   /** Conformance sample: at most this many Services of each kind (--sample-services); 0 = off. */
   sampleServices: number;
 }
@@ -40,6 +45,8 @@ export const PLAN_DEFAULTS: PlanOptions = {
   disabled: [],
   ipFamily: 'both',
   maxDerived: 3,
+  // 3 pods and the Service × 8 checks × 3 samples = 96 queries per transport, single- or dual-stack.
+  maxChecks: 8,
   sampleServices: 0,
 };
 
@@ -151,6 +158,7 @@ export function resolvePlanOptions(flags: PlanFlags, config: PlanConfig | undefi
     disabled: flags.defaultChecks === false ? [...CHECK_GROUPS] : (flags.disable ?? config?.disable ?? PLAN_DEFAULTS.disabled),
     ipFamily: flags.ipFamily ?? PLAN_DEFAULTS.ipFamily,
     maxDerived: PLAN_DEFAULTS.maxDerived,
+    maxChecks: PLAN_DEFAULTS.maxChecks,
     sampleServices: flags.sampleServices ?? PLAN_DEFAULTS.sampleServices,
   };
 }
@@ -161,18 +169,43 @@ export function kubernetesConnect(ip: string): ConnectCheck {
   return { id: 'kubernetes-service', address: ip, port: 443, label: `kubernetes Service ${where}` };
 }
 
+/**
+ * The Service's and pods' addresses of the second family on a dual-stack plan: the family of neither the
+ * Service's primary ClusterIP nor (without a Service) the first pod address. Node-local caches keep every check.
+ */
+function secondFamilyTargets(targets: Target[]): Target[] {
+  const probed = targets.filter((t) => t.kind !== 'node-local');
+  const primary = probed[0] && family(probed[0].address);
+  return probed.filter((t) => family(t.address) !== primary);
+}
+
+/**
+ * The one check a second-family address is asked: one CoreDNS answers itself, so that a failure is the path's
+ * or the pod's, never an upstream's. Every other check tests CoreDNS's data, which is the same whichever of a
+ * pod's addresses asks; the primary family asks them all.
+ */
+function reachabilityQuery(queries: Query[]): Query | undefined {
+  return queries.find((q) => q.external !== true) ?? queries[0];
+}
+
 /** The plan for one cycle; `sample` holds the Services and EndpointSlices read for --sample-services. */
 export function buildPlan(workload: DnsWorkload, options: PlanOptions, sample?: SampleObjects): CheckPlan {
   const groups = new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g)));
+  const targets = targetsOf(workload, options.ipFamily);
+  const second = new Set(secondFamilyTargets(targets));
+  const defaults = defaultQueries(workload, options.externalName, options.disabled);
+  const room = Math.min(options.maxDerived, options.maxChecks - defaults.length - (second.size > 0 ? 1 : 0));
+  const queries = [
+    ...defaults,
+    ...derivedQueries(workload.zones, groups, Math.max(0, room)),
+    ...(sample && options.sampleServices > 0 ? conformanceQueries(sample, workload.zones.clusterDomain, options.sampleServices) : []),
+    ...extraQueries(workload, options.extraChecks),
+  ];
+  const reach = reachabilityQuery(queries);
   return {
     schema: PLAN_SCHEMA,
-    targets: targetsOf(workload, options.ipFamily),
-    queries: [
-      ...defaultQueries(workload, options.externalName, options.disabled),
-      ...derivedQueries(workload.zones, groups, options.maxDerived),
-      ...(sample && options.sampleServices > 0 ? conformanceQueries(sample, workload.zones.clusterDomain, options.sampleServices) : []),
-      ...extraQueries(workload, options.extraChecks),
-    ],
+    targets: targets.map((t) => (reach && second.has(t) ? { ...t, queries: [reach.id] } : t)),
+    queries,
     transports: options.transports,
     ...(workload.kubernetesServiceIP && { connects: [kubernetesConnect(workload.kubernetesServiceIP)] }),
     samples: options.samples,

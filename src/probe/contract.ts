@@ -72,10 +72,18 @@ export interface Target {
   kind: TargetKind;
   /** Human label: the pod name, or "service kube-dns". */
   label: string;
+  /** Ids of the plan's queries asked of this target (a dual-stack pod's second address proves its path with one); absent: every query. */
+  queries?: string[];
 }
 
 /** The port TCP queries to the target use. */
 export const tcpPortOf = (t: Pick<Target, 'port' | 'tcpPort'>): number => t.tcpPort ?? t.port;
+
+/** The queries asked of a target, in plan order. */
+export function queriesOf(plan: Pick<CheckPlan, 'queries'>, target: Pick<Target, 'queries'>): Query[] {
+  const asked = target.queries;
+  return asked ? plan.queries.filter((q) => asked.includes(q.id)) : plan.queries;
+}
 
 /**
  * What the answer must be. Answers are compared in normalized text form:
@@ -272,7 +280,15 @@ const dnsName = v.refine(v.str({ max: LIMITS.nameLength, pattern: /^[A-Za-z0-9_.
   // Label lengths above 63 or empty labels ("a..b") cannot be encoded as a question.
   name !== '.' && name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63) ? 'must have labels of 1 to 63 characters' : null);
 
-const target = v.object({ id, address: v.ip, port, tcpPort: v.optional(port), kind: v.oneOf(TARGET_KINDS), label });
+const target = v.object({
+  id,
+  address: v.ip,
+  port,
+  tcpPort: v.optional(port),
+  kind: v.oneOf(TARGET_KINDS),
+  label,
+  queries: v.optional(v.list(id, { min: 1, max: LIMITS.queries, unique: String })),
+});
 
 const expectation = v.object({
   rcodes: v.optional(values),
@@ -320,7 +336,14 @@ export function validatePlan(p: unknown): Problem {
   if (p.targets.length > LIMITS.targets) return `plan has more than ${LIMITS.targets} targets`;
   if (!Array.isArray(p.queries) || p.queries.length === 0) return 'plan needs at least one query';
   if (p.queries.length > LIMITS.queries) return `plan has more than ${LIMITS.queries} queries`;
-  return plan(p, '');
+  const problem = plan(p, '');
+  if (problem) return problem;
+  const planned = new Set((p as unknown as CheckPlan).queries.map(byId));
+  for (const [i, t] of (p as unknown as CheckPlan).targets.entries()) {
+    const unknown = t.queries?.find((q) => !planned.has(q));
+    if (unknown !== undefined) return `targets[${i}].queries names a query the plan does not have: ${v.preview(unknown)}`;
+  }
+  return null;
 }
 
 /** Parses plan text (size-limited) into a CheckPlan or throws an Error with one readable line. */
@@ -440,7 +463,7 @@ function expectedOutcome(s: Sample, q: Query): Outcome {
  */
 function answersPlan(r: ProbeReport, p: CheckPlan): Problem {
   const queries = new Map(p.queries.map((q) => [q.id, q]));
-  const targets = new Set(p.targets.map(byId));
+  const targets = new Map(p.targets.map((t) => [t.id, t]));
   const transports = new Set<string>(p.transports);
   const seen = new Set<string>();
   const byTarget = new Map<string, CheckResult[]>();
@@ -449,6 +472,7 @@ function answersPlan(r: ProbeReport, p: CheckPlan): Problem {
     const q = queries.get(res.queryId);
     if (!targets.has(res.targetId)) return `${at}.targetId is not a planned target: ${v.preview(res.targetId)}`;
     if (!q) return `${at}.queryId is not a planned query: ${v.preview(res.queryId)}`;
+    if (targets.get(res.targetId)!.queries?.includes(res.queryId) === false) return `${at}.queryId ${res.queryId} is not asked of target ${res.targetId}`;
     if (!transports.has(res.transport)) return `${at}.transport is not a planned transport: ${v.preview(res.transport)}`;
     if (res.samples.length !== p.samples) return `${at} has ${res.samples.length} samples, the plan asks for ${p.samples}`;
     const k = `${res.targetId}\u0000${res.queryId}\u0000${res.transport}`;
@@ -463,7 +487,7 @@ function answersPlan(r: ProbeReport, p: CheckPlan): Problem {
     if (list) list.push(res);
     else byTarget.set(res.targetId, [res]);
   }
-  const expected = p.targets.length * p.queries.length * p.transports.length;
+  const expected = p.targets.reduce((n, t) => n + queriesOf(p, t).length, 0) * p.transports.length;
   if (r.results.length !== expected) return `probe report has ${r.results.length} results, the plan asks for ${expected}`;
   const summaries = sameIds(r.targets.map((t) => t.targetId), p.targets.map(byId), 'targets');
   if (summaries) return summaries;

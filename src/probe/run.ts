@@ -9,7 +9,7 @@
 import os from 'node:os';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, Transport } from './contract.ts';
-import { REPORT_SCHEMA, tcpPortOf } from './contract.ts';
+import { queriesOf, REPORT_SCHEMA, tcpPortOf } from './contract.ts';
 import { DEFAULT_EDNS_UDP_SIZE, TcpChannel, UdpChannel } from './dns.ts';
 import type { Channel, Dial, Exchange, ExchangeOptions } from './dns.ts';
 import { resultReason, summarize, toSample } from './summary.ts';
@@ -137,7 +137,7 @@ async function probeOnce(query: Query, transport: Transport, channels: TargetCha
  * stops answering in time (its queries then go out without waiting). Results in plan order.
  */
 async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced: () => void, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<CheckResult[]> {
-  const checks = plan.queries.flatMap((query) => plan.transports.map((transport) => ({ query, transport, samples: new Array<Sample>(plan.samples) })));
+  const checks = queriesOf(plan, target).flatMap((query) => plan.transports.map((transport) => ({ query, transport, samples: new Array<Sample>(plan.samples) })));
   const channels = new TargetChannels(target, dialTcp);
   const unanswered: Promise<void>[] = [];
   let serial = true;

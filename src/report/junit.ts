@@ -36,7 +36,8 @@ interface Case {
 }
 
 function targetCases(suite: string, report: CheckOutput, t: TargetResult): Case[] {
-  const queries = report.plan?.queries ?? [];
+  // Only what was asked of this target: a dual-stack pod's second address is asked one check.
+  const queries = (report.plan?.queries ?? []).filter((q) => !t.queries || t.queries.includes(q.id));
   const transports = (report.plan?.transports ?? []).filter((t): t is Transport => t === 'udp' || t === 'tcp');
   const classname = `${suite}.${t.label}`;
   return queries.flatMap((q) =>

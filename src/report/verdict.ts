@@ -39,6 +39,8 @@ export interface TargetResult {
   failing: FailingCheck[];
   /** What the pod's logs say, for pods a restart cannot help. */
   diagnosis?: { kind: string; summary: string; evidence: string }[];
+  /** The plan's query ids asked of this target when not all of them (a dual-stack pod's second address: one). */
+  queries?: string[];
 }
 
 export function targetResults(plan: CheckPlan, report: ProbeReport, workload: DnsWorkload, judgement: Judgement): TargetResult[] {
@@ -69,6 +71,7 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
       consecutiveFailures: judged?.consecutiveFailures ?? 0,
       failing,
       ...(judged?.diagnosis?.length ? { diagnosis: judged.diagnosis } : {}),
+      ...(target.queries && { queries: target.queries }),
     };
   });
 }

@@ -26,12 +26,15 @@ describe('dual-stack e2e: judgment per IP family', function () {
 
   const args = () => ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '1s'];
 
-  it('healthy: every pod and the Service answer on both families', async () => {
+  it('healthy: every pod and the Service answer on both families; the IPv6 addresses are asked the one reachability check', async () => {
     const run = await cli(args());
     assert.equal(run.code, 0, run.stdout + run.stderr);
-    const addresses = run.json?.targets?.map((t) => t.address) ?? [];
-    assert.ok(addresses.some((a) => a.includes(':')) && addresses.some((a) => !a.includes(':')), addresses.join(', '));
-    assert.equal(run.json?.targets?.length, 2 * (sim.dnsPods().length + 1));
+    const targets = run.json?.targets ?? [];
+    assert.equal(targets.length, 2 * (sim.dnsPods().length + 1));
+    assert.deepEqual(
+      [...new Set(targets.map((t) => `${t.address.includes(':') ? 'ipv6' : 'ipv4'} ${t.kind} ${t.queries?.join(',') ?? 'every check'}`))].sort(),
+      ['ipv4 pod every check', 'ipv4 service every check', 'ipv6 pod kubernetes-a', 'ipv6 service kubernetes-a'],
+    );
   });
 
   it('IPv6 dropped on every pod → ip-family naming IPv6, exit 1, --repair and --dry-run plan no eviction', async () => {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan, type CheckResult, type ProbeReport, type Sample } from '../../src/probe/contract.ts';
+import { PLAN_SCHEMA, queriesOf, REPORT_SCHEMA, type CheckPlan, type CheckResult, type ProbeReport, type Sample } from '../../src/probe/contract.ts';
 import type { DnsWorkload } from '../../src/discover/types.ts';
 import { judge } from '../../src/judge/judge.ts';
 import { checkOutput, errorOutput, overallVerdict, targetResults, type CheckOutput } from '../../src/report/index.ts';
@@ -48,10 +48,10 @@ const ok: Sample = { outcome: 'ok', rcode: 'NOERROR', answers: ['10.96.0.1'], la
 const timeout: Sample = { outcome: 'timeout', rcode: null, answers: [], latencyMs: null, detail: 'timeout after 500 ms' };
 
 /** A probe report where `sick` times out on every query over UDP (a <"quoted" & odd> reason included). */
-function probeReport(sick: string | null): ProbeReport {
-  const results = plan.targets.flatMap((t) =>
-    plan.queries.flatMap((q) =>
-      plan.transports.map((transport): CheckResult => {
+function probeReport(sick: string | null, p: CheckPlan = plan): ProbeReport {
+  const results = p.targets.flatMap((t) =>
+    queriesOf(p, t).flatMap((q) =>
+      p.transports.map((transport): CheckResult => {
         const bad = t.id === sick && transport === 'udp';
         return { targetId: t.id, queryId: q.id, transport, samples: [bad ? timeout : ok], verdict: bad ? 'fail' : 'pass', reason: bad ? '1/1 samples failed: timeout after 500 ms <"udp" & co>' : 'ok' };
       }),
@@ -59,15 +59,15 @@ function probeReport(sick: string | null): ProbeReport {
   );
   return {
     schema: REPORT_SCHEMA, probeVersion: '1', hostname: 'probe', startedAt: '2025-01-01T00:00:00Z', durationMs: 10, results,
-    targets: plan.targets.map((t) => ({ targetId: t.id, checks: 4, failedChecks: t.id === sick ? 2 : 0, p50Ms: 1.5, p99Ms: 1.5 })),
+    targets: p.targets.map((t) => ({ targetId: t.id, checks: 2 * queriesOf(p, t).length, failedChecks: t.id === sick ? queriesOf(p, t).length : 0, p50Ms: 1.5, p99Ms: 1.5 })),
   };
 }
 
-function reportOf(sick: string | null): CheckOutput {
-  const report = probeReport(sick);
-  const judgement = judge({ plan, workload, primary: { report, node: 'n3' } });
-  const targets = targetResults(plan, report, workload, judgement);
-  const data = { workload, plan, targets, probes: [{ pod: 'probe', node: 'n3', durationMs: 10 }], requests: 5, classification: judgement.classification, reason: judgement.reason, notes: judgement.notes, mode: 'probe-pod' };
+function reportOf(sick: string | null, p: CheckPlan = plan): CheckOutput {
+  const report = probeReport(sick, p);
+  const judgement = judge({ plan: p, workload, primary: { report, node: 'n3' } });
+  const targets = targetResults(p, report, workload, judgement);
+  const data = { workload, plan: p, targets, probes: [{ pod: 'probe', node: 'n3', durationMs: 10 }], requests: 5, classification: judgement.classification, reason: judgement.reason, notes: judgement.notes, mode: 'probe-pod' };
   return checkOutput(data, overallVerdict(judgement, targets), judgement.verdict === 'healthy' ? 0 : 1);
 }
 
@@ -121,6 +121,16 @@ describe('JUnit XML report, validated with xmllint against junit-10.xsd', functi
     expect(xpath(v.file, 'count(/testsuites/testsuite)')).to.equal('2');
     expect(xpath(v.file, 'string(//testsuite[@name="b"]//error/@type)')).to.equal('exit-3');
     expect(xpath(v.file, 'string(//testsuite[@name="b"]//property[@name="exitCode"]/@value)')).to.equal('3');
+  });
+
+  it('a target asked some queries only (a dual-stack second address): cases for those alone', () => {
+    const some = { ...plan, targets: plan.targets.map((t) => (t.id === 'pod/coredns-b' ? { ...t, queries: ['kubernetes-a'] } : t)) };
+    const v = validate(renderJUnit([{ context: 'p', report: reportOf('pod/coredns-b', some) }]));
+    expect(v.status, v.out).to.equal(0);
+    // service and coredns-a: 2 queries × 2 transports; coredns-b: 1 × 2; coredns-c skipped.
+    expect(xpath(v.file, 'string(/testsuites/testsuite/@tests)')).to.equal('11');
+    expect(xpath(v.file, 'count(//testcase[@classname="p.coredns-b"])')).to.equal('2');
+    expect(xpath(v.file, 'string(/testsuites/testsuite/@failures)')).to.equal('1');
   });
 
   it('the schema check can fail: a case without its name is refused', () => {

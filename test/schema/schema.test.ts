@@ -17,7 +17,7 @@ import { OUTPUT_API_VERSION, OUTPUT_KIND } from '../../src/report/output.ts';
 import { FLEET_KIND } from '../../src/report/fleet.ts';
 import { EXIT } from '../../src/report/exit-codes.ts';
 import { MODES } from '../../src/modes/types.ts';
-import { pods, workload } from '../../src/judge/fixtures.ts';
+import { dualPod, pods, workload } from '../../src/judge/fixtures.ts';
 import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from '../probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../probe/dnsmasq.ts';
 import { claimSubnet } from '../subnets.ts';
@@ -121,6 +121,24 @@ describe('contracts: the JSON Schemas in schema/', function () {
       const built = buildPlan(workload(pods(3)), PLAN_DEFAULTS);
       assert.equal(schemaProblem('plan', built), null);
       assert.equal(schemaProblem('plan', JSON.parse(JSON.stringify(built))), null);
+      const dual = buildPlan(workload([dualPod(0), dualPod(1)]), PLAN_DEFAULTS);
+      assert.ok(dual.targets.some((t) => t.queries), 'a dual-stack plan asks its second family some queries only');
+      assert.equal(schemaProblem('plan', dual), null);
+    });
+
+    it('a target asked some queries only: the probe answers those alone, and a report answering more is refused', async function () {
+      const p = plan([target('core', CORE), { ...target('core6', CORE), queries: [QUERIES[0]!.id] }], QUERIES, { samples: 1, timeoutMs: 500 });
+      const { code, report } = await probe(p);
+      assert.equal(code, 0);
+      assert.equal(validateReport(report, p), null);
+      assert.equal(schemaProblem('report', report), null);
+      const results = (report as ProbeReport).results;
+      assert.deepEqual(
+        results.filter((r) => r.targetId === 'core6').map((r) => r.queryId),
+        p.transports.map(() => QUERIES[0]!.id),
+      );
+      const extra = { ...results.find((r) => r.targetId === 'core' && r.queryId === QUERIES[1]!.id)!, targetId: 'core6' };
+      assert.match(validateReport({ ...(report as ProbeReport), results: [...results, extra] }, p) ?? '', new RegExp(`queryId ${QUERIES[1]!.id} is not asked of target core6`));
     });
 
     it('reports of the bundled probe against dnsmasq: passing, wrong answers, refused, connects', async function () {
