@@ -10,7 +10,7 @@ import type { DnsWorkload } from '../discover/types.ts';
 import { anyReachable } from './reach.ts';
 import { ModeError } from './errors.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
-import { inProcessResult, type DnsAddress, type ModeProber, type ScopedPlan } from './types.ts';
+import { inProcessResult, NODE_LOCAL_NOTE, type DnsAddress, type ModeProber, type ScopedPlan } from './types.ts';
 
 export interface DirectOptions {
   mode: 'direct' | 'in-cluster';
@@ -38,6 +38,8 @@ export function directScope(plan: CheckPlan, routable: { service: boolean; pods:
   else if (services.length) notes.push(`direct: the Service IP ${services.map((t) => t.address).join(', ')} is not routable from here, not checked${addresses.length ? '' : ' (pass --dns-address for a NodePort or LoadBalancer exposing DNS)'}`);
   if (pods.length && routable.pods) keep.push(...pods);
   else if (pods.length) notes.push(`direct: pod IPs are not routable from here, the ${pods.length} CoreDNS pod target(s) were not checked one by one (use --mode port-forward or probe-pod for per-pod checks)`);
+  const caches = plan.targets.filter((t) => t.kind === 'node-local');
+  if (caches.length) notes.push(NODE_LOCAL_NOTE('direct', caches));
   keep.push(...addressTargets(addresses));
   return { plan: { ...plan, targets: keep }, notes };
 }

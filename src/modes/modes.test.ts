@@ -12,6 +12,7 @@ import { decideMode, decisionLine, needsReachability, type ModeFacts } from './a
 import { directScope } from './direct.ts';
 import { ModeError } from './errors.ts';
 import { portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
+import { NODE_LOCAL_NOTE } from './types.ts';
 
 const base: ModeFacts = { inCluster: false, read: true, probePod: false, portForward: false, dnsAddresses: 0 };
 
@@ -83,6 +84,21 @@ describe('modes: port-forward fits the plan', () => {
   it('has nothing to say about UDP when only TCP was planned, and refuses a UDP-only plan', () => {
     assert.deepEqual(portForwardScope({ ...plan, transports: ['tcp'] }).notes, [SERVICE_NOTE(['10.96.0.10'])]);
     assert.throws(() => portForwardScope({ ...plan, transports: ['udp'] }), (e: unknown) => e instanceof ModeError && /--transports tcp/.test(e.line));
+  });
+});
+
+describe('modes: NodeLocal DNSCache targets answer only on a node', () => {
+  const withCaches: CheckPlan = {
+    ...plan,
+    targets: [...plan.targets, { id: 'node-local/n1', address: '169.254.20.10', port: 53, kind: 'node-local', label: 'node-local-dns' }, { id: 'node-local/n2', address: '169.254.20.10', port: 53, kind: 'node-local', label: 'node-local-dns' }],
+  };
+  it('port-forward and direct drop them with one note naming the address', () => {
+    const pf = portForwardScope(withCaches);
+    assert.ok(!pf.plan.targets.some((t) => t.kind === 'node-local'));
+    assert.ok(pf.notes.includes(NODE_LOCAL_NOTE('port-forward', withCaches.targets.filter((t) => t.kind === 'node-local'))));
+    const direct = directScope(withCaches, { service: true, pods: true }, []);
+    assert.deepEqual(direct.plan.targets.map((t) => t.id), ['service', 'pod/a', 'pod/b']);
+    assert.deepEqual(direct.notes, ['direct: the NodeLocal DNSCache address 169.254.20.10 answers only on a node, not checked from here (use --mode probe-pod for each node\'s cache)']);
   });
 });
 

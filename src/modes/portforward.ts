@@ -11,7 +11,7 @@ import { runPlan } from '../probe/run.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 import { ModeError } from './errors.ts';
-import { inProcessResult, type ModeProber, type ScopedPlan } from './types.ts';
+import { inProcessResult, NODE_LOCAL_NOTE, type ModeProber, type ScopedPlan } from './types.ts';
 
 export const UDP_NOTE = 'port-forward: UDP not checked — pods/portforward carries TCP streams only, so every check ran over TCP';
 export const SERVICE_NOTE = (ips: string[]) =>
@@ -25,6 +25,8 @@ export function portForwardScope(plan: CheckPlan): ScopedPlan {
   const notes: string[] = [];
   if (plan.transports.includes('udp')) notes.push(UDP_NOTE);
   if (services.length) notes.push(SERVICE_NOTE(services.map((t) => t.address)));
+  const caches = plan.targets.filter((t) => t.kind === 'node-local');
+  if (caches.length) notes.push(NODE_LOCAL_NOTE('port-forward', caches));
   const { connects: _connects, ...rest } = plan;
   return { plan: { ...rest, transports: ['tcp'], targets: plan.targets.filter((t) => t.kind === 'pod') }, notes };
 }

@@ -1,7 +1,7 @@
 // What every deployment mode is to the engine (src/engine/prober.ts's Prober, structurally): a name, whether
 // it creates probe pods (only then is there anything to sweep), an optional step that fits the plan to
 // what the mode can reach — saying in notes what it could not check — and the run itself.
-import type { CheckPlan } from '../probe/contract.ts';
+import type { CheckPlan, Target } from '../probe/contract.ts';
 import type { Endpoint } from '../probe/dns.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
@@ -34,3 +34,7 @@ export const inProcessResult = (report: ProbeRunResult['report'], pod: string, e
   report,
   timings: { createMs: 0, startMs: 0, execMs, deleteMs: 0 },
 });
+
+/** NodeLocal DNSCache answers on each node's own host network: from outside a node its address is no cache at all. */
+export const NODE_LOCAL_NOTE = (mode: string, caches: readonly Target[]) =>
+  `${mode}: the NodeLocal DNSCache address ${[...new Set(caches.map((t) => t.address))].join(', ')} answers only on a node, not checked from here (use --mode probe-pod for each node's cache)`;
