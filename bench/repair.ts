@@ -7,13 +7,15 @@
 //      counted from the sim's API log (evictions, deletes of DNS pods, rollout restarts). Target 0
 //      false restarts.
 //  (c) the same across the distributions' presets (test/sim/presets.ts) × faults (one pod hung, upstream
-//      down, a stub's forwarder down). Target 0 false restarts.
+//      down, a stub's forwarder down; on dual-stack, when root, IPv6 lost on every pod or on one).
+//      Target 0 false restarts.
 // Leaves no process behind: every watcher and sim is stopped in finally blocks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startSim, dnsAnswers, type Sim } from '../test/sim/index.ts';
 import { connect } from '../src/kube/index.ts';
 import type { ApiRequestRecord } from '../test/sim/types.ts';
 import type { PresetName } from '../test/sim/presets.ts';
+import { ipv6Available } from '../test/sim/network6.ts';
 
 const CLI = 'dist/cli.js';
 const SUBNET_WATCH = '127.213';
@@ -262,14 +264,20 @@ const PRESET_RUNS: { preset: PresetName; stub?: string }[] = [
   { preset: 'k3s', stub: 'homelab.local' },
   { preset: 'rke2' },
   { preset: 'openshift' },
+  // IPv6 addresses on lo: root only.
+  ...(ipv6Available() ? [] : [{ preset: 'dual-stack' as const }]),
 ];
 const PRESET_FAULTS: { name: string; applies: (r: (typeof PRESET_RUNS)[number]) => boolean; inject: (sim: Sim, r: (typeof PRESET_RUNS)[number]) => string[] }[] = [
   { name: 'one pod hung', applies: () => true, inject: (sim) => (sim.faults.hangDns(sim.dnsPods()[0]!.name), [sim.dnsPods()[0]!.name]) },
   { name: 'upstream down', applies: () => true, inject: (sim) => (sim.faults.upstreamDown(), []) },
   { name: 'stub down', applies: (r) => r.stub !== undefined, inject: (sim, r) => (sim.faults.stubDown(r.stub!), []) },
+  { name: 'IPv6 dropped', applies: (r) => r.preset === 'dual-stack', inject: (sim) => (sim.faults.dropFamily('ipv6'), []) },
+  { name: 'IPv6 one pod', applies: (r) => r.preset === 'dual-stack', inject: (sim) => (sim.faults.dropFamily('ipv6', sim.dnsPods()[0]!.name), [sim.dnsPods()[0]!.name]) },
 ];
 
 console.log('\n(c) presets × faults, check --repair with the preset\'s workload flags, a fresh sim each');
+const noIpv6 = ipv6Available();
+if (noIpv6) console.log(`  dual-stack left out: ${noIpv6}`);
 const presetRows: (MatrixRow & { preset: string })[] = [];
 for (const r of PRESET_RUNS)
   for (const f of PRESET_FAULTS.filter((x) => x.applies(r))) {
