@@ -53,7 +53,7 @@ describe('dual-stack e2e: judgment per IP family', function () {
     }
   });
 
-  it('IPv6 dropped on one pod while its peers answer IPv6 → pod-local for IPv6, repairable (--dry-run plans that pod only)', async () => {
+  it('IPv6 dropped on one pod while its peers answer IPv6 → pod-local for IPv6, repairable: --dry-run plans that pod only, --repair evicts it alone', async () => {
     const victim = sim.dnsPods()[0]!.name;
     sim.faults.dropFamily('ipv6', victim);
     const from = sim.requests.length;
@@ -68,5 +68,11 @@ describe('dual-stack e2e: judgment per IP family', function () {
     assert.deepEqual(failing.filter((t) => t.kind === 'pod').map((t) => [t.label, t.address.includes(':'), t.classification]), [[`${victim} (ipv6)`, true, 'pod-local']]);
     // The IPv6 Service IP may land on the victim too: then it is the victim's failure, never a restart of its own.
     for (const t of failing.filter((x) => x.kind === 'service')) assert.deepEqual([t.address.includes(':'), t.classification], [true, 'pod-local'], t.reason);
+    // --repair evicts that pod and no other; its replacement answers IPv6 (the fault is the pod's).
+    const repairFrom = sim.requests.length;
+    const repaired = await cli([...args(), '--repair']);
+    assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+    assert.deepEqual(evictions(sim, repairFrom).filter((r) => r.code < 300).map((r) => r.name), [victim]);
+    assert.equal((await cli(args())).code, 0);
   });
 });
