@@ -10,7 +10,8 @@
 //   plan        targets (count), queries [{id, name, type, external, source?}], transports, samples, timeoutMs
 //   probes      [{pod, node, durationMs}] the probe pods that ran (first = primary)
 //   targets     [{id, kind, label, address, node, udp, tcp, p50Ms, p99Ms, verdict, status, classification, reason,
-//               consecutiveFailures, failing [{queryId, query, transport, external, reason}], diagnosis?}]
+//               consecutiveFailures, failing [{queryId, query, transport, external, reason}], diagnosis?,
+//               queries? (the query ids asked when not all: a dual-stack pod's second address)}]
 //   repair      with --repair: mode (repair | dry-run), actions [{pod, method, outcome, detail}], skipped
 //               [{pod, reason}], escalations [{pod, evidence, isNew}], note (why nothing was tried), before
 //   unprobed    [{pod, reason}] DNS pods without an IP
