@@ -1,5 +1,6 @@
 // `check`: validate the flags, complete them into a cycle context, run the engine's cycle once, print
 // the report and return its exit code. Nothing else happens here.
+import { setMaxListeners } from 'node:events';
 import { chooseProber, failureOf, prepareCycle, runCycle, runFleet, worstExitCode, type CheckSettings, type OutputFormat } from '../engine/index.ts';
 import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
@@ -40,6 +41,8 @@ export interface Interruptible {
 export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals) => void = () => {}): Interruptible {
   endEarlySignals();
   const controller = new AbortController();
+  // Every cluster of a fleet and every probe pod of --probe-nodes all listens to it at once: no leak warning.
+  setMaxListeners(0, controller.signal);
   let received: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     if (received) {
