@@ -39,7 +39,6 @@ export interface Interruptible {
  * exits 130 at once; so does a cleanup that overruns `graceMs`.
  */
 export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals) => void = () => {}): Interruptible {
-  endEarlySignals();
   const controller = new AbortController();
   // Every cluster of a fleet and every probe pod of --probe-nodes all listens to it at once: no leak warning.
   setMaxListeners(0, controller.signal);
@@ -59,6 +58,9 @@ export function interruptible(graceMs: number, onFirst: (signal: NodeJS.Signals)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Only now: removing a signal's last listener closes Node's handle for it, and a signal received while
+  // the bundle loaded but not yet dispatched (Node 24 loads it without turning the event loop) is lost.
+  endEarlySignals();
   return {
     signal: controller.signal,
     get received() {
