@@ -19,15 +19,16 @@ export async function withFreshness(
   probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
 ): Promise<{ plan: CheckPlan; runs: ProbeRunResult[] }> {
   const namespace = ctx.probeNamespace;
+  const withoutCanary = async (err: unknown) => {
+    notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
+    return { plan, runs: await probe(plan) };
+  };
   let swept: string[] = [];
   try {
     swept = await sweepCanaries(ctx.client, namespace);
   } catch (err) {
     // The canary's rule grants list, create and delete together: a refused list means the create would be refused too.
-    if (err instanceof KubeError && err.kind === 'forbidden') {
-      notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
-      return { plan, runs: await probe(plan) };
-    }
+    if (err instanceof KubeError && err.kind === 'forbidden') return withoutCanary(err);
     log.info(`could not sweep old freshness canaries in namespace ${namespace}: ${lineOf(err)}`);
   }
   if (swept.length) log.info(`deleted ${swept.length} old freshness canary Service(s): ${swept.join(', ')}`);
@@ -35,8 +36,7 @@ export async function withFreshness(
   try {
     canary = await createCanary(ctx.client, namespace);
   } catch (err) {
-    notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
-    return { plan, runs: await probe(plan) };
+    return withoutCanary(err);
   }
   try {
     const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
