@@ -59,7 +59,9 @@ export function hostsText(records: [string, string][], overrides: ReadonlyMap<st
 export const reverseZone = (subnet: string) => `${subnet.split('.').reverse().join('.')}.in-addr.arpa`;
 
 // Stay root: any uid/gid change would clear the parent-death signal that ties dnsmasq to the sim.
-const userLine = () => (process.getuid?.() === 0 ? ['user=root', 'group=root'] : []);
+// No pid file: dnsmasq's default /var/run/dnsmasq.pid is shared by every instance, and instances that
+// start at the same moment (several sims at once) race on it ("failed to open pidfile: File exists").
+const processLines = () => ['pid-file=', ...(process.getuid?.() === 0 ? ['user=root', 'group=root'] : [])];
 
 /** What one DNS server container is configured to serve: its server blocks and the files it sees. */
 export interface DnsServerConfig {
@@ -94,7 +96,7 @@ export function podDnsmasqConf(o: { reverse6?: string; listen: Backend; hostsDir
     'cache-size=0',
     // dnsmasq serves at most 20 TCP connections at once by default; CoreDNS has no such cap.
     'max-tcp-connections=256',
-    ...userLine(),
+    ...processLines(),
     ...(servesCluster ? o.srv : []),
     '',
   ].join('\n');
@@ -112,7 +114,7 @@ export function hostsPluginText(config: DnsServerConfig): string {
 
 /** A stub domain's upstream: authoritative for its zone (its apex answers, other names NXDOMAIN). */
 export function stubDnsmasqConf(listen: Backend, zone: string): string {
-  return [`listen-address=${listen.address}`, `port=${listen.port}`, 'bind-interfaces', 'no-resolv', 'no-hosts', `local=/${zone}/`, `host-record=${zone},${listen.address}`, 'max-tcp-connections=1024', ...userLine(), ''].join('\n');
+  return [`listen-address=${listen.address}`, `port=${listen.port}`, 'bind-interfaces', 'no-resolv', 'no-hosts', `local=/${zone}/`, `host-record=${zone},${listen.address}`, 'max-tcp-connections=1024', ...processLines(), ''].join('\n');
 }
 
 export function upstreamDnsmasqConf(listen: Backend, external: Record<string, string>): string {
@@ -128,7 +130,7 @@ export function upstreamDnsmasqConf(listen: Backend, external: Record<string, st
     // Every CoreDNS pod forwards TCP questions over TCP: the default cap of 20 connections would make
     // external names fail over TCP in clusters with more than 20 replicas.
     'max-tcp-connections=1024',
-    ...userLine(),
+    ...processLines(),
     '',
   ].join('\n');
 }
