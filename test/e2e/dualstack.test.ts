@@ -3,7 +3,7 @@
 // lost on one pod while its peers answer IPv6 is that pod's (pod-local, repairable).
 import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
-import { ipv6Available } from '../sim/network6.ts';
+import { skipWithoutIpv6 } from '../sim/network6.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli } from './cli.ts';
 
@@ -14,7 +14,7 @@ describe('dual-stack e2e: judgment per IP family', function () {
   let sim: Sim;
   before(async function () {
     simOnly(this);
-    if (ipv6Available()) return this.skip(); // not root: the sim cannot add IPv6 addresses to lo
+    skipWithoutIpv6(this);
     buildCli();
     sim = await startSim({ preset: 'dual-stack', timing: { scale: 0.1 } });
     await sim.waitReady(60_000);

@@ -2,7 +2,7 @@
 // controller's status) and DNS answers from its pods on the port its Service routes to.
 import { expect } from 'chai';
 import { startSim } from './index.ts';
-import { ipv6Available } from './network6.ts';
+import { skipWithoutIpv6 } from './network6.ts';
 import type { PresetName } from './presets.ts';
 import type { Sim } from './types.ts';
 import { dig, kubectl, processesMentioning, testSubnet, waitFor } from './sim-fixtures.ts';
@@ -192,8 +192,7 @@ describe('sim: presets', function () {
   });
 
   it('dual-stack: pods and the kube-dns Service get IPv6 addresses that answer (A/AAAA, PTR, UDP and TCP); drop-family ipv6 leaves IPv4 working', async function () {
-    const why = ipv6Available();
-    if (why) return this.skip(); // e.g. not root: the sim cannot add IPv6 addresses to lo
+    skipWithoutIpv6(this);
     const s = await start('dual-stack');
     const svc = await get(s, ['service', '-n', 'kube-system', 'kube-dns']);
     expect(svc.spec.ipFamilies).to.deep.equal(['IPv4', 'IPv6']);
