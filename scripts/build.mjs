@@ -3,8 +3,10 @@
 //                  (the probe image and the inline mode for stock node images both carry it)
 //  dist/cli.js     the executable: a launcher that handles SIGINT/SIGTERM from the first moment, then
 //                  imports the CLI (src/cli/launcher.ts)
-//  dist/cli-main.js the CLI, ESM, with npm dependencies left external
+//  dist/cli-main.js the CLI, ESM, with its npm dependencies inside: one file to parse instead of
+//                  hundreds to resolve (start-up 0.57 s → 0.2 s, peak RSS 130 → 71 MiB for --version)
 import { build } from 'esbuild';
+import { absentOptionals } from './esbuild-absent-optionals.mjs';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 
 const quiet = process.argv.includes('--quiet');
@@ -39,7 +41,13 @@ if (existsSync('src/cli/main.ts')) {
     platform: 'node',
     target: 'node20',
     format: 'esm',
-    packages: 'external',
+    // The bundled CommonJS dependencies require Node's built-ins: give the ES module a require().
+    banner: { js: "import { createRequire as __sentinelCreateRequire } from 'node:module'; const require = __sentinelCreateRequire(import.meta.url);" },
+    plugins: [absentOptionals],
+    // Identifiers kept: error texts and class names stay as the libraries wrote them.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: 'eof',
     logLevel: 'warning',
   });
   await build({

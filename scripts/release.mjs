@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { absentOptionals } from './esbuild-absent-optionals.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const platform = `${process.platform}-${process.arch}`;
@@ -19,16 +20,6 @@ const work = join(out, `.${platform}`);
 if (!existsSync('dist/probe.cjs')) throw new Error('dist/probe.cjs missing: run make build first');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
-
-// Optional native helpers ws and node-fetch try to require (and do without): bundled as a module that
-// throws, as when they are not installed, instead of a require() a SEA cannot serve (it warns on each).
-const absentOptionals = {
-  name: 'absent-optionals',
-  setup(b) {
-    b.onResolve({ filter: /^(bufferutil|utf-8-validate|encoding)$/ }, (args) => ({ path: args.path, namespace: 'absent' }));
-    b.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({ contents: `throw new Error('${args.path} is not bundled');`, loader: 'js' }));
-  },
-};
 
 // 1. The CLI as one CommonJS file with every dependency inside (a SEA cannot load node_modules).
 await build({
