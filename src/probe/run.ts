@@ -5,7 +5,10 @@
 //    while the probe's event loop is busy: an answer that arrives while the loop works on others is
 //    timestamped late, so the number of targets asked at once follows the loop's utilization (Pace);
 //  - a target that leaves a query unanswered for SERIAL_PATIENCE_MS is not waited for any more: its
-//    remaining queries go out without waiting for each other, so a hung pod costs about one timeout.
+//    remaining queries go out without waiting for each other, so a hung pod costs about one timeout;
+//  - every target is touched once first (its first query, not a sample): those that leave the touch
+//    unanswered are asked first and unpaced, so their timeouts run beside the rest of the plan instead
+//    of after their turn (a hung pod last among 250 cost the whole plan's time plus a timeout).
 import os from 'node:os';
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { CheckPlan, CheckResult, ConnectResult, ProbeReport, Query, Sample, Target, Transport } from './contract.ts';
@@ -136,11 +139,11 @@ async function probeOnce(query: Query, transport: Transport, channels: TargetCha
  * any), in series while the target answers within SERIAL_PATIENCE_MS; `unpaced` is called once when it
  * stops answering in time (its queries then go out without waiting). Results in plan order.
  */
-async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced: () => void, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<CheckResult[]> {
+async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced: () => void, opts: ExchangeOptions, dialTcp: Dial | undefined, silent: boolean): Promise<CheckResult[]> {
   const checks = queriesOf(plan, target).flatMap((query) => plan.transports.map((transport) => ({ query, transport, samples: new Array<Sample>(plan.samples) })));
   const channels = new TargetChannels(target, dialTcp);
   const unanswered: Promise<void>[] = [];
-  let serial = true;
+  let serial = !silent;
   try {
     for (let sample = 0; sample < plan.samples; sample++) {
       for (const check of checks) {
@@ -174,6 +177,32 @@ async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced:
   });
 }
 
+/**
+ * The targets that leave their first query unanswered for SERIAL_PATIENCE_MS: each touched once, on a
+ * channel of its own closed right after, at most `concurrency` at once. Costs one patience per
+ * `concurrency` silent targets.
+ */
+async function silentTargets(plan: CheckPlan, slots: Slots, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<Set<Target>> {
+  const silent = new Set<Target>();
+  const touch = { ...opts, timeoutMs: Math.min(opts.timeoutMs, SERIAL_PATIENCE_MS) };
+  await Promise.all(
+    plan.targets.map(async (target) => {
+      const [query] = queriesOf(plan, target);
+      const [transport] = plan.transports;
+      if (!query || !transport) return;
+      await slots.take();
+      const channels = new TargetChannels(target, dialTcp);
+      try {
+        if (!(await channels.get(transport).query(query, touch)).ok) silent.add(target);
+      } finally {
+        channels.close();
+        slots.give();
+      }
+    }),
+  );
+  return silent;
+}
+
 export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<ProbeReport> {
   const startedAt = new Date();
   const started = process.hrtime.bigint();
@@ -187,16 +216,18 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const running: Promise<void>[] = [];
   const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
   try {
-    for (const [i, target] of plan.targets.entries()) {
+    const silent = await silentTargets(plan, slots, exchange, opts.dialTcp);
+    const order = [...plan.targets.entries()].sort(([, a], [, b]) => Number(silent.has(b)) - Number(silent.has(a)));
+    for (const [i, target] of order) {
       await inProgress.take();
-      await pace.slots.take();
-      let paced = true;
+      let paced = !silent.has(target);
+      if (paced) await pace.slots.take();
       const release = () => {
         if (paced) pace.slots.give();
         paced = false;
       };
       running.push(
-        runTarget(plan, target, slots, release, exchange, opts.dialTcp).then((results) => {
+        runTarget(plan, target, slots, release, exchange, opts.dialTcp, silent.has(target)).then((results) => {
           byTarget[i] = results;
           release();
           inProgress.give();

@@ -16,11 +16,13 @@ const NET = claimSubnet();
 const all = { now: 0, max: 0 };
 
 /** A UDP DNS server answering A queries after `delayMs` (never when null), counting what is in flight per client socket. */
-function server(address: string, delayMs: number | null): Promise<{ socket: dgram.Socket; maxPerClient: () => number }> {
+function server(address: string, delayMs: number | null): Promise<{ socket: dgram.Socket; maxPerClient: () => number; arrivals: number[] }> {
   const socket = dgram.createSocket('udp4');
   const inFlight = new Map<string, number>();
+  const arrivals: number[] = [];
   let maxPerClient = 0;
   socket.on('message', (msg, rinfo) => {
+    arrivals.push(performance.now());
     const client = `${rinfo.address}:${rinfo.port}`;
     const now = (inFlight.get(client) ?? 0) + 1;
     inFlight.set(client, now);
@@ -36,7 +38,7 @@ function server(address: string, delayMs: number | null): Promise<{ socket: dgra
       socket.send(answer, rinfo.port, rinfo.address);
     }, delayMs);
   });
-  return new Promise((resolve) => socket.bind(53, address, () => resolve({ socket, maxPerClient: () => maxPerClient })));
+  return new Promise((resolve) => socket.bind(53, address, () => resolve({ socket, maxPerClient: () => maxPerClient, arrivals })));
 }
 
 const queries: Query[] = Array.from({ length: 5 }, (_, i) => ({ id: `q${i}`, name: `n${i}.example`, type: 'A', expect: { equal: ['10.0.0.1'] } }));
@@ -65,6 +67,19 @@ describe('probe scheduling', function () {
     // In series, 10 queries × 500 ms would take at least 5 s.
     assert.ok(hung.maxPerClient() > 1, 'each query waited for the previous one to time out');
     assert.ok(report.durationMs < 5000, `${report.durationMs} ms`);
+  });
+
+  it('asks a target that left its first touch unanswered first, not at its turn', async function () {
+    const healthy = await Promise.all(Array.from({ length: 30 }, (_, i) => server(`${NET}.6.${i + 30}`, 2)));
+    const hung = await server(`${NET}.6.21`, null);
+    sockets.push(hung.socket, ...healthy.map((s) => s.socket));
+    const report = await runPlan(plan([...healthy.map((_, i) => target(`t${i}`, `${NET}.6.${i + 30}`)), target('hung', `${NET}.6.21`)], 500));
+    assert.deepEqual(report.targets.filter((t) => t.failedChecks > 0).map((t) => t.targetId), ['hung']);
+    // Every target got one touch; the hung one's samples went out before the last healthy target was asked.
+    assert.ok(healthy.every((s) => s.arrivals.length === 1 + queries.length * 2));
+    const lastAsked = Math.max(...healthy.map((s) => s.arrivals[1]!));
+    assert.equal(hung.arrivals.length, 1 + queries.length * 2);
+    assert.ok(hung.arrivals[1]! < lastAsked, 'the silent target was asked at its turn, after the others');
   });
 
   it('writes the report in pieces as the same one line of JSON', function () {
