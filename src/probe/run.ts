@@ -178,22 +178,23 @@ async function runTarget(plan: CheckPlan, target: Target, slots: Slots, unpaced:
 }
 
 /**
- * The targets that leave their first query unanswered for SERIAL_PATIENCE_MS: each touched once, on a
- * channel of its own closed right after, at most `concurrency` at once. Costs one patience per
- * `concurrency` silent targets.
+ * The targets that leave their first query over UDP unanswered for SERIAL_PATIENCE_MS: each touched
+ * once, on a socket of its own closed right after, at most `concurrency` at once. Costs one patience
+ * per `concurrency` silent targets. TCP-only plans are not touched: a connection each would cost a
+ * port-forward tunnel each in port-forward mode.
  */
-async function silentTargets(plan: CheckPlan, slots: Slots, opts: ExchangeOptions, dialTcp: Dial | undefined): Promise<Set<Target>> {
+async function silentTargets(plan: CheckPlan, slots: Slots, opts: ExchangeOptions): Promise<Set<Target>> {
   const silent = new Set<Target>();
+  if (!plan.transports.includes('udp')) return silent;
   const touch = { ...opts, timeoutMs: Math.min(opts.timeoutMs, SERIAL_PATIENCE_MS) };
   await Promise.all(
     plan.targets.map(async (target) => {
       const [query] = queriesOf(plan, target);
-      const [transport] = plan.transports;
-      if (!query || !transport) return;
+      if (!query) return;
       await slots.take();
-      const channels = new TargetChannels(target, dialTcp);
+      const channels = new TargetChannels(target, undefined);
       try {
-        if (!(await channels.get(transport).query(query, touch)).ok) silent.add(target);
+        if (!(await channels.get('udp').query(query, touch)).ok) silent.add(target);
       } finally {
         channels.close();
         slots.give();
@@ -216,7 +217,7 @@ export async function runPlan(plan: CheckPlan, opts: RunOptions = {}): Promise<P
   const running: Promise<void>[] = [];
   const evidence = plan.connects?.length ? runConnects(plan.connects, plan.timeoutMs) : undefined;
   try {
-    const silent = await silentTargets(plan, slots, exchange, opts.dialTcp);
+    const silent = await silentTargets(plan, slots, exchange);
     const order = [...plan.targets.entries()].sort(([, a], [, b]) => Number(silent.has(b)) - Number(silent.has(a)));
     for (const [i, target] of order) {
       await inProgress.take();
