@@ -6,7 +6,7 @@
 //  dist/cli-main.js the CLI, ESM, with its npm dependencies inside: one file to parse instead of
 //                  hundreds to resolve (start-up 0.57 s → 0.2 s, peak RSS 130 → 71 MiB for --version)
 import { build } from 'esbuild';
-import { absentOptionals } from './esbuild-absent-optionals.mjs';
+import { absentOptionals, userlandPunycode } from './esbuild-plugins.mjs';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 
 const quiet = process.argv.includes('--quiet');
@@ -43,7 +43,7 @@ if (existsSync('src/cli/main.ts')) {
     format: 'esm',
     // The bundled CommonJS dependencies require Node's built-ins: give the ES module a require().
     banner: { js: "import { createRequire as __sentinelCreateRequire } from 'node:module'; const require = __sentinelCreateRequire(import.meta.url);" },
-    plugins: [absentOptionals],
+    plugins: [absentOptionals, userlandPunycode],
     // Identifiers kept: error texts and class names stay as the libraries wrote them.
     minifyWhitespace: true,
     minifySyntax: true,

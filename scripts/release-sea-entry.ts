@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
-// First, as in dist/cli.js: a signal before a command handles it exits 130.
+// First, as in dist/cli.js: no library deprecation warnings, and a signal before a command handles it exits 130.
+import '../src/cli/library-deprecations.ts';
 import '../src/cli/early-signals.ts';
 import { buildProgram } from '../src/cli/program.ts';
 

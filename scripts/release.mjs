@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { absentOptionals } from './esbuild-absent-optionals.mjs';
+import { absentOptionals, userlandPunycode } from './esbuild-plugins.mjs';
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const platform = `${process.platform}-${process.arch}`;
@@ -30,7 +30,7 @@ await build({
   target: 'node20',
   format: 'cjs',
   define: { 'import.meta.url': 'globalThis.__seaModuleUrl' },
-  plugins: [absentOptionals],
+  plugins: [absentOptionals, userlandPunycode],
   logLevel: 'error',
 });
 
