@@ -39,9 +39,11 @@ export interface ProbePodOptions {
 
 /** "dedicated": ghcr.io/coredns-sentinel/probe carries the probe; "inline": a stock node image gets it by env. */
 export function probeImageMode(image: string): 'dedicated' | 'inline' {
-  const repository = image.split('@')[0]!.replace(/:[^/:]*$/, '');
-  return repository.endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
+  return imageRepository(image).endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
 }
+
+/** The image reference without digest or tag: "docker.io/library/node:22-alpine" → "docker.io/library/node". */
+const imageRepository = (image: string): string => image.split('@')[0]!.replace(/:[^/:]*$/, '');
 
 /**
  * The plan rides base64-encoded in the exec request's URL, and API servers cap a request's header block
@@ -71,8 +73,7 @@ export function probeCommand(image: string, planBase64: string): string[] {
  * Chainguard's) may hold nothing but node.
  */
 export function hasSleep(image: string): boolean {
-  const repository = image.split('@')[0]!.replace(/:[^/:]*$/, '');
-  return /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(repository);
+  return /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(imageRepository(image));
 }
 
 function keepAlive(opts: ProbePodOptions): Record<string, unknown> {

@@ -15,7 +15,6 @@ export function reverseZone6(prefix: string): string {
   return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
 }
 
-/** Why IPv6 addresses cannot be added here, or undefined when they can (root, IPv6 enabled). */
 /** Skips the running test or hook, saying why in the test output (mocha's skip takes no reason). */
 export function skipWithoutIpv6(ctx: Mocha.Context): void {
   const why = ipv6Available();
@@ -24,6 +23,7 @@ export function skipWithoutIpv6(ctx: Mocha.Context): void {
   ctx.skip();
 }
 
+/** Why IPv6 addresses cannot be added here, or undefined when they can (root, IPv6 enabled). */
 export function ipv6Available(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root to add IPv6 addresses to lo';
   try {
