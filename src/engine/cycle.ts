@@ -371,7 +371,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     if (plan.actions.length > 0 || openIntents(history).length > 0) {
       if (plan.actions.length > 0) progress.stage('repair', `${plan.actions.length} action(s)`);
       try {
-        lock = await acquireLock(ctx.client, namespace, repair.leaseSeconds);
+        lock = await acquireLock(ctx.client, namespace, repair.leaseSeconds, d.signal ? { signal: d.signal } : {});
       } catch (err) {
         if (!(err instanceof LockedError)) throw err;
         if (plan.actions.length > 0) {

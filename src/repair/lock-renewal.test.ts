@@ -1,20 +1,66 @@
-// The repair Lease held in the background (client-go leaderelection rhythm): renewed every
-// duration/3, lost as soon as a renewal fails (the repair then stops), a failed release reported.
+// The repair Lease as client-go's leaderelection holds it, on a fake clock (no real sleeps): renewed
+// every duration/3 while held, lost as soon as a renewal fails (the repair then stops), a failed release
+// reported; another holder's Lease taken only after it stayed unchanged for a whole duration on OUR clock,
+// whatever its renewTime says, so clock skew never hands a live Lease to a second runner.
 import assert from 'node:assert/strict';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
-import { acquireLock, LOCK_NAME } from './lock.ts';
+import { Interrupted } from '../common/abort.ts';
+import type { Clock } from '../common/clock.ts';
+import { acquireLock, LockedError, LOCK_NAME } from './lock.ts';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Lets every promise chain that is ready run (the fake client answers at once). */
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+};
 
-/** A Lease store with a switch that makes every write fail. */
-function leases() {
-  let stored: KLease | undefined;
-  let version = 0;
-  const state = { failWrites: false, replaces: 0 };
+/** A clock that moves only when the test advances it; sleepers wake in order of their deadline. */
+function fakeClock(startIso = '2025-01-01T00:00:00Z') {
+  const start = Date.parse(startIso);
+  let t = 0;
+  let sleepers: { at: number; wake: () => void }[] = [];
+  const clock: Clock = {
+    now: () => new Date(start + t),
+    monotonic: () => t,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(new Interrupted());
+        const sleeper = { at: t + ms, wake: resolve };
+        sleepers.push(sleeper);
+        signal?.addEventListener('abort', () => {
+          sleepers = sleepers.filter((s) => s !== sleeper);
+          reject(new Interrupted());
+        }, { once: true });
+      }),
+  };
+  /** Moves time forward in steps, waking each sleeper at its deadline and letting its work run. */
+  const advance = async (ms: number) => {
+    const end = t + ms;
+    for (;;) {
+      await settle();
+      const next = sleepers.filter((s) => s.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!next) break;
+      t = next.at;
+      sleepers = sleepers.filter((s) => s !== next);
+      next.wake();
+    }
+    t = end;
+    await settle();
+  };
+  return { clock, advance, sleeping: () => sleepers.length };
+}
+
+/** A Lease store with a switch that makes every write fail, and another runner that can renew. */
+function leases(initial?: KLease) {
+  let stored: KLease | undefined = initial && { ...initial, resourceVersion: '1' };
+  let version = 1;
+  const state = { failWrites: false, replaces: 0, gets: 0 };
   const put = (l: KLease): KLease => (stored = { ...l, resourceVersion: String(++version) });
   const client = {
-    getLease: async () => stored,
-    createLease: async (l: KLease) => put(l),
+    getLease: async () => (state.gets++, stored),
+    createLease: async (l: KLease) => {
+      if (stored) throw new KubeError('conflict', 409, 'exists', '', { request: { verb: 'create', resource: 'leases' } });
+      return put(l);
+    },
     replaceLease: async (l: KLease) => {
       state.replaces++;
       if (state.failWrites) throw new KubeError('server', 503, 'the server is currently unable to handle the request', 'retry later', { request: { verb: 'update', resource: 'leases', namespace: l.namespace, name: l.name } });
@@ -22,32 +68,40 @@ function leases() {
       return put(l);
     },
   } as unknown as RepairKubeClient;
-  return { client, state, lease: () => stored };
+  return { client, state, lease: () => stored, othersRenewal: (renewTime: string) => put({ ...stored!, renewTime }) };
 }
 
+const base = { name: LOCK_NAME, namespace: 'kube-system', leaseDurationSeconds: 60 };
+
 describe('repair Lease in the background', () => {
-  it('renews every duration/3 while held, and release clears the holder', async () => {
+  it('renews every duration/3 while held, and release clears the holder and stops the renewals', async () => {
+    const { clock, advance, sleeping } = fakeClock();
     const { client, state, lease } = leases();
-    // 0.3 s duration (fractional seconds are fine for the timer): a renewal every 100 ms.
-    const lock = await acquireLock(client, 'kube-system', 0.3, 'me/1/aa');
+    const lock = await acquireLock(client, 'kube-system', 30, { identity: 'me/1/aa', clock });
     const firstRenew = lease()!.renewTime;
-    // Bounded waits, generous for a loaded machine: the timer fires every 100 ms.
-    for (let i = 0; i < 40 && state.replaces < 2; i++) await sleep(50);
-    assert.ok(state.replaces >= 2, `renewed ${state.replaces} times in 2 s`);
+    await advance(9_999);
+    assert.equal(state.replaces, 0, 'no renewal before duration/3');
+    await advance(1);
+    assert.equal(state.replaces, 1, 'renewed at 10 s');
+    assert.equal(lease()!.renewTime, '2025-01-01T00:00:10.000Z');
     assert.notEqual(lease()!.renewTime, firstRenew);
+    await advance(20_000);
+    assert.equal(state.replaces, 3);
     assert.equal(lock.lost.aborted, false);
     assert.equal(await lock.release(), undefined);
     assert.equal(lease()!.holderIdentity, '');
+    assert.equal(sleeping(), 0, 'the renewal loop ended');
     const after = state.replaces;
-    await sleep(150);
+    await advance(60_000);
     assert.equal(state.replaces, after, 'no renewal after release');
   });
 
   it('a failed renewal loses the Lease: `lost` fires with the request named, and release does not touch it', async () => {
+    const { clock, advance } = fakeClock();
     const { client, state, lease } = leases();
-    const lock = await acquireLock(client, 'kube-system', 0.3, 'me/1/aa');
+    const lock = await acquireLock(client, 'kube-system', 30, { identity: 'me/1/aa', clock });
     state.failWrites = true;
-    for (let i = 0; i < 40 && !lock.lost.aborted; i++) await sleep(50);
+    await advance(10_000);
     assert.equal(lock.lost.aborted, true);
     assert.match((lock.lost.reason as Error).message, new RegExp(`${LOCK_NAME} could not be renewed: .*update leases`));
     state.failWrites = false;
@@ -56,9 +110,70 @@ describe('repair Lease in the background', () => {
   });
 
   it('a failed release is reported in one line, saying it expires by itself', async () => {
+    const { clock } = fakeClock();
     const { client, state } = leases();
-    const lock = await acquireLock(client, 'kube-system', 30, 'me/1/aa');
+    const lock = await acquireLock(client, 'kube-system', 30, { identity: 'me/1/aa', clock });
     state.failWrites = true;
     assert.match((await lock.release()) ?? '', /could not release the repair Lease coredns-sentinel-repair \(.*\); it expires by itself after 30 s/);
+  });
+});
+
+describe('taking a Lease another runner holds', () => {
+  it('a live holder whose clock is far behind ours (renewTime looks expired) keeps it: it renewed while we watched → LockedError', async () => {
+    // Our clock says 00:10:00; the holder writes renewTimes 5 minutes behind, renewing every 20 s.
+    const { clock, advance } = fakeClock('2025-01-01T00:10:00Z');
+    const { client, state, othersRenewal } = leases({ ...base, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:05:00.000000Z', leaseTransitions: 2 });
+    const taking = acquireLock(client, 'kube-system', 60, { identity: 'me/1/aa', clock });
+    const outcome = taking.then(() => 'took it', (e: unknown) => e);
+    await advance(15_000);
+    othersRenewal('2025-01-01T00:05:15.000000Z');
+    await advance(20_000);
+    const err = await outcome;
+    assert.ok(err instanceof LockedError, String(err));
+    assert.equal(err.holder, 'ci/7/ab');
+    assert.equal(state.replaces, 0, 'never wrote the Lease');
+  });
+
+  it('a dead holder (record unchanged for a whole duration on our clock) is taken over, one transition counted', async () => {
+    const { clock, advance } = fakeClock('2025-01-01T00:10:00Z');
+    const { client, lease } = leases({ ...base, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:05:00.000000Z', leaseTransitions: 2 });
+    let took = false;
+    const taking = acquireLock(client, 'kube-system', 60, { identity: 'me/1/aa', clock }).then((l) => ((took = true), l));
+    await advance(59_000);
+    assert.equal(took, false, 'not before a whole duration was observed');
+    await advance(1_000);
+    const lock = await taking;
+    assert.equal(lease()!.holderIdentity, 'me/1/aa');
+    assert.equal(lease()!.leaseTransitions, 3);
+    assert.equal(lease()!.acquireTime, '2025-01-01T00:11:00.000Z');
+    await lock.release();
+  });
+
+  it('a holder whose renewTime is recent by our clock is refused at once, naming holder and expiry', async () => {
+    const { clock } = fakeClock('2025-01-01T00:01:00Z');
+    const { client, state } = leases({ ...base, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:00:30.000000Z' });
+    await assert.rejects(acquireLock(client, 'kube-system', 60, { identity: 'me/1/aa', clock }), (e: unknown) =>
+      e instanceof LockedError && e.until === '2025-01-01T00:01:30.000Z' && /locked by ci\/7\/ab until 2025-01-01T00:01:30.000Z/.test(e.line));
+    assert.equal(state.gets, 1);
+  });
+
+  it('a signal ends the wait on a possibly-dead holder (Interrupted), the Lease untouched', async () => {
+    const { clock, advance } = fakeClock('2025-01-01T00:10:00Z');
+    const { client, state } = leases({ ...base, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:05:00.000000Z' });
+    const stop = new AbortController();
+    const outcome = acquireLock(client, 'kube-system', 60, { identity: 'me/1/aa', clock, signal: stop.signal }).then(() => 'took it', (e: unknown) => e);
+    await advance(5_000);
+    stop.abort();
+    assert.ok((await outcome) instanceof Interrupted);
+    assert.equal(state.replaces, 0);
+  });
+
+  it('our own Lease (a run of ours that died) is re-taken at once: acquireTime kept, no transition', async () => {
+    const { clock } = fakeClock('2025-01-01T00:10:00Z');
+    const { client, lease } = leases({ ...base, holderIdentity: 'me/1/aa', acquireTime: '2025-01-01T00:09:00.000Z', renewTime: '2025-01-01T00:09:50.000Z', leaseTransitions: 4 });
+    const lock = await acquireLock(client, 'kube-system', 60, { identity: 'me/1/aa', clock });
+    assert.equal(lease()!.leaseTransitions, 4);
+    assert.equal(lease()!.acquireTime, '2025-01-01T00:09:00.000Z');
+    await lock.release();
   });
 });

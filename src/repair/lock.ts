@@ -3,11 +3,14 @@
 // never in --dry-run; renewed in the background every leaseDurationSeconds/3 while held (client-go
 // leaderelection's rhythm), and a failed renewal ends the claim: `lost` fires and the repair stops before
 // its next step. Released (holder cleared) at the end; a failed release is reported. A holder that died
-// leaves a Lease that expires after leaseDurationSeconds and is then taken over.
+// leaves a Lease that another runner takes over once it has seen it unchanged for leaseDurationSeconds
+// on its own clock (client-go's observedTime): the holder's renewTime is never compared with our clock
+// to take a Lease, so clock skew between runners cannot hand a live Lease to a second one.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 
 export const LOCK_NAME = 'coredns-sentinel-repair';
 export const DEFAULT_LEASE_SECONDS = DEFAULTS.repair.leaseSeconds;
@@ -29,25 +32,35 @@ export class LockedError extends Error {
   }
 }
 
-/** When the holder's claim ends: renewTime (or acquireTime) + leaseDurationSeconds. */
+/** When the holder's claim ends by the holder's own clock: renewTime (or acquireTime) + leaseDurationSeconds. */
 export function leaseExpiry(lease: KLease): number {
   const from = Date.parse(lease.renewTime ?? lease.acquireTime ?? '');
   if (Number.isNaN(from)) return 0;
-  return from + (lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
+  return from + durationMs(lease);
 }
 
-export type LeaseDecision = { kind: 'create' } | { kind: 'take' } | { kind: 'locked'; holder: string; until: string };
+const durationMs = (lease: KLease): number => (lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000;
 
-/** What to do with the Lease as read: create it, take it (free, expired or ours), or give up. Pure. */
+/**
+ * create, take (absent holder or ours), locked (another holder renewed recently by our clock: refusing
+ * is the safe side of any skew), or observe: another holder's renewTime looks expired, but that time was
+ * written by the holder's clock. As client-go's leaderelection does, expiry is then measured from when
+ * this client observed the record: it must stay unchanged for a whole lease duration on our own clock.
+ */
+export type LeaseDecision = { kind: 'create' } | { kind: 'take' } | { kind: 'locked'; holder: string; until: string } | { kind: 'observe'; holder: string };
+
+/** What to do with the Lease as read. Pure. */
 export function leaseDecision(lease: KLease | undefined, identity: string, now: Date): LeaseDecision {
   if (!lease) return { kind: 'create' };
   if (!lease.holderIdentity || lease.holderIdentity === identity) return { kind: 'take' };
   const expiry = leaseExpiry(lease);
-  if (expiry <= now.getTime()) return { kind: 'take' };
+  if (expiry <= now.getTime()) return { kind: 'observe', holder: lease.holderIdentity };
   return { kind: 'locked', holder: lease.holderIdentity, until: new Date(expiry).toISOString() };
 }
 
-const microIso = (d: Date): string => d.toISOString();
+/** What changes whenever the holder writes the Lease: a renewal, a release, a take-over. */
+const recordOf = (lease: KLease | undefined): string =>
+  lease ? JSON.stringify([lease.resourceVersion, lease.holderIdentity, lease.renewTime, lease.acquireTime]) : 'absent';
 
 export interface RepairLock {
   identity: string;
@@ -65,26 +78,41 @@ export interface RepairLock {
 /** Renewals per lease duration (client-go: retryPeriod well below renewDeadline below leaseDuration). */
 export const RENEWALS_PER_DURATION = 3;
 
+export interface LockOptions {
+  identity?: string;
+  clock?: Clock;
+  /** Ends a wait on a Lease whose holder may be dead (Interrupted). */
+  signal?: AbortSignal;
+}
+
 class HeldLease implements RepairLock {
   private readonly lostController = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  private renewing: Promise<void> = Promise.resolve();
+  private readonly stopRenewing = new AbortController();
+  private readonly renewals: Promise<void>;
   readonly lost = this.lostController.signal;
 
   constructor(
     private readonly client: RepairKubeClient,
     private lease: KLease,
     readonly identity: string,
+    private readonly clock: Clock,
   ) {
-    const periodMs = ((lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS) * 1000) / RENEWALS_PER_DURATION;
-    this.timer = setInterval(() => {
-      this.renewing = this.renewing.then(() => this.renew()).catch((err: unknown) => this.lose(err));
-    }, periodMs);
-    this.timer.unref();
+    this.renewals = this.renewLoop(durationMs(lease) / RENEWALS_PER_DURATION);
+  }
+
+  private async renewLoop(periodMs: number): Promise<void> {
+    const stop = this.stopRenewing.signal;
+    try {
+      for (;;) {
+        await this.clock.sleep(periodMs, stop);
+        await this.renew();
+      }
+    } catch (err) {
+      if (!stop.aborted) this.lose(err);
+    }
   }
 
   private lose(err: unknown): void {
-    clearInterval(this.timer);
     const why = err instanceof LockedError || err instanceof KubeError ? err.line : String(err);
     this.lostController.abort(new Error(`the repair Lease ${LOCK_NAME} could not be renewed: ${why}`));
   }
@@ -98,7 +126,7 @@ class HeldLease implements RepairLock {
   async renew(): Promise<void> {
     if (this.lost.aborted) throw new LockedError('another runner (our renewal failed)', 'unknown');
     try {
-      this.lease = await this.client.replaceLease({ ...this.lease, holderIdentity: this.identity, renewTime: microIso(new Date()) });
+      this.lease = await this.client.replaceLease({ ...this.lease, holderIdentity: this.identity, renewTime: this.clock.now().toISOString() });
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'conflict') throw await this.lostTo();
       throw err;
@@ -106,12 +134,12 @@ class HeldLease implements RepairLock {
   }
 
   async release(): Promise<string | undefined> {
-    clearInterval(this.timer);
-    await this.renewing;
+    this.stopRenewing.abort();
+    await this.renewals;
     // A Lease we lost is not ours to clear.
     if (this.lost.aborted) return undefined;
     try {
-      await this.client.replaceLease({ ...this.lease, holderIdentity: '', renewTime: microIso(new Date()) });
+      await this.client.replaceLease({ ...this.lease, holderIdentity: '', renewTime: this.clock.now().toISOString() });
       return undefined;
     } catch (err) {
       const why = err instanceof KubeError ? err.line : String(err);
@@ -121,27 +149,56 @@ class HeldLease implements RepairLock {
 }
 
 /**
+ * Watches a Lease whose holder looks expired until it has stayed unchanged for a lease duration on our
+ * clock (then it is ours to take: the Lease as last read), or until it changes (a live holder renewed it,
+ * or it was released or deleted: decide again on what was read).
+ */
+async function observeUntilExpired(client: RepairKubeClient, seen: KLease, clock: Clock, signal?: AbortSignal): Promise<KLease | undefined> {
+  const observedAt = clock.monotonic();
+  const period = durationMs(seen) / RENEWALS_PER_DURATION;
+  for (;;) {
+    const left = durationMs(seen) - (clock.monotonic() - observedAt);
+    if (left <= 0) return seen;
+    await clock.sleep(Math.min(period, left), signal);
+    const again = await client.getLease(seen.namespace, seen.name);
+    if (recordOf(again) !== recordOf(seen)) return again;
+  }
+}
+
+/**
  * Takes the lock or throws LockedError naming the holder. A lost race (409 on create or on replace)
  * means another runner got there first: read who, and say so.
  */
-export async function acquireLock(client: RepairKubeClient, namespace: string, durationSeconds: number, identity = lockIdentity()): Promise<RepairLock> {
-  const now = new Date();
-  const current = await client.getLease(namespace, LOCK_NAME);
-  const decision = leaseDecision(current, identity, now);
+export async function acquireLock(client: RepairKubeClient, namespace: string, durationSeconds: number, options: LockOptions = {}): Promise<RepairLock> {
+  const { identity = lockIdentity(), clock = systemClock, signal } = options;
+  let current = await client.getLease(namespace, LOCK_NAME);
+  let decision = leaseDecision(current, identity, clock.now());
+  if (decision.kind === 'observe') {
+    const seen = current!;
+    current = await observeUntilExpired(client, seen, clock, signal);
+    const changed = recordOf(current) !== recordOf(seen);
+    decision = !changed ? { kind: 'take' } : leaseDecision(current, identity, clock.now());
+    // Renewed while we watched: alive, whatever its clock says.
+    if (changed && decision.kind === 'observe')
+      decision = { kind: 'locked', holder: decision.holder, until: new Date(clock.now().getTime() + durationMs(current!)).toISOString() };
+  }
   if (decision.kind === 'locked') throw new LockedError(decision.holder, decision.until);
+  const now = clock.now().toISOString();
+  const sameHolder = current?.holderIdentity === identity;
   const claim: KLease = {
     name: LOCK_NAME,
     namespace,
     holderIdentity: identity,
     leaseDurationSeconds: durationSeconds,
-    acquireTime: microIso(now),
-    renewTime: microIso(now),
-    leaseTransitions: (current?.leaseTransitions ?? 0) + (current ? 1 : 0),
+    // As client-go: a re-take by the same holder keeps its acquireTime and is no transition.
+    acquireTime: sameHolder ? (current?.acquireTime ?? now) : now,
+    renewTime: now,
+    leaseTransitions: (current?.leaseTransitions ?? 0) + (current && !sameHolder ? 1 : 0),
     ...(current?.resourceVersion ? { resourceVersion: current.resourceVersion } : {}),
   };
   try {
     const held = decision.kind === 'create' ? await client.createLease(claim) : await client.replaceLease(claim);
-    return new HeldLease(client, held, identity);
+    return new HeldLease(client, held, identity, clock);
   } catch (err) {
     if (!(err instanceof KubeError && err.kind === 'conflict')) throw err;
     const winner = await client.getLease(namespace, LOCK_NAME);

@@ -12,11 +12,11 @@ const now = new Date('2025-01-01T00:01:00Z');
 
 describe('repair lock decisions', () => {
   const lease = { name: 'coredns-sentinel-repair', namespace: 'kube-system', leaseDurationSeconds: 60 };
-  it('creates when absent, takes a free, expired or own lease, refuses a live one naming holder and expiry', () => {
+  it('creates when absent, takes a free or own lease, observes one that looks expired, refuses a live one naming holder and expiry', () => {
     assert.deepEqual(leaseDecision(undefined, 'me', now), { kind: 'create' });
     assert.deepEqual(leaseDecision({ ...lease, holderIdentity: '' }, 'me', now), { kind: 'take' });
     assert.deepEqual(leaseDecision({ ...lease, holderIdentity: 'me', renewTime: '2025-01-01T00:00:59.000000Z' }, 'me', now), { kind: 'take' });
-    assert.deepEqual(leaseDecision({ ...lease, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:00:00.000000Z' }, 'me', now), { kind: 'take' });
+    assert.deepEqual(leaseDecision({ ...lease, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:00:00.000000Z' }, 'me', now), { kind: 'observe', holder: 'ci/7/ab' });
     assert.deepEqual(leaseDecision({ ...lease, holderIdentity: 'ci/7/ab', renewTime: '2025-01-01T00:00:30.000000Z' }, 'me', now), {
       kind: 'locked',
       holder: 'ci/7/ab',
