@@ -381,7 +381,18 @@ current-context: x
   });
 
   it('event create is named, so a retry meeting AlreadyExists does not record it twice', async () => {
-    api.on('POST /api/v1/namespaces/ns/events', echo(503, () => undefined), json(409, status(409, 'AlreadyExists', 'exists')));
+    // The first POST is stored but its answer lost (503); the retry meets the stored Event.
+    const names: string[] = [];
+    const named = (answer: (req: IncomingMessage, body: string, res: ServerResponse) => void) => (req: IncomingMessage, body: string, res: ServerResponse) => {
+      names.push(String((JSON.parse(body) as { metadata?: { name?: string } }).metadata?.name ?? ''));
+      answer(req, body, res);
+    };
+    api.on('POST /api/v1/namespaces/ns/events', named(echo(503)), named(json(409, status(409, 'AlreadyExists', 'exists'))));
+    const before = api.seen.length;
     await client.createEvent({ namespace: 'ns', involved: { kind: 'Pod', name: 'p', apiVersion: 'v1' }, reason: 'R', type: 'Normal', message: 'm' });
+    assert.equal(api.seen.length - before, 2, 'one retry, no third create');
+    assert.equal(names.length, 2);
+    assert.match(names[0]!, /^p\.sentinel-[a-z0-9]+$/, 'the Event is named by the client (<object>.<suffix>), not generateName');
+    assert.equal(names[1], names[0], 'the retry sends the same name, so AlreadyExists means it was recorded');
   });
 });
