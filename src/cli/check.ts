@@ -104,8 +104,8 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));
     try {
       // With --mode auto, the report's first note says which mode and why.
-      const { prober } = await chooseProber(ctx, shown, stop.signal);
-      const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal });
+      const { prober, workload } = await chooseProber(ctx, shown, stop.signal);
+      const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal, ...(workload ? { discovered: workload } : {}) });
       const report = { context, durationMs: Date.now() - started, report: cycle.output };
       return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format), settings.requestTimeoutMs);
     } catch (err) {

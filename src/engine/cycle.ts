@@ -3,8 +3,8 @@
 // record → the output model. `check` runs it once, `watch` loops it, bench/cycle.ts times it.
 // Safety rules as implemented: docs/design.md "Safety rules of repair".
 import { KubeError } from '../kube/index.ts';
-import { discoverWorkload } from '../discover/discover.ts';
 import { unprobeableOutage } from '../discover/outage.ts';
+import { discoverDns } from './discover.ts';
 import { discoverSample } from '../discover/sample.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
@@ -70,6 +70,8 @@ export interface CycleDeps {
   state?: CycleState;
   /** SIGINT/SIGTERM (src/cli/check.ts): the cycle cleans up what it holds and ends Interrupted (exit 130). */
   signal?: AbortSignal;
+  /** The workload already discovered for this cycle (auto's mode decision needed it): its first round reuses it. */
+  discovered?: DnsWorkload;
 }
 
 export interface CycleResult {
@@ -103,14 +105,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const d0 = s.discover;
   progress.stage('discover', d0.namespace || d0.selector || d0.service ? `${d0.selector ?? 'the DNS pods'} in namespace ${d0.namespace ?? '(found)'}` : 'finding the cluster DNS');
   let t = Date.now();
-  const workload = await discoverWorkload(ctx.client, {
-    ...(d0.namespace !== undefined && { namespace: d0.namespace }),
-    ...(d0.selector !== undefined && { labelSelector: d0.selector }),
-    ...(d0.service !== undefined && { serviceName: d0.service }),
-    ...(d0.configmap !== undefined && { configMapName: d0.configmap }),
-    ...(ctx.nameserver && { nameserver: ctx.nameserver }),
-    ...(s.plan.clusterDomain && { clusterDomain: s.plan.clusterDomain }),
-  });
+  const workload = d.discovered ?? (await discoverDns(ctx));
   const discoverMs = Date.now() - t;
   // Notes are in the report; on stderr only at --log-level info.
   for (const note of workload.notes ?? []) log.info(note);
@@ -401,7 +396,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
         history: restartLog(d, namespace, (h) => (history = h)),
         ...(d.signal ? { signal: d.signal } : {}),
         verify: async () => {
-          finalProbed = withoutTerminating(await probeRound(d));
+          // After a restart the workload changed: discover it again.
+          finalProbed = withoutTerminating(await probeRound({ ...d, discovered: undefined }));
           return judgeWith(finalProbed);
         },
       });

@@ -2,15 +2,13 @@
 // at once, the DNS workload, whether its addresses answer from here, and whether a probe pod with the
 // probe image really runs (a short real pod with a one-query plan, only when allowed).
 import { KubeError } from '../kube/index.ts';
-import { discoverWorkload } from '../discover/discover.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
-import { portForwardChecks, probePodChecks, readChecks, type Scope } from '../modes/access.ts';
+import { portForwardChecks, probePodChecks, readChecks } from '../modes/access.ts';
 import { doctorReport, type CheckAnswer, type DoctorFacts, type DoctorReport } from '../modes/doctor.ts';
-import { anyReachable } from '../modes/reach.ts';
-import { DEFAULTS } from '../common/defaults.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import type { CycleContext } from './context.ts';
+import { accessScope, discoverDns, routability } from './discover.ts';
 import { failureOf } from './errors.ts';
 import { probePodProber } from './prober.ts';
 
@@ -32,7 +30,6 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
 export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
   const { settings: s, server } = ctx;
   const exit = { ok: EXIT.healthy, cannot: EXIT.cluster };
-  const scope: Scope = { namespace: s.namespace, service: s.service, probeNamespace: ctx.probeNamespace };
   const none = { read: [], probePod: [], portForward: [] };
   const notAsked = { ok: false, line: 'not tried' };
   let version: string;
@@ -41,32 +38,26 @@ export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
   } catch (err) {
     return doctorReport({ server, api: { error: lineOf(err) }, inCluster: ctx.client.inCluster, access: none, workload: { error: 'not looked for' }, dnsAddresses: s.dnsAddresses.length, probeImage: notAsked }, exit);
   }
+  // Discovery first, exactly as check runs it: the access questions and the routability test then
+  // concern the workload check would probe (openshift-dns/dns-default on port 5353, RKE2's names …).
+  let workload: DnsWorkload | undefined;
+  let found: DoctorFacts['workload'];
+  try {
+    workload = await discoverDns(ctx);
+    const ready = workload.pods.filter((p) => p.ready).length;
+    const svc = workload.service.clusterIPs.length ? `Service ${workload.service.name} ${workload.service.clusterIPs.join(',')}:${workload.service.port}` : 'no Service IP';
+    const podPorts = [...new Set(workload.pods.map((p) => p.ports?.udp ?? workload!.service.port))];
+    found = { line: `${workload.namespace}: ${workload.pods.length} pods (${ready} Ready) answering on port ${podPorts.join(',') || workload.service.port}, ${svc}` };
+  } catch (err) {
+    found = { error: lineOf(err) };
+  }
+  const scope = accessScope(ctx, workload);
   const groups = { read: readChecks(scope), probePod: probePodChecks(scope), portForward: portForwardChecks(scope) };
   const answers = await ctx.client.reviewAccess([...groups.read, ...groups.probePod, ...groups.portForward]);
   let at = 0;
   const answer = (checks: typeof groups.read): CheckAnswer[] => checks.map((check) => ({ check, allowed: answers[at++] === true }));
   const access = { read: answer(groups.read), probePod: answer(groups.probePod), portForward: answer(groups.portForward) };
-
-  let workload: DnsWorkload | undefined;
-  let found: DoctorFacts['workload'];
-  try {
-    workload = await discoverWorkload(ctx.client, { namespace: s.namespace, labelSelector: s.selector, serviceName: s.service, configMapName: s.configmap });
-    const ready = workload.pods.filter((p) => p.ready).length;
-    const svc = workload.service.clusterIPs.length ? `Service ${workload.service.name} ${workload.service.clusterIPs.join(',')}:${workload.service.port}` : 'no Service IP';
-    found = { line: `${workload.namespace}: ${workload.pods.length} pods (${ready} Ready), ${svc}` };
-  } catch (err) {
-    found = { error: lineOf(err) };
-  }
-  let routable: DoctorFacts['routable'];
-  if (workload) {
-    const port = workload.service.port;
-    const t = DEFAULTS.modes.reachTimeoutMs;
-    const [pods, service] = await Promise.all([
-      anyReachable(workload.pods.flatMap((p) => p.ips).map((address) => ({ address, port })), t),
-      anyReachable(workload.service.clusterIPs.map((address) => ({ address, port })), t),
-    ]);
-    routable = { pods, service };
-  }
+  const routable = workload ? await routability(workload) : undefined;
   const mayRunPod = access.probePod.every((a) => a.allowed);
   const image = !workload ? { ok: false, line: 'not tried: no DNS workload to probe' } : mayRunPod ? await probeImage(ctx, workload) : { ok: false, line: 'not tried: no permission to create and exec into a probe pod' };
   return doctorReport({ server, api: { version }, inCluster: ctx.client.inCluster, access, workload: found, ...(routable ? { routable } : {}), dnsAddresses: s.dnsAddresses.length, probeImage: image }, exit);

@@ -45,7 +45,8 @@ export async function runFleet(settings: CheckSettings, deps: FleetDeps): Promis
     for (const level of ['error', 'warn', 'info', 'debug'] as const) log[level] = (message, meta) => deps.log[level](`[${context}] ${message}`, meta);
     try {
       const ctx = prepareCycle({ ...settings, context });
-      const cycle = await runCycle({ ctx, prober: (await chooseProber(ctx, deps.progress, deps.signal)).prober, progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}) });
+      const { prober, workload } = await chooseProber(ctx, deps.progress, deps.signal);
+      const cycle = await runCycle({ ctx, prober, progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}), ...(workload ? { discovered: workload } : {}) });
       return { context, durationMs: Date.now() - started, output: cycle.output };
     } catch (err) {
       const { exitCode, line } = failureOf(err);

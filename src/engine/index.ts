@@ -3,7 +3,8 @@ export { runCycle, newCycleState, probeNodes, withoutTerminating, type CycleDeps
 export { prepareCycle, probeBundlePath, type CycleContext } from './context.ts';
 export { probePodProber, type Prober } from './prober.ts';
 export { gatherDoctor } from './doctor.ts';
-export { chooseProber, accessFacts, routability, type ChosenProber } from './probers.ts';
+export { chooseProber, accessFacts, type ChosenProber } from './probers.ts';
+export { discoverDns, routability } from './discover.ts';
 export { failureOf, UsageError } from './errors.ts';
 export type { CheckSettings, FleetSettings, OutputFormat, RepairSettings } from './settings.ts';
 export { runFleet, worstExitCode, fleetContexts, type ClusterResult, type FleetDeps } from './fleet.ts';

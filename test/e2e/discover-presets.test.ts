@@ -1,12 +1,15 @@
 // Discovery with no flags, through the real client (src/kube) and the sim's real HTTPS API server, on every
 // distribution preset (test/sim/presets.ts, dual-stack included): given only the nameserver the pods get (the Service IP in
 // their resolv.conf), it finds the DNS Service, its pods, their controller, their ports and the server kind.
+// And `doctor` from outside with no flags (the distributions' known names): it tests the workload check
+// would probe, on the port its pods answer on, and exits 0.
 import assert from 'node:assert/strict';
 import { connect } from '../../src/kube/index.ts';
 import { discoverWorkload } from '../../src/discover/discover.ts';
 import { startSim } from '../sim/index.ts';
 import type { PresetName } from '../sim/presets.ts';
 import { simOnly } from './cluster.ts';
+import { buildCli, cli } from './cli.ts';
 
 const PRESETS: PresetName[] = ['kubeadm', 'eks', 'aks', 'gke', 'k3s', 'rke2', 'openshift', 'nodelocal', 'dual-stack'];
 
@@ -14,6 +17,8 @@ describe('discover e2e: no flags on every preset (the pods\' nameserver as the a
   this.timeout(120_000);
   before(function () {
     simOnly(this);
+    this.timeout(60_000);
+    buildCli();
   });
 
   for (const preset of PRESETS)
@@ -43,6 +48,12 @@ describe('discover e2e: no flags on every preset (the pods\' nameserver as the a
         } else assert.equal(w.nodeLocal, undefined);
         // Lists and gets only: the count does not depend on the replicas (a coredns-custom mount or the cache adds one).
         assert.ok(requests <= 9, `${requests} requests`);
+
+        const doctor = await cli(['doctor', '--kubeconfig', sim.kubeconfigPath, '-o', 'json']);
+        assert.equal(doctor.code, 0, doctor.stderr + doctor.stdout);
+        const facts = (JSON.parse(doctor.stdout) as { facts: { workload: { line?: string; error?: string }; routable?: { pods: boolean; service: boolean } } }).facts;
+        assert.match(facts.workload.line ?? String(facts.workload.error), new RegExp(`^${shape.namespace}: ${sim.dnsPods().length} pods \\(\\d+ Ready\\) answering on port ${shape.podPort}, Service ${shape.service.name} `));
+        assert.deepEqual(facts.routable, { pods: true, service: true }, 'the pods answer from here on their own port');
       } finally {
         await sim.stop();
       }
