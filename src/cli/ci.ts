@@ -35,6 +35,7 @@ export function addCiOptions(cmd: Command): Command {
   const output = cmd.options.find((o) => o.long === '--output');
   if (output?.argChoices) output.choices([...output.argChoices, 'junit']);
   return cmd
+    .optionsGroup('CI (docs/ci.md):')
     .option('--junit <file>', 'also write the report as JUnit XML to FILE (one suite per cluster, one case per target × check)')
     .option('--pushgateway <url>', 'push this run\'s metrics (the watch metrics) to a Prometheus Pushgateway, e.g. http://pushgateway:9091')
     .option('--pushgateway-job <name>', 'with --pushgateway: the job label of the group', DEFAULT_PUSH_JOB)

@@ -2,7 +2,8 @@
 // command's flags (namespace, selector, probe namespace and image, --dns-address …), the facts from the
 // engine, printed as text or -o json|yaml. Exit 0 when at least one mode can run, 3 when none can
 // (naming the first thing to fix), 2 for bad flags.
-import { Command, type Option } from 'commander';
+import { Command } from 'commander';
+import { addSharedOptions, type LeftOut } from './shared-options.ts';
 import { stringify } from 'yaml';
 import { failureOf, gatherDoctor, prepareCycle } from '../engine/index.ts';
 import { renderDoctor } from '../modes/doctor.ts';
@@ -24,11 +25,10 @@ export async function doctor(raw: RawCheckFlags): Promise<number> {
   }
 }
 
-/** The check command's flags (so -n, -l, --probe-image, --mode's --dns-address mean the same here). */
-export function doctorCommand(check: Command): Command {
+/** The check command's flags that apply to it (so -n, -l, --probe-image, --mode's --dns-address mean the same here). */
+export function doctorCommand(check: Command, leftOut: LeftOut): Command {
   const cmd = new Command('doctor').description('can this tool run here? API, DNS workload, per mode the permissions granted or missing (and the manifest to apply), routability, the probe image, what auto would pick');
-  for (const option of check.options) cmd.addOption(option as Option);
-  return cmd.action(async (raw: RawCheckFlags) => {
+  return addSharedOptions(cmd, check, leftOut).action(async (raw: RawCheckFlags) => {
     process.exitCode = await doctor(raw);
   });
 }

@@ -24,20 +24,47 @@ function addConnectionFlags(cmd: Command): Command {
     .option('--context <name>', 'kubeconfig context to use');
 }
 
+/** check's --help in topics; watch and doctor take the topics that apply to them (FLEET_FLAGS aside). */
+export const HELP_GROUPS = {
+  cluster: 'Cluster:',
+  workload: 'DNS workload (default: found):',
+  mode: 'Mode (docs/modes.md):',
+  probePod: 'Probe pod:',
+  checks: 'What is checked (docs/checks.md):',
+  judgment: 'Judgment:',
+  output: 'Output and logs:',
+  repair: 'Repair (docs/repair.md):',
+} as const;
+
+/** Flags of `check` with several contexts only. */
+export const FLEET_FLAGS: readonly string[] = ['--all-contexts', '--parallel'];
+
 function checkCommand(): Command {
   const cmd = new Command('check').description('probe cluster DNS once from a short-lived pod and report which target is unhealthy; changes nothing else');
   cmd
+    .optionsGroup(HELP_GROUPS.cluster)
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <names>', 'kubeconfig context; several (a,b or repeated) check each cluster (check only)', collect, [])
     .option('--all-contexts', 'check: every context of the kubeconfig, one row per cluster')
     .option('--parallel <n>', `check with several contexts: clusters checked at once (default ${DEFAULTS.fleetParallel})`)
+    .option('--request-timeout <duration>', 'bound on each ordinary API request', CHECK_DEFAULTS.requestTimeout)
+    .optionsGroup(HELP_GROUPS.workload)
     .option('-n, --namespace <ns>', 'namespace of the DNS workload (default: found — the Service of the pods\' nameserver, or the distributions\' names: kube-system, openshift-dns …)')
     .option('-l, --selector <selector>', 'label selector of the DNS pods (default: the DNS Service\'s selector)')
     .option('--service <name>', 'DNS Service name (default: found, e.g. kube-dns, dns-default); "" probes the pods only')
     .option('--configmap <name>', 'ConfigMap holding the Corefile (default: the one the DNS pods mount)')
+    .optionsGroup(HELP_GROUPS.mode)
+    .option('--mode <mode>', `how the queries are sent: ${MODES.join(', ')} (default ${DEFAULTS.modes.mode}; docs/modes.md)`)
+    .option('--dns-address <ip:port>', 'direct mode: also probe this address as the Service, e.g. a NodePort (repeatable)', collect, [])
+    .optionsGroup(HELP_GROUPS.probePod)
     .option('--probe-namespace <ns>', 'namespace for the probe pod (default: the context namespace)')
     .option('--probe-image <image>', 'probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG', CHECK_DEFAULTS.probeImage)
     .option('--probe-nodes <n>', 'probe from N distinct DNS-pod nodes (first is primary, others corroborate), or "all": every schedulable node, a node × target matrix', CHECK_DEFAULTS.probeNodes)
+    .option('--pod-timeout <duration>', 'time allowed for the probe pod to start', CHECK_DEFAULTS.podTimeout)
+    .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])
+    .option('--node-selector <k=v>', 'node selector for the probe pod (repeatable)', collect, [])
+    .option('--toleration <key[=value][:Effect]>', 'toleration for the probe pod (repeatable)', collect, [])
+    .optionsGroup(HELP_GROUPS.checks)
     .option('--samples <n>', `samples per target, query and transport (default ${DEFAULTS.plan.samples})`)
     .option('--timeout <duration>', `per-query timeout, e.g. 500ms or 2s (default ${formatDuration(DEFAULTS.plan.timeoutMs)})`)
     .option('--transports <list>', `udp, tcp or udp,tcp (default ${DEFAULTS.plan.transports.join(',')})`)
@@ -51,19 +78,15 @@ function checkCommand(): Command {
     .option('--client-view', `also resolve ${DEFAULTS.clientView.shortName} through the probe pod's resolv.conf and send ${DEFAULTS.clientView.pairs} A+AAAA pairs per target as glibc does (catches the conntrack race; never a restart)`)
     .option('--no-freshness', 'skip the freshness canary (a short-lived Service every pod must resolve; catches stale Kubernetes watches)')
     .option('--config <file>', 'YAML config file with extra checks and defaults')
-    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
-    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))
-    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default(CHECK_DEFAULTS.logLevel))
-    .option('--pod-timeout <duration>', 'time allowed for the probe pod to start', CHECK_DEFAULTS.podTimeout)
-    .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])
-    .option('--node-selector <k=v>', 'node selector for the probe pod (repeatable)', collect, [])
-    .option('--toleration <key[=value][:Effect]>', 'toleration for the probe pod (repeatable)', collect, [])
-    .option('--request-timeout <duration>', 'bound on each ordinary API request', CHECK_DEFAULTS.requestTimeout)
+    .optionsGroup(HELP_GROUPS.judgment)
     .option('--fail-samples <k>', 'a check fails when at least k of its samples fail (default: a majority)')
     .option('--confirm-cycles <m>', `failing cycles in a row before a target counts as failing (history needs --repair; default ${DEFAULTS.judge.confirmCycles})`)
     .option('--latency-threshold <duration>', 'answers slower than this count as failed, e.g. 200ms')
-    .option('--mode <mode>', `how the queries are sent: ${MODES.join(', ')} (default ${DEFAULTS.modes.mode}; docs/modes.md)`)
-    .option('--dns-address <ip:port>', 'direct mode: also probe this address as the Service, e.g. a NodePort (repeatable)', collect, [])
+    .optionsGroup(HELP_GROUPS.output)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))
+    .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']).default(CHECK_DEFAULTS.logLevel))
+    .optionsGroup(HELP_GROUPS.repair)
     .option('--repair', 'restart CoreDNS pods that are sick and safely repairable (see docs/repair.md)')
     .option('--dry-run', 'with --repair: print exactly what would be done and change nothing')
     .addOption(new Option('--restart-method <method>', `with --repair: how to restart a pod (default ${R.method})`).choices(['evict', 'delete', 'rollout']))
@@ -114,7 +137,7 @@ export const buildProgram = (): Command => new Command('coredns-sentinel')
   .version(pkg.version)
   .exitOverride(usageExit)
   .addCommand(addCiOptions(checkCommand()).exitOverride(usageExit))
-  .addCommand(watchCommand(checkCommand()).exitOverride(usageExit))
+  .addCommand(watchCommand(checkCommand(), FLEET_FLAGS).exitOverride(usageExit))
   .addCommand(cleanupCommand().exitOverride(usageExit))
-  .addCommand(doctorCommand(checkCommand()).exitOverride(usageExit))
+  .addCommand(doctorCommand(checkCommand(), { flags: FLEET_FLAGS, groups: [HELP_GROUPS.judgment, HELP_GROUPS.repair] }).exitOverride(usageExit))
   .addCommand(completionCommand().exitOverride(usageExit));

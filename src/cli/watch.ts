@@ -7,7 +7,7 @@
 // deleted, a started restart concluded, history completed, Lease released), close the metrics server and
 // exit 130; between cycles they exit 0. A second signal exits 130 at once. With --max-cycles N it exits
 // with the last cycle's exit code, like `check`.
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import type { Logger } from '../common/logger.ts';
 import { chooseProber, failureOf, newCycleState, prepareCycle, runCycle, type ChosenProber, type Prober, UsageError, type CheckSettings, type CycleContext, type CycleState, type OutputFormat } from '../engine/index.ts';
@@ -18,6 +18,7 @@ import { loopHealth, parseListenAddress, startMetricsServer, type ListenAddress,
 import { EXIT } from '../report/exit-codes.ts';
 import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { interruptible } from './check.ts';
+import { addSharedOptions } from './shared-options.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {
   interval: string;
@@ -165,11 +166,12 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   }
 }
 
-/** The watch command: check's own options (shared Option objects) plus the loop's. */
-export function watchCommand(check: Command): Command {
+/** The watch command: check's own options (shared Option objects, one cluster) plus the loop's. */
+export function watchCommand(check: Command, fleetFlags: readonly string[]): Command {
   const cmd = new Command('watch').description('run the check every --interval, serve Prometheus metrics, log each cycle; stop with SIGINT/SIGTERM');
-  for (const option of check.options) cmd.addOption(option as Option);
+  addSharedOptions(cmd, check, { flags: fleetFlags });
   return cmd
+    .optionsGroup('Watch (docs/watch.md):')
     .option('--interval <duration>', 'time between cycle starts, at least 1s', WATCH_DEFAULTS.interval)
     .option('--metrics-addr <host:port>', 'where to serve /metrics and /healthz (:port = every interface)', WATCH_DEFAULTS.metricsAddr)
     .option('--max-cycles <n>', 'stop after N cycles and exit with the last cycle\'s code (tests, CI)')
