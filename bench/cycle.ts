@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim } from '../test/sim/index.ts';
-import { chooseProber, prepareCycle, probePodProber, runCycle } from '../src/engine/index.ts';
+import { chooseProber, prepareCycle, runCycle } from '../src/engine/index.ts';
 import { CHECK_DEFAULTS, validateCheckFlags } from '../src/cli/options.ts';
 import { createLogger } from '../src/report/index.ts';
 
@@ -75,7 +75,7 @@ try {
   for (let i = 0; i < CYCLES; i++) {
     const before = sim.requests.length;
     const ctx = prepareCycle(baseSettings);
-    const cycle = await runCycle({ ctx, prober: probePodProber(ctx, noProgress), progress: noProgress, log });
+    const cycle = await runCycle({ ctx, prober: (await chooseProber({ ...ctx, settings: { ...ctx.settings, mode: 'probe-pod' } }, noProgress)).prober, progress: noProgress, log });
     const t = cycle.probed.timings;
     const probeMs = cycle.probed.runs[0]!.report.durationMs;
     const overhead = t.totalMs - t.startMs - probeMs;

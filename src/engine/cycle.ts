@@ -30,7 +30,7 @@ import { EXIT } from '../report/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import type { CycleContext } from './context.ts';
-import type { Prober } from './prober.ts';
+import type { Prober } from '../modes/types.ts';
 import { UsageError } from './errors.ts';
 import { withFreshness } from './freshness.ts';
 import { probeEveryNode, schedulableNodes } from './nodes.ts';
@@ -129,7 +129,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const roomForCanary = s.freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
   const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);
   if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
-  // The mode fits the plan to what it reaches (src/engine/prober.ts); what it leaves out becomes report notes.
+  // The mode fits the plan to what it reaches (src/modes/registry.ts); what it leaves out becomes report notes.
   const scoped = d.prober.prepare ? await d.prober.prepare(built, workload) : undefined;
   const fitted = scoped?.plan ?? built;
   for (const note of scoped?.notes ?? []) log.info(note);

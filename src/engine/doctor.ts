@@ -1,16 +1,18 @@
 // `doctor`: the facts behind src/modes/doctor.ts — the API server's version, every access question
 // at once, the DNS workload, whether its addresses answer from here, and whether a probe pod with the
 // probe image really runs (a short real pod with a one-query plan, only when allowed).
-import { KubeError } from '../kube/index.ts';
+import { KubeError, type AccessCheck } from '../kube/index.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
-import { portForwardChecks, probePodChecks, readChecks } from '../modes/access.ts';
+import { readChecks } from '../modes/access.ts';
 import { doctorReport, type CheckAnswer, type DoctorFacts, type DoctorReport } from '../modes/doctor.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import type { CycleContext } from './context.ts';
 import { accessScope, discoverDns, routability } from './discover.ts';
 import { failureOf } from './errors.ts';
-import { probePodProber } from './prober.ts';
+import { probePodProber } from '../modes/probepod.ts';
+import { MODE_REGISTRY } from '../modes/registry.ts';
+import { modeDeps } from './probers.ts';
 
 const lineOf = (err: unknown) => (err instanceof KubeError ? err.line : failureOf(err).line);
 const QUIET = { stage: () => {}, done: () => {} };
@@ -20,7 +22,7 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
   const plan = { ...full, targets: full.targets.slice(0, 1), queries: full.queries.slice(0, 1), transports: ['udp' as const], samples: 1, connects: [] };
   const started = Date.now();
   try {
-    await probePodProber(ctx, QUIET).run(plan, []);
+    await probePodProber(ctx.client, modeDeps(ctx, QUIET).probePod).run(plan, []);
     return { ok: true, line: `${ctx.settings.probeImage}: a probe pod ran in namespace ${ctx.probeNamespace} (${((Date.now() - started) / 1000).toFixed(1)} s)` };
   } catch (err) {
     return { ok: false, line: `${ctx.settings.probeImage}: ${lineOf(err)}` };
@@ -30,7 +32,7 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
 export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
   const { settings: s, server } = ctx;
   const exit = { ok: EXIT.healthy, cannot: EXIT.cluster };
-  const none = { read: [], probePod: [], portForward: [] };
+  const none = { read: [], modes: {} };
   const notAsked = { ok: false, line: 'not tried' };
   let version: string;
   try {
@@ -52,13 +54,15 @@ export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
     found = { error: lineOf(err) };
   }
   const scope = accessScope(ctx, workload);
-  const groups = { read: readChecks(scope), probePod: probePodChecks(scope), portForward: portForwardChecks(scope) };
-  const answers = await ctx.client.reviewAccess([...groups.read, ...groups.probePod, ...groups.portForward]);
+  // Every question at once: reading the workload, then each mode's own.
+  const read = readChecks(scope);
+  const byMode = MODE_REGISTRY.map((m) => [m.name, m.access(scope)] as const);
+  const answers = await ctx.client.reviewAccess([...read, ...byMode.flatMap(([, checks]) => checks)]);
   let at = 0;
-  const answer = (checks: typeof groups.read): CheckAnswer[] => checks.map((check) => ({ check, allowed: answers[at++] === true }));
-  const access = { read: answer(groups.read), probePod: answer(groups.probePod), portForward: answer(groups.portForward) };
+  const answer = (checks: AccessCheck[]): CheckAnswer[] => checks.map((check) => ({ check, allowed: answers[at++] === true }));
+  const access = { read: answer(read), modes: Object.fromEntries(byMode.map(([name, checks]) => [name, answer(checks)])) };
   const routable = workload ? await routability(workload) : undefined;
-  const mayRunPod = access.probePod.every((a) => a.allowed);
+  const mayRunPod = (access.modes['probe-pod'] ?? []).every((a) => a.allowed);
   const image = !workload ? { ok: false, line: 'not tried: no DNS workload to probe' } : mayRunPod ? await probeImage(ctx, workload) : { ok: false, line: 'not tried: no permission to create and exec into a probe pod' };
   return doctorReport({ server, api: { version }, inCluster: ctx.client.inCluster, access, workload: found, ...(routable ? { routable } : {}), dnsAddresses: s.dnsAddresses.length, probeImage: image }, exit);
 }

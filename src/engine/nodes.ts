@@ -6,7 +6,7 @@ import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Toleration } from '../probepod/spec.ts';
 import { bounded } from '../common/bounded.ts';
 import { DEFAULTS } from '../common/defaults.ts';
-import type { Prober } from './prober.ts';
+import type { Prober } from '../modes/types.ts';
 
 const tolerates = (tolerations: Toleration[], taint: KNode['taints'][number]) =>
   tolerations.some((t) => (t.effect === undefined || t.effect === taint.effect) && (t.key === undefined || (t.key === taint.key && (t.operator === 'Exists' || t.value === taint.value))));

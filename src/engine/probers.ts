@@ -1,20 +1,18 @@
-// The prober for --mode (docs/modes.md): probe-pod (src/engine/prober.ts), port-forward, direct,
-// in-cluster (src/modes), or auto — decided once from SelfSubjectAccessReviews and, when nothing from
-// the pod network is allowed, a reachability test of the discovered pod IPs (src/modes/auto.ts).
+// The prober for --mode (docs/modes.md): one of the modes of src/modes/registry.ts, or auto — decided
+// once from SelfSubjectAccessReviews and, when nothing from the pod network is allowed, a reachability
+// test of the discovered pod IPs (src/modes/auto.ts).
 import type { KubeClient } from '../kube/index.ts';
-import { decideMode, decisionLine, needsReachability, type ModeFacts } from '../modes/auto.ts';
-import { portForwardChecks, probePodChecks, type Scope } from '../modes/access.ts';
-import { directProber } from '../modes/direct.ts';
+import { decideMode, decisionLine, needsReachability } from '../modes/auto.ts';
+import type { Scope } from '../modes/access.ts';
 import { ModeError } from '../modes/errors.ts';
-import { portForwardProber } from '../modes/portforward.ts';
-import type { ConcreteMode } from '../modes/types.ts';
+import { MODE_REGISTRY, modeEntry, type ModeDeps, type ModeFacts } from '../modes/registry.ts';
+import type { ConcreteMode, Prober } from '../modes/types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { accessScope, discoverDns, routability } from './discover.ts';
 import type { Progress } from '../report/index.ts';
 import type { CycleContext } from './context.ts';
 import { UsageError } from './errors.ts';
-import { probePodProber, type Prober } from './prober.ts';
 
 export interface ChosenProber {
   prober: Prober;
@@ -25,40 +23,52 @@ export interface ChosenProber {
 }
 
 /**
- * Auto's access questions, as few as decide (each is an API request): none in a pod; else the two
- * decisive verbs of a probe pod (create pods, create pods/exec — the manifest grants the rest with
- * them), which concern the probe namespace only; only when those are refused, the tunnel's get and
- * create in the namespace where discovery found the DNS pods. Reading the workload is not asked:
- * discovery, which every mode needs, fails with the missing rule named.
+ * Auto's access questions, as few as decide (each is an API request): none in a pod; else, mode by mode
+ * in the registry's order, only its decisive verbs (a probe pod's: create pods and pods/exec, in the probe
+ * namespace), stopping at the first mode allowed; the tunnel's are asked in the namespace where discovery
+ * found the DNS pods, so the workload is discovered only when they are asked. Reading the workload is
+ * not asked: discovery, which every mode needs, fails with the missing rule named.
  */
-export async function accessFacts(
-  client: Pick<KubeClient, 'reviewAccess' | 'inCluster'>,
-  probeScope: Scope,
-  workloadScope: () => Promise<Scope>,
-): Promise<Pick<ModeFacts, 'inCluster' | 'read' | 'probePod' | 'portForward'>> {
-  const known = { inCluster: client.inCluster, read: true };
-  if (client.inCluster) return { ...known, probePod: false, portForward: false };
-  const decisive = probePodChecks(probeScope).filter((c) => c.verb === 'create');
-  const probePod = (await client.reviewAccess(decisive)).every(Boolean);
-  if (probePod) return { ...known, probePod, portForward: false };
-  const portForward = (await client.reviewAccess(portForwardChecks(await workloadScope()))).every(Boolean);
-  return { ...known, probePod, portForward };
+export async function accessFacts(client: Pick<KubeClient, 'reviewAccess' | 'inCluster'>, probeScope: Scope, workloadScope: () => Promise<Scope>): Promise<Pick<ModeFacts, 'inCluster' | 'read' | 'allowed'>> {
+  const allowed: ModeFacts['allowed'] = {};
+  if (!client.inCluster) {
+    for (const mode of MODE_REGISTRY) {
+      if (mode.decisive(probeScope).length === 0) continue;
+      // A probe pod's questions concern only the probe namespace: no discovery needed for them.
+      const scope = mode.decisive(probeScope).every((c) => c.namespace === probeScope.probeNamespace) ? probeScope : await workloadScope();
+      allowed[mode.name] = (await client.reviewAccess(mode.decisive(scope))).every(Boolean);
+      if (allowed[mode.name]) break;
+    }
+  }
+  return { inCluster: client.inCluster, read: true, allowed };
+}
+
+/** What every prober may need from this cycle's context. */
+export function modeDeps(ctx: CycleContext, progress: Progress, signal?: AbortSignal): ModeDeps {
+  const s = ctx.settings;
+  return {
+    client: ctx.client,
+    probePod: {
+      namespace: ctx.probeNamespace,
+      image: s.probeImage,
+      ...(ctx.probeSource ? { probeSource: ctx.probeSource } : {}),
+      nodeSelector: s.nodeSelector,
+      tolerations: s.tolerations,
+      imagePullSecrets: s.imagePullSecrets,
+      podTimeoutMs: s.podTimeoutMs,
+      onStage: (stage, detail) => progress.stage(stage, detail),
+      ...(signal ? { signal } : {}),
+    },
+    dnsAddresses: s.dnsAddresses,
+    reachTimeoutMs: DEFAULTS.modes.reachTimeoutMs,
+  };
 }
 
 function concrete(mode: ConcreteMode, ctx: CycleContext, progress: Progress, signal?: AbortSignal): Prober {
-  const s = ctx.settings;
-  switch (mode) {
-    case 'probe-pod':
-      return probePodProber(ctx, progress, signal);
-    case 'port-forward':
-      return portForwardProber(ctx.client);
-    case 'direct':
-      return directProber({ mode: 'direct', dnsAddresses: s.dnsAddresses, reachTimeoutMs: DEFAULTS.modes.reachTimeoutMs });
-    case 'in-cluster':
-      if (!ctx.client.inCluster)
-        throw new UsageError('--mode in-cluster: no in-cluster config here (KUBERNETES_SERVICE_HOST/PORT and the ServiceAccount token of a pod) — run it in a pod, or use --mode direct');
-      return directProber({ mode: 'in-cluster', dnsAddresses: s.dnsAddresses, reachTimeoutMs: DEFAULTS.modes.reachTimeoutMs });
-  }
+  const entry = modeEntry(mode);
+  const unusable = entry.unusable?.(ctx.client.inCluster);
+  if (unusable) throw new UsageError(unusable);
+  return entry.create(modeDeps(ctx, progress, signal));
 }
 
 /** The auto line becomes the first note of the report. */

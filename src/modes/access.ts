@@ -3,16 +3,8 @@
 // that); probe-pod adds the pod's lifecycle, port-forward the tunnel. The checks mirror the manifests:
 // src/modes/modes.test.ts parses them and fails when the two drift apart.
 import type { AccessCheck } from '../kube/index.ts';
-import type { ConcreteMode } from './types.ts';
 
-export const MANIFESTS: Record<ConcreteMode, string> = {
-  'probe-pod': 'manifests/rbac-check.yaml',
-  'port-forward': 'manifests/rbac-portforward.yaml',
-  direct: 'manifests/rbac-direct.yaml',
-  'in-cluster': 'manifests/deploy/overlays/check-only',
-};
-
-/** How to apply one of MANIFESTS: a file, or a kustomization directory. */
+/** How to apply a mode's manifest (src/modes/registry.ts): a file, or a kustomization directory. */
 export const applyCommand = (manifest: string): string => `kubectl apply ${manifest.endsWith('.yaml') ? '-f' : '-k'} ${manifest}`;
 
 export interface Scope {

@@ -10,7 +10,7 @@ import type { DnsWorkload } from '../discover/types.ts';
 import { anyReachable } from './reach.ts';
 import { ModeError } from './errors.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
-import { inProcessResult, NODE_LOCAL_NOTE, type DnsAddress, type ModeProber, type ScopedPlan } from './types.ts';
+import { inProcessResult, NODE_LOCAL_NOTE, type DnsAddress, type Prober, type ScopedPlan } from './types.ts';
 
 export interface DirectOptions {
   mode: 'direct' | 'in-cluster';
@@ -44,7 +44,7 @@ export function directScope(plan: CheckPlan, routable: { service: boolean; pods:
   return { plan: { ...plan, targets: keep }, notes };
 }
 
-export function directProber(o: DirectOptions): ModeProber {
+export function directProber(o: DirectOptions): Prober {
   return {
     mode: o.mode,
     async prepare(plan: CheckPlan, _workload: DnsWorkload): Promise<ScopedPlan> {

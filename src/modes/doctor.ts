@@ -1,8 +1,9 @@
 // `doctor`: can this tool run here, and what would each mode need? The facts are gathered by
 // src/engine/doctor.ts; here they become per-mode answers and the text. Pure.
 import type { AccessCheck } from '../kube/index.ts';
-import { applyCommand, describeCheck, MANIFESTS } from './access.ts';
-import { decideMode, decisionLine, type ModeDecision, type ModeFacts } from './auto.ts';
+import { applyCommand, describeCheck } from './access.ts';
+import { decideMode, decisionLine, type ModeDecision } from './auto.ts';
+import { MODE_REGISTRY, type ModeFacts } from './registry.ts';
 import type { ConcreteMode } from './types.ts';
 
 export interface CheckAnswer {
@@ -15,7 +16,8 @@ export interface DoctorFacts {
   /** The API server's version, or why it could not be read (then nothing else was asked). */
   api: { version: string } | { error: string };
   inCluster: boolean;
-  access: { read: CheckAnswer[]; probePod: CheckAnswer[]; portForward: CheckAnswer[] };
+  /** Reading the workload, and each mode's own questions (src/modes/registry.ts). */
+  access: { read: CheckAnswer[]; modes: Partial<Record<ConcreteMode, CheckAnswer[]>> };
   workload: { line: string } | { error: string };
   /** undefined when the workload was not found (nothing to test). */
   routable?: { pods: boolean; service: boolean };
@@ -47,34 +49,29 @@ export interface DoctorReport {
 const allowed = (xs: CheckAnswer[]) => xs.every((x) => x.allowed);
 const denied = (xs: CheckAnswer[]) => xs.filter((x) => !x.allowed).map((x) => `RBAC: ${describeCheck(x.check)}`);
 
+/** Auto's facts from doctor's: a mode is allowed when its RBAC is granted and nothing else it needs is missing (the probe pod ran). */
 export function modeFacts(f: DoctorFacts): ModeFacts {
-  return {
+  const base = {
     inCluster: f.inCluster,
     read: allowed(f.access.read) && 'line' in f.workload,
-    probePod: allowed(f.access.probePod) && f.probeImage.ok,
-    portForward: allowed(f.access.portForward),
     ...(f.routable ? { podsRoutable: f.routable.pods, serviceRoutable: f.routable.service } : {}),
     dnsAddresses: f.dnsAddresses,
   };
+  const rbac = Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, allowed(f.access.modes[m.name] ?? [])]));
+  const withRbac = { ...base, allowed: rbac, probeImage: f.probeImage };
+  return { ...base, allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, rbac[m.name] === true && m.doctorMissing(withRbac).length === 0])) };
 }
 
 /** Each mode's answer, auto's pick and the exit code (0 when any mode can run, else 3). */
 export function doctorReport(f: DoctorFacts, exit: { ok: number; cannot: number }): DoctorReport {
-  const read = denied(f.access.read);
-  const workload = 'error' in f.workload ? [`the DNS workload: ${f.workload.error}`] : [];
-  const base = [...read, ...workload];
-  const routable = f.routable;
-  const modes: ModeAnswer[] = [
-    { mode: 'probe-pod', missing: [...base, ...denied(f.access.probePod), ...(allowed(f.access.probePod) && !f.probeImage.ok ? [`the probe pod: ${f.probeImage.line}`] : [])], manifest: MANIFESTS['probe-pod'] },
-    { mode: 'port-forward', missing: [...base, ...denied(f.access.portForward)], manifest: MANIFESTS['port-forward'] },
-    {
-      mode: 'direct',
-      missing: [...base, ...(routable && !routable.pods && !routable.service && !f.dnsAddresses ? ['pod IPs and the Service IP are not routable from here (or pass --dns-address)'] : [])],
-      manifest: MANIFESTS.direct,
-    },
-    { mode: 'in-cluster', missing: [...(f.inCluster ? [] : ['not running in a pod (no in-cluster config)']), ...base], manifest: MANIFESTS['in-cluster'] },
-  ].map((m) => ({ ...m, canRun: m.missing.length === 0 && !('error' in f.api) })) as ModeAnswer[];
-  const auto = decideMode(modeFacts(f));
+  const base = [...denied(f.access.read), ...('error' in f.workload ? [`the DNS workload: ${f.workload.error}`] : [])];
+  const facts = modeFacts(f);
+  const withRbac = { ...facts, allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, allowed(f.access.modes[m.name] ?? [])])), probeImage: f.probeImage };
+  const modes: ModeAnswer[] = MODE_REGISTRY.map((m) => {
+    const missing = [...base, ...denied(f.access.modes[m.name] ?? []), ...m.doctorMissing(withRbac)];
+    return { mode: m.name, missing, manifest: m.manifest, canRun: missing.length === 0 && !('error' in f.api) };
+  });
+  const auto = decideMode(facts);
   const any = modes.some((m) => m.canRun);
   const firstFix = 'error' in f.api ? `the API server is not reachable: ${f.api.error}` : any ? undefined : auto.mode === undefined ? `${auto.why} — ${auto.fix}` : undefined;
   return { apiVersion: 'coredns-sentinel/doctor/v1', kind: 'DoctorReport', facts: f, modes, auto, exitCode: any ? exit.ok : exit.cannot, ...(firstFix ? { firstFix } : {}) };

@@ -6,7 +6,8 @@ import { parseAllDocuments } from 'yaml';
 import type { AccessCheck } from '../kube/index.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import { ruleAllows } from '../../test/sim/apiserver/auth.ts';
-import { MANIFESTS, portForwardChecks, probePodChecks, readChecks, type Scope } from './access.ts';
+import { portForwardChecks, probePodChecks, readChecks, type Scope } from './access.ts';
+import { MANIFESTS } from './registry.ts';
 import { parseDnsAddress } from './address.ts';
 import { decideMode, decisionLine, needsReachability, type ModeFacts } from './auto.ts';
 import { directScope } from './direct.ts';
@@ -14,26 +15,26 @@ import { ModeError } from './errors.ts';
 import { portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
 import { NODE_LOCAL_NOTE } from './types.ts';
 
-const base: ModeFacts = { inCluster: false, read: true, probePod: false, portForward: false, dnsAddresses: 0 };
+const base: ModeFacts = { inCluster: false, read: true, allowed: {}, dnsAddresses: 0 };
 
 describe('modes: auto decides from access and reachability', () => {
   const table: [string, Partial<ModeFacts>, string | undefined][] = [
-    ['full RBAC', { probePod: true, portForward: true }, 'probe-pod'],
-    ['full RBAC, pods routable too', { probePod: true, portForward: true, podsRoutable: true }, 'probe-pod'],
-    ['no pods create (port-forward allowed), pods unroutable', { portForward: true, podsRoutable: false }, 'port-forward'],
-    ['no exec (port-forward allowed), pods routable', { portForward: true, podsRoutable: true, serviceRoutable: true }, 'direct'],
+    ['full RBAC', { allowed: { 'probe-pod': true, 'port-forward': true } }, 'probe-pod'],
+    ['full RBAC, pods routable too', { allowed: { 'probe-pod': true, 'port-forward': true }, podsRoutable: true }, 'probe-pod'],
+    ['no pods create (port-forward allowed), pods unroutable', { allowed: { 'port-forward': true }, podsRoutable: false }, 'port-forward'],
+    ['no exec (port-forward allowed), pods routable', { allowed: { 'port-forward': true }, podsRoutable: true, serviceRoutable: true }, 'direct'],
     ['read-only with routable pods', { podsRoutable: true, serviceRoutable: false }, 'direct'],
     ['read-only without routable pods or Service', { podsRoutable: false, serviceRoutable: false }, undefined],
     ['read-only, only --dns-address', { podsRoutable: false, serviceRoutable: false, dnsAddresses: 1 }, 'direct'],
     ['read-only, Service routable but not the pods', { podsRoutable: false, serviceRoutable: true }, 'direct'],
-    ['in a pod, even with full RBAC', { inCluster: true, probePod: true }, 'in-cluster'],
-    ['cannot read the workload', { read: false, probePod: true }, undefined],
+    ['in a pod, even with full RBAC', { allowed: { 'probe-pod': true }, inCluster: true }, 'in-cluster'],
+    ['cannot read the workload', { allowed: { 'probe-pod': true }, read: false }, undefined],
   ];
   for (const [name, facts, mode] of table)
     it(`${name} → ${mode ?? 'no mode'}`, () => assert.equal(decideMode({ ...base, ...facts }).mode, mode));
 
   it('says what the chosen mode cannot check, in one line', () => {
-    const d = decideMode({ ...base, portForward: true, podsRoutable: false });
+    const d = decideMode({ ...base, allowed: { 'port-forward': true }, podsRoutable: false });
     assert.ok(d.mode);
     assert.equal(decisionLine(d), 'mode: port-forward (auto: no permission to create and exec into a probe pod; pods/portforward allowed and pod IPs not routable from here: per-pod checks over TCP through tunnels); cannot check: UDP (pods/portforward carries TCP only), the Service IP (a tunnel reaches a pod, not the Service)');
     const direct = decideMode({ ...base, podsRoutable: true, serviceRoutable: false });
@@ -49,10 +50,10 @@ describe('modes: auto decides from access and reachability', () => {
   });
 
   it('tests reachability only when nothing from the pod network is allowed', () => {
-    assert.equal(needsReachability({ ...base, probePod: true }), false);
+    assert.equal(needsReachability({ ...base, allowed: { 'probe-pod': true } }), false);
     assert.equal(needsReachability({ ...base, inCluster: true }), false);
     assert.equal(needsReachability({ ...base, read: false }), false);
-    assert.equal(needsReachability({ ...base, portForward: true }), true);
+    assert.equal(needsReachability({ ...base, allowed: { 'port-forward': true } }), true);
     assert.equal(needsReachability(base), true);
   });
 });

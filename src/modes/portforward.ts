@@ -11,7 +11,7 @@ import { runPlan } from '../probe/run.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 import { ModeError } from './errors.ts';
-import { inProcessResult, NODE_LOCAL_NOTE, type ModeProber, type ScopedPlan } from './types.ts';
+import { inProcessResult, NODE_LOCAL_NOTE, type Prober, type ScopedPlan } from './types.ts';
 
 export const UDP_NOTE = 'port-forward: UDP not checked — pods/portforward carries TCP streams only, so every check ran over TCP';
 export const SERVICE_NOTE = (ips: string[]) =>
@@ -72,7 +72,7 @@ class Tunnel extends Duplex {
 /** RBAC and credential failures concern the mode, not one pod: they end the run. */
 const modeWide = (err: unknown) => err instanceof KubeError && (err.kind === 'forbidden' || err.kind === 'unauthorized' || err.kind === 'config');
 
-export function portForwardProber(client: Pick<KubeClient, 'portForward'>): ModeProber {
+export function portForwardProber(client: Pick<KubeClient, 'portForward'>): Prober {
   // Target address → pod, from the workload the plan was built from (prepare runs before every run).
   let pods = new Map<string, { namespace: string; name: string }>();
   return {

@@ -1,15 +1,17 @@
-// What every deployment mode is to the engine (src/engine/prober.ts's Prober, structurally): a name, whether
-// it creates probe pods (only then is there anything to sweep), an optional step that fits the plan to
-// what the mode can reach — saying in notes what it could not check — and the run itself.
+// What every deployment mode is to the engine: a Prober — a name, an optional step that fits the plan to
+// what the mode can reach (saying in notes what it could not check), and the run itself. Every mode
+// yields the same ProbeRunResult (src/probepod/lifecycle.ts), so judgment, repair and the report never
+// know how the queries were sent. The modes themselves are entries of src/modes/registry.ts.
 import type { CheckPlan, Target } from '../probe/contract.ts';
 import type { Endpoint } from '../probe/dns.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 
-export const MODES = ['auto', 'probe-pod', 'port-forward', 'direct', 'in-cluster'] as const;
+/** The modes that run, in the registry's order (auto resolves to one of these). */
+export const CONCRETE_MODES = ['probe-pod', 'port-forward', 'direct', 'in-cluster'] as const;
+export type ConcreteMode = (typeof CONCRETE_MODES)[number];
+export const MODES = ['auto', ...CONCRETE_MODES] as const;
 export type ModeName = (typeof MODES)[number];
-/** A mode that runs (auto resolves to one of these). */
-export type ConcreteMode = Exclude<ModeName, 'auto'>;
 
 export interface ScopedPlan {
   plan: CheckPlan;
@@ -17,10 +19,15 @@ export interface ScopedPlan {
   notes: string[];
 }
 
-export interface ModeProber {
+export interface Prober {
+  /** The mode's name, as the report shows it. */
   readonly mode: string;
-  /** Fits the planned targets and transports to what the mode reaches; the judge sees the fitted plan. */
+  /** Fits the planned targets and transports to what the mode reaches; the judge sees the fitted plan. Absent: the plan runs as built. */
   prepare?(plan: CheckPlan, workload: DnsWorkload): Promise<ScopedPlan>;
+  /**
+   * Runs the plan once per node in `nodes` (pinned probes), or once unpinned when `nodes` is empty.
+   * The first result is the primary probe; the others corroborate.
+   */
   run(plan: CheckPlan, nodes: string[]): Promise<ProbeRunResult[]>;
 }
 
