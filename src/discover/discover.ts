@@ -10,7 +10,7 @@ import { isKubeDns, kubeDnsZones } from './kubedns.ts';
 import { bindAddresses, chooseService, GKE_METADATA_DNS, knownFor, KNOWN_NAMESPACES, lookedFor, mayHaveNodeLocal, NODE_LOCAL, nodeLocalOf, settledChoice, type Located } from './locate.ts';
 import { detectOutage, needsEvents } from './outage.ts';
 import { dnsContainerOf, podDnsPorts, serviceDnsPorts, serviceProbePorts, type ServiceDnsPorts } from './ports.ts';
-import type { ControllerRef, DnsController, DnsPod, DnsService, DnsWorkload, NodeLocalCache, ServiceEndpoint, Zones } from './types.ts';
+import type { ControllerRef, CorefileSource, DnsController, DnsPod, DnsService, DnsWorkload, NodeLocalCache, ServiceEndpoint, Zones } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
 /**
@@ -344,6 +344,10 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
     const files = [configMap, custom].flatMap((cm) => (cm ? Object.entries(cm.data).map(([key, text]) => ({ configMap: cm.name, key, text })) : []));
     zones = parseCorefile(configMap?.data.Corefile, files);
   }
+  const text = kubeDns ? undefined : configMap?.data.Corefile;
+  const corefile: CorefileSource | undefined = configMap && text !== undefined
+    ? { configMap: configMap.name, text, ...(configMap.resourceVersion && { resourceVersion: configMap.resourceVersion }), ...(configMap.changedAt && { changedAt: configMap.changedAt }), ...(configMap.changedBy && { changedBy: configMap.changedBy }) }
+    : undefined;
   if (opts.clusterDomain) zones = withClusterDomain(zones, opts.clusterDomain);
   if (zones.note) notes.push(zones.note);
   for (const pod of dnsPods) if (!pod.ip) notes.push(`pod ${pod.name} has no IP yet (${pod.phase}${pod.waitingReason ? `, ${pod.waitingReason}` : ''}): not probed`);
@@ -382,6 +386,7 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
     ...(kubeDns && { server: 'kube-dns' as const }),
     ...(nodeLocal && { nodeLocal }),
     ...(endpoints && { endpoints }),
+    ...(corefile && { corefile }),
     notes,
   };
 }

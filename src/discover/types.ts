@@ -129,8 +129,21 @@ export interface DnsWorkload {
   nodeLocal?: NodeLocalCache;
   /** What the Service really routes to, from its EndpointSlices; undefined when they could not be read. */
   endpoints?: ServiceEndpoint[];
+  /** CoreDNS's Corefile as its ConfigMap holds it now; absent for kube-dns or when it could not be read. */
+  corefile?: CorefileSource;
   /** Things the report must mention: defaults assumed, data that could not be read. */
   notes?: string[];
+}
+
+/** The ConfigMap a restarted CoreDNS pod would load its Corefile from (src/repair/config-guard.ts). */
+export interface CorefileSource {
+  configMap: string;
+  resourceVersion?: string;
+  /** The last write that changed its data (managedFields), else its creation (RFC 3339). */
+  changedAt?: string;
+  /** That write's field manager. */
+  changedBy?: string;
+  text: string;
 }
 
 export interface ServiceEndpoint {

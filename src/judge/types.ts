@@ -55,6 +55,8 @@ export interface JudgeInput {
  *  cluster-wide    every pod fails, from every probe
  *  uncorroborated  every pod fails from the primary probe and no other probe could confirm it
  *  inconclusive    the probes disagree, or nothing can be compared (no pod was probed)
+ *  broken-config   a restart was due, but the Corefile in the ConfigMap changed to one CoreDNS cannot load
+ *                  (src/repair/config-guard.ts): a restarted pod would crash-loop on it; set by repair
  */
 export type Classification =
   | 'healthy'
@@ -70,7 +72,9 @@ export type Classification =
   | 'uncorroborated'
   | 'inconclusive'
   /** Discovery named an outage (the workload scaled to 0, no pod Ready, no endpoints…): src/discover/outage.ts. */
-  | 'outage';
+  | 'outage'
+  /** Set by the repair stage, not the judge: src/repair/config-guard.ts. */
+  | 'broken-config';
 
 /** Who answers a check: CoreDNS itself (cluster, file, hosts zones), a stub domain's forwarder, or the upstream. */
 export type CheckScope = 'internal' | 'stub' | 'external';

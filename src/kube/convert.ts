@@ -154,10 +154,21 @@ export function toEndpointSlice(raw: unknown): KEndpointSlice {
   };
 }
 
+/** The last write that changed a ConfigMap's data: the newest managedFields entry owning data, else its creation. */
+function dataChange(meta: Obj): { changedAt?: string; changedBy?: string } {
+  const writes = arr(meta.managedFields)
+    .filter((m) => { const f = obj(m.fieldsV1); return 'f:data' in f || 'f:binaryData' in f; })
+    .map((m) => ({ at: time(m.time), by: optStr(m.manager) }))
+    .filter((m): m is { at: string; by: string | undefined } => m.at !== undefined)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const last = writes.at(-1);
+  return last ? { changedAt: last.at, changedBy: last.by } : { changedAt: time(meta.creationTimestamp) };
+}
+
 export function toConfigMap(raw: unknown): KConfigMap {
   const c = obj(raw);
   const meta = obj(c.metadata);
-  return only({ name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data), resourceVersion: optStr(meta.resourceVersion) });
+  return only({ name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data), resourceVersion: optStr(meta.resourceVersion), ...dataChange(meta) });
 }
 
 export function toLease(raw: unknown): KLease {

@@ -140,6 +140,10 @@ export interface KConfigMap {
   data: Record<string, string>;
   /** Set when read; required on replace (optimistic concurrency). */
   resourceVersion?: string;
+  /** When read: the last write that changed its data (managedFields), else its creation (RFC 3339). */
+  changedAt?: string;
+  /** The field manager of that write ("kubectl-edit", "kubectl-client-side-apply", "helm"…). */
+  changedBy?: string;
 }
 
 /** A Pod manifest as plain JSON (apiVersion v1, kind Pod); built by probepod, sent as is. */
