@@ -24,6 +24,7 @@ import { acquireLock, LockedError, type RepairLock } from '../repair/lock.ts';
 import { readHistory, updateHistory } from '../repair/state.ts';
 import { EVENT_REASONS, executeRepairs, type RepairEntry, type RestartLog } from '../repair/execute.ts';
 import { silentPodUids, withSilentGrace } from '../repair/grace.ts';
+import { brokenConfig, readPodConfigLogs, refuseRestarts, type BrokenConfig } from '../repair/config-guard.ts';
 import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
@@ -337,6 +338,17 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   }
 
   let { plan, escalations } = planCycle(judgement, probed, history, d);
+  // Rule 13: no restart into a Corefile CoreDNS cannot load (src/repair/config-guard.ts). The pods' logs
+  // are read once, and only when a restart is planned.
+  let broken: BrokenConfig | undefined;
+  let guardRead = false;
+  const guardPlan = async (): Promise<void> => {
+    if (plan.actions.length === 0) return;
+    if (!guardRead) broken = brokenConfig(namespace, probed.workload.corefile, await readPodConfigLogs(ctx.client, probed.workload, (line) => log.warn(line)));
+    guardRead = true;
+    if (broken) ({ plan, judgement } = refuseRestarts(plan, judgement, broken));
+  };
+  await guardPlan();
   const section = (actions: RepairEntry[], extra: Partial<RepairSection> = {}): RepairSection => ({
     mode: repair.dryRun ? 'dry-run' : 'repair',
     actions,
@@ -384,6 +396,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
         history = await updateHistory(ctx.client, namespace, (h) => resolveIntents(h, pods, new Date()));
       }
       ({ plan, escalations } = planCycle(judgement, probed, history, d));
+      await guardPlan();
     }
     if (lock && plan.actions.length > 0) {
       const result = await executeRepairs(plan.actions, judgement, {

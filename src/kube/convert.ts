@@ -162,7 +162,9 @@ function dataChange(meta: Obj): { changedAt?: string; changedBy?: string } {
     .filter((m): m is { at: string; by: string | undefined } => m.at !== undefined)
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const last = writes.at(-1);
-  return last ? { changedAt: last.at, changedBy: last.by } : { changedAt: time(meta.creationTimestamp) };
+  // As kubectl shows it: RFC 3339 to the second (the API's resolution).
+  const seconds = (t: string | undefined) => t?.replace(/\.000Z$/, 'Z');
+  return last ? { changedAt: seconds(last.at), changedBy: last.by } : { changedAt: seconds(time(meta.creationTimestamp)) };
 }
 
 export function toConfigMap(raw: unknown): KConfigMap {

@@ -1,7 +1,9 @@
 // The sim's reading of DNS configurations: Corefile server blocks with imports, zone files, kube-dns's
 // ConfigMap, and the dnsmasq lines that serve them.
 import { expect } from 'chai';
-import { blockPorts, forwardsRoot, kubeDnsBlocks, kubernetesZones, parseCorefile, parseZoneFile, stubZones, zoneDnsmasqLines } from './corefile.ts';
+import assert from 'node:assert/strict';
+import { blockPorts, corefileLoadError, corefileSha512, forwardsRoot, kubeDnsBlocks, kubernetesZones, parseCorefile, parseZoneFile, stubZones, zoneDnsmasqLines } from './corefile.ts';
+import { kubeadmCorefile } from './cluster.ts';
 
 describe('sim: Corefile and zone files', () => {
   it('reads server blocks with their zones, ports and plugins', () => {
@@ -81,5 +83,28 @@ host.example.com. 60 IN A 192.168.1.3
       'cname=server.example.com,host.example.com',
       'host-record=host.example.com,192.168.1.3',
     ]);
+  });
+});
+
+describe('CoreDNS reading its Corefile (the reload plugin, a start)', () => {
+  const path = '/etc/coredns/Corefile';
+  const kubeadm = kubeadmCorefile(53, 'cluster.local');
+  it('hashes kubeadm’s Corefile to the SHA512 real CoreDNS logs for it', () => {
+    assert.equal(
+      corefileSha512(kubeadm, path),
+      '591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908',
+    );
+    assert.notEqual(corefileSha512(kubeadm.replace('cache 30', 'cache 60'), path), corefileSha512(kubeadm, path));
+  });
+  it('stops on what CoreDNS stops on, in its words', () => {
+    assert.equal(corefileLoadError(kubeadm, path), undefined);
+    assert.equal(corefileLoadError(kubeadm.replace('forward .', 'foward .'), path), "/etc/coredns/Corefile:13 - Error during parsing: Unknown directive 'foward'");
+    assert.equal(corefileLoadError(kubeadm.replace('    loadbalance\n}', '    loadbalance }'), path), "/etc/coredns/Corefile:19 - Error during parsing: Unexpected '}' because no matching opening brace");
+    assert.equal(corefileSha512(kubeadm.replace('    loadbalance\n}', '    loadbalance }'), path), undefined);
+  });
+  it('follows imports of snippets and mounted files', () => {
+    const files = new Map([['/etc/coredns/custom/x.override', 'foward . 1.1.1.1\n']]);
+    const text = '.:53 {\n    import custom/*.override\n    cache 30\n}\n';
+    assert.equal(corefileLoadError(text, path, files), "/etc/coredns/custom/x.override:1 - Error during parsing: Unknown directive 'foward'");
   });
 });

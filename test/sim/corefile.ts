@@ -2,6 +2,8 @@
 // reads it: the Corefile's server blocks (zones, port, imports) and their kubernetes, file, hosts and
 // forward plugins; kube-dns's stubDomains/upstreamNameservers. Then the dnsmasq lines that serve it.
 // Pure functions over text; dns.ts runs the processes.
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
 
 export interface ServerBlock {
   zones: string[];
@@ -173,3 +175,201 @@ export const stubZones = (blocks: ServerBlock[]) =>
 
 /** Whether the root zone is forwarded (external names). */
 export const forwardsRoot = (blocks: ServerBlock[]) => blocks.some((b) => b.forward && b.zones.includes('.') && b.forward.from === '.');
+
+// CoreDNS's own reading of a Corefile, for the reload plugin's part (dns.ts): the "Running configuration
+// SHA512" it logs (sha512 of the JSON of caddy's server blocks: keys, and per directive its tokens with
+// file, line and text) and the error it stops on. Written apart from the product's reader
+// (src/discover/caddyfile.ts) so that each checks the other; both must give kubeadm's real hash.
+
+/** The directives of CoreDNS's stock build (plugin.cfg). */
+const COREDNS_DIRECTIVES = new Set(
+  ('root metadata geoip cancel tls quic timeouts multisocket reload nsid bufsize bind debug trace ready health pprof prometheus errors log dnstap local dns64 acl any chaos ' +
+    'loadbalance tsig cache rewrite header dnssec autopath minimal template transfer hosts route53 azure clouddns k8s_external kubernetes file auto secondary etcd loop forward ' +
+    'grpc erratic whoami on sign view nomad').split(' '),
+);
+
+interface CaddyToken {
+  File: string;
+  Line: number;
+  Text: string;
+}
+
+/** caddy's lexer: whitespace-separated words, "quoted" words (\" escapes a quote), # comments to the end of the line. */
+function caddyTokens(text: string, file: string): CaddyToken[] {
+  const out: CaddyToken[] = [];
+  let line = 1;
+  let word: string | undefined;
+  let wordLine = 1;
+  let inQuotes = false;
+  let inComment = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (inQuotes) {
+      if (ch === '\\' && text[i + 1] === '"') {
+        word += '"';
+        i++;
+      } else if (ch === '"') {
+        out.push({ File: file, Line: wordLine, Text: word ?? '' });
+        word = undefined;
+        inQuotes = false;
+      } else {
+        if (ch === '\n') line++;
+        word = (word ?? '') + ch;
+      }
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\v' || ch === '\f') {
+      if (word !== undefined) out.push({ File: file, Line: wordLine, Text: word });
+      word = undefined;
+      if (ch === '\n') {
+        line++;
+        inComment = false;
+      }
+      continue;
+    }
+    if (ch === '#') inComment = true;
+    if (inComment) continue;
+    if (word === undefined) {
+      wordLine = line;
+      if (ch === '"') {
+        inQuotes = true;
+        word = '';
+        continue;
+      }
+      word = '';
+    }
+    word += ch;
+  }
+  if (word !== undefined) out.push({ File: file, Line: wordLine, Text: word });
+  return out;
+}
+
+const startsLine = (ts: CaddyToken[], i: number) => i === 0 || ts[i - 1]!.File !== ts[i]!.File || ts[i - 1]!.Line < ts[i]!.Line;
+
+interface CaddyBlock {
+  keys: string[];
+  tokens: Map<string, CaddyToken[]>;
+}
+
+class CorefileError extends Error {}
+
+/**
+ * caddy's server blocks. `files` (container path → text) resolve file imports; `directives` given: a
+ * directive outside them is an error (CoreDNS's load), none: any (the reload plugin's parse).
+ */
+function caddyBlocks(text: string, path: string, files: ReadonlyMap<string, string>, directives?: ReadonlySet<string>): CaddyBlock[] {
+  const fail = (t: CaddyToken | undefined, msg: string) => new CorefileError(`${t?.File || path}:${t?.Line ?? 0} - Error during parsing: ${msg}`);
+  const snippets = new Map<string, CaddyToken[]>();
+  let ts = caddyTokens(text, '');
+  const splice = (i: number): void => {
+    const name = ts[i + 1]?.Text ?? '';
+    const imported = snippets.get(name) ?? globFiles(name, files, dirname(path)).flatMap((f) => caddyTokens(files.get(f) ?? '', f));
+    ts = [...ts.slice(0, i), ...imported, ...ts.slice(i + 2)];
+  };
+  const blocks: CaddyBlock[] = [];
+  let i = 0;
+  while (i < ts.length) {
+    if (ts[i]!.Text === 'import' && startsLine(ts, i)) {
+      splice(i);
+      continue;
+    }
+    const keys: string[] = [];
+    while (i < ts.length && ts[i]!.Text !== '{') {
+      const key = ts[i]!.Text.replace(/,$/, '');
+      if (key) keys.push(key);
+      i++;
+      if (i < ts.length && startsLine(ts, i) && !ts[i - 1]!.Text.endsWith(',')) break;
+    }
+    const block: CaddyBlock = { keys, tokens: new Map() };
+    const braced = ts[i]?.Text === '{';
+    if (braced) i++;
+    if (keys.length === 1 && /^\(.*\)$/.test(keys[0]!)) {
+      // A snippet: its raw tokens up to the matching brace.
+      let depth = 1;
+      const body: CaddyToken[] = [];
+      for (; i < ts.length; i++) {
+        if (ts[i]!.Text === '{') depth++;
+        if (ts[i]!.Text === '}' && --depth === 0) break;
+        body.push(ts[i]!);
+      }
+      if (depth !== 0) throw fail(ts.at(-1), 'Unexpected EOF');
+      snippets.set(keys[0]!.slice(1, -1), body);
+      i++;
+      continue;
+    }
+    while (i < ts.length && !(braced && ts[i]!.Text === '}')) {
+      if (ts[i]!.Text === 'import') {
+        splice(i);
+        continue;
+      }
+      const name = ts[i]!.Text;
+      if (directives && !directives.has(name)) throw fail(ts[i], `Unknown directive '${name}'`);
+      const own = block.tokens.get(name) ?? [];
+      block.tokens.set(name, own);
+      own.push(ts[i++]!);
+      let depth = 0;
+      while (i < ts.length && !(depth === 0 && startsLine(ts, i))) {
+        const t = ts[i]!;
+        if (t.Text === 'import' && startsLine(ts, i)) {
+          splice(i);
+          continue;
+        }
+        if (t.Text === '{') depth++;
+        else if (t.Text === '}' && depth === 0) throw fail(t, "Unexpected '}' because no matching opening brace");
+        else if (t.Text === '}') depth--;
+        own.push(t);
+        i++;
+      }
+      if (depth > 0) throw fail(ts.at(-1), 'Unexpected EOF');
+    }
+    if (braced && i >= ts.length) {
+      const last = ts.at(-1);
+      throw new CorefileError(`${last?.File || path}:${last?.Line ?? 0} - Syntax error: Unexpected token '${last?.Text ?? ''}', expecting '}'`);
+    }
+    i++;
+    if (keys.length) blocks.push(block);
+  }
+  return blocks;
+}
+
+/** Go's encoding/json for the blocks: struct fields in order, map keys sorted, <>& escaped. */
+function goJson(blocks: CaddyBlock[]): string {
+  const str = (s: string) => JSON.stringify(s).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+  if (blocks.length === 0) return 'null';
+  return JSON.stringify(blocks.map((b) => ({ Keys: b.keys, Tokens: Object.fromEntries([...b.tokens].sort(([a], [c]) => (a < c ? -1 : 1))) }))).replace(
+    /"(?:[^"\\]|\\.)*"/g,
+    (quoted) => str(JSON.parse(quoted) as string),
+  );
+}
+
+/** The reload plugin's "Running configuration SHA512"; undefined when the Corefile does not even parse. */
+export function corefileSha512(text: string, path: string, files: ReadonlyMap<string, string> = new Map()): string | undefined {
+  try {
+    return createHash('sha512').update(goJson(caddyBlocks(text, path, files))).digest('hex');
+  } catch (err) {
+    if (err instanceof CorefileError) return undefined;
+    throw err;
+  }
+}
+
+/** Why the reload plugin cannot even parse this Corefile (structure only), or undefined. */
+export function corefileParseError(text: string, path: string, files: ReadonlyMap<string, string> = new Map()): string | undefined {
+  try {
+    caddyBlocks(text, path, files);
+    return undefined;
+  } catch (err) {
+    if (err instanceof CorefileError) return err.message;
+    throw err;
+  }
+}
+
+/** Why CoreDNS cannot load this Corefile ("/etc/coredns/Corefile:8 - Error during parsing: Unknown directive 'foward'"), or undefined. */
+export function corefileLoadError(text: string, path: string, files: ReadonlyMap<string, string> = new Map()): string | undefined {
+  try {
+    caddyBlocks(text, path, files, COREDNS_DIRECTIVES);
+    return undefined;
+  } catch (err) {
+    if (err instanceof CorefileError) return err.message;
+    throw err;
+  }
+}

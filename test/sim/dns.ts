@@ -10,7 +10,7 @@ import type { KObject, Store } from './store.ts';
 import { spawnContained, type Exit } from './images.ts';
 import { openRelayPair, type Backend, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
-import { forwardsRoot, kubernetesZones, parseZoneFile, stubZones, zoneDnsmasqLines, type ServerBlock } from './corefile.ts';
+import { corefileLoadError, corefileParseError, corefileSha512, forwardsRoot, kubernetesZones, parseZoneFile, stubZones, zoneDnsmasqLines, type ServerBlock } from './corefile.ts';
 
 type ServicePort = { name?: string; port: number; protocol?: string };
 
@@ -68,6 +68,8 @@ export interface DnsServerConfig {
   blocks: ServerBlock[];
   /** Container path → content (its ConfigMap volumes). */
   files: ReadonlyMap<string, string>;
+  /** CoreDNS's Corefile (its -conf path and text); absent for kube-dns and when none is mounted. */
+  corefile?: { path: string; text: string };
 }
 
 /**
@@ -135,9 +137,14 @@ export function upstreamDnsmasqConf(listen: Backend, external: Record<string, st
   ].join('\n');
 }
 
-const COREDNS_BANNER = (blocks: ServerBlock[]) => [
+/** kubeadm's Corefile's hash: what a CoreDNS started without a readable Corefile logs here. */
+const DEFAULT_SHA512 = '591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908';
+
+const runningLine = (sha512: string) => `[INFO] plugin/reload: Running configuration SHA512 = ${sha512}`;
+
+const COREDNS_BANNER = (blocks: ServerBlock[], sha512: string) => [
   ...blocks.map((b) => `${b.zones.map((z) => (z === '.' ? '.' : `${z}.`)).join(' ')}:${b.port}`),
-  '[INFO] plugin/reload: Running configuration SHA512 = 591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52594972691cd6ff41be96639138a43908',
+  runningLine(sha512),
   'CoreDNS-1.11.3',
   'linux/amd64, go1.21.11, a6338e9',
 ];
@@ -190,6 +197,8 @@ function listenHttp(address: string, port: number, paths: string[]): Promise<htt
 /** The CoreDNS side of the cluster: upstream, per-pod dnsmasq and fronts, and the records they serve. */
 export class ClusterDns {
   private readonly live = new Map<string, { pod: CoreDnsPod; hostsFile: string }>(); // pod name → instance
+  /** Per pod, the last Corefile hash its reload plugin saw (loaded or refused). */
+  private readonly reloadSeen = new Map<string, string>();
   private readonly stubs = new Map<string, { listen: Backend; pid?: number; stop: () => Promise<void> }>(); // zone → its upstream
   private upstreamPid?: number;
   private upstreamStop?: () => Promise<void>;
@@ -344,7 +353,16 @@ export class ClusterDns {
    * Service changes live.
    */
   async startCoreDns(pod: CoreDnsPod, log: (line: string) => void): Promise<ContainerHandle> {
-    for (const l of COREDNS_BANNER(pod.config.blocks)) log(l);
+    const corefile = pod.config.corefile;
+    // A Corefile CoreDNS cannot load: it prints the error and exits 1, so the kubelet crash-loops it.
+    const loadError = corefile && corefileLoadError(corefile.text, corefile.path, pod.config.files);
+    if (loadError) {
+      log(loadError);
+      return { exited: new Promise((r) => setTimeout(() => r({ code: 1, signal: null }), 10)), signal: () => undefined };
+    }
+    const sha512 = (corefile && corefileSha512(corefile.text, corefile.path, pod.config.files)) ?? DEFAULT_SHA512;
+    this.reloadSeen.set(pod.name, sha512);
+    for (const l of COREDNS_BANNER(pod.config.blocks, sha512)) log(l);
     if (this.o.faults.crashLoop.has(pod.name)) {
       log(LOOP_FATAL);
       return { exited: new Promise((r) => setTimeout(() => r({ code: 1, signal: null }), 10)), signal: () => undefined };
@@ -387,9 +405,36 @@ export class ClusterDns {
     return { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
   }
 
+  /**
+   * The reload plugin's check of a running pod against its Corefile now (coredns plugin/reload): a
+   * Corefile that does not parse is warned about at every check; a changed one is loaded, or refused
+   * with CoreDNS's error while the old configuration keeps running — and the same file is not tried
+   * again. A reloaded Corefile is logged as running; dnsmasq keeps serving the zones it started with.
+   */
+  reloadCorefile(pod: CoreDnsPod, next: DnsServerConfig, log: (line: string) => void): void {
+    const running = pod.config.corefile;
+    if (!running || !next.corefile || !/^\s*reload(\s|$)/m.test(running.text) || !this.live.has(pod.name)) return;
+    const { path, text } = next.corefile;
+    const parseError = corefileParseError(text, path, next.files);
+    if (parseError) return log(`[WARNING] plugin/reload: Corefile parse failed: ${parseError}`);
+    const sha512 = corefileSha512(text, path, next.files)!;
+    if (sha512 === this.reloadSeen.get(pod.name)) return;
+    this.reloadSeen.set(pod.name, sha512);
+    const loadError = corefileLoadError(text, path, next.files);
+    if (loadError) {
+      log(`[ERROR] Restart failed: ${loadError}`);
+      return log(`[ERROR] plugin/reload: Corefile changed but reload failed: starting with listener file descriptors: ${loadError}`);
+    }
+    log('[INFO] Reloading');
+    log(runningLine(sha512));
+    log('[INFO] Reloading complete');
+    pod.config = { ...pod.config, corefile: next.corefile };
+  }
+
   /** Pod gone: its records directory goes too. */
   forget(podName: string): void {
     this.live.delete(podName);
+    this.reloadSeen.delete(podName);
     // Faults belong to a pod instance: a StatefulSet's replacement of the same name starts clean.
     const f = this.o.faults;
     for (const set of [f.hung, f.dropUdp, f.crashLoop, f.staleWatch]) set.delete(podName);

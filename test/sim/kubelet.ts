@@ -166,6 +166,8 @@ interface PodWorker {
   fronts: RelayPair[];
   /** The DNS server container's configuration and addresses, while the pod has a sandbox. */
   dnsPod?: CoreDnsPod;
+  /** A reload check of its Corefile is scheduled (checkReload). */
+  reloadPending?: boolean;
   startTime?: string;
   /** Set once the pod is ending (deletion or deadline): no more restarts. */
   stopping: boolean;
@@ -197,6 +199,9 @@ export interface KubeletOptions {
 
 const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`;
 
+/** How soon after a ConfigMap change a CoreDNS pod's reload plugin reads its Corefile again. */
+const RELOAD_CHECK_MS = 1000;
+
 export class Kubelet implements NodeRuntime {
   private readonly workers = new Map<string, PodWorker>();
   private readonly queued = new Set<string>();
@@ -211,6 +216,7 @@ export class Kubelet implements NodeRuntime {
   start(): void {
     this.unsubscribe = this.o.store.subscribe((ev) => {
       if (ev.resource === 'pods') this.enqueue(podKey(ev.object.metadata.namespace, ev.object.metadata.name));
+      if (ev.resource === 'configmaps') for (const w of this.workers.values()) if (w.dnsPod && w.namespace === ev.object.metadata.namespace) this.checkReload(w);
     });
     for (const p of this.o.store.list('pods')) this.enqueue(podKey(p.metadata.namespace, p.metadata.name));
   }
@@ -272,6 +278,20 @@ export class Kubelet implements NodeRuntime {
     this.later(w, this.o.podStartMs, () => this.track(this.startPod(w)));
     this.writeStatus(w);
     return w;
+  }
+
+  /**
+   * A ConfigMap changed: the kubelet updates the pod's volume and CoreDNS's reload plugin reads the
+   * Corefile at its next check (every 30 s ± 15 s in CoreDNS; RELOAD_CHECK_MS here).
+   */
+  private checkReload(w: PodWorker): void {
+    if (w.reloadPending) return;
+    w.reloadPending = true;
+    this.later(w, RELOAD_CHECK_MS, () => {
+      w.reloadPending = false;
+      const c = w.containers.find((x) => x.kind === 'coredns');
+      if (c?.running && w.dnsPod) this.o.dns.reloadCorefile(w.dnsPod, this.dnsConfigOf(w, c.spec), (l) => c.append(l));
+    });
   }
 
   private later(w: PodWorker, ms: number, fn: () => void): NodeJS.Timeout {
@@ -397,6 +417,9 @@ export class Kubelet implements NodeRuntime {
     c.startedAt = now();
     let handle: ContainerHandle;
     if (c.kind === 'coredns' && w.dnsPod) {
+      // A restarted container reads the Corefile its volume holds now (fixed, or broken, since the pod started).
+      const current = this.dnsConfigOf(w, c.spec);
+      if (current.corefile?.text !== w.dnsPod.config.corefile?.text) w.dnsPod.config = current;
       handle = await this.o.dns.startCoreDns(w.dnsPod, (l) => c.append(l));
     } else if (c.kind === 'aux') {
       // A sidecar (kube-dns, its sidecar, kube-rbac-proxy): a process that runs; the DNS work is the server container's.
@@ -645,7 +668,7 @@ export class Kubelet implements NodeRuntime {
     const blocks = text ? parseCorefile(text, files, dirname(path)) : [];
     // No readable Corefile: CoreDNS's kubeadm defaults (kubernetes zone, root forwarded) on the container's DNS port.
     if (!blocks.length) blocks.push({ zones: ['.'], port: dnsPortOf(c), kubernetes: [domain, 'in-addr.arpa', 'ip6.arpa'], files: [], hosts: [], forward: { from: '.', to: ['/etc/resolv.conf'] } });
-    return { blocks, files };
+    return { blocks, files, ...(text !== undefined && { corefile: { path, text } }) };
   }
 
   /** The HTTP probe endpoints of every container, named ports resolved against the container's ports. */

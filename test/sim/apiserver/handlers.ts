@@ -101,6 +101,26 @@ function pinIdentity(c: Call, o: KObject, cur?: KObject): KObject {
   return o;
 }
 
+type ManagedFields = { manager: string; operation: string; apiVersion: string; time: string; fieldsType: 'FieldsV1'; fieldsV1: Record<string, unknown> };
+
+/**
+ * metadata.managedFields as the API server keeps them, for ConfigMaps only: per field manager
+ * (?fieldManager=, else the User-Agent's program name) and operation, the time of its last write that
+ * changed the data. Clients cannot set them.
+ */
+function trackManagedFields(c: Call, o: KObject, cur?: KObject): void {
+  if (key(c) !== 'configmaps') return;
+  const prev = (cur?.metadata.managedFields as ManagedFields[] | undefined) ?? [];
+  o.metadata.managedFields = prev;
+  const dataOf = (x: KObject | undefined) => JSON.stringify([x?.data ?? {}, x?.binaryData ?? {}]);
+  if (cur && dataOf(cur) === dataOf(o)) return;
+  const manager = c.url.searchParams.get('fieldManager') ?? (String(c.req.headers['user-agent'] ?? '').split('/')[0] || 'unknown');
+  const operation = String(c.req.headers['content-type'] ?? '').startsWith('application/apply-patch') ? 'Apply' : 'Update';
+  const owned = (field: string) => Object.fromEntries(Object.keys((o[field] as Record<string, unknown> | undefined) ?? {}).map((k) => [`f:${k}`, {}]));
+  const entry: ManagedFields = { manager, operation, apiVersion: 'v1', time: nowRfc3339(), fieldsType: 'FieldsV1', fieldsV1: { 'f:data': owned('data'), ...(o.binaryData ? { 'f:binaryData': owned('binaryData') } : {}) } };
+  o.metadata.managedFields = [...prev.filter((m) => m.manager !== manager || m.operation !== operation), entry];
+}
+
 async function create(c: Call): Promise<void> {
   requireNamespace(c);
   const o = pinIdentity(c, await bodyObject(c));
@@ -108,6 +128,7 @@ async function create(c: Call): Promise<void> {
   validate(c.type, o, true);
   applyCreateDefaults(c.type, o);
   for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) delete o.metadata[f];
+  trackManagedFields(c, o);
   if (isDryRun(c)) {
     if (c.ctx.store.get(key(c), c.namespace, o.metadata.name ?? '')) throw SimError.alreadyExists(key(c), o.metadata.name ?? '');
     o.metadata.name ??= `${o.metadata.generateName}dryrun`;
@@ -125,6 +146,7 @@ function storeUpdate(c: Call, cur: KObject, next: KObject, statusOnly: boolean):
   } else {
     o = pinIdentity(c, next, cur);
     if (hasStatus(c.type)) o.status = cur.status; // only the status subresource writes status
+    trackManagedFields(c, o, cur);
   }
   if (o.metadata.name !== c.info.name)
     throw SimError.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${c.info.name})`);
