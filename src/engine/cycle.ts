@@ -339,12 +339,13 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
 
   let { plan, escalations } = planCycle(judgement, probed, history, d);
   // Rule 13: no restart into a Corefile CoreDNS cannot load (src/repair/config-guard.ts). The pods' logs
-  // are read once, and only when a restart is planned.
+  // are read once, and only when a restart is planned and there is a Corefile (not kube-dns).
   let broken: BrokenConfig | undefined;
   let guardRead = false;
   const guardPlan = async (): Promise<void> => {
     if (plan.actions.length === 0) return;
-    if (!guardRead) broken = brokenConfig(namespace, probed.workload.corefile, await readPodConfigLogs(ctx.client, probed.workload, (line) => log.warn(line)));
+    const { corefile } = probed.workload;
+    if (!guardRead && corefile) broken = brokenConfig(namespace, corefile, await readPodConfigLogs(ctx.client, probed.workload, (line) => log.warn(line)));
     guardRead = true;
     if (broken) ({ plan, judgement } = refuseRestarts(plan, judgement, broken));
   };
