@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { brokenConfig, reloadState, refuseRestarts, type GuardPod } from './config-guard.ts';
+import { brokenConfig, CONFIG_LOG_PODS, readPodConfigLogs, reloadState, refuseRestarts, type GuardPod } from './config-guard.ts';
+import type { CorefileSource, DnsPod, DnsWorkload } from '../discover/types.ts';
 import { readCorefile } from '../discover/caddyfile.ts';
-import type { CorefileSource } from '../discover/types.ts';
 import type { Judgement } from '../judge/types.ts';
 import type { RepairPlan } from './policy.ts';
 
@@ -122,5 +122,27 @@ describe('refuseRestarts', () => {
     assert.equal(out.judgement.classification, 'broken-config');
     assert.equal(out.judgement.verdict, 'unhealthy');
     assert.equal(out.judgement.reason, broken.reason);
+  });
+});
+
+describe('readPodConfigLogs', () => {
+  const pod = (name: string, ready: boolean, phase: DnsPod['phase'] = 'Running', terminating = false): DnsPod =>
+    ({ name, namespace: 'kube-system', ip: '10.0.0.1', ips: ['10.0.0.1'], node: 'n', phase, ready, restartCount: 0, terminating, uid: name, startTime: STARTED, dnsContainer: 'coredns' });
+  it('reads a few running pods’ logs, Ready ones first; an unreadable log is warned about and left out', async () => {
+    const workload = { namespace: 'kube-system', pods: [pod('e', false), pod('d', true), pod('c', true), pod('b', true, 'Pending'), pod('a', true, 'Running', true), pod('f', true), pod('g', true)] } as DnsWorkload;
+    const read: string[] = [];
+    const warnings: string[] = [];
+    const client = {
+      readPodLog: async (ns: string, name: string, opts: { container?: string; tailLines: number }) => {
+        read.push(`${ns}/${name}/${opts.container}/${opts.tailLines}`);
+        if (name === 'd') throw Object.assign(new Error('x'), { line: 'pods "d" is forbidden: cannot get resource "pods/log"' });
+        return banner(GOOD_SHA);
+      },
+    };
+    const pods = await readPodConfigLogs(client, workload, (l) => warnings.push(l));
+    assert.deepEqual(read, ['kube-system/c/coredns/1000', 'kube-system/d/coredns/1000', 'kube-system/f/coredns/1000']);
+    assert.equal(read.length, CONFIG_LOG_PODS);
+    assert.deepEqual(pods.map((p) => [p.name, p.log !== undefined]), [['c', true], ['d', false], ['f', true], ['g', false], ['e', false]]);
+    assert.deepEqual(warnings, ['could not read the log of d for its running configuration: pods "d" is forbidden: cannot get resource "pods/log"']);
   });
 });

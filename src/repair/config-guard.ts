@@ -112,17 +112,23 @@ export function refuseRestarts(plan: RepairPlan, judgement: Judgement, broken: B
 
 /** Lines of each DNS container's log read: enough for its start banner unless it logs every query. */
 export const CONFIG_LOG_LINES = 1000;
+/** Pods whose log is read: every pod's reload plugin reads the same ConfigMap, so a few tell (and the requests do not grow with the replicas). */
+export const CONFIG_LOG_PODS = 3;
 
-/** The DNS pods and their logs, for brokenConfig; a log that cannot be read is left out with a warning. */
+/**
+ * The running DNS pods, with the logs of a few (Ready ones first), for brokenConfig; a log that cannot be
+ * read is left out with a warning.
+ */
 export async function readPodConfigLogs(
   client: { readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string> },
   workload: DnsWorkload,
   warn: (line: string) => void,
 ): Promise<GuardPod[]> {
-  const running = workload.pods.filter((p) => p.phase === 'Running' && !p.terminating);
+  const running = workload.pods.filter((p) => p.phase === 'Running' && !p.terminating).sort((a, b) => Number(b.ready) - Number(a.ready) || a.name.localeCompare(b.name));
   return Promise.all(
-    running.map(async (p) => {
+    running.map(async (p, i) => {
       const pod: GuardPod = { name: p.name, ready: p.ready, ...(p.startTime && { startTime: p.startTime }) };
+      if (i >= CONFIG_LOG_PODS) return pod;
       try {
         return { ...pod, log: await client.readPodLog(workload.namespace, p.name, { tailLines: CONFIG_LOG_LINES, previous: false, ...(p.dnsContainer && { container: p.dnsContainer }) }) };
       } catch (err) {
