@@ -9,6 +9,7 @@ import { startSim, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
+import { expectValidOutput } from '../schema/validate.ts';
 
 const NS = 'kube-system';
 const DNS = 'k8s-app=kube-dns';
@@ -101,6 +102,7 @@ describe('config guard e2e: no restart into a Corefile CoreDNS cannot load', fun
       const run = await cli(args);
       assert.equal(run.code, 1, run.stderr + run.stdout);
       const out = run.json!;
+      expectValidOutput(out);
       const reason = out.reason ?? '';
       assert.equal(out.classification, 'broken-config');
       assert.match(reason, /^ConfigMap kube-system\/coredns changed \(at \d{4}-\d\d-\d\dT[\d:]+Z, by kubectl-replace, resourceVersion \d+\) to a Corefile CoreDNS cannot load: /);
