@@ -40,7 +40,7 @@ describe('reloadState: what a CoreDNS log says it runs', () => {
 });
 
 describe('brokenConfig: never restart into a Corefile CoreDNS cannot load', () => {
-  const rows: { name: string; corefile?: CorefileSource; pods: GuardPod[]; refused?: { error: RegExp; refusedBy: string[] } }[] = [
+  const rows: { name: string; corefile?: CorefileSource; pods: GuardPod[]; refused?: { error: RegExp; refusedBy: string[]; source?: string } }[] = [
     { name: 'unchanged: the pods run the ConfigMap’s Corefile', corefile: cm(GOOD, '2026-12-07T02:00:00Z'), pods: pods(banner(GOOD_SHA), banner(GOOD_SHA)) },
     { name: 'a good change the pods reloaded', corefile: cm(GOOD_CHANGED), pods: pods(reloadedLog(GOOD_SHA, CHANGED_SHA), reloadedLog(GOOD_SHA, CHANGED_SHA)) },
     { name: 'a good change not reloaded yet', corefile: cm(GOOD_CHANGED), pods: pods(banner(GOOD_SHA), banner(GOOD_SHA)) },
@@ -54,13 +54,13 @@ describe('brokenConfig: never restart into a Corefile CoreDNS cannot load', () =
       name: 'a typo no pod has reloaded yet: CoreDNS’s parser says so',
       corefile: cm(TYPO),
       pods: pods(banner(GOOD_SHA), banner(GOOD_SHA)),
-      refused: { error: /^\/etc\/coredns\/Corefile:4 - Error during parsing: Unknown directive 'foward'$/, refusedBy: [] },
+      refused: { error: /^\/etc\/coredns\/Corefile:4 - Error during parsing: Unknown directive 'foward'$/, refusedBy: [], source: 'no pod has reloaded it yet' },
     },
     {
       name: 'a typo, logs unreadable: CoreDNS’s parser and the change time decide',
       corefile: cm(TYPO),
       pods: pods(undefined, undefined),
-      refused: { error: /Unknown directive 'foward'/, refusedBy: [] },
+      refused: { error: /Unknown directive 'foward'/, refusedBy: [], source: "the pods' logs could not be read" },
     },
     {
       name: 'a change this parser accepts but a plugin refused (forward without a target)',
@@ -98,6 +98,7 @@ describe('brokenConfig: never restart into a Corefile CoreDNS cannot load', () =
       // The reason names the ConfigMap, the change and CoreDNS's error.
       assert.match(broken.reason, /^ConfigMap kube-system\/coredns changed \(at 2026-12-07T04:00:00Z, by kubectl-edit, resourceVersion 812\) to a Corefile CoreDNS cannot load: /);
       assert.ok(broken.reason.includes(broken.error));
+      assert.ok(broken.reason.includes(`(${row.refused.source ?? `the reload plugin of ${row.refused.refusedBy.join(', ')} refused it`})`), broken.reason);
     });
 
   it('without managedFields times, the hashes tell a change', () => {

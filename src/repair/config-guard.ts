@@ -47,9 +47,6 @@ export interface GuardPod {
 export interface BrokenConfig {
   /** namespace/name of the ConfigMap. */
   configMap: string;
-  changedAt?: string;
-  changedBy?: string;
-  resourceVersion?: string;
   /** CoreDNS's error for the new Corefile. */
   error: string;
   /** Pods whose reload plugin refused it (empty: no pod has tried it yet, the error is CoreDNS's parser's as read here). */
@@ -57,7 +54,6 @@ export interface BrokenConfig {
   /** One line for the report. */
   reason: string;
 }
-
 
 /**
  * The ConfigMap's Corefile changed since the pods loaded theirs, and CoreDNS cannot load it (its parser
@@ -86,19 +82,12 @@ export function brokenConfig(namespace: string, corefile: CorefileSource | undef
   if (error === undefined) return undefined;
   const configMap = `${namespace}/${corefile.configMap}`;
   const when = [corefile.changedAt && `at ${corefile.changedAt}`, corefile.changedBy && `by ${corefile.changedBy}`, corefile.resourceVersion && `resourceVersion ${corefile.resourceVersion}`].filter(Boolean).join(', ');
-  const source = refused.length > 0 ? `the reload plugin of ${refused.map((s) => s.pod).join(', ')} refused it` : 'no pod has reloaded it yet';
+  const source =
+    refused.length > 0 ? `the reload plugin of ${refused.map((s) => s.pod).join(', ')} refused it` : states.length > 0 ? 'no pod has reloaded it yet' : "the pods' logs could not be read";
   const reason =
     `ConfigMap ${configMap} changed${when ? ` (${when})` : ''} to a Corefile CoreDNS cannot load: ${error} (${source}); ` +
     'the running pods keep their previous configuration and a restarted pod would crash-loop on the new one: not restarting — fix or revert the Corefile';
-  return {
-    configMap,
-    ...(corefile.changedAt && { changedAt: corefile.changedAt }),
-    ...(corefile.changedBy && { changedBy: corefile.changedBy }),
-    ...(corefile.resourceVersion && { resourceVersion: corefile.resourceVersion }),
-    error,
-    refusedBy: refused.map((s) => s.pod),
-    reason,
-  };
+  return { configMap, error, refusedBy: refused.map((s) => s.pod), reason };
 }
 
 /** No restart: every planned action becomes a skipped one, and the cycle is classified broken-config. Pure. */
