@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { startSim } from './index.ts';
 import { isPreset, PRESETS } from './presets.ts';
 import type { Sim } from './types.ts';
+import { apiFault, describeApiFault } from './apiserver/faults.ts';
 
 export const CONTROL_SOCKET = 'control.sock';
 
@@ -109,11 +110,23 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.nodeLocalDown(node, dead ? 'dead' : 'hung');
       return `${node}: its NodeLocal DNSCache ${dead ? 'killed and crash-looping' : 'stopped answering (hung)'}`;
     }
+    case 'api':
+    case 'api-latency': {
+      const fault = apiFault(command, args);
+      const id = sim.faults.api(fault);
+      return `API fault ${id}: ${describeApiFault(fault)}`;
+    }
+    case 'api-clear': {
+      const id = args[0] === undefined ? undefined : Number(args[0]);
+      if (id !== undefined && !Number.isInteger(id)) throw new Error(`api-clear needs a fault id (printed by api), got "${args[0]}"`);
+      sim.faults.clearApi(id);
+      return id === undefined ? 'API faults cleared' : `API fault ${id} cleared`;
+    }
     case 'clear':
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, api, api-latency, api-clear, clear`);
   }
 }
 

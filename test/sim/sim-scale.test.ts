@@ -98,6 +98,15 @@ describe('sim: `make sim` process', function () {
     expect(bad).to.match(/^fault: no DNS pod "no-such-pod" in namespace kube-system/);
     expect(await fault('clear')).to.equal('all faults cleared');
     expect((await dig(ip!, 'kubernetes.default.svc.cluster.local')).status).to.equal('NOERROR');
+    // An API fault on one pod from the command line: that pod's requests fail, its peer's do not.
+    const kubeconfig = join(dir, 'admin.kubeconfig');
+    const [other] = pods[1]!.split('\t');
+    expect(await fault('api', 'get', 'pods', '503', '--name', name!, '--message', 'error dialing backend')).to.match(new RegExp(`^API fault \\d+: get pods ${name} → answered HTTP 503 "error dialing backend", until cleared`));
+    const refused = await kubectl(kubeconfig, ['get', 'pod', '-n', 'kube-system', name!, '-o', 'name']).then(() => 'ok', (e: { stderr: string }) => e.stderr);
+    expect(refused).to.include('error dialing backend');
+    expect(await kubectl(kubeconfig, ['get', 'pod', '-n', 'kube-system', other!, '-o', 'name'])).to.include(other!);
+    expect(await fault('api-clear')).to.equal('API faults cleared');
+    expect(await kubectl(kubeconfig, ['get', 'pod', '-n', 'kube-system', name!, '-o', 'name'])).to.include(name!);
     const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).to.equal(0);

@@ -49,9 +49,15 @@ export interface ApiFault {
   verb?: string; // get, list, watch, create, update, patch, delete, exec (= create on pods/exec) …
   resource?: string; // "pods", "pods/exec", "pods/eviction", "leases" …
   namespace?: string;
+  /** Only requests for this object (a pod's name for its portforward, exec or eviction). */
+  name?: string;
+  /** Only requests for pods on this node (as when the API server cannot reach that node's kubelet). */
+  node?: string;
   user?: string;
   /** HTTP status to answer with (500, 503, 429 …); omitted = no error, only latency. */
   status?: number;
+  /** The Status message instead of the default for `status` (e.g. "error dialing backend: …"). */
+  message?: string;
   /** Drop the connection instead of answering (the client sees ECONNRESET / socket hang up). */
   reset?: boolean;
   latencyMs?: number;

@@ -12,7 +12,7 @@ import { SimError, type Status } from '../status.ts';
 import type { ExecProcess, ExecRequest } from '../types.ts';
 import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { toStatus } from './http.ts';
-import { ConnectionReset } from './faults.ts';
+import { ConnectionReset, nodeOfPod } from './faults.ts';
 import { parseRequestInfo } from './requestinfo.ts';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -126,7 +126,7 @@ export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, re
     const attrs = { group: '', resource: 'pods/exec', namespace: info.namespace, name: info.name };
     mustAuthorize(user, { ...attrs, verb: 'get' });
     mustAuthorize(user, { ...attrs, verb: 'create' });
-    await ctx.faults.apply({ verb: 'create', resource: 'pods/exec', namespace: info.namespace, user: user.name });
+    await ctx.faults.apply({ verb: 'create', resource: 'pods/exec', namespace: info.namespace, name: info.name, node: nodeOfPod(ctx.store.get('pods', info.namespace, info.name)), user: user.name });
     const pod = ctx.store.mustGet('pods', info.namespace, info.name);
     const execReq = execRequest(pod, url.searchParams);
     const protocol = pickProtocol(offeredProtocols(req));

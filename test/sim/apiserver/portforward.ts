@@ -15,6 +15,7 @@ import { SimError } from '../status.ts';
 import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { toStatus } from './http.ts';
 import { parseRequestInfo } from './requestinfo.ts';
+import { nodeOfPod } from './faults.ts';
 
 export const PORT_FORWARD_PROTOCOLS = ['v4.channel.k8s.io', 'v4.base64.channel.k8s.io', 'channel.k8s.io'] as const;
 
@@ -105,7 +106,7 @@ export async function handlePortForward(ctx: ServerContext, req: IncomingMessage
     const attrs = { group: '', resource: 'pods/portforward', namespace: info.namespace, name: info.name };
     mustAuthorize(user, { ...attrs, verb: 'get' });
     mustAuthorize(user, { ...attrs, verb: 'create' });
-    await ctx.faults.apply({ verb: 'create', resource: 'pods/portforward', namespace: info.namespace, user: user.name });
+    await ctx.faults.apply({ verb: 'create', resource: 'pods/portforward', namespace: info.namespace, name: info.name, node: nodeOfPod(ctx.store.get('pods', info.namespace, info.name)), user: user.name });
     const pod = ctx.store.mustGet('pods', info.namespace!, info.name);
     const protocol = PORT_FORWARD_PROTOCOLS.find((p) => offered(req).includes(p));
     // kubectl ≥ 1.31 offers only the SPDY-over-websocket tunnel (SPDY/3.1+portforward.k8s.io), whose

@@ -8,7 +8,7 @@ import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { discoveryDoc } from './discovery.ts';
 import { dispatch } from './handlers.ts';
 import { parseJson, readBody, sendJson, sendStatus, toStatus } from './http.ts';
-import { ConnectionReset } from './faults.ts';
+import { ConnectionReset, nodeOfPod } from './faults.ts';
 import { parseRequestInfo, resourcePath, type RequestInfo } from './requestinfo.ts';
 import { findType, type ServedType } from './resources.ts';
 
@@ -63,7 +63,8 @@ async function resourceRequest(ctx: ServerContext, req: IncomingMessage, res: Se
   if (!type.verbs.includes(info.verb) && !info.subresource) throw SimError.of(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
   const resource = resourcePath(info);
   mustAuthorize(user, { verb: info.verb, group: info.group, resource, namespace: info.namespace, name: info.name });
-  await ctx.faults.apply({ verb: info.verb, resource, namespace: info.namespace, user: user.name });
+  const node = info.resource === 'pods' && info.name ? nodeOfPod(ctx.store.get('pods', info.namespace, info.name)) : undefined;
+  await ctx.faults.apply({ verb: info.verb, resource, namespace: info.namespace, ...(info.name && { name: info.name }), ...(node && { node }), user: user.name });
   if (type.virtual) return selfSubjectAccessReview(req, res, user);
   await dispatch({ ctx, req, res, url, info, type, namespace: type.namespaced ? info.namespace : undefined });
 }
