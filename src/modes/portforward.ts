@@ -6,7 +6,7 @@
 import { Duplex } from 'node:stream';
 import { KubeError, type KubeClient } from '../kube/index.ts';
 import { tcpPortOf, type CheckPlan } from '../probe/contract.ts';
-import type { Dial, Endpoint } from '../probe/dns.ts';
+import { pathError, type Dial, type Endpoint } from '../probe/dns.ts';
 import { runPlan } from '../probe/run.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
@@ -31,10 +31,9 @@ export function portForwardScope(plan: CheckPlan): ScopedPlan {
   return { plan: { ...rest, transports: ['tcp'], targets: plan.targets.filter((t) => t.kind === 'pod') }, notes };
 }
 
-const asSocketError = (err: unknown): Error => {
-  const line = err instanceof KubeError ? err.line : err instanceof Error ? err.message : String(err);
-  return new Error(`port-forward: ${line}`);
-};
+/** A tunnel that could not be opened is the path's failure, not the pod's: its samples are "path", with the API's line. */
+const asPathError = (err: unknown): Error =>
+  pathError(err instanceof KubeError ? err.line : `port-forward: ${err instanceof Error ? err.message : String(err)}`);
 
 /** A Duplex in front of a tunnel that is still opening: writes wait for it, its failure is this stream's. */
 class Tunnel extends Duplex {
@@ -51,7 +50,7 @@ class Tunnel extends Duplex {
       inner.on('error', (err) => this.destroy(err));
       inner.on('close', () => this.destroy());
       for (const [chunk, done] of this.queued.splice(0)) inner.write(chunk, done);
-    }, (err: unknown) => this.destroy(asSocketError(err)));
+    }, (err: unknown) => this.destroy(asPathError(err)));
   }
 
   override _read(): void {
@@ -83,19 +82,29 @@ export function portForwardProber(client: Pick<KubeClient, 'portForward'>): Prob
     },
     async run(plan: CheckPlan): Promise<ProbeRunResult[]> {
       const started = Date.now();
+      // A tunnel the API server would not open (after the retries of src/kube/retry.ts) stays refused for
+      // the rest of the run: that target's later queries fail at once as "path" instead of asking again.
+      const refused = new Map<string, unknown>();
       const open = (e: Endpoint): Promise<Duplex> => {
+        const key = `${e.address} ${e.port}`;
+        if (refused.has(key)) return Promise.reject(refused.get(key));
         const pod = pods.get(e.address);
-        if (!pod) return Promise.reject(new Error(`no pod has the address ${e.address}`));
-        return client.portForward({ namespace: pod.namespace, pod: pod.name, port: e.port });
+        const opening = pod ? client.portForward({ namespace: pod.namespace, pod: pod.name, port: e.port }) : Promise.reject(new Error(`no pod has the address ${e.address}`));
+        return opening.catch((err: unknown) => {
+          refused.set(key, err);
+          throw err;
+        });
       };
       // Every tunnel is opened before the first query, so latencies exclude the handshake and a missing
       // RBAC rule ends the run with its hint instead of failing every check.
       const first = new Map(plan.targets.map((t) => [`${t.address} ${tcpPortOf(t)}`, open({ address: t.address, port: tcpPortOf(t) })]));
       const settled = await Promise.all([...first.values()].map((p) => p.then(() => undefined, (err: unknown) => err)));
       const fatal = settled.find(modeWide);
-      if (fatal) {
+      // No tunnel opened at all: nothing was probed, so the run is the API's error (exit 3), not a verdict on DNS.
+      const nothingOpened = settled.length > 0 && settled.every((err) => err instanceof KubeError);
+      if (fatal || nothingOpened) {
         for (const p of first.values()) void p.then((s) => s.destroy(), () => undefined);
-        throw fatal;
+        throw fatal ?? settled[0];
       }
       // The first dial of a target takes its open tunnel; a reconnect opens a new one (one TCP connection per websocket).
       const dial: Dial = (e) => {

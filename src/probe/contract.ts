@@ -190,7 +190,9 @@ export interface ClientViewResult {
 /**
  * One sample's outcome. Transport-level: timeout, refused (ICMP port unreachable / TCP RST),
  * unreachable (no route / network down), malformed (unparsable or mismatched response), io (other socket
- * error). Answer-level: server-failure (SERVFAIL, REFUSED, NOTIMP, FORMERR when not allowed),
+ * error), path (the orchestrator could not reach the target through the Kubernetes API — a port-forward
+ * tunnel the API server refused — so the sample says nothing about the target; only in-process modes
+ * set it). Answer-level: server-failure (SERVFAIL, REFUSED, NOTIMP, FORMERR when not allowed),
  * unexpected-rcode (e.g. NXDOMAIN for a name that must exist), wrong-answer, slow.
  */
 export const OUTCOMES = [
@@ -200,6 +202,7 @@ export const OUTCOMES = [
   'unreachable',
   'malformed',
   'io',
+  'path',
   'server-failure',
   'unexpected-rcode',
   'wrong-answer',
@@ -364,7 +367,7 @@ export function parsePlan(text: string): CheckPlan {
 // is bounded, never interpreted.
 const rcode = v.str({ max: 32 });
 
-const TRANSPORT_FAILURES: ReadonlySet<Outcome> = new Set(['timeout', 'refused', 'unreachable', 'malformed', 'io']);
+const TRANSPORT_FAILURES: ReadonlySet<Outcome> = new Set(['timeout', 'refused', 'unreachable', 'malformed', 'io', 'path']);
 
 const sample = v.refine(
   v.object({

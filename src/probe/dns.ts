@@ -26,7 +26,7 @@ export interface ExchangeOptions {
   ednsUdpSize: number;
 }
 
-export type TransportOutcome = Extract<Outcome, 'timeout' | 'refused' | 'unreachable' | 'malformed' | 'io'>;
+export type TransportOutcome = Extract<Outcome, 'timeout' | 'refused' | 'unreachable' | 'malformed' | 'io' | 'path'>;
 
 /** What one exchange produced: a decoded, matching response, or a transport failure. */
 export type Exchange =
@@ -112,9 +112,19 @@ function answered(p: DecodedPacket, q: Question, latencyMs: number): Exchange {
   return { ok: true, rcode, answers: normalizeAnswers(q.type, p.answers ?? []), truncated: p.flag_tc, latencyMs };
 }
 
+/** The code of a dial error that is the path's, not the target's (a tunnel the API server refused). */
+export const PATH_ERROR_CODE = 'ESENTINELPATH';
+
+/** A dial failure of the path to the target: its samples are outcome "path", with `message` as their detail. */
+export function pathError(message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code: PATH_ERROR_CODE });
+}
+
 /** Maps a socket error to an outcome: ICMP port unreachable and TCP RST are "refused". */
 export function classifySocketError(err: NodeJS.ErrnoException): { outcome: TransportOutcome; detail: string } {
   switch (err.code) {
+    case PATH_ERROR_CODE:
+      return { outcome: 'path', detail: err.message };
     case 'ECONNREFUSED':
       return { outcome: 'refused', detail: 'connection refused' };
     case 'ECONNRESET':
