@@ -1,6 +1,7 @@
 // Per check: does it fail under the judge's own thresholds (k of n samples, optional latency limit)?
 // Per report: which targets fail which checks, and is the probe itself blind?
-import type { CheckPlan, CheckResult, ConnectResult, Outcome, ProbeReport, Query } from '../probe/contract.ts';
+import type { CheckPlan, CheckResult, ConnectResult, Outcome, ProbeReport, Query, Sample } from '../probe/contract.ts';
+import { resultReason } from '../probe/summary.ts';
 import type { Zones } from '../discover/types.ts';
 import { sourceOf } from '../plan/index.ts';
 import type { CheckScope, FailedCheck } from './types.ts';
@@ -32,14 +33,21 @@ export function scopeOf(query: Query | undefined, zones?: Zones): { scope: Check
   return { scope: query?.external === true ? 'external' : 'internal' };
 }
 
-/** The check's failure, or null when it passes. A result without samples says nothing and passes. */
+/** A sample that never reached the target (the API could not open the path to it) says nothing about it. */
+const reachedTarget = (s: Sample): boolean => s.outcome !== 'path';
+
+/**
+ * The check's failure, or null when it passes. Only samples that reached the target count: a result
+ * without such samples says nothing and passes (unreachedTargets names the targets that are unknown).
+ */
 export function evaluateCheck(result: CheckResult, query: Query | undefined, t: CheckThresholds, zones?: Zones): FailedCheck | null {
-  const n = result.samples.length;
+  const samples = result.samples.filter(reachedTarget);
+  const n = samples.length;
   if (n === 0) return null;
   const outcomes: Partial<Record<Outcome, number>> = {};
   let failed = 0;
   let slowByThreshold = 0;
-  for (const s of result.samples) {
+  for (const s of samples) {
     const o = judgedOutcome(s.outcome, s.latencyMs, t.latencyThresholdMs);
     if (o === 'ok') continue;
     failed++;
@@ -49,7 +57,9 @@ export function evaluateCheck(result: CheckResult, query: Query | undefined, t: 
   if (failed < requiredFailures(n, t.failSamples)) return null;
   const reason =
     result.verdict === 'fail' && slowByThreshold === 0
-      ? result.reason
+      ? n === result.samples.length
+        ? result.reason
+        : resultReason(samples)
       : `${failed}/${n} samples failed: slower than ${t.latencyThresholdMs} ms`;
   const { scope, stub } = scopeOf(query, zones);
   return {
@@ -76,6 +86,19 @@ export function failuresByTarget(report: ProbeReport, plan: CheckPlan, t: CheckT
     if (failure) byTarget.get(result.targetId)?.push(failure);
   }
   return byTarget;
+}
+
+/**
+ * Targets no sample reached (every one failed as "path": the API server would not open the tunnel to
+ * it), with the API's line for each: unknown this cycle, never a failure of the target.
+ */
+export function unreachedTargets(report: ProbeReport): Map<string, string> {
+  const byTarget = new Map<string, Sample[]>();
+  for (const r of report.results) byTarget.set(r.targetId, [...(byTarget.get(r.targetId) ?? []), ...r.samples]);
+  const unreached = new Map<string, string>();
+  for (const [id, samples] of byTarget)
+    if (samples.length > 0 && !samples.some(reachedTarget)) unreached.set(id, samples[0]!.detail ?? 'not reached through the API');
+  return unreached;
 }
 
 const NETWORK_ERRORS: ReadonlySet<Outcome> = new Set(['unreachable', 'io']);

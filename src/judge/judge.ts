@@ -5,7 +5,7 @@ import type { DnsPod } from '../discover/types.ts';
 import type { Target } from '../probe/contract.ts';
 import { diagnose, type Finding } from './diagnose.ts';
 import { nodeLocalVerdict, type NodeLocalVerdict } from './nodelocal.ts';
-import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, type CheckThresholds, type NetworkEvidence } from './checks.ts';
+import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, unreachedTargets, type CheckThresholds, type NetworkEvidence } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
   withDefaults,
@@ -43,6 +43,11 @@ function findPod(target: Target, pods: DnsPod[]): DnsPod | undefined {
 type Family = 'ipv4' | 'ipv6';
 const familyOf = (address: string): Family => (address.includes(':') ? 'ipv6' : 'ipv4');
 const FAMILY: Record<Family, string> = { ipv4: 'IPv4', ipv6: 'IPv6' };
+
+/** Where a probe ran, for messages: in-process modes (port-forward, direct) have no node. */
+const probeOn = (node: string): string => (node ? `probe on node ${node}` : 'probe in this process (no probe pod)');
+const fromNode = (node: string): string => (node ? `from node ${node}` : 'from this process');
+const networkOf = (node: string): string => (node ? `the network of node ${node}` : "this machine's network and its path to the pods");
 
 interface Observation {
   target: Target;
@@ -112,12 +117,18 @@ function otherViews(input: JudgeInput, thresholds: CheckThresholds, notes: strin
   const views: OtherView[] = [];
   for (const run of input.corroborating ?? []) {
     if (run.node === input.primary.node) {
-      notes.push(`probe on node ${run.node} ignored for corroboration: same node as the primary probe`);
+      notes.push(`${probeOn(run.node)} ignored for corroboration: same node as the primary probe`);
       continue;
     }
     const blind = probeBlindness(run.report);
     if (blind) {
-      notes.push(`probe on node ${run.node} could not corroborate: ${blind}`);
+      notes.push(`${probeOn(run.node)} could not corroborate: ${blind}`);
+      continue;
+    }
+    // A target it could not reach through the API would look like a pass there: no view rather than a wrong one.
+    const unreached = unreachedTargets(run.report);
+    if (unreached.size > 0) {
+      notes.push(`${probeOn(run.node)} could not corroborate: ${unreached.size} target(s) not reached through the API (${[...unreached.values()][0]})`);
       continue;
     }
     const there = failuresByTarget(run.report, input.plan, thresholds, input.workload.zones);
@@ -135,7 +146,7 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
     if (failingThere.length === 0)
       return {
         classification: 'probe-side',
-        reason: `probe on node ${node} cannot reach DNS; from node ${view.node} all pods pass — not restarting; check the network of node ${node}`,
+        reason: `${probeOn(node)} cannot reach DNS; from node ${view.node} all pods pass — not restarting; check ${networkOf(node)}`,
       };
     if (failingThere.length === suspects.length) agreeing.push(view.node);
     else partial.push(`from node ${view.node} only ${labels(failingThere)} fail`);
@@ -143,7 +154,7 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
   if (partial.length > 0)
     return {
       classification: 'inconclusive',
-      reason: `probes disagree: from node ${node} every pod fails, ${partial.join('; ')} — not restarting until they agree; check the network between those nodes`,
+      reason: `probes disagree: ${fromNode(node)} every pod fails, ${partial.join('; ')} — not restarting until they agree; check the network between those nodes`,
     };
   if (agreeing.length > 0)
     return {
@@ -152,7 +163,7 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
     };
   return {
     classification: 'uncorroborated',
-    reason: `every CoreDNS pod fails from node ${node} and no probe on another node could corroborate — not restarting; probe from more nodes (--probe-nodes 2)`,
+    reason: `every CoreDNS pod fails ${fromNode(node)} and no probe on another node could corroborate — not restarting; probe from more nodes (--probe-nodes 2)`,
   };
 }
 
@@ -173,7 +184,7 @@ function withEvidence(
     return verdict.classification === 'uncorroborated'
       ? {
           classification: 'probe-side',
-          reason: `every CoreDNS pod fails from node ${node} and so does the probe's own network check (${evidence.detail}): the probe's node is cut off — not restarting; check the network of node ${node} or probe elsewhere (--node-selector)`,
+          reason: `every CoreDNS pod fails ${fromNode(node)} and so does the probe's own network check (${evidence.detail}): the probe's node is cut off — not restarting; check ${networkOf(node)} or probe elsewhere (--node-selector)`,
         }
       : verdict;
   // Corroboration first (the engine probes again from another node when the verdict is uncorroborated):
@@ -189,7 +200,7 @@ function withEvidence(
   if (verdict.classification === 'cluster-wide') return verdict;
   return {
     classification: 'cluster-wide',
-    reason: `every CoreDNS pod fails from node ${node} while the probe's network works (${evidence.detail}): cluster-wide trouble (Corefile, upstream, API) — not restarting unless full restarts are allowed; read the CoreDNS logs and the Corefile first`,
+    reason: `every CoreDNS pod fails ${fromNode(node)} while the probe's network works (${evidence.detail}): cluster-wide trouble (Corefile, upstream, API) — not restarting unless full restarts are allowed; read the CoreDNS logs and the Corefile first`,
   };
 }
 
@@ -203,7 +214,7 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
   const node = input.primary.node;
 
   if (blind) {
-    const reason = `probe on node ${node} cannot be trusted: ${blind} — not restarting anything; check node ${node} or probe elsewhere (--node-selector)`;
+    const reason = `${probeOn(node)} cannot be trusted: ${blind} — not restarting anything; check ${networkOf(node)} or probe elsewhere (--node-selector)`;
     set(failing, 'probe-side', () => reason);
     return { classification: 'probe-side', reason, notes, perTarget, diagnoses };
   }
@@ -272,7 +283,7 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
       return { classification: 'inconclusive', reason, notes, perTarget, diagnoses };
     }
     if (services.length === 0) return { classification: 'ip-family', reason: familyReason, notes, perTarget, diagnoses };
-    const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help; check kube-proxy on node ${node} and the Service's EndpointSlices`;
+    const reason = `the Service IP fails (${firstReason(services[0]!)}) while every CoreDNS pod answers: kube-proxy or the endpoints are at fault — restarting pods cannot help; check kube-proxy${node ? ` on node ${node}` : ''} and the Service's EndpointSlices`;
     set(services, 'service-only', () => reason);
     return done({ classification: 'service-only', reason, notes, perTarget, diagnoses });
   }
@@ -296,10 +307,10 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     const disputed = withPeers.filter((o) => passesElsewhere(o));
     const sick = withPeers.filter((o) => !passesElsewhere(o));
     const lonely = suspects.filter((o) => !withPeers.includes(o));
-    set(disputed, 'inconclusive', (o) => `fails from node ${node} but passes from node ${passesElsewhere(o)!.node}: the network path, not the pod — not restarting; check the network from node ${node}`);
+    set(disputed, 'inconclusive', (o) => `fails ${fromNode(node)} but passes from node ${passesElsewhere(o)!.node}: the network path, not the pod — not restarting; check the network ${fromNode(node)}`);
     set(lonely, 'inconclusive', (o) => `fails on ${FAMILY[o.family]} with no peer passing ${FAMILY[o.family]} to compare — not restarting`);
     if (sick.length === 0) {
-      const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} from node ${node} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting; check the network from node ${node}`;
+      const reason = `${labels(disputed)} ${disputed.length === 1 ? 'fails' : 'fail'} ${fromNode(node)} but ${disputed.length === 1 ? 'passes' : 'pass'} from other nodes: the network path, not the pods — not restarting; check the network ${fromNode(node)}`;
       set(services, 'inconclusive', () => reason);
       return done({ classification: 'inconclusive', reason, notes, perTarget, diagnoses });
     }
@@ -322,6 +333,18 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
   const verdict = withEvidence(corroborate(suspects, node, views), suspects, input, evidence);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
   return done({ ...verdict, notes, perTarget, diagnoses });
+}
+
+/**
+ * The cycle's verdict when some targets were not reached through the API: nothing reached is
+ * inconclusive (nothing was judged); otherwise the reached targets' verdict, saying which were not.
+ */
+function withUnreached(c: Classified, reached: Observation[], unreached: Map<string, string>): Classified {
+  if (unreached.size === 0) return c;
+  if (reached.length === 0)
+    return { ...c, classification: 'inconclusive', reason: `no target was reached through the API (${[...unreached.values()][0]}) — nothing judged, nothing restarted; check the API server's path to the nodes (kubelet)` };
+  if (c.classification !== 'healthy') return c;
+  return { ...c, reason: `every target reached passes every check; ${unreached.size} not reached through the API, unknown this cycle` };
 }
 
 /**
@@ -356,8 +379,12 @@ export function judge(input: JudgeInput): Judgement {
     return { target, pod: findPod(target, workload.pods), failed, internal: failed.some((c) => c.scope === 'internal'), family: familyOf(target.address) };
   });
   const evidence = networkEvidence(primary.report, plan);
+  // Rule 12: a target the API could not reach (its tunnel refused) is unknown this cycle, judged apart, never restarted.
+  const unreached = blind ? new Map<string, string>() : unreachedTargets(primary.report);
+  const notReached = (id: string) => unreached.get(id);
   // NodeLocal DNSCache's addresses are judged per probe node (src/judge/nodelocal.ts), apart from CoreDNS.
-  const classifiedCoreDns = classify(obs.filter((o) => o.target.kind !== 'node-local'), input, thresholds, blind, evidence);
+  const coreDns = obs.filter((o) => o.target.kind !== 'node-local' && notReached(o.target.id) === undefined);
+  const classifiedCoreDns = withUnreached(classify(coreDns, input, thresholds, blind, evidence), coreDns, unreached);
   const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
   const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
   // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.
@@ -368,16 +395,21 @@ export function judge(input: JudgeInput): Judgement {
     const key = targetKey(o.target, o.pod);
     const previous = input.previousFailures?.[key] ?? 0;
     const failing = o.failed.length > 0;
-    // A probe that cannot be trusted says nothing about the targets: counts stay where they were.
-    const consecutiveFailures = blind ? previous : failing ? previous + 1 : 0;
-    const status = blind
+    const path = notReached(o.target.id);
+    // A probe that cannot be trusted, or a target it could not reach, says nothing: counts stay where they were.
+    const unknown = blind !== null || path !== undefined;
+    const consecutiveFailures = unknown ? previous : failing ? previous + 1 : 0;
+    const status = unknown
       ? 'unknown'
       : !failing
         ? 'pass'
         : consecutiveFailures >= config.confirmCycles
           ? 'fail'
           : 'pending-confirmation';
-    const own = classified.perTarget.get(o.target.id) ?? { classification: 'healthy' as const, reason: 'ok' };
+    const own =
+      path !== undefined
+        ? { classification: 'inconclusive' as const, reason: `not reached through the API — unknown this cycle, not restarted: ${path}` }
+        : (classified.perTarget.get(o.target.id) ?? { classification: 'healthy' as const, reason: 'ok' });
     const pending = status === 'pending-confirmation' ? ` (waiting for confirmation: ${consecutiveFailures} of ${config.confirmCycles} failing cycles)` : '';
     return {
       targetId: o.target.id,
@@ -397,6 +429,7 @@ export function judge(input: JudgeInput): Judgement {
       classification: own.classification,
       reason: own.reason + pending,
       ...(own.classification === 'not-repairable' && o.pod && { diagnosis: classified.diagnoses.get(o.target.id) ?? [] }),
+      ...(path !== undefined && { unreached: path }),
     };
   });
 

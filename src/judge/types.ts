@@ -127,6 +127,8 @@ export interface TargetVerdict {
   reason: string;
   /** For pods a restart cannot help: what their logs and state say. */
   diagnosis?: Finding[];
+  /** Not reached through the API this cycle (its tunnel refused): the API's line. Status unknown. */
+  unreached?: string;
 }
 
 /** A pod the judge found repairable; the repair policy decides whether and how. */

@@ -205,7 +205,8 @@ export function renderTable(out: CheckOutput): string {
   if (!out.targets) return `${out.message}\n`;
   const rows = [['TARGET', 'NODE', 'IP', 'UDP', 'TCP', 'P50', 'P99', 'FAILING CHECKS']];
   for (const t of out.targets) {
-    const failing = failingSummary(t.failing);
+    // A target not reached through the API has no failing checks: its row says why it is unknown.
+    const failing = t.udp === 'unknown' || t.tcp === 'unknown' ? t.reason : failingSummary(t.failing);
     const pending = t.status === 'pending-confirmation' ? ' (awaiting confirmation)' : '';
     const at = t.address.includes(':') ? `[${t.address}]:${t.port}` : `${t.address}:${t.port}`;
     rows.push([t.label, t.node || '-', at, t.udp, t.tcp, ms(t.p50Ms), ms(t.p99Ms), failing ? failing + pending : '-']);

@@ -4,7 +4,8 @@ import type { CheckPlan, ProbeReport, TargetKind, Transport } from '../probe/con
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification, Judgement, TargetStatus } from '../judge/types.ts';
 
-export type TransportVerdict = 'pass' | 'fail' | 'n/a';
+/** unknown: the target was not reached through the API (its tunnel refused), so this transport says nothing. */
+export type TransportVerdict = 'pass' | 'fail' | 'n/a' | 'unknown';
 
 export interface FailingCheck {
   queryId: string;
@@ -51,7 +52,7 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
     const failed = judged?.failedChecks ?? [];
     const failing: FailingCheck[] = failed.map((f) => ({ queryId: f.queryId, query: f.query, transport: f.transport, external: f.external, reason: f.reason }));
     const probed = new Set(report.results.filter((r) => r.targetId === target.id).map((r) => r.transport));
-    const transportVerdict = (t: Transport): TransportVerdict => (!probed.has(t) ? 'n/a' : failed.some((f) => f.transport === t) ? 'fail' : 'pass');
+    const transportVerdict = (t: Transport): TransportVerdict => (!probed.has(t) ? 'n/a' : judged?.unreached !== undefined ? 'unknown' : failed.some((f) => f.transport === t) ? 'fail' : 'pass');
     return {
       id: target.id,
       kind: target.kind,
@@ -78,6 +79,8 @@ export function targetResults(plan: CheckPlan, report: ProbeReport, workload: Dn
 
 /** One line for the whole cycle: the judge's classification and its reason. */
 export function overallVerdict(judgement: Judgement, targets: TargetResult[]): { healthy: boolean; line: string } {
-  if (judgement.verdict === 'healthy') return { healthy: true, line: `DNS healthy: ${targets.length} targets passed every check` };
+  const unknown = judgement.targets.filter((t) => t.unreached !== undefined).map((t) => t.label);
+  const unreached = unknown.length ? `; ${unknown.length} target${unknown.length === 1 ? '' : 's'} unknown, not reached through the API: ${unknown.join(', ')}` : '';
+  if (judgement.verdict === 'healthy') return { healthy: true, line: `DNS healthy: ${targets.length - unknown.length} targets passed every check${unreached}` };
   return { healthy: false, line: `DNS unhealthy — ${judgement.classification}: ${judgement.reason}` };
 }

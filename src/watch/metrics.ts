@@ -93,7 +93,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Senti
     for (const t of targets) {
       const target = targetLabel(t);
       for (const transport of ['udp', 'tcp'] as const) {
-        if (t[transport] !== 'n/a') up.set({ target, kind: t.kind, transport }, t[transport] === 'pass' ? 1 : 0);
+        // Not probed over it (n/a) or not reached through the API (unknown): no sample, rather than a false 0.
+        if (t[transport] === 'pass' || t[transport] === 'fail') up.set({ target, kind: t.kind, transport }, t[transport] === 'pass' ? 1 : 0);
       }
       if (t.p50Ms !== null) latency.set({ target, percentile: '50' }, t.p50Ms / 1000);
       if (t.p99Ms !== null) latency.set({ target, percentile: '99' }, t.p99Ms / 1000);
