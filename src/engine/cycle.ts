@@ -142,7 +142,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const everyNode = count === 'all';
   const nodes = count === 'all' ? schedulableNodes(await ctx.client.listNodes(), s.tolerations) : probeNodes(workload, count);
   if (count !== 'all' && count > 1 && nodes.length < count) notes.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
-  const probe = (p: CheckPlan) => (everyNode ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
+  // Probes on several nodes run one by one, so a node whose probe cannot run leaves a note, not an error.
+  const probe = (p: CheckPlan) => (everyNode || (d.prober.perNode && nodes.length > 1) ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
   const { plan, runs } = s.freshness
     ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe)
     : { plan: fitted, runs: await probe(fitted) };
@@ -228,7 +229,7 @@ async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgeme
     return { ...probed, runs: [...probed.runs, ...runs] };
   } catch (err) {
     if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
-    const note = `corroborating probe${other ? ` on node ${other}` : ''} failed: ${err.line}`;
+    const note = `corroborating probe${other ? ` on node ${other}` : ''} could not run, so it is no evidence either way: ${err.line}`;
     return { ...probed, workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), note] } };
   }
 }

@@ -1,5 +1,7 @@
-// --probe-nodes all: one probe pod on every schedulable node, at most DEFAULTS.probe.nodesParallel at
-// once; a node whose probe cannot run is a note, not the end of the cycle (unless no node could run).
+// --probe-nodes N|all: one probe pod on each node (every schedulable node for all), at most
+// DEFAULTS.probe.nodesParallel at once; a node whose probe cannot run (its exec refused, as when the API
+// server cannot reach that node's kubelet) is no evidence and a note, not the end of the cycle — unless
+// no node could run. The first node that ran is the primary probe.
 import { KubeError, type KNode } from '../kube/index.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
@@ -27,7 +29,7 @@ export async function probeEveryNode(prober: Prober, plan: CheckPlan, nodes: str
     } catch (err) {
       if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
       failures.push(err);
-      notes.push(`probe on node ${node} could not run: ${err.line}`);
+      notes.push(`probe on node ${node} could not run, so it is no evidence either way: ${err.line}`);
       return [];
     }
   });

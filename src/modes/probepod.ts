@@ -8,5 +8,5 @@ import type { Prober } from './types.ts';
 export type ProbePodSettings = Omit<ProbeRunOptions, 'nodes'>;
 
 export function probePodProber(client: KubeClient, settings: ProbePodSettings): Prober {
-  return { mode: 'probe-pod', run: (plan, nodes) => runProbePods(client, plan, { ...settings, nodes }) };
+  return { mode: 'probe-pod', perNode: true, run: (plan, nodes) => runProbePods(client, plan, { ...settings, nodes }) };
 }

@@ -22,6 +22,8 @@ export interface ScopedPlan {
 export interface Prober {
   /** The mode's name, as the report shows it. */
   readonly mode: string;
+  /** Runs one probe on each node it is given (probe pods); in-process modes probe from here and ignore nodes. */
+  readonly perNode?: boolean;
   /** Fits the planned targets and transports to what the mode reaches; the judge sees the fitted plan. Absent: the plan runs as built. */
   prepare?(plan: CheckPlan, workload: DnsWorkload): Promise<ScopedPlan>;
   /**

@@ -264,7 +264,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image, planBase64), timeoutMs: execTimeoutMs });
     const result = await raceAbort(executing, signal).catch((err: unknown) => {
       if (err instanceof KubeError && err.kind !== 'forbidden' && err.kind !== 'unauthorized' && err.kind !== 'unreachable')
-        throw new ProbePodError('exec', `exec of the probe in pod ${created.name} failed: ${err.message}`, err.hint);
+        throw new ProbePodError('exec', `exec of the probe in pod ${created.name}${current.nodeName ? ` on node ${current.nodeName}` : ''} failed: ${err.message}`, err.hint);
       throw err;
     });
     timings.execMs = elapsed(t);

@@ -92,7 +92,7 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
     sim.faults.api({ verb: 'exec', status: 500 });
     const run = await cli(check);
     assert.equal(run.code, 4, run.stderr);
-    assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ failed: the API server failed \(HTTP 500\).*attempts/);
+    assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ on node sim-node-\d+ failed: the API server failed \(HTTP 500\).*attempts/);
   });
 
   it('persistent 500 on deleting the probe pod → one line naming the delete request and the pod', async () => {
