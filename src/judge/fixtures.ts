@@ -125,7 +125,7 @@ const matches = (f: Fault, p: CheckPlan, r: { targetId: string; queryId: string;
 };
 
 function sample(outcome: Outcome, latencyMs: number): Sample {
-  const answered = !['timeout', 'refused', 'unreachable', 'io'].includes(outcome);
+  const answered = !['timeout', 'refused', 'unreachable', 'io', 'path'].includes(outcome);
   return {
     outcome,
     rcode: answered ? 'NOERROR' : null,

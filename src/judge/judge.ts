@@ -339,12 +339,12 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
  * The cycle's verdict when some targets were not reached through the API: nothing reached is
  * inconclusive (nothing was judged); otherwise the reached targets' verdict, saying which were not.
  */
-function withUnreached(c: Classified, reached: Observation[], unreached: Map<string, string>): Classified {
-  if (unreached.size === 0) return c;
+function withUnreached(c: Classified, reached: Observation[], unreached: Observation[], firstLine: string): Classified {
+  if (unreached.length === 0) return c;
   if (reached.length === 0)
-    return { ...c, classification: 'inconclusive', reason: `no target was reached through the API (${[...unreached.values()][0]}) — nothing judged, nothing restarted; check the API server's path to the nodes (kubelet)` };
-  if (c.classification !== 'healthy') return c;
-  return { ...c, reason: `every target reached passes every check; ${unreached.size} not reached through the API, unknown this cycle` };
+    return { ...c, classification: 'inconclusive', reason: `no target was reached through the API (${firstLine}) — nothing judged, nothing restarted; check the API server's path to the nodes (kubelet)` };
+  const also = `${labels(unreached)} not reached through the API, unknown this cycle`;
+  return { ...c, reason: c.classification === 'healthy' ? `every target reached passes every check; ${also}` : `${c.reason}; ${also}` };
 }
 
 /**
@@ -384,7 +384,8 @@ export function judge(input: JudgeInput): Judgement {
   const notReached = (id: string) => unreached.get(id);
   // NodeLocal DNSCache's addresses are judged per probe node (src/judge/nodelocal.ts), apart from CoreDNS.
   const coreDns = obs.filter((o) => o.target.kind !== 'node-local' && notReached(o.target.id) === undefined);
-  const classifiedCoreDns = withUnreached(classify(coreDns, input, thresholds, blind, evidence), coreDns, unreached);
+  const cutOff = obs.filter((o) => notReached(o.target.id) !== undefined);
+  const classifiedCoreDns = withUnreached(classify(coreDns, input, thresholds, blind, evidence), coreDns, cutOff, [...unreached.values()][0] ?? '');
   const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
   const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
   // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.

@@ -78,6 +78,26 @@ describe('report', () => {
     assert.match(lines.filter(Boolean).pop()!, /^DNS unhealthy — /);
   });
 
+  it('a target not reached through the API: udp/tcp unknown, its row and the verdict line say so', () => {
+    const line = 'create pods/portforward coredns-a in namespace kube-system: the API server failed (HTTP 500): error dialing backend';
+    const path = { outcome: 'path' as const, rcode: null, answers: [], latencyMs: null, detail: line };
+    const cut: ProbeReport = {
+      ...report,
+      results: report.results.map((r) => (r.targetId === 'pod/coredns-a' ? { ...r, samples: [path], verdict: 'fail' as const, reason: `1/1 samples failed: ${line}` } : r)),
+      targets: report.targets.map((t) => (t.targetId === 'pod/coredns-a' ? { ...t, failedChecks: 2, p50Ms: null, p99Ms: null } : t)),
+    };
+    const j = judge({ plan, workload, primary: { report: cut, node: '' } });
+    const rows = targetResults(plan, cut, workload, j);
+    assert.deepEqual(rows.map((t) => [t.label, t.udp, t.tcp, t.status]), [
+      ['service kube-dns', 'pass', 'pass', 'pass'],
+      ['coredns-a', 'unknown', 'unknown', 'unknown'],
+    ]);
+    const verdict = overallVerdict(j, rows);
+    assert.deepEqual(verdict, { healthy: true, line: 'DNS healthy: 1 targets passed every check; 1 target unknown, not reached through the API: coredns-a' });
+    const text = render(checkOutput({ ...data(3, []), targets: rows, classification: j.classification, reason: j.reason }, verdict, 0), 'table');
+    assert.match(text, new RegExp(`^coredns-a\\s+n1\\s+10\\.244\\.0\\.2:53\\s+unknown\\s+unknown\\s+-\\s+-\\s+not reached through the API — unknown this cycle, not restarted: ${line.replace(/[()]/g, '\\$&')}$`, 'm'));
+  });
+
   it('renders the same document as JSON and YAML', () => {
     const out = checkOutput(data(9, []), overallVerdict(judgement, targets), 1);
     const json = JSON.parse(render(out, 'json'));

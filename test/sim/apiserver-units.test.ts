@@ -2,6 +2,7 @@
 // PDB arithmetic, exit Status, Table ages.
 import { expect } from 'chai';
 import { ruleAllows } from './apiserver/auth.ts';
+import { apiFault, describeApiFault, faultMatches } from './apiserver/faults.ts';
 import { scaled } from './apiserver/eviction.ts';
 import { exitStatusJson, pickProtocol } from './apiserver/exec.ts';
 import { mergePatch, strategicMergePatch } from './apiserver/patch.ts';
@@ -97,6 +98,24 @@ describe('sim API server (pure parts)', () => {
     expect(JSON.parse(exitStatusJson(['sleep', '9'], { code: null, signal: 'SIGKILL' })).details.causes[0].message).to.equal('137');
     expect(pickProtocol(['base64.channel.k8s.io', 'v5.channel.k8s.io'])).to.equal('v5.channel.k8s.io');
     expect(pickProtocol(['channel.k8s.io'])).to.equal(undefined);
+  });
+
+  it('reads the fault CLI\'s api and api-latency commands, and matches faults by name and node', () => {
+    expect(apiFault('api', ['create', 'pods/portforward', '500', '--name', 'coredns-a', '--count', '2', '--message', 'error dialing backend'])).to.deep.equal({
+      verb: 'create', resource: 'pods/portforward', status: 500, name: 'coredns-a', count: 2, message: 'error dialing backend',
+    });
+    expect(apiFault('api-latency', ['*', '*', '750', '--node', 'sim-node-2'])).to.deep.equal({ latencyMs: 750, node: 'sim-node-2' });
+    expect(() => apiFault('api', ['create', 'pods/exec'])).to.throw(/^usage: api VERB RESOURCE STATUS/);
+    expect(() => apiFault('api', ['create', 'pods/exec', '200'])).to.throw(/HTTP status from 400 to 599/);
+    expect(() => apiFault('api', ['create', 'pods/exec', '500', '--count', '0'])).to.throw(/positive integer/);
+    expect(() => apiFault('api-latency', ['get', 'pods', '10', '--message', 'x'])).to.throw(/unknown option "--message"/);
+    expect(describeApiFault({ verb: 'create', resource: 'pods/eviction', name: 'coredns-a', status: 429, count: 1 })).to.equal('create pods/eviction coredns-a → answered HTTP 429, 1 time');
+    const target = { verb: 'create', resource: 'pods/portforward', namespace: 'kube-system', name: 'coredns-a', node: 'n1', user: 'admin' };
+    expect(faultMatches({ resource: 'pods/portforward', name: 'coredns-a' }, target)).to.equal(true);
+    expect(faultMatches({ resource: 'pods/portforward', name: 'coredns-b' }, target)).to.equal(false);
+    expect(faultMatches({ node: 'n1' }, target)).to.equal(true);
+    expect(faultMatches({ node: 'n2' }, target)).to.equal(false);
+    expect(faultMatches({ node: 'n1' }, { ...target, node: undefined })).to.equal(false);
   });
 
   it('prints ages like kubectl', () => {
