@@ -223,7 +223,7 @@ async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgeme
   const other = [...new Set(probed.workload.pods.map((p) => p.node))].filter((n) => n && n !== primaryNode).sort()[0];
   // No DNS pod lives elsewhere (one replica, or all on the probe's node): let the scheduler place it; the
   // judge ignores a corroborating probe that lands on the primary's node.
-  d.log.info(`every CoreDNS pod fails from node ${primaryNode}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
+  d.log.info(`every CoreDNS pod fails from ${primaryNode ? `node ${primaryNode}` : 'this process'}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
   try {
     const runs = await d.prober.run(probed.plan, other ? [other] : []);
     return { ...probed, runs: [...probed.runs, ...runs] };

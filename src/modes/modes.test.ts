@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { AccessCheck } from '../kube/index.ts';
-import type { CheckPlan } from '../probe/contract.ts';
+import { Duplex } from 'node:stream';
+import { KubeError, type AccessCheck } from '../kube/index.ts';
+import { validateReport, type CheckPlan } from '../probe/contract.ts';
+import { pods, workload } from '../judge/fixtures.ts';
 import { ruleAllows } from '../../test/sim/apiserver/auth.ts';
 import { portForwardChecks, probePodChecks, readChecks, type Scope } from './access.ts';
 import { MANIFESTS } from './registry.ts';
@@ -12,7 +14,7 @@ import { parseDnsAddress } from './address.ts';
 import { decideMode, decisionLine, needsReachability, type ModeFacts } from './auto.ts';
 import { directScope } from './direct.ts';
 import { ModeError } from './errors.ts';
-import { portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
+import { portForwardProber, portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
 import { NODE_LOCAL_NOTE } from './types.ts';
 
 const base: ModeFacts = { inCluster: false, read: true, allowed: {}, dnsAddresses: 0 };
@@ -85,6 +87,40 @@ describe('modes: port-forward fits the plan', () => {
   it('has nothing to say about UDP when only TCP was planned, and refuses a UDP-only plan', () => {
     assert.deepEqual(portForwardScope({ ...plan, transports: ['tcp'] }).notes, [SERVICE_NOTE(['10.96.0.10'])]);
     assert.throws(() => portForwardScope({ ...plan, transports: ['udp'] }), (e: unknown) => e instanceof ModeError && /--transports tcp/.test(e.line));
+  });
+});
+
+describe('modes: port-forward, a tunnel the API server refuses', () => {
+  const fitted: CheckPlan = { ...portForwardScope(plan).plan, samples: 2, timeoutMs: 50 };
+  const dialing = (pod: string) =>
+    new KubeError('server', 500, 'the API server failed (HTTP 500): error dialing backend', "check the API server's health and run again", { request: { verb: 'create', resource: 'pods/portforward', namespace: 'kube-system', name: pod } });
+  /** A tunnel that takes the queries and never answers: the pod's DNS hung. */
+  const silent = () => new Duplex({ read() {}, write(_chunk, _encoding, done) { done(); } });
+  const prober = (refuse: (pod: string) => boolean, asked: string[]) =>
+    portForwardProber({
+      portForward: async (req) => {
+        asked.push(req.pod);
+        if (refuse(req.pod)) throw dialing(req.pod);
+        return silent();
+      },
+    });
+
+  it('leaves that target\'s samples "path" with the API\'s line, asked once, while the other pod is judged on its answers', async () => {
+    const asked: string[] = [];
+    const p = prober((pod) => pod === 'coredns-a', asked);
+    await p.prepare!(fitted, workload(pods(2)));
+    const [run] = await p.run(fitted, []);
+    const outcomes = (target: string) => [...new Set(run!.report.results.filter((r) => r.targetId === target).flatMap((r) => r.samples.map((s) => s.outcome)))];
+    assert.deepEqual([outcomes('pod/a'), outcomes('pod/b')], [['path'], ['timeout']]);
+    assert.equal(run!.report.results.find((r) => r.targetId === 'pod/a')!.samples[0]!.detail, dialing('coredns-a').line);
+    assert.equal(validateReport(run!.report, fitted), null);
+    assert.deepEqual(asked.filter((pod) => pod === 'coredns-a'), ['coredns-a'], 'a refused tunnel is not asked again for every query');
+  });
+
+  it('no tunnel opened at all: the API\'s error, not a report', async () => {
+    const p = prober(() => true, []);
+    await p.prepare!(fitted, workload(pods(2)));
+    await assert.rejects(p.run(fitted, []), (e: unknown) => e instanceof KubeError && /^create pods\/portforward coredns-a in namespace kube-system: .*error dialing backend/.test(e.line));
   });
 });
 

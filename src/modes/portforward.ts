@@ -2,7 +2,8 @@
 // port (src/kube/portforward.ts), and the plan's queries as DNS-over-TCP through it, with the probe
 // engine in this process (src/probe/run.ts, its TCP channels dialling tunnels instead of sockets).
 // UDP cannot be forwarded and a tunnel reaches a pod, never a Service's virtual IP: the plan is fitted
-// to pod targets over TCP, and the report says what was left out and why.
+// to pod targets over TCP, and the report says what was left out and why. A tunnel the API server
+// refuses is the path's failure, not the pod's: that target's samples are outcome "path" (docs/modes.md).
 import { Duplex } from 'node:stream';
 import { KubeError, type KubeClient } from '../kube/index.ts';
 import { tcpPortOf, type CheckPlan } from '../probe/contract.ts';
