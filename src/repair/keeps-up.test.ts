@@ -66,6 +66,14 @@ describe('repair keeps up', () => {
       expect(withSilentGrace(f.result.actions, silent, 1)[0]).to.not.have.property('gracePeriodSeconds');
     });
 
+    it('not a pod the API could not reach (its tunnel refused): it was asked nothing', () => {
+      const f = planFor(ps, 'coredns-c');
+      const cut = report(f.plan, [{ target: 'coredns-b', outcome: 'path' }]);
+      const id = f.plan.targets.find((t) => t.address === ps[1]!.ips[0])!.id;
+      const rep = { ...cut, targets: cut.targets.map((t) => (t.targetId === id ? { ...t, p50Ms: null, p99Ms: null } : t)) };
+      expect([...silentPodUids(f.plan, rep, f.workload)]).to.deep.equal([]);
+    });
+
     it('never for a rollout', () => {
       const action = { method: 'rollout' as const, namespace: 'kube-system', deployment: 'coredns', lineage: 'x', restarts: [{ pod: 'coredns-b', uid: 'uid-coredns-b', node: 'n', signature: 's' }], reason: 'r' };
       expect(withSilentGrace([action], new Set(['uid-coredns-b']), 1)[0]).to.not.have.property('gracePeriodSeconds');
