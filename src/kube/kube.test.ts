@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type WebSocket from 'ws';
+import { classifySocketError, PATH_ERROR_CODE } from '../probe/dns.ts';
+import { PortForwardStream } from './portforward.ts';
 import { fromHttp, isRetryable, KubeError, missingRule, parseStatus, toKubeError } from './errors.ts';
 import { interpretExecStatus } from './exec.ts';
 import { backoffDelay, RETRY, withRetry } from './retry.ts';
@@ -88,5 +92,30 @@ describe('toPod', () => {
     assert.deepEqual([pod.podIPs, pod.containerStatuses[0]?.waitingReason, pod.creationTimestamp, pod.activeDeadlineSeconds], [['10.0.0.1'], 'ImagePullBackOff', '2025-01-01T00:00:00Z', 60]);
     const deserialized = toPod({ ...raw, metadata: { ...raw.metadata, creationTimestamp: new Date('2025-01-01T00:00:00Z') } });
     assert.equal(deserialized.creationTimestamp, '2025-01-01T00:00:00.000Z');
+  });
+});
+
+describe('port-forward stream', () => {
+  /** A websocket as far as the stream sees it: events, a state, no network. */
+  const fakeSocket = () => Object.assign(new EventEmitter(), { readyState: 1, close() {}, terminate() {} }) as unknown as WebSocket;
+  const failure = (stream: PortForwardStream) => new Promise<NodeJS.ErrnoException>((resolve) => stream.once('error', resolve));
+
+  it('a websocket error during the handshake stays the handshake\'s (retried by openPortForward)', async () => {
+    const ws = fakeSocket();
+    const stream = new PortForwardStream(ws, 53);
+    const failed = failure(stream);
+    ws.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    assert.equal((await failed).code, 'ECONNRESET');
+  });
+
+  it('once open, the connection to the API server breaking is the path\'s failure, not the pod\'s', async () => {
+    const ws = fakeSocket();
+    const stream = new PortForwardStream(ws, 53);
+    const failed = failure(stream);
+    ws.emit('open');
+    ws.emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
+    const err = await failed;
+    assert.equal(err.code, PATH_ERROR_CODE);
+    assert.deepEqual(classifySocketError(err), { outcome: 'path', detail: 'port-forward: the connection to the API server broke (read ECONNRESET)' });
   });
 });

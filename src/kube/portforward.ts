@@ -12,6 +12,7 @@ import { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fromHttp, isRetryable, parseStatus, type KubeError, type RequestContext } from './errors.ts';
+import { pathError } from '../probe/dns.ts';
 import { readBody, wsUrl } from './exec.ts';
 import { RETRY, withRetry } from './retry.ts';
 import type { PortForwardRequest } from './types.ts';
@@ -44,6 +45,7 @@ export function forwardError(text: string): NodeJS.ErrnoException {
 export class PortForwardStream extends Duplex {
   private readonly headerPending = [true, true];
   private errorText = '';
+  private opened = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -55,7 +57,10 @@ export class PortForwardStream extends Duplex {
       if (this.errorText) this.destroy(forwardError(this.errorText));
       else this.push(null);
     });
-    ws.on('error', (err) => this.destroy(err));
+    ws.once('open', () => (this.opened = true));
+    // Once open, a websocket error is the connection to the API server breaking, never the pod's answer:
+    // a path failure (outcome "path"). Before, it is the handshake's, which openPortForward retries.
+    ws.on('error', (err) => this.destroy(this.opened ? pathError(`port-forward: the connection to the API server broke (${err.message})`) : err));
   }
 
   private onFrame(frame: Buffer): void {
