@@ -381,10 +381,9 @@ export function judge(input: JudgeInput): Judgement {
   const evidence = networkEvidence(primary.report, plan);
   // Rule 12: a target the API could not reach (its tunnel refused) is unknown this cycle, judged apart, never restarted.
   const unreached = blind ? new Map<string, string>() : unreachedTargets(primary.report);
-  const notReached = (id: string) => unreached.get(id);
   // NodeLocal DNSCache's addresses are judged per probe node (src/judge/nodelocal.ts), apart from CoreDNS.
-  const coreDns = obs.filter((o) => o.target.kind !== 'node-local' && notReached(o.target.id) === undefined);
-  const cutOff = obs.filter((o) => notReached(o.target.id) !== undefined);
+  const coreDns = obs.filter((o) => o.target.kind !== 'node-local' && !unreached.has(o.target.id));
+  const cutOff = obs.filter((o) => unreached.has(o.target.id));
   const classifiedCoreDns = withUnreached(classify(coreDns, input, thresholds, blind, evidence), coreDns, cutOff, [...unreached.values()][0] ?? '');
   const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
   const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
@@ -396,7 +395,7 @@ export function judge(input: JudgeInput): Judgement {
     const key = targetKey(o.target, o.pod);
     const previous = input.previousFailures?.[key] ?? 0;
     const failing = o.failed.length > 0;
-    const path = notReached(o.target.id);
+    const path = unreached.get(o.target.id);
     // A probe that cannot be trusted, or a target it could not reach, says nothing: counts stay where they were.
     const unknown = blind !== null || path !== undefined;
     const consecutiveFailures = unknown ? previous : failing ? previous + 1 : 0;
