@@ -3,7 +3,7 @@
 // src/watch/metrics.ts), and --exit-zero. Validated with the other flags (one line, exit 2, nothing
 // done); applied once the reports exist, for one cluster or several (docs/ci.md).
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../engine/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
@@ -49,6 +49,8 @@ export function ciSettings(raw: RawCiFlags): { ci: CiSettings; output: string } 
   if (raw.junit !== undefined) {
     const dir = dirname(raw.junit);
     if (!raw.junit.trim() || !existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--junit ${raw.junit}: its directory ${dir} does not exist`);
+    // Found now, not after the whole check: the write would fail with EISDIR.
+    if (existsSync(raw.junit) && statSync(raw.junit).isDirectory()) throw new UsageError(`--junit ${raw.junit} is a directory: pass a file name, e.g. ${join(raw.junit, 'coredns-sentinel.xml')}`);
     ci.junitFile = raw.junit;
   }
   if (raw.pushgateway !== undefined) {

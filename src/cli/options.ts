@@ -155,8 +155,14 @@ function k8sName(text: string, flag: string): string {
 }
 
 /** Namespaces are DNS labels: at most 63 characters, no dots. */
-function namespaceName(text: string, flag: string): string {
+export function namespaceName(text: string, flag: string): string {
   if (!NAME.test(text) || text.length > 63) throw new UsageError(`${flag} must be a namespace name (at most 63 lowercase letters, digits and '-'), got "${text}"`);
+  return text;
+}
+
+/** An image reference as a pod spec takes it: not empty, no whitespace or control characters. */
+function imageReference(text: string): string {
+  if (!/^[^\s\p{Cc}]+$/u.test(text)) throw new UsageError(`--probe-image must be an image reference such as node:22-alpine, got ${JSON.stringify(text)}`);
   return text;
 }
 
@@ -298,7 +304,7 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     ...contextsOf(raw),
     ...workloadFlags(raw),
     ...(raw.probeNamespace !== undefined ? { probeNamespace: namespaceName(raw.probeNamespace, '--probe-namespace') } : {}),
-    probeImage: raw.probeImage,
+    probeImage: imageReference(raw.probeImage),
     probeNodes: raw.probeNodes.trim() === 'all' ? 'all' : intIn(raw.probeNodes, '--probe-nodes', 1, 10, ' or "all"'),
     plan,
     ...(raw.config ? { configFile: raw.config } : {}),

@@ -6,7 +6,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import { cleanupProbePods, failureOf } from '../engine/index.ts';
 import { check } from './check.ts';
-import { CHECK_DEFAULTS, type RawCheckFlags } from './options.ts';
+import { CHECK_DEFAULTS, namespaceName, type RawCheckFlags } from './options.ts';
 import { EXIT } from '../report/exit-codes.ts';
 import { watchCommand } from './watch.ts';
 import { doctorCommand } from './doctor.ts';
@@ -114,6 +114,7 @@ function cleanupCommand(): Command {
     .option('--all', 'delete every probe pod of this tool, also those of runs still going (they are interrupted)')
     .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string; all?: boolean }) => {
       try {
+        if (raw.probeNamespace !== undefined) namespaceName(raw.probeNamespace, '--probe-namespace');
         if (raw.all) process.stderr.write('warning: --all deletes every probe pod of coredns-sentinel here; a run in progress loses its probe and fails\n');
         const { namespace, deleted } = await cleanupProbePods(raw);
         const what = raw.all ? 'probe pod(s)' : 'stale probe pod(s)';

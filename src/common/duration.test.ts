@@ -17,6 +17,11 @@ describe('durations (kubectl syntax)', () => {
     assert.match((boundedDuration('soon', 0, 1) as { problem: string }).problem, /must be a duration such as 30 \(seconds\)/);
   });
 
+  it('refuses fractions of a millisecond instead of rounding them (0.5ms ran as 1 ms)', () => {
+    for (const text of ['0.5ms', '1.0005s', '0.0001']) assert.deepEqual(boundedDuration(text, 1, 30_000), { problem: `must be a whole number of milliseconds, got "${text}"` });
+    for (const [text, ms] of [['1.1s', 1100], ['0.001', 1], ['2.25s', 2250]] as const) assert.deepEqual(boundedDuration(text, 1, 30_000), { ms });
+  });
+
   it('formats defaults the way they are typed, and parses back', () => {
     for (const ms of [500, 2000, 60_000, 90_000, 300_000, 3_600_000, 5_400_000]) assert.equal(parseDurationMs(formatDuration(ms)), ms);
     assert.equal(formatDuration(90_000), '1m30s');

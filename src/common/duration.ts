@@ -10,14 +10,25 @@ const BARE = /^\d+(?:\.\d+)?$/;
 const GO_STYLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 
+/** Milliseconds as written, before rounding (floating point aside): 0.5ms is not a whole one. */
+function exactMs(t: string): number {
+  if (BARE.test(t)) return Number(t) * 1000;
+  let ms = 0;
+  for (const [, n, unit] of t.matchAll(PART)) ms += Number(n) * UNIT_MS[unit!]!;
+  return ms;
+}
+
+/** Timers count whole milliseconds: a fraction would silently round (0.5ms ran as 1 ms). */
+const wholeMs = (text: string): boolean => {
+  const ms = exactMs(text.trim());
+  return Math.abs(ms - Math.round(ms)) < 1e-6;
+};
+
 /** Milliseconds, or undefined when the text is not a duration. */
 export function parseDurationMs(text: string): number | undefined {
   const t = text.trim();
-  if (BARE.test(t)) return Math.round(Number(t) * 1000);
-  if (!GO_STYLE.test(t)) return undefined;
-  let ms = 0;
-  for (const [, n, unit] of t.matchAll(PART)) ms += Number(n) * UNIT_MS[unit!]!;
-  return Math.round(ms);
+  if (!BARE.test(t) && !GO_STYLE.test(t)) return undefined;
+  return Math.round(exactMs(t));
 }
 
 /** "from 1s to 24h" — the bounds of a duration setting, written the way it is typed. */
@@ -33,6 +44,7 @@ export function durationRange(minMs: number, maxMs: number): string {
 export function boundedDuration(text: string, minMs: number, maxMs: number): { ms: number } | { problem: string } {
   const ms = parseDurationMs(text);
   if (ms === undefined) return { problem: `must be a duration such as 30 (seconds), 500ms, 2s, 5m, 1h or 1m30s, got "${text}"` };
+  if (!wholeMs(text)) return { problem: `must be a whole number of milliseconds, got "${text}"` };
   if (ms < minMs || ms > Math.min(maxMs, MAX_TIMER_MS)) return { problem: `must be ${durationRange(minMs, Math.min(maxMs, MAX_TIMER_MS))}, got "${text}"` };
   return { ms };
 }

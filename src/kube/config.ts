@@ -2,6 +2,7 @@
 // in-cluster), without client-node's silent fallback to http://localhost:8080, and checks --context,
 // the context's cluster and user, and its exec credential plugin, so that each problem is one
 // configuration error (exit 2) with its real cause rather than a TLS error or a crash later.
+import { X509Certificate } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
@@ -121,7 +122,38 @@ export function loadKubeConfig(opts: ConfigOptions): KubeConfig {
   // client-node's last-resort default; never a real configuration here.
   if (cluster.server === 'http://localhost:8080')
     throw configError('no kubeconfig found (looked at $KUBECONFIG, ~/.kube/config; not in a pod)', 'pass --kubeconfig FILE or set KUBECONFIG');
+  const problem = clusterProblem(cluster);
+  if (problem) throw configError(`cluster "${cluster.name}" of the kubeconfig: ${problem}`, 'fix the cluster entry (kubectl config set-cluster) or pass another --kubeconfig');
   return shareAgents(kc);
+}
+
+const quoted = (s: string) => JSON.stringify(s.slice(0, 100));
+
+/**
+ * What client-node would only fail on at the first request, with its library text: a server URL that
+ * is not https (every request carries credentials; plain http is for an insecure-skip-tls-verify test
+ * server only) and certificate-authority-data that is no PEM certificate. Named by their kubeconfig
+ * field. Pure.
+ */
+export function clusterProblem(cluster: { server: string; caData?: string; skipTLSVerify?: boolean }): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(cluster.server);
+  } catch {
+    return `clusters[].cluster.server ${quoted(cluster.server)} is not a URL`;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && cluster.skipTLSVerify)) return `clusters[].cluster.server ${quoted(cluster.server)} is not an https:// URL`;
+  if (!url.hostname) return `clusters[].cluster.server ${quoted(cluster.server)} names no host`;
+  if (cluster.caData !== undefined) {
+    const pem = Buffer.from(cluster.caData, 'base64').toString('utf8');
+    try {
+      if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate');
+      new X509Certificate(pem);
+    } catch {
+      return 'clusters[].cluster.certificate-authority-data is not a base64-encoded PEM certificate';
+    }
+  }
+  return undefined;
 }
 
 /** The kubeconfig's context names, in file order (for --all-contexts). Throws KubeError kind 'config'. */

@@ -17,6 +17,15 @@ describe('parsePlanConfig', () => {
     ]);
   });
 
+  it('refuses a config nested deeper than any config needs, before the parser recurses (no stack overflow)', () => {
+    for (const n of [40, 2000, 20_000]) {
+      assert.throws(() => parsePlanConfig(`${V}checks: ${'['.repeat(n)}${']'.repeat(n)}\n`, 'c.yaml'), /^ConfigError: c\.yaml: nested more than 32 levels deep/);
+      assert.throws(() => parsePlanConfig(`${V}checks:\n${Array.from({ length: Math.min(n, 500) }, (_, i) => `${' '.repeat(2 * i + 2)}- `).join('\n')}x\n`, 'c.yaml'), /nested more than 32 levels deep/);
+    }
+    // Brackets in quotes and comments are no nesting.
+    assert.equal(parsePlanConfig(`${V}# ${'['.repeat(50)}\nchecks: ["x.example TXT ${'['.repeat(50)}"]\n`, 'c.yaml').checks.length, 1);
+  });
+
   it('accepts an empty file', () => {
     assert.deepEqual(parsePlanConfig('', 'empty.yaml'), { checks: [] });
   });
@@ -56,6 +65,7 @@ describe('parsePlanConfig', () => {
     [V + 'checks: ["host.example.com A 999.1.1.1"]\n', /checks\[0\]\.include\[0\] is "999\.1\.1\.1", which can never be an answer of a A record \(not an IPv4 address\)$/],
     [V + 'checks: ["host.example.com A fd00::1"]\n', /not an IPv4 address/],
     [V + 'checks: ["host.example.com AAAA 10.0.0.1"]\n', /not an IPv6 address/],
+    [V + 'checks: ["host.example.com AAAA fe80::1%eth0"]\n', /"fe80::1%eth0", which can never be an answer of a AAAA record \(an IPv6 address with a zone index\)$/],
     [V + 'checks: [{name: a.example, type: CNAME, equal: ["not a name"]}]\n', /not a DNS name/],
     [V + 'checks: [{name: a.example, maxLatency: 1h}]\n', /checks\[0\]\.maxLatency must be from 1ms to 30s/],
     [V + `checks:\n${'  - a.example A\n'.repeat(181)}`, /^bad\.yaml: checks must have at most 180 checks \(the probe runs at most 200 queries per plan\), got 181$/],

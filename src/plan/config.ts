@@ -74,6 +74,8 @@ function answer(type: RecordType): v.Validator<string> {
     const why =
       type === 'A' && isIP(value) !== 4 ? 'not an IPv4 address'
       : type === 'AAAA' && isIP(value) !== 6 ? 'not an IPv6 address'
+      // A zone index (fe80::1%eth0) names an interface of one host; no AAAA record carries one.
+      : type === 'AAAA' && value.includes('%') ? 'an IPv6 address with a zone index'
       : (type === 'CNAME' || type === 'PTR') && !DNS_NAME.test(value) ? 'not a DNS name'
       : undefined;
     return why ? `is ${v.preview(x)}, which can never be an answer of a ${type} record (${why})` : null;
@@ -181,15 +183,40 @@ export function parseCheckString(text: string, at: string): CheckSpec {
   return toCheckSpec(checkStringParts(text) as CheckObject);
 }
 
+/** Nesting a config never needs (it has 4 levels), checked before the parser recurses into it. */
+export const MAX_CONFIG_NESTING = 32;
+
+/** The deepest nesting of flow collections ([ and {, outside quotes and comments) or block indentation, roughly. Pure. */
+export function nestingDepth(text: string): number {
+  let deepest = 0;
+  let depth = 0;
+  let skip = '';
+  for (const ch of text) {
+    if (skip) {
+      if (ch === skip || ch === '\n') skip = '';
+    } else if (ch === '"' || ch === "'") skip = ch;
+    else if (ch === '#') skip = '\n';
+    else if (ch === '[' || ch === '{') deepest = Math.max(deepest, ++depth);
+    else if (ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
+  }
+  // Block collections: one level per indentation step of at least one column ("- " lists nest by 2).
+  for (const line of text.split('\n')) deepest = Math.max(deepest, Math.floor((/^[ -]*/.exec(line)?.[0].length ?? 0) / 2));
+  return deepest;
+}
+
 /** Parses the config file's text; errors are one line starting with the file name. */
 export function parsePlanConfig(text: string, file: string): PlanConfig {
   const fail = (problem: string): never => {
     throw new ConfigError(`${file}: ${problem}`);
   };
+  const tooDeep = `nested more than ${MAX_CONFIG_NESTING} levels deep (a config needs 4: see docs/config.md)`;
+  if (nestingDepth(text) > MAX_CONFIG_NESTING) return fail(tooDeep);
   let doc: unknown;
   try {
     doc = parse(text, { prettyErrors: false });
   } catch (err) {
+    // The parser recurses: whatever nesting slipped past the scan ends here, never as a stack overflow.
+    if (err instanceof RangeError) return fail(tooDeep);
     return fail(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return { checks: [] };

@@ -2,10 +2,10 @@
 // and when. Pure but for the live-process check of this test's own pid.
 import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
-import { OWNER_ANNOTATIONS, currentOwner, ownerAnnotations, ownerDead, processAlive, processStart, type RunOwner } from './owner.ts';
+import { OWNER_ANNOTATIONS, bootDigest, currentOwner, ownerAnnotations, ownerDead, processAlive, processStart, type RunOwner } from './owner.ts';
 import { SWEEP_ANNOTATIONS, deadlineSecondsOf, staleReason } from './lifecycle.ts';
 
-const self: RunOwner = { host: 'laptop', pid: 100, pidStart: '5000', bootId: 'boot-1' };
+const self: RunOwner = { boot: bootDigest('laptop', 'boot-1'), pid: 100, pidStart: '5000' };
 const owner = (o: Partial<RunOwner>) => ownerAnnotations({ ...self, pid: 200, pidStart: '6000', ...o });
 
 const T = Date.parse('2025-01-01T00:00:00Z');
@@ -34,9 +34,16 @@ describe('orphaned probe pods', () => {
   describe('ownerDead: provably dead runs', () => {
     it('same host and boot, process gone → dead', () => assert.equal(ownerDead(owner({}), self, nobodyAlive), true));
     it('same host and boot, process alive → not dead', () => assert.equal(ownerDead(owner({}), self, everyoneAlive), false));
-    it('another host → never dead (its run may be alive there)', () => assert.equal(ownerDead(owner({ host: 'ci-runner' }), self, nobodyAlive), false));
-    it('another boot of this host → never dead by pid (pids restart after a reboot)', () => assert.equal(ownerDead(owner({ bootId: 'boot-0' }), self, nobodyAlive), false));
-    it('no boot id known here → never dead', () => assert.equal(ownerDead(owner({}), { ...self, bootId: '' }, nobodyAlive), false));
+    it('another host → never dead (its run may be alive there)', () => assert.equal(ownerDead(owner({ boot: bootDigest('ci-runner', 'boot-1') }), self, nobodyAlive), false));
+    it('another boot of this host → never dead by pid (pids restart after a reboot)', () => assert.equal(ownerDead(owner({ boot: bootDigest('laptop', 'boot-0') }), self, nobodyAlive), false));
+    it('no boot id known here → never dead', () => assert.equal(ownerDead(owner({}), { ...self, boot: '' }, nobodyAlive), false));
+    it('no boot id known to the creator → no owner annotations at all', () => assert.deepEqual(owner({ boot: '' }), {}));
+    it('the annotations name no machine: no host name, no boot id, only their digest', () => {
+      const written = ownerAnnotations({ boot: bootDigest('laptop.corp.example', '6f1c2a9e-0b7d-4c1e-9a51-2d0e5f3b8c47'), pid: 4242, pidStart: '777' });
+      assert.deepEqual(Object.keys(written).sort(), ['coredns-sentinel/owner-boot', 'coredns-sentinel/pid', 'coredns-sentinel/pid-start']);
+      assert.match(written['coredns-sentinel/owner-boot']!, /^[0-9a-f]{16}$/);
+      assert.doesNotMatch(JSON.stringify(written), /laptop|corp|6f1c2a9e/);
+    });
     it('this process itself → not dead', () => assert.equal(ownerDead(owner({ pid: 100 }), self, nobodyAlive), false));
     it('no owner annotations → not dead', () => assert.equal(ownerDead({}, self, nobodyAlive), false));
     it('passes the recorded start time, so a reused pid is told apart', () => {
