@@ -87,6 +87,7 @@ async function checkFleet(settings: CheckSettings, log: Logger, ci: CiSettings):
 export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
   let format: OutputFormat = raw.output === 'json' || raw.output === 'yaml' ? raw.output : 'table';
   let ci: CiSettings | undefined;
+  // Until the kubeconfig is read: a run that cannot read it names no context.
   let context = 'current-context';
   let requestTimeoutMs: number = DEFAULTS.requestTimeoutMs;
   const started = Date.now();
@@ -100,6 +101,7 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     const log = createLogger(settings.logFormat, settings.logLevel);
     if (settings.fleet) return await checkFleet(settings, log, ci);
     const ctx = prepareCycle(settings);
+    context = ctx.contextName;
     const shown = progress();
     const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));
     try {

@@ -14,6 +14,8 @@ export interface CycleContext {
   client: RepairKubeClient;
   /** The API server URL, for messages (doctor). */
   server: string;
+  /** The kubeconfig context the cycle runs in (names the JUnit suite). */
+  contextName: string;
   probeNamespace: string;
   config?: PlanConfig;
   /** The bundled probe, sent inline when the probe image is a stock Node image. */
@@ -54,7 +56,7 @@ export function prepareCycle(settings: CheckSettings): CycleContext {
     if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
     probeSource = readFileSync(bundle, 'utf8');
   }
-  const { client, contextNamespace, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
+  const { client, contextNamespace, contextName, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
   const nameserver = client.inCluster ? ownNameserver() : undefined;
-  return { settings, client, server, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}), ...(nameserver ? { nameserver } : {}) };
+  return { settings, client, server, contextName, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}), ...(nameserver ? { nameserver } : {}) };
 }

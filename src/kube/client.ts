@@ -542,11 +542,18 @@ export interface Connection {
   server: string;
   /** The kubeconfig's namespace for the current context (default "default"). */
   contextNamespace: string;
+  /** The context's name (the current context unless --context chose one). */
+  contextName: string;
 }
 
 /** Loads the kubeconfig (see config.ts) and returns a counted client. Throws KubeError. */
 export function connect(opts: ConfigOptions & { requestTimeoutMs?: number }): Connection {
   const kc = loadKubeConfig(opts);
   const context = kc.getContextObject(kc.getCurrentContext());
-  return { client: new ClientNodeKube(kc, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS), server: kc.getCurrentCluster()?.server ?? '', contextNamespace: context?.namespace || 'default' };
+  return {
+    client: new ClientNodeKube(kc, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    server: kc.getCurrentCluster()?.server ?? '',
+    contextNamespace: context?.namespace || 'default',
+    contextName: kc.getCurrentContext(),
+  };
 }

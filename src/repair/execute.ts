@@ -145,6 +145,8 @@ export function verification(before: Judgement, after: Judgement, restartedUids:
 interface ActionOutcome {
   entry: RepairEntry;
   done: boolean;
+  /** The intent could not be written (nothing restarted): why. */
+  unrecorded?: unknown;
   verified?: Judgement;
   incomplete?: string;
   interrupted?: boolean;
@@ -165,7 +167,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
     await ctx.history.intent(intent);
   } catch (err) {
     const why = `could not record the restart in the repair history (${line(err)}); not restarting ${s.label}`;
-    return { entry: entry('failed', why), done: false, incomplete: why };
+    return { entry: entry('failed', why), done: false, incomplete: why, unrecorded: err };
   }
   const stopped = stopReason(ctx);
   if (stopped) {
@@ -241,6 +243,9 @@ export async function executeRepairs(actions: RepairAction[], judgement: Judgeme
       break;
     }
     const outcome = await carryOut(ctx, action, before);
+    // Write-ahead refused by RBAC before anything was restarted: a missing rule, the run's outcome
+    // (exit 3 naming it), not an incomplete repair.
+    if (outcome.unrecorded instanceof KubeError && outcome.unrecorded.kind === 'forbidden' && result.done.length === 0) throw outcome.unrecorded;
     result.entries.push(outcome.entry);
     if (outcome.done) result.done.push(action);
     if (outcome.verified) result.verified = before = outcome.verified;

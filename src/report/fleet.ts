@@ -30,14 +30,23 @@ export function fleetOutput(clusters: FleetCluster[], exitCode: number): FleetOu
   return { apiVersion: OUTPUT_API_VERSION, kind: FLEET_KIND, exitCode, message, clusters: clusters.map((c) => ({ context: c.context, durationMs: c.durationMs, report: c.output })) };
 }
 
+/** Longest error text in the CLASSIFICATION cell: the column is padded to its widest cell. */
+export const FLEET_ERROR_CELL = 40;
+
+const shortened = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 2)} …`);
+
 export function renderFleetTable(f: FleetOutput): string {
   const rows = [['CONTEXT', 'VERDICT', 'CLASSIFICATION', 'FAILING PODS', 'MODE', 'DURATION', 'EXIT']];
   for (const c of f.clusters) {
     const r = c.report;
     const pods = failingPods(r);
-    rows.push([c.context, r.verdict, r.classification ?? (r.verdict === 'error' ? r.message : '-'), pods.length ? pods.join(',') : '-', r.mode ?? '-', `${(c.durationMs / 1000).toFixed(1)}s`, String(r.exitCode)]);
+    rows.push([c.context, r.verdict, r.classification ?? (r.verdict === 'error' ? shortened(r.message, FLEET_ERROR_CELL) : '-'), pods.length ? pods.join(',') : '-', r.mode ?? '-', `${(c.durationMs / 1000).toFixed(1)}s`, String(r.exitCode)]);
   }
-  const details = f.clusters.filter((c) => c.report.verdict === 'unhealthy').map((c) => `\n--- ${c.context} ---\n${renderTable(c.report)}`).join('');
+  // Unhealthy clusters in full; errors whole, as their one line.
+  const details = f.clusters
+    .filter((c) => c.report.verdict === 'unhealthy' || c.report.verdict === 'error')
+    .map((c) => `\n--- ${c.context} ---\n${c.report.verdict === 'error' ? `error: ${c.report.message}\n` : renderTable(c.report)}`)
+    .join('');
   return `${table(rows)}\n${details}\n${f.message}\n`;
 }
 
