@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { claimSubnet } from '../subnets.ts';
 import { startSim, type Sim } from '../sim/index.ts';
 import { buildCli, cli, probePodsLeft } from '../e2e/cli.ts';
@@ -82,8 +83,11 @@ describe('check in CI: JUnit, Pushgateway, --exit-zero (built CLI, sim)', functi
     validates(file);
     expect(Number(xpath(file, 'string(/testsuites/@failures)'))).to.be.greaterThan(0);
     // The victim fails; so may the Service (it balances onto the hung pod); no peer does.
-    expect(Number(xpath(file, `count(//testcase[failure][@classname="current-context.${victim}"])`))).to.be.greaterThan(0);
-    expect(xpath(file, `count(//testcase[failure][@classname!="current-context.${victim}" and @classname!="current-context.service kube-dns"])`)).to.equal('0');
+    // The suite is named by the kubeconfig's context, never a placeholder.
+    const context = (parse(readFileSync(sim.kubeconfigPath, 'utf8')) as { 'current-context': string })['current-context'];
+    expect(xpath(file, 'string(/testsuites/testsuite/@name)')).to.equal(context);
+    expect(Number(xpath(file, `count(//testcase[failure][@classname="${context}.${victim}"])`))).to.be.greaterThan(0);
+    expect(xpath(file, `count(//testcase[failure][@classname!="${context}.${victim}" and @classname!="${context}.service kube-dns"])`)).to.equal('0');
     expect(xpath(file, 'string(//property[@name="exitCode"]/@value)')).to.equal('1');
     expect(xpath(file, 'string(//property[@name="classification"]/@value)')).to.equal(r.json!.classification);
 
