@@ -108,17 +108,18 @@ function checkCommand(): Command {
 }
 
 function cleanupCommand(): Command {
-  const cmd = new Command('cleanup').description("delete this tool's probe pods left by interrupted runs (what check does first); --all: every probe pod of this tool");
+  const cmd = new Command('cleanup').description("delete this tool's probe pods and freshness canaries left by interrupted runs (what check does first); --all: every one of them");
   addConnectionFlags(cmd)
     .option('--probe-namespace <ns>', 'namespace of the probe pods (default: the context namespace)')
-    .option('--all', 'delete every probe pod of this tool, also those of runs still going (they are interrupted)')
+    .option('--all', 'delete every probe pod and canary Service of this tool, also those of runs still going (they are interrupted)')
     .action(async (raw: { kubeconfig?: string; context?: string; probeNamespace?: string; all?: boolean }) => {
       try {
         if (raw.probeNamespace !== undefined) namespaceName(raw.probeNamespace, '--probe-namespace');
-        if (raw.all) process.stderr.write('warning: --all deletes every probe pod of coredns-sentinel here; a run in progress loses its probe and fails\n');
-        const { namespace, deleted } = await cleanupProbePods(raw);
-        const what = raw.all ? 'probe pod(s)' : 'stale probe pod(s)';
-        process.stdout.write(deleted.length ? `deleted ${deleted.length} ${what} in ${namespace}: ${deleted.join(', ')}\n` : `no ${raw.all ? '' : 'stale '}probe pods in ${namespace}\n`);
+        if (raw.all) process.stderr.write('warning: --all deletes every probe pod and canary Service of coredns-sentinel here; a run in progress loses its probe and fails\n');
+        const { namespace, deleted, canaries } = await cleanupProbePods(raw);
+        const stale = raw.all ? '' : 'stale ';
+        process.stdout.write(deleted.length ? `deleted ${deleted.length} ${stale}probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no ${stale}probe pods in ${namespace}\n`);
+        if (canaries.length) process.stdout.write(`deleted ${canaries.length} ${stale}freshness canary Service(s) in ${namespace}: ${canaries.join(', ')}\n`);
         process.exitCode = EXIT.healthy;
       } catch (err) {
         const { exitCode, line } = failureOf(err);

@@ -2,7 +2,7 @@
 // this round's, add its check to the plan, probe, delete it. A canary that cannot be created (RBAC,
 // quota) costs a note, never the cycle.
 import { KubeError } from '../kube/index.ts';
-import { canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
+import { CANARY_TTL_MS, canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Logger } from '../common/logger.ts';
@@ -48,6 +48,7 @@ export async function withFreshness(
     });
     return { plan: withCanary, runs: judged };
   } finally {
-    await ctx.client.deleteService(namespace, canary.name).catch((err: unknown) => log.warn(`could not delete freshness canary ${namespace}/${canary.name}: ${lineOf(err)} — \`coredns-sentinel cleanup\` or the next run removes it`));
+    await ctx.client.deleteService(namespace, canary.name).catch((err: unknown) =>
+      log.warn(`could not delete freshness canary ${namespace}/${canary.name}: ${lineOf(err)} — the next run from this machine or \`coredns-sentinel cleanup\` here removes it once this run has ended (from elsewhere: when ${CANARY_TTL_MS / 60_000} min old); \`cleanup --all\` at once`));
   }
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { CANARY_TTL_MS, canaryQuery, judgeableFreshness, staleCanaries, FRESHNESS_QUERY_ID } from './canary.ts';
+import { CANARY_LABELS, CANARY_SELECTOR, CANARY_TTL_MS, canaryQuery, judgeableFreshness, staleCanaries, sweepCanaries, FRESHNESS_QUERY_ID } from './canary.ts';
+import { bootDigest, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
+import type { KubeClient } from '../kube/index.ts';
 import type { CheckPlan, CheckResult, ProbeReport } from '../probe/contract.ts';
 
 const canary = { name: 'coredns-sentinel-canary-0a1b2c3d', namespace: 'default', clusterIP: '10.96.7.7' };
@@ -11,10 +13,32 @@ describe('freshness canary', () => {
     });
   });
 
-  it('sweeps canaries past their TTL only', () => {
-    const now = Date.parse('2026-01-01T01:00:00Z');
-    const svc = (name: string, ageMs: number | undefined) => ({ name, namespace: 'default', clusterIPs: [], ports: [], selector: {}, ...(ageMs === undefined ? {} : { creationTimestamp: new Date(now - ageMs).toISOString() }) });
+  const now = Date.parse('2026-01-01T01:00:00Z');
+  const svc = (name: string, ageMs: number | undefined, annotations: Record<string, string> = {}, labels: Record<string, string> = { ...CANARY_LABELS }) =>
+    ({ name, namespace: 'default', clusterIPs: [], ports: [], selector: {}, labels, annotations, ...(ageMs === undefined ? {} : { creationTimestamp: new Date(now - ageMs).toISOString() }) });
+
+  it('sweeps canaries past their TTL, of runs that are alive or unknown', () => {
     assert.deepEqual(staleCanaries([svc('old', CANARY_TTL_MS + 1), svc('fresh', 1000), svc('edge', CANARY_TTL_MS), svc('undated', undefined)], now).map((s) => s.name), ['old']);
+  });
+
+  it('sweeps a canary of a provably dead run at once, and never a Service that is not ours', () => {
+    const self: RunOwner = { boot: bootDigest('laptop', 'boot-1'), pid: 100, pidStart: '5000' };
+    const mine = ownerAnnotations({ ...self, pid: 200, pidStart: '6000' });
+    const elsewhere = ownerAnnotations({ boot: bootDigest('ci', 'boot-9'), pid: 200, pidStart: '6000' });
+    const dead = (a: Record<string, string>) => ownerDead(a, self, () => false);
+    const services = [svc('killed-here', 1000, mine), svc('killed-elsewhere', 1000, elsewhere), svc('kubernetes', CANARY_TTL_MS * 10, mine, { component: 'apiserver' })];
+    assert.deepEqual(staleCanaries(services, now, dead).map((s) => s.name), ['killed-here']);
+    assert.deepEqual(staleCanaries(services, now, (a) => ownerDead(a, self, () => true)).map((s) => s.name), [], 'its run still alive');
+  });
+
+  it('sweepCanaries: the stale ones, or with all every canary; each deleted by name in its namespace', async () => {
+    const self: RunOwner = { boot: bootDigest('laptop', 'boot-1'), pid: process.pid, pidStart: '' };
+    const listed = [svc('live-run', 1000, ownerAnnotations({ ...self, pid: process.pid })), svc('old', CANARY_TTL_MS + 1)];
+    const deleted: string[] = [];
+    const client = { listServices: async (_ns: string, selector: string) => (selector === CANARY_SELECTOR ? listed : []), deleteService: async (ns: string, name: string) => void deleted.push(`${ns}/${name}`) } as unknown as KubeClient;
+    assert.deepEqual(await sweepCanaries(client, 'default', now, { self }), ['old']);
+    assert.deepEqual(await sweepCanaries(client, 'default', now, { self, all: true }), ['live-run', 'old']);
+    assert.deepEqual(deleted, ['default/old', 'default/live-run', 'default/old']);
   });
 
   describe('judgeable', () => {

@@ -4,10 +4,13 @@
 // probe namespace before the probe pod starts (its start gives the watch time to deliver it); every
 // pod must then answer the canary's A record with its ClusterIP. A pod that does not, while its peers
 // do, is stale: pod-local and repairable like any pod-local failure. The canary is deleted at the end
-// of the cycle; canaries of killed runs are swept by age (CANARY_TTL_MS).
+// of the cycle. Canaries of killed runs are swept like probe pods: at once when their run is provably
+// dead (its owner annotations, src/common/owner.ts), else once past CANARY_TTL_MS; `cleanup --all`
+// deletes every one.
 import { randomBytes } from 'node:crypto';
 import type { KService, KubeClient } from '../kube/index.ts';
 import type { CheckPlan, ProbeReport, Query } from '../probe/contract.ts';
+import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 
 export const CANARY_LABELS = { 'app.kubernetes.io/managed-by': 'coredns-sentinel', 'coredns-sentinel/role': 'freshness-canary' } as const;
 export const CANARY_SELECTOR = Object.entries(CANARY_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
@@ -23,22 +26,29 @@ export interface Canary {
 
 export async function createCanary(client: KubeClient, namespace: string): Promise<Canary> {
   const name = `coredns-sentinel-canary-${randomBytes(4).toString('hex')}`;
-  const created = await client.createService({ namespace, name, labels: { ...CANARY_LABELS } });
+  const created = await client.createService({ namespace, name, labels: { ...CANARY_LABELS }, annotations: ownerAnnotations(currentOwner()) });
   return { name, namespace, clusterIP: created.clusterIPs[0] ?? '' };
 }
 
-/** Canaries past their TTL (runs that were killed). Pure. */
-export function staleCanaries(services: KService[], now: number): KService[] {
+const ours = (s: KService) => Object.entries(CANARY_LABELS).every(([k, v]) => s.labels?.[k] === v);
+
+/** Canaries of runs that were killed: provably dead (same host and boot, process gone), or past their TTL. Pure but for `dead`. */
+export function staleCanaries(services: KService[], now: number, dead: (annotations: Record<string, string>) => boolean = () => false): KService[] {
   return services.filter((s) => {
+    if (!ours(s)) return false;
+    if (dead(s.annotations ?? {})) return true;
     const created = s.creationTimestamp ? Date.parse(s.creationTimestamp) : NaN;
     return Number.isFinite(created) && created + CANARY_TTL_MS < now;
   });
 }
 
-export async function sweepCanaries(client: KubeClient, namespace: string, now = Date.now()): Promise<string[]> {
-  const stale = staleCanaries(await client.listServices(namespace, CANARY_SELECTOR), now);
-  await Promise.all(stale.map((s) => client.deleteService(s.namespace || namespace, s.name)));
-  return stale.map((s) => s.name);
+/** Deletes canaries left by killed runs (with `all`, every canary of this tool: runs still going lose theirs); returns their names. */
+export async function sweepCanaries(client: KubeClient, namespace: string, now = Date.now(), opts: { all?: boolean; self?: RunOwner } = {}): Promise<string[]> {
+  const self = opts.self ?? currentOwner();
+  const listed = await client.listServices(namespace, CANARY_SELECTOR);
+  const doomed = opts.all ? listed.filter(ours) : staleCanaries(listed, now, (a) => ownerDead(a, self));
+  await Promise.all(doomed.map((s) => client.deleteService(s.namespace || namespace, s.name)));
+  return doomed.map((s) => s.name);
 }
 
 /** The check every pod must pass: the canary's name answers its ClusterIP. */

@@ -211,7 +211,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
 
   async createService(m: ServiceManifest) {
     const { namespace, name } = m;
-    const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: m.labels }, spec: { type: 'ClusterIP', ports: [{ name: 'none', port: 80, protocol: 'TCP' }] } };
+    const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: m.labels, ...(m.annotations && { annotations: m.annotations }) }, spec: { type: 'ClusterIP', ports: [{ name: 'none', port: 80, protocol: 'TCP' }] } };
     const created = await this.read({ verb: 'create', resource: 'services', namespace, name }, (o) => this.core.createNamespacedService({ namespace, body: body as never }, o), {
       // A retried create whose first attempt landed: the Service with our name and labels is ours.
       settle: async (err) => {

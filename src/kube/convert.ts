@@ -83,6 +83,7 @@ export function toService(raw: unknown): KService {
     headless: spec.clusterIP === 'None',
     externalName: optStr(spec.externalName),
     labels: strMap(meta.labels),
+    annotations: strMap(meta.annotations),
     creationTimestamp: time(meta.creationTimestamp),
   };
 }

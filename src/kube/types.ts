@@ -49,6 +49,7 @@ export interface KService {
   externalName?: string;
   /** Read from the API always; optional so that plain test fixtures of Services stay short. */
   labels?: Record<string, string>;
+  annotations?: Record<string, string>;
   creationTimestamp?: string;
 }
 
@@ -65,6 +66,7 @@ export interface ServiceManifest {
   namespace: string;
   name: string;
   labels: Record<string, string>;
+  annotations?: Record<string, string>;
 }
 
 export interface KContainerStatus {
@@ -94,7 +96,7 @@ export interface KPod {
   uid: string;
   resourceVersion: string;
   labels: Record<string, string>;
-  /** Set when read from the API (the probe pod's owner annotations, src/probepod/owner.ts). */
+  /** Set when read from the API (the probe pod's owner annotations, src/common/owner.ts). */
   annotations?: Record<string, string>;
   ownerReferences: { kind: string; name: string }[];
   nodeName: string;

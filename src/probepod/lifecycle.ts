@@ -8,7 +8,7 @@ import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
 import { KubeError, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import { buildProbePod, CONTAINER, LABELS, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
-import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from './owner.ts';
+import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
 
@@ -117,7 +117,7 @@ export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' 
 
 const elapsed = (since: number) => Date.now() - since;
 
-/** Annotations of a probe pod that the sweep reads besides the owner's (src/probepod/owner.ts). */
+/** Annotations of a probe pod that the sweep reads besides the owner's (src/common/owner.ts). */
 export const SWEEP_ANNOTATIONS = {
   /** Time allowed to become Running (--pod-timeout), seconds. */
   startSeconds: 'coredns-sentinel/start-budget-seconds',

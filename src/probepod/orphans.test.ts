@@ -2,7 +2,7 @@
 // and when. Pure but for the live-process check of this test's own pid.
 import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
-import { OWNER_ANNOTATIONS, bootDigest, currentOwner, ownerAnnotations, ownerDead, processAlive, processStart, type RunOwner } from './owner.ts';
+import { OWNER_ANNOTATIONS, bootDigest, currentOwner, ownerAnnotations, ownerDead, processAlive, processStart, type RunOwner } from '../common/owner.ts';
 import { SWEEP_ANNOTATIONS, deadlineSecondsOf, staleReason } from './lifecycle.ts';
 
 const self: RunOwner = { boot: bootDigest('laptop', 'boot-1'), pid: 100, pidStart: '5000' };

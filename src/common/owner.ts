@@ -1,10 +1,10 @@
-// Which process a probe pod belongs to, written on the pod as annotations, so that the next run can
-// tell a pod whose run is provably dead (same machine, same boot, the process gone) from one whose run
-// may still be alive elsewhere. The machine and boot are written only as a digest of the host name and
+// Which process a probe pod or freshness canary belongs to, written on it as annotations, so that the
+// next run can tell an object whose run is provably dead (same machine, same boot, the process gone)
+// from one whose run may still be alive elsewhere. The machine and boot are written only as a digest of the host name and
 // the boot id (/proc/sys/kernel/random/boot_id): equal digests mean "this host, this boot", and the
 // pod tells nothing else about the machine that created it. The process's start time (field 22 of
 // /proc/<pid>/stat) guards against a reused pid. Without a boot id (not Linux) no digest is written,
-// and such pods are never "provably dead".
+// and such objects are never "provably dead".
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
