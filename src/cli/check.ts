@@ -9,17 +9,18 @@ import { EXIT } from '../report/exit-codes.ts';
 import { endEarlySignals } from './early-signals.ts';
 import { Interrupted } from '../common/abort.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
+import { print, tell } from './write.ts';
 import { ciSettings, deliver, type CiSettings, type RawCiFlags } from './ci.ts';
 
 /** Prints the outcome; returns the exit code. Errors: one line on stderr (and the error shape with -o json|yaml). */
 export function printOutcome(outcome: { output: CheckOutput } | { error: unknown }, format: OutputFormat): number {
   if ('output' in outcome) {
-    process.stdout.write(render(outcome.output, format));
+    print(render(outcome.output, format), format);
     return outcome.output.exitCode;
   }
   const { exitCode, line } = failureOf(outcome.error);
-  process.stderr.write(`error: ${line}\n`);
-  if (format !== 'table') process.stdout.write(render(errorOutput(line, exitCode), format));
+  tell(`error: ${line}\n`);
+  if (format !== 'table') print(render(errorOutput(line, exitCode), format), format);
   return exitCode;
 }
 
@@ -81,7 +82,7 @@ async function checkFleet(settings: CheckSettings, log: Logger, ci: CiSettings):
   const clusters = await runFleet(settings, { log, progress: quiet, signal: stop.signal }).finally(() => stop.dispose());
   const exitCode = worstExitCode(clusters.map((c) => c.output.exitCode));
   const reports = clusters.map((c) => ({ context: c.context, durationMs: c.durationMs, report: c.output }));
-  return deliver(ci, reports, exitCode, () => process.stdout.write(renderFleet(fleetOutput(clusters, exitCode), settings.output)), settings.requestTimeoutMs);
+  return deliver(ci, reports, exitCode, () => print(renderFleet(fleetOutput(clusters, exitCode), settings.output), settings.output), settings.requestTimeoutMs);
 }
 
 export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
@@ -120,7 +121,7 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     // Bad flags (exit 2) did nothing: no JUnit file, no push.
     if (!ci) return printOutcome({ error }, format);
     const { exitCode, line } = failureOf(error);
-    if (ci.junitStdout) process.stderr.write(`error: ${line}\n`);
+    if (ci.junitStdout) tell(`error: ${line}\n`);
     const report = { context, durationMs: Date.now() - started, report: errorOutput(line, exitCode) };
     return deliver(ci, [report], exitCode, () => printOutcome({ error }, format), requestTimeoutMs);
   }

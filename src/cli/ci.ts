@@ -10,6 +10,7 @@ import { EXIT } from '../report/exit-codes.ts';
 import { renderJUnit, type JUnitCluster } from '../report/junit.ts';
 import { DEFAULT_PUSH_JOB, parsePushTarget, pushMetrics, PushError, type PushTarget } from '../report/pushgateway.ts';
 import { createMetrics, cycleRecord } from '../watch/metrics.ts';
+import { tell } from './write.ts';
 
 export interface RawCiFlags {
   output: string;
@@ -83,7 +84,7 @@ export async function deliver(ci: CiSettings, clusters: JUnitCluster[], exitCode
     try {
       writeFileSync(ci.junitFile, renderJUnit(clusters));
     } catch (err) {
-      process.stderr.write(`error: cannot write --junit ${ci.junitFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass a writable path\n`);
+      tell(`error: cannot write --junit ${ci.junitFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass a writable path\n`);
       code = EXIT.usage;
     }
   }
@@ -97,7 +98,7 @@ export async function deliver(ci: CiSettings, clusters: JUnitCluster[], exitCode
         await pushMetrics(metrics.registry, { ...ci.push, labels }, requestTimeoutMs);
       } catch (err) {
         if (!(err instanceof PushError)) throw err;
-        process.stderr.write(`error: ${err.line}\n`);
+        tell(`error: ${err.line}\n`);
       }
     }
   }

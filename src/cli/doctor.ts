@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { failureOf, gatherDoctor, prepareCycle } from '../engine/index.ts';
 import { renderDoctor } from '../modes/doctor.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
+import { say, tell } from './write.ts';
 
 export async function doctor(raw: RawCheckFlags): Promise<number> {
   try {
@@ -15,12 +16,12 @@ export async function doctor(raw: RawCheckFlags): Promise<number> {
     const report = await gatherDoctor(prepareCycle(settings));
     if (settings.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else if (settings.output === 'yaml') process.stdout.write(stringify(report));
-    else process.stdout.write(renderDoctor(report));
-    if (report.firstFix) process.stderr.write(`error: ${report.firstFix}\n`);
+    else say(renderDoctor(report));
+    if (report.firstFix) tell(`error: ${report.firstFix}\n`);
     return report.exitCode;
   } catch (error) {
     const { exitCode, line } = failureOf(error);
-    process.stderr.write(`error: ${line}\n`);
+    tell(`error: ${line}\n`);
     return exitCode;
   }
 }

@@ -12,6 +12,7 @@ import { watchCommand } from './watch.ts';
 import { doctorCommand } from './doctor.ts';
 import { addCiOptions, type RawCiFlags } from './ci.ts';
 import { completionCommand } from './completion.ts';
+import { say, tell } from './write.ts';
 import { MODES } from '../modes/types.ts';
 
 const R = DEFAULTS.repair;
@@ -118,12 +119,12 @@ function cleanupCommand(): Command {
         if (raw.all) process.stderr.write('warning: --all deletes every probe pod and canary Service of coredns-sentinel here; a run in progress loses its probe and fails\n');
         const { namespace, deleted, canaries } = await cleanupProbePods(raw);
         const stale = raw.all ? '' : 'stale ';
-        process.stdout.write(deleted.length ? `deleted ${deleted.length} ${stale}probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no ${stale}probe pods in ${namespace}\n`);
-        if (canaries.length) process.stdout.write(`deleted ${canaries.length} ${stale}freshness canary Service(s) in ${namespace}: ${canaries.join(', ')}\n`);
+        say(deleted.length ? `deleted ${deleted.length} ${stale}probe pod(s) in ${namespace}: ${deleted.join(', ')}\n` : `no ${stale}probe pods in ${namespace}\n`);
+        if (canaries.length) say(`deleted ${canaries.length} ${stale}freshness canary Service(s) in ${namespace}: ${canaries.join(', ')}\n`);
         process.exitCode = EXIT.healthy;
       } catch (err) {
         const { exitCode, line } = failureOf(err);
-        process.stderr.write(`error: ${line}\n`);
+        tell(`error: ${line}\n`);
         process.exitCode = exitCode;
       }
     });

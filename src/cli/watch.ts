@@ -19,6 +19,7 @@ import { EXIT } from '../report/exit-codes.ts';
 import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { interruptible } from './check.ts';
 import { addSharedOptions } from './shared-options.ts';
+import { print, tell } from './write.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {
   interval: string;
@@ -106,7 +107,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
     ctx = prepareCycle(options.check);
   } catch (err) {
     const { exitCode, line } = failureOf(err);
-    process.stderr.write(`error: ${line}\n`);
+    tell(`error: ${line}\n`);
     return exitCode;
   }
   const { check } = options;
@@ -121,7 +122,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   try {
     server = await listen(options.metricsAddr, metrics, staleAfterMs, () => lastProgressAt);
   } catch (err) {
-    process.stderr.write(`error: ${failureOf(err).line}\n`);
+    tell(`error: ${failureOf(err).line}\n`);
     return EXIT.usage;
   }
   log.info(`serving metrics on ${server.url}/metrics, a cycle every ${options.intervalMs / 1000}s`);
@@ -133,7 +134,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   const proberOf = async () => {
     if (!chosen) {
       chosen = await chooseProber(ctx, NO_PROGRESS, stop.signal);
-      if (chosen.line) process.stderr.write(`${chosen.line}\n`);
+      if (chosen.line) tell(`${chosen.line}\n`);
     }
     return chosen.prober;
   };
@@ -145,14 +146,14 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
         const outcome = await oneCycle(ctx, state, log, stop.signal, proberOf);
         if (outcome.exitCode === EXIT.interrupted) {
           cutShort = true;
-          process.stderr.write(`${outcome.output.message.startsWith('interrupted') ? '' : 'interrupted: '}${outcome.output.message}\n`);
-          if (outcome.output.repair) process.stdout.write(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)));
+          tell(`${outcome.output.message.startsWith('interrupted') ? '' : 'interrupted: '}${outcome.output.message}\n`);
+          if (outcome.output.repair) print(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)), check.output);
           return outcome;
         }
         metrics.recordCycle(outcome.record);
         lastProgressAt = Date.now();
         if (outcome.record.result === 'error') log.error(`cycle ${n}: ${outcome.output.message}`);
-        process.stdout.write(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)));
+        print(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)), check.output);
         return outcome;
       },
       (outcome) => outcome.record.result === 'error',

@@ -50,6 +50,7 @@ import type {
   WatchOutcome,
 } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { printable } from '../common/printable.ts';
 
 /** Watch reconnects allowed when the server ends the stream early (it may, at any time). */
 const WATCH_RECONNECTS = 3;
@@ -514,7 +515,8 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
       metadata: { name, namespace: e.namespace },
       involvedObject: { kind: e.involved.kind, name: e.involved.name, namespace: e.namespace, apiVersion: e.involved.apiVersion, ...(e.involved.uid ? { uid: e.involved.uid } : {}) },
       reason: e.reason,
-      message: e.message,
+      // Events are read in terminals (kubectl describe, get events): no control character of cluster text acts there.
+      message: printable(e.message, { oneLine: true }),
       type: e.type,
       source: { component: COMPONENT },
       reportingComponent: COMPONENT,

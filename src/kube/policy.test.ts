@@ -395,4 +395,14 @@ current-context: x
     assert.match(names[0]!, /^p\.sentinel-[a-z0-9]+$/, 'the Event is named by the client (<object>.<suffix>), not generateName');
     assert.equal(names[1], names[0], 'the retry sends the same name, so AlreadyExists means it was recorded');
   });
+
+  it('an Event message carries no control character of cluster text (a DNS pod log quoted in SentinelEscalation)', async () => {
+    let sent = '';
+    api.on('POST /api/v1/namespaces/ns/events', (req, body, res) => {
+      sent = (JSON.parse(body) as { message: string }).message;
+      echo(201)(req, body, res);
+    });
+    await client.createEvent({ namespace: 'ns', involved: { kind: 'Pod', name: 'p', apiVersion: 'v1' }, reason: 'SentinelEscalation', type: 'Warning', message: 'manual intervention required: [FATAL] \x1b[2Jplugin/loop\r\nok' });
+    assert.equal(sent, 'manual intervention required: [FATAL] \\x1b[2Jplugin/loop\\x0d\\x0aok');
+  });
 });

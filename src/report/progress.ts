@@ -1,4 +1,5 @@
 // One progress line per stage on stderr, only for a human at a terminal (CI logs and pipes stay clean).
+import { printable } from '../common/printable.ts';
 export type Stage = 'discover' | 'plan' | 'probe pod' | 'exec' | 'judge' | 'repair';
 
 export interface Progress {
@@ -12,7 +13,7 @@ export function progress(stream: NodeJS.WriteStream = process.stderr): Progress 
   return {
     stage(stage, detail) {
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      stream.write(`\r\x1b[2K[${seconds}s] ${stage}: ${detail}`);
+      stream.write(`\r\x1b[2K[${seconds}s] ${stage}: ${printable(detail, { oneLine: true })}`);
     },
     done() {
       stream.write('\r\x1b[2K');
