@@ -2,7 +2,7 @@
 // --repair: corroborate, diagnose, plan repairs, lock, repair one pod at a time with verification,
 // record → the output model. `check` runs it once, `watch` loops it, bench/cycle.ts times it.
 // Safety rules as implemented: docs/design.md "Safety rules of repair".
-import { KubeError } from '../kube/index.ts';
+import { interruptibleClient, KubeError } from '../kube/index.ts';
 import { unprobeableOutage } from '../discover/outage.ts';
 import { discoverDns } from './discover.ts';
 import { discoverSample } from '../discover/sample.ts';
@@ -103,10 +103,16 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const { ctx, log, progress } = d;
   const s = ctx.settings;
   const started = Date.now();
+  // Until the probe starts, a signal ends the round at once: nothing has been created yet.
+  const reading = interruptibleClient(ctx.client, d.signal);
+  const beforeProbe = <T>(stage: string, work: Promise<T>): Promise<T> =>
+    work.catch((err: unknown) => {
+      throw err instanceof Interrupted ? new Interrupted(`interrupted during ${stage}: nothing was created in the cluster`) : err;
+    });
   const d0 = s.discover;
   progress.stage('discover', d0.namespace || d0.selector || d0.service ? `${d0.selector ?? 'the DNS pods'} in namespace ${d0.namespace ?? '(found)'}` : 'finding the cluster DNS');
   let t = Date.now();
-  const workload = d.discovered ?? (await discoverDns(ctx));
+  const workload = d.discovered ?? (await beforeProbe('discovery', discoverDns(ctx, reading)));
   const discoverMs = Date.now() - t;
   // Notes are in the report; on stderr only at --log-level info.
   for (const note of workload.notes ?? []) log.info(note);
@@ -118,7 +124,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   t = Date.now();
   const planOptions = resolvePlanOptions(s.plan, ctx.config);
   // --sample-services: two cluster-wide lists, only when asked for (manifests/rbac-sample.yaml).
-  const sample = planOptions.sampleServices > 0 ? await discoverSample(ctx.client) : undefined;
+  const sample = planOptions.sampleServices > 0 ? await beforeProbe('planning', discoverSample(reading)) : undefined;
   const planned = buildPlan(workload, planOptions, sample);
   // --client-view: the probe also looks up a short name as an application would (src/probe/clientview.ts).
   const built = s.clientView ? { ...planned, clientView: { ...DEFAULTS.clientView } } : planned;
@@ -131,7 +137,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);
   if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
   // The mode fits the plan to what it reaches (src/modes/registry.ts); what it leaves out becomes report notes.
-  const scoped = d.prober.prepare ? await d.prober.prepare(built, workload) : undefined;
+  const scoped = d.prober.prepare ? await beforeProbe('planning', d.prober.prepare(built, workload)) : undefined;
   const fitted = scoped?.plan ?? built;
   for (const note of scoped?.notes ?? []) log.info(note);
   // The mode's notes first: auto's one line says how this report was made.
@@ -140,12 +146,13 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const notes = (workload.notes ??= []);
   const count = s.probeNodes;
   const everyNode = count === 'all';
-  const nodes = count === 'all' ? schedulableNodes(await ctx.client.listNodes(), s.tolerations) : probeNodes(workload, count);
+  const nodes = count === 'all' ? schedulableNodes(await beforeProbe('planning', reading.listNodes()), s.tolerations) : probeNodes(workload, count);
+  throwIfAborted(d.signal, 'interrupted during planning: nothing was created in the cluster');
   if (count !== 'all' && count > 1 && nodes.length < count) notes.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
   // Probes on several nodes run one by one, so a node whose probe cannot run leaves a note, not an error.
   const probe = (p: CheckPlan) => (everyNode || (d.prober.perNode && nodes.length > 1) ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
   const { plan, runs } = s.freshness
-    ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe)
+    ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe, d.signal)
     : { plan: fitted, runs: await probe(fitted) };
   // The probe pod's watch swept stale probe pods (src/probepod/lifecycle.ts); a failed sweep is worth a
   // warning only when the round goes on: a run that fails prints its one error line.
@@ -442,7 +449,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       notes.push(problem);
     }
   }
-  if (ended.interrupted && entries.length === 0) throw new Interrupted(`interrupted: probe pod deleted, nothing restarted${notes.length ? `; ${notes.join('; ')}` : ''}`);
+  if (ended.interrupted && entries.length === 0) throw new Interrupted(`interrupted before any restart: nothing was restarted (the probe round had ended, its pods deleted)${notes.length ? `; ${notes.join('; ')}` : ''}`);
   if (ended.interrupted) notes.unshift('interrupted by a signal: the restart in progress was concluded (Event, history) and the Lease released');
   else if (ended.incomplete !== undefined) {
     notes.unshift(`repair incomplete: ${ended.incomplete}`);

@@ -1,16 +1,17 @@
 // The discover stage as every command runs it: the workload the flags name, or the one discovery finds
 // (kubeadm, RKE2, OpenShift … names, the pods' nameserver in a pod). check, watch, auto's mode decision
 // and doctor all ask this one function, so they never disagree on where cluster DNS is or its ports.
-import { discoverWorkload } from '../discover/discover.ts';
+import { discoverWorkload, type DiscoverClient } from '../discover/discover.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { anyReachable } from '../modes/reach.ts';
 import type { Scope } from '../modes/access.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import type { CycleContext } from './context.ts';
 
-export function discoverDns(ctx: CycleContext): Promise<DnsWorkload> {
+/** `client`: the context's, or a view of it that a signal stops (src/kube/interruptible.ts). */
+export function discoverDns(ctx: CycleContext, client: DiscoverClient = ctx.client): Promise<DnsWorkload> {
   const d = ctx.settings.discover;
-  return discoverWorkload(ctx.client, {
+  return discoverWorkload(client, {
     ...(d.namespace !== undefined && { namespace: d.namespace }),
     ...(d.selector !== undefined && { labelSelector: d.selector }),
     ...(d.service !== undefined && { serviceName: d.service }),

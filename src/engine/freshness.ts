@@ -2,7 +2,8 @@
 // this round's, add its check to the plan, probe, delete it. A canary that cannot be created (RBAC,
 // quota) costs a note, never the cycle.
 import { KubeError } from '../kube/index.ts';
-import { CANARY_TTL_MS, canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
+import { CANARY_TTL_MS, canaryName, canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
+import { Interrupted, raceAbort } from '../common/abort.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Logger } from '../common/logger.ts';
@@ -17,6 +18,7 @@ export async function withFreshness(
   notes: string[],
   log: Logger,
   probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
+  signal?: AbortSignal,
 ): Promise<{ plan: CheckPlan; runs: ProbeRunResult[] }> {
   const namespace = ctx.probeNamespace;
   const withoutCanary = async (err: unknown) => {
@@ -25,30 +27,49 @@ export async function withFreshness(
   };
   let swept: string[] = [];
   try {
-    swept = await sweepCanaries(ctx.client, namespace);
+    swept = await raceAbort(sweepCanaries(ctx.client, namespace), signal);
   } catch (err) {
+    if (err instanceof Interrupted) throw new Interrupted('interrupted before the freshness canary was created: nothing was created in the cluster');
     // The canary's rule grants list, create and delete together: a refused list means the create would be refused too.
     if (err instanceof KubeError && err.kind === 'forbidden') return withoutCanary(err);
     log.info(`could not sweep old freshness canaries in namespace ${namespace}: ${lineOf(err)}`);
   }
   if (swept.length) log.info(`deleted ${swept.length} old freshness canary Service(s): ${swept.join(', ')}`);
+  const name = canaryName();
+  /** Deletes the canary by name; says what became of it. */
+  const remove = async (): Promise<string> => {
+    try {
+      await ctx.client.deleteService(namespace, name);
+      return `freshness canary ${name} deleted`;
+    } catch (err) {
+      log.warn(`could not delete freshness canary ${namespace}/${name}: ${lineOf(err)} — the next run from this machine or \`coredns-sentinel cleanup\` here removes it once this run has ended (from elsewhere: when ${CANARY_TTL_MS / 60_000} min old); \`cleanup --all\` at once`);
+      return `freshness canary ${name} NOT deleted (${lineOf(err)})`;
+    }
+  };
+  const creating = createCanary(ctx.client, namespace, name);
   let canary;
   try {
-    canary = await createCanary(ctx.client, namespace);
+    canary = await raceAbort(creating, signal);
   } catch (err) {
-    return withoutCanary(err);
+    if (!(err instanceof Interrupted)) return withoutCanary(err);
+    // The create may still land: delete by name once it has settled.
+    await creating.catch(() => undefined);
+    throw new Interrupted(`interrupted before the probe pod was created: ${await remove()}`);
   }
+  const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
+  let runs: ProbeRunResult[];
   try {
-    const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
-    const runs = await probe(withCanary);
-    const judged = runs.map((r) => {
-      const { report, note } = judgeableFreshness(withCanary, r.report);
-      if (note && !notes.includes(note)) notes.push(note);
-      return { ...r, report };
-    });
-    return { plan: withCanary, runs: judged };
-  } finally {
-    await ctx.client.deleteService(namespace, canary.name).catch((err: unknown) =>
-      log.warn(`could not delete freshness canary ${namespace}/${canary.name}: ${lineOf(err)} — the next run from this machine or \`coredns-sentinel cleanup\` here removes it once this run has ended (from elsewhere: when ${CANARY_TTL_MS / 60_000} min old); \`cleanup --all\` at once`));
+    runs = await probe(withCanary);
+  } catch (err) {
+    const removed = await remove();
+    // An interruption says what was cleaned up: the probe's part, then the canary's.
+    throw err instanceof Interrupted ? new Interrupted(`${err.message}; ${removed}`) : err;
   }
+  await remove();
+  const judged = runs.map((r) => {
+    const { report, note } = judgeableFreshness(withCanary, r.report);
+    if (note && !notes.includes(note)) notes.push(note);
+    return { ...r, report };
+  });
+  return { plan: withCanary, runs: judged };
 }

@@ -1,7 +1,8 @@
 // The prober for --mode (docs/modes.md): one of the modes of src/modes/registry.ts, or auto — decided
 // once from SelfSubjectAccessReviews and, when nothing from the pod network is allowed, a reachability
 // test of the discovered pod IPs (src/modes/auto.ts).
-import type { KubeClient } from '../kube/index.ts';
+import { interruptibleClient, type KubeClient } from '../kube/index.ts';
+import { Interrupted } from '../common/abort.ts';
 import { decideMode, decisionLine, needsReachability } from '../modes/auto.ts';
 import type { Scope } from '../modes/access.ts';
 import { ModeError } from '../modes/errors.ts';
@@ -82,18 +83,27 @@ function withNote(p: Prober, line: string): Prober {
   };
 }
 
+const nothingCreated = (err: unknown): never => {
+  throw err instanceof Interrupted ? new Interrupted('interrupted while choosing the mode: nothing was created in the cluster') : err;
+};
+
 /**
  * The prober for ctx.settings.mode; auto decides here (throws ModeError when no mode can run), after
  * discovering the workload when the decision depends on it (the tunnel's namespace, the pods' ports).
+ * A signal ends the decision at once (its requests stop: src/kube/interruptible.ts).
  */
 export async function chooseProber(ctx: CycleContext, progress: Progress, signal?: AbortSignal): Promise<ChosenProber> {
   const s = ctx.settings;
   if (s.mode !== 'auto') return { prober: concrete(s.mode, ctx, progress, signal) };
+  const asking = interruptibleClient(ctx.client, signal);
   let workload: DnsWorkload | undefined;
-  const discovered = async () => (workload ??= await discoverDns(ctx));
-  const access = await accessFacts(ctx.client, accessScope(ctx), async () => accessScope(ctx, await discovered()));
-  const base = { ...access, dnsAddresses: s.dnsAddresses.length };
-  const routable = needsReachability(base) ? await routability(await discovered()) : undefined;
+  const discovered = async () => (workload ??= await discoverDns(ctx, asking));
+  const decided = async () => {
+    const access = await accessFacts(asking, accessScope(ctx), async () => accessScope(ctx, await discovered()));
+    const base = { ...access, dnsAddresses: s.dnsAddresses.length };
+    return { base, routable: needsReachability(base) ? await routability(await discovered()) : undefined };
+  };
+  const { base, routable } = await decided().catch(nothingCreated);
   const decision = decideMode({ ...base, ...(routable ? { podsRoutable: routable.pods, serviceRoutable: routable.service } : {}) });
   if (!decision.mode) throw new ModeError(`no mode can run here: ${decision.why}`, decision.fix);
   const line = decisionLine(decision);

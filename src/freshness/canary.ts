@@ -24,8 +24,10 @@ export interface Canary {
   clusterIP: string;
 }
 
-export async function createCanary(client: KubeClient, namespace: string): Promise<Canary> {
-  const name = `coredns-sentinel-canary-${randomBytes(4).toString('hex')}`;
+/** A canary's name, chosen before its create so that a create cut short can be deleted by name. */
+export const canaryName = (): string => `coredns-sentinel-canary-${randomBytes(4).toString('hex')}`;
+
+export async function createCanary(client: KubeClient, namespace: string, name = canaryName()): Promise<Canary> {
   const created = await client.createService({ namespace, name, labels: { ...CANARY_LABELS }, annotations: ownerAnnotations(currentOwner()) });
   return { name, namespace, clusterIP: created.clusterIPs[0] ?? '' };
 }

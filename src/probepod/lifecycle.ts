@@ -147,6 +147,8 @@ const definitelyRefused = (err: unknown): boolean => err instanceof KubeError &&
  */
 class PodJanitor {
   private readonly pods = new Map<string, { namespace: string; created: Promise<unknown> }>();
+  /** Every pod whose create was sent and which was deleted since. */
+  readonly deleted: string[] = [];
 
   constructor(private readonly client: KubeClient) {}
 
@@ -171,6 +173,7 @@ class PodJanitor {
         : err;
     }
     this.pods.delete(name);
+    this.deleted.push(name);
   }
 }
 
@@ -293,7 +296,11 @@ export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: Pr
   const settled = await Promise.allSettled(nodes.map((node, i) => runOne(client, plan, opts, runId, node, janitor, i === 0 ? sweeper : undefined)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const sweep = await sweeper.settle(failed === undefined);
-  if (opts.signal?.aborted) throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${errorLine(failed.reason)}` : 'interrupted: probe pod deleted');
+  if (opts.signal?.aborted) {
+    // What the signal really left to clean up: pods whose create was sent (each deleted by name), or none.
+    const cleaned = janitor.deleted.length ? `probe pod ${janitor.deleted.join(', ')} deleted` : 'no probe pod was created';
+    throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${errorLine(failed.reason)}` : `interrupted: ${cleaned}`);
+  }
   if (failed) {
     // Refused (a quota full of pods left by killed runs?) before any watch swept: sweep by a list for the next run.
     if (failed.reason instanceof ProbePodError && failed.reason.reason === 'rejected') {

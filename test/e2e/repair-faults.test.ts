@@ -175,7 +175,7 @@ describe('repair under faults, signals and kill -9 (issue 11)', function () {
     child.kill('SIGTERM');
     const run = await done;
     assert.equal(run.code, 130, run.stderr);
-    assert.match(run.stderr, /interrupted: probe pod deleted/);
+    assert.match(run.stderr, /interrupted: probe pod coredns-sentinel-probe-[0-9a-f]{8} deleted; freshness canary coredns-sentinel-canary-[0-9a-f]{8} deleted/);
     const created = sim.requests.slice(from).filter((r) => r.resource === 'pods' && r.verb === 'create' && r.code === 201);
     const deleted = sim.requests.slice(from).filter((r) => r.resource === 'pods' && r.verb === 'delete' && r.code < 300);
     assert.equal(created.length, 1, 'the create landed after the signal');

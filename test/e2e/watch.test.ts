@@ -217,7 +217,7 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     watcher.child.kill('SIGTERM');
     const run = await watcher.exited;
     assert.equal(run.code, 130, run.stderr);
-    assert.match(run.stderr, /interrupted: probe pod deleted/);
+    assert.match(run.stderr, /interrupted: probe pod coredns-sentinel-probe-[0-9a-f]{8} deleted/);
     assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
     await assert.rejects(fetch(`${url}/metrics`));
   });
