@@ -72,6 +72,9 @@ export function disruptionBudgetBlock(err: unknown): { blockedBy: string; messag
   return { blockedBy: m[1]!, message: `blocked by PodDisruptionBudget ${m[1]}: needs ${m[2]} healthy, has ${m[3]}` };
 }
 
+/** A list of this tool's own objects (probe pods, canaries) is the probe Role's rule, not discovery's. */
+const ownObjects = (labelSelector: string): Pick<RequestContext, 'grant'> => (labelSelector.includes('app.kubernetes.io/managed-by=coredns-sentinel') ? { grant: 'probe' } : {});
+
 const microTime = (iso: string | undefined) => (iso ? new V1MicroTime(iso) : undefined);
 
 /** The API server's generateName alphabet (no vowels, no look-alikes): k8s.io/apimachinery/pkg/util/rand. */
@@ -206,14 +209,14 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
   }
 
   async listServices(namespace: string, labelSelector: string) {
-    const list = await this.read({ verb: 'list', resource: 'services', namespace }, (o) => this.core.listNamespacedService({ namespace, labelSelector }, o));
+    const list = await this.read({ verb: 'list', resource: 'services', namespace, ...ownObjects(labelSelector) }, (o) => this.core.listNamespacedService({ namespace, labelSelector }, o));
     return list.items.map(toService);
   }
 
   async createService(m: ServiceManifest) {
     const { namespace, name } = m;
     const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace, labels: m.labels, ...(m.annotations && { annotations: m.annotations }) }, spec: { type: 'ClusterIP', ports: [{ name: 'none', port: 80, protocol: 'TCP' }] } };
-    const created = await this.read({ verb: 'create', resource: 'services', namespace, name }, (o) => this.core.createNamespacedService({ namespace, body: body as never }, o), {
+    const created = await this.read({ verb: 'create', resource: 'services', namespace, name, grant: 'probe' }, (o) => this.core.createNamespacedService({ namespace, body: body as never }, o), {
       // A retried create whose first attempt landed: the Service with our name and labels is ours.
       settle: async (err) => {
         if (err.kind !== 'conflict') return undefined;
@@ -226,7 +229,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
 
   async deleteService(namespace: string, name: string) {
     try {
-      await this.read({ verb: 'delete', resource: 'services', namespace, name }, (o) => this.core.deleteNamespacedService({ name, namespace }, o));
+      await this.read({ verb: 'delete', resource: 'services', namespace, name, grant: 'probe' }, (o) => this.core.deleteNamespacedService({ name, namespace }, o));
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'not-found') return;
       throw err;
@@ -234,7 +237,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
   }
 
   async listPods(namespace: string, labelSelector: string) {
-    const list = await this.read({ verb: 'list', resource: 'pods', namespace }, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
+    const list = await this.read({ verb: 'list', resource: 'pods', namespace, ...ownObjects(labelSelector) }, (o) => this.core.listNamespacedPod({ namespace, labelSelector }, o));
     return list.items.map(toPod);
   }
 

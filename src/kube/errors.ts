@@ -22,8 +22,11 @@ export interface RequestContext {
   resource: string;
   namespace?: string;
   name?: string;
-  /** Which manifest grants this request when verb and resource alone cannot tell (pods delete). */
-  grant?: 'check' | 'repair';
+  /**
+   * Which rule grants this request when verb and resource alone cannot tell: a manifest (pods delete),
+   * or 'probe' for this tool's own probe pods and canaries, which the probe Role grants.
+   */
+  grant?: 'check' | 'repair' | 'probe';
 }
 
 /** `<verb> <resource> <name> in namespace <ns>`: how every error line starts. */

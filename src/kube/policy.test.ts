@@ -11,6 +11,10 @@ import { connect } from './client.ts';
 import { credentialError, loadKubeConfig } from './config.ts';
 import { fromHttp, KubeError, parseStatus, redact, toKubeError } from './errors.ts';
 import { RBAC_RULES } from './rbac.ts';
+import { LABELS } from '../probepod/spec.ts';
+import { CANARY_LABELS } from '../freshness/canary.ts';
+import { STATE_NAME } from '../repair/state.ts';
+import { LOCK_NAME } from '../repair/lock.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 import type { KLease, RepairKubeClient } from './types.ts';
 
@@ -68,6 +72,77 @@ describe('RBAC hints', () => {
     }
     const table = RBAC_RULES.map((r) => JSON.stringify([r.manifest, r.role, r.apiGroup, r.resource, [...r.verbs].sort(), r.resourceNames ?? []]));
     assert.deepEqual([...table].sort(), [...shipped].sort());
+  });
+});
+
+/** Every object of a YAML file (placeholders set), or of every file under a folder. */
+function manifestObjects(...files: string[]): { kind?: string; metadata?: { name: string; namespace?: string }; [k: string]: unknown }[] {
+  return files.flatMap((file) => parseAllDocuments(readFileSync(file, 'utf8').replaceAll('NAMESPACE_OF_PROBES', 'coredns-sentinel')).map((d) => d.toJS() as { kind?: string; metadata?: { name: string; namespace?: string } }).filter((o) => o?.kind));
+}
+
+describe('shipped manifests', () => {
+  const shipped = ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-portforward.yaml', 'manifests/rbac-direct.yaml', 'manifests/rbac-sample.yaml', 'manifests/probe-namespace.yaml', 'manifests/admission-policy.yaml',
+    'manifests/deploy/base/namespace.yaml', 'manifests/deploy/base/rbac.yaml', 'manifests/deploy/overlays/repair/rbac-repair.yaml'];
+
+  it('never define one object twice with different content (kubectl apply of one would silently replace the other)', () => {
+    const seen = new Map<string, string>();
+    const clashes: string[] = [];
+    for (const o of manifestObjects(...shipped)) {
+      const key = `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+      const { metadata: _m, ...content } = o;
+      const text = JSON.stringify(content);
+      if (seen.has(key) && seen.get(key) !== text) clashes.push(key);
+      seen.set(key, text);
+    }
+    assert.deepEqual(clashes, []);
+  });
+
+  it('the dedicated probe namespace: restricted Pod Security, the namespace rbac-check.yaml documents', () => {
+    const [ns] = manifestObjects('manifests/probe-namespace.yaml') as { kind: string; metadata: { name: string; labels: Record<string, string> } }[];
+    assert.equal(ns?.kind, 'Namespace');
+    assert.equal(ns?.metadata.name, 'coredns-sentinel');
+    assert.equal(ns?.metadata.labels['pod-security.kubernetes.io/enforce'], 'restricted');
+    assert.match(readFileSync('manifests/rbac-check.yaml', 'utf8'), /sed s\/NAMESPACE_OF_PROBES\/coredns-sentinel\/g manifests\/rbac-check\.yaml/);
+  });
+
+  describe('the ValidatingAdmissionPolicy (manifests/admission-policy.yaml)', () => {
+    type Policy = { kind: string; metadata: { name: string }; spec: Record<string, unknown> & {
+      matchConstraints: { resourceRules: { apiGroups: string[]; operations: string[]; resources: string[] }[] };
+      matchConditions: { expression: string }[]; variables: { name: string; expression: string }[]; validations: { expression: string; messageExpression: string }[];
+      policyName?: string; validationActions?: string[]; failurePolicy?: string } };
+    const [policy, binding] = manifestObjects('manifests/admission-policy.yaml') as unknown as Policy[];
+    const text = readFileSync('manifests/admission-policy.yaml', 'utf8');
+    const accounts = [...manifestObjects('manifests/rbac-check.yaml', 'manifests/deploy/base/namespace.yaml')].filter((o) => o.kind === 'ServiceAccount').map((o) => `system:serviceaccount:${o.metadata!.namespace}:${o.metadata!.name}`);
+
+    it('admissionregistration.k8s.io/v1 (1.30+), bound with Deny, failing closed', () => {
+      assert.equal(policy?.kind, 'ValidatingAdmissionPolicy');
+      assert.equal(binding?.kind, 'ValidatingAdmissionPolicyBinding');
+      assert.match(text, /^apiVersion: admissionregistration\.k8s\.io\/v1$/m);
+      assert.doesNotMatch(text, /v1beta1|v1alpha1/);
+      assert.equal(binding?.spec.policyName, policy?.metadata.name);
+      assert.deepEqual(binding?.spec.validationActions, ['Deny']);
+      assert.equal(policy?.spec.failurePolicy, 'Fail');
+    });
+
+    it("applies to the tool's ServiceAccounts only: rbac-check.yaml's (in the dedicated namespace) and manifests/deploy's", () => {
+      assert.equal(accounts.length, 2);
+      for (const account of accounts) assert.ok(policy!.spec.matchConditions[0]!.expression.includes(`'${account}'`), account);
+    });
+
+    it('matches every write RBAC cannot narrow: pod and Service deletes, evictions, creates of pods, Services, ConfigMaps and Leases', () => {
+      const matched = policy!.spec.matchConstraints.resourceRules.flatMap((r) => r.operations.flatMap((op) => r.resources.map((res) => `${op} ${res}`)));
+      for (const write of ['DELETE pods', 'DELETE services', 'CREATE pods/eviction', 'CREATE pods', 'CREATE services', 'CREATE configmaps', 'CREATE leases']) assert.ok(matched.includes(write), write);
+    });
+
+    it("names exactly the product's own labels and object names", () => {
+      const cel = JSON.stringify([policy!.spec.variables, policy!.spec.validations]);
+      assert.ok(cel.includes(`'${LABELS.managedBy}'`) && cel.includes("== 'coredns-sentinel'"), 'the managed-by label of probe pods and canaries');
+      assert.equal(CANARY_LABELS['app.kubernetes.io/managed-by'], 'coredns-sentinel');
+      assert.ok(cel.includes(`'${STATE_NAME}'`), STATE_NAME);
+      assert.ok(cel.includes(`'${LOCK_NAME}'`), LOCK_NAME);
+      assert.ok(cel.includes("variables.labels['k8s-app'] == 'kube-dns'"), 'DNS pods by the default selector');
+      assert.ok(cel.includes("request.subResource != 'eviction'"), 'evictions limited');
+    });
   });
 });
 
@@ -196,6 +271,30 @@ current-context: x
       if (saved === undefined) delete process.env.KUBECONFIG;
       else process.env.KUBECONFIG = saved;
     }
+  });
+
+  it('a server that is no https URL, or CA data that is no certificate: a configuration error naming the field', () => {
+    const withCluster = (cluster: string) => kubeconfig({ token: 't' }).replace('{ server: "https://127.0.0.1:1" }', cluster);
+    const cases: [string, RegExp][] = [
+      ['{ server: "http://127.0.0.1:8001" }', /^cluster "c" of the kubeconfig: clusters\[\]\.cluster\.server "http:\/\/127\.0\.0\.1:8001" is not an https:\/\/ URL — /],
+      ['{ server: "https//127.0.0.1:6443" }', /clusters\[\]\.cluster\.server "https\/\/127\.0\.0\.1:6443" is not a URL/],
+      ['{ server: "https://127.0.0.1:6443", certificate-authority-data: "bm90IGEgY2VydGlmaWNhdGU=" }', /clusters\[\]\.cluster\.certificate-authority-data is not a base64-encoded PEM certificate/],
+      ['{ server: "https://127.0.0.1:6443", certificate-authority-data: "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmdhcmJhZ2UKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo=" }', /certificate-authority-data is not a base64-encoded PEM certificate/],
+    ];
+    for (const [cluster, expected] of cases) {
+      const err = (() => {
+        try {
+          loadKubeConfig({ kubeconfig: write(`cluster-${cases.findIndex(([c]) => c === cluster)}`, withCluster(cluster)) });
+        } catch (e) {
+          return e as KubeError;
+        }
+        return undefined;
+      })();
+      assert.equal(err?.kind, 'config', cluster);
+      assert.match(err.line, expected);
+    }
+    // A test server over plain http with insecure-skip-tls-verify stays usable (the retried-writes tests below).
+    assert.equal(loadKubeConfig({ kubeconfig: write('plain', withCluster('{ server: "http://127.0.0.1:1", insecure-skip-tls-verify: true }')) }).getCurrentContext(), 'x');
   });
 
   it('an exec plugin that prints a raw token or fails printing it: the cause, never the token', async () => {
@@ -394,6 +493,15 @@ current-context: x
     assert.equal(names.length, 2);
     assert.match(names[0]!, /^p\.sentinel-[a-z0-9]+$/, 'the Event is named by the client (<object>.<suffix>), not generateName');
     assert.equal(names[1], names[0], 'the retry sends the same name, so AlreadyExists means it was recorded');
+  });
+
+  it("a refused list of this tool's own canaries or probe pods names the probe Role, not discovery's (both grant list)", async () => {
+    const refuse = (resource: string) => json(403, status(403, 'Forbidden', `${resource} is forbidden: User "u" cannot list resource "${resource}" in API group "" in the namespace "ns"`));
+    api.on('GET /api/v1/namespaces/ns/services', refuse('services'), refuse('services'));
+    await assert.rejects(client.listServices('ns', 'app.kubernetes.io/managed-by=coredns-sentinel,coredns-sentinel/role=freshness-canary'), (e: KubeError) => /\(Role coredns-sentinel-check-probe in manifests\/rbac-check\.yaml\)$/.test(e.hint));
+    await assert.rejects(client.listServices('ns', ''), (e: KubeError) => /\(Role coredns-sentinel-check-discover in manifests\/rbac-check\.yaml\)$/.test(e.hint), 'the DNS Service lookup stays discovery\'s');
+    api.on('GET /api/v1/namespaces/ns/pods', refuse('pods'));
+    await assert.rejects(client.listPods('ns', 'app.kubernetes.io/managed-by=coredns-sentinel,app.kubernetes.io/component=probe'), (e: KubeError) => /Role coredns-sentinel-check-probe/.test(e.hint));
   });
 
   it('an Event message carries no control character of cluster text (a DNS pod log quoted in SentinelEscalation)', async () => {

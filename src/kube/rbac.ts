@@ -8,6 +8,9 @@ export const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
 export const RBAC_SAMPLE = 'manifests/rbac-sample.yaml';
 export const RBAC_PORTFORWARD = 'manifests/rbac-portforward.yaml';
 
+/** The Role of this tool's own objects in the probe namespace: probe pods and freshness canaries. */
+export const PROBE_ROLE = 'coredns-sentinel-check-probe';
+
 export interface GrantRule {
   manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE | typeof RBAC_PORTFORWARD;
   role: string;
@@ -30,9 +33,9 @@ const sample = (apiGroup: string, resource: string): GrantRule => ({ manifest: R
 export const RBAC_RULES: readonly GrantRule[] = [
   check('discover', '', 'services', ['get'], ['kube-dns', 'rke2-coredns-rke2-coredns', 'rke2-coredns', 'dns-default']),
   check('discover', '', 'services', ['list']),
-  check('discover', 'apps', 'deployments', ['get']),
-  check('discover', 'apps', 'daemonsets', ['get']),
-  check('discover', 'apps', 'statefulsets', ['get']),
+  check('discover', 'apps', 'deployments', ['get'], ['coredns', 'kube-dns', 'rke2-coredns-rke2-coredns']),
+  check('discover', 'apps', 'daemonsets', ['get'], ['dns-default', 'node-local-dns']),
+  check('discover', 'apps', 'statefulsets', ['get'], ['coredns']),
   check('discover', '', 'events', ['list']),
   check('discover', '', 'pods', ['list']),
   check('discover', 'discovery.k8s.io', 'endpointslices', ['list']),
@@ -71,7 +74,8 @@ const bareResource = (resource: string) => resource.split('.')[0]!;
 export function grantingRule(ctx: RequestContext): GrantRule | undefined {
   const resource = bareResource(ctx.resource);
   const matching = RBAC_RULES.filter((r) => r.resource === resource && r.verbs.includes(ctx.verb) &&
-    (ctx.grant === undefined || r.manifest === (ctx.grant === 'repair' ? RBAC_REPAIR : RBAC_CHECK)));
+    (ctx.grant === undefined || r.manifest === (ctx.grant === 'repair' ? RBAC_REPAIR : RBAC_CHECK)) &&
+    (ctx.grant !== 'probe' || r.role === PROBE_ROLE));
   // A request without a namespace needs a ClusterRole's rule; a namespaced one a Role's.
   const scoped = matching.filter((r) => (r.clusterWide === true) === (ctx.namespace === undefined));
   const candidates = scoped.length > 0 ? scoped : matching;
