@@ -2,7 +2,7 @@
 // (no warning block, no stack trace), and the sim's request log shows no write request — nothing in
 // the cluster is changed by a run that errors out.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type Sim } from '../sim/index.ts';
 import { buildCli, cli } from './cli.ts';
@@ -11,7 +11,7 @@ const WRITES = new Set(['create', 'update', 'patch', 'delete', 'deletecollection
 const V = 'apiVersion: coredns-sentinel/config/v1\n';
 
 describe('bad input → exit 2, one line, no write request', function () {
-  // 60 CLI runs, four at a time: generous for a loaded machine.
+  // 70 CLI runs, four at a time: generous for a loaded machine.
   this.timeout(300_000);
   let sim: Sim;
   const file = (name: string, text: string) => {
@@ -28,7 +28,11 @@ describe('bad input → exit 2, one line, no write request', function () {
   });
   after(async () => sim?.stop());
 
+  /** The sim's kubeconfig with one change to its cluster entry. */
+  const kubeconfig = (name: string, change: (text: string) => string) => file(name, change(readFileSync(sim.kubeconfigPath, 'utf8')));
+
   const cases = (): [string, string[], RegExp][] => {
+    const nested = (n: number) => `${V}checks: ${'['.repeat(n)}${']'.repeat(n)}\n`;
     const hugeAnswers = `${V}checks:\n${Array.from({ length: 180 }, (_, i) => `  - {name: h${i}.example.com, type: A, include: [${Array.from({ length: 256 }, (_, j) => `10.${i % 250}.${j}.1`).join(', ')}]}`).join('\n')}\n`;
     return [
       // durations
@@ -37,6 +41,8 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['--timeout fast', ['--timeout', 'fast'], /--timeout must be a duration/],
       ['--timeout -1s', ['--timeout=-1s'], /--timeout must be a duration/],
       ['--timeout 1d', ['--timeout', '1d'], /--timeout must be a duration/],
+      ['--timeout 0.5ms', ['--timeout', '0.5ms'], /--timeout must be a whole number of milliseconds, got "0\.5ms"/],
+      ['--latency-threshold 1.5ms', ['--latency-threshold', '1.5ms'], /--latency-threshold must be a whole number of milliseconds/],
       ['--pod-timeout 600h', ['--pod-timeout', '600h'], /--pod-timeout must be from 1s to 1h/],
       ['--pod-timeout 0.5s', ['--pod-timeout', '0.5s'], /--pod-timeout must be from 1s/],
       ['--request-timeout 1ms', ['--request-timeout', '1ms'], /--request-timeout must be from 100ms to 10m/],
@@ -73,6 +79,13 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['--context empty', ['--context', ''], /--context must name contexts/],
       ['--context unknown', ['--context', 'nope'], /context "nope" not found/],
       // other flags
+      ['--probe-image empty', ['--probe-image', ''], /--probe-image must be an image reference such as node:22-alpine, got ""/],
+      ['--probe-image with a space', ['--probe-image', 'node 22'], /--probe-image must be an image reference/],
+      ['--junit a directory', ['--junit', sim.dir], /--junit .* is a directory: pass a file name/],
+      // kubeconfig: what client-node would only fail on at the first request, named by its field
+      ['kubeconfig: http:// server', ['--kubeconfig', kubeconfig('http.kubeconfig', (t) => t.replace('server: https://', 'server: http://'))], /clusters\[\]\.cluster\.server "http:\/\/[^"]+" is not an https:\/\/ URL/],
+      ['kubeconfig: malformed server', ['--kubeconfig', kubeconfig('url.kubeconfig', (t) => t.replace('server: https://', 'server: https//'))], /clusters\[\]\.cluster\.server "https\/\/[^"]+" is not a URL/],
+      ['kubeconfig: CA data not a certificate', ['--kubeconfig', kubeconfig('ca.kubeconfig', (t) => t.replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${Buffer.from('not a certificate').toString('base64')}`))], /clusters\[\]\.cluster\.certificate-authority-data is not a base64-encoded PEM certificate/],
       ['--transports quic', ['--transports', 'quic'], /--transports must be udp, tcp or udp,tcp/],
       ['--external-name bad', ['--external-name', 'bad!name'], /--external-name must be a DNS name/],
       ['--external-name with --no-external', ['--external-name', 'a.example', '--no-external'], /contradict/],
@@ -89,6 +102,9 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['config: timeout 600h', ['--config', file('long.yaml', `${V}timeout: 600h\n`)], /long\.yaml: timeout must be from 1ms to 30s/],
       ['config: A 999.1.1.1', ['--config', file('a4.yaml', `${V}checks: ["x.example A 999.1.1.1"]\n`)], /can never be an answer of a A record/],
       ['config: A fd00::1', ['--config', file('a6.yaml', `${V}checks: ["x.example A fd00::1"]\n`)], /not an IPv4 address/],
+      ['config: AAAA fe80::1%eth0', ['--config', file('zone.yaml', `${V}checks: ["x.example AAAA fe80::1%eth0"]\n`)], /"fe80::1%eth0", which can never be an answer of a AAAA record \(an IPv6 address with a zone index\)/],
+      ['config: nested 2000 deep', ['--config', file('nested.yaml', nested(2000))], /nested\.yaml: nested more than 32 levels deep/],
+      ['config: nested 600 deep', ['--config', file('nested600.yaml', nested(600))], /nested600\.yaml: nested more than 32 levels deep/],
       ['config: 196 extra checks', ['--config', file('many.yaml', `${V}checks:\n${'  - x.example A\n'.repeat(196)}`)], /at most 180 checks/],
       ['config: plan too large for one exec', ['--config', file('huge.yaml', hugeAnswers)], /the check plan cannot run: the plan is \d+ KiB/],
     ];
@@ -114,6 +130,23 @@ describe('bad input → exit 2, one line, no write request', function () {
       });
     }
     assert.deepEqual(failures, []);
+  });
+
+  it('cleanup: a bad --probe-namespace or kubeconfig, same rules', async () => {
+    const before = sim.requests.length;
+    const runs = await Promise.all([
+      ['--probe-namespace', 'Bad_NS'],
+      ['--probe-namespace', ''],
+      ['--kubeconfig', kubeconfig('cleanup-http.kubeconfig', (t) => t.replace('server: https://', 'server: http://'))],
+    ].map((args) => cli(['cleanup', '--kubeconfig', sim.kubeconfigPath, ...args])));
+    for (const run of runs) {
+      assert.equal(run.code, 2, run.stderr + run.stdout);
+      assert.equal(run.stderr.trimEnd().split('\n').length, 1, run.stderr);
+      assert.equal(run.stdout, '');
+    }
+    assert.match(runs[0]!.stderr, /--probe-namespace must be a namespace name .*got "Bad_NS"/);
+    assert.match(runs[2]!.stderr, /is not an https:\/\/ URL/);
+    assert.deepEqual(sim.requests.slice(before), [], 'not one request');
   });
 
   it('watch: bad loop flags, same rules', async () => {
