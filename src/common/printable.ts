@@ -4,9 +4,9 @@
 // read. Every human output and every Event message passes through printable() once, where it leaves
 // the program; the JSON and YAML documents keep the data as it is (their encoders escape C0 controls).
 
-/** C0 controls but newline, DEL, C1 controls, and the bidi embeddings, overrides and isolates. */
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
-const CONTROL_OR_NEWLINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+/** C0 controls but newline, DEL, C1 controls (\p{Cc}), and the bidi embeddings, overrides and isolates. */
+const CONTROL = /(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+const CONTROL_OR_NEWLINE = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
 
 const visible = (ch: string): string => {
   const code = ch.codePointAt(0)!;
