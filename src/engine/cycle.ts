@@ -250,11 +250,12 @@ async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judg
     if (!pod) continue;
     const crashed = pod.waitingReason === 'CrashLoopBackOff' || pod.restartCount > 0;
     // A multi-container DNS pod (kube-dns, OpenShift's dns + kube-rbac-proxy): the DNS container's log.
-    const read = (previous: boolean) => d.ctx.client.readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous, ...(pod.dnsContainer && { container: pod.dnsContainer }) });
+    const read = (previous: boolean) => interruptibleClient(d.ctx.client, d.signal).readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous, ...(pod.dnsContainer && { container: pod.dnsContainer }) });
     const termination = pod.lastTerminationReason ? { lastTerminationReason: pod.lastTerminationReason } : {};
     try {
       evidence[pod.name] = { logs: await read(crashed).catch((err: unknown) => (crashed ? read(false) : Promise.reject(err))), ...termination };
     } catch (err) {
+      if (err instanceof Interrupted) throw new Interrupted(NOTHING_RESTARTED);
       d.log.warn(`could not read the logs of ${pod.name}: ${err instanceof KubeError ? err.line : String(err)}`);
       if (pod.lastTerminationReason) evidence[pod.name] = { logs: '', ...termination };
     }
@@ -301,6 +302,9 @@ function restartLog(d: CycleDeps, namespace: string, onWrite: (h: History) => vo
   };
 }
 
+/** A signal after the probe round (its pods deleted) and before any restart. */
+const NOTHING_RESTARTED = 'interrupted before any restart: nothing was restarted (the probe round had ended, its pods deleted)';
+
 const errorLine = (err: unknown): string => (err as { line?: string })?.line ?? String(err);
 
 /** One cycle. Throws KubeError/DiscoverError/ProbePodError (mapped by src/engine/errors.ts) before any change is made. */
@@ -314,7 +318,11 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   // Where discovery found the DNS workload: its history, Lease and pods live there.
   const { namespace, labelSelector: selector } = first.workload;
   // The shared history is a repair-mode cost: a plain check stays within its request budget.
-  const stored = repair.enabled ? await readHistory(ctx.client, namespace) : undefined;
+  const stored = repair.enabled
+    ? await readHistory(interruptibleClient(ctx.client, d.signal), namespace).catch((err: unknown) => {
+      throw err instanceof Interrupted ? new Interrupted(NOTHING_RESTARTED) : err;
+    })
+    : undefined;
   if (stored?.warning) log.warn(stored.warning);
   let history = stored?.history ?? state?.history ?? emptyHistory();
   let probed = withoutTerminating(first);
@@ -449,7 +457,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       notes.push(problem);
     }
   }
-  if (ended.interrupted && entries.length === 0) throw new Interrupted(`interrupted before any restart: nothing was restarted (the probe round had ended, its pods deleted)${notes.length ? `; ${notes.join('; ')}` : ''}`);
+  if (ended.interrupted && entries.length === 0) throw new Interrupted(`${NOTHING_RESTARTED}${notes.length ? `; ${notes.join('; ')}` : ''}`);
   if (ended.interrupted) notes.unshift('interrupted by a signal: the restart in progress was concluded (Event, history) and the Lease released');
   else if (ended.incomplete !== undefined) {
     notes.unshift(`repair incomplete: ${ended.incomplete}`);
