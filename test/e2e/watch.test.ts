@@ -202,7 +202,8 @@ describe('watch e2e: 3 CoreDNS replicas', function () {
     await scrapeUntil(url, (s) => (value(s, 'coredns_sentinel_cycles_total', { result: 'healthy' }) ?? 0) > healthyBefore, 'a healthy cycle after the fault');
     watcher.child.kill('SIGTERM');
     const run = await watcher.exited;
-    assert.equal(run.code, 0, run.stderr);
+    // A 1 s interval under load runs the cycles back to back: the signal may land between cycles (0) or in one (130).
+    assert.ok(run.code === 0 || run.code === 130, `exit ${run.code}: ${run.stderr}`);
     assert.match(run.stderr, /error: cycle \d+: .*API server failed/);
   });
 
