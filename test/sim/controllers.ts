@@ -59,6 +59,20 @@ export const ownedBy = (o: KObject, owner: KObject) => (o.metadata.ownerReferenc
 export const matchesLabels = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
   !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 export const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The pods `owner` controls, after releasing those whose labels no longer match its selector, as the
+ * controllers' ClaimPods does: a relabelled pod loses its ownerReference (an orphan the controller no
+ * longer counts), so a ReplicaSet or DaemonSet starts a replacement for it.
+ */
+export function claimPods(store: Store, owner: KObject, selector: Record<string, string>): KObject[] {
+  const owned = store.list('pods', owner.metadata.namespace, (p) => ownedBy(p, owner));
+  for (const p of owned.filter((x) => !matchesLabels(selector, x.metadata.labels)))
+    store.mutate('pods', p.metadata.namespace, p.metadata.name ?? '', (o) => {
+      o.metadata.ownerReferences = (o.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
+    });
+  return owned.filter((p) => matchesLabels(selector, p.metadata.labels));
+}
 export const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** "25%" of n rounded up or down, or an absolute number. */
@@ -91,7 +105,7 @@ export class ReplicaSetController extends Reconciler {
     for (const rs of this.store.list('replicasets.apps')) {
       if (rs.metadata.deletionTimestamp) continue;
       const spec = rs.spec as RsSpec;
-      const pods = this.store.list('pods', rs.metadata.namespace, (p) => ownedBy(p, rs));
+      const pods = claimPods(this.store, rs, spec.selector.matchLabels);
       const active = pods.filter(isActive);
       const want = spec.replicas ?? 1;
       for (let i = active.length; i < want; i++) this.createPod(rs, spec);

@@ -57,7 +57,7 @@ export async function processesMentioning(needle: string): Promise<string[]> {
 }
 
 export type PodJson = {
-  metadata: { name: string; namespace: string; deletionTimestamp?: string };
+  metadata: { name: string; namespace: string; deletionTimestamp?: string; ownerReferences?: { kind: string; name: string }[] };
   spec: { nodeName?: string };
   status: {
     phase?: string;

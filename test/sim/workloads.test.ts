@@ -1,7 +1,7 @@
 // DaemonSets and StatefulSets with their controllers, scale and rollout restart through the real
 // kubectl, CNI sandbox failures, hostNetwork pods and the resolv.conf every pod is given.
 import { expect } from 'chai';
-import { startSim } from './index.ts';
+import { dnsAnswers, startSim } from './index.ts';
 import type { Sim } from './types.ts';
 import { getPod, kubectl, processesMentioning, testSubnet, waitFor } from './sim-fixtures.ts';
 
@@ -78,6 +78,29 @@ describe('sim: DaemonSets, StatefulSets and pod sandboxes', function () {
     sim.faults.scale(2);
     await sim.waitReady(15_000);
     await waitFor('the third pod to terminate', () => sim.dnsPods().length === 2, 15_000);
+  });
+
+  it('a CoreDNS pod relabelled out of the selector: its ReplicaSet releases it and starts a replacement; the endpoints and kube-proxy drop it', async () => {
+    await sim.waitReady(15_000);
+    const [old] = sim.dnsPods();
+    const before = sim.dnsPods().length;
+    // Hung first (the fault needs a DNS pod): once relabelled, kube-proxy must not send it a lookup.
+    sim.faults.hangDns(old!.name);
+    await k('label', 'pod', '-n', 'kube-system', old!.name, 'k8s-app-', 'coredns-sentinel/quarantined=true');
+    const released = await waitFor('the pod released', async () => {
+      const p = await getPod(sim.kubeconfigPath, 'kube-system', old!.name);
+      return p && !(p.metadata.ownerReferences ?? []).length && p;
+    });
+    expect(released.metadata.deletionTimestamp, 'an orphan is kept, not deleted').to.equal(undefined);
+    await waitFor('a Ready replacement', () => sim.dnsPods().filter((p) => p.pid && p.name !== old!.name).length === before, 15_000);
+    const slices = JSON.parse(await k('get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns', '-o', 'json')) as { items: { endpoints?: { addresses: string[] }[] }[] };
+    expect(slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses))).to.not.include(old!.ip);
+    // kube-proxy follows: every lookup through the Service IP is answered.
+    const { ip, port } = sim.dnsService();
+    const answered = await Promise.all(Array.from({ length: 12 }, () => dnsAnswers(ip, port, 'kubernetes.default.svc.cluster.local', 1000)));
+    expect(answered.filter(Boolean).length).to.equal(12);
+    sim.faults.clear();
+    await k('delete', 'pod', '-n', 'kube-system', old!.name, '--wait=false');
   });
 
   it('cni-fail on a pod: its sandbox is lost, it waits in ContainerCreating with the kubelet\'s FailedCreatePodSandBox Event, and recovers after clear', async () => {

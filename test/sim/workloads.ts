@@ -2,7 +2,7 @@
 // node (rolling updates with maxUnavailable), and stable ordinal pods (OrderedReady or Parallel, scale
 // down and rolling updates from the highest ordinal). Level-triggered like controllers.ts.
 import type { KObject, Store } from './store.ts';
-import { conditionTrue, isActive, markDeleted, ownedBy, ownerRef, Reconciler, same, scaledValue, templateHash } from './controllers.ts';
+import { claimPods, conditionTrue, isActive, markDeleted, ownedBy, ownerRef, Reconciler, same, scaledValue, templateHash } from './controllers.ts';
 
 type Template = { metadata: KObject['metadata']; spec: Record<string, unknown> };
 const phaseOf = (p: KObject) => (p.status as { phase?: string } | undefined)?.phase;
@@ -43,7 +43,7 @@ export class DaemonSetController extends Reconciler {
     const hash = templateHash(spec.template);
     const nodeSelector = (spec.template.spec as { nodeSelector?: Record<string, string> }).nodeSelector;
     const eligible = nodes.filter((n) => matchesSelector(nodeSelector, n.metadata.labels)).map((n) => n.metadata.name ?? '');
-    const owned = this.store.list('pods', ds.metadata.namespace, (p) => ownedBy(p, ds));
+    const owned = claimPods(this.store, ds, spec.selector.matchLabels);
     const nodeOf = (p: KObject) => ((p.spec as { affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchFields?: { values?: string[] }[] }[] } } } }).affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0]) ?? (p.spec as { nodeName?: string }).nodeName ?? '';
     const active = owned.filter(isActive);
     for (const node of eligible) {
