@@ -101,6 +101,8 @@ export function toDnsPod(pod: KPod, service?: ServiceDnsPorts, slices?: KEndpoin
   const containers = pod.containers ?? [];
   const ports = podDnsPorts({ name: pod.name, ips: pod.podIPs, containers }, service, slices);
   const dnsContainer = containers.length > 1 ? dnsContainerOf(containers, ports.udp) : undefined;
+  const hostPorts = [...new Set(containers.flatMap((c) => c.ports.flatMap((p) => (p.hostPort ? [p.hostPort] : []))))];
+  const nodePorts = pod.hostNetwork ? ('host-network' as const) : hostPorts.length > 0 ? hostPorts : undefined;
   return {
     name: pod.name,
     namespace: pod.namespace,
@@ -119,6 +121,7 @@ export function toDnsPod(pod: KPod, service?: ServiceDnsPorts, slices?: KEndpoin
     // Only a pod of several containers needs its DNS container named (for its log).
     ...(dnsContainer ? { dnsContainer } : {}),
     ...(pod.startTime ? { startTime: pod.startTime } : {}),
+    ...(nodePorts ? { nodePorts } : {}),
     uid: pod.uid,
   };
 }
@@ -131,7 +134,8 @@ const ipv4First = (ips: string[]) => [...ips.filter((ip) => !ip.includes(':')), 
 
 export function toDnsService(service: KService): DnsService {
   const { udp, tcp } = serviceProbePorts(serviceDnsPorts(service.ports));
-  return { name: service.name, namespace: service.namespace, clusterIPs: ipv4First(service.clusterIPs), port: udp, ...(tcp !== udp && { tcpPort: tcp }) };
+  const selector = Object.keys(service.selector).length > 0 ? { selector: service.selector } : {};
+  return { name: service.name, namespace: service.namespace, clusterIPs: ipv4First(service.clusterIPs), port: udp, ...(tcp !== udp && { tcpPort: tcp }), ...selector };
 }
 
 export function endpointsOf(slices: KEndpointSlice[]): ServiceEndpoint[] {
@@ -355,7 +359,7 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
   if (!kubernetesServiceIP) notes.push('no kubernetes Service IP: the A and PTR answer checks are skipped');
 
   const found = controllers.find((c): c is KController => c !== undefined);
-  const controller: DnsController | undefined = found && { kind: found.kind, name: found.name, desired: found.desired, ready: found.ready };
+  const controller: DnsController | undefined = found && { kind: found.kind, name: found.name, desired: found.desired, ready: found.ready, ...(found.selector && { selector: found.selector }) };
   const endpoints = slices ? endpointsOf(slices) : undefined;
   const outage = detectOutage({
     namespace,

@@ -32,6 +32,8 @@ export interface DnsPod {
   dnsContainer?: string;
   /** RFC 3339 start time. */
   startTime?: string;
+  /** Ports the pod holds on its node (containers' hostPorts; every port with hostNetwork): a replacement cannot start beside it there. */
+  nodePorts?: number[] | 'host-network';
   /** uid, to notice a pod name reused by a new object. */
   uid: string;
 }
@@ -45,6 +47,8 @@ export interface DnsService {
   port: number;
   /** The Service's TCP DNS port, when it differs from `port`. */
   tcpPort?: number;
+  /** spec.selector: the labels that put a pod in rotation. */
+  selector?: Record<string, string>;
 }
 
 export type ControllerKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
@@ -59,6 +63,8 @@ export interface DnsController extends ControllerRef {
   /** spec.replicas, or a DaemonSet's desired number of scheduled pods. */
   desired: number;
   ready: number;
+  /** spec.selector.matchLabels: the pods it counts (a pod relabelled out of it is replaced). */
+  selector?: Record<string, string>;
 }
 
 /**

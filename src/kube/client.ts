@@ -435,6 +435,27 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
     });
   }
 
+  async relabelPod(namespace: string, name: string, uid: string, labels: Record<string, string | null>, annotations: Record<string, string>): Promise<boolean> {
+    // The uid in the body is a precondition: the API server refuses (422) a body naming another uid.
+    const body = { metadata: { uid, labels, annotations } };
+    const gone = (err: unknown) => err instanceof KubeError && (err.kind === 'not-found' || (err.code === 422 && /uid/i.test(err.message)));
+    try {
+      // The same body again is harmless: a retry after a lost answer patches to the same labels.
+      return await this.read({ verb: 'patch', resource: 'pods', namespace, name }, (o) =>
+        this.core.patchNamespacedPod({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch, o)).then(() => true));
+    } catch (err) {
+      if (gone(err)) return false;
+      throw err;
+    }
+  }
+
+  async deleteQuarantinedPod(namespace: string, name: string, uid: string, gracePeriodSeconds: number): Promise<void> {
+    await this.read({ verb: 'delete', resource: 'pods', namespace, name, grant: 'quarantine' }, (o) =>
+      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid }, gracePeriodSeconds } }, o).then(() => true as const), {
+      settle: async (err) => (err.kind === 'not-found' || err.kind === 'conflict' ? true : undefined),
+    });
+  }
+
   async restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void> {
     // Idempotent: a repeat sets the same restartedAt value.
     const body = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': at.toISOString() } } } } };

@@ -42,7 +42,9 @@ function toContainers(v: unknown): KContainer[] {
   return arr(v).map((c) =>
     only({
       name: str(c.name),
-      ports: arr(c.ports).map((p) => only({ name: optStr(p.name), containerPort: num(p.containerPort), protocol: str(p.protocol) || 'TCP' })),
+      ports: arr(c.ports).map((p) =>
+        only({ name: optStr(p.name), containerPort: num(p.containerPort), protocol: str(p.protocol) || 'TCP', hostPort: typeof p.hostPort === 'number' && p.hostPort > 0 ? p.hostPort : undefined }),
+      ),
       args: Array.isArray(c.args) ? c.args.map(str) : undefined,
     }),
   );
@@ -65,6 +67,7 @@ export function toController(kind: KControllerKind, raw: unknown): KController {
     ready: num(daemon ? status.numberReady : status.readyReplicas),
     containers: toContainers(template.containers),
     configMapVolumes: configMapVolumes(template),
+    selector: strMap(obj(spec.selector).matchLabels),
   };
 }
 
@@ -133,6 +136,7 @@ export function toPod(raw: unknown): KPod {
     activeDeadlineSeconds: typeof spec.activeDeadlineSeconds === 'number' ? spec.activeDeadlineSeconds : undefined,
     containers: toContainers(spec.containers),
     configMapVolumes: configMapVolumes(spec),
+    hostNetwork: spec.hostNetwork === true ? true : undefined,
   });
 }
 

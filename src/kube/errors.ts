@@ -26,7 +26,7 @@ export interface RequestContext {
    * Which rule grants this request when verb and resource alone cannot tell: a manifest (pods delete),
    * or 'probe' for this tool's own probe pods and canaries, which the probe Role grants.
    */
-  grant?: 'check' | 'repair' | 'probe';
+  grant?: 'check' | 'repair' | 'quarantine' | 'probe';
 }
 
 /** `<verb> <resource> <name> in namespace <ns>`: how every error line starts. */

@@ -31,6 +31,7 @@ describe('RBAC hints', () => {
       [forbidden('update', 'configmaps', '', 'kube-system', 'coredns-sentinel-state'), 'grant update on configmaps coredns-sentinel-state in namespace kube-system (Role coredns-sentinel-repair in manifests/rbac-repair.yaml)'],
       [forbidden('get', 'configmaps', '', 'kube-system', 'coredns-sentinel-state'), 'grant get on configmaps coredns-sentinel-state in namespace kube-system (Role coredns-sentinel-repair in manifests/rbac-repair.yaml)'],
       [forbidden('create', 'events', '', 'kube-system'), 'grant create on events in namespace kube-system (Role coredns-sentinel-repair in manifests/rbac-repair.yaml)'],
+      [forbidden('patch', 'pods', '', 'kube-system', 'coredns-1'), 'grant patch on pods in namespace kube-system (Role coredns-sentinel-quarantine in manifests/rbac-quarantine.yaml)'],
       [forbidden('get', 'pods/log', '', 'kube-system', 'coredns-1'), 'grant get on pods/log in namespace kube-system (Role coredns-sentinel-repair in manifests/rbac-repair.yaml)'],
       [forbidden('patch', 'deployments', 'apps', 'kube-system', 'coredns'), 'grant patch on deployments coredns in namespace kube-system (Role coredns-sentinel-repair-rollout in manifests/rbac-repair.yaml)'],
       [forbidden('get', 'configmaps', '', 'kube-system', 'coredns'), 'grant get on configmaps coredns in namespace kube-system (Role coredns-sentinel-check-discover in manifests/rbac-check.yaml)'],
@@ -41,6 +42,8 @@ describe('RBAC hints', () => {
     for (const [err, hint] of cases) assert.equal(err.hint, `missing RBAC: ${hint}`);
     const graceful = fromHttp(403, undefined, { verb: 'delete', resource: 'pods', namespace: 'kube-system', name: 'coredns-1', grant: 'repair' });
     assert.match(graceful.hint, /Role coredns-sentinel-repair-delete in manifests\/rbac-repair\.yaml/);
+    const quarantined = fromHttp(403, undefined, { verb: 'delete', resource: 'pods', namespace: 'kube-system', name: 'coredns-1', grant: 'quarantine' });
+    assert.match(quarantined.hint, /Role coredns-sentinel-quarantine in manifests\/rbac-quarantine\.yaml/);
     const probe = fromHttp(403, undefined, { verb: 'delete', resource: 'pods', namespace: 'default', name: 'coredns-sentinel-probe-x' });
     assert.match(probe.hint, /Role coredns-sentinel-check-probe in manifests\/rbac-check\.yaml/);
   });
@@ -59,9 +62,9 @@ describe('RBAC hints', () => {
     assert.match(forbidden('list', 'endpointslices', 'discovery.k8s.io', 'kube-system').hint, /Role coredns-sentinel-check-discover in manifests\/rbac-check\.yaml/);
   });
 
-  it('the rule table is exactly the rules of manifests/rbac-check.yaml, rbac-repair.yaml, rbac-sample.yaml and rbac-portforward.yaml\'s tunnel', () => {
+  it('the rule table is exactly the rules of manifests/rbac-check.yaml, rbac-repair.yaml, rbac-sample.yaml, rbac-quarantine.yaml and rbac-portforward.yaml\'s tunnel', () => {
     const shipped: string[] = [];
-    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-sample.yaml', 'manifests/rbac-portforward.yaml']) {
+    for (const manifest of ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-sample.yaml', 'manifests/rbac-quarantine.yaml', 'manifests/rbac-portforward.yaml']) {
       for (const doc of parseAllDocuments(readFileSync(manifest, 'utf8'))) {
         const o = doc.toJS() as { kind?: string; metadata?: { name: string }; rules?: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] } | null;
         if (o?.kind !== 'Role' && o?.kind !== 'ClusterRole') continue;

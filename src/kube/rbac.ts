@@ -7,12 +7,13 @@ export const RBAC_CHECK = 'manifests/rbac-check.yaml';
 export const RBAC_REPAIR = 'manifests/rbac-repair.yaml';
 export const RBAC_SAMPLE = 'manifests/rbac-sample.yaml';
 export const RBAC_PORTFORWARD = 'manifests/rbac-portforward.yaml';
+export const RBAC_QUARANTINE = 'manifests/rbac-quarantine.yaml';
 
 /** The Role of this tool's own objects in the probe namespace: probe pods and freshness canaries. */
 export const PROBE_ROLE = 'coredns-sentinel-check-probe';
 
 export interface GrantRule {
-  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE | typeof RBAC_PORTFORWARD;
+  manifest: typeof RBAC_CHECK | typeof RBAC_REPAIR | typeof RBAC_SAMPLE | typeof RBAC_PORTFORWARD | typeof RBAC_QUARANTINE;
   role: string;
   /** A ClusterRole's rule: it grants requests made across all namespaces. */
   clusterWide?: boolean;
@@ -57,11 +58,15 @@ export const RBAC_RULES: readonly GrantRule[] = [
   repair('rollout', 'apps', 'deployments', ['patch'], ['coredns', 'kube-dns', 'rke2-coredns-rke2-coredns']),
   repair('rollout', 'apps', 'daemonsets', ['patch'], ['dns-default']),
   repair('rollout', 'apps', 'statefulsets', ['patch'], ['coredns']),
+  // --repair: a silent pod whose restart is refused leaves rotation by relabelling; deleted at its TTL.
+  { manifest: RBAC_QUARANTINE, role: 'coredns-sentinel-quarantine', apiGroup: '', resource: 'pods', verbs: ['patch', 'delete'] },
   // --mode port-forward: the tunnel to each CoreDNS pod (its read rules are the check manifest's).
   { manifest: RBAC_PORTFORWARD, role: 'coredns-sentinel-portforward', apiGroup: '', resource: 'pods/portforward', verbs: ['get', 'create'] },
   sample('', 'services'),
   sample('discovery.k8s.io', 'endpointslices'),
 ];
+
+const GRANT_MANIFEST = { check: RBAC_CHECK, repair: RBAC_REPAIR, quarantine: RBAC_QUARANTINE, probe: RBAC_CHECK } as const;
 
 /** "endpointslices.discovery.k8s.io" → "endpointslices"; subresources stay ("pods/exec"). */
 const bareResource = (resource: string) => resource.split('.')[0]!;
@@ -74,7 +79,7 @@ const bareResource = (resource: string) => resource.split('.')[0]!;
 export function grantingRule(ctx: RequestContext): GrantRule | undefined {
   const resource = bareResource(ctx.resource);
   const matching = RBAC_RULES.filter((r) => r.resource === resource && r.verbs.includes(ctx.verb) &&
-    (ctx.grant === undefined || r.manifest === (ctx.grant === 'repair' ? RBAC_REPAIR : RBAC_CHECK)) &&
+    (ctx.grant === undefined || r.manifest === GRANT_MANIFEST[ctx.grant]) &&
     (ctx.grant !== 'probe' || r.role === PROBE_ROLE));
   // A request without a namespace needs a ClusterRole's rule; a namespaced one a Role's.
   const scoped = matching.filter((r) => (r.clusterWide === true) === (ctx.namespace === undefined));

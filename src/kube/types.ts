@@ -13,7 +13,7 @@ export interface KServicePort {
 /** A container of a pod (or pod template) as discovery needs it: its name and declared ports. */
 export interface KContainer {
   name: string;
-  ports: { name?: string; containerPort: number; protocol: string }[];
+  ports: { name?: string; containerPort: number; protocol: string; hostPort?: number }[];
   /** The container's args (NodeLocal DNSCache's -localip). */
   args?: string[];
 }
@@ -32,6 +32,8 @@ export interface KController {
   /** The pod template's containers and ConfigMap volumes. */
   containers: KContainer[];
   configMapVolumes: string[];
+  /** spec.selector.matchLabels: the pods it counts as its own (read from the API always). */
+  selector?: Record<string, string>;
 }
 
 export interface KService {
@@ -116,6 +118,8 @@ export interface KPod {
   containers?: KContainer[];
   /** The names of the ConfigMaps the pod mounts as volumes. */
   configMapVolumes?: string[];
+  /** spec.hostNetwork: the pod's ports are its node's. */
+  hostNetwork?: boolean;
 }
 
 export interface KEndpoint {
@@ -295,6 +299,13 @@ export interface RepairKubeClient extends KubeClient {
   evictPod(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<EvictionResult>;
   /** Deletes with the pod's own grace period, or `gracePeriodSeconds` (repair's delete method); uid precondition. */
   deletePodGracefully(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<void>;
+  /**
+   * Merge patch of a pod's labels (null removes one) and annotations, with its uid as precondition;
+   * false when that pod is gone (deleted, or its name reused by another pod).
+   */
+  relabelPod(namespace: string, name: string, uid: string, labels: Record<string, string | null>, annotations: Record<string, string>): Promise<boolean>;
+  /** Deletes a quarantined pod (manifests/rbac-quarantine.yaml); uid precondition; a pod already gone is fine. */
+  deleteQuarantinedPod(namespace: string, name: string, uid: string, gracePeriodSeconds: number): Promise<void>;
   /** `kubectl rollout restart` of a Deployment, DaemonSet or StatefulSet: strategic-merge patch of the restartedAt template annotation. */
   restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void>;
   readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string>;

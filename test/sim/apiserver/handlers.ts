@@ -150,6 +150,9 @@ function storeUpdate(c: Call, cur: KObject, next: KObject, statusOnly: boolean):
   }
   if (o.metadata.name !== c.info.name)
     throw SimError.badRequest(`the name of the object (${o.metadata.name}) does not match the name on the URL (${c.info.name})`);
+  // ValidateObjectMetaUpdate: a body naming another uid is refused, which makes a uid in a patch a precondition.
+  if (o.metadata.uid && o.metadata.uid !== cur.metadata.uid)
+    throw SimError.invalid(key(c), c.info.name, `metadata.uid: Invalid value: "${o.metadata.uid}": field is immutable`, 'metadata.uid');
   checkDecodable(c.type, o);
   validate(c.type, o, false);
   if (isDryRun(c)) return o;
