@@ -39,6 +39,8 @@ export const DEFAULTS = {
     leaseSeconds: 60,
     /** Grace period when evicting a pod that answers no DNS at all (--silent-grace-period), seconds. */
     silentGraceSeconds: 1,
+    /** A silent pod whose restart is refused leaves rotation (--no-quarantine), kept until --quarantine-ttl. */
+    quarantine: { enabled: true, ttlMs: 30 * MINUTE },
   },
   requestTimeoutMs: 15 * SECOND,
   /** Clusters checked at once with several --context or --all-contexts. */

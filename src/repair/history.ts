@@ -51,6 +51,24 @@ export interface EscalationRecord {
   evidence: string[];
 }
 
+/**
+ * A pod taken out of rotation (src/repair/quarantine.ts), write-ahead like a restart: recorded as an
+ * `intent` before the relabel, `done` after it; dropped once the pod is deleted (its TTL, a healthy cycle).
+ */
+export interface QuarantineRecord {
+  id: string;
+  at: string;
+  /** When it is deleted at the latest (ISO). */
+  until: string;
+  status: RestartStatus;
+  lineage: string;
+  pod: { name: string; uid: string };
+  /** Why its restart was refused. */
+  reason: string;
+  /** The labels removed from it (the Service's selector), so a human can put it back. */
+  removedLabels: Record<string, string>;
+}
+
 export interface History {
   schema: typeof HISTORY_SCHEMA;
   updatedAt: string | null;
@@ -59,6 +77,8 @@ export interface History {
   /** Oldest first. */
   restarts: RestartRecord[];
   escalations: EscalationRecord[];
+  /** Pods out of rotation and not yet deleted, oldest first (absent from histories of earlier versions). */
+  quarantines: QuarantineRecord[];
 }
 
 /** Bounds on what is kept, so the ConfigMap stays far below its 1 MiB limit. */
@@ -67,11 +87,12 @@ export const HISTORY_LIMITS = {
   retainMs: 24 * 60 * 60 * 1000,
   restarts: 200,
   escalations: 50,
+  quarantines: 50,
   targets: 2000,
   evidenceLines: 10,
 } as const;
 
-export const emptyHistory = (): History => ({ schema: HISTORY_SCHEMA, updatedAt: null, targets: {}, restarts: [], escalations: [] });
+export const emptyHistory = (): History => ({ schema: HISTORY_SCHEMA, updatedAt: null, targets: {}, restarts: [], escalations: [], quarantines: [] });
 
 /** The judge's input: consecutive failing cycles per target key. */
 export const previousFailures = (h: History): Record<string, number> =>
@@ -105,6 +126,7 @@ export function nextHistory(prev: History, judgement: Judgement, now: Date, esca
     targets,
     restarts,
     escalations: [...kept, ...raised].slice(-HISTORY_LIMITS.escalations),
+    quarantines: prev.quarantines,
   };
 }
 
@@ -142,8 +164,8 @@ export function settleIntent(h: History, id: string, outcome: { done: true; repl
   return { ...h, updatedAt: now.toISOString(), restarts };
 }
 
-/** Intents whose run ended without settling them. */
-export const openIntents = (h: History): RestartRecord[] => h.restarts.filter((r) => r.status === 'intent');
+/** Intents whose run ended without settling them (restarts and quarantines). */
+export const openIntents = (h: History): (RestartRecord | QuarantineRecord)[] => [...h.restarts, ...h.quarantines].filter((r) => r.status === 'intent');
 
 /**
  * Settles intents left by runs that died (call only while holding the Lease, so no run is between its
@@ -153,11 +175,17 @@ export const openIntents = (h: History): RestartRecord[] => h.restarts.filter((r
 export function resolveIntents(h: History, pods: { uid: string; terminating: boolean }[], now: Date): History {
   const live = new Set(pods.filter((p) => !p.terminating).map((p) => p.uid));
   let restarts = h.restarts;
-  for (const r of openIntents(h)) {
+  for (const r of h.restarts.filter((x) => x.status === 'intent')) {
     const happened = r.method === 'rollout' || r.pods.some((p) => !live.has(p.uid));
     restarts = happened ? restarts.map((x) => (x.id === r.id ? { ...x, status: 'done' as const } : x)) : restarts.filter((x) => x.id !== r.id);
   }
-  return restarts === h.restarts ? h : { ...h, updatedAt: now.toISOString(), restarts };
+  // A quarantined pod has left the DNS pods' selector: still among them, its relabel never happened.
+  let quarantines = h.quarantines;
+  for (const q of h.quarantines.filter((x) => x.status === 'intent')) {
+    const happened = !live.has(q.pod.uid);
+    quarantines = happened ? quarantines.map((x) => (x.id === q.id ? { ...x, status: 'done' as const } : x)) : quarantines.filter((x) => x.id !== q.id);
+  }
+  return restarts === h.restarts && quarantines === h.quarantines ? h : { ...h, updatedAt: now.toISOString(), restarts, quarantines };
 }
 
 /** ConfigMap `data` for the history. */
@@ -182,6 +210,19 @@ const RESTART: v.Validator<RestartRecord> = v.object(
     workload: v.optional(text),
     pods: v.list(v.object({ name: text, uid: text, signature: text }, { open: true })),
     replacements: v.optional(v.list(podRef)),
+  },
+  { open: true },
+);
+const QUARANTINE: v.Validator<QuarantineRecord> = v.object(
+  {
+    id: text,
+    at: v.time,
+    until: v.time,
+    status: v.oneOf(['intent', 'done'] as const satisfies readonly RestartStatus[]),
+    lineage: text,
+    pod: podRef,
+    reason: text,
+    removedLabels: v.record(text),
   },
   { open: true },
 );
@@ -215,6 +256,7 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   const restartsIn = (Array.isArray(parsed.restarts) ? parsed.restarts : []).map((r: unknown, i) =>
     v1 && v.isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
   const escalationsIn: unknown[] = Array.isArray(parsed.escalations) ? parsed.escalations : [];
+  const quarantinesIn: unknown[] = Array.isArray(parsed.quarantines) ? parsed.quarantines : [];
   const targetProblems: string[] = [];
   const targetsOk = targetsIn.filter(([key, t]) => {
     const problem = TARGET(t, `targets[${v.preview(key)}]`);
@@ -223,14 +265,16 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   });
   const restartsRead = v.sift(RESTART, restartsIn, 'restarts');
   const escalationsRead = v.sift(ESCALATION, escalationsIn, 'escalations');
+  const quarantinesRead = v.sift(QUARANTINE, quarantinesIn, 'quarantines');
   const history: History = {
     schema: HISTORY_SCHEMA,
     updatedAt: v.is(v.time, parsed.updatedAt) ? parsed.updatedAt : null,
     targets: Object.fromEntries(targetsOk.slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>,
     restarts: restartsRead.valid.sort(oldestFirst).slice(-HISTORY_LIMITS.restarts),
     escalations: escalationsRead.valid.slice(-HISTORY_LIMITS.escalations),
+    quarantines: quarantinesRead.valid.sort(oldestFirst).slice(-HISTORY_LIMITS.quarantines),
   };
-  const problems = [...targetProblems, ...restartsRead.problems, ...escalationsRead.problems];
+  const problems = [...targetProblems, ...restartsRead.problems, ...escalationsRead.problems, ...quarantinesRead.problems];
   const dropped = problems.length;
   const shapeBroken = !v.isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
   if (dropped === 0 && !shapeBroken) return { history };

@@ -38,7 +38,7 @@ export interface RepairConfig {
   escalateAfter: number;
 }
 
-const { timeoutMs: _timeoutMs, leaseSeconds: _leaseSeconds, silentGraceSeconds: _silentGraceSeconds, ...policyDefaults } = DEFAULTS.repair;
+const { timeoutMs: _timeoutMs, leaseSeconds: _leaseSeconds, silentGraceSeconds: _silentGraceSeconds, quarantine: _quarantine, ...policyDefaults } = DEFAULTS.repair;
 export const DEFAULT_REPAIR_CONFIG: RepairConfig = policyDefaults;
 
 export interface RestartedPod {
@@ -65,9 +65,14 @@ export interface RepairAction {
   gracePeriodSeconds?: number;
 }
 
+/** Which rule refused a restart that the judge allowed: the pod may then leave rotation instead (src/repair/quarantine.ts). */
+export type Refusal = 'cooldown' | 'budget' | 'escalation' | 'max-unavailable' | 'floor' | 'cluster-wide';
+
 export interface SkippedRepair {
   pod: string;
   reason: string;
+  /** Set when a repair rule refused the restart of a repair candidate. */
+  refusal?: Refusal;
 }
 
 export interface Escalation {
@@ -149,7 +154,7 @@ function capacity(workload: DnsWorkload, config: RepairConfig): Capacity {
 const worstFirst = (a: RepairCandidate, b: RepairCandidate): number =>
   b.consecutiveFailures - a.consecutiveFailures || b.failedChecks - a.failedChecks || a.pod.localeCompare(b.pod);
 
-type Decision = { kind: 'restart' } | { kind: 'skip'; reason: string } | { kind: 'escalate'; escalation: Escalation };
+type Decision = { kind: 'restart' } | { kind: 'skip'; reason: string; refusal: Refusal } | { kind: 'escalate'; escalation: Escalation };
 
 function decide(
   c: RepairCandidate,
@@ -162,7 +167,7 @@ function decide(
     // Name every flag this restart would need, not only the first that is missing.
     const single = cap.replicas === 1 && cap.ready === 1 && !config.allowSingleReplica && config.minReady === undefined;
     const flags = single ? '--allow-full-restart and --allow-single-replica (it is the only replica)' : '--allow-full-restart';
-    return { kind: 'skip', reason: `every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without ${flags}` };
+    return { kind: 'skip', refusal: 'cluster-wide', reason: `every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without ${flags}` };
   }
 
   const sameFailure = recent.filter((r) => r.lineage === lineage && r.pods.some((p) => p.signature === c.signature));
@@ -180,26 +185,26 @@ function decide(
   if (last) {
     const who = last.pods.some((p) => p.name === c.pod) ? c.pod : `its predecessor ${last.pods.map((p) => p.name).join(', ')}`;
     const until = new Date(ms(last.at) + config.cooldownMs).toISOString();
-    return { kind: 'skip', reason: `in cooldown: ${who} was restarted ${duration(now.getTime() - ms(last.at))} ago (cooldown ${duration(config.cooldownMs)}, until ${until})` };
+    return { kind: 'skip', refusal: 'cooldown', reason: `in cooldown: ${who} was restarted ${duration(now.getTime() - ms(last.at))} ago (cooldown ${duration(config.cooldownMs)}, until ${until})` };
   }
 
   if (recent.length + planned.length >= config.budget) {
     const oldest = recent[0];
     const next = oldest ? `; the oldest leaves the window at ${new Date(ms(oldest.at) + config.windowMs).toISOString()}` : '';
-    return { kind: 'skip', reason: `restart budget used: ${recent.length + planned.length} restarts in the last ${duration(config.windowMs)} (budget ${config.budget})${next}` };
+    return { kind: 'skip', refusal: 'budget', reason: `restart budget used: ${recent.length + planned.length} restarts in the last ${duration(config.windowMs)} (budget ${config.budget})${next}` };
   }
 
   if (cap.unavailable.length + planned.length >= config.maxUnavailable) {
     if (planned.length > 0)
-      return { kind: 'skip', reason: `one at a time: ${planned.map((p) => p.pod).join(', ')} first (max-unavailable ${config.maxUnavailable}); probed again next cycle` };
-    return { kind: 'skip', reason: `${cap.unavailable.length} pod(s) already unavailable (${cap.unavailable.join(', ')}); max-unavailable is ${config.maxUnavailable} — waiting for them to be Ready` };
+      return { kind: 'skip', refusal: 'max-unavailable', reason: `one at a time: ${planned.map((p) => p.pod).join(', ')} first (max-unavailable ${config.maxUnavailable}); probed again next cycle` };
+    return { kind: 'skip', refusal: 'max-unavailable', reason: `${cap.unavailable.length} pod(s) already unavailable (${cap.unavailable.join(', ')}); max-unavailable is ${config.maxUnavailable} — waiting for them to be Ready` };
   }
 
   const readyAfter = cap.ready - planned.length - 1;
   if (readyAfter < cap.floor) {
     if (cap.replicas === 1 && cap.ready === 1 && config.minReady === undefined)
-      return { kind: 'skip', reason: 'restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica to accept that (better: run 2 or more replicas)' };
-    return { kind: 'skip', reason: `restarting would leave ${readyAfter} Ready pod(s), below the floor of ${cap.floor}` };
+      return { kind: 'skip', refusal: 'floor', reason: 'restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica to accept that (better: run 2 or more replicas)' };
+    return { kind: 'skip', refusal: 'floor', reason: `restarting would leave ${readyAfter} Ready pod(s), below the floor of ${cap.floor}` };
   }
   return { kind: 'restart' };
 }
@@ -229,7 +234,7 @@ export function planRepairs(
     // A rollout is one action whose pace the Deployment's own strategy sets: judge each pod alone.
     const decision = decide(c, lineage(c), cfg.method === 'rollout' ? [] : planned, ctx);
     if (decision.kind === 'restart') planned.push(c);
-    else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason });
+    else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason, refusal: decision.refusal });
     else escalations.push(decision.escalation);
   }
 
