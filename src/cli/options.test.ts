@@ -8,13 +8,15 @@ describe('--repair flags', () => {
   } as RawCheckFlags);
   it('parses every flag into policy and judge settings', () => {
     const o = validateCheckFlags(raw({ repair: true, restartMethod: 'delete', maxUnavailable: '2', minReady: '1', cooldown: '5m', restartBudget: '4/2h',
-      escalateAfter: '3', allowFullRestart: true, allowSingleReplica: true, failSamples: '2', confirmCycles: '2', latencyThreshold: '200ms', repairTimeout: '90s' }));
-    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000, leaseSeconds: 60, silentGraceSeconds: 1,
+      escalateAfter: '3', allowFullRestart: true, allowSingleReplica: true, failSamples: '2', confirmCycles: '2', latencyThreshold: '200ms', repairTimeout: '90s', quarantineTtl: '10m' }));
+    assert.deepEqual(o.repair, { enabled: true, dryRun: false, timeoutMs: 90_000, leaseSeconds: 60, silentGraceSeconds: 1, quarantine: { enabled: true, ttlMs: 600_000 }, timeline: true,
       policy: { method: 'delete', maxUnavailable: 2, minReady: 1, cooldownMs: 300_000, budget: 4, windowMs: 7_200_000, escalateAfter: 3, allowFullRestart: true, allowSingleReplica: true } });
     assert.deepEqual(o.judge, { failSamples: 2, confirmCycles: 2, latencyThresholdMs: 200 });
   });
   it('rejects bad values and repair flags without --repair, one line each', () => {
     assert.throws(() => validateCheckFlags(raw({ dryRun: true })), /^UsageError: --dry-run only applies with --repair$/);
+    assert.throws(() => validateCheckFlags(raw({ quarantine: false })), /^UsageError: --no-quarantine only applies with --repair$/);
+    assert.equal(validateCheckFlags(raw({ repair: true, quarantine: false })).repair.quarantine.enabled, false);
     assert.throws(() => validateCheckFlags(raw({ repair: true, restartMethod: 'kill' })), /--restart-method must be one of evict, delete, rollout/);
     assert.throws(() => validateCheckFlags(raw({ repair: true, restartBudget: 'lots' })), /--restart-budget must look like N\/DURATION/);
     assert.throws(() => validateCheckFlags(raw({ repair: true, cooldown: 'soon' })), /--cooldown must be a duration/);

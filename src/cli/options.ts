@@ -68,6 +68,11 @@ export interface RawCheckFlags {
   latencyThreshold?: string;
   repairTimeout?: string;
   silentGracePeriod?: string;
+  /** commander's --no-quarantine: false when given. */
+  quarantine?: boolean;
+  quarantineTtl?: string;
+  /** Hidden --no-timeline (bench:chaos measures the behaviour before the timeline). */
+  timeline?: boolean;
   mode?: string;
   dnsAddress?: string[];
 }
@@ -103,6 +108,7 @@ export const DURATION_BOUNDS = {
   '--restart-budget window': [MINUTE, HISTORY_LIMITS.retainMs],
   '--repair-timeout': [SECOND, HOUR],
   '--silent-grace-period': [0, 10 * MINUTE],
+  '--quarantine-ttl': [0, HISTORY_LIMITS.retainMs],
   '--interval': [SECOND, 24 * HOUR],
 } as const satisfies Record<string, readonly [number, number]>;
 
@@ -251,12 +257,15 @@ const REPAIR_ONLY: [keyof RawCheckFlags, string][] = [
   ['allowSingleReplica', '--allow-single-replica'],
   ['repairTimeout', '--repair-timeout'],
   ['silentGracePeriod', '--silent-grace-period'],
+  ['quarantineTtl', '--quarantine-ttl'],
 ];
 
 function repairFlags(raw: RawCheckFlags): RepairSettings {
   const enabled = raw.repair === true;
-  const misplaced = REPAIR_ONLY.find(([key]) => has(raw[key]));
-  if (!enabled && misplaced) throw new UsageError(`${misplaced[1]} only applies with --repair`);
+  // --no-quarantine and --no-timeline are given when commander sets them false.
+  const negated = raw.quarantine === false ? '--no-quarantine' : raw.timeline === false ? '--no-timeline' : undefined;
+  const misplaced = REPAIR_ONLY.find(([key]) => has(raw[key]))?.[1] ?? negated;
+  if (!enabled && misplaced) throw new UsageError(`${misplaced} only applies with --repair`);
   const policy: Partial<RepairConfig> = {};
   if (raw.restartMethod !== undefined) policy.method = oneOf(raw.restartMethod, '--restart-method', RESTART_METHODS);
   if (raw.maxUnavailable !== undefined) policy.maxUnavailable = intIn(raw.maxUnavailable, '--max-unavailable', 1, 100);
@@ -268,7 +277,11 @@ function repairFlags(raw: RawCheckFlags): RepairSettings {
   if (raw.allowSingleReplica) policy.allowSingleReplica = true;
   const timeoutMs = raw.repairTimeout === undefined ? DEFAULTS.repair.timeoutMs : parseDuration(raw.repairTimeout, '--repair-timeout');
   const silentGraceSeconds = raw.silentGracePeriod === undefined ? DEFAULTS.repair.silentGraceSeconds : Math.ceil(parseDuration(raw.silentGracePeriod, '--silent-grace-period') / 1000);
-  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds, silentGraceSeconds };
+  const quarantine = {
+    enabled: raw.quarantine !== false,
+    ttlMs: raw.quarantineTtl === undefined ? DEFAULTS.repair.quarantine.ttlMs : parseDuration(raw.quarantineTtl, '--quarantine-ttl'),
+  };
+  return { enabled, dryRun: raw.dryRun === true, policy, timeoutMs, leaseSeconds: DEFAULTS.repair.leaseSeconds, silentGraceSeconds, quarantine, timeline: raw.timeline !== false };
 }
 
 export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {

@@ -100,6 +100,10 @@ function checkCommand(): Command {
     .option('--allow-single-replica', 'with --repair: allow restarting the only pod of a 1-replica Deployment')
     .option('--repair-timeout <duration>', `with --repair: bound on each restart until its replacement is Ready (default ${formatDuration(R.timeoutMs)})`)
     .option('--silent-grace-period <duration>', `with --repair: grace period for a pod that answers no DNS at all (default ${formatDuration(R.silentGraceSeconds * 1000)}; its lameduck serves no one)`)
+    .option('--no-quarantine', 'with --repair: leave a pod that answers no DNS in rotation when its restart is refused, instead of relabelling it out of the Service')
+    .option('--quarantine-ttl <duration>', `with --repair: delete a pod taken out of rotation after this, if no healthy cycle did before (default ${formatDuration(R.quarantine.ttlMs)})`)
+    // The behaviour before the timeline, for bench:chaos's comparison only.
+    .addOption(new Option('--no-timeline').hideHelp())
     .action(async (raw: RawCheckFlags & RawCiFlags) => {
       process.exitCode = await check(raw);
       // Requests abandoned by the interrupted run (a watch, an exec stream) must not hold the exit.

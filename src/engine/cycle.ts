@@ -25,6 +25,9 @@ import { readHistory, updateHistory } from '../repair/state.ts';
 import { EVENT_REASONS, executeRepairs, type RepairEntry, type RestartLog } from '../repair/execute.ts';
 import { silentPodUids, withSilentGrace } from '../repair/grace.ts';
 import { brokenConfig, readPodConfigLogs, refuseRestarts, type BrokenConfig } from '../repair/config-guard.ts';
+import { withTimeline } from '../repair/timeline.ts';
+import { dueForRemoval, planQuarantines, settleQuarantine, withoutQuarantines, withQuarantineIntent, type QuarantineAction } from '../repair/quarantine.ts';
+import { quarantine, removeQuarantined, type IsolateContext } from '../repair/isolate.ts';
 import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
@@ -283,14 +286,17 @@ async function emitEscalations(d: CycleDeps, escalations: Escalation[], workload
   }
 }
 
-function planCycle(judgement: Judgement, probed: ProbedCycle, history: History, d: CycleDeps): { plan: RepairPlan; escalations: Escalation[] } {
-  const { policy, silentGraceSeconds } = d.ctx.settings.repair;
+function planCycle(judgement: Judgement, probed: ProbedCycle, history: History, d: CycleDeps): { plan: RepairPlan; escalations: Escalation[]; quarantines: QuarantineAction[] } {
+  const { policy, silentGraceSeconds, quarantine: quarantineConfig } = d.ctx.settings.repair;
   const now = new Date();
   const { workload } = probed;
   const planned = planRepairs(judgement, workload, history, policy, now);
+  const silent = silentPodUids(probed.plan, probed.runs[0]!.report, workload);
+  // Silent pods whose restart a rule refused leave rotation instead (src/repair/quarantine.ts).
+  const { quarantines, skipped } = planQuarantines(planned, workload, silent, history, quarantineConfig, now);
   // Pods that answer nothing at all leave with a short grace period (src/repair/grace.ts).
-  const plan = { ...planned, actions: withSilentGrace(planned.actions, silentPodUids(probed.plan, probed.runs[0]!.report, workload), silentGraceSeconds) };
-  return { plan, escalations: [...plan.escalations, ...persistentEscalations(judgement, history, policy, workload.namespace, now)] };
+  const plan = { ...planned, skipped, actions: withSilentGrace(planned.actions, silent, silentGraceSeconds) };
+  return { plan, escalations: [...plan.escalations, ...persistentEscalations(judgement, history, policy, workload.namespace, now)], quarantines };
 }
 
 /** The write-ahead log of restarts in the shared history ConfigMap. */
@@ -333,6 +339,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   if (repair.enabled) {
     probed = await corroborate(d, probed, judgement);
     judgement = judgeWith(probed, await readEvidence(d, probed.workload, judgement));
+    // Pods that began failing one after another are separate faults, not cluster-wide (src/repair/timeline.ts).
+    if (repair.timeline) judgement = withTimeline(judgement, history, new Date());
   }
   progress.done();
   const finish = (p: ProbedCycle, j: Judgement, exitCode: number, section?: RepairSection): CycleResult => ({
@@ -353,30 +361,37 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     return finish(probed, judgement, exitCodeOf(judgement, []), { mode: repair.dryRun ? 'dry-run' : 'repair', actions: [], skipped: [], escalations: [], note });
   }
 
-  let { plan, escalations } = planCycle(judgement, probed, history, d);
+  let { plan, escalations, quarantines } = planCycle(judgement, probed, history, d);
   // Rule 13: no restart into a Corefile CoreDNS cannot load (src/repair/config-guard.ts). The pods' logs
-  // are read once, and only when a restart is planned and there is a Corefile (not kube-dns).
+  // are read once, and only when a restart or a quarantine (whose replacement loads it too) is planned
+  // and there is a Corefile (not kube-dns).
   let broken: BrokenConfig | undefined;
   let guardRead = false;
   const guardPlan = async (): Promise<void> => {
-    if (plan.actions.length === 0) return;
+    if (plan.actions.length === 0 && quarantines.length === 0) return;
     const { corefile } = probed.workload;
     if (!guardRead && corefile) broken = brokenConfig(namespace, corefile, await readPodConfigLogs(ctx.client, probed.workload, (line) => log.warn(line)));
     guardRead = true;
-    if (broken) ({ plan, judgement } = refuseRestarts(plan, judgement, broken));
+    if (!broken) return;
+    ({ plan, judgement } = refuseRestarts(plan, judgement, broken));
+    plan = { ...plan, skipped: [...plan.skipped, ...quarantines.map((q) => ({ pod: q.pod, reason: `not taken out of rotation: ${broken!.reason}` }))] };
+    quarantines = [];
   };
   await guardPlan();
   const section = (actions: RepairEntry[], extra: Partial<RepairSection> = {}): RepairSection => ({
     mode: repair.dryRun ? 'dry-run' : 'repair',
     actions,
-    skipped: plan.skipped,
+    skipped: plan.skipped.map(({ pod, reason }) => ({ pod, reason })),
     escalations: escalations.map(escalationView),
     ...extra,
   });
 
   if (repair.dryRun) {
     const grace = (a: RepairAction) => (a.gracePeriodSeconds !== undefined ? ` with a ${a.gracePeriodSeconds} s grace period (it answers no DNS)` : '');
-    const would = plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}${grace(a)}: ${a.reason}` }));
+    const would = [
+      ...quarantines.map((q): RepairEntry => ({ pod: q.pod, method: 'quarantine', outcome: 'dry-run', detail: `would take it out of rotation (it answers no DNS; not restarted: ${q.reason})` })),
+      ...plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}${grace(a)}: ${a.reason}` })),
+    ];
     return finish(probed, judgement, exitCodeOf(judgement, escalations), section(would));
   }
 
@@ -391,14 +406,15 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   const ended: { incomplete?: string; interrupted?: boolean } = {};
   try {
     throwIfAborted(d.signal);
-    // Intents left by a run that died are settled under the Lease, so take it for them too.
-    if (plan.actions.length > 0 || openIntents(history).length > 0) {
-      if (plan.actions.length > 0) progress.stage('repair', `${plan.actions.length} action(s)`);
+    const changes = () => plan.actions.length + quarantines.length;
+    // Intents left by a run that died are settled under the Lease, and quarantined pods deleted: take it for them too.
+    if (changes() > 0 || openIntents(history).length > 0 || dueForRemoval(history, judgement.verdict === 'healthy', new Date()).length > 0) {
+      if (changes() > 0) progress.stage('repair', `${changes()} action(s)`);
       try {
         lock = await acquireLock(ctx.client, namespace, repair.leaseSeconds, d.signal ? { signal: d.signal } : {});
       } catch (err) {
         if (!(err instanceof LockedError)) throw err;
-        if (plan.actions.length > 0) {
+        if (changes() > 0) {
           log.warn(err.line);
           return finish(probed, judgement, EXIT.locked, section([], { note: err.line }));
         }
@@ -412,8 +428,29 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
         const pods = (await ctx.client.listPods(namespace, selector)).map((p) => ({ uid: p.uid, terminating: p.deletionTimestamp !== undefined }));
         history = await updateHistory(ctx.client, namespace, (h) => resolveIntents(h, pods, new Date()));
       }
-      ({ plan, escalations } = planCycle(judgement, probed, history, d));
+      ({ plan, escalations, quarantines } = planCycle(judgement, probed, history, d));
       await guardPlan();
+    }
+    const isolation: IsolateContext = {
+      client: ctx.client,
+      namespace,
+      selector,
+      timeoutMs: repair.timeoutMs,
+      log,
+      record: {
+        intent: async (r) => void (history = await updateHistory(ctx.client, namespace, (h) => withQuarantineIntent(h, r, new Date()))),
+        settle: async (id, done) => void (history = await updateHistory(ctx.client, namespace, (h) => settleQuarantine(h, id, done, new Date()))),
+        removed: async (ids) => void (history = await updateHistory(ctx.client, namespace, (h) => withoutQuarantines(h, ids, new Date()))),
+      },
+      ...(d.signal ? { signal: d.signal } : {}),
+    };
+    const quarantinedBefore = new Set(history.quarantines.map((q) => q.id));
+    // Out of rotation first: it takes a silent pod out of the clients' way sooner than any restart.
+    if (lock) for (const q of quarantines) entries.push(await quarantine(isolation, q));
+    if (lock && plan.actions.length === 0 && entries.some((e) => e.outcome === 'done')) {
+      // What DNS looks like without them: the report's final judgement.
+      finalProbed = withoutTerminating(await probeRound(d));
+      finalJudgement = judgeWith(finalProbed);
     }
     if (lock && plan.actions.length > 0) {
       const result = await executeRepairs(plan.actions, judgement, {
@@ -431,7 +468,7 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
           return judgeWith(finalProbed);
         },
       });
-      entries = result.entries;
+      entries = [...entries, ...result.entries];
       if (result.verified) finalJudgement = result.verified;
       else finalProbed = probed;
       if (result.incomplete !== undefined) ended.incomplete = result.incomplete;
@@ -440,6 +477,13 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       for (const a of plan.actions.filter((x) => !attempted.has(describeAction(x))))
         plan.skipped.push({ pod: describeAction(a), reason: `not attempted: ${result.incomplete ?? 'the repair before it did not end verified'}` });
       progress.done();
+    }
+    if (lock && !ended.interrupted) {
+      // Quarantined pods of earlier cycles leave for good once DNS is healthy, or at their TTL.
+      const now = new Date();
+      const due = dueForRemoval(history, finalJudgement.verdict === 'healthy', now).filter((q) => quarantinedBefore.has(q.id));
+      const why = (q: { until: string }) => (Date.parse(q.until) <= now.getTime() ? 'its quarantine TTL ended' : 'DNS is healthy again');
+      notes.push(...(await removeQuarantined(isolation, due, repair.silentGraceSeconds, why)));
     }
     if (!ended.interrupted) {
       await emitEscalations(d, escalations, probed.workload);

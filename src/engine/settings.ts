@@ -5,6 +5,7 @@ import type { Toleration } from '../probepod/spec.ts';
 import type { PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig } from '../repair/policy.ts';
+import type { QuarantineConfig } from '../repair/quarantine.ts';
 import type { DnsAddress, ModeName } from '../modes/types.ts';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -21,6 +22,10 @@ export interface RepairSettings {
   leaseSeconds: number;
   /** Grace period for restarting a pod that answers no DNS at all (src/repair/grace.ts). */
   silentGraceSeconds: number;
+  /** A silent pod whose restart is refused leaves rotation (src/repair/quarantine.ts). */
+  quarantine: QuarantineConfig;
+  /** Pods that began failing in different cycles are not cluster-wide (src/repair/timeline.ts); off only to measure the behaviour before it. */
+  timeline: boolean;
 }
 
 /** Several clusters in one run: --context a,b (repeatable) or --all-contexts, --parallel N. */

@@ -18,6 +18,8 @@ export const EVENT_REASONS = {
   repaired: 'SentinelRepaired',
   failed: 'SentinelRepairFailed',
   escalation: 'SentinelEscalation',
+  quarantine: 'SentinelQuarantine',
+  quarantined: 'SentinelQuarantined',
 } as const;
 
 /** Pause between readiness polls and between retries of a PDB-refused eviction. */

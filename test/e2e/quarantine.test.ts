@@ -1,0 +1,141 @@
+// End to end (issue 20): nothing sick stays in rotation when a restart is refused, and pods that fail one
+// after another across watch cycles are not cluster-wide. The built CLI against one simulated cluster of
+// three CoreDNS replicas; faults, history, Lease and quarantined pods cleared between tests.
+import assert from 'node:assert/strict';
+import { startSim, type Sim } from '../sim/index.ts';
+import { simOnly } from './cluster.ts';
+import { connect, type KPod } from '../../src/kube/index.ts';
+import { QUARANTINE_LABEL } from '../../src/repair/quarantine.ts';
+import { buildCli, cli, finish, probePodsLeft, startCli } from './cli.ts';
+import type { CheckOutput } from '../../src/report/index.ts';
+
+const NS = 'kube-system';
+const DNS = 'k8s-app=kube-dns';
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+before(function () {
+  this.timeout(60_000);
+  buildCli();
+});
+
+describe('repair e2e: out of rotation when a restart is refused; failures one after another', function () {
+  this.timeout(120_000);
+  before(function () {
+    simOnly(this);
+  });
+  let sim: Sim;
+  let base: string[];
+  const client = () => connect({ kubeconfig: sim.kubeconfigPath }).client;
+  const dnsPods = () => client().listPods(NS, DNS);
+  const quarantined = () => client().listPods(NS, `${QUARANTINE_LABEL}=true`);
+  const live = (pods: KPod[]) => pods.filter((p) => !p.deletionTimestamp);
+  const ready = (pods: KPod[]) => live(pods).filter((p) => p.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+  const restartsSince = (from: number) => sim.requests.slice(from).filter((r) => r.namespace === NS && r.resource === 'pods/eviction' && r.code < 300);
+
+  before(async () => {
+    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
+    await sim.waitReady(30_000);
+    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
+  });
+  after(async () => {
+    await sim?.stop();
+  });
+  afterEach(async () => {
+    sim.faults.clear();
+    const c = client();
+    for (const p of await quarantined()) await c.deleteQuarantinedPod(NS, p.name, p.uid, 0);
+    const cm = await c.findConfigMap(NS, 'coredns-sentinel-state');
+    if (cm) await c.replaceConfigMap({ ...cm, data: {} });
+    for (let i = 0; i < 300 && (await dnsPods()).some((p) => p.deletionTimestamp); i++) await sleep(100);
+    await sim.waitReady(30_000);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
+  });
+
+  it('an escalated lineage hung → out of rotation (the endpoints drop it), a replacement Ready, exit 5 still; the next healthy run deletes it', async () => {
+    const args = [...base, '--cooldown', '0s', '--escalate-after', '1'];
+    const first = sim.dnsPods()[0]!;
+    const known = new Set((await dnsPods()).map((p) => p.uid));
+    sim.faults.hangDns(first.name);
+    const repaired = await cli(args);
+    assert.equal(repaired.code, 0, repaired.stdout);
+    const replacement = live(await dnsPods()).find((p) => !known.has(p.uid))!;
+    sim.faults.hangDns(replacement.name);
+
+    const from = sim.requests.length;
+    const run = await cli(args);
+    assert.equal(run.code, 5, run.stdout + run.stderr);
+    assert.equal(run.json?.repair?.escalations[0]?.pod, replacement.name);
+    assert.equal(restartsSince(from).length, 0, 'an escalated lineage is never restarted');
+    const action = run.json?.repair?.actions.find((a) => a.method === 'quarantine');
+    assert.equal(action?.outcome, 'done', JSON.stringify(run.json?.repair));
+    assert.match(action?.detail ?? '', new RegExp(`out of rotation: Service kube-dns no longer routes to ${replacement.podIPs[0]!.replace(/\./g, '\\.')}; replacement \\S+ Ready; kept until`));
+
+    // Out of rotation: no slice lists its IP; capacity kept: three Ready replicas, none of them it.
+    const slices = await client().listEndpointSlices(NS, 'kube-dns');
+    assert.ok(!slices.some((s) => s.endpoints.some((e) => e.addresses.includes(replacement.podIPs[0]!))), 'the endpoints still list the quarantined pod');
+    const readyNow = ready(await dnsPods());
+    assert.equal(readyNow.length, 3);
+    assert.ok(!readyNow.some((p) => p.uid === replacement.uid));
+    // Kept for kubectl logs/describe, labelled and annotated, its ReplicaSet no longer owning it.
+    const [kept] = await quarantined();
+    assert.equal(kept?.uid, replacement.uid);
+    assert.equal(kept?.labels['k8s-app'], undefined);
+    assert.match(kept?.annotations?.['coredns-sentinel/quarantine-reason'] ?? '', /^answers no DNS; not restarted: escalated/);
+    assert.deepEqual(kept?.ownerReferences, []);
+    const reasons = (await client().listEvents(NS)).filter((e) => e.involvedName === replacement.name).map((e) => e.reason);
+    assert.deepEqual(reasons.sort(), ['SentinelQuarantine', 'SentinelQuarantined']);
+
+    const after = await cli(base);
+    assert.equal(after.code, 0, after.stdout);
+    assert.deepEqual(live(await quarantined()), [], 'the healthy run did not delete the quarantined pod');
+  });
+
+  it('--no-quarantine: the escalated, hung pod stays in rotation (the behaviour before)', async () => {
+    const args = [...base, '--cooldown', '0s', '--escalate-after', '1', '--no-quarantine'];
+    const known = new Set((await dnsPods()).map((p) => p.uid));
+    sim.faults.hangDns(sim.dnsPods()[1]!.name);
+    assert.equal((await cli(args)).code, 0);
+    const replacement = live(await dnsPods()).find((p) => !known.has(p.uid))!;
+    sim.faults.hangDns(replacement.name);
+    const run = await cli(args);
+    assert.equal(run.code, 5, run.stdout);
+    assert.deepEqual(run.json?.repair?.actions, []);
+    const slices = await client().listEndpointSlices(NS, 'kube-dns');
+    assert.ok(slices.some((s) => s.endpoints.some((e) => e.addresses.includes(replacement.podIPs[0]!))));
+  });
+
+  it('watch: pods hung one after another, their restarts refused (--min-ready 3) → pod-local, not cluster-wide, when the last one hangs', async () => {
+    // --min-ready 3 refuses every restart (the floor) and a floor refusal never quarantines: all three stay hung.
+    const watch = (extra: string[]) =>
+      startCli(['watch', '--kubeconfig', sim.kubeconfigPath, '--interval', '1s', '--metrics-addr', '127.0.0.1:0', '-o', 'json', '--timeout', '500ms', '--samples', '1', '--repair', '--min-ready', '3', ...extra]);
+    const child = watch([]);
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    const cycles = () => stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as CheckOutput);
+    const nextCycle = async () => {
+      const n = cycles().length;
+      for (let i = 0; i < 300 && cycles().length < n + 2; i++) await sleep(100);
+      assert.ok(cycles().length >= n + 2, 'watch made no progress');
+      return cycles().at(-1)!;
+    };
+    const run = finish(child);
+    try {
+      const [a, b, c] = sim.dnsPods();
+      sim.faults.hangDns(a!.name);
+      assert.equal((await nextCycle()).classification, 'pod-local');
+      sim.faults.hangDns(b!.name);
+      assert.equal((await nextCycle()).classification, 'pod-local');
+      sim.faults.hangDns(c!.name);
+      const last = await nextCycle();
+      assert.equal(last.classification, 'pod-local', last.reason);
+      assert.match(last.reason ?? '', new RegExp(`one after another \\(${a!.name} since [\\d:]+, ${b!.name} since [\\d:]+, ${c!.name} since `));
+      assert.match(last.repair?.skipped.find((s) => s.pod === a!.name)?.reason ?? '', /below the floor of 3/);
+    } finally {
+      child.kill('SIGTERM');
+      await run;
+    }
+    // The same cluster, the same history, judged without the timeline: cluster-wide.
+    const before = await cli([...base, '--samples', '1', '--min-ready', '3', '--no-timeline']);
+    assert.equal(before.json?.classification, 'cluster-wide', before.stdout);
+  });
+});
