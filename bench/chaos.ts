@@ -9,8 +9,18 @@
 //      with timeout:1): restarts vs faults, false restarts (target 0), moments with two pods unavailable
 //      (target 0), how long a hung pod stayed in the Service, client lookups answered (target ≥ 99.9 %)
 //      and where the unanswered ones were sent.
+//  (c) the long soak (issue 20): `watch --repair --interval 2s` with the repair defaults (cooldown 5m,
+//      budget 3/1h, escalate after 2) for 120 s, a pod hung every 15 s, the victim chosen at random among
+//      the pods serving (lineages repeat), and dnsperf at a steady 100 queries/s through the Service IP
+//      with its own 5 s timeout: answered % (target ≥ 99.5 %), faults vs restarts vs quarantines, false
+//      restarts (target 0), most hung pods in the Service at once — measured twice in the same run, as
+//      the tool was before (--no-quarantine --no-timeline) and as it is.
 // Not a timed test: it takes several minutes. Leaves no process behind (finally blocks).
-import { spawn, type ChildProcess } from 'node:child_process';
+// CHAOS_SKIP_KILLS, CHAOS_SKIP_SOAK, CHAOS_SKIP_LONG leave out (a), (b), (c).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import dgram from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import { hostname } from 'node:os';
@@ -19,7 +29,8 @@ import { claimSubnet } from '../test/subnets.ts';
 import { connect, type KPod } from '../src/kube/index.ts';
 import { PROBE_SELECTOR } from '../src/probepod/spec.ts';
 import { LOCK_NAME } from '../src/repair/lock.ts';
-import { readHistory } from '../src/repair/state.ts';
+import { readHistory, STATE_NAME } from '../src/repair/state.ts';
+import { QUARANTINE_LABEL } from '../src/repair/quarantine.ts';
 
 const CLI = 'dist/cli.js';
 const NS = 'kube-system';
@@ -258,6 +269,130 @@ async function soak(sim: Sim): Promise<void> {
   }
 }
 
+const LONG_SOAK_MS = 120_000;
+const LONG_FAULT_EVERY_MS = 15_000;
+const DNSPERF_QPS = 100;
+
+/** dnsperf's totals: "Queries sent: N", "Queries completed: N (…)". */
+function dnsperfTotals(out: string): { sent: number; completed: number } {
+  const count = (what: string) => Number(new RegExp(`Queries ${what}:\\s+(\\d+)`).exec(out)?.[1] ?? NaN);
+  return { sent: count('sent'), completed: count('completed') };
+}
+
+interface LongSoakFigures {
+  label: string;
+  sent: number;
+  completed: number;
+  faults: number;
+  restarts: number;
+  quarantines: number;
+  falseRestarts: number;
+  mostHungInService: number;
+  /** Hung pods × time they were ready endpoints of the Service. */
+  exposureMs: number;
+  classifications: Map<string, number>;
+}
+
+/** A fresh start: no history, no quarantined pod, every replica Ready. */
+async function resetCluster(sim: Sim): Promise<void> {
+  sim.faults.clear();
+  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+  for (const p of await client.listPods(NS, `${QUARANTINE_LABEL}=true`)) await client.deleteQuarantinedPod(NS, p.name, p.uid, 0);
+  const cm = await client.findConfigMap(NS, STATE_NAME);
+  if (cm) await client.replaceConfigMap({ ...cm, data: {} });
+  await until(async () => !(await client.listPods(NS, DNS)).some((p) => p.deletionTimestamp), 60_000);
+  await sim.waitReady(60_000);
+}
+
+async function longSoak(sim: Sim, label: string, flags: string[], queryFile: string): Promise<LongSoakFigures> {
+  await resetCluster(sim);
+  const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+  const { ip, port } = sim.dnsService();
+  const from = sim.requests.length;
+  const watcher = run(['watch', '--kubeconfig', sim.kubeconfigPath, '--interval', '2s', '--metrics-addr', '127.0.0.1:0', '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', ...flags]);
+  // The clients: dnsperf at a steady rate (room for every query outstanding, so lost ones never slow it),
+  // each query lost after its own timeout (5 s, dnsperf's default); 10 sockets, each a flow through kube-proxy.
+  const perf = spawn('dnsperf', ['-s', ip, '-p', String(port), '-a', '127.0.0.1', '-d', queryFile, '-l', String(LONG_SOAK_MS / 1000), '-Q', String(DNSPERF_QPS), '-q', '1000', '-c', '10', '-t', '5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let perfOut = '';
+  perf.stdout.on('data', (d: Buffer) => (perfOut += d));
+  perf.stderr.on('data', (d: Buffer) => (perfOut += d));
+  const perfDone = new Promise<void>((resolve) => perf.on('close', () => resolve()));
+  const hung = new Set<string>();
+  const hungIps = new Map<string, string>();
+  let faults = 0;
+  let mostHungInService = 0;
+  let exposureMs = 0;
+  let sampledAt = Date.now();
+  try {
+    const end = Date.now() + LONG_SOAK_MS;
+    let nextFault = Date.now() + 2000;
+    while (Date.now() < end) {
+      if (Date.now() >= nextFault) {
+        const pods = await client.listPods(NS, DNS);
+        const serving = pods.filter((p) => !p.deletionTimestamp && !hung.has(p.name) && p.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const victim = serving[Math.floor(Math.random() * serving.length)];
+        if (victim) {
+          sim.faults.hangDns(victim.name);
+          hung.add(victim.name);
+          hungIps.set(victim.name, victim.podIPs[0] ?? '');
+          faults++;
+        }
+        nextFault += LONG_FAULT_EVERY_MS;
+      }
+      // Pods that answer nothing while the Service still sends them clients: ready endpoints of hung pods.
+      const slices = await client.listEndpointSlices(NS, 'kube-dns');
+      const inService = new Set(slices.flatMap((sl) => sl.endpoints.filter((e) => e.ready).flatMap((e) => e.addresses)));
+      const hungInService = [...hungIps.values()].filter((a) => inService.has(a)).length;
+      mostHungInService = Math.max(mostHungInService, hungInService);
+      exposureMs += hungInService * (Date.now() - sampledAt);
+      sampledAt = Date.now();
+      await sleep(100);
+    }
+    await perfDone;
+  } finally {
+    perf.kill('SIGTERM');
+    watcher.child.kill('SIGTERM');
+  }
+  const watched = await watcher.done;
+  sim.faults.clear();
+  type Cycle = { classification?: string; repair?: { actions: { method: string; outcome: string }[]; before?: { classification: string } } };
+  const cycles = watched.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Cycle);
+  // What each cycle concluded before acting (a cycle that repaired reports the verification's verdict).
+  const classifications = new Map<string, number>();
+  for (const c of cycles) {
+    const judged = c.repair?.before?.classification ?? c.classification ?? 'error';
+    classifications.set(judged, (classifications.get(judged) ?? 0) + 1);
+  }
+  const evicted = sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' && r.code < 300 && r.namespace === NS).map((r) => r.name ?? '');
+  const quarantines = cycles.flatMap((c) => c.repair?.actions ?? []).filter((a) => a.method === 'quarantine' && a.outcome === 'done').length;
+  const { sent, completed } = dnsperfTotals(perfOut);
+  if (!Number.isFinite(sent)) throw new Error(`dnsperf printed no totals: ${perfOut.slice(-500)}`);
+  return { label, sent, completed, faults, restarts: evicted.length, quarantines, falseRestarts: evicted.filter((n) => !hung.has(n)).length, mostHungInService, exposureMs, classifications };
+}
+
+async function longSoaks(sim: Sim): Promise<void> {
+  if (spawnSync('dnsperf', ['-h']).error) throw new Error('(c) needs dnsperf (Debian package dnsperf): run scripts/install-deps.sh');
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-'));
+  try {
+    const queries = join(dir, 'queries');
+    writeFileSync(queries, `${DNS_NAME} A\n`);
+    const figures = [
+      await longSoak(sim, 'before (--no-quarantine --no-timeline)', ['--no-quarantine', '--no-timeline'], queries),
+      await longSoak(sim, 'now (quarantine and timeline)', [], queries),
+    ];
+    console.log(`(c) watch --repair --interval 2s (repair defaults) for ${LONG_SOAK_MS / 1000} s, a pod hung every ${LONG_FAULT_EVERY_MS / 1000} s at random, dnsperf ${DNSPERF_QPS} q/s through the Service IP (timeout 5 s)`);
+    for (const f of figures) {
+      const pct = ((100 * f.completed) / Math.max(1, f.sent)).toFixed(2);
+      console.log(`    ${f.label}: answered ${f.completed} of ${f.sent} (${pct} %) (target ≥ 99.5 %)`);
+      console.log(`      faults ${f.faults}, restarts ${f.restarts}, quarantines ${f.quarantines}; false restarts ${f.falseRestarts} (target 0); most hung pods in the Service at once: ${f.mostHungInService}`);
+      console.log(`      hung pods in the Service: ${(f.exposureMs / 1000).toFixed(1)} pod-seconds, ${(f.exposureMs / 1000 / Math.max(1, f.faults)).toFixed(2)} s per fault`);
+      console.log(`      cycles, as judged before acting: ${[...f.classifications].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const sim = await startSim({ subnet: claimSubnet(), dns: { replicas: 3 }, timing: { scale: 0.1 } });
 try {
   await sim.waitReady(60_000);
@@ -271,6 +406,7 @@ try {
     await sim.waitReady(60_000);
     await soak(sim);
   }
+  if (!process.env.CHAOS_SKIP_LONG) await longSoaks(sim);
 } finally {
   await sim.stop();
 }

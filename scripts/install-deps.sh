@@ -9,6 +9,8 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v unshare >/dev/null || need+=(util-linux)
 # bench:probe compares the probe's latencies with blackbox_exporter's on the same servers.
 command -v prometheus-blackbox-exporter >/dev/null || need+=(prometheus-blackbox-exporter)
+# bench:chaos's long soak sends the clients' load with dnsperf.
+command -v dnsperf >/dev/null || need+=(dnsperf)
 # The modes e2e runs the CLI outside the pod network: a network namespace whose loopback `ip` brings up.
 command -v ip >/dev/null || need+=(iproute2)
 # The ecosystem tests run the real tools: xmllint (JUnit schema), promtool and prometheus (metrics,
