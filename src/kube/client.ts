@@ -450,10 +450,13 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
   }
 
   async deleteQuarantinedPod(namespace: string, name: string, uid: string, gracePeriodSeconds: number): Promise<void> {
-    await this.read({ verb: 'delete', resource: 'pods', namespace, name, grant: 'quarantine' }, (o) =>
-      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid }, gracePeriodSeconds } }, o).then(() => true as const), {
-      settle: async (err) => (err.kind === 'not-found' || err.kind === 'conflict' ? true : undefined),
-    });
+    try {
+      await this.read({ verb: 'delete', resource: 'pods', namespace, name, grant: 'quarantine' }, (o) =>
+        this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid }, gracePeriodSeconds } }, o));
+    } catch (err) {
+      // Gone already (deleted by hand, or an earlier attempt), or the name now another pod's: nothing to delete.
+      if (!(err instanceof KubeError && (err.kind === 'not-found' || err.kind === 'conflict'))) throw err;
+    }
   }
 
   async restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void> {

@@ -43,7 +43,7 @@ describe('repair e2e: out of rotation when a restart is refused; failures one af
   afterEach(async () => {
     sim.faults.clear();
     const c = client();
-    for (const p of await quarantined()) await c.deleteQuarantinedPod(NS, p.name, p.uid, 0);
+    for (const p of live(await quarantined())) await c.deleteQuarantinedPod(NS, p.name, p.uid, 0);
     const cm = await c.findConfigMap(NS, 'coredns-sentinel-state');
     if (cm) await c.replaceConfigMap({ ...cm, data: {} });
     for (let i = 0; i < 300 && (await dnsPods()).some((p) => p.deletionTimestamp); i++) await sleep(100);
