@@ -7,6 +7,7 @@
 // docs/repair.md "Quarantine".
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { withDefaults } from '../judge/types.ts';
 import type { History, QuarantineRecord } from './history.ts';
 import { lineageFor, type Refusal, type RepairPlan, type SkippedRepair } from './policy.ts';
 
@@ -67,16 +68,13 @@ export function cannotQuarantine(pod: DnsPod, workload: DnsWorkload): string | n
   return null;
 }
 
-/** Quarantined pods not yet deleted. */
-const kept = (history: History): QuarantineRecord[] => history.quarantines;
-
 /**
  * Which of the refused, silent candidates leave rotation, and why the others cannot. `silent`: the uids
  * of pods that answer no DNS at all (src/repair/grace.ts). At most as many pods are kept in quarantine
  * at once as the controller has replicas: beyond that, something more than single pods is wrong.
  */
 export function planQuarantines(plan: RepairPlan, workload: DnsWorkload, silent: Set<string>, history: History, config: Partial<QuarantineConfig>, now: Date): QuarantinePlan {
-  const cfg = { ...DEFAULT_QUARANTINE_CONFIG, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) } as QuarantineConfig;
+  const cfg = withDefaults(DEFAULT_QUARANTINE_CONFIG, config);
   if (!cfg.enabled) return { quarantines: [], skipped: plan.skipped };
   const refused = [
     ...plan.skipped.filter((s) => s.refusal && QUARANTINE_AFTER.has(s.refusal)).map((s) => ({ pod: s.pod, reason: s.reason })),
@@ -88,10 +86,11 @@ export function planQuarantines(plan: RepairPlan, workload: DnsWorkload, silent:
   for (const r of refused) {
     const pod = workload.pods.find((p) => p.name === r.pod);
     if (!pod || !silent.has(pod.uid)) continue;
-    const held = kept(history).length + quarantines.length;
+    // Quarantined pods not deleted yet, and those of this cycle.
+    const held = history.quarantines.length + quarantines.length;
     const why =
       cannotQuarantine(pod, workload) ??
-      (held >= limit ? `${held} pod(s) are out of rotation already (${[...kept(history).map((q) => q.pod.name), ...quarantines.map((q) => q.pod)].join(', ')}) and at most ${limit} (the replicas) are kept; they leave at their TTL or on the next healthy cycle` : null);
+      (held >= limit ? `${held} pod(s) are out of rotation already (${[...history.quarantines.map((q) => q.pod.name), ...quarantines.map((q) => q.pod)].join(', ')}) and at most ${limit} (the replicas) are kept; they leave at their TTL or on the next healthy cycle` : null);
     if (why) {
       cannot.set(pod.name, `it answers no DNS and stays in rotation: ${why}`);
       continue;
