@@ -9,7 +9,7 @@ import { Interrupted, sleep } from '../common/abort.ts';
 import type { Logger } from '../common/logger.ts';
 import { KubeError, type KControllerKind, type KPod, type RepairKubeClient } from '../kube/index.ts';
 import type { Judgement } from '../judge/types.ts';
-import type { RepairAction } from './policy.ts';
+import type { RepairAction, RepairMethod } from './policy.ts';
 import type { RepairLock } from './lock.ts';
 import { intentOf, type RestartRecord } from './history.ts';
 
@@ -28,10 +28,13 @@ const PDB_RETRY_MS = 5000;
 
 export type RepairOutcome = 'done' | 'blocked' | 'failed' | 'dry-run';
 
+/** How an action changed the cluster: a restart, or taking the pod out of rotation (src/repair/isolate.ts). */
+export type ActionMethod = RepairMethod | 'quarantine';
+
 /** One action as the report shows it. */
 export interface RepairEntry {
   pod: string;
-  method: string;
+  method: ActionMethod;
   outcome: RepairOutcome;
   detail: string;
 }

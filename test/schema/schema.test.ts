@@ -78,7 +78,6 @@ describe('contracts: the JSON Schemas in schema/', function () {
       'plan.queries[].type': RECORD_TYPES,
       'plan.transports[]': TRANSPORTS,
       'targets[].diagnosis[].kind': reader.literals(reader.exported('src/judge/diagnose.ts', 'FindingKind')),
-      'repair.actions[].method': reader.literals(reader.exported('src/repair/policy.ts', 'RepairMethod')),
     });
     it('CLI output: CheckOutput (apiVersion, kind CheckReport)', () => same('src/report/output.ts', 'CheckOutput', 'check', outputNarrowing()));
     it('CLI output over several contexts: FleetOutput (kind FleetReport)', () => {
