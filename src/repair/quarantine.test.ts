@@ -146,6 +146,7 @@ describe('repair/quarantine: a silent pod whose restart is refused leaves rotati
     expect(patch.labels).to.deep.equal({ 'k8s-app': null, 'coredns-sentinel/quarantined': 'true' });
     expect(patch.annotations['coredns-sentinel/removed-labels']).to.equal('{"k8s-app":"kube-dns"}');
     expect(patch.annotations['coredns-sentinel/quarantined-until']).to.equal('2025-06-01T12:10:00.000Z');
+    expect(patch.annotations['coredns-sentinel/quarantined-at']).to.equal('2025-06-01T12:00:00.000Z');
     expect(patch.annotations['coredns-sentinel/quarantine-reason']).to.match(/^answers no DNS; not restarted: in cooldown: its predecessor coredns-old was restarted 1m ago/);
   });
 

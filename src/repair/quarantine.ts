@@ -15,6 +15,7 @@ import { lineageFor, type Refusal, type RepairPlan, type SkippedRepair } from '.
 export const QUARANTINE_LABEL = 'coredns-sentinel/quarantined';
 export const QUARANTINE_ANNOTATIONS = {
   reason: 'coredns-sentinel/quarantine-reason',
+  at: 'coredns-sentinel/quarantined-at',
   until: 'coredns-sentinel/quarantined-until',
   removedLabels: 'coredns-sentinel/removed-labels',
 } as const;
@@ -43,6 +44,8 @@ export interface QuarantineAction {
   service: string;
   /** Why the restart was refused. */
   reason: string;
+  /** When it was decided, and when the pod is deleted at the latest (ISO). */
+  at: string;
   until: string;
 }
 
@@ -104,6 +107,7 @@ export function planQuarantines(plan: RepairPlan, workload: DnsWorkload, silent:
       removeLabels: workload.service.selector!,
       service: workload.service.name,
       reason: r.reason,
+      at: now.toISOString(),
       until: new Date(now.getTime() + cfg.ttlMs).toISOString(),
     });
   }
@@ -135,6 +139,7 @@ export function quarantinePatch(q: QuarantineAction): { labels: Record<string, s
     labels,
     annotations: {
       [QUARANTINE_ANNOTATIONS.reason]: `answers no DNS; not restarted: ${q.reason}`.slice(0, 1000),
+      [QUARANTINE_ANNOTATIONS.at]: q.at,
       [QUARANTINE_ANNOTATIONS.until]: q.until,
       [QUARANTINE_ANNOTATIONS.removedLabels]: JSON.stringify(q.removeLabels),
     },
