@@ -90,6 +90,35 @@ describe('repair e2e: out of rotation when a restart is refused; failures one af
     assert.deepEqual(live(await quarantined()), [], 'the healthy run did not delete the quarantined pod');
   });
 
+  it('a Corefile CoreDNS cannot load → no quarantine either (its replacement would crash-loop on it), the report says so', async () => {
+    const c = client();
+    const known = new Set((await dnsPods()).map((p) => p.uid));
+    sim.faults.hangDns(sim.dnsPods()[2]!.name);
+    assert.equal((await cli(base)).code, 0);
+    const replacement = live(await dnsPods()).find((p) => !known.has(p.uid))!;
+    const cm = (await c.findConfigMap(NS, 'coredns'))!;
+    const original = cm.data.Corefile!;
+    await c.replaceConfigMap({ name: cm.name, namespace: NS, data: { ...cm.data, Corefile: original.replace('forward . ', 'foward . ') } });
+    try {
+      // Every running pod's reload plugin refuses it (and keeps its configuration).
+      for (let i = 0; i < 100; i++) {
+        const logs = await Promise.all(live(await dnsPods()).map((p) => c.readPodLog(NS, p.name, { tailLines: 200, previous: false })));
+        if (logs.every((l) => /Corefile changed but reload failed/.test(l))) break;
+        await sleep(200);
+      }
+      sim.faults.hangDns(replacement.name);
+      const run = await cli(base);
+      assert.equal(run.code, 1, run.stdout);
+      assert.equal(run.json?.classification, 'broken-config', run.stdout);
+      assert.deepEqual(run.json?.repair?.actions, []);
+      assert.match(run.json?.repair?.skipped.map((x) => x.reason).join('\n') ?? '', /not taken out of rotation: ConfigMap kube-system\/coredns changed .* to a Corefile CoreDNS cannot load/);
+      assert.deepEqual(await quarantined(), []);
+    } finally {
+      const now = (await c.findConfigMap(NS, 'coredns'))!;
+      await c.replaceConfigMap({ name: now.name, namespace: NS, data: { ...now.data, Corefile: original } });
+    }
+  });
+
   it('--no-quarantine: the escalated, hung pod stays in rotation (the behaviour before)', async () => {
     const args = [...base, '--cooldown', '0s', '--escalate-after', '1', '--no-quarantine'];
     const known = new Set((await dnsPods()).map((p) => p.uid));
