@@ -1,6 +1,7 @@
 // Address ranges for test suites, claimed across processes so two suites (or two developers' runs) on
 // one machine never share a /16. A claim is a lock file holding the claimer's pid; a claim whose
-// process is gone is taken over. Claims are released when the process exits.
+// process is gone is taken over. Claims are released by their holder (a sim when it stops) or when the
+// process exits.
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,7 +54,17 @@ process.on('exit', () => {
   }
 });
 
-/** A /16 of 127.0.0.0/8 ("127.N") that no other live process has claimed; held until this process exits. */
+/** Gives a claim back before the process exits (a sim that stopped): long suites then never run out. */
+export function releaseSubnet(subnet: string): void {
+  if (!mine.delete(subnet)) return;
+  try {
+    unlinkSync(join(DIR, subnet));
+  } catch {
+    /* already gone */
+  }
+}
+
+/** A /16 of 127.0.0.0/8 ("127.N") that no other live process has claimed; held until released or this process exits. */
 export function claimSubnet(): string {
   mkdirSync(DIR, { recursive: true });
   const start = FIRST + Math.floor(Math.random() * (LAST - FIRST + 1));

@@ -15,7 +15,7 @@ import { createFaults, emptyFaultState } from './faults.ts';
 import { Kubelet } from './kubelet.ts';
 import { addressPlan, KubeProxy } from './network.ts';
 import { NodeLocalPath } from './nodelocal.ts';
-import { claimSubnet } from '../subnets.ts';
+import { claimSubnet, releaseSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
 import { DaemonSetController, StatefulSetController } from './workloads.ts';
 import { Store, type KObject } from './store.ts';
@@ -130,6 +130,8 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await clusterDns.stop();
     await apiServer?.stop();
     await ipv6?.removeAll();
+    // Its addresses are free again: another sim of this run may take them.
+    if (!opts.subnet) releaseSubnet(plan.subnet);
   };
 
   try {
