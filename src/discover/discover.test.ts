@@ -423,3 +423,23 @@ describe('discover: the known namespaces are searched one at a time, until the c
     assert.deepEqual(openshift.requests.filter((r) => r.startsWith('list services')), ['list services kube-system', 'list services openshift-dns']);
   });
 });
+
+describe('discover: an API server that answers nothing', () => {
+  it('every read failing at once: one KubeError, and no rejection left unhandled (Node would end the process on it)', async () => {
+    const unreachable = (resource: string) => new KubeError('unreachable', 0, `the API server did not answer ${resource} within 2 s`, 'raise --request-timeout');
+    // Each read fails after its own delay: the kubernetes Service first, while the DNS Service is still being located.
+    const failAfter = (ms: number, resource: string) => () => new Promise<never>((_, reject) => setTimeout(() => reject(unreachable(resource)), ms));
+    const base = fakeClient(KUBEADM().cluster);
+    const silent = { ...base, getService: failAfter(5, 'get services'), listServices: failAfter(30, 'list services'), listAllServices: failAfter(30, 'list services'), listPods: failAfter(30, 'list pods') };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await assert.rejects(discoverWorkload(silent, {}), (err: unknown) => err instanceof KubeError && err.kind === 'unreachable');
+      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, []);
+  });
+});

@@ -282,6 +282,9 @@ function managedWorkload(namespace: string, address: string, kubernetesServiceIP
 export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOptions): Promise<DnsWorkload> {
   const notes: string[] = [];
   const kubernetesRead = optional<KService>(client.getService('default', 'kubernetes'), notes, 'Service default/kubernetes');
+  // Awaited only after locate: until then its rejection (a slow API server fails every request at once)
+  // must count as handled, or Node ends the process on it. Awaiting it later still throws.
+  kubernetesRead.catch(() => undefined);
   const anchor = await locate(client, opts, notes).catch(async (err: unknown) => {
     await kubernetesRead.catch(() => undefined);
     throw err;

@@ -106,6 +106,18 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
     assert.match(oneErrorLine(run), /^error: .*delete pods (coredns-sentinel-probe-\S+) in namespace default: the API server failed \(HTTP 500\).*\(4 attempts in \d+\.\d s\) — .*\1/);
   });
 
+  it('an API server that accepts connections but answers nothing → exit 3 and one line in every mode', async () => {
+    // Every verb slower than --request-timeout: the requests a mode sends together all fail together.
+    sim.faults.api({ latencyMs: 3_000 });
+    const modes = ['probe-pod', 'port-forward', 'direct', 'auto'];
+    const runs = await Promise.all(modes.map((mode) => cli(['check', '--kubeconfig', sim.kubeconfigPath, '--mode', mode, '--request-timeout', '2s'])));
+    sim.faults.clear();
+    runs.forEach((run, i) => {
+      assert.equal(run.code, 3, `--mode ${modes[i]}: exit ${run.code}\n${run.stderr}`);
+      assert.match(oneErrorLine(run), /^error: .*: the API server did not answer .* within 2 s — check that the API server is up and reachable, or raise --request-timeout$/, `--mode ${modes[i]}`);
+    });
+  });
+
   describe('repair under transient faults', () => {
     let repair: string[];
     before(() => {
