@@ -101,7 +101,7 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     format = settings.output;
     const log = createLogger(settings.logFormat, settings.logLevel);
     if (settings.fleet) return await checkFleet(settings, log, ci);
-    const ctx = prepareCycle(settings);
+    const ctx = prepareCycle(settings, log);
     context = ctx.contextName;
     const shown = progress();
     const stop = interruptible(CLEANUP_GRACE_MS(settings.requestTimeoutMs), (sig) => process.stderr.write(`\n${sig}: cleaning up (probe pod, repair in progress, Lease); send it again to exit at once\n`));

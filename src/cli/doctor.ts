@@ -9,11 +9,12 @@ import { failureOf, gatherDoctor, prepareCycle } from '../engine/index.ts';
 import { renderDoctor } from '../modes/doctor.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { say, tell } from './write.ts';
+import { createLogger } from '../report/index.ts';
 
 export async function doctor(raw: RawCheckFlags): Promise<number> {
   try {
     const settings = validateCheckFlags(raw);
-    const report = await gatherDoctor(prepareCycle(settings));
+    const report = await gatherDoctor(prepareCycle(settings, createLogger(settings.logFormat, settings.logLevel)));
     if (settings.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else if (settings.output === 'yaml') process.stdout.write(stringify(report));
     else say(renderDoctor(report));

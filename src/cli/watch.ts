@@ -101,17 +101,18 @@ async function listen(address: ListenAddress, metrics: SentinelMetrics, staleAft
 
 export async function watch(raw: RawWatchFlags): Promise<number> {
   let options: WatchOptions;
+  let log: Logger;
   let ctx: CycleContext;
   try {
     options = validateWatchFlags(raw);
-    ctx = prepareCycle(options.check);
+    log = createLogger(options.check.logFormat, options.check.logLevel);
+    ctx = prepareCycle(options.check, log);
   } catch (err) {
     const { exitCode, line } = failureOf(err);
     tell(`error: ${line}\n`);
     return exitCode;
   }
   const { check } = options;
-  const log = createLogger(check.logFormat, check.logLevel);
   const metrics = createMetrics({ processMetrics: options.processMetrics });
   // Without --repair the judge's history (--confirm-cycles) lives here, from cycle to cycle.
   const state: CycleState = newCycleState();

@@ -8,6 +8,7 @@ import { probeImageMode } from '../probepod/spec.ts';
 import { UsageError } from './errors.ts';
 import { parseResolvConf } from '../probe/clientview.ts';
 import type { CheckSettings } from './settings.ts';
+import { SILENT_LOGGER, type Logger } from '../common/logger.ts';
 
 export interface CycleContext {
   settings: CheckSettings;
@@ -48,7 +49,8 @@ function readConfigFile(file: string): PlanConfig {
   return parsePlanConfig(text, file);
 }
 
-export function prepareCycle(settings: CheckSettings): CycleContext {
+/** `log` is told at debug level what the API client may not print (an exec credential plugin's stderr). */
+export function prepareCycle(settings: CheckSettings, log: Logger = SILENT_LOGGER): CycleContext {
   const config = settings.configFile ? readConfigFile(settings.configFile) : undefined;
   let probeSource: string | undefined;
   if (probeImageMode(settings.probeImage) === 'inline') {
@@ -56,7 +58,7 @@ export function prepareCycle(settings: CheckSettings): CycleContext {
     if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
     probeSource = readFileSync(bundle, 'utf8');
   }
-  const { client, contextNamespace, contextName, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs });
+  const { client, contextNamespace, contextName, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs, log });
   const nameserver = client.inCluster ? ownNameserver() : undefined;
   return { settings, client, server, contextName, probeNamespace: settings.probeNamespace ?? contextNamespace, ...(config ? { config } : {}), ...(probeSource ? { probeSource } : {}), ...(nameserver ? { nameserver } : {}) };
 }

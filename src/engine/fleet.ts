@@ -44,7 +44,7 @@ export async function runFleet(settings: CheckSettings, deps: FleetDeps): Promis
     const log = { ...deps.log };
     for (const level of ['error', 'warn', 'info', 'debug'] as const) log[level] = (message, meta) => deps.log[level](`[${context}] ${message}`, meta);
     try {
-      const ctx = prepareCycle({ ...settings, context });
+      const ctx = prepareCycle({ ...settings, context }, log);
       const { prober, workload } = await chooseProber(ctx, deps.progress, deps.signal);
       const cycle = await runCycle({ ctx, prober, progress: deps.progress, log, ...(deps.signal ? { signal: deps.signal } : {}), ...(workload ? { discovered: workload } : {}) });
       return { context, durationMs: Date.now() - started, output: cycle.output };

@@ -576,11 +576,13 @@ export interface Connection {
 }
 
 /** Loads the kubeconfig (see config.ts) and returns a counted client. Throws KubeError. */
-export function connect(opts: ConfigOptions & { requestTimeoutMs?: number }): Connection {
-  const kc = loadKubeConfig(opts);
+export function connect(opts: Omit<ConfigOptions, 'pluginTimeoutMs'> & { requestTimeoutMs?: number }): Connection {
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // An exec credential plugin gets no more time than one request.
+  const kc = loadKubeConfig({ ...opts, pluginTimeoutMs: timeoutMs });
   const context = kc.getContextObject(kc.getCurrentContext());
   return {
-    client: new ClientNodeKube(kc, opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    client: new ClientNodeKube(kc, timeoutMs),
     server: kc.getCurrentCluster()?.server ?? '',
     contextNamespace: context?.namespace || 'default',
     contextName: kc.getCurrentContext(),

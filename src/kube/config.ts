@@ -9,10 +9,17 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import { KubeError, redact } from './errors.ts';
 import { shareAgents } from './agent.ts';
+import { boundExecPlugin, PluginFailure } from './plugin.ts';
+import { DEFAULTS } from '../common/defaults.ts';
+import { SILENT_LOGGER, type Logger } from '../common/logger.ts';
 
 export interface ConfigOptions {
   kubeconfig?: string;
   context?: string;
+  /** An exec credential plugin is killed after this (default: the default request timeout). */
+  pluginTimeoutMs?: number;
+  /** Told at debug level what is never printed otherwise: an exec credential plugin's stderr. */
+  log?: Logger;
 }
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -118,7 +125,10 @@ export function loadKubeConfig(opts: ConfigOptions): KubeConfig {
   if (context.user && !kc.getUser(context.user))
     throw configError(`context "${contextName}" names user "${context.user}", which the kubeconfig does not define`, 'add the user to the kubeconfig or fix the context (kubectl config set-context)');
   const plugin = execPluginOf(kc.getCurrentUser());
-  if (plugin) checkPluginInstalled(plugin, kc.getCurrentUser()!.name);
+  if (plugin) {
+    checkPluginInstalled(plugin, kc.getCurrentUser()!.name);
+    boundExecPlugin(kc, plugin.command, { timeoutMs: opts.pluginTimeoutMs ?? DEFAULTS.requestTimeoutMs, log: opts.log ?? SILENT_LOGGER });
+  }
   // client-node's last-resort default; never a real configuration here.
   if (cluster.server === 'http://localhost:8080')
     throw configError('no kubeconfig found (looked at $KUBECONFIG, ~/.kube/config; not in a pod)', 'pass --kubeconfig FILE or set KUBECONFIG');
@@ -182,6 +192,7 @@ function execPluginOf(user: User | null): ExecPlugin | undefined {
 /** The current user gets its credentials from an exec plugin (EKS, GKE, AKS, OIDC helpers). */
 export const usesExecPlugin = (kc: KubeConfig): boolean => execPluginOf(kc.getCurrentUser()) !== undefined;
 
+
 const isExecutable = (path: string) => {
   try {
     accessSync(path, constants.X_OK);
@@ -209,25 +220,25 @@ export function secretsOf(kc: KubeConfig): string[] {
 }
 
 /**
- * The configuration error for a failure of the exec credential plugin, or undefined when `err` is not
- * one. client-node rejects with the spawn error, a SyntaxError quoting stdout (which may be a raw token),
- * or an Error whose message is the plugin's stderr: only a redacted first line of stderr is kept.
+ * The error for a failure of the exec credential plugin, or undefined when `err` is not one. client-node
+ * rejects with the spawn error, a SyntaxError quoting stdout (which may be a raw token), or (through
+ * plugin.ts) a PluginFailure: nothing the plugin printed is ever part of the line. A plugin that does not
+ * finish is exit 3 (the cluster's login path is stuck); one that cannot start or fails is exit 2.
  */
 export function credentialError(err: unknown, kc: KubeConfig): KubeError | undefined {
   const plugin = execPluginOf(kc.getCurrentUser());
   if (!plugin || err instanceof KubeError || typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: unknown; code?: unknown; statusCode?: unknown; syscall?: unknown; message?: unknown; cause?: unknown };
+  const e = err as { name?: unknown; code?: unknown; syscall?: unknown };
   const user = kc.getCurrentUser()!.name;
   const which = `exec credential plugin "${plugin.command}" of user "${user}"`;
+  if (err instanceof PluginFailure && err.why === 'timeout')
+    return new KubeError('unauthorized', 0, `${which} did not finish within ${err.detail}; its process group was killed`,
+      'run the plugin by hand to see what it waits for (an interactive login? a network call?), or fix users[].user.exec in the kubeconfig', { request: { verb: 'get', resource: 'credentials' } });
+  if (err instanceof PluginFailure)
+    return configError(`${which} failed (${err.detail})`, 'run the plugin by hand to see why (an expired login?) or add --log-level debug to log its stderr, or fix users[].user.exec in the kubeconfig');
   if (typeof e.syscall === 'string' && e.syscall.startsWith('spawn'))
     return configError(`${which} could not be started (${typeof e.code === 'string' ? e.code : 'spawn failed'})`, pluginHint(plugin));
   if (e.name === 'SyntaxError')
     return configError(`${which} printed no ExecCredential JSON on stdout`, 'the plugin must print an ExecCredential (client.authentication.k8s.io/v1): update or fix it');
-  // A bare Error: no HTTP status (the watch's errors carry statusCode), no system code, no cause.
-  if (e.name === 'Error' && e.code === undefined && e.statusCode === undefined && e.cause === undefined && typeof e.message === 'string') {
-    const first = e.message.split('\n').map((l) => l.trim()).find(Boolean);
-    const said = first ? `: ${redact(first, secretsOf(kc), true).slice(0, 200)}` : '';
-    return configError(`${which} failed${said}`, 'run the plugin by hand to see why (an expired login?), or fix users[].user.exec in the kubeconfig');
-  }
   return undefined;
 }

@@ -2,8 +2,9 @@
 // (no warning block, no stack trace), and the sim's request log shows no write request — nothing in
 // the cluster is changed by a run that errors out.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { startSim, type Sim } from '../sim/index.ts';
 import { buildCli, cli } from './cli.ts';
 
@@ -18,6 +19,15 @@ describe('bad input → exit 2, one line, no write request', function () {
     const path = join(sim.dir, name);
     writeFileSync(path, text);
     return path;
+  };
+
+  /** The sim's kubeconfig with its user's credentials from a plugin running `script`. */
+  const pluginKubeconfig = (name: string, script: string) => {
+    const plugin = file(`${name}.sh`, `#!/bin/sh\n${script}\n`);
+    chmodSync(plugin, 0o700);
+    const k = parse(readFileSync(sim.kubeconfigPath, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+    k.users[0]!.user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } };
+    return file(`${name}.kubeconfig`, stringify(k));
   };
 
   before(async function () {
@@ -107,6 +117,9 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['config: nested 600 deep', ['--config', file('nested600.yaml', nested(600))], /nested600\.yaml: nested more than 32 levels deep/],
       ['config: 196 extra checks', ['--config', file('many.yaml', `${V}checks:\n${'  - x.example A\n'.repeat(196)}`)], /at most 180 checks/],
       ['config: plan too large for one exec', ['--config', file('huge.yaml', hugeAnswers)], /the check plan cannot run: the plan is \d+ KiB/],
+      // kubeconfig: a credential plugin failing with secrets on stderr (no heuristic recognizes them): never echoed
+      ['kubeconfig: plugin fails, secrets on stderr', ['--kubeconfig', pluginKubeconfig('secret-stderr', 'echo "refresh_token=SecretAlphaOnlyTokenValue password Hunter2x" >&2\nexit 1')],
+        /^(?!.*(?:SecretAlpha|Hunter2x|refresh_token|password)).*exec credential plugin "\S+secret-stderr\.sh" of user "\S+" failed \(exit code 1\) — /],
     ];
   };
 

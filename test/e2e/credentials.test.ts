@@ -1,7 +1,8 @@
 // End to end: no credential material in any output. The built CLI runs against the sim with a bearer
 // token and with exec credential plugins (one printing an ExecCredential, one printing a raw token, one
 // failing while printing the token), in table and -o json, on success, RBAC denial and API error paths;
-// every stdout and stderr is searched for the token text. Kubeconfig problems are exit 2 with their cause.
+// every stdout and stderr is searched for the token text. Kubeconfig problems are exit 2 with their cause;
+// a plugin that hangs is killed with its children after the request timeout (exit 3).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { PolicyRule } from '../sim/types.ts';
 import { simOnly } from './cluster.ts';
-import { buildCli, cli, probePodsLeft, type Run } from './cli.ts';
+import { buildCli, cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
 
 before(function () {
   this.timeout(60_000);
@@ -109,15 +110,46 @@ describe('credentials e2e: no token in any output; kubeconfig problems are exit 
     it(`-o ${output}: plugins printing a raw token or failing with it → exit 2 naming the plugin, never the token`, async () => {
       const raw = randomBytes(24).toString('hex');
       const rawPlugin = writeKubeconfig(`raw-${output}`, { exec: plugin(`raw-${output}.sh`, `echo '${raw}'`) });
-      const failing = writeKubeconfig(`failing-${output}`, { exec: plugin(`failing-${output}.sh`, `echo '${raw}'\necho "could not refresh ${raw}" >&2\nexit 1`) });
+      // Secrets no heuristic recognizes: the plugin's stderr is not echoed at all.
+      const said = ['refresh_token=SecretAlphaOnlyTokenValue', 'password Hunter2x'];
+      const failing = writeKubeconfig(`failing-${output}`, { exec: plugin(`failing-${output}.sh`, `echo '${raw}'\necho "could not refresh ${raw}; ${said.join('; ')}" >&2\nexit 1`) });
       const printed = await run(`raw token ${output}`, check(rawPlugin, output), [raw]);
       assert.equal(printed.code, 2, printed.stderr);
       assert.match(printed.stderr, /^error: exec credential plugin ".*raw-\w+\.sh" of user "\S+" printed no ExecCredential JSON on stdout — /m);
-      const failed = await run(`failing plugin ${output}`, check(failing, output), [raw]);
+      const failed = await run(`failing plugin ${output}`, check(failing, output), [raw, 'SecretAlphaOnlyTokenValue', 'Hunter2x']);
       assert.equal(failed.code, 2, failed.stderr);
-      assert.match(failed.stderr, /^error: exec credential plugin ".*failing-\w+\.sh" of user "\S+" failed: could not refresh \[redacted\] — /m);
+      assert.match(failed.stderr, /^error: exec credential plugin ".*failing-\w+\.sh" of user "\S+" failed \(exit code 1\) — .*--log-level debug/m);
+      assert.doesNotMatch(failed.stderr + failed.stdout, /could not refresh|refresh_token|password/);
+      // Asked for: --log-level debug logs its stderr (not kept for the search for secrets below).
+      const debug = await cli(check(failing, output, ['--log-level', 'debug']));
+      assert.equal(debug.code, 2, debug.stderr);
+      assert.match(debug.stderr, /exec credential plugin ".*failing-\w+\.sh" failed \(exit code 1\); its stderr: could not refresh/);
     });
   }
+
+  it('a plugin that hangs → exit 3 within the request timeout, one line naming it; the plugin and its child killed', async () => {
+    const pids = join(sim.dir, 'hang.pids');
+    const hanging = writeKubeconfig('hang', { exec: plugin('hang.sh', `sleep 300 &\necho "$$ $!" > ${pids}\nwait`) });
+    const started = Date.now();
+    const child = startCli(check(hanging, 'table', ['--request-timeout', '2s']));
+    // Bounded here too: before the fix the run never ended.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const r = await finish(child).finally(() => clearTimeout(killer));
+    runs.push({ label: 'hanging plugin', run: r, secrets: [sim.admin.token] });
+    assert.equal(r.code, 3, r.stderr);
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    const lines = r.stderr.split('\n').filter(Boolean);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^error: get credentials: exec credential plugin ".*hang\.sh" of user "\S+" did not finish within 2 s; its process group was killed — run the plugin by hand/);
+    const gone = (pid: number) => {
+      try {
+        return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return true;
+      }
+    };
+    for (const pid of readFileSync(pids, 'utf8').trim().split(' ').map(Number)) assert.ok(gone(pid), `process ${pid} of the plugin is still running`);
+  });
 
   it('kubeconfig problems: empty, unknown user, unknown cluster, missing plugin → exit 2, one line with the cause', async () => {
     const empty = join(sim.dir, 'empty.kubeconfig');
