@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connect, type RepairKubeClient } from '../kube/index.ts';
 import { ConfigError, parsePlanConfig, type PlanConfig } from '../plan/index.ts';
-import { probeImageMode } from '../probepod/spec.ts';
+import { PROBE_ENV, probeImageMode } from '../probepod/spec.ts';
+import { MAX_ARG_STRLEN } from '../probepod/limits.ts';
 import { UsageError } from './errors.ts';
 import { parseResolvConf } from '../probe/clientview.ts';
 import type { CheckSettings } from './settings.ts';
@@ -57,6 +58,9 @@ export function prepareCycle(settings: CheckSettings, log: Logger = SILENT_LOGGE
     const bundle = probeBundlePath();
     if (!existsSync(bundle)) throw new UsageError('probe bundle not found: run `make build`');
     probeSource = readFileSync(bundle, 'utf8');
+    // It travels as one environment string, which execve caps.
+    const envBytes = Buffer.byteLength(`${PROBE_ENV}=${probeSource}`) + 1;
+    if (envBytes > MAX_ARG_STRLEN) throw new UsageError(`probe bundle ${bundle} is ${Math.ceil(envBytes / 1024)} KiB, more than one environment variable can carry (${MAX_ARG_STRLEN / 1024} KiB): use the dedicated --probe-image`);
   }
   const { client, contextNamespace, contextName, server } = connect({ kubeconfig: settings.kubeconfig, context: settings.context, requestTimeoutMs: settings.requestTimeoutMs, log });
   const nameserver = client.inCluster ? ownNameserver() : undefined;

@@ -104,7 +104,7 @@ export interface ProbeRunResult {
   sweep?: { deleted: string[]; failure?: string };
 }
 
-export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' | 'deadlineSeconds'> {
+export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' | 'deadlineSeconds' | 'plan'> {
   /** Time allowed from create to Running. */
   podTimeoutMs: number;
   /** Nodes to pin the probe pods to: one pod per node; empty = one unpinned pod. */
@@ -219,7 +219,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
   throwIfAborted(signal);
   const execTimeoutMs = execBudgetMs(plan);
   const deadlineSeconds = deadlineSecondsOf(opts.podTimeoutMs, execTimeoutMs);
-  const built = buildProbePod({ ...opts, runId, deadlineSeconds, ...(node ? { node } : {}) });
+  const built = buildProbePod({ ...opts, plan, runId, deadlineSeconds, ...(node ? { node } : {}) });
   const name = probePodName();
   const { generateName: _generated, ...metadata } = built.metadata;
   const annotations = {
@@ -263,8 +263,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     timings.startMs = elapsed(t);
     opts.onStage?.('exec', `probe in ${created.name}${current.nodeName ? ` on ${current.nodeName}` : ''}`);
     t = Date.now();
-    const planBase64 = Buffer.from(JSON.stringify(plan)).toString('base64');
-    const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image, planBase64), timeoutMs: execTimeoutMs });
+    const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image), timeoutMs: execTimeoutMs });
     const result = await raceAbort(executing, signal).catch((err: unknown) => {
       if (err instanceof KubeError && err.kind !== 'forbidden' && err.kind !== 'unauthorized' && err.kind !== 'unreachable')
         throw new ProbePodError('exec', `exec of the probe in pod ${created.name}${current.nodeName ? ` on node ${current.nodeName}` : ''} failed: ${err.message}`, err.hint);

@@ -4,10 +4,21 @@ import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts
 import { buildProbePod, hasSleep, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
 import { parseProbeOutput, podProgress, ProbePodError, stalePods } from './lifecycle.ts';
 
+const PLAN: CheckPlan = {
+  schema: PLAN_SCHEMA,
+  targets: [{ id: 'service', address: '10.96.0.10', port: 53, kind: 'service', label: 'service kube-dns' }],
+  queries: [{ id: 'q', name: 'a.example', type: 'A', expect: {} }],
+  transports: ['udp'],
+  samples: 1,
+  timeoutMs: 100,
+  concurrency: 1,
+};
+
 const options: ProbePodOptions = {
   namespace: 'sentinel',
   image: 'node:22-alpine',
   runId: 'abc123',
+  plan: PLAN,
   probeSource: 'console.log(1)',
   deadlineSeconds: 120,
   nodeSelector: {},
@@ -59,11 +70,23 @@ describe('probe pod spec', () => {
     assert.equal(spec.nodeSelector, undefined);
   });
 
+  it('carries the plan in an annotation the container reads as a file (a downwardAPI volume), the volumes "restricted" allows', () => {
+    const pod = buildProbePod(options);
+    const spec = pod.spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(JSON.parse(pod.metadata.annotations!['coredns-sentinel/plan']!), PLAN);
+    const plan = spec.volumes.find((v: { downwardAPI?: unknown }) => v.downwardAPI);
+    assert.deepEqual(plan.downwardAPI.items, [{ path: 'plan.json', fieldRef: { fieldPath: "metadata.annotations['coredns-sentinel/plan']" } }]);
+    assert.deepEqual(spec.containers[0].volumeMounts.find((m: { name: string }) => m.name === plan.name), { name: plan.name, mountPath: '/etc/coredns-sentinel', readOnly: true });
+    // Pod Security "restricted" allows these volume types only (and OpenShift's restricted-v2 SCC the same).
+    const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+    for (const v of spec.volumes) assert.ok(Object.keys(v).some((k) => allowed.includes(k)), JSON.stringify(v));
+  });
+
   it('keeps a stock node image alive and hands it the probe source by env', () => {
     const container = (buildProbePod(options).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.deepEqual(container.command, ['sleep', '120']);
     assert.deepEqual(container.env, [{ name: 'SENTINEL_PROBE_JS', value: 'console.log(1)' }]);
-    assert.deepEqual(probeCommand('node:22-alpine', 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-base64', 'QUJD']);
+    assert.deepEqual(probeCommand('node:22-alpine'), ['node', '--lite-mode', '--max-semi-space-size=1', '-e', 'eval(process.env.SENTINEL_PROBE_JS)', '--', '--plan-file', '/etc/coredns-sentinel/plan.json']);
   });
 
   it('idles with sleep only in images known to have it', () => {
@@ -82,7 +105,7 @@ describe('probe pod spec', () => {
     const container = (buildProbePod({ ...options, image, probeSource: undefined }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
     assert.deepEqual(container.args, ['--idle', '120']);
     assert.equal(container.env, undefined);
-    assert.deepEqual(probeCommand(image, 'QUJD'), ['node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-base64', 'QUJD']);
+    assert.deepEqual(probeCommand(image), ['node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-file', '/etc/coredns-sentinel/plan.json']);
   });
 
   it('places the pod with node, node selector, tolerations and pull secrets', () => {
@@ -118,15 +141,7 @@ describe('podProgress', () => {
 });
 
 describe('parseProbeOutput', () => {
-  const plan: CheckPlan = {
-    schema: PLAN_SCHEMA,
-    targets: [{ id: 'service', address: '10.96.0.10', port: 53, kind: 'service', label: 'service kube-dns' }],
-    queries: [{ id: 'q', name: 'a.example', type: 'A', expect: {} }],
-    transports: ['udp'],
-    samples: 1,
-    timeoutMs: 100,
-    concurrency: 1,
-  };
+  const plan = PLAN;
   const report = {
     schema: REPORT_SCHEMA,
     probeVersion: '1',

@@ -3,6 +3,7 @@
 import type { PodManifest } from '../kube/index.ts';
 import { PROBE_NODE_OPTIONS, type CheckPlan } from '../probe/contract.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { PLAN_FILE, PLAN_MOUNT, PLAN_VOLUME, planAnnotation } from './plan-file.ts';
 
 export const DEFAULT_PROBE_IMAGE = DEFAULTS.probe.image;
 export const CONTAINER = 'probe';
@@ -26,6 +27,8 @@ export interface ProbePodOptions {
   namespace: string;
   image: string;
   runId: string;
+  /** What the probe runs: carried by the pod (plan-file.ts). */
+  plan: CheckPlan;
   /** The bundled probe program, for stock node images (passed as env, eval'd by the exec). */
   probeSource?: string;
   /** The pod fails itself after this long (activeDeadlineSeconds) if we never get to delete it. */
@@ -46,25 +49,13 @@ export function probeImageMode(image: string): 'dedicated' | 'inline' {
 const imageRepository = (image: string): string => image.split('@')[0]!.replace(/:[^/:]*$/, '');
 
 /**
- * The plan rides base64-encoded in the exec request's URL, and API servers cap a request's header block
- * at 1 MiB (Go net/http's DefaultMaxHeaderBytes): keep the plan well below that once encoded.
+ * The argv that runs the probe inside the pod, on the plan the pod carries (plan-file.ts): the same
+ * whatever the plan. Node starts with PROBE_NODE_OPTIONS so the probe fits the pod's 64 Mi memory limit.
  */
-export const MAX_EXEC_PLAN_BYTES = 512 * 1024;
-
-/** Why this plan cannot travel in one exec request, or null. */
-export function planSizeProblem(plan: CheckPlan): string | null {
-  const bytes = Buffer.byteLength(JSON.stringify(plan));
-  return bytes > MAX_EXEC_PLAN_BYTES ? `the plan is ${Math.ceil(bytes / 1024)} KiB, more than the ${MAX_EXEC_PLAN_BYTES / 1024} KiB one exec request can carry` : null;
-}
-
-/**
- * The argv that runs the probe with this plan inside the pod. The plan travels by argv, never stdin.
- * Node starts with PROBE_NODE_OPTIONS so the probe fits the pod's 64 Mi memory limit.
- */
-export function probeCommand(image: string, planBase64: string): string[] {
+export function probeCommand(image: string): string[] {
   return probeImageMode(image) === 'dedicated'
-    ? ['node', ...PROBE_NODE_OPTIONS, PROBE_PATH_IN_IMAGE, '--plan-base64', planBase64]
-    : ['node', ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-base64', planBase64];
+    ? ['node', ...PROBE_NODE_OPTIONS, PROBE_PATH_IN_IMAGE, '--plan-file', PLAN_FILE]
+    : ['node', ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-file', PLAN_FILE];
 }
 
 /**
@@ -94,6 +85,7 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
       generateName: 'coredns-sentinel-probe-',
       namespace: opts.namespace,
       labels: { [LABELS.name]: 'coredns-sentinel-probe', [LABELS.managedBy]: 'coredns-sentinel', [LABELS.runId]: opts.runId },
+      annotations: planAnnotation(opts.plan),
     },
     spec: {
       restartPolicy: 'Never',
@@ -116,10 +108,10 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
             seccompProfile: { type: 'RuntimeDefault' },
           },
           resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
-          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+          volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, PLAN_MOUNT],
         },
       ],
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '8Mi' } }],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '8Mi' } }, PLAN_VOLUME],
       ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
       ...(opts.tolerations.length ? { tolerations: opts.tolerations } : {}),
       ...(opts.imagePullSecrets.length ? { imagePullSecrets: opts.imagePullSecrets.map((name) => ({ name })) } : {}),

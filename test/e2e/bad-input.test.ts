@@ -43,7 +43,8 @@ describe('bad input → exit 2, one line, no write request', function () {
 
   const cases = (): [string, string[], RegExp][] => {
     const nested = (n: number) => `${V}checks: ${'['.repeat(n)}${']'.repeat(n)}\n`;
-    const hugeAnswers = `${V}checks:\n${Array.from({ length: 180 }, (_, i) => `  - {name: h${i}.example.com, type: A, include: [${Array.from({ length: 256 }, (_, j) => `10.${i % 250}.${j}.1`).join(', ')}]}`).join('\n')}\n`;
+    // 87 checks of 256 expected answers each: a 300 KiB plan, more than a probe pod's annotations hold.
+    const hugeAnswers = `${V}checks:\n${Array.from({ length: 87 }, (_, i) => `  - {name: h${i}.example.com, type: A, include: [${Array.from({ length: 256 }, (_, j) => `10.${i % 250}.${j}.1`).join(', ')}]}`).join('\n')}\n`;
     return [
       // durations
       ['--timeout 0', ['--timeout', '0'], /--timeout must be from 1ms to 30s, got "0"/],
@@ -116,7 +117,7 @@ describe('bad input → exit 2, one line, no write request', function () {
       ['config: nested 2000 deep', ['--config', file('nested.yaml', nested(2000))], /nested\.yaml: nested more than 32 levels deep/],
       ['config: nested 600 deep', ['--config', file('nested600.yaml', nested(600))], /nested600\.yaml: nested more than 32 levels deep/],
       ['config: 196 extra checks', ['--config', file('many.yaml', `${V}checks:\n${'  - x.example A\n'.repeat(196)}`)], /at most 180 checks/],
-      ['config: plan too large for one exec', ['--config', file('huge.yaml', hugeAnswers)], /the check plan cannot run: the plan is \d+ KiB/],
+      ['config: a 300 KiB plan', ['--config', file('huge.yaml', hugeAnswers)], /the check plan cannot run: the plan is 30\d KiB, more than the 252 KiB a probe pod can carry/],
       // kubeconfig: a credential plugin failing with secrets on stderr (no heuristic recognizes them): never echoed
       ['kubeconfig: plugin fails, secrets on stderr', ['--kubeconfig', pluginKubeconfig('secret-stderr', 'echo "refresh_token=SecretAlphaOnlyTokenValue password Hunter2x" >&2\nexit 1')],
         /^(?!.*(?:SecretAlpha|Hunter2x|refresh_token|password)).*exec credential plugin "\S+secret-stderr\.sh" of user "\S+" failed \(exit code 1\) — /],

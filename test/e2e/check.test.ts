@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startSim, type Sim } from '../sim/index.ts';
 import { needsSim, simOnly, startCluster, type E2ECluster } from './cluster.ts';
 import { buildCli, cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
+import { connect } from '../../src/kube/index.ts';
 
 
 const failing = (run: Run) => (run.json?.targets ?? []).filter((t) => t.verdict === 'fail');
@@ -119,6 +120,46 @@ describe('check e2e: 3 CoreDNS replicas', function () {
     const rejected = await cli([...base, '--config', bad]);
     assert.equal(rejected.code, 2);
     assert.match(rejected.stderr, /^error: .*sentinel-bad\.yaml: checks\[1\] must be/m);
+  });
+
+  it('plans of 50, 100 and 150 KiB run from the pod (stock node images with and without sleep) with a small exec request; 300 KiB → exit 2 before anything is created', async function () {
+    const sim = needsSim(this, cluster);
+    const { client } = connect({ kubeconfig: cluster.kubeconfigPath });
+    const ip = (await client.getService('default', 'kubernetes')).clusterIPs[0]!;
+    // Checks that pass, each with 256 expected answers (the kubernetes Service IP again and again): at
+    // least `kib` KiB of the plan's queries.
+    const perCheck = Buffer.byteLength(JSON.stringify({ id: 'custom-000', name: 'kubernetes.default.svc.cluster.local', type: 'A', expect: { include: Array(256).fill(ip) } }));
+    const checks = (kib: number) => Math.ceil((kib * 1024) / perCheck);
+    const config = (kib: number) => {
+      const check = `  - {name: kubernetes.default.svc.cluster.local, type: A, include: [${Array(256).fill(ip).join(', ')}]}\n`;
+      const file = join(cluster.dir, `plan-${kib}.yaml`);
+      writeFileSync(file, `apiVersion: coredns-sentinel/config/v1\nchecks:\n${check.repeat(checks(kib))}`);
+      return file;
+    };
+    const small = ['check', '--kubeconfig', cluster.kubeconfigPath, '-o', 'json', '--mode', 'probe-pod', '--no-freshness', '--samples', '1', '--transports', 'udp'];
+    const cases: [number, string][] = [
+      [50, 'node:22-alpine'],
+      [100, 'node:22-alpine'],
+      [150, 'node:22-alpine'],
+      // A node image without sleep (it idles with a second node).
+      [150, 'cgr.dev/chainguard/node:latest'],
+    ];
+    const from = sim.requests.length;
+    const runs = await Promise.all(cases.map(([kib, image]) => cli([...small, '--config', config(kib), '--probe-image', image])));
+    runs.forEach((run, i) => {
+      const [kib, image] = cases[i]!;
+      assert.equal(run.code, 0, `${kib} KiB, ${image}: ${run.stderr}`);
+      assert.equal(run.json?.plan?.queries.filter((q) => q.id.startsWith('custom')).length, checks(kib), `${kib} KiB, ${image}: every check in the plan`);
+    });
+    const execs = sim.requests.slice(from).filter((r) => r.resource === 'pods/exec');
+    assert.equal(execs.length, cases.length);
+    for (const e of execs) assert.ok(e.path.length < 1024, `an exec request line of ${e.path.length} bytes: ${e.path.slice(0, 200)}…`);
+
+    const before = sim.requests.length;
+    const big = await cli([...small, '--config', config(300)]);
+    assert.equal(big.code, 2, big.stderr);
+    assert.match(big.stderr, /^error: the check plan cannot run: the plan is 30\d KiB, more than the 252 KiB a probe pod can carry \(Kubernetes allows a pod 256 KiB of annotations\) — /);
+    assert.deepEqual(sim.requests.slice(before).filter((r) => r.verb === 'create'), [], 'nothing created');
   });
 
   it('unpullable probe image → exit 4 with ImagePullBackOff, pod deleted', async () => {

@@ -39,6 +39,12 @@ interface ContainerSpec {
   readinessProbe?: HttpGetProbe;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
   resources?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
+}
+
+interface DownwardApiVolume {
+  defaultMode?: number;
+  items?: { path: string; mode?: number; fieldRef?: { fieldPath: string } }[];
 }
 
 interface PodSpec {
@@ -50,6 +56,7 @@ interface PodSpec {
   hostNetwork?: boolean;
   dnsPolicy?: string;
   securityContext?: { runAsUser?: number; runAsGroup?: number };
+  volumes?: { name: string; downwardAPI?: DownwardApiVolume }[];
 }
 
 type Terminated = { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
@@ -180,6 +187,8 @@ interface PodWorker {
   timers: Set<NodeJS.Timeout>;
   statusPending: boolean;
   done: boolean;
+  /** Where the pod's downwardAPI volumes were written, by volume name. */
+  volumeDirs: Map<string, string>;
 }
 
 export interface KubeletOptions {
@@ -273,6 +282,7 @@ export class Kubelet implements NodeRuntime {
       statusPending: false,
       done: false,
       sandboxDown: false,
+      volumeDirs: new Map(),
     };
     this.workers.set(podKey(w.namespace, w.name), w);
     this.later(w, this.o.podStartMs, () => this.track(this.startPod(w)));
@@ -388,8 +398,52 @@ export class Kubelet implements NodeRuntime {
           dnsContainer.append(`[ERROR] pod network: cannot listen on ${w.ip}:${port}: ${(err as Error).message}`);
         }
     }
+    w.volumeDirs = this.writeDownwardApiVolumes(w);
     for (const c of w.containers) this.track(this.startContainer(w, c));
     this.writeStatus(w);
+  }
+
+  /**
+   * The pod's downwardAPI volumes, written as the kubelet does before the containers start: a file per
+   * item (mode 0644 unless set), a label or annotation the pod lacks as an empty file, a whole map as
+   * sorted `key="value"` lines. Under the sim's directory; see inContainer for how a container finds them.
+   */
+  private writeDownwardApiVolumes(w: PodWorker): Map<string, string> {
+    const dirs = new Map<string, string>();
+    const meta = this.o.store.get('pods', w.namespace, w.name)?.metadata;
+    if (!meta) return dirs;
+    const formatMap = (m: Record<string, string> = {}) => Object.keys(m).sort().map((k) => `${k}=${JSON.stringify(m[k])}`).join('\n');
+    const value = (fieldPath: string): string => {
+      const one = /^metadata\.(labels|annotations)\['([^']+)'\]$/.exec(fieldPath);
+      if (one) return (one[1] === 'labels' ? meta.labels : meta.annotations)?.[one[2]!] ?? '';
+      return { 'metadata.name': w.name, 'metadata.namespace': w.namespace, 'metadata.uid': w.uid, 'metadata.labels': formatMap(meta.labels), 'metadata.annotations': formatMap(meta.annotations) }[fieldPath] ?? '';
+    };
+    for (const v of w.spec.volumes ?? []) {
+      if (!v.downwardAPI) continue;
+      const dir = join(this.o.dir, 'pods', w.uid, 'volumes', v.name);
+      for (const item of v.downwardAPI.items ?? []) {
+        const file = join(dir, item.path);
+        mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+        writeFileSync(file, item.fieldRef ? value(item.fieldRef.fieldPath) : '', { mode: item.mode ?? v.downwardAPI.defaultMode ?? 0o644 });
+      }
+      dirs.set(v.name, dir);
+    }
+    return dirs;
+  }
+
+  /**
+   * The argv of a container or an exec as the sim runs it: its programs mapped to local ones (images.ts),
+   * and paths under the container's downwardAPI mounts mapped to where the volumes were written.
+   */
+  private inContainer(w: PodWorker, c: ContainerSpec, argv: string[]): string[] {
+    const mounts = (c.volumeMounts ?? []).flatMap((m) => {
+      const dir = w.volumeDirs.get(m.name);
+      return dir && !m.subPath ? [[m.mountPath.replace(/\/$/, ''), dir] as const] : [];
+    });
+    return localArgv(argv).map((a) => {
+      const mount = mounts.find(([at]) => a === at || a.startsWith(`${at}/`));
+      return mount ? mount[1] + a.slice(mount[0].length) : a;
+    });
   }
 
   /** Container starts in flight: stop() waits for them so nothing they spawn escapes. */
@@ -428,7 +482,7 @@ export class Kubelet implements NodeRuntime {
       handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
     } else {
       const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
-      const { child, exited } = spawnContained(localArgv(containerArgv(c.kind, c.spec.command, c.spec.args)), {
+      const { child, exited } = spawnContained(this.inContainer(w, c.spec, containerArgv(c.kind, c.spec.command, c.spec.args)), {
         env: this.containerEnv(w, c.spec),
         uid: sc.runAsUser,
         gid: sc.runAsGroup,
@@ -631,7 +685,7 @@ export class Kubelet implements NodeRuntime {
   private mountedFiles(w: PodWorker, c: ContainerSpec): Map<string, string> {
     const files = new Map<string, string>();
     const volumes = (w.spec as { volumes?: { name: string; configMap?: { name: string; items?: { key: string; path: string }[] } }[] }).volumes ?? [];
-    for (const m of (c as { volumeMounts?: { name: string; mountPath: string; subPath?: string }[] }).volumeMounts ?? []) {
+    for (const m of c.volumeMounts ?? []) {
       const cm = volumes.find((v) => v.name === m.name)?.configMap;
       if (!cm) continue;
       const data = (this.o.store.get('configmaps', w.namespace, cm.name)?.data ?? {}) as Record<string, string>;
@@ -740,7 +794,7 @@ export class Kubelet implements NodeRuntime {
     if (!w || !c || !c.running || w.stopping) throw SimError.badRequest(`container not found ("${name}")`);
     if (c.kind === 'coredns') throw SimError.internal(`error executing command in container: failed to exec in container: exec: "${req.command[0]}": executable file not found in $PATH: unknown`);
     const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
-    const { child, exited } = spawnContained(localArgv(req.command), {
+    const { child, exited } = spawnContained(this.inContainer(w, c.spec, req.command), {
       env: this.containerEnv(w, c.spec),
       uid: sc.runAsUser,
       gid: sc.runAsGroup,

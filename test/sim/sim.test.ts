@@ -175,6 +175,31 @@ describe('sim: default cluster', function () {
     await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'probe-sim-node-1', 'probe-sim-node-3', '--grace-period=0']);
   });
 
+  it('downwardAPI volumes: an annotation as a file the container reads where it is mounted; annotations over 256 KiB and unknown fieldPaths refused (422)', async () => {
+    const big = 'x'.repeat(200 * 1024);
+    const pod = (name: string, annotation: string, fieldPath = "metadata.annotations['example.com/data']") => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'default', annotations: { 'example.com/data': annotation } },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'c', image: 'node:22-alpine', command: ['node', '-e', 'setTimeout(() => {}, 60000)'], securityContext: { runAsUser: 65534 }, volumeMounts: [{ name: 'info', mountPath: '/etc/info', readOnly: true }] }],
+        volumes: [{ name: 'info', downwardAPI: { items: [{ path: 'data', fieldRef: { fieldPath } }, { path: 'sub/name', fieldRef: { fieldPath: 'metadata.name' } }, { path: 'absent', fieldRef: { fieldPath: "metadata.labels['nope']" } }] } }],
+      },
+    });
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod('volume', big)));
+    await waitFor('the pod', async () => (await getPod(sim.kubeconfigPath, 'default', 'volume'))?.status.phase === 'Running');
+    const read = `const fs = require("fs"); console.log(["data", "sub/name", "absent"].map((f) => fs.readFileSync(process.argv[1] + "/" + f, "utf8").length).join(" "), process.getuid())`;
+    // The exec's argv names the mount (where the sim finds the volume); the process runs as the pod's user.
+    const out = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'volume', '--', 'node', '-e', read, '/etc/info']);
+    expect(out.trim()).to.equal(`${big.length} 6 0 65534`);
+    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'volume', '--grace-period=0']);
+    const tooLarge = await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod('too-large', 'x'.repeat(256 * 1024)))).catch((e: Error) => e.message);
+    expect(tooLarge).to.match(/metadata\.annotations: Too long: must have at most 262144 bytes/);
+    const unknown = await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod('bad-field', 'x', 'spec.nodeName'))).catch((e: Error) => e.message);
+    expect(unknown).to.match(/spec\.volumes\[0\]\.downwardAPI\.items\[0\]\.fieldRef\.fieldPath: Unsupported value: "spec\.nodeName"/);
+  });
+
   it('unpullableImage and unknown images: the pod stays Pending with ErrImagePull then ImagePullBackOff', async () => {
     sim.faults.unpullableImage('ghcr.io/coredns-sentinel/probe');
     for (const [name, image] of [

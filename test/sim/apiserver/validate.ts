@@ -28,12 +28,46 @@ function metadataCauses(o: KObject) {
   return [];
 }
 
+/** apimachinery's TotalAnnotationSizeLimitB: every key and value of an object's annotations together. */
+export const TOTAL_ANNOTATION_SIZE_LIMIT_B = 256 * 1024;
+
+function annotationCauses(o: KObject) {
+  const size = Object.entries(o.metadata.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  return size > TOTAL_ANNOTATION_SIZE_LIMIT_B
+    ? [{ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: must have at most ${TOTAL_ANNOTATION_SIZE_LIMIT_B} bytes` }]
+    : [];
+}
+
 type Container = { name?: string; image?: string };
+type Volume = { name?: string; downwardAPI?: { items?: { path?: string; fieldRef?: { fieldPath?: string } }[] } };
+
+// The fieldPaths a downwardAPI volume file may show (validation.go validDownwardAPIFieldPathExpressions,
+// and one label or annotation by key).
+const DOWNWARD_FIELDS = new Set(['metadata.name', 'metadata.namespace', 'metadata.uid', 'metadata.labels', 'metadata.annotations']);
+const DOWNWARD_SUBSCRIPT = /^metadata\.(labels|annotations)\['[^']+'\]$/;
+
+function volumeCauses(volumes: Volume[]) {
+  return volumes.flatMap((v, i) =>
+    (v.downwardAPI?.items ?? []).flatMap((item, j) => {
+      const at = `spec.volumes[${i}].downwardAPI.items[${j}]`;
+      const fieldPath = item.fieldRef?.fieldPath ?? '';
+      if (!item.path) return [required(`${at}.path`)];
+      if (item.path.startsWith('/') || item.path.split('/').includes('..'))
+        return [{ reason: 'FieldValueInvalid', field: `${at}.path`, message: `Invalid value: "${item.path}": must be a relative path without '..'` }];
+      if (!DOWNWARD_FIELDS.has(fieldPath) && !DOWNWARD_SUBSCRIPT.test(fieldPath))
+        return [{ reason: 'FieldValueNotSupported', field: `${at}.fieldRef.fieldPath`, message: `Unsupported value: "${fieldPath}": supported values: "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"` }];
+      return [];
+    }),
+  );
+}
 
 function podCauses(o: KObject) {
-  const spec = o.spec as { containers?: Container[] } | undefined;
+  const spec = o.spec as { containers?: Container[]; volumes?: Volume[] } | undefined;
   if (!spec?.containers?.length) return [required('spec.containers')];
-  return spec.containers.flatMap((c, i) => [...(c.name ? [] : [required(`spec.containers[${i}].name`)]), ...(c.image ? [] : [required(`spec.containers[${i}].image`)])]);
+  return [
+    ...spec.containers.flatMap((c, i) => [...(c.name ? [] : [required(`spec.containers[${i}].name`)]), ...(c.image ? [] : [required(`spec.containers[${i}].image`)])]),
+    ...volumeCauses(spec.volumes ?? []),
+  ];
 }
 
 // metav1.MicroTime only parses RFC3339 with exactly six fractional digits.
@@ -62,7 +96,7 @@ export function checkDecodable(type: ServedType, o: KObject): void {
 
 /** 422 when the object could not be stored by a real server. */
 export function validate(type: ServedType, o: KObject, isCreate: boolean): void {
-  const causes = [...(isCreate ? metadataCauses(o) : []), ...(type.kind === 'Pod' ? podCauses(o) : [])];
+  const causes = [...(isCreate ? metadataCauses(o) : []), ...annotationCauses(o), ...(type.kind === 'Pod' ? podCauses(o) : [])];
   if (causes.length) throw invalid(type.kind, o.metadata.name ?? '', causes);
 }
 
