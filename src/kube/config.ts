@@ -192,7 +192,6 @@ function execPluginOf(user: User | null): ExecPlugin | undefined {
 /** The current user gets its credentials from an exec plugin (EKS, GKE, AKS, OIDC helpers). */
 export const usesExecPlugin = (kc: KubeConfig): boolean => execPluginOf(kc.getCurrentUser()) !== undefined;
 
-
 const isExecutable = (path: string) => {
   try {
     accessSync(path, constants.X_OK);

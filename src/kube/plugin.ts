@@ -13,7 +13,7 @@ import type { Logger } from '../common/logger.ts';
 export class PluginFailure extends Error {
   constructor(
     readonly why: 'timeout' | 'exit',
-    /** "exit code 1", "signal SIGKILL", or the timeout in ms. */
+    /** "exit code 1", "signal SIGTERM", or the time it had ("2 s"). */
     readonly detail: string,
   ) {
     super(why === 'timeout' ? `did not finish within ${detail}` : `failed (${detail})`);
@@ -75,11 +75,12 @@ export function boundedSpawn(command: string, bounds: PluginBounds): Spawn {
       child.stderr?.destroy();
     }, bounds.timeoutMs);
     child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      // What the plugin left running in its group goes with it.
-      killGroup(pid);
-      running.delete(pid);
       if (!timedOut && code !== 0) fail(new PluginFailure('exit', signal ? `signal ${signal}` : `exit code ${code}`));
+    });
+    // Bounded until its output is closed: a child it left holding the pipes is killed with its group.
+    child.on('close', () => {
+      clearTimeout(timer);
+      running.delete(pid);
     });
     return child;
   };
@@ -87,7 +88,7 @@ export function boundedSpawn(command: string, bounds: PluginBounds): Spawn {
 
 /**
  * Makes the exec credential plugin of `kc` run through boundedSpawn. ExecAuth and its spawn function
- * are private to client-node (pinned at 1.4; kube.test.ts checks they are where this expects them).
+ * are private to client-node (pinned at 1.4; plugin.test.ts fails if they move).
  */
 export function boundExecPlugin(kc: KubeConfig, command: string, bounds: PluginBounds): void {
   const authenticators = (kc as unknown as { authenticators?: { execFn?: unknown; isAuthProvider(u: unknown): boolean }[] }).authenticators;
