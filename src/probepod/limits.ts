@@ -18,7 +18,10 @@ export const MAX_ARG_STRLEN = 128 * 1024;
  */
 export const TOTAL_ANNOTATION_BYTES = 256 * 1024;
 
-/** Left of TOTAL_ANNOTATION_BYTES for the probe pod's other annotations (its owner, its budgets) and the plan annotation's key. */
+/**
+ * Left of TOTAL_ANNOTATION_BYTES for the probe pod's other annotations (its owner, its budgets), the plan
+ * annotation's key and the query the freshness canary adds to a plan checked without it (engine/freshness.ts).
+ */
 export const OTHER_ANNOTATIONS_BYTES = 4 * 1024;
 
 /** The largest plan (its JSON, in bytes) a probe pod carries. */
