@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
-import { buildProbePod, hasSleep, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
 import { parseProbeOutput, podProgress, ProbePodError, stalePods } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
@@ -91,11 +91,21 @@ describe('probe pod spec', () => {
 
   it('idles with sleep only in images known to have it', () => {
     for (const image of ['node', 'node:22-alpine', 'node:20-bookworm-slim', 'docker.io/library/node:24', 'library/node@sha256:' + '0'.repeat(64), 'index.docker.io/library/node:22']) assert.equal(hasSleep(image), true, image);
-    for (const image of ['cgr.dev/chainguard/node:latest', 'registry.corp/node:22', 'gcr.io/distroless/nodejs22-debian12', 'docker.io/library/nodejs:22', 'mynode:1']) {
+    for (const image of ['cgr.dev/chainguard/node:latest', 'registry.corp/node:22', 'docker.io/library/nodejs:22', 'mynode:1']) {
       assert.equal(hasSleep(image), false, image);
       const container = (buildProbePod({ ...options, image }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
       assert.deepEqual(container.command, ['node', '-e', 'setTimeout(() => {}, 120000)'], image);
     }
+  });
+
+  it('names node by its path in distroless images, which keep it off PATH and have no sleep', () => {
+    for (const image of ['gcr.io/distroless/nodejs22-debian12', 'gcr.io/distroless/nodejs20-debian12:nonroot', 'mirror.corp:5000/distroless/nodejs22-debian12@sha256:' + '0'.repeat(64), 'gcr.io/distroless/nodejs']) {
+      assert.equal(nodeBinary(image), '/nodejs/bin/node', image);
+      const container = (buildProbePod({ ...options, image }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.deepEqual(container.command, ['/nodejs/bin/node', '-e', 'setTimeout(() => {}, 120000)'], image);
+      assert.deepEqual(probeCommand(image).slice(0, 4), ['/nodejs/bin/node', '--lite-mode', '--max-semi-space-size=1', '-e'], image);
+    }
+    for (const image of ['node:22-alpine', 'cgr.dev/chainguard/node', 'gcr.io/distroless/static-debian12', 'registry.corp/nodejs22-debian12']) assert.equal(nodeBinary(image), 'node', image);
   });
 
   it('idles the dedicated probe image and execs its bundled probe', () => {
@@ -103,9 +113,11 @@ describe('probe pod spec', () => {
     assert.equal(probeImageMode(image), 'dedicated');
     assert.equal(probeImageMode('docker.io/library/node:20'), 'inline');
     const container = (buildProbePod({ ...options, image, probeSource: undefined }).spec as Record<string, any>).containers[0]; // eslint-disable-line @typescript-eslint/no-explicit-any
-    assert.deepEqual(container.args, ['--idle', '120']);
+    // The image's entrypoint is the probe itself, which would run no plan and exit: a distroless node idles instead.
+    assert.deepEqual(container.command, ['/nodejs/bin/node', '-e', 'setTimeout(() => {}, 120000)']);
+    assert.equal(container.args, undefined);
     assert.equal(container.env, undefined);
-    assert.deepEqual(probeCommand(image), ['node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-file', '/etc/coredns-sentinel/plan.json']);
+    assert.deepEqual(probeCommand(image), ['/nodejs/bin/node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-file', '/etc/coredns-sentinel/plan.json']);
   });
 
   it('places the pod with node, node selector, tolerations and pull secrets', () => {

@@ -48,14 +48,27 @@ export function probeImageMode(image: string): 'dedicated' | 'inline' {
 /** The image reference without digest or tag: "docker.io/library/node:22-alpine" → "docker.io/library/node". */
 const imageRepository = (image: string): string => image.split('@')[0]!.replace(/:[^/:]*$/, '');
 
+/** Where distroless's node images, and the dedicated probe image built on one, keep node: not on PATH. */
+export const DISTROLESS_NODE = '/nodejs/bin/node';
+
+/**
+ * The node to run in the image: distroless node images keep it at /nodejs/bin/node, off their PATH (an
+ * exec of a bare `node` finds nothing there, and they have no shell); the others have it on PATH.
+ */
+export function nodeBinary(image: string): string {
+  const distroless = /(?:^|\/)distroless\/nodejs\d*(?:-debian\d+)?$/.test(imageRepository(image));
+  return distroless || probeImageMode(image) === 'dedicated' ? DISTROLESS_NODE : 'node';
+}
+
 /**
  * The argv that runs the probe inside the pod, on the plan the pod carries (plan-file.ts): the same
  * whatever the plan. Node starts with PROBE_NODE_OPTIONS so the probe fits the pod's 64 Mi memory limit.
  */
 export function probeCommand(image: string): string[] {
+  const node = nodeBinary(image);
   return probeImageMode(image) === 'dedicated'
-    ? ['node', ...PROBE_NODE_OPTIONS, PROBE_PATH_IN_IMAGE, '--plan-file', PLAN_FILE]
-    : ['node', ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-file', PLAN_FILE];
+    ? [node, ...PROBE_NODE_OPTIONS, PROBE_PATH_IN_IMAGE, '--plan-file', PLAN_FILE]
+    : [node, ...PROBE_NODE_OPTIONS, '-e', `eval(process.env.${PROBE_ENV})`, '--', '--plan-file', PLAN_FILE];
 }
 
 /**
@@ -67,13 +80,12 @@ export function hasSleep(image: string): boolean {
   return /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(imageRepository(image));
 }
 
+/** What the container runs until the probe is exec'd: it replaces the image's entrypoint (the dedicated image's is the probe itself). */
 function keepAlive(opts: ProbePodOptions): Record<string, unknown> {
-  if (probeImageMode(opts.image) === 'dedicated') return { args: ['--idle', String(opts.deadlineSeconds)] };
+  const idle = hasSleep(opts.image) ? ['sleep', String(opts.deadlineSeconds)] : [nodeBinary(opts.image), '-e', `setTimeout(() => {}, ${opts.deadlineSeconds * 1000})`];
+  if (probeImageMode(opts.image) === 'dedicated') return { command: idle };
   if (!opts.probeSource) throw new Error('a stock node probe image needs the probe source');
-  return {
-    command: hasSleep(opts.image) ? ['sleep', String(opts.deadlineSeconds)] : ['node', '-e', `setTimeout(() => {}, ${opts.deadlineSeconds * 1000})`],
-    env: [{ name: PROBE_ENV, value: opts.probeSource }],
-  };
+  return { command: idle, env: [{ name: PROBE_ENV, value: opts.probeSource }] };
 }
 
 export function buildProbePod(opts: ProbePodOptions): PodManifest {

@@ -92,6 +92,21 @@ describe('check e2e: 3 CoreDNS replicas', function () {
     });
   }
 
+  // The images as built: the dedicated one's entrypoint is the probe itself, and distroless keeps node
+  // at /nodejs/bin/node, off PATH, with no sleep (test/sim/images.ts lays them out like their upstreams).
+  it('the dedicated probe image and a distroless --probe-image: healthy → exit 0; a hung pod → exit 1, that pod flagged', async function () {
+    const sim = needsSim(this, cluster);
+    const images = ['ghcr.io/coredns-sentinel/probe:0.1.0', 'gcr.io/distroless/nodejs22-debian12:nonroot'];
+    const checkWith = (image: string) => cli([...base, '--probe-image', image]);
+    for (const [image, run] of (await Promise.all(images.map(checkWith))).map((r, i) => [images[i], r] as const)) assert.equal(run.code, 0, `${image}: ${run.stderr}`);
+    const victim = sim.dnsPods()[1]!.name;
+    sim.faults.hangDns(victim);
+    for (const [image, run] of (await Promise.all(images.map(checkWith))).map((r, i) => [images[i], r] as const)) {
+      assert.equal(run.code, 1, `${image}: ${run.stderr}`);
+      assert.deepEqual(failing(run).filter((t) => t.kind === 'pod').map((t) => t.label), [victim], image);
+    }
+  });
+
   it('upstream down → exit 1, only the external check fails', async function () {
     needsSim(this, cluster).faults.upstreamDown();
     // One sample at the default 2 s timeout: the external name must time out, in-cluster names must still answer.

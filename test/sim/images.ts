@@ -1,6 +1,7 @@
 // The sim's image table: which local program stands for a container image, and how a container or an
 // exec'd command becomes a local process (as the pod's user, in the pod's network, never outliving the sim).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** coredns: a DNS server the sim plays with dnsmasq; aux: a sidecar that only has to run. */
@@ -10,6 +11,8 @@ export type ImageKind = 'node' | 'probe' | 'coredns' | 'aux' | 'other';
 const DNS_SERVER_IMAGES = [/coredns\/coredns$/, /hardened-coredns$/, /coredns-coredns$/, /\/coredns$/, /origin-coredns$/, /k8s-dns-dnsmasq-nanny(-amd64)?$/, /k8s-dns-node-cache$/];
 // Sidecars next to them: kube-dns itself (answers only through dnsmasq), its sidecar, kube-rbac-proxy.
 const AUX_IMAGES = [/k8s-dns-kube-dns(-amd64)?$/, /k8s-dns-sidecar(-amd64)?$/, /kube-rbac-proxy$/];
+// Distroless's node runtimes (gcr.io/distroless/nodejs22-debian12), mirrored anywhere.
+const DISTROLESS_NODE_REPO = /(?:^|\/)distroless\/nodejs\d*(?:-debian\d+)?$/;
 
 /** The image reference without tag or digest: "docker.io/library/node:22-alpine" → "docker.io/library/node". */
 export function imageRepository(image: string): string {
@@ -27,28 +30,89 @@ export function imageKind(image: string): ImageKind {
   if (DNS_SERVER_IMAGES.some((r) => r.test(repo))) return 'coredns';
   if (AUX_IMAGES.some((r) => r.test(repo))) return 'aux';
   if (repo.endsWith('coredns-sentinel/probe')) return 'probe';
-  if (repo.split('/').pop() === 'node') return 'node';
+  if (repo.split('/').pop() === 'node' || DISTROLESS_NODE_REPO.test(repo)) return 'node';
   return 'other';
 }
 
-/** Docker semantics: `command` replaces the image ENTRYPOINT (and drops its CMD), `args` replace CMD. */
-export function containerArgv(kind: ImageKind, command?: string[], args?: string[]): string[] {
-  const image = { node: { entrypoint: [], cmd: ['node'] }, probe: { entrypoint: ['node', '/probe/probe.cjs'], cmd: [] } }[
-    kind === 'probe' ? 'probe' : 'node'
-  ];
-  if (command?.length) return [...command, ...(args ?? [])];
-  return [...image.entrypoint, ...(args ?? image.cmd)];
+/**
+ * What the sim knows of an image that runs node: its config (entrypoint, cmd, PATH) and the programs
+ * its filesystem holds, each by its path in the image, as the upstream images lay them out. Enough for
+ * Docker's command semantics and for the runtime's PATH lookup to fail where the real one fails.
+ */
+export interface ImageLayout {
+  entrypoint: string[];
+  cmd: string[];
+  path: string;
+  /** Path in the image → what runs for it here: NODE (this node), ENTRYPOINT_SH (node's docker-entrypoint.sh) or a host program. */
+  programs: Record<string, string>;
+  /** Files in the image → their local copies. */
+  files: Record<string, string>;
 }
+
+const NODE = 'node';
+const ENTRYPOINT_SH = 'docker-entrypoint.sh';
+const STANDARD_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export const PROBE_PATH_IN_IMAGE = '/probe/probe.cjs';
 export const builtProbePath = (): string => fileURLToPath(new URL('../../dist/probe.cjs', import.meta.url));
+const PROBE_DOCKERFILE = fileURLToPath(new URL('../../probe-image/Dockerfile', import.meta.url));
 
-/** Maps an in-container argv to local paths: node → this node binary, sh → /bin/sh, the probe's path → dist/probe.cjs. */
-export function localArgv(argv: string[], probePath = builtProbePath()): string[] {
+/** The last JSON-form ENTRYPOINT and CMD of a Dockerfile (what the image's config holds). */
+export function dockerfileConfig(text: string): { entrypoint: string[]; cmd: string[] } {
+  const last = (instruction: string): string[] | undefined => {
+    const lines = text.split('\n').filter((l) => l.startsWith(`${instruction} [`));
+    return lines.length ? (JSON.parse(lines.at(-1)!.slice(instruction.length + 1)) as string[]) : undefined;
+  };
+  return { entrypoint: last('ENTRYPOINT') ?? [], cmd: last('CMD') ?? [] };
+}
+
+/**
+ * Docker Hub's node (docker-entrypoint.sh, node in /usr/local/bin, a shell and sleep), distroless's
+ * nodejs (node at /nodejs/bin/node, off PATH, nothing else), the dedicated probe image (distroless's,
+ * with the entrypoint probe-image/Dockerfile gives it) and any other node image (Chainguard's: only
+ * /usr/bin/node).
+ */
+export function imageLayout(image: string): ImageLayout | undefined {
+  const repo = imageRepository(image);
+  const distroless = { entrypoint: ['/nodejs/bin/node'], cmd: [], path: STANDARD_PATH, programs: { '/nodejs/bin/node': NODE }, files: {} };
+  if (imageKind(image) === 'probe')
+    return { ...distroless, ...dockerfileConfig(readFileSync(PROBE_DOCKERFILE, 'utf8')), files: { [PROBE_PATH_IN_IMAGE]: builtProbePath() } };
+  if (DISTROLESS_NODE_REPO.test(repo)) return distroless;
+  if (imageKind(image) !== 'node') return undefined;
+  if (/^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(repo))
+    return {
+      entrypoint: [ENTRYPOINT_SH],
+      cmd: ['node'],
+      path: STANDARD_PATH,
+      programs: { '/usr/local/bin/node': NODE, [`/usr/local/bin/${ENTRYPOINT_SH}`]: ENTRYPOINT_SH, '/bin/sh': '/bin/sh', '/bin/sleep': 'sleep', '/usr/bin/env': 'env' },
+      files: {},
+    };
+  return { entrypoint: ['/usr/bin/node'], cmd: [], path: STANDARD_PATH, programs: { '/usr/bin/node': NODE }, files: {} };
+}
+
+/** Docker semantics: `command` replaces the image ENTRYPOINT (and drops its CMD), `args` replace CMD. */
+export function containerArgv(layout: ImageLayout, command?: string[], args?: string[]): string[] {
+  if (command?.length) return [...command, ...(args ?? [])];
+  return [...layout.entrypoint, ...(args ?? layout.cmd)];
+}
+
+/** The runtime's error when argv[0] is not in the image, as runc words it. */
+const notFound = (name: string) => (name.includes('/') ? `exec: "${name}": stat ${name}: no such file or directory` : `exec: "${name}": executable file not found in $PATH`);
+
+/**
+ * An in-container argv as a local one, resolving argv[0] in the image as the runtime does (a bare name
+ * through the image's PATH): node → this node binary, files of the image → their local copies.
+ * A program the image does not hold is the runtime's error, as a string.
+ */
+export function localArgv(layout: ImageLayout, argv: string[]): string[] | string {
   const [cmd, ...rest] = argv;
-  if (cmd === undefined) return [];
-  const program = cmd === 'node' || cmd === '/usr/local/bin/node' ? process.execPath : cmd === 'sh' ? '/bin/sh' : cmd;
-  return [program, ...rest.map((a) => (a === PROBE_PATH_IN_IMAGE ? probePath : a))];
+  if (cmd === undefined) return 'no command specified';
+  const inImage = cmd.includes('/') ? cmd : layout.path.split(':').map((dir) => `${dir}/${cmd}`).find((p) => p in layout.programs);
+  const program = inImage === undefined ? undefined : layout.programs[inImage];
+  if (program === undefined) return notFound(cmd);
+  // node's docker-entrypoint.sh: runs node when the first argument is an option or no program of the image.
+  if (program === ENTRYPOINT_SH) return localArgv(layout, rest[0] === undefined || rest[0].startsWith('-') || typeof localArgv(layout, rest) === 'string' ? ['node', ...rest] : rest);
+  return [program === NODE ? process.execPath : program, ...rest.map((a) => layout.files[a] ?? a)];
 }
 
 export interface Exit {

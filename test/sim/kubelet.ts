@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { KObject, Store } from './store.ts';
 import { SimError } from './status.ts';
 import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
-import { containerArgv, imageId, imageKind, imageRepository, localArgv, spawnContained, type Exit, type ImageKind } from './images.ts';
+import { containerArgv, imageId, imageKind, imageLayout, imageRepository, localArgv, spawnContained, type Exit, type ImageKind, type ImageLayout } from './images.ts';
 import type { ClusterDns, ContainerHandle, CoreDnsPod, DnsServerConfig } from './dns.ts';
 import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
 import type { Ipv6Addresses } from './network6.ts';
@@ -138,9 +138,12 @@ class Container {
   mountNamespace = false;
   timer?: NodeJS.Timeout;
   readonly kind: ImageKind;
+  /** The image's config and programs, for images that run node. */
+  readonly layout?: ImageLayout;
 
   constructor(readonly spec: ContainerSpec) {
     this.kind = imageKind(spec.image);
+    this.layout = imageLayout(spec.image);
   }
 
   append(line: string): void {
@@ -210,6 +213,14 @@ const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''
 
 /** How soon after a ConfigMap change a CoreDNS pod's reload plugin reads its Corefile again. */
 const RELOAD_CHECK_MS = 1000;
+
+/** An exec the runtime could not start: the session opens, then ends with the runtime's error (an InternalError status). */
+function execFailed(message: string): ExecProcess {
+  const empty = () => new PassThrough().end();
+  const exited = Promise.reject(new Error(message));
+  exited.catch(() => undefined); // read only once the session is upgraded
+  return { stdout: empty(), stderr: empty(), exited, kill: () => undefined };
+}
 
 export class Kubelet implements NodeRuntime {
   private readonly workers = new Map<string, PodWorker>();
@@ -432,15 +443,15 @@ export class Kubelet implements NodeRuntime {
   }
 
   /**
-   * The argv of a container or an exec as the sim runs it: its programs mapped to local ones (images.ts),
-   * and paths under the container's downwardAPI mounts mapped to where the volumes were written.
+   * The argv of a container or an exec as the sim runs it (its programs already mapped to local ones by
+   * images.ts): paths under the container's downwardAPI mounts mapped to where the volumes were written.
    */
   private inContainer(w: PodWorker, c: ContainerSpec, argv: string[]): string[] {
     const mounts = (c.volumeMounts ?? []).flatMap((m) => {
       const dir = w.volumeDirs.get(m.name);
       return dir && !m.subPath ? [[m.mountPath.replace(/\/$/, ''), dir] as const] : [];
     });
-    return localArgv(argv).map((a) => {
+    return argv.map((a) => {
       const mount = mounts.find(([at]) => a === at || a.startsWith(`${at}/`));
       return mount ? mount[1] + a.slice(mount[0].length) : a;
     });
@@ -481,8 +492,10 @@ export class Kubelet implements NodeRuntime {
       c.append(`I${new Date().toISOString()} sim: ${imageRepository(c.spec.image)} stand-in started`);
       handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
     } else {
+      const argv = c.layout ? localArgv(c.layout, containerArgv(c.layout, c.spec.command, c.spec.args)) : 'no such image';
+      if (typeof argv === 'string') return this.startFailed(w, c, argv);
       const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
-      const { child, exited } = spawnContained(this.inContainer(w, c.spec, containerArgv(c.kind, c.spec.command, c.spec.args)), {
+      const { child, exited } = spawnContained(this.inContainer(w, c.spec, argv), {
         env: this.containerEnv(w, c.spec),
         uid: sc.runAsUser,
         gid: sc.runAsGroup,
@@ -554,14 +567,24 @@ export class Kubelet implements NodeRuntime {
     c.stopProbes();
     c.ready = false;
     const exitCode = exit.code ?? 128 + (exit.signal ? (SIGNUM[exit.signal] ?? 1) : 1);
-    const terminated: Terminated = {
+    this.terminated(w, c, {
       exitCode,
       reason: exitCode === 0 ? 'Completed' : 'Error',
       ...(exit.signal ? { signal: SIGNUM[exit.signal] } : {}),
       startedAt: c.startedAt,
       finishedAt: now(),
       containerID: c.containerID,
-    };
+    }, ranMs);
+  }
+
+  /** The runtime could not start the container's process (a program the image lacks): containerd's StartError, exit 128. */
+  private startFailed(w: PodWorker, c: Container, problem: string): void {
+    const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${problem}: unknown`;
+    this.terminated(w, c, { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: now(), containerID: c.containerID }, 0);
+  }
+
+  private terminated(w: PodWorker, c: Container, terminated: Terminated, ranMs: number): void {
+    const exitCode = terminated.exitCode;
     const policy = w.spec.restartPolicy ?? 'Always';
     const restart = !w.stopping && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
     if (!restart) {
@@ -792,9 +815,10 @@ export class Kubelet implements NodeRuntime {
     const { w, c, name } = this.requireContainer(req.namespace, req.pod, req.container);
     if (phase === 'Succeeded' || phase === 'Failed') throw SimError.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     if (!w || !c || !c.running || w.stopping) throw SimError.badRequest(`container not found ("${name}")`);
-    if (c.kind === 'coredns') throw SimError.internal(`error executing command in container: failed to exec in container: exec: "${req.command[0]}": executable file not found in $PATH: unknown`);
+    const argv = c.layout ? localArgv(c.layout, req.command) : `exec: "${req.command[0]}": executable file not found in $PATH`;
+    if (typeof argv === 'string') return execFailed(`failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${argv}: unknown`);
     const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
-    const { child, exited } = spawnContained(this.inContainer(w, c.spec, req.command), {
+    const { child, exited } = spawnContained(this.inContainer(w, c.spec, argv), {
       env: this.containerEnv(w, c.spec),
       uid: sc.runAsUser,
       gid: sc.runAsGroup,

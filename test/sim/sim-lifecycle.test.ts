@@ -124,15 +124,32 @@ describe('sim: pod lifecycle', function () {
     await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'exec-me', '--grace-period=0']);
   });
 
-  it('runs the dedicated probe image: /probe/probe.cjs is the built probe, readable as runAsUser 65534', async function () {
+  it('runs the dedicated probe image as probe-image/Dockerfile builds it: the probe is its entrypoint, node only at /nodejs/bin/node', async function () {
     if (!existsSync(builtProbePath())) this.skip(); // `make test` builds dist/ first
-    const pod = nodePod('dedicated', { securityContext: { runAsUser: 65534, runAsNonRoot: true } });
-    pod.spec.containers[0]!.image = 'ghcr.io/coredns-sentinel/probe:dev';
-    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod));
+    const dedicated = (name: string, container: Record<string, unknown>) => {
+      const pod = nodePod(name, { securityContext: { runAsUser: 65534, runAsNonRoot: true } });
+      pod.spec.containers[0] = { name: 'probe', image: 'ghcr.io/coredns-sentinel/probe:dev', ...container } as (typeof pod.spec.containers)[0];
+      return kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod));
+    };
+    const ended = async (name: string) => {
+      let pod: PodJson | undefined;
+      await waitFor(`${name} ended`, async () => ['Succeeded', 'Failed'].includes((pod = await getPod(sim.kubeconfigPath, 'default', name))?.status.phase ?? ''));
+      return pod!;
+    };
+    await dedicated('entrypoint', { args: ['--version'] });
+    expect((await ended('entrypoint')).status.phase).to.equal('Succeeded');
+    expect((await kubectl(sim.kubeconfigPath, ['logs', '-n', 'default', 'entrypoint'])).trim()).to.not.equal('');
+    await dedicated('bare-node', { command: ['node', '-e', 'setTimeout(() => {}, 60000)'] });
+    const bare = (await ended('bare-node')).status.containerStatuses?.[0]?.state as { terminated?: { reason: string; exitCode: number; message: string } };
+    expect(bare.terminated).to.include({ reason: 'StartError', exitCode: 128 });
+    expect(bare.terminated?.message).to.match(/exec: "node": executable file not found in \$PATH/);
+    await dedicated('dedicated', { command: ['/nodejs/bin/node', '-e', 'setTimeout(() => {}, 60000)'] });
     await waitFor('Running', async () => (await getPod(sim.kubeconfigPath, 'default', 'dedicated'))?.status.phase === 'Running');
-    const version = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'dedicated', '--', 'node', '/probe/probe.cjs', '--version']);
+    const version = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'dedicated', '--', '/nodejs/bin/node', '/probe/probe.cjs', '--version']);
     expect(version.trim()).to.not.equal('');
-    await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', 'dedicated', '--grace-period=0']);
+    const refused = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'dedicated', '--', 'node', '/probe/probe.cjs', '--version']).then(() => '', (e: { stderr: string }) => e.stderr);
+    expect(refused).to.match(/exec: "node": executable file not found in \$PATH/, refused);
+    for (const name of ['entrypoint', 'bare-node', 'dedicated']) await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', name, '--grace-period=0']);
   });
 
   it('refuses exec like the real server: unknown pod 404, unknown container 400, completed pod 400', async () => {

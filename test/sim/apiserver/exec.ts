@@ -103,7 +103,7 @@ function runSession(ws: WebSocket, proc: ExecProcess, protocol: string, req: Exe
       ws.close(1000);
     },
     (e: unknown) => {
-      const { kind: _k, apiVersion: _a, ...status } = SimError.internal(`error executing command in container: ${String(e)}`).status;
+      const { kind: _k, apiVersion: _a, ...status } = SimError.internal(`error executing command in container: ${e instanceof Error ? e.message : String(e)}`).status;
       send(STATUS, Buffer.from(JSON.stringify(status)));
       ws.close(1000);
     },
