@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
 import { KubeError, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
-import { buildProbePod, CONTAINER, LABELS, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
@@ -44,11 +44,25 @@ export function podProgress(pod: KPod): 'running' | 'pending' | ProbePodError {
       'check --node-selector, --toleration, --probe-nodes and free capacity');
   if (pod.phase === 'Failed' || pod.phase === 'Succeeded') {
     const term = pod.containerStatuses.find((c) => c.terminatedReason);
+    if (term?.terminatedReason === 'OOMKilled') return outOfMemory(pod.name);
     const why = pod.reason ?? term?.terminatedReason ?? pod.phase;
     return new ProbePodError('pod-failed', `probe pod ${pod.name} ended before the probe ran: ${why}${pod.message ? `: ${pod.message}` : ''}`, 'check the probe image and --pod-timeout');
   }
   if (pod.phase === 'Running' && !waiting) return 'running';
   return 'pending';
+}
+
+const outOfMemory = (pod: string) =>
+  new ProbePodError('exec', `the probe in pod ${pod} ran out of its ${PROBE_MEMORY_MIB} Mi memory limit (OOM-killed)`,
+    'a smaller plan fits: lower --samples, probe one transport with --transports, or drop checks from --config');
+
+/**
+ * Why the exec'd probe failed, from its exit code when it printed no report. 137 is SIGKILL, which in a
+ * container that still runs is the memory cgroup's OOM killer.
+ */
+export function probeExitError(pod: string, exitCode: number, stderr: string): ProbePodError {
+  if (exitCode === 137) return outOfMemory(pod);
+  return new ProbePodError('exec', `probe in pod ${pod} exited with code ${exitCode}: ${stderr.trim().split('\n').pop() ?? ''}`, 'check the probe image');
 }
 
 /**
@@ -271,8 +285,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     });
     timings.execMs = elapsed(t);
     // The probe prints a report even when it exits non-zero (plan invalid); judge the output first.
-    if (result.exitCode !== 0 && !result.stdout.trim())
-      throw new ProbePodError('exec', `probe in pod ${created.name} exited with code ${result.exitCode}: ${result.stderr.trim().split('\n').pop() ?? ''}`, 'check the probe image');
+    if (result.exitCode !== 0 && !result.stdout.trim()) throw probeExitError(created.name, result.exitCode, result.stderr);
     const report = parseProbeOutput(result.stdout, plan, created.name);
     return { pod: created.name, node: current.nodeName, report, timings };
   } finally {

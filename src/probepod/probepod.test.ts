@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
 import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
-import { parseProbeOutput, podProgress, ProbePodError, stalePods } from './lifecycle.ts';
+import { parseProbeOutput, podProgress, probeExitError, ProbePodError, stalePods } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
   schema: PLAN_SCHEMA,
@@ -149,7 +149,25 @@ describe('podProgress', () => {
     assert.ok(unschedulable instanceof ProbePodError && unschedulable.reason === 'unschedulable' && /0\/3 nodes/.test(unschedulable.message));
     const failed = podProgress(basePod({ phase: 'Failed', reason: 'DeadlineExceeded' }));
     assert.ok(failed instanceof ProbePodError && /DeadlineExceeded/.test(failed.message));
+    const oom = podProgress(basePod({ phase: 'Failed', containerStatuses: [{ name: 'probe', ready: false, restartCount: 0, terminatedReason: 'OOMKilled' }] }));
+    assert.ok(oom instanceof ProbePodError && oom.reason === 'exec', String(oom));
+    assert.equal(oom.message, 'the probe in pod coredns-sentinel-probe-x ran out of its 64 Mi memory limit (OOM-killed)');
   });
+});
+
+describe('probeExitError', () => {
+  const cases: [number, string, RegExp][] = [
+    [137, '', /^the probe in pod p ran out of its 64 Mi memory limit \(OOM-killed\)$/],
+    [2, 'warning\nerror: unknown argument "--idle"\n', /^probe in pod p exited with code 2: error: unknown argument "--idle"$/],
+    [1, '', /^probe in pod p exited with code 1: $/],
+  ];
+  for (const [code, stderr, message] of cases)
+    it(`exit ${code} → ${message.source}`, () => {
+      const error = probeExitError('p', code, stderr);
+      assert.equal(error.reason, 'exec');
+      assert.match(error.message, message);
+      assert.match(error.hint, code === 137 ? /--samples/ : /probe image/);
+    });
 });
 
 describe('parseProbeOutput', () => {

@@ -15,6 +15,8 @@ export const LABELS = {
 export const PROBE_SELECTOR = `${LABELS.name}=coredns-sentinel-probe,${LABELS.managedBy}=coredns-sentinel`;
 export const PROBE_PATH_IN_IMAGE = '/probe/probe.cjs';
 export const PROBE_ENV = 'SENTINEL_PROBE_JS';
+/** The probe container's memory request and limit: the probe and its idle keep-alive share it. */
+export const PROBE_MEMORY_MIB = 64;
 
 export interface Toleration {
   key?: string;
@@ -119,7 +121,7 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
             capabilities: { drop: ['ALL'] },
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '500m', memory: '64Mi' } },
+          resources: { requests: { cpu: '50m', memory: `${PROBE_MEMORY_MIB}Mi` }, limits: { cpu: '500m', memory: `${PROBE_MEMORY_MIB}Mi` } },
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, PLAN_MOUNT],
         },
       ],
