@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 IMAGE ?= ghcr.io/coredns-sentinel/probe:dev
 
-.PHONY: help deps build test test-unit lint bench probe-image demo sim clean man release
+.PHONY: help deps build test test-unit lint bench probe-image images demo sim clean man release
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,6 +30,9 @@ bench: build ## print the performance figures (probe, cycle, repair)
 probe-image: build ## build and push the dedicated probe image: make probe-image IMAGE=registry/name:tag
 	docker build -t $(IMAGE) -f probe-image/Dockerfile .
 	docker push $(IMAGE)
+
+images: build ## as root: the probe and CLI images from probe-image/ over stand-in bases, as OCI layouts in .cache/images/oci (cached; sizes printed)
+	bash scripts/images.sh
 
 sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, rke2, openshift, l7mp, dual-stack, nodelocal) in the foreground; prints its kubeconfig path
 	node --import tsx test/sim/main.ts --preset $(or $(PRESET),kubeadm)

@@ -21,6 +21,9 @@ command -v prometheus-pushgateway >/dev/null || need+=(prometheus-pushgateway)
 command -v man >/dev/null || need+=(man-db)
 command -v groff >/dev/null || need+=(groff-base)
 command -v zsh >/dev/null || need+=(zsh)
+# make images: the image stand-ins (mmdebstrap), the Dockerfile builds (buildah), OCI layouts (skopeo)
+# and runc, which runs them as the sim's containers.
+for tool in mmdebstrap buildah skopeo umoci runc; do command -v $tool >/dev/null || need+=($tool); done
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -q
