@@ -13,7 +13,8 @@ deps: ## install Debian packages and npm dependencies (as root, or with sudo)
 build: ## bundle the CLI and the probe into dist/
 	npm run build
 
-test: build ## run every test (unit, probe against dnsmasq, simulated cluster, end to end)
+test: build ## run every test (unit, probe against dnsmasq, simulated cluster, end to end); as root, the images first (the sim runs them under runc)
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/images.sh; else echo "make test: not root: no images built, the sim runs containers as host processes"; fi
 	npm test
 
 test-unit: ## only the pure unit tests beside the stages (seconds; no sim, no DNS servers)

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim, type Sim } from '../sim/index.ts';
+import { runcProblem } from '../sim/runc.ts';
 import { needsSim, simOnly, startCluster, type E2ECluster } from './cluster.ts';
 import { buildCli, cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
 import { connect } from '../../src/kube/index.ts';
@@ -93,18 +94,36 @@ describe('check e2e: 3 CoreDNS replicas', function () {
   }
 
   // The images as built: the dedicated one's entrypoint is the probe itself, and distroless keeps node
-  // at /nodejs/bin/node, off PATH, with no sleep (test/sim/images.ts lays them out like their upstreams).
-  it('the dedicated probe image and a distroless --probe-image: healthy → exit 0; a hung pod → exit 1, that pod flagged', async function () {
+  // at /nodejs/bin/node, off PATH, with no sleep. Where `make images` built them and this is root, the
+  // sim runs them under runc (test/sim/runc.ts), with the probe pod's memory limit as a cgroup;
+  // elsewhere as host processes laid out like the images (test/sim/images.ts).
+  it('the dedicated probe image, node:22 and a distroless --probe-image: healthy → exit 0; a hung pod → exit 1, that pod flagged', async function () {
     const sim = needsSim(this, cluster);
-    const images = ['ghcr.io/coredns-sentinel/probe:0.1.0', 'gcr.io/distroless/nodejs22-debian12:nonroot'];
-    const checkWith = (image: string) => cli([...base, '--probe-image', image]);
-    for (const [image, run] of (await Promise.all(images.map(checkWith))).map((r, i) => [images[i], r] as const)) assert.equal(run.code, 0, `${image}: ${run.stderr}`);
+    const images = ['ghcr.io/coredns-sentinel/probe:0.1.0', 'node:22-bookworm-slim', 'gcr.io/distroless/nodejs22-debian12:nonroot'];
+    const checkWith = async (image: string) => [image, await cli([...base, '--probe-image', image])] as const;
+    for (const image of images) {
+      const [, run] = await checkWith(image);
+      assert.equal(run.code, 0, `${image}: ${run.stderr} ${JSON.stringify(failing(run))}`);
+    }
+    if (!runcProblem()) assert.deepEqual(images.filter((image) => !sim.runcContainers.some((c) => c.image === image)), [], 'ran as host processes, not under runc');
     const victim = sim.dnsPods()[1]!.name;
     sim.faults.hangDns(victim);
-    for (const [image, run] of (await Promise.all(images.map(checkWith))).map((r, i) => [images[i], r] as const)) {
+    for (const image of images) {
+      const [, run] = await checkWith(image);
       assert.equal(run.code, 1, `${image}: ${run.stderr}`);
       assert.deepEqual(failing(run).filter((t) => t.kind === 'pod').map((t) => t.label), [victim], image);
     }
+  });
+
+  it('a probe killed by its memory cgroup → exit 4, "ran out of its 64 Mi memory limit"', async function () {
+    const problem = runcProblem();
+    if (problem) return this.skip(); // only runc enforces memory limits (CI runs as root with make images)
+    // No valid plan outgrows 64 Mi (bench:probe): the sim lowers the cgroup limit under the pod's.
+    needsSim(this, cluster).faults.memoryLimit('ghcr.io/coredns-sentinel/probe', '12Mi');
+    const run = await cli([...base, '--probe-image', 'ghcr.io/coredns-sentinel/probe:0.1.0']);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(run.stderr, /ran out of its 64 Mi memory limit \(OOM-killed\)/);
+    assert.doesNotMatch(run.stderr, /exited with code 137/);
   });
 
   it('upstream down → exit 1, only the external check fails', async function () {

@@ -27,6 +27,8 @@ export interface FaultState {
   droppedPodFamilies: Set<string>;
   /** Stub domains whose upstream is stopped. */
   stubsDown: Set<string>;
+  /** Image repository → the memory cgroup limit its containers get under runc instead of their pod's. */
+  memoryLimits: Map<string, string>;
 }
 
 export const emptyFaultState = (): FaultState => ({
@@ -45,6 +47,7 @@ export const emptyFaultState = (): FaultState => ({
   droppedFamilies: new Set(),
   droppedPodFamilies: new Set(),
   nodeLocalDown: new Map(),
+  memoryLimits: new Map(),
 });
 
 /** What the faults need from the rest of the sim. */
@@ -119,6 +122,9 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
     nodeNoNetwork(node) {
       t.requireNode(node);
       state.nodesWithoutNetwork.add(node);
+    },
+    memoryLimit(image, limit) {
+      state.memoryLimits.set(image, limit);
     },
     unpullableImage(image) {
       state.unpullableImages.add(image);

@@ -20,6 +20,17 @@ import { Scheduler } from './scheduler.ts';
 import { DaemonSetController, StatefulSetController } from './workloads.ts';
 import { Store, type KObject } from './store.ts';
 import type { Sim, SimDnsPod, SimDnsWorkload, SimOptions } from './types.ts';
+import { Runc, runcProblem } from './runc.ts';
+
+let saidNoRunc = false;
+/** runc for the containers of the images `make images` built, or undefined with the reason said once per process. */
+function containerRuntime(dir: string): Runc | undefined {
+  const problem = runcProblem();
+  if (!problem) return new Runc(dir);
+  if (!saidNoRunc) process.stderr.write(`sim: containers run as host processes, not under runc: ${problem}\n`);
+  saidNoRunc = true;
+  return undefined;
+}
 
 export type { Sim, SimOptions } from './types.ts';
 export { PRESETS, type PresetName } from './presets.ts';
@@ -113,6 +124,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     dir,
     clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
     ...(ipv6 ? { ipv6 } : {}),
+    runc: containerRuntime(dir),
   });
   // NodeLocal DNSCache: the local address and, from a node with a cache, the Service IP reach that node's cache.
   const cachePath = cache
@@ -248,6 +260,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     dir,
     admin: server.admin,
     addUser: (name, rules) => server.addUser(name, rules),
+    runcContainers: kubelet.runcContainers,
     preset,
     dnsWorkload: () => structuredClone(target),
     dnsPods,

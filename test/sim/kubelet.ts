@@ -18,6 +18,7 @@ import type { Ipv6Addresses } from './network6.ts';
 import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 import { clientSocketInodes, holdsSocket, type SocketEnd } from './sockets.ts';
+import type { Runc, SecurityContext } from './runc.ts';
 
 interface HttpGetProbe {
   httpGet?: { path?: string; port: number | string };
@@ -37,8 +38,8 @@ interface ContainerSpec {
   ports?: { name?: string; containerPort: number; protocol?: string }[];
   livenessProbe?: HttpGetProbe;
   readinessProbe?: HttpGetProbe;
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
-  resources?: Record<string, unknown>;
+  securityContext?: SecurityContext;
+  resources?: { limits?: { memory?: string } };
   volumeMounts?: { name: string; mountPath: string; subPath?: string }[];
 }
 
@@ -55,8 +56,8 @@ interface PodSpec {
   terminationGracePeriodSeconds?: number;
   hostNetwork?: boolean;
   dnsPolicy?: string;
-  securityContext?: { runAsUser?: number; runAsGroup?: number };
-  volumes?: { name: string; downwardAPI?: DownwardApiVolume }[];
+  securityContext?: SecurityContext;
+  volumes?: { name: string; emptyDir?: { sizeLimit?: string }; downwardAPI?: DownwardApiVolume }[];
 }
 
 type Terminated = { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
@@ -140,6 +141,8 @@ class Container {
   readonly kind: ImageKind;
   /** The image's config and programs, for images that run node. */
   readonly layout?: ImageLayout;
+  /** Running under runc: its container id and user. */
+  runc?: { id: string; uid: number; gid: number; killed: boolean };
 
   constructor(readonly spec: ContainerSpec) {
     this.kind = imageKind(spec.image);
@@ -207,6 +210,8 @@ export interface KubeletOptions {
   ipv6?: Ipv6Addresses;
   /** The kubelet's --cluster-dns and --cluster-domain: what ClusterFirst pods get in /etc/resolv.conf. */
   clusterDns: { ip: string; domain: string };
+  /** Runs containers of the images `make images` built under runc; without it, every container is a host process. */
+  runc?: Runc;
 }
 
 const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`;
@@ -228,6 +233,8 @@ export class Kubelet implements NodeRuntime {
   private readonly pool: AddressPool;
   private unsubscribe?: () => void;
   private stopped = false;
+  /** Every container started under runc (Sim.runcContainers). */
+  readonly runcContainers: { namespace: string; pod: string; container: string; image: string }[] = [];
 
   constructor(private readonly o: KubeletOptions) {
     this.pool = new AddressPool(o.subnet, 2, 254);
@@ -491,6 +498,10 @@ export class Kubelet implements NodeRuntime {
       const { child, exited } = spawnContained(['sleep', 'infinity'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
       c.append(`I${new Date().toISOString()} sim: ${imageRepository(c.spec.image)} stand-in started`);
       handle = { pid: child.pid, exited, signal: (sig) => child.kill(sig) };
+    } else if (this.o.runc?.has(c.spec.image)) {
+      const started = await this.startRunc(w, c, this.o.runc);
+      if ('reason' in started) return this.startFailed(w, c, started.message, started.reason);
+      handle = started;
     } else {
       const argv = c.layout ? localArgv(c.layout, containerArgv(c.layout, c.spec.command, c.spec.args)) : 'no such image';
       if (typeof argv === 'string') return this.startFailed(w, c, argv);
@@ -567,9 +578,11 @@ export class Kubelet implements NodeRuntime {
     c.stopProbes();
     c.ready = false;
     const exitCode = exit.code ?? 128 + (exit.signal ? (SIGNUM[exit.signal] ?? 1) : 1);
+    // Under runc, a SIGKILL the kubelet did not send is the memory cgroup's OOM killer.
+    const oomKilled = c.runc !== undefined && exitCode === 137 && !c.runc.killed;
     this.terminated(w, c, {
       exitCode,
-      reason: exitCode === 0 ? 'Completed' : 'Error',
+      reason: oomKilled ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
       ...(exit.signal ? { signal: SIGNUM[exit.signal] } : {}),
       startedAt: c.startedAt,
       finishedAt: now(),
@@ -577,10 +590,71 @@ export class Kubelet implements NodeRuntime {
     }, ranMs);
   }
 
-  /** The runtime could not start the container's process (a program the image lacks): containerd's StartError, exit 128. */
-  private startFailed(w: PodWorker, c: Container, problem: string): void {
-    const message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${problem}: unknown`;
+  /**
+   * The container could not start: the runtime could not run its process (a program the image lacks:
+   * containerd's StartError, exit 128), or the kubelet refused its config (CreateContainerConfigError, waiting).
+   */
+  private startFailed(w: PodWorker, c: Container, problem: string, reason = 'StartError'): void {
+    if (reason !== 'StartError') {
+      c.state = { waiting: { reason, message: problem } };
+      return this.writeStatus(w);
+    }
+    const message = problem.startsWith('failed to create') ? problem : `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${problem}: unknown`;
     this.terminated(w, c, { exitCode: 128, reason: 'StartError', message, startedAt: '1970-01-01T00:00:00Z', finishedAt: now(), containerID: c.containerID }, 0);
+  }
+
+  /** The container under runc, with the pod's security context, memory limit, emptyDirs and resolv.conf. */
+  private async startRunc(w: PodWorker, c: Container, runc: Runc): Promise<ContainerHandle | { reason: string; message: string }> {
+    const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
+    const id = `${w.name}-${c.spec.name}-${randomBytes(4).toString('hex')}`;
+    const emptyDirs = (c.spec.volumeMounts ?? []).flatMap((m) => {
+      const v = w.spec.volumes?.find((x) => x.name === m.name);
+      return v?.emptyDir ? [{ path: m.mountPath, ...(v.emptyDir.sizeLimit ? { sizeLimit: v.emptyDir.sizeLimit } : {}) }] : [];
+    });
+    const readOnlyVolumes = (c.spec.volumeMounts ?? []).flatMap((m) => {
+      const source = w.volumeDirs.get(m.name);
+      return source && !m.subPath ? [{ path: m.mountPath, source }] : [];
+    });
+    const resolvConf = this.resolvConf(w);
+    const memoryLimit = this.o.faults.memoryLimits.get(imageRepository(c.spec.image)) ?? c.spec.resources?.limits?.memory;
+    const started = runc.start({
+      id,
+      image: c.spec.image,
+      ...(c.spec.command ? { command: c.spec.command } : {}),
+      ...(c.spec.args ? { args: c.spec.args } : {}),
+      env: this.runcEnv(w, c.spec),
+      securityContext: sc,
+      ...(memoryLimit ? { memoryLimit } : {}),
+      emptyDirs,
+      readOnlyVolumes,
+      ...(resolvConf ? { resolvConf } : {}),
+      hostname: w.name,
+      noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
+      pod: w.name,
+      container: c.spec.name,
+    });
+    if ('reason' in started) return started;
+    const state = { id, ...started.user, killed: false };
+    c.runc = state;
+    this.runcContainers.push({ namespace: w.namespace, pod: w.name, container: c.spec.name, image: c.spec.image });
+    started.child.stdout?.on('data', (d: Buffer) => c.append(d.toString()));
+    started.child.stderr?.on('data', (d: Buffer) => c.append(d.toString()));
+    const pid = await started.running;
+    return {
+      pid: pid ?? started.child.pid,
+      exited: started.exited,
+      signal: (sig) => {
+        state.killed ||= sig === 'SIGKILL';
+        runc.kill(id, sig);
+      },
+    };
+  }
+
+  /** The container's environment under runc: the image's PATH stays unless the pod sets one. */
+  private runcEnv(w: PodWorker, spec: ContainerSpec): Record<string, string> {
+    const { PATH: _hostPath, ...env } = this.containerEnv(w, spec);
+    const path = spec.env?.find((e) => e.name === 'PATH')?.value;
+    return { ...env, ...(path !== undefined ? { PATH: path } : {}) };
   }
 
   private terminated(w: PodWorker, c: Container, terminated: Terminated, ranMs: number): void {
@@ -815,6 +889,7 @@ export class Kubelet implements NodeRuntime {
     const { w, c, name } = this.requireContainer(req.namespace, req.pod, req.container);
     if (phase === 'Succeeded' || phase === 'Failed') throw SimError.badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
     if (!w || !c || !c.running || w.stopping) throw SimError.badRequest(`container not found ("${name}")`);
+    if (c.runc && this.o.runc) return this.execRunc(w, c, c.runc, this.o.runc, req);
     const argv = c.layout ? localArgv(c.layout, req.command) : `exec: "${req.command[0]}": executable file not found in $PATH`;
     if (typeof argv === 'string') return execFailed(`failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${argv}: unknown`);
     const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
@@ -842,6 +917,25 @@ export class Kubelet implements NodeRuntime {
     };
   }
 
+  /** An exec inside the runc container (runc exec): its user, capabilities, no_new_privs and memory cgroup. */
+  private execRunc(w: PodWorker, c: Container, state: NonNullable<Container['runc']>, runc: Runc, req: ExecRequest): ExecProcess {
+    const env = this.runcEnv(w, c.spec);
+    const notFound = runc.resolve(c.spec.image, req.command, env);
+    if (notFound) return execFailed(`failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${notFound}: unknown`);
+    const child = runc.exec(state.id, req.command, env, state, req.stdin);
+    const exited = new Promise<Exit>((resolve) => {
+      child.on('error', () => resolve({ code: 127, signal: null }));
+      child.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    w.execs.add(child);
+    void exited.then(() => w.execs.delete(child));
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    child.stdout?.pipe(stdout);
+    child.stderr?.pipe(stderr);
+    return { stdout, stderr, ...(req.stdin && child.stdin ? { stdin: child.stdin } : {}), exited, kill: (sig) => child.kill(sig ?? 'SIGKILL') };
+  }
+
   logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean }): string {
     const { c, name } = this.requireContainer(namespace, pod, opts.container);
     if (opts.previous && c?.previousLog === undefined) throw SimError.badRequest(`previous terminated container "${name}" in pod "${pod}" not found`);
@@ -866,7 +960,10 @@ export class Kubelet implements NodeRuntime {
     const inodes = clientSocketInodes(protocol, client, server);
     if (inodes.length === 0) return undefined;
     for (const w of this.workers.values()) {
-      const pids = [...[...w.execs].map((p) => p.pid), ...w.containers.filter((c) => c.kind !== 'coredns' && c.running).map((c) => c.handle?.pid)];
+      const pids = [
+        ...[...w.execs].map((p) => p.pid),
+        ...w.containers.filter((c) => c.kind !== 'coredns' && c.running).flatMap((c) => (c.runc && this.o.runc ? this.o.runc.pids(c.runc.id) : [c.handle?.pid])),
+      ];
       if (pids.some((pid) => pid !== undefined && holdsSocket(pid, inodes))) return w.node;
     }
     return undefined;
@@ -887,6 +984,7 @@ export class Kubelet implements NodeRuntime {
     this.unsubscribe?.();
     await Promise.all([...this.workers.values()].map((w) => this.destroy(w)));
     while (this.inflight.size) await Promise.all([...this.inflight]);
+    await this.o.runc?.stop();
   }
 }
 

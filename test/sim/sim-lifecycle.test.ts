@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { CoreV1Api, Exec, KubeConfig } from '@kubernetes/client-node';
 import { builtProbePath } from './images.ts';
+import { runcProblem } from './runc.ts';
 import { startSim } from './index.ts';
 import type { Sim } from './types.ts';
 import { getPod, isReady, kubectl, processesMentioning, testSubnet, waitFor, type PodJson } from './sim-fixtures.ts';
@@ -85,7 +86,8 @@ describe('sim: pod lifecycle', function () {
     await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('deadline', { activeDeadlineSeconds: 1 })));
     const pod = await waitFor('DeadlineExceeded', async () => {
       const p = await getPod(sim.kubeconfigPath, 'default', 'deadline');
-      return p?.status.phase === 'Failed' ? p : undefined;
+      // Under runc the container's node is pid 1, which ignores SIGTERM: it ends at the grace period's SIGKILL.
+      return p?.status.phase === 'Failed' && p.status.containerStatuses?.[0]?.state && 'terminated' in p.status.containerStatuses[0].state ? p : undefined;
     });
     expect(pod.status.reason).to.equal('DeadlineExceeded');
     expect(Object.keys(pod.status.containerStatuses?.[0]?.state ?? {})).to.deep.equal(['terminated']);
@@ -150,6 +152,42 @@ describe('sim: pod lifecycle', function () {
     const refused = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'dedicated', '--', 'node', '/probe/probe.cjs', '--version']).then(() => '', (e: { stderr: string }) => e.stderr);
     expect(refused).to.match(/exec: "node": executable file not found in \$PATH/, refused);
     for (const name of ['entrypoint', 'bare-node', 'dedicated']) await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', name, '--grace-period=0']);
+  });
+
+  it('under runc: the pod\'s security context, memory limit and emptyDir are the container\'s; runAsNonRoot refuses a root image', async function () {
+    if (runcProblem()) return this.skip(); // root with `make images` (CI) only
+    const restricted = {
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '8Mi' } }],
+    };
+    const pod = nodePod('confined', restricted, ['/nodejs/bin/node', '-e', 'setTimeout(() => {}, 60000)']);
+    pod.spec.containers[0] = {
+      ...pod.spec.containers[0]!,
+      image: 'gcr.io/distroless/nodejs22-debian12:nonroot',
+      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+      resources: { limits: { memory: '64Mi' } },
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    } as (typeof pod.spec.containers)[0];
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(pod));
+    await waitFor('Running', async () => (await getPod(sim.kubeconfigPath, 'default', 'confined'))?.status.phase === 'Running');
+    const inside = `const fs = require('fs');
+      const field = (k) => fs.readFileSync('/proc/self/status', 'utf8').split('\\n').find((l) => l.startsWith(k + ':')).split(':')[1].trim();
+      const writes = (p) => { try { fs.writeFileSync(p, 'x'); return 'yes'; } catch (e) { return e.code; } };
+      const tmp = fs.statfsSync('/tmp');
+      const limit = fs.readFileSync('/sys/fs/cgroup/memory/memory.limit_in_bytes', 'utf8').trim();
+      console.log([process.getuid(), process.getgid(), field('NoNewPrivs'), field('CapEff'), writes('/etc/x'), writes('/tmp/x'), limit, tmp.blocks * tmp.bsize].join(' '));`;
+    const out = await kubectl(sim.kubeconfigPath, ['exec', '-n', 'default', 'confined', '--', '/nodejs/bin/node', '-e', inside]);
+    expect(out.trim()).to.equal(`65534 65534 1 0000000000000000 EROFS yes ${64 * 1024 * 1024} ${8 * 1024 * 1024}`);
+    expect(sim.runcContainers.map((c) => c.pod)).to.include('confined');
+
+    const root = nodePod('as-root', { securityContext: { runAsNonRoot: true } }, ['sleep', '60']);
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(root));
+    const waiting = await waitFor('CreateContainerConfigError', async () => {
+      const state = (await getPod(sim.kubeconfigPath, 'default', 'as-root'))?.status.containerStatuses?.[0]?.state as { waiting?: { reason: string; message: string } } | undefined;
+      return state?.waiting?.reason === 'CreateContainerConfigError' ? state.waiting : undefined;
+    });
+    expect(waiting.message).to.equal('container has runAsNonRoot and image will run as root (pod: "as-root", container: probe)');
+    for (const name of ['confined', 'as-root']) await kubectl(sim.kubeconfigPath, ['delete', 'pod', '-n', 'default', name, '--grace-period=0']);
   });
 
   it('refuses exec like the real server: unknown pod 404, unknown container 400, completed pod 400', async () => {

@@ -162,6 +162,11 @@ export interface Faults {
   nodeLocalDown(node: string, how?: 'hung' | 'dead'): void;
   /** Images matching this name never pull: pods using it stay Pending with ImagePullBackOff. */
   unpullableImage(image: string): void;
+  /**
+   * Containers of this image repository (under runc) get this memory cgroup limit instead of their
+   * pod's: a way to run the probe out of memory, which no valid plan does within 64 Mi.
+   */
+  memoryLimit(image: string, limit: string): void;
   /** API faults; returns an id for clearApi. */
   api(fault: ApiFault): number;
   clearApi(id?: number): void;
@@ -201,6 +206,8 @@ export interface Sim {
   faults: Faults;
   /** Every API request served since start (for counting requests per cycle). */
   requests: ApiRequestRecord[];
+  /** Every container started under runc (test/sim/runc.ts), in order; empty when containers run as host processes. */
+  runcContainers: { namespace: string; pod: string; container: string; image: string }[];
   /** Resolves when the named pods are Running and Ready. */
   waitReady(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
