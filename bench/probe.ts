@@ -24,6 +24,8 @@ import { pods, workload } from '../src/judge/fixtures.ts';
 import { CLUSTER_RECORDS } from '../test/probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../test/probe/dnsmasq.ts';
 import { claimSubnet } from '../test/subnets.ts';
+import { Runc, runcProblem } from '../test/sim/runc.ts';
+import { PROBE_MEMORY_MIB } from '../src/probepod/spec.ts';
 
 const run = promisify(execFile);
 const NET = claimSubnet();
@@ -40,7 +42,12 @@ const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 
 /** The planner's default plan for a Service and 99 pods, its addresses moved onto the local servers. */
 function defaultPlan(): CheckPlan {
-  const built = buildPlan(workload(pods(99)), { ...PLAN_DEFAULTS, concurrency: CONCURRENCY });
+  return widePlan(99);
+}
+
+/** The planner's default plan for a Service and this many pods, on the local servers. */
+function widePlan(replicas: number): CheckPlan {
+  const built = buildPlan(workload(pods(replicas)), { ...PLAN_DEFAULTS, concurrency: CONCURRENCY });
   const targets: Target[] = built.targets.map((t, i) => ({ ...t, address: SERVERS[i % SERVERS.length] as string }));
   const connects = built.connects?.map((c) => ({ ...c, address: SERVERS[0] as string, port: 53 }));
   return { ...built, targets, ...(connects && { connects }) };
@@ -55,6 +62,50 @@ async function runProbe(plan: CheckPlan, dir: string): Promise<{ report: ProbeRe
   const { stdout } = await run('/usr/bin/time', ['-f', '%M', '-o', rssFile, 'node', ...PROBE_NODE_OPTIONS, 'dist/probe.cjs', '--plan-file', planFile], { maxBuffer: 64 * MiB });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   return { report: JSON.parse(stdout) as ProbeReport, wallMs, peakRssBytes: Number(readFileSync(rssFile, 'utf8').trim()) * 1024 };
+}
+
+/**
+ * The probe image (make images) under runc as in a probe pod — user 65534, read-only root, no
+ * capabilities, the pod's 64 Mi memory limit as a cgroup — running the plan as its entrypoint: the
+ * cgroup's peak usage (what the limit counts; sampled every 10 ms), or why it cannot run here.
+ */
+async function cgroupPeak(plan: CheckPlan, dir: string): Promise<{ peakBytes: number; report: ProbeReport } | string> {
+  const problem = runcProblem();
+  if (problem) return problem;
+  const runc = new Runc(dir);
+  const image = 'ghcr.io/coredns-sentinel/probe:bench';
+  if (!runc.has(image)) return 'the probe image is older than dist/probe.cjs (make images)';
+  const id = `bench-probe-${process.pid}`;
+  try {
+    const started = runc.start({
+      id,
+      image,
+      args: ['--plan-base64', Buffer.from(JSON.stringify(plan)).toString('base64')],
+      env: {},
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      memoryLimit: `${PROBE_MEMORY_MIB}Mi`,
+      emptyDirs: [{ path: '/tmp', sizeLimit: '8Mi' }],
+      hostname: id,
+      noNetwork: false,
+      pod: id,
+      container: 'probe',
+    });
+    if ('reason' in started) return `${started.reason}: ${started.message}`;
+    let stdout = '';
+    started.child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    let peakBytes = 0;
+    let ended = false;
+    void started.exited.then(() => (ended = true));
+    while (!ended) {
+      peakBytes = Math.max(peakBytes, runc.memoryPeak(id) ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const exit = await started.exited;
+    if (exit.code !== 0) return `the probe exited with ${exit.code ?? exit.signal}${exit.code === 137 ? ' (OOM-killed)' : ''}`;
+    return { peakBytes, report: JSON.parse(stdout) as ProbeReport };
+  } finally {
+    await runc.stop();
+  }
 }
 
 /** Peak RSS of node doing nothing with the same options: the floor no probe code can go below. */
@@ -158,6 +209,14 @@ async function main(): Promise<void> {
     line('  Δ probe − dig', delta(probeP50, digP50), 'target |Δ| ≤ 0.2 ms');
     line('  Δ probe − blackbox (request)', delta(probeP50, bbP50), 'target |Δ| ≤ 0.2 ms');
     line('dist/probe.cjs size', `${(readFileSync('dist/probe.cjs').length / 1024).toFixed(1)} KiB`);
+    const wide = widePlan(250);
+    for (const [label, p] of [['default plan', plan], [`${wide.targets.length - 1}-replica plan`, wide]] as const) {
+      const bound = await cgroupPeak(p, dir);
+      if (typeof bound === 'string') line(`${label}: in the probe image under runc`, 'not run', bound);
+      else
+        line(`${label}: in the probe image, ${PROBE_MEMORY_MIB} Mi cgroup`, `${(bound.peakBytes / MiB).toFixed(1)} MiB`,
+          `cgroup peak, the image's Node 22 under runc as in the pod; ${bound.report.results.filter((r) => r.verdict === 'fail').length} failed checks`);
+    }
   } finally {
     blackbox?.kill();
     await stopAllDnsmasq();

@@ -290,6 +290,15 @@ export class Runc {
     });
   }
 
+  /** The most memory the container's cgroup has held (memory.max_usage_in_bytes: what its limit counts), or undefined once it is gone. */
+  memoryPeak(id: string): number | undefined {
+    try {
+      return Number(readFileSync(`/sys/fs/cgroup/memory${this.cgroupParent}/${id}/memory.max_usage_in_bytes`, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Every process in the container (its cgroup), exec'd ones included. */
   pids(id: string): number[] {
     try {
