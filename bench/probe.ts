@@ -85,6 +85,7 @@ async function cgroupPeak(plan: CheckPlan, dir: string): Promise<{ peakBytes: nu
       securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
       memoryLimit: `${PROBE_MEMORY_MIB}Mi`,
       emptyDirs: [{ path: '/tmp', sizeLimit: '8Mi' }],
+      readOnlyVolumes: [],
       hostname: id,
       noNetwork: false,
       pod: id,
