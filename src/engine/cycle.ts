@@ -281,7 +281,7 @@ async function emitEscalations(d: CycleDeps, escalations: Escalation[], workload
     const deployment = workload.pods.find((p) => p.name === e.pod)?.deployment ?? (workload.controller?.kind === 'Deployment' ? workload.controller.name : undefined);
     const involved = deployment ? { kind: 'Deployment' as const, name: deployment, apiVersion: 'apps/v1' } : { kind: 'Pod' as const, name: e.pod, apiVersion: 'v1' };
     await d.ctx.client
-      .createEvent({ namespace: workload.namespace, involved, reason: EVENT_REASONS.escalation, type: 'Warning', message: `manual intervention required: ${e.evidence.join('; ')}`.slice(0, 1000) })
+      .createEvent({ namespace: workload.namespace, involved, reason: EVENT_REASONS.escalation, type: 'Warning', message: `manual intervention required: ${e.evidence.join('; ')}` })
       .catch((err: unknown) => d.log.warn(`could not record Event ${EVENT_REASONS.escalation}: ${err instanceof KubeError ? err.line : String(err)}`));
   }
 }

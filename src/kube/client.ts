@@ -28,7 +28,7 @@ import { backoffDelay, RETRY, withRetry, type RetryHooks } from './retry.ts';
 import { credentialError, usesExecPlugin } from './config.ts';
 import { execInPod } from './exec.ts';
 import { openPortForward } from './portforward.ts';
-import { toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPod, toService } from './convert.ts';
+import { fitEventMessage, toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPod, toService } from './convert.ts';
 import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
 import { toController } from './convert.ts';
 import type { KControllerKind } from './types.ts';
@@ -543,7 +543,7 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
       involvedObject: { kind: e.involved.kind, name: e.involved.name, namespace: e.namespace, apiVersion: e.involved.apiVersion, ...(e.involved.uid ? { uid: e.involved.uid } : {}) },
       reason: e.reason,
       // Events are read in terminals (kubectl describe, get events): no control character of cluster text acts there.
-      message: printable(e.message, { oneLine: true }),
+      message: fitEventMessage(printable(e.message, { oneLine: true })),
       type: e.type,
       source: { component: COMPONENT },
       reportingComponent: COMPONENT,

@@ -210,3 +210,23 @@ export function toEvent(raw: unknown): KEvent {
     component: str(obj(e.source).component) || str(e.reportingComponent),
   };
 }
+
+/**
+ * An Event's message cut to what the API server accepts: core/v1 Events with eventTime are validated
+ * like events.k8s.io ones, `len(event.Message) > 1024` bytes is TooLong (kubernetes
+ * pkg/apis/core/validation/events.go, NoteLengthLimit). Cut on a code point, marked with "…". Pure.
+ */
+export const EVENT_MESSAGE_MAX_BYTES = 1024;
+export function fitEventMessage(message: string): string {
+  if (Buffer.byteLength(message) <= EVENT_MESSAGE_MAX_BYTES) return message;
+  const room = EVENT_MESSAGE_MAX_BYTES - Buffer.byteLength('…');
+  let out = '';
+  let bytes = 0;
+  for (const ch of message) {
+    const size = Buffer.byteLength(ch);
+    if (bytes + size > room) break;
+    out += ch;
+    bytes += size;
+  }
+  return `${out}…`;
+}

@@ -114,6 +114,15 @@ export function parseStatus(body: unknown): KubeStatus | undefined {
 }
 
 /**
+ * A Status, or the body's text as its message: a kubelet's error proxied by API servers ≤ 1.29 (exec's
+ * v4 handshake) is a text/plain 500, e.g. `container not found ("probe")`.
+ */
+export function statusOrText(body: string): KubeStatus | undefined {
+  const text = body.trim();
+  return parseStatus(text) ?? (text ? { message: text.split('\n')[0]!.slice(0, 300) } : undefined);
+}
+
+/**
  * The RBAC rule a 403 asks for, read from the server's message:
  * `User "u" cannot get resource "pods/exec" in API group "" in the namespace "ns"`.
  */

@@ -9,7 +9,7 @@ import { stringify } from 'node:querystring';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeError, fromHttp, isRetryable, parseStatus, type KubeStatus, type RequestContext } from './errors.ts';
+import { KubeError, fromHttp, isRetryable, statusOrText, type KubeStatus, type RequestContext } from './errors.ts';
 import { RETRY, withRetry } from './retry.ts';
 import type { ExecRequest, ExecResult } from './types.ts';
 
@@ -23,8 +23,14 @@ export function wsUrl(kc: KubeConfig, path: string): string {
   return server.replace(/^http/, 'ws').replace(/\/$/, '') + path;
 }
 
-/** The exit code from the Status sent on channel 3, or the failure it reports. */
-export function interpretExecStatus(text: string): { exitCode: number } | { error: string } {
+/**
+ * The exit code from the Status sent on channel 3, or the failure it reports. `internal`: an
+ * InternalError, which API servers ≥ 1.30 send here when reaching the kubelet failed after the
+ * websocket upgrade (the stream translator writes NewInternalError on the error channel:
+ * k8s.io/apiserver/pkg/util/proxy/streamtranslator.go) — the same failures a v4 exec reports as a 500
+ * before the upgrade.
+ */
+export function interpretExecStatus(text: string): { exitCode: number } | { error: string; internal?: true } {
   let status: (KubeStatus & { status?: string }) | undefined;
   try {
     const parsed: unknown = JSON.parse(text);
@@ -39,7 +45,8 @@ export function interpretExecStatus(text: string): { exitCode: number } | { erro
     const code = Number(cause?.message);
     if (Number.isInteger(code)) return { exitCode: code };
   }
-  return { error: status.message || `exec failed: ${status.reason ?? 'unknown reason'}` };
+  const error = status.message || `exec failed: ${status.reason ?? 'unknown reason'}`;
+  return status.reason === 'InternalError' ? { error: `${error} (${status.reason})`, internal: true } : { error };
 }
 
 /** Reads an HTTP error response body (bounded) for the handshake's Status. */
@@ -63,7 +70,35 @@ export interface HandshakeOptions {
   mapError: (err: unknown, ctx: RequestContext) => KubeError;
 }
 
+/** Failures reported after the upgrade before the command ran: execInPod tries once more. */
+const afterUpgrade = new WeakSet<KubeError>();
+
+function notRun(error: string, ctx: RequestContext): KubeError {
+  const err = new KubeError('server', 500, `the API server could not reach the container after the upgrade: ${error}`, 'check the node and its kubelet, then run again', { request: ctx });
+  afterUpgrade.add(err);
+  return err;
+}
+
+/**
+ * Runs the command once more when the first exec failed before it ran: a retryable failure of the
+ * handshake is retried by execOnce; one that API servers ≥ 1.30 report after the upgrade (see
+ * interpretExecStatus) gets one more exec, within what is left of the timeout.
+ */
 export async function execInPod(kc: KubeConfig, req: ExecRequest, handshake: HandshakeOptions): Promise<ExecResult> {
+  const started = Date.now();
+  try {
+    return await execOnce(kc, req, handshake);
+  } catch (err) {
+    const left = req.timeoutMs - (Date.now() - started) - RETRY.baseDelayMs;
+    if (!(err instanceof KubeError && afterUpgrade.has(err)) || left <= 0) throw err;
+    await new Promise((r) => setTimeout(r, RETRY.baseDelayMs));
+    return await execOnce(kc, { ...req, timeoutMs: left }, handshake).catch((again: unknown) => {
+      throw again instanceof KubeError ? again.withMessage(`${again.message} (2 execs)`) : again;
+    });
+  }
+}
+
+async function execOnce(kc: KubeConfig, req: ExecRequest, handshake: HandshakeOptions): Promise<ExecResult> {
   const ctx: RequestContext = { verb: 'create', resource: 'pods/exec', namespace: req.namespace, name: req.pod };
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
@@ -86,7 +121,9 @@ export async function execInPod(kc: KubeConfig, req: ExecRequest, handshake: Han
     else if (channel === CHANNEL.stderr) stderr.push(payload);
     else if (channel === CHANNEL.status) {
       const status = interpretExecStatus(payload.toString('utf8'));
-      settle('exitCode' in status ? status : { error: new KubeError('exec', 500, status.error, 'the container could not run the probe: check the pod', { request: ctx }) });
+      // An InternalError before any output: the command never ran, as with a 500 before the upgrade.
+      const beforeRun = 'error' in status && status.internal === true && stdout.length === 0 && stderr.length === 0;
+      settle('exitCode' in status ? status : { error: beforeRun ? notRun(status.error, ctx) : new KubeError('exec', 500, status.error, 'the container could not run the probe: check the pod', { request: ctx }) });
     }
   };
   const path = `/api/v1/namespaces/${encodeURIComponent(req.namespace)}/pods/${encodeURIComponent(req.pod)}/exec?` +
@@ -101,7 +138,7 @@ export async function execInPod(kc: KubeConfig, req: ExecRequest, handshake: Han
       ws.on('unexpected-response', (_request, res: IncomingMessage) => {
         // Listening to this event means ws no longer fails the handshake itself: read the Status, then fail.
         void readBody(res)
-          .then((body) => failed(fromHttp(res.statusCode ?? 0, parseStatus(body), ctx, res.headers)))
+          .then((body) => failed(fromHttp(res.statusCode ?? 0, statusOrText(body), ctx, res.headers)))
           .finally(() => ws.terminate());
       });
       ws.on('open', () => {

@@ -3,10 +3,10 @@ import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { classifySocketError, PATH_ERROR_CODE } from '../probe/dns.ts';
 import { PortForwardStream } from './portforward.ts';
-import { fromHttp, isRetryable, KubeError, missingRule, parseStatus, toKubeError } from './errors.ts';
+import { fromHttp, isRetryable, KubeError, missingRule, parseStatus, statusOrText, toKubeError } from './errors.ts';
 import { interpretExecStatus } from './exec.ts';
 import { backoffDelay, RETRY, withRetry } from './retry.ts';
-import { toPod } from './convert.ts';
+import { fitEventMessage, toPod } from './convert.ts';
 
 const ctx = { verb: 'create', resource: 'pods/exec', namespace: 'default', name: 'p' };
 const status = (code: number, reason: string, message: string, extra = {}) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message, ...extra });
@@ -69,6 +69,15 @@ describe('withRetry', () => {
   });
 });
 
+describe('exec handshake bodies', () => {
+  it('keep a text/plain 500 (a v4 kubelet error) as the message', () => {
+    const err = fromHttp(500, statusOrText('container not found ("probe")\n'), ctx);
+    assert.equal(err.message, 'the API server failed (HTTP 500): container not found ("probe")');
+    assert.equal(statusOrText('  ')?.message, undefined);
+    assert.equal(statusOrText(status(500, 'InternalError', 'boom'))?.reason, 'InternalError');
+  });
+});
+
 describe('interpretExecStatus', () => {
   it('reads success, non-zero exit codes and failures', () => {
     assert.deepEqual(interpretExecStatus('{"metadata":{},"status":"Success"}'), { exitCode: 0 });
@@ -76,7 +85,10 @@ describe('interpretExecStatus', () => {
       interpretExecStatus('{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: 3","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}'),
       { exitCode: 3 },
     );
-    assert.deepEqual(interpretExecStatus('{"status":"Failure","reason":"InternalError","message":"container not running"}'), { error: 'container not running' });
+    // ≥ 1.30: the kubelet could not be reached after the upgrade; the reason stays in the message.
+    assert.deepEqual(interpretExecStatus('{"status":"Failure","reason":"InternalError","message":"error dialing backend: dial tcp 10.0.0.5:10250: i/o timeout"}'),
+      { error: 'error dialing backend: dial tcp 10.0.0.5:10250: i/o timeout (InternalError)', internal: true });
+    assert.deepEqual(interpretExecStatus('{"status":"Failure","reason":"BadRequest","message":"container not running"}'), { error: 'container not running' });
     assert.ok('error' in interpretExecStatus('not json'));
   });
 });
@@ -117,5 +129,19 @@ describe('port-forward stream', () => {
     const err = await failed;
     assert.equal(err.code, PATH_ERROR_CODE);
     assert.deepEqual(classifySocketError(err), { outcome: 'path', detail: 'port-forward: the connection to the API server broke (read ECONNRESET)' });
+  });
+});
+
+describe('Event messages', () => {
+  it('fit the API server\'s 1024 bytes, cut on a code point', () => {
+    for (const [text, fits] of [['short — fine', true], ['x'.repeat(1024), true], ['—'.repeat(400), false], ['a' + '—'.repeat(400), false], ['😀'.repeat(300), false]] as const) {
+      const out = fitEventMessage(text);
+      assert.ok(Buffer.byteLength(out) <= 1024, `${Buffer.byteLength(out)} bytes`);
+      assert.equal(out === text, fits);
+      if (!fits) {
+        assert.ok(out.endsWith('…') && text.startsWith(out.slice(0, -1)));
+        assert.ok(!out.includes('\uFFFD') && Buffer.byteLength(out) > 1024 - 6, 'cut close to the limit, never inside a character');
+      }
+    }
   });
 });

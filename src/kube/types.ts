@@ -267,6 +267,7 @@ export interface KEventInput {
   namespace: string;
   involved: { kind: 'Pod' | KControllerKind; name: string; uid?: string; apiVersion: string };
   reason: string;
+  /** Any length: createEvent cuts it to the API server's 1024 bytes. */
   message: string;
   type: 'Normal' | 'Warning';
 }

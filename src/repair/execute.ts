@@ -101,7 +101,7 @@ async function event(ctx: ExecuteContext, action: RepairAction, reason: string, 
   const s = subject(action);
   const uid = s.kind === 'Pod' ? action.restarts[0]?.uid : undefined;
   await ctx.client
-    .createEvent({ namespace: ctx.namespace, involved: { kind: s.kind, name: s.name, apiVersion: s.apiVersion, ...(uid ? { uid } : {}) }, reason, type, message: message.slice(0, 1000) })
+    .createEvent({ namespace: ctx.namespace, involved: { kind: s.kind, name: s.name, apiVersion: s.apiVersion, ...(uid ? { uid } : {}) }, reason, type, message })
     .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${s.label}: ${line(err)}`));
 }
 

@@ -95,6 +95,31 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
     assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ on node sim-node-\d+ failed: the API server failed \(HTTP 500\).*attempts/);
   });
 
+  // Kubernetes ≥ 1.30 reports a kubelet it could not reach after the websocket upgrade (channel 3,
+  // InternalError); ≤ 1.29 as a text/plain 500 before it. Either is retried once, its reason kept.
+  const dialing = 'error dialing backend: dial tcp 127.0.0.1:10250: i/o timeout';
+  it('exec: the kubelet unreachable once after the upgrade (v5) → retried, exit 0', async () => {
+    const from = sim.requests.length;
+    sim.faults.api({ verb: 'exec', kubelet: dialing, count: 1 });
+    const run = await cli(check);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(sim.requests.slice(from).filter((r) => r.resource === 'pods/exec').length, 2, 'one failed exec, one retry');
+  });
+
+  it('exec: the kubelet unreachable after the upgrade every time → exit 4 with the reason, the pod deleted', async () => {
+    sim.faults.api({ verb: 'exec', kubelet: dialing });
+    const run = await cli(check);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ failed: the API server could not reach the container after the upgrade: Internal error occurred: error dialing backend: .*\(InternalError\) \(2 execs\)/);
+  });
+
+  it('exec: a text/plain 500 before the upgrade (v4) → the kubelet\'s text in the line', async () => {
+    sim.faults.api({ verb: 'exec', kubelet: 'container not found ("probe")', legacyExec: true });
+    const run = await cli(check);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(oneErrorLine(run), /failed: the API server failed \(HTTP 500\): container not found \("probe"\) \(4 attempts/);
+  });
+
   it('persistent 500 on deleting the probe pod → one line naming the delete request and the pod', async () => {
     const fault = sim.faults.api({ verb: 'delete', resource: 'pods', namespace: 'default', status: 500 });
     const run = await cli(check);

@@ -62,6 +62,13 @@ export interface ApiFault {
   reset?: boolean;
   latencyMs?: number;
   count?: number;
+  /**
+   * pods/exec: the kubelet fails with this message (e.g. 'error dialing backend: dial tcp …: i/o
+   * timeout'). API servers ≥ 1.30 (v5) send it after the upgrade as a channel-3 InternalError Status;
+   * with `legacyExec`, as ≤ 1.29 do, a text/plain 500 before the upgrade.
+   */
+  kubelet?: string;
+  legacyExec?: boolean;
 }
 
 export interface SimOptions {

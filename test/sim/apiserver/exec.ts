@@ -12,7 +12,7 @@ import { SimError, type Status } from '../status.ts';
 import type { ExecProcess, ExecRequest } from '../types.ts';
 import { authenticate, mustAuthorize, type ServerContext } from './context.ts';
 import { toStatus } from './http.ts';
-import { ConnectionReset, nodeOfPod } from './faults.ts';
+import { ConnectionReset, KubeletFailure, nodeOfPod } from './faults.ts';
 import { parseRequestInfo } from './requestinfo.ts';
 
 export const EXEC_PROTOCOLS = ['v5.channel.k8s.io', 'v4.channel.k8s.io'] as const;
@@ -110,6 +110,24 @@ function runSession(ws: WebSocket, proc: ExecProcess, protocol: string, req: Exe
   );
 }
 
+/**
+ * The kubelet failed. API servers ≤ 1.29 proxy its text/plain 500 before the upgrade; ≥ 1.30 translate
+ * websockets themselves, upgrade first, then write NewInternalError on the error channel
+ * (k8s.io/apiserver/pkg/util/proxy/streamtranslator.go).
+ */
+function failAtKubelet(wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer, failure: KubeletFailure, record: () => void): void {
+  record();
+  if (failure.legacy) {
+    const body = `${failure.message}\n`;
+    return void socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    const { kind: _k, apiVersion: _a, ...status } = SimError.internal(failure.message).status;
+    ws.send(Buffer.concat([Buffer.from([STATUS]), Buffer.from(JSON.stringify(status))]));
+    ws.close(1000);
+  });
+}
+
 /** The 'upgrade' handler of the HTTPS server: pods/exec only; everything checked before the 101. */
 export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   socket.on('error', () => undefined);
@@ -126,12 +144,16 @@ export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, re
     const attrs = { group: '', resource: 'pods/exec', namespace: info.namespace, name: info.name };
     mustAuthorize(user, { ...attrs, verb: 'get' });
     mustAuthorize(user, { ...attrs, verb: 'create' });
-    await ctx.faults.apply({ verb: 'create', resource: 'pods/exec', namespace: info.namespace, name: info.name, node: nodeOfPod(ctx.store.get('pods', info.namespace, info.name)), user: user.name });
+    const kubelet = await ctx.faults.apply({ verb: 'create', resource: 'pods/exec', namespace: info.namespace, name: info.name, node: nodeOfPod(ctx.store.get('pods', info.namespace, info.name)), user: user.name }).then(() => undefined, (e: unknown) => {
+      if (e instanceof KubeletFailure) return e;
+      throw e;
+    });
     const pod = ctx.store.mustGet('pods', info.namespace, info.name);
     const execReq = execRequest(pod, url.searchParams);
     const protocol = pickProtocol(offeredProtocols(req));
     if (!protocol)
       throw SimError.badRequest(`unable to upgrade connection: requested protocols [${offeredProtocols(req).join(' ')}] are not supported; supported: [${EXEC_PROTOCOLS.join(' ')}]`);
+    if (kubelet) return void failAtKubelet(wss, req, socket, head, kubelet, () => ctx.requests.push({ ...record, code: kubelet.legacy ? 500 : 101 }));
     const proc = ctx.runtime.exec(execReq);
     record.code = 101;
     ctx.requests.push(record);

@@ -35,6 +35,13 @@ export function faultStatus(code: number, text?: string): Status {
 /** The node a pod is scheduled to (a fault's `node` filter), if any. */
 export const nodeOfPod = (pod: KObject | undefined): string | undefined => (pod?.spec as { nodeName?: string } | undefined)?.nodeName || undefined;
 
+/** Thrown by a `kubelet` fault: the exec handler reports it as the server's version would. */
+export class KubeletFailure extends Error {
+  constructor(message: string, readonly legacy: boolean) {
+    super(message);
+  }
+}
+
 /** Thrown by a `reset` fault: the handler drops the connection rather than answering. */
 export class ConnectionReset extends Error {}
 
@@ -77,6 +84,7 @@ export class FaultTable {
     if (!f) return;
     if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
     if (f.reset) throw new ConnectionReset('injected connection reset');
+    if (f.kubelet) throw new KubeletFailure(f.kubelet, f.legacyExec === true);
     if (f.status) throw new SimError(faultStatus(f.status, f.message));
   }
 }
