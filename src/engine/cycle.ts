@@ -2,7 +2,7 @@
 // --repair: corroborate, diagnose, plan repairs, lock, repair one pod at a time with verification,
 // record → the output model. `check` runs it once, `watch` loops it, bench/cycle.ts times it.
 // Safety rules as implemented: docs/design.md "Safety rules of repair".
-import { interruptibleClient, KubeError } from '../kube/index.ts';
+import { interruptibleClient, KubeError, type KNode } from '../kube/index.ts';
 import { unprobeableOutage } from '../discover/outage.ts';
 import { discoverDns } from './discover.ts';
 import { discoverSample } from '../discover/sample.ts';
@@ -10,6 +10,7 @@ import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
 import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import { planSizeProblem } from '../probepod/limits.ts';
+import type { PinnedNode } from '../probepod/spec.ts';
 import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
@@ -37,7 +38,7 @@ import type { CycleContext } from './context.ts';
 import type { Prober } from '../modes/types.ts';
 import { UsageError } from './errors.ts';
 import { withFreshness } from './freshness.ts';
-import { probeEveryNode, schedulableNodes } from './nodes.ts';
+import { pinNodes, probeableNodes, probeEveryNode, tolerationNote } from './nodes.ts';
 
 export interface StageTimings {
   discoverMs: number;
@@ -98,6 +99,25 @@ export function probeNodes(workload: DnsWorkload, count: number): string[] {
 }
 
 /**
+ * The nodes the probe pods are pinned to, with the taints each must tolerate: one node list when
+ * pinned (--probe-nodes N > 1 or all), none for the default single unpinned probe.
+ */
+async function pinnedNodes(listNodes: () => Promise<KNode[]>, count: number | 'all', workload: DnsWorkload, notes: string[]): Promise<PinnedNode[]> {
+  if (count === 'all') {
+    const every = probeableNodes(await listNodes());
+    notes.push(...every.notes);
+    return every.nodes;
+  }
+  const names = probeNodes(workload, count);
+  if (count > 1 && names.length < count) notes.push(`--probe-nodes ${count}: only ${names.length} distinct DNS pod nodes to probe from`);
+  if (names.length === 0) return [];
+  const pinned = pinNodes(names, await listNodes());
+  const tolerated = tolerationNote(pinned);
+  if (tolerated) notes.push(tolerated);
+  return pinned;
+}
+
+/**
  * Discover, plan and probe; throws KubeError/DiscoverError/ProbePodError, or UsageError for a plan the
  * probe cannot run — all before anything in the cluster is changed (the probe pod's watch sweeps stale
  * probe pods, so the sweep comes after the plan is known to be runnable).
@@ -149,9 +169,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   const notes = (workload.notes ??= []);
   const count = s.probeNodes;
   const everyNode = count === 'all';
-  const nodes = count === 'all' ? schedulableNodes(await beforeProbe('planning', reading.listNodes()), s.tolerations) : probeNodes(workload, count);
+  const nodes = await beforeProbe('planning', pinnedNodes(() => reading.listNodes(), count, workload, notes));
   throwIfAborted(d.signal, 'interrupted during planning: nothing was created in the cluster');
-  if (count !== 'all' && count > 1 && nodes.length < count) notes.push(`--probe-nodes ${s.probeNodes}: only ${nodes.length} distinct DNS pod nodes to probe from`);
   // Probes on several nodes run one by one, so a node whose probe cannot run leaves a note, not an error.
   const probe = (p: CheckPlan) => (everyNode || (d.prober.perNode && nodes.length > 1) ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
   const { plan, runs } = s.freshness
@@ -235,8 +254,10 @@ async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgeme
   // judge ignores a corroborating probe that lands on the primary's node.
   d.log.info(`every CoreDNS pod fails from ${primaryNode ? `node ${primaryNode}` : 'this process'}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
   try {
-    const runs = await d.prober.run(probed.plan, other ? [other] : []);
-    return { ...probed, runs: [...probed.runs, ...runs] };
+    const pinned = other ? pinNodes([other], await d.ctx.client.listNodes()) : [];
+    const runs = await d.prober.run(probed.plan, pinned);
+    const tolerated = tolerationNote(pinned);
+    return { ...probed, runs: [...probed.runs, ...runs], ...(tolerated && { workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), tolerated] } }) };
   } catch (err) {
     if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
     const note = `corroborating probe${other ? ` on node ${other}` : ''} could not run, so it is no evidence either way: ${err.line}`;

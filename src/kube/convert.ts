@@ -31,6 +31,7 @@ export function toNode(raw: unknown): KNode {
     name: str(obj(n.metadata).name),
     ready: arr(status.conditions).some((c) => c.type === 'Ready' && c.status === 'True'),
     unschedulable: spec.unschedulable === true,
+    ...only({ os: optStr(obj(obj(n.metadata).labels)['kubernetes.io/os']) }),
     taints: arr(spec.taints).map((t) => only({ key: str(t.key), value: optStr(t.value), effect: str(t.effect) })),
   };
 }

@@ -60,6 +60,8 @@ export interface KNode {
   name: string;
   ready: boolean;
   unschedulable: boolean;
+  /** The kubernetes.io/os label (linux, windows), when set. */
+  os?: string;
   taints: { key: string; value?: string; effect: string }[];
 }
 

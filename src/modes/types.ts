@@ -6,6 +6,7 @@ import type { CheckPlan, Target } from '../probe/contract.ts';
 import type { Endpoint } from '../probe/dns.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
+import type { PinnedNode } from '../probepod/spec.ts';
 
 /** The modes that run, in the registry's order (auto resolves to one of these). */
 export const CONCRETE_MODES = ['probe-pod', 'port-forward', 'direct', 'in-cluster'] as const;
@@ -30,7 +31,7 @@ export interface Prober {
    * Runs the plan once per node in `nodes` (pinned probes), or once unpinned when `nodes` is empty.
    * The first result is the primary probe; the others corroborate.
    */
-  run(plan: CheckPlan, nodes: string[]): Promise<ProbeRunResult[]>;
+  run(plan: CheckPlan, nodes: PinnedNode[]): Promise<ProbeRunResult[]>;
 }
 
 /** `--dns-address host:port` as given (IPv6 as [addr]:port). */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
 import { KubeError, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
-import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type PinnedNode, type ProbePodOptions } from './spec.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
@@ -122,7 +122,7 @@ export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' 
   /** Time allowed from create to Running. */
   podTimeoutMs: number;
   /** Nodes to pin the probe pods to: one pod per node; empty = one unpinned pod. */
-  nodes: string[];
+  nodes: PinnedNode[];
   /** Told when each stage starts (for the progress line). */
   onStage?: (stage: 'probe pod' | 'exec', detail: string) => void;
   /** SIGINT/SIGTERM: the run stops waiting, deletes its probe pods and throws Interrupted. */
@@ -228,7 +228,7 @@ class Sweeper {
   }
 }
 
-async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: string | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
+async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
   const { signal } = opts;
   throwIfAborted(signal);
   const execTimeoutMs = execBudgetMs(plan);
@@ -244,7 +244,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
   const manifest: PodManifest = { ...built, metadata: { ...metadata, name, annotations: { ...metadata.annotations, ...annotations } } };
   const namespace = manifest.metadata.namespace;
   const timings: ProbeTimings = { createMs: 0, startMs: 0, execMs: 0, deleteMs: 0 };
-  opts.onStage?.('probe pod', `creating in namespace ${namespace}${node ? ` on node ${node}` : ''}`);
+  opts.onStage?.('probe pod', `creating in namespace ${namespace}${node ? ` on node ${node.name}` : ''}`);
   let t = Date.now();
   const creating = client.createPod(manifest);
   janitor.track(namespace, name, creating);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
-import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, tolerationsFor, type ProbePodOptions } from './spec.ts';
 import { parseProbeOutput, podProgress, probeExitError, ProbePodError, stalePods } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
@@ -12,6 +12,13 @@ const PLAN: CheckPlan = {
   samples: 1,
   timeoutMs: 100,
   concurrency: 1,
+};
+
+/** "100m" → 0.1, "64Mi" → 67108864: enough of resource.Quantity for the ratios. */
+const parseQuantity = (q: string): number => {
+  const m = /^(\d+)(m|Ki|Mi|Gi)?$/.exec(q);
+  assert.ok(m, q);
+  return Number(m[1]) * ({ m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[m[2] as 'm'] ?? 1);
 };
 
 const options: ProbePodOptions = {
@@ -60,14 +67,35 @@ describe('probe pod spec', () => {
     assert.equal(spec.restartPolicy, 'Never');
     assert.equal(spec.activeDeadlineSeconds, 120);
     assert.equal(spec.terminationGracePeriodSeconds, 0);
-    assert.deepEqual(container.resources.limits, { cpu: '500m', memory: '64Mi' });
+    // Within LimitRanges' maxLimitRequestRatio 2 for every resource; ephemeral storage requested for quotas.
+    for (const [resource, limit] of Object.entries(container.resources.limits as Record<string, string>)) {
+      const ratio = parseQuantity(limit) / parseQuantity(container.resources.requests[resource]);
+      assert.ok(ratio >= 1 && ratio <= 2, `${resource}: limit/request ${ratio}`);
+    }
+    assert.deepEqual(Object.keys(container.resources.requests).sort(), ['cpu', 'ephemeral-storage', 'memory']);
     assert.equal(pod.metadata.generateName, 'coredns-sentinel-probe-');
     assert.deepEqual(pod.metadata.labels, {
       'app.kubernetes.io/name': 'coredns-sentinel-probe',
       'app.kubernetes.io/managed-by': 'coredns-sentinel',
       'coredns-sentinel/run-id': 'abc123',
+      'sidecar.istio.io/inject': 'false',
     });
-    assert.equal(spec.nodeSelector, undefined);
+    assert.deepEqual(spec.nodeSelector, { 'kubernetes.io/os': 'linux' }, 'Linux nodes only, always');
+    assert.equal(spec.affinity, undefined);
+    assert.equal(spec.securityContext.runAsUser, 65534);
+  });
+
+  it('on OpenShift leaves the UID and GID to the namespace\'s SCC', () => {
+    const spec = buildProbePod({ ...options, sccAssignsIds: true }).spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    assert.deepEqual(spec.securityContext, { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    assert.equal(spec.containers[0].securityContext.runAsUser, undefined);
+    assert.equal(spec.containers[0].securityContext.runAsNonRoot, true);
+  });
+
+  it('opts out of Istio and Linkerd sidecar injection', () => {
+    const pod = buildProbePod(options);
+    assert.equal(pod.metadata.labels['sidecar.istio.io/inject'], 'false');
+    assert.deepEqual(pod.metadata.annotations, { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' });
   });
 
   it('carries the plan in an annotation the container reads as a file (a downwardAPI volume), the volumes "restricted" allows', () => {
@@ -120,16 +148,27 @@ describe('probe pod spec', () => {
     assert.deepEqual(probeCommand(image), ['/nodejs/bin/node', '--lite-mode', '--max-semi-space-size=1', '/probe/probe.cjs', '--plan-file', '/etc/coredns-sentinel/plan.json']);
   });
 
-  it('places the pod with node, node selector, tolerations and pull secrets', () => {
+  it('pins by metadata.name (not the hostname label), tolerating exactly that node\'s taints', () => {
+    const node = { name: 'ip-10-0-1-5.ec2.internal', taints: [
+      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+      { key: 'dedicated', value: 'dns', effect: 'NoExecute' },
+      { key: 'soft', effect: 'PreferNoSchedule' },
+    ] };
     const spec = buildProbePod({
       ...options,
-      node: 'node-2',
+      node,
       nodeSelector: { pool: 'infra' },
       tolerations: [parseToleration('dedicated=infra:NoSchedule')!],
       imagePullSecrets: ['regcred'],
     }).spec;
-    assert.deepEqual(spec.nodeSelector, { pool: 'infra', 'kubernetes.io/hostname': 'node-2' });
-    assert.deepEqual(spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'infra', effect: 'NoSchedule' }]);
+    assert.deepEqual(spec.nodeSelector, { 'kubernetes.io/os': 'linux', pool: 'infra' });
+    assert.deepEqual(spec.affinity, { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['ip-10-0-1-5.ec2.internal'] }] }] } } });
+    assert.deepEqual(spec.tolerations, [
+      { key: 'dedicated', operator: 'Equal', value: 'infra', effect: 'NoSchedule' },
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+      { key: 'dedicated', operator: 'Equal', value: 'dns', effect: 'NoExecute' },
+    ]);
+    assert.deepEqual(tolerationsFor({ name: 'n', taints: [] }), []);
     assert.deepEqual(spec.imagePullSecrets, [{ name: 'regcred' }]);
     assert.deepEqual(parseToleration('gpu'), { key: 'gpu', operator: 'Exists' });
     assert.equal(parseToleration('bad key=x'), undefined);

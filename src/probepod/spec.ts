@@ -1,5 +1,6 @@
-// The probe pod: a Pod Security "restricted" pod that idles until the probe is exec'd in it, then is
-// deleted. Pure: options in, a plain Pod manifest out.
+// The probe pod: a Pod Security "restricted" pod (and OpenShift restricted-v2) that idles until the
+// probe is exec'd in it, then is deleted. Pure: options in, a plain Pod manifest out.
+// docs/real-clusters.md: what real clusters do to it, and how each choice here answers.
 import type { PodManifest } from '../kube/index.ts';
 import { PROBE_NODE_OPTIONS, type CheckPlan } from '../probe/contract.ts';
 import { DEFAULTS } from '../common/defaults.ts';
@@ -25,6 +26,37 @@ export interface Toleration {
   effect?: string;
 }
 
+/** A node a probe pod is pinned to, with the taints it must tolerate there. */
+export interface PinnedNode {
+  name: string;
+  taints: { key: string; value?: string; effect: string }[];
+}
+
+/**
+ * Labels and annotations that keep service meshes' injectors away: an injected istio-init needs
+ * NET_ADMIN/NET_RAW (refused by Pod Security restricted) and Istio's DNS proxy would answer the probe's
+ * queries instead of CoreDNS. Istio reads the label (preferred) and the annotation
+ * (istio.io/latest/docs/setup/additional-setup/sidecar-injection/#controlling-the-injection-policy);
+ * Linkerd reads the annotation (linkerd.io/2/features/proxy-injection/).
+ */
+export const MESH_OPT_OUT = {
+  labels: { 'sidecar.istio.io/inject': 'false' },
+  annotations: { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' },
+} as const;
+
+/**
+ * Within common LimitRanges' maxLimitRequestRatio (2 here for every resource), and with an
+ * ephemeral-storage request and limit for quotas that require them (kubernetes.io/docs/concepts/policy/
+ * limit-range/, …/resource-quotas/#quota-for-local-ephemeral-storage).
+ */
+export const PROBE_RESOURCES = {
+  requests: { cpu: '100m', memory: `${PROBE_MEMORY_MIB}Mi`, 'ephemeral-storage': '16Mi' },
+  limits: { cpu: '200m', memory: `${PROBE_MEMORY_MIB}Mi`, 'ephemeral-storage': '32Mi' },
+} as const;
+
+/** The user the probe runs as, unless the namespace's SecurityContextConstraints assign one. */
+export const PROBE_UID = 65534;
+
 export interface ProbePodOptions {
   namespace: string;
   image: string;
@@ -35,8 +67,13 @@ export interface ProbePodOptions {
   probeSource?: string;
   /** The pod fails itself after this long (activeDeadlineSeconds) if we never get to delete it. */
   deadlineSeconds: number;
-  /** Pins the pod to this node (nodeSelector kubernetes.io/hostname keeps the scheduler's checks). */
-  node?: string;
+  /** Pins the pod to this node and tolerates its taints. */
+  node?: PinnedNode;
+  /**
+   * OpenShift: the namespace's SCC (restricted-v2, MustRunAsRange) assigns the UID and GID from the
+   * namespace's range and refuses any other, so the pod sets none.
+   */
+  sccAssignsIds?: boolean;
   nodeSelector: Record<string, string>;
   tolerations: Toleration[];
   imagePullSecrets: string[];
@@ -90,16 +127,35 @@ function keepAlive(opts: ProbePodOptions): Record<string, unknown> {
   return { command: idle, env: [{ name: PROBE_ENV, value: opts.probeSource }] };
 }
 
+/** Tolerations for exactly the taints that keep pods off a node (PreferNoSchedule does not). Pure. */
+export function tolerationsFor(node: PinnedNode): Toleration[] {
+  return node.taints
+    .filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute')
+    .map((t) => ({ key: t.key, ...(t.value ? { operator: 'Equal' as const, value: t.value } : { operator: 'Exists' as const }), effect: t.effect }));
+}
+
+/**
+ * Pinned like the DaemonSet controller pins its pods: nodeAffinity on the field metadata.name, since a
+ * node's kubernetes.io/hostname label need not be its name (EKS: ip-10-0-1-5.ec2.internal is labelled
+ * ip-10-0-1-5; kubernetes pkg/controller/daemon/util/daemonset_util.go ReplaceDaemonSetPodNodeNameNodeAffinity).
+ */
+function pinnedTo(node: string): Record<string, unknown> {
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } } };
+}
+
 export function buildProbePod(opts: ProbePodOptions): PodManifest {
-  const nodeSelector = { ...opts.nodeSelector, ...(opts.node ? { 'kubernetes.io/hostname': opts.node } : {}) };
+  // Linux always: the probe images are Linux-only and a Windows node would fail the pull.
+  const nodeSelector = { 'kubernetes.io/os': 'linux', ...opts.nodeSelector };
+  const tolerations = [...opts.tolerations, ...(opts.node ? tolerationsFor(opts.node) : [])];
+  const ids = opts.sccAssignsIds ? {} : { runAsUser: PROBE_UID, runAsGroup: PROBE_UID };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
       generateName: 'coredns-sentinel-probe-',
       namespace: opts.namespace,
-      labels: { [LABELS.name]: 'coredns-sentinel-probe', [LABELS.managedBy]: 'coredns-sentinel', [LABELS.runId]: opts.runId },
-      annotations: planAnnotation(opts.plan),
+      labels: { [LABELS.name]: 'coredns-sentinel-probe', [LABELS.managedBy]: 'coredns-sentinel', [LABELS.runId]: opts.runId, ...MESH_OPT_OUT.labels },
+      annotations: { ...planAnnotation(opts.plan), ...MESH_OPT_OUT.annotations },
     },
     spec: {
       restartPolicy: 'Never',
@@ -107,7 +163,7 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: { runAsNonRoot: true, ...ids, seccompProfile: { type: 'RuntimeDefault' } },
       containers: [
         {
           name: CONTAINER,
@@ -117,17 +173,18 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,
             runAsNonRoot: true,
-            runAsUser: 65534,
+            ...(opts.sccAssignsIds ? {} : { runAsUser: PROBE_UID }),
             capabilities: { drop: ['ALL'] },
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          resources: { requests: { cpu: '50m', memory: `${PROBE_MEMORY_MIB}Mi` }, limits: { cpu: '500m', memory: `${PROBE_MEMORY_MIB}Mi` } },
+          resources: { requests: { ...PROBE_RESOURCES.requests }, limits: { ...PROBE_RESOURCES.limits } },
           volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, PLAN_MOUNT],
         },
       ],
       volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '8Mi' } }, PLAN_VOLUME],
-      ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
-      ...(opts.tolerations.length ? { tolerations: opts.tolerations } : {}),
+      nodeSelector,
+      ...(opts.node ? { affinity: pinnedTo(opts.node.name) } : {}),
+      ...(tolerations.length ? { tolerations } : {}),
       ...(opts.imagePullSecrets.length ? { imagePullSecrets: opts.imagePullSecrets.map((name) => ({ name })) } : {}),
     },
   };
