@@ -13,6 +13,12 @@ describe('freshness canary', () => {
     });
   });
 
+  it('asks AAAA where the Service got an IPv6 ClusterIP (IPv6-primary clusters)', () => {
+    const q = canaryQuery({ ...canary, clusterIP: 'fd00:10:96::7' }, 'cluster.local');
+    assert.equal(q.type, 'AAAA');
+    assert.deepEqual(q.expect, { equal: ['fd00:10:96::7'] });
+  });
+
   const now = Date.parse('2026-01-01T01:00:00Z');
   const svc = (name: string, ageMs: number | undefined, annotations: Record<string, string> = {}, labels: Record<string, string> = { ...CANARY_LABELS }) =>
     ({ name, namespace: 'default', clusterIPs: [], ports: [], selector: {}, labels, annotations, ...(ageMs === undefined ? {} : { creationTimestamp: new Date(now - ageMs).toISOString() }) });

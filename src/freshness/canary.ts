@@ -2,7 +2,7 @@
 // stale keep answering old data — NXDOMAIN for new Services — and their ready plugin never notices.
 // Each cycle creates a short-lived canary Service (ClusterIP, no selector, labelled as ours) in the
 // probe namespace before the probe pod starts (its start gives the watch time to deliver it); every
-// pod must then answer the canary's A record with its ClusterIP. A pod that does not, while its peers
+// pod must then answer the canary's A (or AAAA) record with its ClusterIP. A pod that does not, while its peers
 // do, is stale: pod-local and repairable like any pod-local failure. The canary is deleted at the end
 // of the cycle. Canaries of killed runs are swept like probe pods: at once when their run is provably
 // dead (its owner annotations, src/common/owner.ts), else once past CANARY_TTL_MS; `cleanup --all`
@@ -53,12 +53,16 @@ export async function sweepCanaries(client: KubeClient, namespace: string, now =
   return doomed.map((s) => s.name);
 }
 
-/** The check every pod must pass: the canary's name answers its ClusterIP. */
+/**
+ * The check every pod must pass: the canary's name answers its ClusterIP — an AAAA record where the
+ * cluster gave the Service an IPv6 address (IPv6-primary clusters; CoreDNS's kubernetes plugin answers
+ * A for IPv4 ClusterIPs only).
+ */
 export function canaryQuery(canary: Canary, clusterDomain: string): Query {
   return {
     id: FRESHNESS_QUERY_ID,
     name: `${canary.name}.${canary.namespace}.svc.${clusterDomain}`,
-    type: 'A',
+    type: canary.clusterIP.includes(':') ? 'AAAA' : 'A',
     expect: { equal: [canary.clusterIP] },
     external: false,
   };

@@ -203,6 +203,11 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
     return toService(await this.read({ verb: 'get', resource: 'services', namespace, name }, (o) => this.core.readNamespacedService({ name, namespace }, o)));
   }
 
+  async namespaceAnnotations(name: string) {
+    const ns = await this.read({ verb: 'get', resource: 'namespaces', name }, (o) => this.core.readNamespace({ name }, o));
+    return { ...(ns.metadata?.annotations ?? {}) };
+  }
+
   async listNodes() {
     const list = await this.read({ verb: 'list', resource: 'nodes' }, (o) => this.core.listNode({}, o));
     return list.items.map(toNode);

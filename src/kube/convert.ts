@@ -1,7 +1,7 @@
 // client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
 // Written against loose records so both shapes pass through the same code.
 import type { KConfigMap, KEndpointSlice, KEvent, KLease, KNode, KPod, KService } from './types.ts';
-import type { KContainer, KController, KControllerKind } from './types.ts';
+import type { KContainer, KContainerStatus, KController, KControllerKind } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -47,6 +47,7 @@ function toContainers(v: unknown): KContainer[] {
         only({ name: optStr(p.name), containerPort: num(p.containerPort), protocol: str(p.protocol) || 'TCP', hostPort: typeof p.hostPort === 'number' && p.hostPort > 0 ? p.hostPort : undefined }),
       ),
       args: Array.isArray(c.args) ? c.args.map(str) : undefined,
+      image: optStr(c.image),
     }),
   );
 }
@@ -92,6 +93,23 @@ export function toService(raw: unknown): KService {
   };
 }
 
+function toContainerStatus(c: Obj): KContainerStatus {
+  const state = obj(c.state);
+  const waiting = obj(state.waiting);
+  const terminated = obj(state.terminated);
+  const lastTerminated = obj(obj(c.lastState).terminated);
+  return only({
+    name: str(c.name),
+    ready: c.ready === true,
+    restartCount: num(c.restartCount),
+    waitingReason: optStr(waiting.reason),
+    waitingMessage: optStr(waiting.message),
+    terminatedReason: optStr(terminated.reason),
+    terminatedExitCode: typeof terminated.exitCode === 'number' ? terminated.exitCode : undefined,
+    lastTerminationReason: optStr(lastTerminated.reason),
+  });
+}
+
 export function toPod(raw: unknown): KPod {
   const p = obj(raw);
   const meta = obj(p.metadata);
@@ -115,27 +133,14 @@ export function toPod(raw: unknown): KPod {
     conditions: arr(status.conditions).map((c) =>
       only({ type: str(c.type), status: str(c.status), reason: optStr(c.reason), message: optStr(c.message), lastTransitionTime: optStr(c.lastTransitionTime) }),
     ),
-    containerStatuses: arr(status.containerStatuses).map((c) => {
-      const state = obj(c.state);
-      const waiting = obj(state.waiting);
-      const terminated = obj(state.terminated);
-      const lastTerminated = obj(obj(c.lastState).terminated);
-      return only({
-        name: str(c.name),
-        ready: c.ready === true,
-        restartCount: num(c.restartCount),
-        waitingReason: optStr(waiting.reason),
-        waitingMessage: optStr(waiting.message),
-        terminatedReason: optStr(terminated.reason),
-        terminatedExitCode: typeof terminated.exitCode === 'number' ? terminated.exitCode : undefined,
-        lastTerminationReason: optStr(lastTerminated.reason),
-      });
-    }),
+    containerStatuses: arr(status.containerStatuses).map(toContainerStatus),
+    initContainerStatuses: arr(status.initContainerStatuses).map(toContainerStatus),
     creationTimestamp: time(meta.creationTimestamp),
     startTime: time(status.startTime),
     deletionTimestamp: time(meta.deletionTimestamp),
     activeDeadlineSeconds: typeof spec.activeDeadlineSeconds === 'number' ? spec.activeDeadlineSeconds : undefined,
     containers: toContainers(spec.containers),
+    initContainers: toContainers(spec.initContainers),
     configMapVolumes: configMapVolumes(spec),
     hostNetwork: spec.hostNetwork === true ? true : undefined,
   });

@@ -45,8 +45,10 @@ export const RBAC_RULES: readonly GrantRule[] = [
   check('probe', '', 'pods', ['create', 'delete', 'list', 'watch']),
   check('probe', '', 'pods/exec', ['get', 'create']),
   check('probe', '', 'services', ['create', 'delete', 'list']),
-  // --probe-nodes all: the schedulable nodes to place one probe pod on each.
+  // Pinned probe pods (--probe-nodes, corroboration): the nodes and their taints.
   { manifest: RBAC_CHECK, role: 'coredns-sentinel-check-nodes', apiGroup: '', resource: 'nodes', verbs: ['list'], clusterWide: true },
+  // The probe namespace's OpenShift SCC UID range: whether the SCC assigns the probe pod's UID.
+  { manifest: RBAC_CHECK, role: 'coredns-sentinel-check-nodes', apiGroup: '', resource: 'namespaces', verbs: ['get'], clusterWide: true },
   repair('', '', 'pods/eviction', ['create']),
   repair('', '', 'pods/log', ['get']),
   repair('', 'coordination.k8s.io', 'leases', ['create']),

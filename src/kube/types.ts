@@ -16,6 +16,7 @@ export interface KContainer {
   ports: { name?: string; containerPort: number; protocol: string; hostPort?: number }[];
   /** The container's args (NodeLocal DNSCache's -localip). */
   args?: string[];
+  image?: string;
 }
 
 export type KControllerKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
@@ -111,6 +112,8 @@ export interface KPod {
   podIPs: string[];
   conditions: KCondition[];
   containerStatuses: KContainerStatus[];
+  /** status.initContainerStatuses (a mesh's injected init container, for one); read from the API always. */
+  initContainerStatuses?: KContainerStatus[];
   /** RFC 3339. */
   creationTimestamp?: string;
   startTime?: string;
@@ -118,6 +121,8 @@ export interface KPod {
   activeDeadlineSeconds?: number;
   /** spec.containers (names, declared ports); read from the API always, optional for short fixtures. */
   containers?: KContainer[];
+  /** spec.initContainers; read from the API always. */
+  initContainers?: KContainer[];
   /** The names of the ConfigMaps the pod mounts as volumes. */
   configMapVolumes?: string[];
   /** spec.hostNetwork: the pod's ports are its node's. */
@@ -202,6 +207,8 @@ export interface KubeClient {
   listAllServices(): Promise<KService[]>;
   listAllEndpointSlices(): Promise<KEndpointSlice[]>;
   listNodes(): Promise<KNode[]>;
+  /** The annotations of a namespace (OpenShift's SCC UID range, for one). */
+  namespaceAnnotations(name: string): Promise<Record<string, string>>;
   createService(manifest: ServiceManifest): Promise<KService>;
   /** Deletes; a Service already gone is not an error. */
   deleteService(namespace: string, name: string): Promise<void>;

@@ -5,7 +5,7 @@
 // business, not ours.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
-import { KubeError, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
+import { KubeError, type KContainerStatus, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type PinnedNode, type ProbePodOptions } from './spec.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
@@ -30,24 +30,61 @@ export class ProbePodError extends Error {
 const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 const CANNOT_START = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
+/**
+ * Why a pull failed, read from the runtime's message, and what to do. Messages as containerd words
+ * them: `429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated
+ * pull rate limit` (Docker Hub: docs.docker.com/docker-hub/usage/), `pull access denied … authorization
+ * failed` / `401 Unauthorized`, `dial tcp: lookup registry-1.docker.io: no such host` / `i/o timeout`.
+ * Pure.
+ */
+export function imagePullCause(message: string): { cause: string; fix: string } {
+  if (/toomanyrequests|429 Too Many Requests|rate limit/i.test(message))
+    return { cause: 'the registry rate-limits pulls (Docker Hub: 10 anonymous pulls per hour per address)', fix: 'copy the image to a mirror and pass --probe-image <mirror>/<image>, or authenticate the pulls with --image-pull-secret' };
+  if (/unauthorized|authentication required|access denied|authorization failed|insufficient_scope|\b40[13]\b/i.test(message))
+    return { cause: 'the registry refused the pull (unauthorized, or no such repository)', fix: 'pass --image-pull-secret with credentials for the registry, or check --probe-image' };
+  if (/dial tcp|i\/o timeout|no such host|connection refused|network is unreachable|TLS handshake timeout|deadline exceeded/i.test(message))
+    return { cause: 'the registry is unreachable from the node', fix: 'mirror the image to a registry the nodes reach and pass --probe-image <mirror>/<image>' };
+  if (/not found|manifest unknown/i.test(message)) return { cause: 'the image does not exist', fix: 'check --probe-image' };
+  if (/no matching manifest/i.test(message)) return { cause: 'the image has no build for the node\'s platform', fix: 'pass a --probe-image built for it' };
+  return { cause: 'the pull failed', fix: 'check --probe-image, the registry and --image-pull-secret' };
+}
+
+/**
+ * The scheduler found no room (Insufficient cpu/memory/…, Too many pods), which the cluster autoscaler
+ * or finishing pods may make: worth waiting for, unlike a taint or selector nothing will change
+ * (kubernetes pkg/scheduler/framework/plugins/noderesources/fit.go: "Insufficient %v", "Too many pods").
+ */
+export const waitsForCapacity = (message: string): boolean => /Insufficient [\w./-]+|Too many pods/.test(message);
+
+const stateOf = (c: KContainerStatus) => `${c.waitingReason}${c.waitingMessage ? `: ${c.waitingMessage}` : ''}`;
+
 /** Where a probe pod stands: running, still starting, or failed for a reason worth telling at once. */
 export function podProgress(pod: KPod): 'running' | 'pending' | ProbePodError {
-  const waiting = pod.containerStatuses.find((c) => c.waitingReason);
-  if (waiting && IMAGE_PULL.has(waiting.waitingReason!))
-    return new ProbePodError('image-pull', `probe pod ${pod.name} cannot pull its image: ${waiting.waitingReason}${waiting.waitingMessage ? `: ${waiting.waitingMessage}` : ''}`,
-      'check --probe-image, the registry and --image-pull-secret');
-  if (waiting && CANNOT_START.has(waiting.waitingReason!))
-    return new ProbePodError('pod-failed', `probe pod ${pod.name} cannot start: ${waiting.waitingReason}${waiting.waitingMessage ? `: ${waiting.waitingMessage}` : ''}`, 'check the probe image');
+  const statuses = [...(pod.initContainerStatuses ?? []), ...pod.containerStatuses];
+  const pulling = statuses.find((c) => c.waitingReason && IMAGE_PULL.has(c.waitingReason));
+  if (pulling) {
+    const image = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c) => c.name === pulling.name)?.image;
+    const { cause, fix } = imagePullCause(pulling.waitingMessage ?? '');
+    const detail = pulling.waitingMessage ? `: ${pulling.waitingMessage.slice(0, 240)}` : '';
+    return new ProbePodError('image-pull', `probe pod ${pod.name} cannot pull image ${image ?? `of container ${pulling.name}`}: ${cause} (${pulling.waitingReason}${detail})`, fix);
+  }
+  const stuck = statuses.find((c) => c.waitingReason && CANNOT_START.has(c.waitingReason));
+  if (stuck) return new ProbePodError('pod-failed', `probe pod ${pod.name} cannot start${stuck.name === CONTAINER ? '' : ` container ${stuck.name}`}: ${stateOf(stuck)}`, 'check the probe image');
+  const initFailed = (pod.initContainerStatuses ?? []).find((c) => c.terminatedReason && c.terminatedExitCode !== 0);
+  if (initFailed)
+    return new ProbePodError('pod-failed', `probe pod ${pod.name}: init container ${initFailed.name} failed: ${initFailed.terminatedReason} (exit ${initFailed.terminatedExitCode})`,
+      'something injected it (a service mesh?): see kubectl describe, or use a --probe-namespace without injection');
   const scheduled = pod.conditions.find((c) => c.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' && !waitsForCapacity(scheduled.message ?? ''))
     return new ProbePodError('unschedulable', `probe pod ${pod.name} cannot be scheduled: ${scheduled.message ?? 'no node fits'}`,
-      'check --node-selector, --toleration, --probe-nodes and free capacity');
+      'check --node-selector, --toleration, --probe-nodes and the nodes\' taints');
   if (pod.phase === 'Failed' || pod.phase === 'Succeeded') {
     const term = pod.containerStatuses.find((c) => c.terminatedReason);
     if (term?.terminatedReason === 'OOMKilled') return outOfMemory(pod.name);
     const why = pod.reason ?? term?.terminatedReason ?? pod.phase;
     return new ProbePodError('pod-failed', `probe pod ${pod.name} ended before the probe ran: ${why}${pod.message ? `: ${pod.message}` : ''}`, 'check the probe image and --pod-timeout');
   }
+  const waiting = pod.containerStatuses.find((c) => c.waitingReason);
   if (pod.phase === 'Running' && !waiting) return 'running';
   return 'pending';
 }
@@ -63,6 +100,17 @@ const outOfMemory = (pod: string) =>
 export function probeExitError(pod: string, exitCode: number, stderr: string): ProbePodError {
   if (exitCode === 137) return outOfMemory(pod);
   return new ProbePodError('exec', `probe in pod ${pod} exited with code ${exitCode}: ${stderr.trim().split('\n').pop() ?? ''}`, 'check the probe image');
+}
+
+/** The scheduler's reason while a pod waits for room, or undefined. */
+export function capacityWait(pod: KPod): string | undefined {
+  const scheduled = pod.conditions.find((c) => c.type === 'PodScheduled');
+  return scheduled?.status === 'False' && scheduled.reason === 'Unschedulable' && waitsForCapacity(scheduled.message ?? '') ? scheduled.message : undefined;
+}
+
+/** Containers besides the probe: a mesh injected a sidecar despite the opt-out. */
+export function injectedContainers(pod: KPod): string[] {
+  return [...(pod.initContainers ?? []), ...(pod.containers ?? [])].map((c) => c.name).filter((n) => n !== CONTAINER);
 }
 
 /**
@@ -93,12 +141,26 @@ export function execBudgetMs(plan: CheckPlan): number {
   return plan.timeoutMs * plan.samples * 2 + clientView + 15_000;
 }
 
+/**
+ * What to do about an admission refusal, by who refused (their messages: Pod Security
+ * `violates PodSecurity "restricted:latest"`, OpenShift `unable to validate against any security context
+ * constraint`, ResourceQuota `exceeded quota: <name>` / `failed quota: <name>: must specify …`,
+ * LimitRange `… max limit to request ratio per Container is 2 …`). Pure.
+ */
+export function refusalHint(message: string): string {
+  if (/security context constraint/.test(message)) return 'OpenShift\'s SCC refused the pod\'s user: grant get on namespaces (manifests/rbac-check.yaml) so the SCC assigns it, or use another --probe-namespace';
+  if (/violates PodSecurity/.test(message)) return 'the namespace\'s Pod Security level refused the pod as the message says: use another --probe-namespace';
+  if (/exceeded quota|failed quota/.test(message)) return 'the namespace\'s ResourceQuota named in the message has no room: free it, raise it, or use another --probe-namespace';
+  if (/per Container|per Pod|LimitRange/.test(message)) return 'the namespace\'s LimitRange refused the probe pod\'s resources: see `kubectl describe limitrange`, or use another --probe-namespace';
+  return 'an admission policy, Pod Security or quota refused it: see the message, or use --probe-namespace';
+}
+
 /** A 403 that is not RBAC (Pod Security, quota, webhooks) or a 422 is the cluster refusing this pod. */
 function createError(err: unknown, namespace: string): unknown {
   if (!(err instanceof KubeError)) return err;
   const rbac = err.kind === 'forbidden' && /cannot \w+ resource/.test(err.message);
   if ((err.kind === 'forbidden' && !rbac) || err.kind === 'invalid')
-    return new ProbePodError('rejected', `probe pod rejected in namespace ${namespace}: ${err.message}`, 'an admission policy, Pod Security or quota refused it: see the message, or use --probe-namespace');
+    return new ProbePodError('rejected', `probe pod rejected in namespace ${namespace}: ${err.message}`, refusalHint(err.message));
   return err;
 }
 
@@ -114,6 +176,8 @@ export interface ProbeRunResult {
   node: string;
   report: ProbeReport;
   timings: ProbeTimings;
+  /** What the report should say about this probe pod (a sidecar injected anyway). */
+  notes?: string[];
   /** The first run of runProbePods: the stale probe pods it deleted, and why a sweep failed (one line). */
   sweep?: { deleted: string[]; failure?: string };
 }
@@ -228,6 +292,19 @@ class Sweeper {
   }
 }
 
+/**
+ * The pod waited its whole --pod-timeout for room: the scheduler's reason and, when the cluster
+ * autoscaler answered it, its Event (TriggeredScaleUp / NotTriggerScaleUp: a node is coming, or none
+ * can). One list of the namespace's Events, on this failure only.
+ */
+async function noRoom(client: KubeClient, pod: KPod, podTimeoutMs: number): Promise<ProbePodError> {
+  const events = await client.listEvents(pod.namespace).catch(() => []);
+  const scaler = events.filter((e) => e.involvedName === pod.name && /TriggerScaleUp|TriggeredScaleUp/.test(e.reason)).pop();
+  const said = scaler ? `; cluster autoscaler: ${scaler.reason}: ${scaler.message}` : '';
+  return new ProbePodError('unschedulable', `probe pod ${pod.name} found no room within ${podTimeoutMs} ms: ${capacityWait(pod)}${said}`,
+    scaler?.reason === 'TriggeredScaleUp' ? 'a node is being added: raise --pod-timeout' : 'free capacity, or raise --pod-timeout where a cluster autoscaler adds nodes');
+}
+
 async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
   const { signal } = opts;
   throwIfAborted(signal);
@@ -259,8 +336,14 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     const first = podProgress(created);
     if (first !== 'running') {
       if (first instanceof ProbePodError) throw first;
+      let toldCapacity = false;
       const watching = client.watchPod(namespace, created.name, created.resourceVersion, (pod) => {
         current = pod;
+        const room = capacityWait(pod);
+        if (room && !toldCapacity) {
+          toldCapacity = true;
+          opts.onStage?.('probe pod', `${created.name} waits for room (up to --pod-timeout): ${room}`);
+        }
         const progress = podProgress(pod);
         if (progress instanceof ProbePodError) failure = progress;
         return progress !== 'pending' || signal?.aborted === true;
@@ -268,6 +351,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
       const watched = await raceAbort(watching, signal);
       if (failure) throw failure;
       if (watched.deleted) throw new ProbePodError('pod-failed', `probe pod ${created.name} was deleted before it ran`, 'something else deletes pods in that namespace: run again');
+      if (watched.timedOut && capacityWait(current)) throw await noRoom(client, current, opts.podTimeoutMs);
       if (watched.timedOut) {
         const waiting = current.containerStatuses.find((c) => c.waitingReason)?.waitingReason;
         throw new ProbePodError('start-timeout', `probe pod ${created.name} not Running after ${opts.podTimeoutMs} ms (phase ${current.phase}${waiting ? `, ${waiting}` : ''})`,
@@ -287,7 +371,11 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     // The probe prints a report even when it exits non-zero (plan invalid); judge the output first.
     if (result.exitCode !== 0 && !result.stdout.trim()) throw probeExitError(created.name, result.exitCode, result.stderr);
     const report = parseProbeOutput(result.stdout, plan, created.name);
-    return { pod: created.name, node: current.nodeName, report, timings };
+    const injected = injectedContainers(current);
+    const notes = injected.length
+      ? [`probe pod ${created.name} got ${injected.join(', ')} injected despite its opt-out labels: a mesh's DNS proxy may have answered instead of CoreDNS — use a --probe-namespace without injection`]
+      : [];
+    return { pod: created.name, node: current.nodeName, report, timings, ...(notes.length && { notes }) };
   } finally {
     t = Date.now();
     await janitor.remove(name);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
 import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, tolerationsFor, type ProbePodOptions } from './spec.ts';
-import { parseProbeOutput, podProgress, probeExitError, ProbePodError, stalePods } from './lifecycle.ts';
+import { capacityWait, imagePullCause, injectedContainers, parseProbeOutput, podProgress, probeExitError, ProbePodError, refusalHint, stalePods } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
   schema: PLAN_SCHEMA,
@@ -95,7 +95,8 @@ describe('probe pod spec', () => {
   it('opts out of Istio and Linkerd sidecar injection', () => {
     const pod = buildProbePod(options);
     assert.equal(pod.metadata.labels['sidecar.istio.io/inject'], 'false');
-    assert.deepEqual(pod.metadata.annotations, { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' });
+    assert.equal(pod.metadata.annotations?.['sidecar.istio.io/inject'], 'false');
+    assert.equal(pod.metadata.annotations?.['linkerd.io/inject'], 'disabled');
   });
 
   it('carries the plan in an annotation the container reads as a file (a downwardAPI volume), the volumes "restricted" allows', () => {
@@ -207,6 +208,67 @@ describe('probeExitError', () => {
       assert.match(error.message, message);
       assert.match(error.hint, code === 137 ? /--samples/ : /probe image/);
     });
+});
+
+describe('probe pods on real clusters', () => {
+  const unschedulable = (message: string) => basePod({ nodeName: '', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }] });
+  const scheduling: [string, string, 'pending' | 'unschedulable'][] = [
+    ['no room: waits for the autoscaler', '0/5 nodes are available: 5 Insufficient cpu. preemption: 0/5 nodes are available: 5 No preemption victims found for incoming pod.', 'pending'],
+    ['pods full: waits', '0/3 nodes are available: 3 Too many pods.', 'pending'],
+    ['memory short on one node, others tainted: waits', '0/3 nodes are available: 1 Insufficient memory, 2 node(s) had untolerated taint {dedicated: infra}.', 'pending'],
+    ['taint only: fails at once', '0/3 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }.', 'unschedulable'],
+    ['selector: fails at once', "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.", 'unschedulable'],
+  ];
+  for (const [name, message, expected] of scheduling) {
+    it(`Unschedulable, ${name}`, () => {
+      const progress = podProgress(unschedulable(message));
+      assert.equal(progress instanceof ProbePodError ? progress.reason : progress, expected);
+      assert.equal(capacityWait(unschedulable(message)), expected === 'pending' ? message : undefined);
+      if (progress instanceof ProbePodError) assert.ok(progress.message.endsWith(message));
+    });
+  }
+
+  const pulls: [string, string, RegExp, RegExp][] = [
+    ['Docker Hub rate limit', 'failed to pull and unpack image "docker.io/library/node:22-alpine": failed to copy: httpReadSeeker: failed open: unexpected status code https://registry-1.docker.io/v2/library/node/manifests/sha256:ab: 429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit. https://www.docker.com/increase-rate-limit',
+      /rate-limits/, /--probe-image <mirror>.*--image-pull-secret/],
+    ['unauthorized', 'failed to pull and unpack image "registry.corp/node:22": failed to resolve reference "registry.corp/node:22": pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed', /refused the pull/, /--image-pull-secret/],
+    ['401', 'failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized', /refused the pull/, /--image-pull-secret/],
+    ['air-gapped', 'failed to resolve reference "docker.io/library/node:22-alpine": failed to do request: Head "https://registry-1.docker.io/v2/library/node/manifests/22-alpine": dial tcp: lookup registry-1.docker.io: no such host', /unreachable/, /mirror/],
+    ['no such tag', 'failed to resolve reference "docker.io/library/node:99": docker.io/library/node:99: not found', /does not exist/, /--probe-image/],
+  ];
+  for (const [name, message, cause, fix] of pulls) {
+    it(`image pull: ${name} → the image, the cause and the fix`, () => {
+      assert.match(imagePullCause(message).cause, cause);
+      assert.match(imagePullCause(message).fix, fix);
+      const pod = basePod({ containers: [{ name: 'probe', ports: [], image: 'node:22-alpine' }], containerStatuses: [{ name: 'probe', ready: false, restartCount: 0, waitingReason: 'ErrImagePull', waitingMessage: message }] });
+      const err = podProgress(pod);
+      assert.ok(err instanceof ProbePodError && err.reason === 'image-pull');
+      assert.match(err.line, /^probe pod \S+ cannot pull image node:22-alpine: /);
+      assert.match(err.line, cause);
+      assert.match(err.hint, fix);
+    });
+  }
+
+  const refusals: [string, RegExp][] = [
+    ['pods "p" is forbidden: unable to validate against any security context constraint: [provider "restricted-v2": Forbidden: not usable by user or serviceaccount, spec.containers[0].securityContext.runAsUser: Invalid value: 65534: must be in the ranges: [1000680000, 1000689999]]', /SCC.*get on namespaces/],
+    ['pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "istio-init" must set securityContext.allowPrivilegeEscalation=false)', /Pod Security level/],
+    ['pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=100m, used: requests.cpu=2, limited: requests.cpu=2', /ResourceQuota/],
+    ['pods "p" is forbidden: failed quota: compute: must specify limits.ephemeral-storage', /ResourceQuota/],
+    ['pods "p" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 10.000000', /LimitRange/],
+  ];
+  for (const [message, hint] of refusals) it(`refusal hint: ${message.slice(20, 70)}…`, () => assert.match(refusalHint(message), hint));
+
+  it('reads init containers: an injected one failing or not pulling; a sidecar named', () => {
+    const init = { name: 'istio-init', ports: [], image: 'docker.io/istio/proxyv2:1.22' };
+    const failed = podProgress(basePod({ initContainers: [init], initContainerStatuses: [{ name: 'istio-init', ready: false, restartCount: 0, terminatedReason: 'Error', terminatedExitCode: 1 }] }));
+    assert.ok(failed instanceof ProbePodError && /init container istio-init failed: Error \(exit 1\)/.test(failed.message));
+    const pulling = podProgress(basePod({ initContainers: [init], initContainerStatuses: [{ name: 'istio-init', ready: false, restartCount: 0, waitingReason: 'ImagePullBackOff' }] }));
+    assert.ok(pulling instanceof ProbePodError && /cannot pull image docker.io\/istio\/proxyv2:1.22/.test(pulling.message));
+    const done = basePod({ phase: 'Running', initContainers: [init], initContainerStatuses: [{ name: 'istio-init', ready: false, restartCount: 0, terminatedReason: 'Completed', terminatedExitCode: 0 }], containerStatuses: [{ name: 'probe', ready: true, restartCount: 0 }] });
+    assert.equal(podProgress(done), 'running');
+    assert.deepEqual(injectedContainers({ ...done, containers: [{ name: 'probe', ports: [] }, { name: 'istio-proxy', ports: [] }] }), ['istio-init', 'istio-proxy']);
+    assert.deepEqual(injectedContainers(basePod({ containers: [{ name: 'probe', ports: [] }] })), []);
+  });
 });
 
 describe('parseProbeOutput', () => {
