@@ -1,4 +1,5 @@
-// The sim's scheduler: binds unscheduled pods to a Ready node that honours their nodeSelector, spreading
+// The sim's scheduler: binds unscheduled pods to a Ready node that honours their nodeSelector, node
+// affinity on metadata.name and taints (NoSchedule/NoExecute, as tolerated), spreading
 // by pod count; when none fits, the pod stays Pending with PodScheduled False / Unschedulable.
 import type { KObject, Store } from './store.ts';
 import { Reconciler } from './controllers.ts';
@@ -24,16 +25,36 @@ const affinityAllows = (pod: KObject, node: KObject) => {
   return terms.some((t) => (t.matchFields ?? []).every((f) => f.key !== 'metadata.name' || f.operator !== 'In' || (f.values ?? []).includes(node.metadata.name ?? '')));
 };
 
-/** The node for a pod, or why none fits (the scheduler's message). Pure. */
+type Taint = { key: string; value?: string; effect: string };
+type Toleration = { key?: string; operator?: string; value?: string; effect?: string };
+
+/** v1.Toleration.ToleratesTaint (k8s.io/api/core/v1/toleration.go). */
+const tolerates = (t: Toleration, taint: Taint) =>
+  (!t.effect || t.effect === taint.effect) &&
+  (t.key === undefined || t.key === '' ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? '')));
+
+/** The first NoSchedule/NoExecute taint of the node that the pod does not tolerate (TaintToleration plugin). */
+const untolerated = (pod: KObject, node: KObject): Taint | undefined => {
+  const tolerations = (pod.spec as { tolerations?: Toleration[] }).tolerations ?? [];
+  const taints = (node.spec as { taints?: Taint[] } | undefined)?.taints ?? [];
+  return taints.find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)));
+};
+
+/** The node for a pod, or why none fits (the scheduler's message, its reasons counted per node). Pure. */
 export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<string, number>): { node: string } | { message: string } {
   const selector = (pod.spec as { nodeSelector?: Record<string, string> }).nodeSelector;
   const ready = nodes.filter(isReady);
-  const fit = ready.filter((n) => matches(selector, n.metadata.labels) && affinityAllows(pod, n));
+  const reasons = new Map<string, number>();
+  const count = (reason: string) => reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+  for (let i = ready.length; i < nodes.length; i++) count('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
+  const fit = ready.filter((n) => {
+    if (!matches(selector, n.metadata.labels) || !affinityAllows(pod, n)) return void count("node(s) didn't match Pod's node affinity/selector");
+    const taint = untolerated(pod, n);
+    if (taint) return void count(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+    return true;
+  });
   if (!fit.length) {
-    const parts = [];
-    const notReady = nodes.length - ready.length;
-    if (notReady) parts.push(`${notReady} node(s) had untolerated taint {node.kubernetes.io/not-ready: }`);
-    if (ready.length) parts.push(`${ready.length} node(s) didn't match Pod's node affinity/selector`);
+    const parts = [...reasons].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => `${n} ${reason}`);
     return { message: `0/${nodes.length} nodes are available: ${parts.join(', ')}.` };
   }
   const best = fit.reduce((a, b) => ((podsPerNode.get(b.metadata.name ?? '') ?? 0) < (podsPerNode.get(a.metadata.name ?? '') ?? 0) ? b : a));

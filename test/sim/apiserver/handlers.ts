@@ -13,6 +13,7 @@ import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { toTable, wantsTable } from './table.ts';
 import { checkDecodable, applyCreateDefaults, validate } from './validate.ts';
 import { serveWatch } from './watch.ts';
+import { admitPod } from './admission.ts';
 
 export interface Call {
   ctx: ServerContext;
@@ -126,6 +127,7 @@ async function create(c: Call): Promise<void> {
   const o = pinIdentity(c, await bodyObject(c));
   checkDecodable(c.type, o);
   validate(c.type, o, true);
+  if (c.type.kind === 'Pod') admitPod(c.ctx.store, o);
   applyCreateDefaults(c.type, o);
   for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const) delete o.metadata[f];
   trackManagedFields(c, o);

@@ -94,9 +94,18 @@ export function checkDecodable(type: ServedType, o: KObject): void {
   }
 }
 
+/**
+ * An Event with eventTime is validated like an events.k8s.io one: its note (message) at most 1024
+ * bytes (kubernetes pkg/apis/core/validation/events.go, NoteLengthLimit).
+ */
+function eventCauses(o: KObject) {
+  const message = typeof o.message === 'string' ? o.message : '';
+  return o.eventTime && Buffer.byteLength(message) > 1024 ? [{ reason: 'FieldValueTooLong', field: 'message', message: 'Too long: may not be more than 1024 bytes' }] : [];
+}
+
 /** 422 when the object could not be stored by a real server. */
 export function validate(type: ServedType, o: KObject, isCreate: boolean): void {
-  const causes = [...(isCreate ? metadataCauses(o) : []), ...annotationCauses(o), ...(type.kind === 'Pod' ? podCauses(o) : [])];
+  const causes = [...(isCreate ? metadataCauses(o) : []), ...annotationCauses(o), ...(type.kind === 'Pod' ? podCauses(o) : []), ...(type.kind === 'Event' ? eventCauses(o) : [])];
   if (causes.length) throw invalid(type.kind, o.metadata.name ?? '', causes);
 }
 

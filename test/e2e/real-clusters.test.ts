@@ -1,0 +1,74 @@
+// End to end: the probe pod on clusters shaped like real ones (docs/real-clusters.md), each reality
+// switched on in the sim the way a user would make it with kubectl — a node taint, namespace labels
+// and annotations, a Windows node — and the real CLI run against it. One sim for every case.
+import assert from 'node:assert/strict';
+import { startSim, type Sim } from '../sim/index.ts';
+import { kubectl } from '../sim/sim-fixtures.ts';
+import { simOnly } from './cluster.ts';
+import { buildCli, cli, probePodsLeft } from './cli.ts';
+
+describe('real clusters: the probe pod admitted, scheduled and pinned as they require', function () {
+  this.timeout(120_000);
+  let sim: Sim;
+  const k = (...args: string[]) => kubectl(sim.kubeconfigPath, args);
+  const check = (...more: string[]) => cli(['check', '--kubeconfig', sim.kubeconfigPath, '--mode', 'probe-pod', '--no-freshness', '--timeout', '500ms', '--samples', '1', '-o', 'json', ...more]);
+
+  before(async function () {
+    simOnly(this);
+    this.timeout(60_000);
+    buildCli();
+    sim = await startSim({ nodes: 3, dns: { replicas: 2 } });
+    await sim.waitReady(30_000);
+  });
+  after(async () => sim?.stop());
+
+  it('kubeadm: a DNS pod on a control-plane node tainted NoSchedule → --probe-nodes 2 tolerates exactly that taint, exit 0', async () => {
+    const cpNode = sim.dnsPods()[0]!.node;
+    await k('taint', 'node', cpNode, 'node-role.kubernetes.io/control-plane:NoSchedule');
+    try {
+      const run = await check('--probe-nodes', '2');
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.json?.probes?.some((p) => p.node === cpNode), JSON.stringify(run.json?.probes));
+      assert.ok(run.json?.notes.includes(`probe pods tolerate the taints of the nodes they are pinned to: ${cpNode} (node-role.kubernetes.io/control-plane:NoSchedule)`), JSON.stringify(run.json?.notes));
+      assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+    } finally {
+      await k('taint', 'node', cpNode, 'node-role.kubernetes.io/control-plane:NoSchedule-');
+    }
+  });
+
+  it('OpenShift: a namespace with an SCC UID range refuses UID 65534 → the tool lets the SCC assign one, exit 0', async () => {
+    await k('create', 'namespace', 'probes-ocp');
+    await k('annotate', 'namespace', 'probes-ocp', 'openshift.io/sa.scc.uid-range=1000680000/10000');
+    // The sim refuses what restricted-v2 refuses.
+    const refused = await kubectl(sim.kubeconfigPath, ['run', 'fixed-uid', '-n', 'probes-ocp', '--image=node:22-alpine', '--restart=Never', '--overrides', JSON.stringify({ spec: { securityContext: { runAsUser: 65534 } } }), '--', 'sleep', '1']).then(() => '', (err: Error) => err.message);
+    assert.match(refused, /unable to validate against any security context constraint: .*runAsUser: Invalid value: 65534: must be in the ranges: \[1000680000, 1000689999\]/);
+    const run = await check('--probe-namespace', 'probes-ocp');
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath, 'probes-ocp'), []);
+  });
+
+  it('Pod Security restricted enforced on the probe namespace → admitted, exit 0; a baseline-only pod is refused with the real 403', async () => {
+    await k('create', 'namespace', 'probes-psa');
+    await k('label', 'namespace', 'probes-psa', 'pod-security.kubernetes.io/enforce=restricted');
+    const refused = await kubectl(sim.kubeconfigPath, ['run', 'loose', '-n', 'probes-psa', '--image=node:22-alpine', '--restart=Never', '--', 'sleep', '1']).then(() => '', (err: Error) => err.message);
+    assert.match(refused, /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+    const run = await check('--probe-namespace', 'probes-psa');
+    assert.equal(run.code, 0, run.stderr);
+  });
+
+  it('a Windows node and a cordoned node → --probe-nodes all leaves both out with notes, exit 0', async () => {
+    const cordoned = sim.dnsPods()[1]!.node;
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'win-1', labels: { 'kubernetes.io/os': 'windows', 'kubernetes.io/hostname': 'win-1' } } }));
+    await k('cordon', cordoned);
+    try {
+      const run = await check('--probe-nodes', 'all');
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-1'), JSON.stringify(run.json?.notes));
+      assert.ok(run.json?.notes.includes(`--probe-nodes all: left out 1 cordoned or not Ready node(s): ${cordoned}`), JSON.stringify(run.json?.notes));
+      assert.equal(run.json?.probes?.length, 2);
+    } finally {
+      await k('uncordon', cordoned);
+      await k('delete', 'node', 'win-1');
+    }
+  });
+});
