@@ -202,7 +202,8 @@ describe('check e2e: 3 CoreDNS replicas', function () {
     const run = await cli([...base, '--pod-timeout', '60s', '--probe-image', 'registry.invalid/coredns-sentinel/probe:does-not-exist']);
     assert.equal(run.code, 4, run.stderr);
     assert.match(run.stderr, /ImagePullBackOff|ErrImagePull/);
-    assert.match(run.json?.message ?? '', /cannot pull its image/);
+    // The image, the cause and the fix, in one line.
+    assert.match(run.json?.message ?? '', /cannot pull image registry\.invalid\/coredns-sentinel\/probe:does-not-exist: the registry refused the pull .* \(pass --image-pull-secret /);
   });
 
   it('exec forbidden for a restricted user → exit 3 naming pods/exec', async function () {
