@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
-import { nodeLocalShape, presetShape, type DnsShape } from './presets.ts';
+import { nodeLocalShape, openshiftUidRanges, presetShape, type DnsShape } from './presets.ts';
 import { Ipv6Addresses, ipv6Available, ipv6Prefix, reverseZone6 } from './network6.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
@@ -100,8 +100,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await ipv6.sweep();
   }
   const dns6 = ipv6?.add(1, 10);
-  for (const [resource, obj] of [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])])
-    store.create(resource, obj);
+  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
+  if (preset === 'openshift') openshiftUidRanges(objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o));
+  for (const [resource, obj] of objects) store.create(resource, obj);
 
   const faultState = emptyFaultState();
   const upstream = { ip: plan.upstream, port: process.getuid?.() === 0 ? 53 : 1053 };

@@ -6,6 +6,9 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSim } from './index.ts';
 import { isPreset, PRESETS } from './presets.ts';
+
+/** The longest readiness any preset needs (openshift: 10 s delay + a 3 s period), with room for a slow machine. */
+const READY_WAIT_MS = 30_000;
 import type { Sim } from './types.ts';
 import { apiFault, describeApiFault } from './apiserver/faults.ts';
 
@@ -190,7 +193,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   try {
-    await sim.waitReady(10_000);
+    // Every preset's DNS pods Ready within their own readiness time: openshift's probe starts after
+    // initialDelaySeconds 10, then needs a period (3 s) — 10 s of waiting always failed it.
+    await sim.waitReady(READY_WAIT_MS);
     control = await serveControl(sim, join(sim.dir, CONTROL_SOCKET));
   } catch (err) {
     console.error(`sim: ${(err as Error).message}`);

@@ -626,3 +626,21 @@ export function nodeLocalShape(c: PresetContext & { localIp: string }): DnsShape
     ],
   };
 }
+
+/**
+ * OpenShift's namespace controller gives every namespace its own UID range for the restricted-v2 SCC
+ * (openshift.io/sa.scc.uid-range, with the matching supplemental-groups and MCS annotations), which
+ * the sim's admission (apiserver/admission.ts) enforces. Ranges as OpenShift allocates them: blocks of
+ * 10000 from 1000000000.
+ */
+export function openshiftUidRanges(namespaces: KObject[]): void {
+  namespaces.forEach((ns, i) => {
+    const first = 1_000_000_000 + (i + 1) * 10_000;
+    ns.metadata.annotations = {
+      ...ns.metadata.annotations,
+      'openshift.io/sa.scc.uid-range': `${first}/10000`,
+      'openshift.io/sa.scc.supplemental-groups': `${first}/10000`,
+      'openshift.io/sa.scc.mcs': `s0:c${i + 26},c${i + 10}`,
+    };
+  });
+}
