@@ -56,6 +56,15 @@ export function imagePullCause(message: string): { cause: string; fix: string } 
  */
 export const waitsForCapacity = (message: string): boolean => /Insufficient [\w./-]+|Too many pods/.test(message);
 
+/**
+ * The telling part of a runtime's pull error: without the prefixes that repeat the image, and its end
+ * kept when still long (where the registry's own words are).
+ */
+export function pullDetail(message: string): string {
+  const bare = message.replace(/^(?:(?:failed to pull and unpack image|failed to resolve reference) "[^"]*": )+/, '');
+  return bare.length > 200 ? `…${bare.slice(-200)}` : bare;
+}
+
 const stateOf = (c: KContainerStatus) => `${c.waitingReason}${c.waitingMessage ? `: ${c.waitingMessage}` : ''}`;
 
 /** Where a probe pod stands: running, still starting, or failed for a reason worth telling at once. */
@@ -65,7 +74,7 @@ export function podProgress(pod: KPod): 'running' | 'pending' | ProbePodError {
   if (pulling) {
     const image = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c) => c.name === pulling.name)?.image;
     const { cause, fix } = imagePullCause(pulling.waitingMessage ?? '');
-    const detail = pulling.waitingMessage ? `: ${pulling.waitingMessage.slice(0, 240)}` : '';
+    const detail = pulling.waitingMessage ? `: ${pullDetail(pulling.waitingMessage)}` : '';
     return new ProbePodError('image-pull', `probe pod ${pod.name} cannot pull image ${image ?? `of container ${pulling.name}`}: ${cause} (${pulling.waitingReason}${detail})`, fix);
   }
   const stuck = statuses.find((c) => c.waitingReason && CANNOT_START.has(c.waitingReason));

@@ -56,6 +56,33 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     assert.equal(run.code, 0, run.stderr);
   });
 
+  const pulls: [string, 'rate-limited' | 'unauthorized' | 'unreachable', RegExp][] = [
+    ['Docker Hub rate-limits anonymous pulls', 'rate-limited', /the registry rate-limits pulls .*toomanyrequests.* \(copy the image to a mirror and pass --probe-image <mirror>\/<image>, or authenticate the pulls with --image-pull-secret\)$/],
+    ['the registry wants credentials', 'unauthorized', /the registry refused the pull .*authorization failed.* \(pass --image-pull-secret /],
+    ['the registry is unreachable (air-gapped)', 'unreachable', /the registry is unreachable from the node .*no such host.* \(mirror the image /],
+  ];
+  for (const [name, outcome, line] of pulls) {
+    it(`image pull: ${name} → exit 4 within seconds, one line naming the image, the cause and the fix, no pod left`, async () => {
+      sim.faults.registry('docker.io', outcome);
+      try {
+        const started = Date.now();
+        const run = await check('--probe-image', 'node:22-alpine');
+        assert.equal(run.code, 4, run.stderr);
+        assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
+        const lines = run.stderr.split('\n').filter(Boolean);
+        assert.equal(lines.length, 1, run.stderr);
+        assert.match(lines[0]!, /^error: probe pod \S+ cannot pull image node:22-alpine: /);
+        assert.match(lines[0]!, line);
+        assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+        // The fix works: the same image from a mirror.
+        const mirrored = await check('--probe-image', 'mirror.example.com/library/node:22-alpine');
+        assert.equal(mirrored.code, 0, mirrored.stderr);
+      } finally {
+        sim.faults.clear();
+      }
+    });
+  }
+
   it('a Windows node and a cordoned node → --probe-nodes all leaves both out with notes, exit 0', async () => {
     const cordoned = sim.dnsPods()[1]!.node;
     await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'win-1', labels: { 'kubernetes.io/os': 'windows', 'kubernetes.io/hostname': 'win-1' } } }));

@@ -1,6 +1,7 @@
 // Fault injection: plain state read by the DNS network, the fronts and the kubelet, and the Faults API
 // that tests and the demo's fault CLI use.
 import type { Faults, ApiFault } from './types.ts';
+import type { RegistryOutcome } from './registry.ts';
 
 export interface FaultState {
   /** Pod names (in the DNS namespace) whose dnsmasq is SIGSTOPped. */
@@ -17,6 +18,8 @@ export interface FaultState {
   conntrackRace: boolean;
   nodesWithoutNetwork: Set<string>;
   unpullableImages: Set<string>;
+  /** Registry host → how its pulls fail (test/sim/registry.ts). */
+  registries: Map<string, RegistryOutcome>;
   /** Node names and "namespace/pod" keys whose pod sandboxes cannot be created (CNI failure). */
   cniFail: Set<string>;
   /** NodeLocal DNSCache processes stopped by nodelocal-down, by pod name. */
@@ -42,6 +45,7 @@ export const emptyFaultState = (): FaultState => ({
   conntrackRace: false,
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
+  registries: new Map(),
   cniFail: new Set(),
   stubsDown: new Set(),
   droppedFamilies: new Set(),
@@ -128,6 +132,9 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
     },
     unpullableImage(image) {
       state.unpullableImages.add(image);
+    },
+    registry(host, outcome) {
+      state.registries.set(host, outcome);
     },
     stubDown(domain) {
       const zone = domain.replace(/\.$/, '').toLowerCase();

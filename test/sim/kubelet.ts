@@ -11,6 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { KObject, Store } from './store.ts';
 import { SimError } from './status.ts';
 import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
+import { pullFailure } from './registry.ts';
 import { containerArgv, imageId, imageKind, imageLayout, imageRepository, localArgv, spawnContained, type Exit, type ImageKind, type ImageLayout } from './images.ts';
 import type { ClusterDns, ContainerHandle, CoreDnsPod, DnsServerConfig } from './dns.ts';
 import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
@@ -471,14 +472,11 @@ export class Kubelet implements NodeRuntime {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private pullable(image: string, kind: ImageKind): boolean {
-    const bad = this.o.faults.unpullableImages;
-    return kind !== 'other' && !bad.has(image) && !bad.has(imageRepository(image));
-  }
 
   private async startContainer(w: PodWorker, c: Container): Promise<void> {
     if (w.stopping || w.done || w.sandboxDown) return;
-    if (!this.pullable(c.spec.image, c.kind)) return this.pullFailed(w, c);
+    const pullFailed = pullFailure(c.spec.image, c.kind, this.o.faults.registries, this.o.faults.unpullableImages);
+    if (pullFailed) return this.pullFailed(w, c, pullFailed);
     if (c.everStarted) {
       c.restartCount++;
       c.previousLog = c.log;
@@ -680,14 +678,8 @@ export class Kubelet implements NodeRuntime {
     c.timer = this.later(w, delaySeconds * 1000 * this.o.scale, () => this.track(this.startContainer(w, c)));
   }
 
-  private pullFailed(w: PodWorker, c: Container): void {
-    const ref = c.spec.image.includes('/') ? c.spec.image : `docker.io/library/${c.spec.image}`;
-    c.state = {
-      waiting: {
-        reason: 'ErrImagePull',
-        message: `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization`,
-      },
-    };
+  private pullFailed(w: PodWorker, c: Container, message: string): void {
+    c.state = { waiting: { reason: 'ErrImagePull', message } };
     this.writeStatus(w);
     const delaySeconds = Math.min(300, 10 * 2 ** c.backoffStep++);
     this.later(w, 200, () => {

@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSim } from './index.ts';
 import { isPreset, PRESETS } from './presets.ts';
+import { REGISTRY_OUTCOMES, type RegistryOutcome } from './registry.ts';
 
 /** The longest readiness any preset needs (openshift: 10 s delay + a 3 s period), with room for a slow machine. */
 const READY_WAIT_MS = 30_000;
@@ -85,6 +86,13 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.unpullableImage(image);
       return `${image}: never pulls (ImagePullBackOff)`;
     }
+    case 'registry': {
+      const host = need(0, 'a registry host (docker.io, quay.io, …)');
+      const outcome = need(1, `an outcome (${REGISTRY_OUTCOMES.join(', ')})`);
+      if (!(REGISTRY_OUTCOMES as readonly string[]).includes(outcome)) throw new Error(`unknown outcome "${outcome}"; try: ${REGISTRY_OUTCOMES.join(', ')}`);
+      sim.faults.registry(host, outcome as RegistryOutcome);
+      return `${host}: pulls fail (${outcome})`;
+    }
     case 'stub-down': {
       const domain = need(0, 'a stub domain (e.g. one of a coredns-custom *.server block)');
       sim.faults.stubDown(domain);
@@ -129,7 +137,7 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, api, api-latency, api-clear, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, registry, api, api-latency, api-clear, clear`);
   }
 }
 

@@ -1,6 +1,7 @@
 // The seams of the simulated cluster. The API server (apiserver/) serves the store over HTTPS and
 // hands exec/log requests to the node side (kubelet.ts); the node side runs pods as local processes,
 // the controllers and the DNS network. index.ts wires them and exposes `Sim` to tests and the demo.
+import type { RegistryOutcome } from './registry.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { PresetName } from './presets.ts';
 
@@ -174,6 +175,8 @@ export interface Faults {
    * pod's: a way to run the probe out of memory, which no valid plan does within 64 Mi.
    */
   memoryLimit(image: string, limit: string): void;
+  /** Pulls from this registry host (docker.io, quay.io, …) fail: rate-limited, unauthorized or unreachable. */
+  registry(host: string, outcome: RegistryOutcome): void;
   /** API faults; returns an id for clearApi. */
   api(fault: ApiFault): number;
   clearApi(id?: number): void;
