@@ -86,6 +86,13 @@ function node(i: number, plan: AddressPlan): KObject {
   };
 }
 
+/** kubeadm init's node: role label and NoSchedule taint (kubernetes.io/docs/reference/labels-annotations-taints/#node-role-kubernetes-io-control-plane-taint). */
+function controlPlaneNode(n: KObject): KObject {
+  n.metadata.labels = { ...n.metadata.labels, 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' };
+  n.spec = { ...(n.spec as object), taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] };
+  return n;
+}
+
 const namespace = (name: string): KObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
 
 function coreDnsDeployment(dns: DnsConfig): KObject {
@@ -135,11 +142,11 @@ function coreDnsDeployment(dns: DnsConfig): KObject {
 }
 
 /** The objects every cluster has (namespaces, nodes, the kubernetes Service), in creation order, as [resource key, object]. */
-export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: string): [string, KObject][] {
+export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: string, controlPlane = false): [string, KObject][] {
   const namespaces = [...new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', extraNamespace])];
   return [
     ...namespaces.map((n): [string, KObject] => ['namespaces', namespace(n)]),
-    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', node(i, plan)]),
+    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', controlPlane && i === 0 ? controlPlaneNode(node(i, plan)) : node(i, plan)]),
     [
       'services',
       {

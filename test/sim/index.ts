@@ -100,7 +100,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await ipv6.sweep();
   }
   const dns6 = ipv6?.add(1, 10);
-  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
+  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace, opts.controlPlane === true), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
   if (preset === 'openshift') openshiftUidRanges(objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o));
   for (const [resource, obj] of objects) store.create(resource, obj);
 

@@ -186,6 +186,8 @@ async function main(): Promise<void> {
     dir: values.dir,
     subnet: values.subnet,
     preset: values.preset,
+    // make sim PRESET=kubeadm: a cluster as kubeadm init leaves it, its control plane tainted.
+    controlPlane: values.preset === 'kubeadm',
     dns: { replicas: num(values.replicas, 'replicas'), port: num(values.port, 'port'), namespace: values.namespace },
   });
   let control: http.Server | undefined;

@@ -80,6 +80,11 @@ export interface SimOptions {
   /** Node count (default 3). */
   nodes?: number;
   /**
+   * The first node is a kubeadm control-plane node: labelled node-role.kubernetes.io/control-plane and
+   * tainted NoSchedule, as kubeadm init leaves it (CoreDNS tolerates the taint; ordinary pods do not).
+   */
+  controlPlane?: boolean;
+  /**
    * The distribution whose cluster DNS the sim plays (test/sim/presets.ts); default kubeadm. `dns`
    * options other than replicas apply to kubeadm's CoreDNS only.
    */
