@@ -110,7 +110,7 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
     sim.faults.api({ verb: 'exec', kubelet: dialing });
     const run = await cli(check);
     assert.equal(run.code, 4, run.stderr);
-    assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ failed: the API server could not reach the container after the upgrade: Internal error occurred: error dialing backend: .*\(InternalError\) \(2 execs\)/);
+    assert.match(oneErrorLine(run), /^error: exec of the probe in pod coredns-sentinel-probe-\S+ on node \S+ failed: the API server could not reach the container after the upgrade: Internal error occurred: error dialing backend: .*\(InternalError\) \(2 execs\)/);
   });
 
   it('exec: a text/plain 500 before the upgrade (v4) → the kubelet\'s text in the line', async () => {

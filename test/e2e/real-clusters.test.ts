@@ -83,6 +83,35 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     });
   }
 
+  describe('nodes at capacity', () => {
+    // Pods that take every node's cpu, as a full cluster has; bound to their nodes, so counted at once.
+    const hogs = () => Promise.all([1, 2, 3].map((i) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `hog-${i}`, namespace: 'default' },
+      spec: { nodeName: `sim-node-${i}`, containers: [{ name: 'hog', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '16' } } }] },
+    }))));
+    const freeThem = () => k('delete', 'pod', 'hog-1', 'hog-2', 'hog-3', '--wait=false');
+
+    it('no room within --pod-timeout → exit 4, the scheduler\'s reason and the fix, no pod left', async () => {
+      await hogs();
+      try {
+        const run = await check('--pod-timeout', '3s');
+        assert.equal(run.code, 4, run.stderr);
+        assert.match(run.stderr.trim(), /^error: probe pod \S+ found no room within 3000 ms: 0\/3 nodes are available: 3 Insufficient cpu\. \(free capacity, or raise --pod-timeout where a cluster autoscaler adds nodes\)$/);
+        assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+      } finally {
+        await freeThem();
+      }
+    });
+
+    it('room made while it waits (as by an autoscaler\'s new node) → the probe pod is scheduled, exit 0', async () => {
+      await hogs();
+      const freed = new Promise((r) => setTimeout(r, 2000)).then(freeThem);
+      const run = await check('--pod-timeout', '30s');
+      await freed;
+      assert.equal(run.code, 0, run.stderr);
+    });
+  });
+
   it('a Windows node and a cordoned node → --probe-nodes all leaves both out with notes, exit 0', async () => {
     const cordoned = sim.dnsPods()[1]!.node;
     await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'win-1', labels: { 'kubernetes.io/os': 'windows', 'kubernetes.io/hostname': 'win-1' } } }));

@@ -79,8 +79,9 @@ function node(i: number, plan: AddressPlan): KObject {
         { type: 'InternalIP', address: plan.node(i) },
         { type: 'Hostname', address: name },
       ],
-      capacity: { cpu: '2', memory: '4030004Ki', pods: '110' },
-      allocatable: { cpu: '2', memory: '3927604Ki', pods: '110' },
+      // Room for the largest sims (250 DNS pods of 100m on 3 nodes); a test fills it with pods that request it.
+      capacity: { cpu: '16', memory: '65842556Ki', pods: '110' },
+      allocatable: { cpu: '16', memory: '65740156Ki', pods: '110' },
       nodeInfo: { kubeletVersion: 'v1.32.0', containerRuntimeVersion: 'containerd://1.7.24', operatingSystem: 'linux', architecture: 'amd64', osImage: 'coredns-sentinel sim', kernelVersion: 'sim', kubeProxyVersion: 'v1.32.0', machineID: '', systemUUID: '', bootID: '' },
     },
   };

@@ -1,5 +1,6 @@
 // The sim's scheduler: binds unscheduled pods to a Ready node that honours their nodeSelector, node
-// affinity on metadata.name and taints (NoSchedule/NoExecute, as tolerated), spreading
+// affinity on metadata.name, taints (NoSchedule/NoExecute, as tolerated) and the cpu and memory its
+// pods request against the node's allocatable, spreading
 // by pod count; when none fits, the pod stays Pending with PodScheduled False / Unschedulable.
 import type { KObject, Store } from './store.ts';
 import { Reconciler } from './controllers.ts';
@@ -40,8 +41,31 @@ const untolerated = (pod: KObject, node: KObject): Taint | undefined => {
   return taints.find((taint) => taint.effect !== 'PreferNoSchedule' && !tolerations.some((t) => tolerates(t, taint)));
 };
 
+type Resources = Record<'cpu' | 'memory', number>;
+const RESOURCES = ['cpu', 'memory'] as const;
+const SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
+
+/** A resource.Quantity as a number: "100m" → 0.1 (cores), "64Mi" → bytes. */
+export function quantity(q: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(String(q ?? '0'));
+  return m ? Number(m[1]) * (SUFFIX[m[2]!] ?? 1) : 0;
+}
+
+/** What a pod requests of a node (its containers' requests; NodeResourcesFit). */
+export function podRequests(pod: KObject): Resources {
+  const containers = (pod.spec as { containers?: { resources?: { requests?: Record<string, unknown> } }[] }).containers ?? [];
+  const sum = (r: string) => containers.reduce((n, c) => n + quantity(c.resources?.requests?.[r]), 0);
+  return { cpu: sum('cpu'), memory: sum('memory') };
+}
+
+const allocatable = (node: KObject): Resources => {
+  const a = (node.status as { allocatable?: Record<string, unknown> } | undefined)?.allocatable ?? {};
+  return { cpu: a.cpu === undefined ? Infinity : quantity(a.cpu), memory: a.memory === undefined ? Infinity : quantity(a.memory) };
+};
+
 /** The node for a pod, or why none fits (the scheduler's message, its reasons counted per node). Pure. */
-export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<string, number>): { node: string } | { message: string } {
+export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<string, number>, requested = new Map<string, Resources>()): { node: string } | { message: string } {
+  const wants = podRequests(pod);
   const selector = (pod.spec as { nodeSelector?: Record<string, string> }).nodeSelector;
   const ready = nodes.filter(isReady);
   const reasons = new Map<string, number>();
@@ -51,7 +75,11 @@ export function chooseNode(pod: KObject, nodes: KObject[], podsPerNode: Map<stri
     if (!matches(selector, n.metadata.labels) || !affinityAllows(pod, n)) return void count("node(s) didn't match Pod's node affinity/selector");
     const taint = untolerated(pod, n);
     if (taint) return void count(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
-    return true;
+    // "Insufficient cpu": what the node's pods request plus this one's over its allocatable (noderesources/fit.go).
+    const used = requested.get(n.metadata.name ?? '') ?? { cpu: 0, memory: 0 };
+    const short = RESOURCES.filter((r) => wants[r] > 0 && used[r] + wants[r] > allocatable(n)[r]);
+    for (const r of short) count(`Insufficient ${r}`);
+    return short.length === 0;
   });
   if (!fit.length) {
     const parts = [...reasons].sort(([a], [b]) => a.localeCompare(b)).map(([reason, n]) => `${n} ${reason}`);
@@ -70,16 +98,22 @@ export class Scheduler extends Reconciler {
     const pods = this.store.list('pods');
     const nodes = this.store.list('nodes');
     const perNode = new Map<string, number>();
+    const requested = new Map<string, Resources>();
+    const book = (node: string, pod: KObject) => {
+      perNode.set(node, (perNode.get(node) ?? 0) + 1);
+      const [was, adds] = [requested.get(node) ?? { cpu: 0, memory: 0 }, podRequests(pod)];
+      requested.set(node, { cpu: was.cpu + adds.cpu, memory: was.memory + adds.memory });
+    };
     for (const p of pods) {
       const n = (p.spec as { nodeName?: string }).nodeName;
-      if (n && isActive(p)) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+      if (n && isActive(p)) book(n, p);
     }
     for (const pod of pods) {
       if ((pod.spec as { nodeName?: string }).nodeName || pod.metadata.deletionTimestamp || !isActive(pod)) continue;
-      const choice = chooseNode(pod, nodes, perNode);
+      const choice = chooseNode(pod, nodes, perNode, requested);
       const { namespace, name } = pod.metadata;
       if ('node' in choice) {
-        perNode.set(choice.node, (perNode.get(choice.node) ?? 0) + 1);
+        book(choice.node, pod);
         this.store.mutate('pods', namespace, name ?? '', (p) => {
           (p.spec as { nodeName?: string }).nodeName = choice.node;
           p.status = { ...(p.status as object), phase: 'Pending', conditions: [scheduled('True')] };
