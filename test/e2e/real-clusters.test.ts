@@ -56,6 +56,31 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     assert.equal(run.code, 0, run.stderr);
   });
 
+  it('Istio injection on the probe namespace → the probe pod opts out (a plain pod there gets istio-init), exit 0', async () => {
+    await k('create', 'namespace', 'probes-mesh');
+    await k('label', 'namespace', 'probes-mesh', 'istio-injection=enabled');
+    await k('run', 'plain', '-n', 'probes-mesh', '--image=node:22-alpine', '--restart=Never', '--', 'sleep', '1');
+    assert.equal(await k('get', 'pod', 'plain', '-n', 'probes-mesh', '-o', 'jsonpath={.spec.initContainers[*].name} {.spec.containers[*].name}'), 'istio-init plain istio-proxy');
+    const run = await check('--probe-namespace', 'probes-mesh');
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.json?.notes.some((n) => /injected/.test(n)), JSON.stringify(run.json?.notes));
+  });
+
+  it('a strict LimitRange (ratio 2) and a quota that requires ephemeral-storage and limits → admitted, exit 0; a pod without them refused with the real 403s', async () => {
+    await k('create', 'namespace', 'probes-quota');
+    await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-n', 'probes-quota', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1', kind: 'List', items: [
+        { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'strict' }, spec: { limits: [{ type: 'Container', maxLimitRequestRatio: { cpu: '2', memory: '2' } }] } },
+        { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute' }, spec: { hard: { 'requests.cpu': '4', 'limits.cpu': '8', 'requests.ephemeral-storage': '10Gi' } } },
+      ],
+    }));
+    const refuse = (overrides: object) => kubectl(sim.kubeconfigPath, ['run', 'x', '-n', 'probes-quota', '--image=node:22-alpine', '--restart=Never', '--overrides', JSON.stringify(overrides), '--', 'sleep', '1']).then(() => '', (err: Error) => err.message);
+    assert.match(await refuse({ spec: { containers: [{ name: 'x', image: 'node:22-alpine', resources: { requests: { cpu: '50m' }, limits: { cpu: '500m' } } }] } }), /cpu max limit to request ratio per Container is 2, but provided ratio is 10\.000000/);
+    assert.match(await refuse({}), /failed quota: compute: must specify limits\.cpu for: x; requests\.cpu for: x; requests\.ephemeral-storage for: x/);
+    const run = await check('--probe-namespace', 'probes-quota');
+    assert.equal(run.code, 0, run.stderr);
+  });
+
   const pulls: [string, 'rate-limited' | 'unauthorized' | 'unreachable', RegExp][] = [
     ['Docker Hub rate-limits anonymous pulls', 'rate-limited', /the registry rate-limits pulls .*toomanyrequests.* \(copy the image to a mirror and pass --probe-image <mirror>\/<image>, or authenticate the pulls with --image-pull-secret\)$/],
     ['the registry wants credentials', 'unauthorized', /the registry refused the pull .*authorization failed.* \(pass --image-pull-secret /],

@@ -33,6 +33,8 @@ export const SERVED_TYPES: readonly ServedType[] = [
   t('', 'v1', 'configmaps', 'ConfigMap', true, { shortNames: ['cm'] }),
   t('', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
   t('', 'v1', 'serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  t('', 'v1', 'limitranges', 'LimitRange', true, { shortNames: ['limits'] }),
+  t('', 'v1', 'resourcequotas', 'ResourceQuota', true, { shortNames: ['quota'], subresources: ['status'] }),
   t('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice', true),
   t('apps', 'v1', 'deployments', 'Deployment', true, { shortNames: ['deploy'], subresources: ['status', 'scale'], categories: ['all'] }),
   t('apps', 'v1', 'daemonsets', 'DaemonSet', true, { shortNames: ['ds'], subresources: ['status'], categories: ['all'] }),
