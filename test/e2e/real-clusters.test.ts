@@ -153,3 +153,34 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     }
   });
 });
+
+describe('real clusters: the enterprise preset (every hostile part at once)', function () {
+  this.timeout(120_000);
+  let sim: Sim;
+
+  before(async function () {
+    simOnly(this);
+    this.timeout(60_000);
+    buildCli();
+    sim = await startSim({ preset: 'enterprise' });
+    await sim.waitReady(30_000);
+  });
+  after(async () => sim?.stop());
+
+  it('check with only the kubeconfig → exit 0, where an ordinary pod is refused', async () => {
+    // Pod Security restricted, Istio injection, a LimitRange and a quota in the probe namespace.
+    const refused = await kubectl(sim.kubeconfigPath, ['run', 'plain', '--image=node:22-alpine', '--restart=Never', '--', 'sleep', '1']).then(() => '', (err: Error) => err.message);
+    assert.match(refused, /is forbidden: /);
+    const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /DNS healthy/);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+  });
+
+  it('--probe-nodes all → the Windows node left out, the tainted control plane tolerated, exit 0', async () => {
+    const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--probe-nodes', 'all', '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-node-1'), JSON.stringify(run.json?.notes));
+    assert.ok(run.json?.notes.includes('probe pods tolerate the taints of the nodes they are pinned to: sim-node-1 (node-role.kubernetes.io/control-plane:NoSchedule)'), JSON.stringify(run.json?.notes));
+  });
+});

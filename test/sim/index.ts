@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
 import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
-import { nodeLocalShape, openshiftUidRanges, presetShape, type DnsShape } from './presets.ts';
+import { enterprise, nodeLocalShape, openshiftUidRanges, presetShape, type DnsShape } from './presets.ts';
 import { Ipv6Addresses, ipv6Available, ipv6Prefix, reverseZone6 } from './network6.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
@@ -100,8 +100,10 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await ipv6.sweep();
   }
   const dns6 = ipv6?.add(1, 10);
-  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace, opts.controlPlane === true), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
-  if (preset === 'openshift') openshiftUidRanges(objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o));
+  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace, opts.controlPlane ?? preset === 'enterprise'), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
+  const namespaceObjects = objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o);
+  if (preset === 'openshift') openshiftUidRanges(namespaceObjects);
+  if (preset === 'enterprise') objects.push(...enterprise(namespaceObjects));
   for (const [resource, obj] of objects) store.create(resource, obj);
 
   const faultState = emptyFaultState();

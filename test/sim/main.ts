@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     subnet: values.subnet,
     preset: values.preset,
     // make sim PRESET=kubeadm: a cluster as kubeadm init leaves it, its control plane tainted.
-    controlPlane: values.preset === 'kubeadm',
+    controlPlane: values.preset === 'kubeadm' || values.preset === 'enterprise',
     dns: { replicas: num(values.replicas, 'replicas'), port: num(values.port, 'port'), namespace: values.namespace },
   });
   let control: http.Server | undefined;

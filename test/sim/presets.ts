@@ -4,7 +4,7 @@
 // rke2-coredns chart; GKE's kube-dns; openshift/cluster-dns-operator; the l7mp seed scenario).
 import type { KObject } from './store.ts';
 
-export const PRESETS = ['kubeadm', 'eks', 'aks', 'gke', 'k3s', 'rke2', 'openshift', 'l7mp', 'dual-stack', 'nodelocal'] as const;
+export const PRESETS = ['kubeadm', 'eks', 'aks', 'gke', 'k3s', 'rke2', 'openshift', 'l7mp', 'dual-stack', 'nodelocal', 'enterprise'] as const;
 export type PresetName = (typeof PRESETS)[number];
 
 export const isPreset = (s: string): s is PresetName => (PRESETS as readonly string[]).includes(s);
@@ -643,4 +643,27 @@ export function openshiftUidRanges(namespaces: KObject[]): void {
       'openshift.io/sa.scc.mcs': `s0:c${i + 26},c${i + 10}`,
     };
   });
+}
+
+/**
+ * The enterprise preset: kubeadm's CoreDNS on a cluster with the hostile parts real enterprise clusters
+ * have, each the object a platform team would create — the default (probe) namespace enforcing Pod
+ * Security restricted with Istio injection on, a strict LimitRange and a compute quota there, and a
+ * Windows node pool. Its control plane is tainted (SimOptions.controlPlane). The sim's admission
+ * (apiserver/admission.ts) and scheduler do the rest; each part also works alone, made with kubectl.
+ */
+export function enterprise(namespaces: KObject[]): [string, KObject][] {
+  const probeNamespace = namespaces.find((n) => n.metadata.name === 'default');
+  if (probeNamespace) probeNamespace.metadata.labels = { ...probeNamespace.metadata.labels, 'pod-security.kubernetes.io/enforce': 'restricted', 'istio-injection': 'enabled' };
+  const now = new Date().toISOString();
+  return [
+    ['limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'strict', namespace: 'default' }, spec: { limits: [{ type: 'Container', maxLimitRequestRatio: { cpu: '2', memory: '2' } }] } }],
+    ['resourcequotas', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: 'default' }, spec: { hard: { 'requests.cpu': '8', 'limits.cpu': '16', 'requests.memory': '16Gi', 'limits.memory': '32Gi', 'requests.ephemeral-storage': '20Gi' } } }],
+    ['nodes', {
+      apiVersion: 'v1', kind: 'Node',
+      metadata: { name: 'win-node-1', labels: { 'kubernetes.io/hostname': 'win-node-1', 'kubernetes.io/os': 'windows', 'kubernetes.io/arch': 'amd64', 'node.kubernetes.io/windows-build': '10.0.20348' } },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }], allocatable: { cpu: '4', memory: '16Gi', pods: '110' }, nodeInfo: { operatingSystem: 'windows', architecture: 'amd64', kubeletVersion: 'v1.32.0' } },
+    }],
+  ];
 }
