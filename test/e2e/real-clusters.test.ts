@@ -108,6 +108,18 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     });
   }
 
+  it('a client-certificate kubeconfig (kubeadm admin.conf: CN kubernetes-admin, O system:masters) → exit 0, exec and all', async () => {
+    const admin = await sim.addCertUser('kubernetes-admin', ['system:masters']);
+    const run = await cli(['check', '--kubeconfig', admin.kubeconfigPath, '--timeout', '500ms', '--samples', '1', '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(String(run.json?.mode), /probe-pod/);
+    // A certificate for a user without rights is authenticated, then refused by RBAC (403, not 401).
+    const nobody = await sim.addCertUser('nobody', ['developers']);
+    const refused = await cli(['check', '--kubeconfig', nobody.kubeconfigPath, '--mode', 'probe-pod']);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /User "nobody" cannot/);
+  });
+
   describe('nodes at capacity', () => {
     // Pods that take every node's cpu, as a full cluster has; bound to their nodes, so counted at once.
     const hogs = () => Promise.all([1, 2, 3].map((i) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify({

@@ -264,6 +264,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     admin: server.admin,
     addUser: (name, rules) => server.addUser(name, rules),
     runcContainers: kubelet.runcContainers,
+    addCertUser: (name, groups, rules) => server.addCertUser(name, groups, rules),
     preset,
     dnsWorkload: () => structuredClone(target),
     dnsPods,

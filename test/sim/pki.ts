@@ -38,15 +38,33 @@ export async function makePki(dir: string, address: string): Promise<Pki> {
   return { caPath: p('ca.crt'), certPath: p('server.crt'), keyPath: p('server.key'), caPem: caPem!, certPem: certPem!, keyPem: keyPem! };
 }
 
+/**
+ * A client certificate as kubeadm issues admin.conf's: CN the user name, O each group
+ * (kubernetes.io/docs/reference/access-authn-authz/authentication/#x509-client-certificates).
+ */
+export async function makeClientCert(dir: string, name: string, groups: string[]): Promise<{ certPem: string; keyPem: string }> {
+  const p = (f: string) => join(dir, f);
+  const subject = `${groups.map((g) => `/O=${g}`).join('')}/CN=${name}`;
+  await run('openssl', [
+    'req', '-x509', ...EC_KEY, '-keyout', p(`${name}.key`), '-out', p(`${name}.crt`), '-days', '7', '-multivalue-rdn',
+    '-subj', subject, '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
+    '-addext', 'extendedKeyUsage=clientAuth', '-addext', 'basicConstraints=critical,CA:FALSE',
+  ]);
+  const [certPem, keyPem] = await Promise.all([`${name}.crt`, `${name}.key`].map((f) => readFile(p(f), 'utf8')));
+  return { certPem: certPem!, keyPem: keyPem! };
+}
+
 export interface KubeconfigSpec {
   server: string;
   caPem: string;
   user: string;
-  token: string;
+  /** A bearer token, or a client certificate and key. */
+  token?: string;
+  client?: { certPem: string; keyPem: string };
   clusterName?: string;
 }
 
-/** A kubeconfig with one cluster, one token user and one context, which is the current one. */
+/** A kubeconfig with one cluster, one user (token or client certificate) and one context, which is the current one. */
 export function kubeconfigYaml(spec: KubeconfigSpec): string {
   const cluster = spec.clusterName ?? 'sim';
   const context = `${spec.user}@${cluster}`;
@@ -54,7 +72,7 @@ export function kubeconfigYaml(spec: KubeconfigSpec): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: cluster, cluster: { server: spec.server, 'certificate-authority-data': Buffer.from(spec.caPem).toString('base64') } }],
-    users: [{ name: spec.user, user: { token: spec.token } }],
+    users: [{ name: spec.user, user: spec.client ? { 'client-certificate-data': Buffer.from(spec.client.certPem).toString('base64'), 'client-key-data': Buffer.from(spec.client.keyPem).toString('base64') } : { token: spec.token } }],
     contexts: [{ name: context, context: { cluster, user: spec.user } }],
     'current-context': context,
     preferences: {},

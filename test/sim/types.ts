@@ -209,6 +209,8 @@ export interface Sim {
   admin: SimUser;
   /** Adds a user with exactly these RBAC rules and returns its kubeconfig. */
   addUser(name: string, rules: PolicyRule[]): SimUser;
+  /** Adds a client-certificate user (CN name, O groups; kubeadm's admin.conf is O=system:masters) and returns its kubeconfig. */
+  addCertUser(name: string, groups: string[], rules?: PolicyRule[]): Promise<SimUser>;
   preset: PresetName;
   /** The preset's DNS workload: namespace, pod selector, controller, Service and ports. */
   dnsWorkload(): SimDnsWorkload;

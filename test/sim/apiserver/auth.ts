@@ -1,4 +1,4 @@
-// Bearer-token authentication and a small RBAC authorizer with the real matching rules
+// Bearer-token and x509 client-certificate authentication and a small RBAC authorizer with the real matching rules
 // (k8s.io/kubernetes/pkg/apis/rbac/v1/evaluation_helpers.go).
 import { randomBytes } from 'node:crypto';
 import type { PolicyRule } from '../types.ts';
@@ -34,10 +34,22 @@ export class Users {
     return { user, token };
   }
 
-  /** The user behind an `Authorization: Bearer …` header, or undefined (→ 401). */
-  authenticate(header: string | undefined): User | undefined {
+  private readonly byName = new Map<string, User>();
+
+  /** A user known by name: a client certificate with this CN gets its rules. */
+  addNamed(name: string, rules: PolicyRule[]): void {
+    this.byName.set(name, { name, groups: [], rules: structuredClone(rules) });
+  }
+
+  /**
+   * The user behind an `Authorization: Bearer …` header, else behind a client certificate the cluster
+   * CA signed (CN the user, O its groups, as the x509 authenticator reads them), or undefined (→ 401).
+   */
+  authenticate(header: string | undefined, peer?: { cn: string; orgs: string[] }): User | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    return m ? this.byToken.get(m[1]!) : undefined;
+    if (m) return this.byToken.get(m[1]!);
+    if (!peer) return undefined;
+    return { name: peer.cn, groups: [...peer.orgs, 'system:authenticated'], rules: this.byName.get(peer.cn)?.rules ?? [] };
   }
 }
 

@@ -1,5 +1,7 @@
 // What every handler of the simulated API server shares, and the checks every request passes:
 // authentication (401), RBAC (403) and injected faults.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Store } from '../store.ts';
 import { SimError } from '../status.ts';
 import type { ApiRequestRecord, NodeRuntime } from '../types.ts';
@@ -18,8 +20,19 @@ export interface ServerContext {
   watches: Set<() => void>;
 }
 
-export function authenticate(ctx: ServerContext, header: string | undefined): User {
-  const user = ctx.users.authenticate(header);
+/** The verified client certificate's CN and O of a request's TLS connection, if any. */
+function peerOf(req: IncomingMessage): { cn: string; orgs: string[] } | undefined {
+  const socket = req.socket as TLSSocket;
+  if (!socket.authorized) return undefined;
+  const subject = socket.getPeerCertificate()?.subject as Record<string, string | string[] | undefined> | undefined;
+  const cn = subject?.CN;
+  if (typeof cn !== 'string' || !cn) return undefined;
+  const o = subject?.O;
+  return { cn, orgs: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+}
+
+export function authenticate(ctx: ServerContext, req: IncomingMessage): User {
+  const user = ctx.users.authenticate(req.headers.authorization, peerOf(req));
   if (!user) throw SimError.unauthorized();
   return user;
 }

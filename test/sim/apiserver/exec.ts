@@ -135,7 +135,7 @@ export async function handleUpgrade(ctx: ServerContext, wss: WebSocketServer, re
   const info = parseRequestInfo(req.method ?? 'GET', url);
   const record = { verb: 'create', resource: 'pods/exec', namespace: info.namespace, name: info.name || undefined, user: '', code: 0, path: req.url ?? '' };
   try {
-    const user = authenticate(ctx, req.headers.authorization);
+    const user = authenticate(ctx, req);
     record.user = user.name;
     if (!info.isResource || info.group !== '' || info.resource !== 'pods' || info.subresource !== 'exec' || !info.namespace)
       throw SimError.of(404, 'NotFound', 'the server could not find the requested resource');

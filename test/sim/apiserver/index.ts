@@ -8,7 +8,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
-import { makePki, writeKubeconfig } from '../pki.ts';
+import { makeClientCert, makePki, writeKubeconfig } from '../pki.ts';
 import type { Store } from '../store.ts';
 import type { ApiFault, ApiRequestRecord, NodeRuntime, PolicyRule, SimUser } from '../types.ts';
 import { MASTERS, Users } from './auth.ts';
@@ -37,6 +37,8 @@ export interface ApiServer {
   admin: SimUser;
   /** A token user with exactly these rules; kubeconfig <dir>/<name>.kubeconfig. */
   addUser(name: string, rules: PolicyRule[]): SimUser;
+  /** A client-certificate user (CN name, O groups), with these rules; kubeconfig <dir>/<name>.kubeconfig. */
+  addCertUser(name: string, groups: string[], rules?: PolicyRule[]): Promise<SimUser>;
   faults: { add(f: ApiFault): number; clear(id?: number): void };
   /** Every request served, in the order answered. */
   requests: ApiRequestRecord[];
@@ -68,7 +70,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => pickProtocol([...offered]) ?? false });
   // Go's net/http DefaultMaxHeaderBytes (1 MiB) bounds a real API server's request line + headers; Node's
   // default (16 KiB) would refuse exec URLs a real server accepts (the probe plan travels in argv).
-  const server = createServer({ key: pki.keyPem, cert: pki.certPem, maxHeaderSize: 1 << 20 }, (req, res) => void handleRequest(ctx, req, res));
+  // Client certificates are asked for and verified against the cluster CA, never required: tokens work beside them.
+  const server = createServer({ key: pki.keyPem, cert: pki.certPem, ca: pki.caPem, requestCert: true, rejectUnauthorized: false, maxHeaderSize: 1 << 20 }, (req, res) => void handleRequest(ctx, req, res));
   server.on('upgrade', (req, socket, head) => void (isPortForward(req) ? handlePortForward(ctx, req, socket, head) : handleUpgrade(ctx, wss, req, socket, head)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,12 +87,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     return { name, token, kubeconfigPath };
   };
   const admin = addUser('sim-admin', [], [MASTERS], 'admin.kubeconfig');
+  const addCertUser = async (name: string, groups: string[], rules: PolicyRule[] = []): Promise<SimUser> => {
+    ctx.users.addNamed(name, rules);
+    const client = await makeClientCert(opts.dir, name, groups);
+    const kubeconfigPath = writeKubeconfig(join(opts.dir, `${name}.kubeconfig`), { server: url, caPem: pki.caPem, user: name, client });
+    return { name, token: '', kubeconfigPath };
+  };
 
   return {
     url,
     caPath: pki.caPath,
     admin,
     addUser: (name, rules) => addUser(name, rules),
+    addCertUser,
     faults: { add: (f) => ctx.faults.add(f), clear: (id) => ctx.faults.clear(id) },
     requests: ctx.requests,
     stop: async () => {

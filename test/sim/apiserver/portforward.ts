@@ -101,7 +101,7 @@ export async function handlePortForward(ctx: ServerContext, req: IncomingMessage
   const info = parseRequestInfo(req.method ?? 'GET', url);
   const record = { verb: 'create', resource: 'pods/portforward', namespace: info.namespace, name: info.name || undefined, user: '', code: 0, path: req.url ?? '' };
   try {
-    const user = authenticate(ctx, req.headers.authorization);
+    const user = authenticate(ctx, req);
     record.user = user.name;
     const attrs = { group: '', resource: 'pods/portforward', namespace: info.namespace, name: info.name };
     mustAuthorize(user, { ...attrs, verb: 'get' });

@@ -85,7 +85,7 @@ export async function handleRequest(ctx: ServerContext, req: IncomingMessage, re
   try {
     const anonymous = !req.headers.authorization && PUBLIC.has(url.pathname);
     if (anonymous) return nonResource(ctx, res, url.pathname);
-    const user = authenticate(ctx, req.headers.authorization);
+    const user = authenticate(ctx, req);
     record.user = user.name;
     if (info.isResource) await resourceRequest(ctx, req, res, url, info, user);
     else nonResource(ctx, res, url.pathname);
