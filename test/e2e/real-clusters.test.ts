@@ -3,7 +3,7 @@
 // and annotations, a Windows node — and the real CLI run against it. One sim for every case.
 import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
-import { kubectl } from '../sim/sim-fixtures.ts';
+import { kubectl, waitFor } from '../sim/sim-fixtures.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
 
@@ -194,5 +194,31 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-node-1'), JSON.stringify(run.json?.notes));
     assert.ok(run.json?.notes.includes('probe pods tolerate the taints of the nodes they are pinned to: sim-node-1 (node-role.kubernetes.io/control-plane:NoSchedule)'), JSON.stringify(run.json?.notes));
+  });
+});
+
+describe('real clusters: EKS node names (ip-….ec2.internal, labelled with the short hostname)', function () {
+  this.timeout(120_000);
+  let sim: Sim;
+
+  before(async function () {
+    simOnly(this);
+    this.timeout(60_000);
+    buildCli();
+    sim = await startSim({ preset: 'eks' });
+    await sim.waitReady(30_000);
+  });
+  after(async () => sim?.stop());
+
+  it('probe pods pinned to DNS pod nodes by metadata.name schedule (a hostname nodeSelector with the name does not), exit 0', async () => {
+    const node = sim.dnsPods()[0]!.node;
+    assert.match(node, /^ip-127-\d+-\d+-\d+\.ec2\.internal$/);
+    // What a hostname nodeSelector would do: Pending, no node matches.
+    await kubectl(sim.kubeconfigPath, ['run', 'by-hostname', '--image=node:22-alpine', '--restart=Never', '--overrides', JSON.stringify({ spec: { nodeSelector: { 'kubernetes.io/hostname': node } } }), '--', 'sleep', '1']);
+    const reason = await waitFor('the scheduler\'s verdict', async () => (await kubectl(sim.kubeconfigPath, ['get', 'pod', 'by-hostname', '-o', 'jsonpath={.status.conditions[0].message}'])) || undefined);
+    assert.match(reason, /didn't match Pod's node affinity\/selector/);
+    const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--probe-nodes', '2', '--timeout', '500ms', '--samples', '1', '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.json?.probes?.map((p) => p.node).sort(), [...new Set(sim.dnsPods().map((p) => p.node))].sort());
   });
 });

@@ -61,14 +61,26 @@ export function resolveDnsConfig(dns: SimOptions['dns'] = {}): DnsConfig {
 
 export const nodeName = (i: number) => `sim-node-${i + 1}`;
 
-function node(i: number, plan: AddressPlan): KObject {
-  const name = nodeName(i);
+/**
+ * A node's name and kubernetes.io/hostname label. EKS (eksctl, the Amazon Linux AMIs) names a node by
+ * its private DNS name, ip-10-0-1-5.ec2.internal, and labels it with the short hostname ip-10-0-1-5
+ * (github.com/awslabs/amazon-eks-ami: --hostname-override is the private DNS name): a hostname
+ * nodeSelector with the node's name matches nothing.
+ */
+export function nodeIdentity(i: number, ip: string, awsNames: boolean): { name: string; hostname: string } {
+  if (!awsNames) return { name: nodeName(i), hostname: nodeName(i) };
+  const short = `ip-${ip.replaceAll('.', '-')}`;
+  return { name: `${short}.ec2.internal`, hostname: short };
+}
+
+function node(i: number, plan: AddressPlan, awsNames: boolean): KObject {
+  const { name, hostname } = nodeIdentity(i, plan.node(i), awsNames);
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64' },
+      labels: { 'kubernetes.io/hostname': hostname, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'beta.kubernetes.io/arch': 'amd64' },
     },
     spec: { podCIDR: `${plan.subnet}.2.0/24` },
     status: {
@@ -77,7 +89,7 @@ function node(i: number, plan: AddressPlan): KObject {
       ],
       addresses: [
         { type: 'InternalIP', address: plan.node(i) },
-        { type: 'Hostname', address: name },
+        { type: 'Hostname', address: hostname },
       ],
       // Room for the largest sims (250 DNS pods of 100m on 3 nodes); a test fills it with pods that request it.
       capacity: { cpu: '16', memory: '65842556Ki', pods: '110' },
@@ -143,11 +155,11 @@ function coreDnsDeployment(dns: DnsConfig): KObject {
 }
 
 /** The objects every cluster has (namespaces, nodes, the kubernetes Service), in creation order, as [resource key, object]. */
-export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: string, controlPlane = false): [string, KObject][] {
+export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: string, controlPlane = false, awsNames = false): [string, KObject][] {
   const namespaces = [...new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', extraNamespace])];
   return [
     ...namespaces.map((n): [string, KObject] => ['namespaces', namespace(n)]),
-    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', controlPlane && i === 0 ? controlPlaneNode(node(i, plan)) : node(i, plan)]),
+    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', controlPlane && i === 0 ? controlPlaneNode(node(i, plan, awsNames)) : node(i, plan, awsNames)]),
     [
       'services',
       {

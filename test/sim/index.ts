@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
-import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeName, resolveDnsConfig } from './cluster.ts';
+import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeIdentity, resolveDnsConfig } from './cluster.ts';
 import { enterprise, nodeLocalShape, openshiftUidRanges, presetShape, type DnsShape } from './presets.ts';
 import { Ipv6Addresses, ipv6Available, ipv6Prefix, reverseZone6 } from './network6.ts';
 import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
@@ -73,7 +73,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     domain: dnsConfig.clusterDomain,
     ...(opts.dns?.replicas !== undefined ? { replicas: opts.dns.replicas } : {}),
     dnsServiceIp: plan.dnsService,
-    nodes: Array.from({ length: nodeCount }, (_, i) => ({ name: nodeName(i), ip: plan.node(i) })),
+    nodes: Array.from({ length: nodeCount }, (_, i) => ({ name: nodeIdentity(i, plan.node(i), preset === 'eks').name, ip: plan.node(i) })),
   };
   const shape = presetShape(preset, context);
   // NodeLocal DNSCache runs beside kubeadm's CoreDNS; its caches are no DNS workload of their own for the faults.
@@ -100,7 +100,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     await ipv6.sweep();
   }
   const dns6 = ipv6?.add(1, 10);
-  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace, opts.controlPlane ?? preset === 'enterprise'), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
+  const objects = [...baseObjects(plan, nodeCount, shape ? 'default' : dnsConfig.namespace, opts.controlPlane ?? preset === 'enterprise', preset === 'eks'), ...(withKubeadm ? kubeadmDnsObjects(plan, dnsConfig, dns6) : []), ...(shape?.objects ?? []), ...(cache?.objects ?? [])];
   const namespaceObjects = objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o);
   if (preset === 'openshift') openshiftUidRanges(namespaceObjects);
   if (preset === 'enterprise') objects.push(...enterprise(namespaceObjects));
