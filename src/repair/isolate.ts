@@ -39,7 +39,7 @@ const ready = (p: KPod) => !p.deletionTimestamp && p.conditions.some((c) => c.ty
 
 async function event(ctx: IsolateContext, q: QuarantineAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
   await ctx.client
-    .createEvent({ namespace: ctx.namespace, involved: { kind: 'Pod', name: q.pod, apiVersion: 'v1', uid: q.uid }, reason, type, message: message.slice(0, 1000) })
+    .createEvent({ namespace: ctx.namespace, involved: { kind: 'Pod', name: q.pod, apiVersion: 'v1', uid: q.uid }, reason, type, message })
     .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${q.pod}: ${line(err)}`));
 }
 
