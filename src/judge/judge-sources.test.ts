@@ -28,6 +28,8 @@ interface Row {
   reason: RegExp;
   candidates: string[];
   notes?: RegExp;
+  /** Notes that would contradict the verdict. */
+  notNotes?: RegExp;
 }
 
 /** secondFamily: the IPv6 addresses are asked only these queries, as the planner plans dual-stack. */
@@ -157,6 +159,40 @@ const rows: Row[] = [
     candidates: ['coredns-c'],
     notes: /stub domain consul\.local fails through its forwarder 10\.150\.0\.1/,
   },
+  {
+    name: 'stub up, one pod hung (its stub names fail too) → the hung pod, no stub note saying a restart cannot help',
+    pods: pods(3),
+    queries: [...QUERIES, STUB_QUERY],
+    zones: EKS_STUB,
+    faults: [hang('coredns-c')],
+    classification: 'pod-local',
+    reason: /^coredns-c fails while coredns-a, coredns-b pass .* it is repairable/,
+    candidates: ['coredns-c'],
+    notNotes: /stub domain|restarting CoreDNS cannot help/,
+  },
+  {
+    name: 'stub failing through one answering pod, another pod hung → the hung pod repairable, the stub note names only the answering pod',
+    pods: pods(3),
+    queries: [...QUERIES, STUB_QUERY],
+    zones: EKS_STUB,
+    faults: [hang('coredns-c'), { target: 'coredns-b', query: 'stub/consul.local', outcome: 'timeout' }],
+    classification: 'pod-local',
+    reason: /^coredns-c fails while coredns-a/,
+    candidates: ['coredns-c'],
+    notes: /stub domain consul\.local fails .* on coredns-b only while the others pass/,
+    notNotes: /on [^;]*coredns-c[^;]* only while/,
+  },
+  {
+    name: 'stub down everywhere and one pod hung → the stub on every target that answers',
+    pods: pods(3),
+    queries: [...QUERIES, STUB_QUERY],
+    zones: EKS_STUB,
+    faults: [{ query: 'stub/consul.local', outcome: 'server-failure' }, hang('coredns-c')],
+    classification: 'pod-local',
+    reason: /^coredns-c fails/,
+    candidates: ['coredns-c'],
+    notes: /stub domain consul\.local fails through its forwarder 10\.150\.0\.1 on every target that answers .*check 10\.150\.0\.1 and the network to it/,
+  },
   // Zones CoreDNS serves itself are internal.
   {
     name: 'file zone record wrong on one pod → pod-local, repairable',
@@ -254,6 +290,7 @@ const verify = (r: Row, j: Judgement) => {
   expect(j.reason).to.match(r.reason);
   expect(j.candidates.map((c) => c.pod)).to.deep.equal(r.candidates);
   if (r.notes) expect(j.notes.join('\n')).to.match(r.notes);
+  if (r.notNotes) expect(j.notes.join('\n')).to.not.match(r.notNotes);
   // Every failing target carries a classification and a one-line reason.
   for (const t of j.targets.filter((x) => x.failedChecks.length > 0)) expect(t.reason).to.not.include('\n').and.not.equal('ok');
 };

@@ -87,10 +87,13 @@ function upstreamNote(obs: Observation[]): string | null {
   return `upstream: names outside the cluster fail on ${labels(external)} (${firstReason(external[0]!, isExternal)})`;
 }
 
-/** Per stub domain: its forwarders and the targets on which its names fail. */
+/**
+ * Per stub domain: its forwarders and the targets on which its names fail. A target that fails CoreDNS's
+ * own checks too (a hung pod fails everything) says nothing about the stub: its own failure explains it.
+ */
 function stubFailures(obs: Observation[]): { zone: string; forwarders: string[]; failing: Observation[] }[] {
   const byZone = new Map<string, { zone: string; forwarders: string[]; failing: Observation[] }>();
-  for (const o of obs)
+  for (const o of obs.filter((x) => !x.internal))
     for (const c of o.failed.filter(isStub)) {
       const entry = byZone.get(c.stub!.zone) ?? byZone.set(c.stub!.zone, { zone: c.stub!.zone, forwarders: c.stub!.forwarders, failing: [] }).get(c.stub!.zone)!;
       if (!entry.failing.includes(o)) entry.failing.push(o);
@@ -101,8 +104,10 @@ function stubFailures(obs: Observation[]): { zone: string; forwarders: string[];
 /** One line per stub: the forwarder is named, where it fails, and what to check. */
 function stubReason(stub: { zone: string; forwarders: string[]; failing: Observation[] }, obs: Observation[]): string {
   const forwarder = stub.forwarders.length ? stub.forwarders.join(' ') : 'its forwarder';
-  const who = stub.failing.length === obs.length ? `on every target (${firstReason(stub.failing[0]!, isStub)})` : `on ${labels(stub.failing)} only while the others pass`;
-  const check = stub.failing.length === obs.length ? `check ${forwarder} and the network to it` : `check the network from the nodes of ${peers(stub.failing)} to ${forwarder}`;
+  // Compared with the targets that answer CoreDNS's own checks: the others are explained by their own failure.
+  const answering = obs.filter((o) => !o.internal);
+  const who = stub.failing.length === answering.length ? `on every target${answering.length < obs.length ? ' that answers' : ''} (${firstReason(stub.failing[0]!, isStub)})` : `on ${labels(stub.failing)} only while the others pass`;
+  const check = stub.failing.length === answering.length ? `check ${forwarder} and the network to it` : `check the network from the nodes of ${peers(stub.failing)} to ${forwarder}`;
   return `stub domain ${stub.zone} fails through its forwarder ${forwarder} ${who} — restarting CoreDNS cannot help; ${check}`;
 }
 
