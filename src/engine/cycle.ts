@@ -246,7 +246,7 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
   return repair ? { ...output, repair } : output;
 }
 
-/** Rule 2: every pod fails from the only probe → probe again from another DNS pod node before concluding. */
+/** Rule 2: every pod fails from the only probe → probe again from another DNS pod node before concluding (check and --repair alike). */
 async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgement): Promise<ProbedCycle> {
   if (judgement.classification !== 'uncorroborated' || probed.runs.length > 1) return probed;
   const primaryNode = probed.runs[0]!.node;
@@ -358,9 +358,15 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   const judgeWith = (p: ProbedCycle, evidence?: Record<string, PodEvidence>) =>
     judgeRound(p, { previousFailures: previousFailures(history), config: judgeConfig, ...(evidence ? { evidence } : {}) });
   let judgement = judgeWith(probed);
+  // Rule 2 for check and --repair alike: the same cluster gets the same verdict whatever the flags.
+  const corroborated = await corroborate(d, probed, judgement);
+  // Logs are a repair-mode read (manifests/rbac-repair.yaml grants pods/log).
+  const evidence = repair.enabled ? await readEvidence(d, corroborated.workload, judgement) : undefined;
+  if (corroborated !== probed || evidence) {
+    probed = corroborated;
+    judgement = judgeWith(probed, evidence);
+  }
   if (repair.enabled) {
-    probed = await corroborate(d, probed, judgement);
-    judgement = judgeWith(probed, await readEvidence(d, probed.workload, judgement));
     // Pods that began failing one after another are separate faults, not cluster-wide (src/repair/timeline.ts).
     if (repair.timeline) judgement = withTimeline(judgement, history, new Date());
   }

@@ -242,7 +242,15 @@ const rows: Row[] = [
     faults: [hang('coredns-a')],
     network: 'works',
     classification: 'uncorroborated',
-    reason: /no probe on another node could corroborate — not restarting; probe from more nodes/,
+    reason: /no probe on another node could corroborate — not restarting; run again: the second probe could not run/,
+    candidates: [],
+  },
+  {
+    name: 'three pods on three nodes all hung, no second probe ran → uncorroborated, more probe nodes advised',
+    pods: pods(3),
+    faults: [{ outcome: 'timeout' }],
+    classification: 'uncorroborated',
+    reason: /no probe on another node could corroborate — not restarting; probe from more nodes \(--probe-nodes 2\)$/,
     candidates: [],
   },
   {

@@ -143,7 +143,7 @@ function otherViews(input: JudgeInput, thresholds: CheckThresholds, notes: strin
 }
 
 /** Every pod fails from the primary probe: ask the probes on other nodes before blaming the pods. */
-function corroborate(suspects: Observation[], node: string, views: OtherView[]): { classification: Classification; reason: string } {
+function corroborate(suspects: Observation[], node: string, views: OtherView[], dnsNodes: number): { classification: Classification; reason: string } {
   const agreeing: string[] = [];
   const partial: string[] = [];
   for (const view of views) {
@@ -166,9 +166,11 @@ function corroborate(suspects: Observation[], node: string, views: OtherView[]):
       classification: 'cluster-wide',
       reason: `every CoreDNS pod fails from nodes ${[node, ...agreeing].join(', ')}: cluster-wide trouble (Corefile, upstream, network) — not restarting unless full restarts are allowed; read the CoreDNS logs and the Corefile first`,
     };
+  // More probe nodes only help where DNS pods run on more than one node.
+  const advice = dnsNodes > 1 ? 'probe from more nodes (--probe-nodes 2)' : 'run again: the second probe could not run (see the notes)';
   return {
     classification: 'uncorroborated',
-    reason: `every CoreDNS pod fails ${fromNode(node)} and no probe on another node could corroborate — not restarting; probe from more nodes (--probe-nodes 2)`,
+    reason: `every CoreDNS pod fails ${fromNode(node)} and no probe on another node could corroborate — not restarting; ${advice}`,
   };
 }
 
@@ -335,7 +337,8 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     return done({ classification: 'pod-local', reason, notes, perTarget, diagnoses });
   }
 
-  const verdict = withEvidence(corroborate(suspects, node, views), suspects, input, evidence);
+  const dnsNodes = new Set(input.workload.pods.map((p) => p.node).filter(Boolean)).size;
+  const verdict = withEvidence(corroborate(suspects, node, views, dnsNodes), suspects, input, evidence);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
   return done({ ...verdict, notes, perTarget, diagnoses });
 }

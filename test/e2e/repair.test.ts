@@ -290,9 +290,24 @@ describe('repair e2e: single-replica Deployment', function () {
     try {
       await sim.waitReady(30_000);
       const args = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '300ms', '--samples', '1', '--repair', '--repair-timeout', '30s'];
+      // A plain check uses the same evidence as --repair (a second probe, the probe's own connect), for a
+      // UDP-dead only pod as for a hung one; it never advises more probe nodes on a one-node cluster.
+      sim.faults.dropUdp(sim.dnsPods()[0]!.name);
+      const checkArgs = args.filter((a) => !['--repair', '--repair-timeout', '30s'].includes(a));
+      const udpDead = await cli(checkArgs);
+      assert.equal(udpDead.code, 1, udpDead.stderr);
+      assert.equal(udpDead.json?.classification, 'pod-local', udpDead.json?.message);
+      assert.match(udpDead.json?.reason ?? '', /the only CoreDNS pod .* fails while the probe's network works/);
+      sim.faults.clear();
       sim.faults.hangDns(sim.dnsPods()[0]!.name);
+      const plain = await cli(checkArgs);
+      assert.equal(plain.code, 1, plain.stderr);
+      assert.equal(plain.json?.classification, 'pod-local', plain.json?.message);
+      assert.doesNotMatch(plain.stdout, /--probe-nodes 2/);
       let from = sim.requests.length;
       const run = await cli(args);
+      const words = (r?: string) => (r ?? '').replace(/[\d.]+ ms/g, 'N ms');
+      assert.equal(words(run.json?.reason), words(plain.json?.reason), 'check and --repair judge alike');
       assert.equal(run.code, 1, run.stderr);
       assert.equal(run.json?.classification, 'pod-local', run.json?.message);
       assert.match(run.json?.reason ?? '', /the only CoreDNS pod .* fails while the probe's network works \(kubernetes Service .*:443 connected/);
