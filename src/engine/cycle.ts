@@ -29,6 +29,7 @@ import { brokenConfig, readPodConfigLogs, refuseRestarts, type BrokenConfig } fr
 import { withTimeline } from '../repair/timeline.ts';
 import { dueForRemoval, planQuarantines, settleQuarantine, withoutQuarantines, withQuarantineIntent, type QuarantineAction } from '../repair/quarantine.ts';
 import { quarantine, removeQuarantined, type IsolateContext } from '../repair/isolate.ts';
+import { afterRepair, evictionBlock } from '../repair/foresight.ts';
 import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
 import { EXIT } from '../report/exit-codes.ts';
@@ -288,6 +289,24 @@ async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judg
   return evidence;
 }
 
+/** The dry run's foresight: the evictions a PodDisruptionBudget would refuse now, by pod (src/repair/foresight.ts). */
+async function evictionForesight(d: CycleDeps, namespace: string, selector: string, actions: RepairAction[]): Promise<{ blocks: Map<string, string>; note?: string }> {
+  const blocks = new Map<string, string>();
+  const evictions = actions.filter((a) => a.method === 'evict' && a.pod);
+  if (evictions.length === 0) return { blocks };
+  try {
+    const [pdbs, pods] = await Promise.all([d.ctx.client.listPodDisruptionBudgets(namespace), d.ctx.client.listPods(namespace, selector)]);
+    for (const a of evictions) {
+      const block = evictionBlock(pdbs, pods.find((p) => p.name === a.pod)?.labels ?? {});
+      if (block) blocks.set(a.pod!, block);
+    }
+    return { blocks };
+  } catch (err) {
+    if (!(err instanceof KubeError)) throw err;
+    return { blocks, note: `the dry run cannot tell whether a PodDisruptionBudget would refuse the eviction: ${err.line}` };
+  }
+}
+
 const describeAction = (a: RepairAction): string => (a.method === 'rollout' ? `deployment/${a.deployment}` : (a.pod ?? ''));
 const escalationView = (e: Escalation) => ({ pod: e.pod, evidence: e.evidence, isNew: e.isNew });
 
@@ -371,13 +390,11 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
     if (repair.timeline) judgement = withTimeline(judgement, history, new Date());
   }
   progress.done();
-  const finish = (p: ProbedCycle, j: Judgement, exitCode: number, section?: RepairSection): CycleResult => ({
-    output: outputOf(p, j, d.prober.mode, ctx.client.requestCount, exitCode, section),
-    exitCode,
-    judgement: j,
-    repairs: section?.actions ?? [],
-    probed: first,
-  });
+  const finish = (p: ProbedCycle, judged: Judgement, exitCode: number, section?: RepairSection): CycleResult => {
+    // A verdict line never offers a repair that was just refused, blocked or foreseen blocked.
+    const j = section ? afterRepair(judged, section) : judged;
+    return { output: outputOf(p, j, d.prober.mode, ctx.client.requestCount, exitCode, section), exitCode, judgement: j, repairs: section?.actions ?? [], probed: first };
+  };
 
   if (!repair.enabled) {
     if (state) state.history = nextHistory(history, judgement, new Date());
@@ -416,11 +433,18 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
 
   if (repair.dryRun) {
     const grace = (a: RepairAction) => (a.gracePeriodSeconds !== undefined ? ` with a ${a.gracePeriodSeconds} s grace period (it answers no DNS)` : '');
+    const after = (i: number) => (i > 0 ? `, once ${describeAction(plan.actions[i - 1]!)} is replaced and verified` : '');
+    const foresight = await evictionForesight(d, namespace, selector, plan.actions);
     const would = [
       ...quarantines.map((q): RepairEntry => ({ pod: q.pod, method: 'quarantine', outcome: 'dry-run', detail: `would take it out of rotation (it answers no DNS; not restarted: ${q.reason})` })),
-      ...plan.actions.map((a): RepairEntry => ({ pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}${grace(a)}: ${a.reason}` })),
+      ...plan.actions.map((a, i): RepairEntry => {
+        const block = a.pod ? foresight.blocks.get(a.pod) : undefined;
+        if (block) return { pod: describeAction(a), method: a.method, outcome: 'blocked', detail: `${block}${after(i)} — --repair asks again until --repair-timeout, never forcing` };
+        return { pod: describeAction(a), method: a.method, outcome: 'dry-run', detail: `would ${a.method} ${describeAction(a)}${grace(a)}${after(i)}: ${a.reason}` };
+      }),
     ];
-    return finish(probed, judgement, exitCodeOf(judgement, escalations), section(would));
+    const shown = foresight.note ? { ...judgement, notes: [...judgement.notes, foresight.note] } : judgement;
+    return finish(probed, shown, exitCodeOf(judgement, escalations), section(would));
   }
 
   // From here on, everything the run did is reported even when a later step fails: the Repair section
@@ -501,7 +525,8 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
       else finalProbed = probed;
       if (result.incomplete !== undefined) ended.incomplete = result.incomplete;
       if (result.interrupted) ended.interrupted = true;
-      const attempted = new Set(entries.map((e) => e.pod));
+      plan.skipped.push(...result.notNeeded);
+      const attempted = new Set([...entries, ...result.notNeeded].map((e) => e.pod));
       for (const a of plan.actions.filter((x) => !attempted.has(describeAction(x))))
         plan.skipped.push({ pod: describeAction(a), reason: `not attempted: ${result.incomplete ?? 'the repair before it did not end verified'}` });
       progress.done();

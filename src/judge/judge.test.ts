@@ -448,4 +448,31 @@ describe('judge', () => {
       expect(j.candidates[0]!.scope).to.equal('cluster-wide');
     });
   });
+
+  describe("out of service: a pod answering none of CoreDNS's own checks over a transport counts as unavailable", () => {
+    const rows: { name: string; faults: Fault[]; out: string[] }[] = [
+      { name: 'healthy', faults: [], out: [] },
+      { name: 'hung', faults: [{ target: 'coredns-b', outcome: 'timeout' }], out: ['coredns-b'] },
+      { name: 'UDP dropped, TCP answers', faults: [{ target: 'coredns-b', transport: 'udp', outcome: 'timeout' }], out: ['coredns-b'] },
+      { name: 'one record wrong', faults: [{ target: 'coredns-b', query: 'api', outcome: 'wrong-answer' }], out: [] },
+      { name: 'only the external name fails', faults: [{ target: 'coredns-b', query: 'ext', outcome: 'server-failure' }], out: [] },
+      { name: 'the probe cannot be trusted', faults: [{ outcome: 'unreachable' }], out: [] },
+    ];
+    for (const r of rows)
+      it(`${r.name} → ${r.out.join(', ') || 'none'}`, () => {
+        const j = run({ pods: pods(3), faults: r.faults });
+        expect(j.targets.filter((t) => t.kind === 'pod' && t.outOfService).map((t) => t.label)).to.deep.equal(r.out);
+      });
+  });
+
+  describe('repairHint: the end of the reason that offers a repair', () => {
+    it('pod-local ends with it', () => {
+      const j = run({ pods: pods(3), faults: [{ target: 'coredns-b', outcome: 'timeout' }] });
+      expect(j.repairHint).to.equal(' — it is repairable (--repair restarts it one at a time)');
+      expect(j.reason.endsWith(j.repairHint!)).to.equal(true);
+    });
+    it('nothing repairable, none', () => {
+      expect(run({ pods: pods(3), faults: [{ query: 'ext', outcome: 'server-failure' }] }).repairHint).to.equal(undefined);
+    });
+  });
 });

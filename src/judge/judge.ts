@@ -1,11 +1,11 @@
 // The judge: probe reports in, a verdict per target and one classification for the cycle out. Pure.
 // It encodes rules 1–4 of "Safety rules of repair" (design.md): only a pod that fails while its peers
 // pass from the same probe is a repair candidate; everything else is explained, not restarted.
-import type { DnsPod } from '../discover/types.ts';
-import type { Target } from '../probe/contract.ts';
+import type { DnsPod, Zones } from '../discover/types.ts';
+import { queriesOf, type CheckPlan, type Target } from '../probe/contract.ts';
 import { diagnose, type Finding } from './diagnose.ts';
 import { nodeLocalVerdict, type NodeLocalVerdict } from './nodelocal.ts';
-import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, unreachedTargets, type CheckThresholds, type NetworkEvidence } from './checks.ts';
+import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, scopeOf, unreachedTargets, type CheckThresholds, type NetworkEvidence } from './checks.ts';
 import {
   DEFAULT_JUDGE_CONFIG,
   withDefaults,
@@ -62,6 +62,8 @@ interface Observation {
 interface Classified {
   classification: Classification;
   reason: string;
+  /** The end of reason that offers a repair (Judgement.repairHint). */
+  repairHint?: string;
   notes: string[];
   perTarget: Map<string, { classification: Classification; reason: string }>;
   /** Log findings of pods a restart cannot help, by target id. */
@@ -184,7 +186,7 @@ function withEvidence(
   suspects: Observation[],
   input: JudgeInput,
   evidence: NetworkEvidence | null,
-): { classification: Classification; reason: string } {
+): { classification: Classification; reason: string; repairHint?: string } {
   const node = input.primary.node;
   if (!evidence || (verdict.classification !== 'uncorroborated' && verdict.classification !== 'cluster-wide')) return verdict;
   if (evidence.state === 'cut-off')
@@ -199,11 +201,10 @@ function withEvidence(
   if ((input.corroborating ?? []).length === 0) return verdict;
   const pods = new Set(suspects.map(peerOf));
   const replicas = input.workload.controller?.desired ?? input.workload.pods.length;
-  if (pods.size === 1 && replicas === 1)
-    return {
-      classification: 'pod-local',
-      reason: `the only CoreDNS pod ${[...pods][0]} fails while the probe's network works (${evidence.detail}): it is repairable — restarting it takes DNS to 0 Ready pods, so --repair needs --allow-single-replica`,
-    };
+  if (pods.size === 1 && replicas === 1) {
+    const repairHint = ': it is repairable — restarting it takes DNS to 0 Ready pods, so --repair needs --allow-single-replica';
+    return { classification: 'pod-local', reason: `the only CoreDNS pod ${[...pods][0]} fails while the probe's network works (${evidence.detail})${repairHint}`, repairHint };
+  }
   if (verdict.classification === 'cluster-wide') return verdict;
   return {
     classification: 'cluster-wide',
@@ -333,14 +334,23 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     const subject = dual
       ? sickPods.map((name) => `${name} (${sick.filter((o) => peerOf(o) === name).map((o) => FAMILY[o.family]).join(', ')})`).join(', ')
       : labels(sick);
-    const reason = `${subject} ${sickPods.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
-    return done({ classification: 'pod-local', reason, notes, perTarget, diagnoses });
+    const repairHint = ` — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
+    const reason = `${subject} ${sickPods.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe${repairHint}`;
+    return done({ classification: 'pod-local', reason, repairHint, notes, perTarget, diagnoses });
   }
 
   const dnsNodes = new Set(input.workload.pods.map((p) => p.node).filter(Boolean)).size;
   const verdict = withEvidence(corroborate(suspects, node, views, dnsNodes), suspects, input, evidence);
   set([...suspects, ...services], verdict.classification, () => verdict.reason);
   return done({ ...verdict, notes, perTarget, diagnoses });
+}
+
+/** Fails every check CoreDNS answers itself over one of the probed transports: it serves no client there. */
+function outOfService(o: Observation, plan: CheckPlan, zones: Zones): boolean {
+  const own = queriesOf(plan, o.target).filter((q) => scopeOf(q, zones).scope === 'internal');
+  if (own.length === 0) return false;
+  const failed = new Set(o.failed.filter((c) => c.scope === 'internal').map((c) => `${c.queryId}/${c.transport}`));
+  return plan.transports.some((t) => own.every((q) => failed.has(`${q.id}/${t}`)));
 }
 
 /**
@@ -438,6 +448,7 @@ export function judge(input: JudgeInput): Judgement {
       reason: own.reason + pending,
       ...(own.classification === 'not-repairable' && o.pod && { diagnosis: classified.diagnoses.get(o.target.id) ?? [] }),
       ...(path !== undefined && { unreached: path }),
+      outOfService: !unknown && outOfService(o, plan, workload.zones),
     };
   });
 
@@ -486,6 +497,7 @@ export function judge(input: JudgeInput): Judgement {
     verdict: classified.classification === 'healthy' ? 'healthy' : 'unhealthy',
     classification: classified.classification,
     reason: classified.reason,
+    ...(classified.repairHint && classified.reason.endsWith(classified.repairHint) && { repairHint: classified.repairHint }),
     notes: [...classified.notes, ...unprobed, ...pendingNote],
     targets,
     candidates,

@@ -129,6 +129,11 @@ export interface TargetVerdict {
   diagnosis?: Finding[];
   /** Not reached through the API this cycle (its tunnel refused): the API's line. Status unknown. */
   unreached?: string;
+  /**
+   * Answers none of CoreDNS's own checks over some probed transport (hung, UDP dropped): the pod serves
+   * no client there, so it counts as unavailable, whatever its readiness (src/repair/policy.ts).
+   */
+  outOfService: boolean;
 }
 
 /** A pod the judge found repairable; the repair policy decides whether and how. */
@@ -153,6 +158,8 @@ export interface Judgement {
   verdict: 'healthy' | 'unhealthy';
   classification: Classification;
   reason: string;
+  /** The end of `reason` that offers a repair ("— it is repairable (…)"), so a report can replace it once repair was refused. */
+  repairHint?: string;
   /** Secondary findings: upstream trouble next to a sick pod, unprobed pods, ignored probes. */
   notes: string[];
   targets: TargetVerdict[];

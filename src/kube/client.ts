@@ -28,7 +28,7 @@ import { backoffDelay, RETRY, withRetry, type RetryHooks } from './retry.ts';
 import { credentialError, usesExecPlugin } from './config.ts';
 import { execInPod } from './exec.ts';
 import { openPortForward } from './portforward.ts';
-import { fitEventMessage, toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPod, toService } from './convert.ts';
+import { fitEventMessage, toConfigMap, toEndpointSlice, toEvent, toLease, toNode, toPdb, toPod, toService } from './convert.ts';
 import { loadKubeConfig, secretsOf, type ConfigOptions } from './config.ts';
 import { toController } from './convert.ts';
 import type { KControllerKind } from './types.ts';
@@ -406,6 +406,11 @@ class ClientNodeKube implements RepairKubeClient, SampleKubeClient {
 
   async serverVersion() {
     return (await this.read({ verb: 'get', resource: 'version' }, (o) => this.version.getCode(o))).gitVersion;
+  }
+
+  async listPodDisruptionBudgets(namespace: string) {
+    const list = await this.read({ verb: 'list', resource: 'poddisruptionbudgets.policy', namespace }, (o) => this.policy.listNamespacedPodDisruptionBudget({ namespace }, o));
+    return list.items.map(toPdb);
   }
 
   async evictPod(namespace: string, name: string, uid: string, gracePeriodSeconds?: number): Promise<EvictionResult> {

@@ -1,6 +1,6 @@
 // client-node objects (and raw watch JSON, whose dates are strings) → the plain data of ./types.ts.
 // Written against loose records so both shapes pass through the same code.
-import type { KConfigMap, KEndpointSlice, KEvent, KLease, KNode, KPod, KService } from './types.ts';
+import type { KConfigMap, KEndpointSlice, KEvent, KLease, KNode, KPdb, KPod, KService } from './types.ts';
 import type { KContainer, KContainerStatus, KController, KControllerKind } from './types.ts';
 
 type Obj = Record<string, unknown>;
@@ -182,6 +182,22 @@ export function toConfigMap(raw: unknown): KConfigMap {
   const c = obj(raw);
   const meta = obj(c.metadata);
   return only({ name: str(meta.name), namespace: str(meta.namespace), data: strMap(c.data), resourceVersion: optStr(meta.resourceVersion), ...dataChange(meta) });
+}
+
+export function toPdb(raw: unknown): KPdb {
+  const p = obj(raw);
+  const spec = obj(p.spec);
+  const status = obj(p.status);
+  const selector = spec.selector === undefined || spec.selector === null ? undefined : obj(spec.selector);
+  return {
+    name: str(obj(p.metadata).name),
+    matchLabels: strMap(selector?.matchLabels),
+    matchExpressions: arr(selector?.matchExpressions).map((e) => ({ key: str(e.key), operator: str(e.operator), values: Array.isArray(e.values) ? e.values.map(str) : [] })),
+    hasSelector: selector !== undefined,
+    disruptionsAllowed: num(status.disruptionsAllowed),
+    currentHealthy: num(status.currentHealthy),
+    desiredHealthy: num(status.desiredHealthy),
+  };
 }
 
 export function toLease(raw: unknown): KLease {

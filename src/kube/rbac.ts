@@ -51,6 +51,7 @@ export const RBAC_RULES: readonly GrantRule[] = [
   { manifest: RBAC_CHECK, role: 'coredns-sentinel-check-nodes', apiGroup: '', resource: 'namespaces', verbs: ['get'], clusterWide: true },
   repair('', '', 'pods/eviction', ['create']),
   repair('', '', 'pods/log', ['get']),
+  repair('', 'policy', 'poddisruptionbudgets', ['list']),
   repair('', 'coordination.k8s.io', 'leases', ['create']),
   repair('', 'coordination.k8s.io', 'leases', ['get', 'update'], ['coredns-sentinel-repair']),
   repair('', '', 'configmaps', ['create']),

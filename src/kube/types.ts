@@ -255,6 +255,18 @@ export interface AccessCheck {
   name?: string;
 }
 
+/** A policy/v1 PodDisruptionBudget: whom it selects and what the disruption controller allows now. */
+export interface KPdb {
+  name: string;
+  matchLabels: Record<string, string>;
+  matchExpressions: { key: string; operator: string; values: string[] }[];
+  /** Absent spec.selector: selects nothing (policy/v1). */
+  hasSelector: boolean;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+}
+
 /** A coordination.k8s.io/v1 Lease, times as RFC 3339 (sent as MicroTime, 6 fractional digits). */
 export interface KLease {
   name: string;
@@ -319,6 +331,8 @@ export interface RepairKubeClient extends KubeClient {
   /** `kubectl rollout restart` of a Deployment, DaemonSet or StatefulSet: strategic-merge patch of the restartedAt template annotation. */
   restartController(kind: KControllerKind, namespace: string, name: string, at: Date): Promise<void>;
   readPodLog(namespace: string, name: string, opts: PodLogOptions): Promise<string>;
+  /** The dry run's foresight of evictions a PodDisruptionBudget would refuse. */
+  listPodDisruptionBudgets(namespace: string): Promise<KPdb[]>;
   /** undefined when there is no such Lease. */
   getLease(namespace: string, name: string): Promise<KLease | undefined>;
   /** 409 AlreadyExists → KubeError conflict. */

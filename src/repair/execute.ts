@@ -71,6 +71,8 @@ export interface ExecuteResult {
   incomplete?: string;
   /** The run was interrupted; what was started has been concluded. */
   interrupted?: boolean;
+  /** Actions left out because the verification before them no longer found their pod sick. */
+  notNeeded: { pod: string; reason: string }[];
 }
 
 const live = (p: KPod) => !p.deletionTimestamp && p.phase !== 'Succeeded' && p.phase !== 'Failed';
@@ -236,9 +238,23 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
   }
 }
 
+/**
+ * Why a pod restart planned before the last verification is no longer needed, or undefined when its pod
+ * is still a repair candidate in that verification's judgement. Pure.
+ */
+export function noLongerNeeded(action: RepairAction, verified: Judgement): string | undefined {
+  if (action.method === 'rollout') return undefined;
+  const uids = action.restarts.map((r) => r.uid);
+  if (uids.every((uid) => verified.candidates.some((c) => c.uid === uid))) return undefined;
+  const target = verified.targets.find((t) => t.pod && uids.includes(t.pod.uid));
+  if (!target) return 'the verification after the previous repair no longer sees the pod; not restarted';
+  if (target.failedChecks.length === 0) return 'passes in the verification after the previous repair; not restarted';
+  return `no longer repairable in the verification after the previous repair (${target.classification}: ${target.reason}); not restarted`;
+}
+
 /** One action at a time; stops at the first action that does not end verified, at a signal, or when the Lease is lost. */
 export async function executeRepairs(actions: RepairAction[], judgement: Judgement, ctx: ExecuteContext): Promise<ExecuteResult> {
-  const result: ExecuteResult = { entries: [], done: [] };
+  const result: ExecuteResult = { entries: [], done: [], notNeeded: [] };
   let before = judgement;
   for (const action of actions) {
     const stop = stopReason(ctx);
@@ -246,6 +262,12 @@ export async function executeRepairs(actions: RepairAction[], judgement: Judgeme
       result.incomplete = stop;
       result.interrupted = ctx.signal?.aborted === true;
       break;
+    }
+    // Each restart after the first is planned on the judgement before them all: the last verification decides.
+    const settled = before !== judgement ? noLongerNeeded(action, before) : undefined;
+    if (settled) {
+      result.notNeeded.push({ pod: subject(action).label, reason: settled });
+      continue;
     }
     const outcome = await carryOut(ctx, action, before);
     // Write-ahead refused by RBAC before anything was restarted: a missing rule, the run's outcome

@@ -3,7 +3,7 @@
 // period, and a replacement inherits its predecessor's lineage. Pure.
 import { expect } from 'chai';
 import type { DnsPod } from '../discover/types.ts';
-import { pod, plan, report, workload } from '../judge/fixtures.ts';
+import { pod, plan, report, workload, type Fault } from '../judge/fixtures.ts';
 import { judge } from '../judge/judge.ts';
 import { emptyHistory, type History } from './history.ts';
 import { planRepairs } from './policy.ts';
@@ -11,9 +11,9 @@ import { silentPodUids, withSilentGrace } from './grace.ts';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
-function planFor(ps: DnsPod[], hung: string, endpoints?: { address: string; ready: boolean; pod?: string }[], history: History = emptyHistory(), replicas = 3) {
+function planFor(ps: DnsPod[], hung: string, endpoints?: { address: string; ready: boolean; pod?: string }[], history: History = emptyHistory(), replicas = 3, fault: Fault = { target: hung, outcome: 'timeout' }) {
   const p = plan(ps.filter((x) => !x.terminating));
-  const r = report(p, [{ target: hung, outcome: 'timeout' }]);
+  const r = report(p, [fault]);
   const w = { ...workload(ps, replicas), ...(endpoints ? { endpoints } : {}) };
   const j = judge({ plan: p, workload: w, primary: { node: 'node-0', report: r } });
   return { result: planRepairs(j, w, history, {}, NOW), plan: p, report: r, workload: w };
@@ -24,26 +24,34 @@ describe('repair keeps up', () => {
     // coredns-c was evicted; its replacement coredns-d is Ready; now coredns-a hangs.
     const ps = [pod(0), pod(1), pod(2, { terminating: true }), pod(3)];
     const ready = (names: DnsPod[]) => names.filter((x) => !x.terminating).map((x) => ({ address: x.ips[0]!, ready: true, pod: x.name }));
+    // coredns-a still answers, one record wrong: restarting it takes a serving pod away, so it waits its turn.
+    const wrongA: Fault = { target: 'coredns-a', query: 'api', outcome: 'wrong-answer' };
+    const planWrong = (pods: DnsPod[], endpoints?: { address: string; ready: boolean; pod?: string }[]) => planFor(pods, 'coredns-a', endpoints, emptyHistory(), 3, wrongA);
 
     it('does not block the next repair when the Service no longer routes to it', () => {
-      expect(planFor(ps, 'coredns-a', ready(ps)).result.actions.map((a) => a.pod)).to.deep.equal(['coredns-a']);
+      expect(planWrong(ps, ready(ps)).result.actions.map((a) => a.pod)).to.deep.equal(['coredns-a']);
     });
 
     it('still blocks while it is a ready endpoint', () => {
       const endpoints = ps.map((x) => ({ address: x.ips[0]!, ready: true, pod: x.name }));
-      const { result } = planFor(ps, 'coredns-a', endpoints);
+      const { result } = planWrong(ps, endpoints);
       expect(result.actions).to.deep.equal([]);
       expect(result.skipped.find((s) => s.pod === 'coredns-a')?.reason).to.match(/already unavailable \(coredns-c\)/);
     });
 
     it('still blocks when the EndpointSlices could not be read', () => {
-      expect(planFor(ps, 'coredns-a', undefined).result.actions).to.deep.equal([]);
+      expect(planWrong(ps, undefined).result.actions).to.deep.equal([]);
     });
 
     it('its replacement not created yet: the missing replica blocks', () => {
       const without = ps.filter((x) => x.name !== 'coredns-d');
-      const { result } = planFor(without, 'coredns-a', ready(without));
+      const { result } = planWrong(without, ready(without));
       expect(result.skipped.find((s) => s.pod === 'coredns-a')?.reason).to.match(/missing replica 1/);
+    });
+
+    it('never blocks a hung pod: it serves no one, so restarting it takes nothing away', () => {
+      const endpoints = ps.map((x) => ({ address: x.ips[0]!, ready: true, pod: x.name }));
+      expect(planFor(ps, 'coredns-a', endpoints).result.actions.map((a) => a.pod)).to.deep.equal(['coredns-a']);
     });
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DnsPod } from '../discover/types.ts';
-import { pod, pods, plan, report, workload, type Fault } from '../judge/fixtures.ts';
+import { dualPod, pod, pods, plan, report, workload, type Fault } from '../judge/fixtures.ts';
 import { judge } from '../judge/judge.ts';
 import type { JudgeInput } from '../judge/types.ts';
 import { emptyHistory, type EscalationRecord, type History, type RestartRecord } from './history.ts';
@@ -14,6 +14,8 @@ const ago = (ms: number): string => new Date(NOW.getTime() - ms).toISOString();
 const HUNG = 'api/tcp,api/udp,dns-srv/tcp,dns-srv/udp,ext/tcp,ext/udp';
 
 const hang = (name: string): Fault => ({ target: name, outcome: 'timeout' });
+/** A pod that still answers, one record wrong. */
+const wrong = (name: string): Fault => ({ target: name, query: 'api', outcome: 'wrong-answer' });
 
 interface Situation {
   pods: DnsPod[];
@@ -110,11 +112,10 @@ describe('repair/policy', () => {
         ],
       },
       {
-        name: 'cluster-wide with --allow-full-restart: still one at a time, above the floor',
+        name: 'cluster-wide with --allow-full-restart: every pod, one at a time',
         s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
         config: { allowFullRestart: true },
-        actions: ['evict coredns-a'],
-        skip: [['coredns-b', /one at a time: coredns-a first/]],
+        actions: ['evict coredns-a', 'evict coredns-b', 'evict coredns-c'],
       },
       {
         name: 'crash-looping pod',
@@ -165,23 +166,33 @@ describe('repair/policy', () => {
     });
   });
 
-  describe('capacity: max-unavailable and the Ready floor (rule 5)', () => {
+  describe('capacity: max-unavailable and the floor count pods that serve (Ready and answering DNS) (rule 5)', () => {
+    // A pod that answers no DNS serves no one: restarting it takes nothing away, so pods already down
+    // never hold it back. A pod that still answers (one wrong record) is held to max-unavailable and the floor.
     const rows: { name: string; s: Situation; config?: Partial<RepairConfig>; actions: string[]; skip?: [string, RegExp][] }[] = [
       {
-        name: 'two hung of 3: one at a time, worst first by name',
+        name: 'two hung of 3: both in one run, one at a time, worst first by name',
         s: { pods: pods(3), faults: [hang('coredns-c'), hang('coredns-a')] },
-        actions: ['evict coredns-a'],
-        skip: [['coredns-c', /one at a time: coredns-a first \(max-unavailable 1\)/]],
+        actions: ['evict coredns-a', 'evict coredns-c'],
       },
       {
         name: 'two hung of 3: the longer-failing one first',
         s: { pods: pods(3), faults: [hang('coredns-c'), hang('coredns-a')], previousFailures: { 'pod/kube-system/coredns-c/uid-coredns-c': 4 } },
-        actions: ['evict coredns-c'],
+        actions: ['evict coredns-c', 'evict coredns-a'],
       },
       {
-        name: 'two hung of 3, max-unavailable 2: floor max(1, 3-2)=1 allows both',
-        s: { pods: pods(3), faults: [hang('coredns-a'), hang('coredns-b')] },
-        config: { maxUnavailable: 2 },
+        name: 'two hung of 5: both in one run',
+        s: { pods: pods(5), faults: [hang('coredns-b'), hang('coredns-d')] },
+        actions: ['evict coredns-b', 'evict coredns-d'],
+      },
+      {
+        name: 'one hung and one with a wrong record of 3: the hung one first, then the other once it is back',
+        s: { pods: pods(3), faults: [wrong('coredns-b'), hang('coredns-c')] },
+        actions: ['evict coredns-c', 'evict coredns-b'],
+      },
+      {
+        name: 'two with a wrong record of 3: both, one at a time (each restart leaves 2 serving)',
+        s: { pods: pods(3), faults: [wrong('coredns-b'), wrong('coredns-a')] },
         actions: ['evict coredns-a', 'evict coredns-b'],
       },
       {
@@ -191,42 +202,73 @@ describe('repair/policy', () => {
         actions: [],
       },
       {
-        name: 'a peer already not Ready',
-        s: { pods: [pod(0), pod(1), pod(2, { ready: false })], faults: [hang('coredns-a')] },
-        actions: [],
-        skip: [['coredns-a', /1 pod\(s\) already unavailable \(coredns-c\); max-unavailable is 1/]],
+        name: 'a peer Pending (unschedulable), the sick pod hung: it serves no one, so it is restarted',
+        s: { pods: [pod(0), pod(1), pod(2, { phase: 'Pending', ready: false, waitingReason: 'Unschedulable' })], faults: [hang('coredns-a')] },
+        actions: ['evict coredns-a'],
       },
       {
-        name: 'a peer terminating',
+        name: 'a peer not Ready, the sick pod still answers (one wrong record): waits',
+        s: { pods: [pod(0), pod(1), pod(2, { ready: false })], faults: [wrong('coredns-a')] },
+        actions: [],
+        skip: [['coredns-a', /1 pod\(s\) already unavailable \(coredns-c\) and coredns-a still answers DNS; max-unavailable is 1/]],
+      },
+      {
+        name: 'dual-stack: a peer not Ready, the sick pod dead on IPv6 only still serves IPv4, so it waits',
+        s: { pods: [dualPod(0), dualPod(1), dualPod(2, { ready: false })], faults: [{ target: 'coredns-a (ipv6)', outcome: 'timeout' }] },
+        actions: [],
+        skip: [['coredns-a', /already unavailable \(coredns-c\) and coredns-a still answers DNS/]],
+      },
+      {
+        name: 'dual-stack: a peer not Ready, the sick pod dead on both families',
+        s: { pods: [dualPod(0), dualPod(1), dualPod(2, { ready: false })], faults: [hang('coredns-a'), hang('coredns-a (ipv6)')] },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: 'a peer terminating, the sick pod hung',
         s: { pods: [pod(0), pod(1), pod(2, { terminating: true })], faults: [hang('coredns-a')] },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: 'a peer terminating, the sick pod still answers',
+        s: { pods: [pod(0), pod(1), pod(2, { terminating: true })], faults: [wrong('coredns-a')] },
         actions: [],
         skip: [['coredns-a', /already unavailable \(coredns-c\)/]],
       },
       {
-        name: 'a replica missing (the Deployment wants 3, 2 exist)',
+        name: 'a replica missing, the sick pod hung',
         s: { pods: pods(2), replicas: 3, faults: [hang('coredns-a')] },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: 'a replica missing, the sick pod still answers',
+        s: { pods: pods(2), replicas: 3, faults: [wrong('coredns-a')] },
         actions: [],
         skip: [['coredns-a', /already unavailable \(\(missing replica 1\)\)/]],
       },
       {
-        name: 'a peer not Ready, max-unavailable 2',
-        s: { pods: [pod(0), pod(1), pod(2), pod(3, { ready: false })], faults: [hang('coredns-a')] },
+        name: 'a peer not Ready, max-unavailable 2, the sick pod still answers',
+        s: { pods: [pod(0), pod(1), pod(2), pod(3, { ready: false })], faults: [wrong('coredns-a')] },
         config: { maxUnavailable: 2 },
         actions: ['evict coredns-a'],
       },
       {
-        name: 'explicit floor --min-ready 3 of 3',
-        s: { pods: pods(3), faults: [hang('coredns-a')] },
+        name: 'explicit floor --min-ready 3 of 3, the sick pod still answers',
+        s: { pods: pods(3), faults: [wrong('coredns-a')] },
         config: { minReady: 3 },
         actions: [],
-        skip: [['coredns-a', /would leave 2 Ready pod\(s\), below the floor of 3/]],
+        skip: [['coredns-a', /would leave 2 serving pod\(s\) \(Ready and answering DNS\), below the floor of 3/]],
       },
       {
-        name: 'max-unavailable 3 of 3: the floor still keeps 1 Ready',
+        name: 'explicit floor --min-ready 3 of 3, the sick pod hung: nothing serving is taken away',
+        s: { pods: pods(3), faults: [hang('coredns-a')] },
+        config: { minReady: 3 },
+        actions: ['evict coredns-a'],
+      },
+      {
+        name: 'cluster-wide, full restart allowed, 3 of 3: every pod, one at a time (verification stops it at the first that does not help)',
         s: { pods: pods(3), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
         config: { maxUnavailable: 3, allowFullRestart: true },
-        actions: ['evict coredns-a', 'evict coredns-b'],
-        skip: [['coredns-c', /would leave 0 Ready pod\(s\), below the floor of 1/]],
+        actions: ['evict coredns-a', 'evict coredns-b', 'evict coredns-c'],
       },
       {
         name: 'single replica failing everywhere, full restart allowed: refused, says why',
@@ -249,11 +291,11 @@ describe('repair/policy', () => {
         actions: ['evict coredns-a'],
       },
       {
-        name: '--allow-single-replica does not lower the floor of a 2-replica Deployment',
-        s: { pods: pods(2), faults: [{ outcome: 'timeout' }], corroborate: [{ outcome: 'timeout' }] },
-        config: { allowFullRestart: true, allowSingleReplica: true, maxUnavailable: 2 },
-        actions: ['evict coredns-a'],
-        skip: [['coredns-b', /below the floor of 1/]],
+        name: 'rollout keeps the readiness rules: a peer not Ready holds it back',
+        s: { pods: [pod(0), pod(1), pod(2, { ready: false })], faults: [hang('coredns-a')] },
+        config: { method: 'rollout' },
+        actions: [],
+        skip: [['coredns-a', /1 pod\(s\) already unavailable \(coredns-c\); max-unavailable is 1 — waiting for them to be Ready/]],
       },
     ];
     for (const row of rows)
@@ -432,18 +474,22 @@ describe('repair/policy', () => {
       const ps = pods(n);
       return { ps, w: { ...workload(ps), controller: { kind, name: 'dns', desired, ready: n } } };
     };
+    // A pod that still answers (one wrong record) waits for the missing ones; a hung one serves no one and never waits.
     for (const kind of ['Deployment', 'DaemonSet', 'StatefulSet'] as const)
-      for (const [n, desired, maxUnavailable, want] of [
-        [3, 3, 1, ['evict coredns-b']],
-        [3, 4, 1, []],
-        [3, 4, 2, ['evict coredns-b']],
-        [3, 5, 2, []],
-        [2, 3, 1, []],
+      for (const [n, desired, maxUnavailable, fault, want] of [
+        [3, 3, 1, 'wrong', ['evict coredns-b']],
+        [3, 4, 1, 'wrong', []],
+        [3, 4, 2, 'wrong', ['evict coredns-b']],
+        [3, 5, 2, 'wrong', []],
+        [2, 3, 1, 'wrong', []],
+        [3, 5, 1, 'hung', ['evict coredns-b']],
+        [2, 3, 1, 'hung', ['evict coredns-b']],
       ] as const)
-        it(`${kind}: ${n} of ${desired} pods exist, max-unavailable ${maxUnavailable} → ${want.length ? want.join(', ') : 'no action'}`, () => {
+        it(`${kind}: ${n} of ${desired} pods exist, max-unavailable ${maxUnavailable}, coredns-b ${fault} → ${want.length ? want.join(', ') : 'no action'}`, () => {
           const { ps, w } = wl(n, desired, kind);
           const p = plan(ps);
-          const judgement = judge({ plan: p, workload: w, primary: { node: 'node-0', report: report(p, [hang('coredns-b')]) }, corroborating: [] });
+          const faults = [fault === 'hung' ? hang('coredns-b') : wrong('coredns-b')];
+          const judgement = judge({ plan: p, workload: w, primary: { node: 'node-0', report: report(p, faults) }, corroborating: [] });
           const r = planRepairs(judgement, w, emptyHistory(), { maxUnavailable }, NOW);
           expect(actions(r)).to.deep.equal(want);
           if (!want.length) expect(skipped(r, 'coredns-b')).to.match(/missing replica|already unavailable|below the floor/);

@@ -7,9 +7,14 @@
 //    history records each restart's replacements). A pod started right after a restart whose replacement
 //    was never seen (the run died) counts as that replacement. Replacing a pod never resets them, and
 //    another pod's identical failure is another lineage. The budget is the workload's, all lineages.
-//  - Ready floor: never below 1 Ready pod and never below replicas - maxUnavailable (or --min-ready).
-//    A single-replica Deployment therefore cannot be repaired: restarting its only pod takes DNS to 0
-//    Ready pods. --allow-single-replica lowers the floor to 0 for exactly that case.
+//  - Unavailable: not Ready, terminating, missing, or answering no DNS (TargetVerdict.outOfService).
+//    Restarting a pod that answers no DNS takes nothing away, so it is never held back by pods already
+//    down; a pod that still answers needs room under maxUnavailable and above the floor.
+//  - Floor: serving pods (Ready and answering) never below 1 and never below replicas - maxUnavailable
+//    (or --min-ready). A single-replica Deployment is repaired only with --allow-single-replica:
+//    restarting its only pod takes DNS to 0 Ready pods.
+//  - Evict and delete go strictly one at a time, each replaced and verified before the next
+//    (src/repair/execute.ts), so every repairable pod is planned in one run.
 //  - The budget counts actions (a rollout restart is one action) in the window; escalation counts
 //    restarts in the window of the same lineage for the same failing-check signature.
 import type { ControllerRef, DnsWorkload } from '../discover/types.ts';
@@ -24,7 +29,7 @@ export interface RepairConfig {
   method: RepairMethod;
   /** Pods unavailable at once, counting pods already not Ready or terminating. */
   maxUnavailable: number;
-  /** Ready pods that must remain; default max(1, replicas - maxUnavailable). */
+  /** Serving pods (Ready and answering DNS) that must remain; default max(1, replicas - maxUnavailable). */
   minReady?: number;
   /** Allow restarting the only pod of a single-replica Deployment (DNS goes to 0 Ready meanwhile). */
   allowSingleReplica: boolean;
@@ -127,7 +132,13 @@ function restartConcerns(r: RestartRecord, c: RepairCandidate, lineage: string, 
 
 interface Capacity {
   replicas: number;
+  /** Ready and not terminating, as the kubelet sees it. */
   ready: number;
+  /** Not Ready, terminating or missing, as the kubelet sees it. */
+  notReady: string[];
+  /** Pods that serve: Ready, not terminating, and answering DNS. */
+  available: number;
+  /** Pods that do not: not Ready, terminating, missing, or answering no DNS (TargetVerdict.outOfService). */
   unavailable: string[];
   floor: number;
 }
@@ -139,16 +150,31 @@ interface Capacity {
 const leftTheService = (workload: DnsWorkload, pod: DnsWorkload['pods'][number]): boolean =>
   pod.terminating && workload.endpoints !== undefined && !workload.endpoints.some((e) => e.ready && (e.pod === pod.name || pod.ips.includes(e.address)));
 
-function capacity(workload: DnsWorkload, config: RepairConfig): Capacity {
+function capacity(workload: DnsWorkload, judgement: Judgement, config: RepairConfig): Capacity {
   const live = workload.pods.filter((p) => p.phase !== 'Succeeded' && p.phase !== 'Failed' && !leftTheService(workload, p));
-  const ready = live.filter((p) => p.ready && !p.terminating).length;
+  // A pod is one peer: it answers no DNS when none of its addresses does (a dual-stack pod answering IPv4 still serves).
+  const podTargets = judgement.targets.filter((t) => t.kind === 'pod' && t.pod);
+  const silent = new Set(podTargets.filter((t) => podTargets.every((o) => o.pod!.name !== t.pod!.name || o.outOfService)).map((t) => t.pod!.name));
+  const serving = live.filter((p) => p.ready && !p.terminating && !silent.has(p.name)).length;
   // The controller's desired count (a DaemonSet's scheduled pods): pods it wants but lacks are unavailable.
   const replicas = workload.controller?.desired ?? live.length;
-  const notReady = live.filter((p) => !p.ready || p.terminating).map((p) => p.name);
+  const notServing = live.filter((p) => !p.ready || p.terminating || silent.has(p.name)).map((p) => p.name);
   // Pods the Deployment wants but that do not exist yet are unavailable too.
-  const missing = Array.from({ length: Math.max(0, replicas - ready - notReady.length) }, (_, i) => `(missing replica ${i + 1})`);
+  const missing = Array.from({ length: Math.max(0, replicas - serving - notServing.length) }, (_, i) => `(missing replica ${i + 1})`);
+  const ready = live.filter((p) => p.ready && !p.terminating);
+  const notReady = live.filter((p) => !p.ready || p.terminating).map((p) => p.name);
   const floor = config.minReady ?? (config.allowSingleReplica && replicas === 1 ? 0 : Math.max(1, replicas - config.maxUnavailable));
-  return { replicas, ready, unavailable: [...notReady, ...missing], floor };
+  return { replicas, ready: ready.length, notReady: [...notReady, ...missing], available: serving, unavailable: [...notServing, ...missing], floor };
+}
+
+/**
+ * The capacity once `done` were restarted, replaced and verified, one after the other: their replacements
+ * serve (the executor stops at the first that does not).
+ */
+function afterRestarts(cap: Capacity, done: RepairCandidate[]): Capacity {
+  const names = new Set(done.map((c) => c.pod));
+  const back = cap.unavailable.filter((n) => names.has(n)).length;
+  return { ...cap, available: cap.available + back, unavailable: cap.unavailable.filter((n) => !names.has(n)) };
 }
 
 const worstFirst = (a: RepairCandidate, b: RepairCandidate): number =>
@@ -165,7 +191,7 @@ function decide(
   const { config, recent, cap, now } = ctx;
   if (c.scope === 'cluster-wide' && !config.allowFullRestart) {
     // Name every flag this restart would need, not only the first that is missing.
-    const single = cap.replicas === 1 && cap.ready === 1 && !config.allowSingleReplica && config.minReady === undefined;
+    const single = cap.replicas === 1 && !config.allowSingleReplica && config.minReady === undefined;
     const flags = single ? '--allow-full-restart and --allow-single-replica (it is the only replica)' : '--allow-full-restart';
     return { kind: 'skip', refusal: 'cluster-wide', reason: `every pod fails from every probe (cluster-wide): a restart is unlikely to help; not restarting without ${flags}` };
   }
@@ -194,18 +220,25 @@ function decide(
     return { kind: 'skip', refusal: 'budget', reason: `restart budget used: ${recent.length + planned.length} restarts in the last ${duration(config.windowMs)} (budget ${config.budget})${next}` };
   }
 
-  if (cap.unavailable.length + planned.length >= config.maxUnavailable) {
-    if (planned.length > 0)
-      return { kind: 'skip', refusal: 'max-unavailable', reason: `one at a time: ${planned.map((p) => p.pod).join(', ')} first (max-unavailable ${config.maxUnavailable}); probed again next cycle` };
-    return { kind: 'skip', refusal: 'max-unavailable', reason: `${cap.unavailable.length} pod(s) already unavailable (${cap.unavailable.join(', ')}); max-unavailable is ${config.maxUnavailable} — waiting for them to be Ready` };
+  if (cap.replicas === 1 && !config.allowSingleReplica && config.minReady === undefined)
+    return { kind: 'skip', refusal: 'floor', reason: 'restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica to accept that (better: run 2 or more replicas)' };
+
+  // A rollout restarts the serving pods too, at the Deployment's pace: judged by readiness alone.
+  if (config.method === 'rollout') {
+    if (cap.notReady.length >= config.maxUnavailable)
+      return { kind: 'skip', refusal: 'max-unavailable', reason: `${cap.notReady.length} pod(s) already unavailable (${cap.notReady.join(', ')}); max-unavailable is ${config.maxUnavailable} — waiting for them to be Ready` };
+    if (cap.ready - 1 < cap.floor) return { kind: 'skip', refusal: 'floor', reason: `restarting would leave ${cap.ready - 1} Ready pod(s), below the floor of ${cap.floor}` };
+    return { kind: 'restart' };
   }
 
-  const readyAfter = cap.ready - planned.length - 1;
-  if (readyAfter < cap.floor) {
-    if (cap.replicas === 1 && cap.ready === 1 && config.minReady === undefined)
-      return { kind: 'skip', refusal: 'floor', reason: 'restarting the only CoreDNS pod takes DNS to 0 Ready pods; pass --allow-single-replica to accept that (better: run 2 or more replicas)' };
-    return { kind: 'skip', refusal: 'floor', reason: `restarting would leave ${readyAfter} Ready pod(s), below the floor of ${cap.floor}` };
-  }
+  // Restarting a pod that serves no one takes nothing away: only a pod still answering makes one more
+  // unavailable and one fewer serving. So pods already down (Pending, not Ready, missing) never hold back
+  // the repair of one that answers no DNS.
+  const takesDown = !cap.unavailable.includes(c.pod);
+  if (takesDown && cap.unavailable.length + 1 > config.maxUnavailable)
+    return { kind: 'skip', refusal: 'max-unavailable', reason: `${cap.unavailable.length} pod(s) already unavailable (${cap.unavailable.join(', ')}) and ${c.pod} still answers DNS; max-unavailable is ${config.maxUnavailable} — waiting for them to serve` };
+  const servingAfter = cap.available - (takesDown ? 1 : 0);
+  if (takesDown && servingAfter < cap.floor) return { kind: 'skip', refusal: 'floor', reason: `restarting would leave ${servingAfter} serving pod(s) (Ready and answering DNS), below the floor of ${cap.floor}` };
   return { kind: 'restart' };
 }
 
@@ -226,13 +259,15 @@ export function planRepairs(
 
   const recent = history.restarts.filter((r) => now.getTime() - ms(r.at) < cfg.windowMs).sort((a, b) => ms(a.at) - ms(b.at));
   const claimed = new Set(history.restarts.flatMap((r) => (r.replacements ?? []).map((x) => x.uid)));
-  const ctx = { config: cfg, recent, history, cap: capacity(workload, cfg), now, claimed };
+  const ctx = { config: cfg, recent, history, cap: capacity(workload, judgement, cfg), now, claimed };
   const lineage = (c: RepairCandidate) => lineageFor(history.restarts, ns, { name: c.pod, uid: c.uid });
   const planned: RepairCandidate[] = [];
   const escalations: Escalation[] = [];
   for (const c of [...judgement.candidates].sort(worstFirst)) {
     // A rollout is one action whose pace the Deployment's own strategy sets: judge each pod alone.
-    const decision = decide(c, lineage(c), cfg.method === 'rollout' ? [] : planned, ctx);
+    // Evict and delete go strictly one at a time, each replaced and verified before the next: a pod is
+    // judged against the capacity the restarts before it leave.
+    const decision = decide(c, lineage(c), cfg.method === 'rollout' ? [] : planned, cfg.method === 'rollout' ? ctx : { ...ctx, cap: afterRestarts(ctx.cap, planned) });
     if (decision.kind === 'restart') planned.push(c);
     else if (decision.kind === 'skip') skipped.push({ pod: c.pod, reason: decision.reason, refusal: decision.refusal });
     else escalations.push(decision.escalation);

@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { leaseDecision, leaseExpiry } from './lock.ts';
 import { newerSchemaOf } from './state.ts';
-import { replaced } from './execute.ts';
+import { noLongerNeeded, replaced } from './execute.ts';
+import type { RepairAction } from './policy.ts';
+import { judge } from '../judge/judge.ts';
+import { plan, pods, report, workload, type Fault } from '../judge/fixtures.ts';
 import { HISTORY_KEY } from './history.ts';
 import { disruptionBudgetBlock } from '../kube/client.ts';
 import type { KPod } from '../kube/index.ts';
@@ -57,4 +60,26 @@ describe('eviction refused by a PodDisruptionBudget', () => {
     assert.deepEqual(disruptionBudgetBlock({ code: 429, body }), { blockedBy: 'coredns-pdb', message: 'blocked by PodDisruptionBudget coredns-pdb: needs 3 healthy, has 3' });
     assert.equal(disruptionBudgetBlock({ code: 429, body: JSON.stringify({ message: 'slow down' }) }), undefined);
   });
+});
+
+describe('a restart planned before the last verification', () => {
+  const ps = pods(3);
+  const p = plan(ps);
+  const judged = (faults: Fault[]) => judge({ plan: p, workload: workload(ps), primary: { node: 'node-0', report: report(p, faults) } });
+  const action = (name: string, method: RepairAction['method'] = 'evict'): RepairAction => ({
+    method, namespace: 'kube-system', pod: name, lineage: `kube-system/pod/${name}`, restarts: [{ pod: name, uid: `uid-${name}`, node: 'n', signature: 's' }], reason: 'r',
+  });
+  const rows: { name: string; faults: Fault[]; action: RepairAction; want: RegExp | undefined }[] = [
+    { name: 'still sick → restarted', faults: [{ target: 'coredns-b', outcome: 'timeout' }], action: action('coredns-b'), want: undefined },
+    { name: 'passes now → left alone', faults: [], action: action('coredns-b'), want: /passes in the verification after the previous repair; not restarted/ },
+    { name: 'now only its external name fails → left alone, saying why', faults: [{ target: 'coredns-b', query: 'ext', outcome: 'server-failure' }], action: action('coredns-b'), want: /no longer repairable .*upstream/ },
+    { name: 'gone from the workload → left alone', faults: [], action: action('coredns-x'), want: /no longer sees the pod/ },
+    { name: 'a rollout is never second-guessed', faults: [], action: action('coredns-b', 'rollout'), want: undefined },
+  ];
+  for (const r of rows)
+    it(r.name, () => {
+      const why = noLongerNeeded(r.action, judged(r.faults));
+      if (r.want) assert.match(why ?? '', r.want);
+      else assert.equal(why, undefined);
+    });
 });

@@ -149,7 +149,9 @@ export function renderRepair(r: RepairSection): string {
   const lines = [`Repair${r.mode === 'dry-run' ? ' (dry run: nothing was changed)' : ''}:`];
   if (r.before) lines.push(`  before repair: ${r.before.classification}: ${r.before.reason}`);
   if (r.note) lines.push(`  ${r.note}`);
-  for (const a of r.actions) lines.push(`  ${OUTCOME_WORD[a.outcome]}: ${a.method} ${a.pod}: ${a.detail}`);
+  // A dry run's "blocked" is foreseen: the budget would refuse the eviction now.
+  const word = (o: RepairOutcome) => (r.mode === 'dry-run' && o === 'blocked' ? 'would be BLOCKED' : OUTCOME_WORD[o]);
+  for (const a of r.actions) lines.push(`  ${word(a.outcome)}: ${a.method} ${a.pod}: ${a.detail}`);
   for (const s of r.skipped) lines.push(`  skipped ${s.pod}: ${s.reason}`);
   for (const e of r.escalations) {
     lines.push(`  ESCALATION${e.isNew ? '' : ' (raised earlier)'}: ${e.pod}: manual intervention required`);

@@ -132,6 +132,41 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     assert.equal(again.code, 0, again.stdout);
   });
 
+  it('two hung pods → both repaired in one run, strictly one at a time with a verifying probe between, exit 0', async () => {
+    const [first, , third] = await dnsPods(sim);
+    sim.faults.hangDns(first!.name);
+    sim.faults.hangDns(third!.name);
+    const from = sim.requests.length;
+    const run = await cli(base);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.deepEqual(run.json?.repair?.actions.map((a) => a.outcome), ['done', 'done'], JSON.stringify(run.json?.repair));
+    assert.deepEqual(run.json?.repair?.actions.map((a) => a.pod).sort(), [first!.name, third!.name].sort());
+    const log = sim.requests.slice(from);
+    const evictions = log.flatMap((r, i) => (r.resource === 'pods/eviction' && r.code < 300 ? [i] : []));
+    assert.equal(evictions.length, 2, 'restarts done vs needed: 2');
+    const probesBetween = log.slice(evictions[0], evictions[1]).filter((r) => r.resource === 'pods' && r.verb === 'create' && r.namespace !== NS);
+    assert.ok(probesBetween.length >= 1, 'a verification probe ran between the two restarts');
+    assert.equal(run.json?.classification, 'healthy', run.json?.message);
+  });
+
+  it('a Pending (unschedulable) DNS pod never holds back the repair of a hung one: it serves no one either', async () => {
+    const pending = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coredns-unplaceable', namespace: NS, labels: { 'k8s-app': 'kube-dns' } },
+      spec: { nodeSelector: { 'kubernetes.io/hostname': 'no-such-node' }, containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.1' }] } };
+    const created = await kubectl(sim, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pending));
+    assert.equal(created.status, 0, created.stderr);
+    try {
+      const victim = sim.dnsPods()[1]!.name;
+      sim.faults.hangDns(victim);
+      const from = sim.requests.length;
+      const run = await cli(base);
+      assert.deepEqual(run.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[victim, 'done']], JSON.stringify(run.json?.repair));
+      assert.equal(restartsSince(sim, from).length, 1);
+      assert.match(run.json?.notes?.join('\n') ?? '', /coredns-unplaceable was not probed: it is Pending/);
+    } finally {
+      await kubectl(sim, ['delete', 'pod/coredns-unplaceable', '-n', NS, '--ignore-not-found', '--grace-period', '0']);
+    }
+  });
+
   it('a hanging API server → exit 3 after the per-request timeout, with a hint', async () => {
     sim.faults.api({ verb: 'list', resource: 'pods', namespace: NS, latencyMs: 5000 });
     const run = await cli([...base, '--request-timeout', '300ms']);
@@ -194,11 +229,21 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     const victim = (await dnsPods(sim))[0]!;
     sim.faults.hangDns(victim.name);
     const from = sim.requests.length;
+    // The dry run foresees the refusal from the budget's status, and no line offers the repair.
+    const dry = await cli([...base, '--dry-run']);
+    assert.equal(dry.code, 1, dry.stderr);
+    assert.deepEqual(dry.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[victim.name, 'blocked']], dry.stdout);
+    assert.match(dry.json?.repair?.actions[0]?.detail ?? '', /PodDisruptionBudget coredns allows no disruption now \(needs 3 healthy, has 3\)/);
+    assert.match(dry.json?.message ?? '', /--repair would not restart .* now: PodDisruptionBudget coredns/);
+    assert.doesNotMatch(dry.json?.message ?? '', /it is repairable/);
+    assert.equal(evictionAttempts(sim, from).length, 0, 'the dry run asked for no eviction');
     const run = await cli([...base, '--repair-timeout', '6s']);
     assert.equal(run.code, 1, run.stderr);
     const action = run.json?.repair?.actions[0];
     assert.equal(action?.outcome, 'blocked', JSON.stringify(run.json?.repair));
     assert.match(action?.detail ?? '', /PodDisruptionBudget coredns: needs 3 healthy, has 3/);
+    assert.match(run.json?.message ?? '', /not repaired: .*PodDisruptionBudget coredns/);
+    assert.doesNotMatch(run.json?.message ?? '', /it is repairable/);
     assert.ok(evictionAttempts(sim, from).every((r) => r.code === 429));
     assert.equal(restartsSince(sim, from).length, 0, 'no forced delete');
     assert.ok((await dnsPods(sim)).some((p) => p.uid === victim.uid && !p.deletionTimestamp));
@@ -306,8 +351,11 @@ describe('repair e2e: single-replica Deployment', function () {
       assert.doesNotMatch(plain.stdout, /--probe-nodes 2/);
       let from = sim.requests.length;
       const run = await cli(args);
-      const words = (r?: string) => (r ?? '').replace(/[\d.]+ ms/g, 'N ms');
-      assert.equal(words(run.json?.reason), words(plain.json?.reason), 'check and --repair judge alike');
+      // The same judgement; --repair then says why it did not restart instead of offering the repair.
+      const evidence = (r?: string) => (r ?? '').replace(/[\d.]+ ms/g, 'N ms').replace(/\).*$/, ')');
+      assert.equal(evidence(run.json?.reason), evidence(plain.json?.reason), 'check and --repair judge alike');
+      assert.match(run.json?.message ?? '', /not repaired: restarting the only CoreDNS pod .* pass --allow-single-replica/);
+      assert.doesNotMatch(run.json?.message ?? '', /it is repairable/);
       assert.equal(run.code, 1, run.stderr);
       assert.equal(run.json?.classification, 'pod-local', run.json?.message);
       assert.match(run.json?.reason ?? '', /the only CoreDNS pod .* fails while the probe's network works \(kubernetes Service .*:443 connected/);
