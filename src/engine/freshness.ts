@@ -2,10 +2,10 @@
 // this round's, add its check to the plan, probe, delete it. A canary that cannot be created (RBAC,
 // quota) costs a note, never the cycle.
 import { KubeError } from '../kube/index.ts';
-import { CANARY_TTL_MS, canaryName, canaryQuery, createCanary, judgeableFreshness, sweepCanaries } from '../freshness/canary.ts';
-import { Interrupted, raceAbort } from '../common/abort.ts';
+import { CANARY_TTL_MS, canaryName, canaryQuery, createCanary, judgeableFreshness, noPodSawCanary, SECOND_LOOK_DELAY_MS, secondLookPlan, sweepCanaries, withSecondLook, type Canary } from '../freshness/canary.ts';
+import { Interrupted, raceAbort, sleep } from '../common/abort.ts';
 import type { CheckPlan } from '../probe/contract.ts';
-import type { ProbeRunResult } from '../probepod/lifecycle.ts';
+import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CycleContext } from './context.ts';
 
@@ -58,18 +58,59 @@ export async function withFreshness(
   }
   const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
   let runs: ProbeRunResult[];
+  let looked: ProbeRunResult[] | undefined;
   try {
     runs = await probe(withCanary);
+    looked = await secondLook(withCanary, runs, canary, notes, probe, signal);
   } catch (err) {
     const removed = await remove();
     // An interruption says what was cleaned up: the probe's part, then the canary's.
     throw err instanceof Interrupted ? new Interrupted(`${err.message}; ${removed}`) : err;
   }
   await remove();
+  if (looked) return { plan: withCanary, runs: looked };
   const judged = runs.map((r) => {
     const { report, note } = judgeableFreshness(withCanary, r.report);
     if (note && !notes.includes(note)) notes.push(note);
     return { ...r, report };
   });
   return { plan: withCanary, runs: judged };
+}
+
+/**
+ * No pod answered the canary: ask every pod once more, SECOND_LOOK_DELAY_MS later (one more probe pod).
+ * What the second look sees stands: pods that answer it now are fresh, and a canary no pod resolves
+ * even then means every pod is stale (src/judge). Undefined when there was nothing to look at again, or
+ * the second look could not run (then the first look is judged as before, with its note).
+ */
+async function secondLook(
+  plan: CheckPlan,
+  runs: ProbeRunResult[],
+  canary: Canary,
+  notes: string[],
+  probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
+  signal?: AbortSignal,
+): Promise<ProbeRunResult[] | undefined> {
+  if (!runs.some((r) => noPodSawCanary(plan, r.report))) return undefined;
+  await sleep(SECOND_LOOK_DELAY_MS, signal);
+  let again: ProbeRunResult[];
+  try {
+    again = await probe(secondLookPlan(plan));
+  } catch (err) {
+    if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
+    notes.push(`freshness: the second look at canary ${canary.name} could not run: ${err.line}`);
+    return undefined;
+  }
+  const seconds = SECOND_LOOK_DELAY_MS / 1000;
+  const merged = runs.map((r) => {
+    const second = again.find((a) => a.node === r.node) ?? again[0]!;
+    return { ...r, report: withSecondLook(r.report, second.report) };
+  });
+  const stillNone = merged.some((r) => noPodSawCanary(plan, r.report));
+  notes.push(
+    stillNone
+      ? `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} on a second look ${seconds} s later — every pod is stale`
+      : `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} at first; judged on a second look ${seconds} s later (one more probe pod)`,
+  );
+  return merged;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CANARY_LABELS, CANARY_SELECTOR, CANARY_TTL_MS, canaryQuery, judgeableFreshness, staleCanaries, sweepCanaries, FRESHNESS_QUERY_ID } from './canary.ts';
+import { CANARY_LABELS, CANARY_SELECTOR, CANARY_TTL_MS, canaryQuery, judgeableFreshness, noPodSawCanary, secondLookPlan, staleCanaries, withSecondLook, sweepCanaries, FRESHNESS_QUERY_ID } from './canary.ts';
 import { bootDigest, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 import type { KubeClient } from '../kube/index.ts';
 import type { CheckPlan, CheckResult, ProbeReport } from '../probe/contract.ts';
@@ -74,6 +74,37 @@ describe('freshness canary', () => {
     it('a plan without the canary is untouched', () => {
       const r = report([result('pod/a', 'kubernetes-a', false)]);
       assert.deepEqual(judgeableFreshness(plan, r), { report: r });
+    });
+
+    describe('the second look', () => {
+      const rows: { name: string; results: CheckResult[]; none: boolean }[] = [
+        { name: 'no pod saw it', results: [result('pod/a', 'freshness', false), result('pod/b', 'freshness', false), result('service', 'freshness', true)], none: true },
+        { name: 'one pod saw it', results: [result('pod/a', 'freshness', true), result('pod/b', 'freshness', false)], none: false },
+        { name: 'no canary in the plan', results: [result('pod/a', 'kubernetes-a', false)], none: false },
+      ];
+      for (const r of rows) it(`is needed when ${r.name}: ${r.none}`, () => assert.equal(noPodSawCanary(plan, report(r.results)), r.none));
+
+      it('asks the canary alone, of the targets that were asked it', () => {
+        const full = {
+          ...plan,
+          targets: [...plan.targets, { id: 'pod/a/ipv6', kind: 'pod', queries: ['kubernetes-a'] }, { id: 'pod/b/ipv6', kind: 'pod', queries: ['kubernetes-a', 'freshness'] }],
+          queries: [{ id: 'kubernetes-a' }, { id: 'freshness' }],
+          connects: [{ id: 'kubernetes-service' }],
+        } as unknown as CheckPlan;
+        const second = secondLookPlan(full);
+        assert.deepEqual(second.queries.map((q) => q.id), ['freshness']);
+        assert.deepEqual(second.targets.map((t) => [t.id, t.queries]), [['service', undefined], ['pod/a', undefined], ['pod/b', undefined], ['pod/b/ipv6', ['freshness']]]);
+        assert.equal(second.connects, undefined);
+      });
+
+      it("replaces the canary's results with the second look's, counts adjusted; the other checks stay", () => {
+        const first = report([result('pod/a', 'freshness', false), result('pod/b', 'freshness', false), result('pod/a', 'kubernetes-a', true)]);
+        const again = report([result('pod/a', 'freshness', true), result('pod/b', 'freshness', false)]);
+        const merged = withSecondLook(first, again);
+        assert.deepEqual(merged.results.map((x) => `${x.targetId} ${x.queryId} ${x.verdict}`), ['pod/a kubernetes-a pass', 'pod/a freshness pass', 'pod/b freshness fail']);
+        assert.deepEqual(merged.targets.map((t) => [t.targetId, t.failedChecks]), [['service', 0], ['pod/a', 0], ['pod/b', 1]]);
+        assert.equal(noPodSawCanary(plan, merged), false);
+      });
     });
   });
 });

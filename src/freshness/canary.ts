@@ -3,7 +3,9 @@
 // Each cycle creates a short-lived canary Service (ClusterIP, no selector, labelled as ours) in the
 // probe namespace before the probe pod starts (its start gives the watch time to deliver it); every
 // pod must then answer the canary's A (or AAAA) record with its ClusterIP. A pod that does not, while its peers
-// do, is stale: pod-local and repairable like any pod-local failure. The canary is deleted at the end
+// do, is stale: pod-local and repairable like any pod-local failure. When no pod answers it, every pod
+// is asked once more a little later (the second look); still none means every pod is stale. The canary
+// is deleted at the end
 // of the cycle. Canaries of killed runs are swept like probe pods: at once when their run is provably
 // dead (its owner annotations, src/common/owner.ts), else once past CANARY_TTL_MS; `cleanup --all`
 // deletes every one.
@@ -68,16 +70,43 @@ export function canaryQuery(canary: Canary, clusterDomain: string): Query {
   };
 }
 
-/**
- * When NO pod target answered the canary, the watch events may simply not have arrived yet (or every
- * pod is stale — which a restart of all of them would not be safe to conclude from one cycle): the
- * freshness check is left out of this cycle's judgement, with a note. When some pods see it, those
- * that do not are stale and their failures stand. Pure.
- */
-export function judgeableFreshness(plan: CheckPlan, report: ProbeReport): { report: ProbeReport; note?: string } {
+/** How long the second look waits for watch events still on the way before asking every pod again. */
+export const SECOND_LOOK_DELAY_MS = 3000;
+
+/** No pod target answered the canary (the watch events may not have arrived yet, or every pod is stale). Pure. */
+export function noPodSawCanary(plan: CheckPlan, report: ProbeReport): boolean {
   const podTargets = new Set(plan.targets.filter((t) => t.kind === 'pod').map((t) => t.id));
   const canaryResults = report.results.filter((r) => r.queryId === FRESHNESS_QUERY_ID && podTargets.has(r.targetId));
-  if (canaryResults.length === 0 || canaryResults.some((r) => r.samples.some((s) => s.outcome === 'ok'))) return { report };
+  return canaryResults.length > 0 && !canaryResults.some((r) => r.samples.some((s) => s.outcome === 'ok'));
+}
+
+/** The plan of the second look: the canary alone, of the targets that were asked it. Pure. */
+export function secondLookPlan(plan: CheckPlan): CheckPlan {
+  const { connects: _connects, clientView: _clientView, ...rest } = plan;
+  const asked = plan.targets.filter((t) => !t.queries || t.queries.includes(FRESHNESS_QUERY_ID));
+  return {
+    ...rest,
+    targets: asked.map((t) => (t.queries ? { ...t, queries: [FRESHNESS_QUERY_ID] } : t)),
+    queries: plan.queries.filter((q) => q.id === FRESHNESS_QUERY_ID),
+  };
+}
+
+/** The report with the canary's results of `second` (the second look) in place of its own. Pure. */
+export function withSecondLook(report: ProbeReport, second: ProbeReport): ProbeReport {
+  const canary = (r: { queryId: string }) => r.queryId === FRESHNESS_QUERY_ID;
+  const fails = (rep: ProbeReport, id: string) => rep.results.filter((r) => canary(r) && r.targetId === id && r.verdict === 'fail').length;
+  const targets = report.targets.map((t) => ({ ...t, failedChecks: t.failedChecks - fails(report, t.targetId) + fails(second, t.targetId) }));
+  return { ...report, results: [...report.results.filter((r) => !canary(r)), ...second.results.filter(canary)], targets };
+}
+
+/**
+ * When NO pod target answered the canary, the watch events may simply not have arrived yet: the
+ * freshness check is left out of this cycle's judgement, with a note. (The engine asks again once,
+ * SECOND_LOOK_DELAY_MS later, before it gives up: src/engine/freshness.ts.) When some pods see it,
+ * those that do not are stale and their failures stand. Pure.
+ */
+export function judgeableFreshness(plan: CheckPlan, report: ProbeReport): { report: ProbeReport; note?: string } {
+  if (!noPodSawCanary(plan, report)) return { report };
   const dropped = report.results.filter((r) => r.queryId === FRESHNESS_QUERY_ID);
   const targets = report.targets.map((t) => {
     const mine = dropped.filter((r) => r.targetId === t.targetId);

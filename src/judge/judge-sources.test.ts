@@ -11,6 +11,7 @@ import type { Classification, Judgement } from './types.ts';
 const EKS_STUB = parseCorefile('.:53 {\n kubernetes cluster.local\n forward . /etc/resolv.conf\n}\nconsul.local:53 {\n forward . 10.150.0.1\n}\n');
 const L7MP_ZONES = parseCorefile(L7MP, [{ configMap: 'dns-config', key: 'example.db', text: EXAMPLE_DB }]);
 const STUB_QUERY: Query = { id: 'stub/consul.local', name: 'consul.local', type: 'A', expect: { rcodes: ['NOERROR', 'NXDOMAIN'] }, external: true };
+const FRESHNESS: Query = { id: 'freshness', name: 'coredns-sentinel-canary-0a1b2c3d.default.svc.cluster.local', type: 'A', expect: { equal: ['10.96.7.7'] }, external: false };
 const ZONE_QUERY: Query = { id: 'zone/host', name: 'host.example.com', type: 'A', expect: { include: ['192.168.1.3'] } };
 
 interface Row {
@@ -192,6 +193,43 @@ const rows: Row[] = [
     reason: /^coredns-c fails/,
     candidates: ['coredns-c'],
     notes: /stub domain consul\.local fails through its forwarder 10\.150\.0\.1 on every target that answers .*check 10\.150\.0\.1 and the network to it/,
+  },
+  // The freshness canary no pod resolves, even on the engine's second look: every pod is stale.
+  {
+    name: 'every pod fails the freshness canary alone → every pod stale, pod-local, all repairable one at a time',
+    pods: pods(3),
+    queries: [...QUERIES, FRESHNESS],
+    faults: [{ query: 'freshness', outcome: 'unexpected-rcode' }],
+    classification: 'pod-local',
+    reason: /^every CoreDNS pod \(coredns-a, coredns-b, coredns-c\) does not resolve the freshness canary Service, even on a second look, while answering every other check: their Kubernetes watch is stale — they are repairable \(--repair restarts them one at a time/,
+    candidates: ['coredns-a', 'coredns-b', 'coredns-c'],
+  },
+  {
+    name: 'the only pod fails the freshness canary alone → stale, repairable with --allow-single-replica',
+    pods: [pod(0)],
+    queries: [...QUERIES, FRESHNESS],
+    faults: [{ query: 'freshness', outcome: 'unexpected-rcode' }],
+    classification: 'pod-local',
+    reason: /^the only CoreDNS pod coredns-a does not resolve the freshness canary Service.*: it is repairable — .*--allow-single-replica$/,
+    candidates: ['coredns-a'],
+  },
+  {
+    name: 'every pod fails the freshness canary and the kubernetes check → not stale: every pod fails (uncorroborated)',
+    pods: pods(3),
+    queries: [...QUERIES, FRESHNESS],
+    faults: [{ query: 'freshness', outcome: 'unexpected-rcode' }, { query: 'api', outcome: 'timeout' }],
+    classification: 'uncorroborated',
+    reason: /every CoreDNS pod fails from node node-0/,
+    candidates: [],
+  },
+  {
+    name: 'one pod stale while its peers resolve the canary → pod-local as before',
+    pods: pods(3),
+    queries: [...QUERIES, FRESHNESS],
+    faults: [{ target: 'coredns-b', query: 'freshness', outcome: 'unexpected-rcode' }],
+    classification: 'pod-local',
+    reason: /^coredns-b fails while coredns-a, coredns-c pass/,
+    candidates: ['coredns-b'],
   },
   // Zones CoreDNS serves itself are internal.
   {

@@ -4,6 +4,7 @@
 import type { DnsPod, Zones } from '../discover/types.ts';
 import { queriesOf, type CheckPlan, type Target } from '../probe/contract.ts';
 import { diagnose, type Finding } from './diagnose.ts';
+import { FRESHNESS_QUERY_ID } from '../freshness/canary.ts';
 import { nodeLocalVerdict, type NodeLocalVerdict } from './nodelocal.ts';
 import { failureSignature, failuresByTarget, networkEvidence, probeBlindness, scopeOf, unreachedTargets, type CheckThresholds, type NetworkEvidence } from './checks.ts';
 import {
@@ -336,6 +337,22 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
       : labels(sick);
     const repairHint = ` — ${sickPods.length === 1 ? 'it is' : 'they are'} repairable (--repair restarts ${sickPods.length === 1 ? 'it' : 'them'} one at a time)`;
     const reason = `${subject} ${sickPods.length === 1 ? 'fails' : 'fail'} while ${passing.join(', ')} ${passing.length === 1 ? 'passes' : 'pass'}${onFamily} from the same probe${repairHint}`;
+    return done({ classification: 'pod-local', reason, repairHint, notes, perTarget, diagnoses });
+  }
+
+  // Every pod fails the freshness canary alone (it survived the engine's second look): they answer, they are stale.
+  const ownFailures = (o: Observation) => o.failed.filter((c) => c.scope === 'internal');
+  if (suspects.every((o) => ownFailures(o).every((c) => c.queryId === FRESHNESS_QUERY_ID))) {
+    const stale = [...new Set(suspects.map(peerOf))];
+    const replicas = input.workload.controller?.desired ?? input.workload.pods.length;
+    const only = stale.length === 1 && replicas === 1;
+    const repairHint = only
+      ? ': it is repairable — restarting it takes DNS to 0 Ready pods, so --repair needs --allow-single-replica'
+      : ' — they are repairable (--repair restarts them one at a time, each verified before the next)';
+    const who = only ? `the only CoreDNS pod ${stale[0]} does` : `every CoreDNS pod (${stale.join(', ')}) does`;
+    const reason = `${who} not resolve the freshness canary Service, even on a second look, while answering every other check: ${only ? 'its' : 'their'} Kubernetes watch is stale${repairHint}`;
+    set(suspects, 'pod-local', () => 'does not resolve the freshness canary Service while answering every other check: its Kubernetes watch is stale');
+    set(services, 'pod-local', () => `the Service IP fails too: it forwards to ${peers(suspects)}`);
     return done({ classification: 'pod-local', reason, repairHint, notes, perTarget, diagnoses });
   }
 

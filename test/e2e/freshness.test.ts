@@ -51,6 +51,24 @@ describe('freshness canary e2e', function () {
     assert.deepEqual(repaired.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[stale, 'done']]);
   });
 
+  it('every pod with a stale watch → a bounded second look, then every pod stale (pod-local, exit 1); --repair restarts them one at a time', async () => {
+    for (const p of sim.dnsPods()) sim.faults.staleWatch(p.name);
+    const from = sim.requests.length;
+    const run = await cli(base());
+    assert.equal(run.code, 1, run.stderr + run.stdout);
+    assert.equal(run.json?.classification, 'pod-local', run.json?.message);
+    assert.match(run.json?.reason ?? '', /^every CoreDNS pod \(.*\) does not resolve the freshness canary Service, even on a second look/);
+    assert.ok(run.json?.notes.some((n) => /on a second look 3 s later — every pod is stale/.test(n)), JSON.stringify(run.json?.notes));
+    const probePods = sim.requests.slice(from).filter((r) => r.resource === 'pods' && r.verb === 'create' && r.namespace === 'default');
+    assert.equal(probePods.length, 2, 'the second look is one more probe pod');
+
+    // The earlier test's repair left a lineage in cooldown and a restart in the budget: not this test's business.
+    const repaired = await cli([...base(), '--repair', '--cooldown', '0s', '--restart-budget', '6/1h']);
+    assert.equal(repaired.code, 0, repaired.stderr + repaired.stdout);
+    assert.deepEqual(repaired.json?.repair?.actions.map((a) => a.outcome), ['done', 'done', 'done'], JSON.stringify(repaired.json?.repair));
+    assert.equal(repaired.json?.classification, 'healthy');
+  });
+
   it('--no-freshness: no canary, no Service written', async () => {
     const before = sim.requests.length;
     const run = await cli([...base(), '--no-freshness']);
