@@ -7,7 +7,7 @@ import { unprobeableOutage } from '../discover/outage.ts';
 import { discoverDns } from './discover.ts';
 import { discoverSample } from '../discover/sample.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
+import { buildPlan, planNotes, resolvePlanOptions } from '../plan/index.ts';
 import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import { planSizeProblem } from '../probepod/limits.ts';
 import type { PinnedNode } from '../probepod/spec.ts';
@@ -150,6 +150,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   // --sample-services: two cluster-wide lists, only when asked for (manifests/rbac-sample.yaml).
   const sample = planOptions.sampleServices > 0 ? await beforeProbe('planning', discoverSample(reading)) : undefined;
   const planned = buildPlan(workload, planOptions, sample);
+  const leftOut = planNotes(workload, planOptions);
+  if (leftOut.length) workload.notes = [...(workload.notes ?? []), ...leftOut];
   // --client-view: the probe also looks up a short name as an application would (src/probe/clientview.ts).
   const built = s.clientView ? { ...planned, clientView: { ...DEFAULTS.clientView } } : planned;
   const planMs = Date.now() - t;

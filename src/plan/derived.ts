@@ -1,7 +1,7 @@
 // Checks derived from what the Corefile serves (src/discover/corefile.ts), and which part of CoreDNS
 // answers a name. Pure. The judge uses sourceOf() to attribute a failing name: a stub's forwarder, a zone
 // CoreDNS serves itself, the cluster zone, or the upstream.
-import type { Query, RecordType } from '../probe/contract.ts';
+import { dnsNameProblem, type Query, type RecordType } from '../probe/contract.ts';
 import type { ServedZone, Zones } from '../discover/types.ts';
 
 /** Groups of checks the user can turn off (--no-default-checks, `disable:` in the config file). */
@@ -71,10 +71,31 @@ const RECORDS_PER_SOURCE = 3;
 
 const slug = (s: string) => s.replace(/[^a-z0-9.-]+/gi, '-');
 
+/** A name the probe can ask: a valid DNS name (the Corefile and its files may hold others). */
+const askable = (name: string): boolean => dnsNameProblem(name) === null;
+
+/**
+ * Names of the served zones, zone files and hosts sources that are no valid DNS name: they are never
+ * asked (one bad name must not stop every check), and each is a note. Pure.
+ */
+export function invalidNameNotes(zones: Zones, groups: ReadonlySet<CheckGroup>): string[] {
+  const notes: string[] = [];
+  const shown = (name: string) => JSON.stringify(name.length > 80 ? `${name.slice(0, 77)}...` : name);
+  for (const z of probedZones(zones) ?? []) {
+    if (z.by === 'forward' && z.zone !== '.' && groups.has('stub') && !askable(z.zone))
+      notes.push(`stub domain ${shown(z.zone)} (${z.origin}) is not checked: ${dnsNameProblem(z.zone)}`);
+    const group = z.by === 'file' ? 'zone' : z.by === 'hosts' ? 'hosts' : undefined;
+    if (!group || !groups.has(group)) continue;
+    const bad = [...new Set((z.records ?? []).map((r) => r.name).filter((n) => !askable(n)))];
+    for (const name of bad) notes.push(`${group} name ${shown(name)} in ${z.zone} (${z.origin}) is not checked: ${dnsNameProblem(name)}`);
+  }
+  return notes;
+}
+
 /** Up to `n` record sets, one of each type first (A, CNAME, …) so a sample covers the kinds a zone has. */
 function sampleRecordSets(z: ServedZone, n: number): { name: string; type: RecordType; values: string[] }[] {
   const sets = new Map<string, { name: string; type: RecordType; values: string[] }>();
-  for (const r of z.records ?? []) {
+  for (const r of (z.records ?? []).filter((x) => askable(x.name))) {
     const key = `${r.name} ${r.type}`;
     const set = sets.get(key) ?? sets.set(key, { name: r.name, type: r.type, values: [] }).get(key)!;
     set.values.push(r.value);
@@ -90,7 +111,7 @@ export function derivedQueries(zones: Zones, groups: ReadonlySet<CheckGroup>, bu
   const stubs: Query[] = [];
   const seenStub = new Set<string>();
   for (const z of served) {
-    if (z.by !== 'forward' || z.zone === '.' || seenStub.has(z.zone)) continue;
+    if (z.by !== 'forward' || z.zone === '.' || seenStub.has(z.zone) || !askable(z.zone)) continue;
     seenStub.add(z.zone);
     // NOERROR or NXDOMAIN means the stub's forwarder answered; SERVFAIL or a timeout means it did not.
     stubs.push({

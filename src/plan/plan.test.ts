@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { queriesOf, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
-import { buildPlan, PLAN_DEFAULTS, resolvePlanOptions, reverseName } from './plan.ts';
+import { buildPlan, PLAN_DEFAULTS, planNotes, resolvePlanOptions, reverseName } from './plan.ts';
 import { parsePlanConfig } from './config.ts';
 import { parseCorefile, type ConfigFile } from '../discover/corefile.ts';
 import { AKS, AKS_FILES, EKS, EXAMPLE_DB, GKE_ISH, K3S, K3S_FILES, KUBEADM, L7MP, OPENSHIFT, RKE2 } from '../discover/corefile-fixtures.ts';
@@ -140,6 +140,40 @@ const dualStack = (text: string, files: ConfigFile[] = []) =>
   });
 /** What one transport costs: every target's queries × samples. */
 const perTransport = (plan: CheckPlan) => plan.targets.reduce((n, t) => n + queriesOf(plan, t).length, 0) * plan.samples;
+
+describe('buildPlan: a name that is no valid DNS name is dropped with a note, never an unrunnable plan', () => {
+  const long = `${'a'.repeat(64)}.example`;
+  const rows: { name: string; text: string; queries: string[]; note: RegExp }[] = [
+    {
+      name: 'a hosts entry with a label over 63 characters',
+      text: `${KUBEADM.replace('kubernetes cluster.local', `hosts {\n 10.9.9.1 ${long}\n 10.9.9.2 ok.example\n fallthrough\n }\n kubernetes cluster.local`)}`,
+      queries: ['hosts/ok.example/a'],
+      note: /^hosts name "a{64}\.example" in \. \(.*\) is not checked: the name must have labels of 1 to 63 characters$/,
+    },
+    {
+      name: 'a hosts entry with a control character',
+      text: `${KUBEADM.replace('kubernetes cluster.local', 'hosts {\n 10.9.9.1 bad\u0001name.example\n fallthrough\n }\n kubernetes cluster.local')}`,
+      queries: [],
+      note: /^hosts name "bad\\u0001name\.example" .* is not checked: the name must be a DNS name/,
+    },
+    {
+      name: 'a stub domain with a label over 63 characters',
+      text: `${KUBEADM}${long}:53 {\n forward . 10.150.0.1\n}\n`,
+      queries: [],
+      note: /^stub domain "a{64}\.example" .* is not checked: the name must have labels of 1 to 63 characters$/,
+    },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      const w = withCorefile(row.text);
+      const plan = buildPlan(w, PLAN_DEFAULTS);
+      assert.equal(validatePlan(plan), null);
+      assert.deepEqual(plan.queries.map((q) => q.id).filter((id) => /^(stub|zone|hosts)\//.test(id)), row.queries);
+      const notes = planNotes(w, PLAN_DEFAULTS);
+      assert.equal(notes.length, 1, notes.join('\n'));
+      assert.match(notes[0]!, row.note);
+    });
+});
 
 describe('buildPlan: checks derived from the Corefile', () => {
   const rows: { name: string; text: string; files?: ConfigFile[]; queries: string[] }[] = [

@@ -3,7 +3,7 @@
 import { PLAN_SCHEMA, type CheckPlan, type ConnectCheck, type Query, type Target, type Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
-import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
+import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, invalidNameNotes, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
 import { conformanceQueries } from './sample.ts';
 import type { SampleObjects } from '../discover/sample.ts';
 import { reverseName } from './reverse.ts';
@@ -186,6 +186,11 @@ function secondFamilyTargets(targets: Target[]): Target[] {
  */
 function reachabilityQuery(queries: Query[]): Query | undefined {
   return queries.find((q) => q.external !== true) ?? queries[0];
+}
+
+/** What the plan leaves out and why (names of the Corefile and its files that are no valid DNS name). */
+export function planNotes(workload: DnsWorkload, options: PlanOptions): string[] {
+  return invalidNameNotes(workload.zones, new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g))));
 }
 
 /** The plan for one cycle; `sample` holds the Services and EndpointSlices read for --sample-services. */

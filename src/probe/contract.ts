@@ -283,6 +283,9 @@ const dnsName = v.refine(v.str({ max: LIMITS.nameLength, pattern: /^[A-Za-z0-9_.
   // Label lengths above 63 or empty labels ("a..b") cannot be encoded as a question.
   name !== '.' && name.replace(/\.$/, '').split('.').some((l) => l.length === 0 || l.length > 63) ? 'must have labels of 1 to 63 characters' : null);
 
+/** Why `name` cannot be asked as a question (a label over 63 characters, a control character…), or null. */
+export const dnsNameProblem = (name: string): string | null => dnsName(name, 'the name');
+
 const target = v.object({
   id,
   address: v.ip,

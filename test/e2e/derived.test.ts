@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli } from './cli.ts';
+import { connect } from '../../src/kube/index.ts';
 
 const evictions = (sim: Sim, from: number) => sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || (r.resource === 'pods' && r.verb === 'delete' && !/probe/.test(r.name ?? '')));
 
@@ -40,6 +41,16 @@ describe('derived checks e2e: presets', function () {
       const ids = healthy.json?.plan?.queries.map((q) => q.id) ?? [];
       assert.ok(ids.includes('stub/homelab.local'), ids.join(', '));
       assert.ok(ids.some((id) => id.startsWith('hosts/')), ids.join(', '));
+
+      // One NodeHosts name that is no valid DNS name (a 64-character label): dropped with a note, never exit 2.
+      const { client } = connect({ kubeconfig: sim.kubeconfigPath });
+      const cm = (await client.findConfigMap('kube-system', 'coredns'))!;
+      const long = `${'n'.repeat(64)}.lab.example`;
+      await client.replaceConfigMap({ ...cm, data: { ...cm.data, NodeHosts: `10.0.0.99 ${long}\n${cm.data.NodeHosts ?? ''}` } });
+      const badName = await cli(args);
+      assert.equal(badName.code, 0, badName.stdout + badName.stderr);
+      assert.ok(badName.json?.notes.some((n) => n.startsWith(`hosts name "${long}"`) && /is not checked: the name must have labels of 1 to 63 characters/.test(n)), JSON.stringify(badName.json?.notes));
+      assert.ok(badName.json?.plan?.queries.some((q) => q.id.startsWith('hosts/')), 'the other NodeHosts names are still checked');
       sim.faults.stubDown('homelab.local');
       const from = sim.requests.length;
       const run = await cli([...args, '--repair']);
