@@ -7,7 +7,7 @@ import { unprobeableOutage } from '../discover/outage.ts';
 import { discoverDns } from './discover.ts';
 import { discoverSample } from '../discover/sample.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import { buildPlan, planNotes, resolvePlanOptions } from '../plan/index.ts';
+import { buildPlan, planNotes, resolvePlanOptions, servesCluster } from '../plan/index.ts';
 import { LIMITS, validatePlan, type CheckPlan } from '../probe/contract.ts';
 import { planSizeProblem } from '../probepod/limits.ts';
 import type { PinnedNode } from '../probepod/spec.ts';
@@ -150,7 +150,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   // --sample-services: two cluster-wide lists, only when asked for (manifests/rbac-sample.yaml).
   const sample = planOptions.sampleServices > 0 ? await beforeProbe('planning', discoverSample(reading)) : undefined;
   const planned = buildPlan(workload, planOptions, sample);
-  const leftOut = planNotes(workload, planOptions);
+  const leftOut = planNotes(workload, planOptions, planned);
   if (leftOut.length) workload.notes = [...(workload.notes ?? []), ...leftOut];
   // --client-view: the probe also looks up a short name as an application would (src/probe/clientview.ts).
   const built = s.clientView ? { ...planned, clientView: { ...DEFAULTS.clientView } } : planned;
@@ -159,7 +159,9 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   if (built.queries.length === 0)
     throw new UsageError('no checks left to run: every check group is off (--no-default-checks, --skip-checks or the config file) and the config file adds none — add checks, or turn groups back on');
   // The freshness canary's query must fit too.
-  const roomForCanary = s.freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
+  // A Corefile without a kubernetes plugin answers no Service name: no canary could ever resolve.
+  const freshness = s.freshness && servesCluster(workload.zones);
+  const roomForCanary = freshness && built.queries.length >= LIMITS.queries ? `plan has ${built.queries.length} queries and the freshness check needs one more (at most ${LIMITS.queries})` : null;
   const unrunnable = validatePlan(built) ?? roomForCanary ?? planSizeProblem(built);
   if (unrunnable) throw new UsageError(`the check plan cannot run: ${unrunnable} — pass fewer checks (--config), --samples or --transports`);
   // The mode fits the plan to what it reaches (src/modes/registry.ts); what it leaves out becomes report notes.
@@ -176,7 +178,7 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
   throwIfAborted(d.signal, 'interrupted during planning: nothing was created in the cluster');
   // Probes on several nodes run one by one, so a node whose probe cannot run leaves a note, not an error.
   const probe = (p: CheckPlan) => (everyNode || (d.prober.perNode && nodes.length > 1) ? probeEveryNode(d.prober, p, nodes, notes) : d.prober.run(p, nodes));
-  const { plan, runs } = s.freshness
+  const { plan, runs } = freshness
     ? await withFreshness(ctx, fitted, workload.zones.clusterDomain, notes, log, probe, d.signal)
     : { plan: fitted, runs: await probe(fitted) };
   // The probe pod's watch swept stale probe pods (src/probepod/lifecycle.ts); a failed sweep is worth a

@@ -66,7 +66,9 @@ export function sourceOf(name: string, zones: Zones): NameSource {
 /** True when CoreDNS answers the name itself (cluster, file or hosts zone), not through a forwarder. */
 export const answeredByCoreDNS = (s: NameSource): boolean => s.kind === 'cluster' || s.kind === 'zone' || s.kind === 'hosts';
 
-/** Records per zone or hosts source; stubs beyond this are not a cost problem, zones with thousands of names are. */
+/** A zone-file or hosts source with at most this many record sets is checked whole (budget allowing). */
+export const WHOLE_SOURCE_MAX = 8;
+/** Record sets sampled from a larger source: zones with thousands of names must not make the plan expensive. */
 const RECORDS_PER_SOURCE = 3;
 
 const slug = (s: string) => s.replace(/[^a-z0-9.-]+/gi, '-');
@@ -92,8 +94,8 @@ export function invalidNameNotes(zones: Zones, groups: ReadonlySet<CheckGroup>):
   return notes;
 }
 
-/** Up to `n` record sets, one of each type first (A, CNAME, …) so a sample covers the kinds a zone has. */
-function sampleRecordSets(z: ServedZone, n: number): { name: string; type: RecordType; values: string[] }[] {
+/** The source's askable record sets (name and type), one of each type first. */
+function recordSets(z: ServedZone): { name: string; type: RecordType; values: string[] }[] {
   const sets = new Map<string, { name: string; type: RecordType; values: string[] }>();
   for (const r of (z.records ?? []).filter((x) => askable(x.name))) {
     const key = `${r.name} ${r.type}`;
@@ -102,7 +104,31 @@ function sampleRecordSets(z: ServedZone, n: number): { name: string; type: Recor
   }
   const all = [...sets.values()];
   const firstOfType = all.filter((s, i) => all.findIndex((o) => o.type === s.type) === i);
-  return [...firstOfType, ...all.filter((s) => !firstOfType.includes(s))].slice(0, n);
+  return [...firstOfType, ...all.filter((s) => !firstOfType.includes(s))];
+}
+
+/** Every record set of a small source; of a larger one RECORDS_PER_SOURCE, one of each type first (A, CNAME, …). */
+function sampleRecordSets(z: ServedZone): { name: string; type: RecordType; values: string[] }[] {
+  const all = recordSets(z);
+  return all.length <= WHOLE_SOURCE_MAX ? all : all.slice(0, RECORDS_PER_SOURCE);
+}
+
+/** A derived check's source line: which zone or hosts source, where it is written. */
+const sourceLabel = (group: CheckGroup, z: ServedZone) => `${group} ${z.zone} (${z.origin})`;
+
+/** For each zone or hosts source not checked whole: how many of its record sets the plan asks, and why. Pure. */
+export function partialSourceNotes(zones: Zones, queries: Query[]): string[] {
+  const notes: string[] = [];
+  for (const z of probedZones(zones) ?? []) {
+    const group: CheckGroup | undefined = z.by === 'file' ? 'zone' : z.by === 'hosts' ? 'hosts' : undefined;
+    if (!group) continue;
+    const total = recordSets(z).length;
+    const asked = queries.filter((q) => q.source === sourceLabel(group, z)).length;
+    if (asked === 0 || asked >= total) continue;
+    const why = total > WHOLE_SOURCE_MAX ? `sources of up to ${WHOLE_SOURCE_MAX} are checked whole, larger ones sampled` : 'the checks per pod are shared with the other checks';
+    notes.push(`${group} ${z.zone} (${z.origin}): ${asked} of its ${total} record sets checked (${why})`);
+  }
+  return notes;
 }
 
 /** Stub, file-zone and hosts checks, each saying where it came from, within `budget` queries (fair across sources). */
@@ -129,7 +155,7 @@ export function derivedQueries(zones: Zones, groups: ReadonlySet<CheckGroup>, bu
     served
       .filter((z) => z.by === by)
       .map((z) =>
-        sampleRecordSets(z, RECORDS_PER_SOURCE).flatMap((set): Query[] => {
+        sampleRecordSets(z).flatMap((set): Query[] => {
           const key = `${set.name} ${set.type}`;
           if (seen.has(key)) return [];
           seen.add(key);
@@ -138,8 +164,9 @@ export function derivedQueries(zones: Zones, groups: ReadonlySet<CheckGroup>, bu
               id: `${group}/${slug(set.name)}/${set.type.toLowerCase()}`,
               name: set.name,
               type: set.type,
-              expect: { include: set.values },
-              source: `${group} ${z.zone} (${z.origin})`,
+              // The file is known: CoreDNS answers exactly its record set, no more and no less.
+              expect: { equal: set.values },
+              source: sourceLabel(group, z),
             },
           ];
         }),

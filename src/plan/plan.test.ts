@@ -169,10 +169,35 @@ describe('buildPlan: a name that is no valid DNS name is dropped with a note, ne
       const plan = buildPlan(w, PLAN_DEFAULTS);
       assert.equal(validatePlan(plan), null);
       assert.deepEqual(plan.queries.map((q) => q.id).filter((id) => /^(stub|zone|hosts)\//.test(id)), row.queries);
-      const notes = planNotes(w, PLAN_DEFAULTS);
+      const notes = planNotes(w, PLAN_DEFAULTS, plan);
       assert.equal(notes.length, 1, notes.join('\n'));
       assert.match(notes[0]!, row.note);
     });
+});
+
+describe('buildPlan: a zone file is checked whole when small, sampled when large, with exact answer sets', () => {
+  const zone = (hosts: number, extra = '') =>
+    `${EXAMPLE_DB.split('gateway')[0]}${Array.from({ length: hosts }, (_, i) => `h${i} IN A 192.168.2.${i + 1}`).join('\n')}\nmulti IN A 192.168.3.1\nmulti IN A 192.168.3.2\n${extra}`;
+  const rows: { name: string; hosts: number; zoneChecks: number; note: RegExp | undefined }[] = [
+    { name: '7 record sets: every one', hosts: 6, zoneChecks: 7, note: undefined },
+    { name: '10 record sets: 3 sampled, said in a note', hosts: 9, zoneChecks: 3, note: /^zone example\.com \(.*\): 3 of its 10 record sets checked \(sources of up to 8 are checked whole, larger ones sampled\)$/ },
+  ];
+  for (const row of rows)
+    it(row.name, () => {
+      const w = withCorefile(L7MP, [{ configMap: 'dns-config', key: 'example.db', text: zone(row.hosts) }]);
+      const plan = buildPlan(w, PLAN_DEFAULTS);
+      const zoneQueries = plan.queries.filter((q) => q.id.startsWith('zone/'));
+      assert.equal(zoneQueries.length, row.zoneChecks);
+      const notes = planNotes(w, PLAN_DEFAULTS, plan);
+      if (row.note) assert.match(notes.join('\n'), row.note);
+      else assert.deepEqual(notes, []);
+    });
+
+  it('a name with two A records must answer exactly both: a wrong third one fails', () => {
+    const w = withCorefile(L7MP, [{ configMap: 'dns-config', key: 'example.db', text: zone(1) }]);
+    const multi = buildPlan(w, PLAN_DEFAULTS).queries.find((q) => q.name === 'multi.example.com')!;
+    assert.deepEqual(multi.expect, { equal: ['192.168.3.1', '192.168.3.2'] });
+  });
 });
 
 describe('buildPlan: checks derived from the Corefile', () => {
@@ -187,7 +212,12 @@ describe('buildPlan: checks derived from the Corefile', () => {
     },
     { name: 'AKS: coredns-custom stubs', text: AKS, files: AKS_FILES, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/corp.contoso.com', 'stub/puglieseweb.com'] },
     { name: 'OpenShift: the stub block on the same port', text: OPENSHIFT, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/foo.com'] },
-    { name: 'l7mp: no kubernetes plugin, the file zone sampled', text: L7MP, files: L7MP_FILES, queries: ['external', 'zone/gateway.example.com/a', 'zone/server.example.com/cname', 'zone/dns.example.com/a'] },
+    {
+      name: 'l7mp: no kubernetes plugin, the file zone checked whole (4 record sets)',
+      text: L7MP,
+      files: L7MP_FILES,
+      queries: ['external', 'zone/gateway.example.com/a', 'zone/server.example.com/cname', 'zone/dns.example.com/a', 'zone/host.example.com/a'],
+    },
     { name: 'RKE2', text: RKE2, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external'] },
     { name: 'several blocks: the 1053 server is not on the probed port', text: `${GKE_ISH}a.test:1053 {\n hosts {\n 10.9.9.9 x.a.test\n }\n}\n`, queries: ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'external', 'stub/corp.example', 'stub/acme.internal'] },
   ];
@@ -255,7 +285,7 @@ describe('buildPlan: checks derived from the Corefile', () => {
     assert.deepEqual([q.name, q.type, q.expect, q.external, q.source], [
       'server.example.com',
       'CNAME',
-      { include: ['host.example.com'] },
+      { equal: ['host.example.com'] },
       undefined,
       'zone example.com (Corefile block example.com:100, zone file dns-config/example.db)',
     ]);
@@ -270,7 +300,7 @@ describe('buildPlan: checks derived from the Corefile', () => {
     const w = withCorefile(K3S, K3S_FILES);
     const ids = (flags: Parameters<typeof resolvePlanOptions>[0]) => buildPlan(w, resolvePlanOptions(flags, undefined)).queries.map((q) => q.id);
     assert.deepEqual(ids({ disable: ['cluster', 'hosts'] }), ['external', 'stub/consul.local']);
-    assert.deepEqual(ids({ disable: ['stub', 'external'] }), ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'hosts/k3d-dev-server-0/a', 'hosts/nas.lab.example/a', 'hosts/k3d-dev-agent-0/aaaa']);
+    assert.deepEqual(ids({ disable: ['stub', 'external'] }), ['kubernetes-a', 'kubernetes-srv', 'kubernetes-ptr', 'nxdomain', 'hosts/k3d-dev-server-0/a', 'hosts/nas.lab.example/a', 'hosts/k3d-dev-agent-0/aaaa', 'hosts/k3d-dev-agent-0/a']);
     const config = parsePlanConfig('apiVersion: coredns-sentinel/config/v1\nchecks:\n  - nas.lab.example A\n', 'c.yaml');
     assert.deepEqual(buildPlan(w, resolvePlanOptions({ defaultChecks: false }, config)).queries.map((q) => q.id), ['custom-1']);
   });

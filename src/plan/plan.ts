@@ -3,7 +3,7 @@
 import { PLAN_SCHEMA, type CheckPlan, type ConnectCheck, type Query, type Target, type Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { CheckSpec, PlanConfig } from './config.ts';
-import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, invalidNameNotes, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
+import { answeredByCoreDNS, CHECK_GROUPS, derivedQueries, forwardsRoot, invalidNameNotes, partialSourceNotes, servesCluster, sourceOf, type CheckGroup } from './derived.ts';
 import { conformanceQueries } from './sample.ts';
 import type { SampleObjects } from '../discover/sample.ts';
 import { reverseName } from './reverse.ts';
@@ -27,7 +27,7 @@ export interface PlanOptions {
   disabled: CheckGroup[];
   /** Address families probed on dual-stack pods and Services (--ip-family). */
   ipFamily: IpFamily;
-  /** At most this many stub, zone and hosts checks, so a large zone file cannot make the plan expensive. */
+  /** At most this many stub, zone and hosts checks (a large zone file is sampled: src/plan/derived.ts). */
   maxDerived: number;
   /**
    * At most this many default and derived checks per pod across its addresses: the stub, zone and hosts
@@ -44,7 +44,8 @@ export const PLAN_DEFAULTS: PlanOptions = {
   extraChecks: [],
   disabled: [],
   ipFamily: 'both',
-  maxDerived: 3,
+  // Derived checks take what the cluster and external checks leave (a small zone is checked whole).
+  maxDerived: 7,
   // 3 pods and the Service × 8 checks × 3 samples = 96 queries per transport, single- or dual-stack.
   maxChecks: 8,
   sampleServices: 0,
@@ -188,9 +189,12 @@ function reachabilityQuery(queries: Query[]): Query | undefined {
   return queries.find((q) => q.external !== true) ?? queries[0];
 }
 
-/** What the plan leaves out and why (names of the Corefile and its files that are no valid DNS name). */
-export function planNotes(workload: DnsWorkload, options: PlanOptions): string[] {
-  return invalidNameNotes(workload.zones, new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g))));
+/** What the plan leaves out and why: names that are no valid DNS name, zones and hosts sources not checked whole. */
+export function planNotes(workload: DnsWorkload, options: PlanOptions, plan: CheckPlan): string[] {
+  return [
+    ...invalidNameNotes(workload.zones, new Set(CHECK_GROUPS.filter((g) => !options.disabled.includes(g)))),
+    ...partialSourceNotes(workload.zones, plan.queries),
+  ];
 }
 
 /** The plan for one cycle; `sample` holds the Services and EndpointSlices read for --sample-services. */
