@@ -22,7 +22,8 @@ export const DEFAULTS = {
     externalName: 'kubernetes.io',
     concurrency: 64,
   },
-  judge: { confirmCycles: 1 },
+  // 500 ms: far above a healthy CoreDNS's answer (operators publish p99 < 100 ms), well below the 2 s timeout.
+  judge: { confirmCycles: 1, latencyThresholdMs: 500 },
   /** --client-view: the lookup a pod's application makes, and the A+AAAA pairs per target. */
   clientView: { shortName: 'kubernetes.default', pairs: 10, retryAfterMs: 1000 },
   repair: {

@@ -161,7 +161,12 @@ export function report(p: CheckPlan, faults: Fault[] = [], hostname = 'probe-1',
     startedAt: '2025-01-01T00:00:00Z',
     durationMs: 10,
     results,
-    targets: p.targets.map((t) => ({ targetId: t.id, checks: queriesOf(p, t).length * p.transports.length, failedChecks: 0, p50Ms: 1.5, p99Ms: 2.5 })),
+    // As the probe summarizes: p50 and p99 of the answered samples (null when none was answered).
+    targets: p.targets.map((t) => {
+      const answered = results.filter((r) => r.targetId === t.id).flatMap((r) => r.samples.flatMap((x) => (x.latencyMs === null ? [] : [x.latencyMs]))).sort((a, b) => a - b);
+      const at = (q: number) => (answered.length ? answered[Math.min(answered.length - 1, Math.floor(q * answered.length))]! : null);
+      return { targetId: t.id, checks: queriesOf(p, t).length * p.transports.length, failedChecks: 0, p50Ms: at(0.5), p99Ms: at(0.99) };
+    }),
     ...(p.connects && {
       connects: p.connects.map((c) => (network === 'works' ? { id: c.id, ok: true, latencyMs: 0.8 } : { id: c.id, ok: false, latencyMs: null, detail: 'timeout after 2000 ms' })),
     }),

@@ -322,7 +322,7 @@ describe('judge', () => {
       expect(t.failedChecks[0]!.reason).to.equal('3/3 samples failed: timeout detail');
       expect(t.signature).to.equal('api/udp,dns-srv/udp');
       expect(t.p50Ms).to.equal(1.5);
-      expect(t.p99Ms).to.equal(2.5);
+      expect(t.p99Ms).to.equal(1.5);
       expect(t.pod).to.deep.include({ name: 'coredns-a', uid: 'uid-coredns-a', node: 'node-0', deployment: 'coredns' });
       expect(target(j, 'coredns-b')).to.deep.include({ status: 'pass', classification: 'healthy', consecutiveFailures: 0, signature: '' });
     });
@@ -353,13 +353,60 @@ describe('judge', () => {
       { name: '2 of 3 samples failed', faults: [{ target: 'coredns-a', outcome: 'timeout', failed: 2 }], classification: 'pod-local' },
       { name: '1 of 3 with k=1', faults: [{ target: 'coredns-a', outcome: 'timeout', failed: 1 }], config: { failSamples: 1 }, classification: 'pod-local' },
       { name: '2 of 3 with k=3', faults: [{ target: 'coredns-a', outcome: 'timeout', failed: 2 }], config: { failSamples: 3 }, classification: 'healthy' },
-      { name: 'slow pod, no threshold', faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 80 }], classification: 'healthy' },
-      { name: 'slow pod above threshold', faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 80 }], config: { latencyThresholdMs: 50 }, classification: 'pod-local' },
-      { name: 'every target slow above threshold', faults: [{ outcome: 'ok', latencyMs: 80 }], config: { latencyThresholdMs: 50 }, classification: 'uncorroborated' },
+      { name: 'a pod at 80 ms, under the default threshold (500 ms)', faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 80 }], classification: 'healthy' },
     ];
     for (const row of rows)
       it(`${row.name} → ${row.classification}`, () => {
         expect(run({ pods: pods(3), faults: row.faults, extra: { config: row.config } }).classification).to.equal(row.classification);
+      });
+
+    // Slow answers are answers: their own classification, and only a pod much slower than its peers is restarted.
+    const slowRows: { name: string; faults: Fault[]; config?: JudgeInput['config']; classification: Classification; candidates: string[]; reason: RegExp }[] = [
+      {
+        name: 'one pod at 800 ms, peers at 1.5 ms, the default threshold',
+        faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 800 }],
+        classification: 'slow',
+        candidates: ['coredns-a'],
+        reason: /^coredns-a answers much slower than its peers \(answers in 800 ms \(p50\) while its peers answer in 1\.5 ms\) — it is repairable/,
+      },
+      {
+        name: 'one pod at 80 ms above a 50 ms threshold, peers at 1.5 ms',
+        faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 80 }],
+        config: { latencyThresholdMs: 50 },
+        classification: 'slow',
+        candidates: ['coredns-a'],
+        reason: /much slower than its peers/,
+      },
+      {
+        name: 'one pod at 600 ms, peers at 150 ms: only 4× → not restarted',
+        faults: [{ outcome: 'ok', latencyMs: 150 }, { target: 'coredns-a', outcome: 'ok', latencyMs: 600 }],
+        classification: 'slow',
+        candidates: [],
+        reason: /^coredns-a answers slower than 500 ms \(p50 up to 600 ms\), but not 5× slower than the peers: the load, the upstream or the nodes.*not restarting/,
+      },
+      {
+        name: 'every target at 800 ms',
+        faults: [{ outcome: 'ok', latencyMs: 800 }],
+        classification: 'slow',
+        candidates: [],
+        reason: /^every CoreDNS pod answers slower than 500 ms \(p50 up to 800 ms\): the load, the upstream or the nodes, not one sick pod — not restarting/,
+      },
+      {
+        name: 'a slow pod next to a hung one → both pod-local while the third passes',
+        faults: [{ target: 'coredns-a', outcome: 'ok', latencyMs: 800 }, { target: 'coredns-b', outcome: 'timeout' }],
+        classification: 'pod-local',
+        candidates: ['coredns-a', 'coredns-b'],
+        reason: /coredns-a, coredns-b fail while coredns-c passes/,
+      },
+    ];
+    for (const row of slowRows)
+      it(`${row.name} → ${row.classification}${row.candidates.length ? `, restart ${row.candidates.join(', ')}` : ', no restart'}`, () => {
+        const j = run({ pods: pods(3), faults: row.faults, extra: { config: row.config } });
+        expect(j.classification, j.reason).to.equal(row.classification);
+        expect(j.reason).to.match(row.reason);
+        expect(candidates(j)).to.deep.equal(row.candidates);
+        // A slow pod still answers: never out of service.
+        expect(j.targets.filter((t) => t.outOfService).map((t) => t.label)).to.satisfy((ls: string[]) => ls.every((l) => l === 'coredns-b'));
       });
 
     it('unset settings keep their defaults', () => {

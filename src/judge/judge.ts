@@ -69,6 +69,8 @@ interface Classified {
   perTarget: Map<string, { classification: Classification; reason: string }>;
   /** Log findings of pods a restart cannot help, by target id. */
   diagnoses: Map<string, Finding[]>;
+  /** classification slow: the targets of pods much slower than their peers (repair candidates). */
+  slowRepairable?: Set<string>;
 }
 
 const labels = (obs: Observation[]): string => obs.map((o) => o.target.label).join(', ');
@@ -213,6 +215,57 @@ function withEvidence(
   };
 }
 
+/** A pod this many times slower than its peers' median (p50), and over the threshold, is sick on its own. */
+export const MUCH_SLOWER = 5;
+
+const isSlowOnly = (c: FailedCheck): boolean => Object.keys(c.outcomes).every((k) => k === 'slow');
+const ms1 = (n: number) => `${Math.round(n * 10) / 10} ms`;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
+/**
+ * Every failing pod fails only by answering too slowly: CoreDNS answers, so this is no outage. A pod much
+ * slower than its passing peers (MUCH_SLOWER × their median p50) is repairable; slowness the pods share
+ * is the load, the upstream or the nodes, never a restart. Null when something else fails too.
+ */
+function slowVerdict(
+  suspects: Observation[],
+  services: Observation[],
+  pods: Observation[],
+  input: JudgeInput,
+  thresholds: CheckThresholds,
+): { reason: string; repairHint?: string; perTarget: Map<string, { classification: Classification; reason: string }>; repairable: Set<string> } | null {
+  const own = (o: Observation) => o.failed.filter((c) => c.scope === 'internal');
+  if (suspects.length === 0 || ![...suspects, ...services].every((o) => own(o).every(isSlowOnly))) return null;
+  const p50 = new Map(input.primary.report.targets.map((t) => [t.targetId, t.p50Ms]));
+  const limit = `${thresholds.latencyThresholdMs ?? 'the limit of'} ms`;
+  const passing = pods.filter((o) => !o.internal && p50.get(o.target.id) != null);
+  const perTarget = new Map<string, { classification: Classification; reason: string }>();
+  const repairable = new Set<string>();
+  const much: Observation[] = [];
+  for (const o of suspects) {
+    const mine = p50.get(o.target.id);
+    const peers = passing.filter((p) => p.family === o.family && peerOf(p) !== peerOf(o)).map((p) => p50.get(p.target.id)!);
+    const typical = peers.length > 0 ? median(peers) : null;
+    if (mine != null && typical !== null && mine >= MUCH_SLOWER * Math.max(typical, 0.1)) {
+      much.push(o);
+      repairable.add(o.target.id);
+      perTarget.set(o.target.id, { classification: 'slow', reason: `answers in ${ms1(mine)} (p50) while its peers answer in ${ms1(typical)}: slower than ${limit} and ${MUCH_SLOWER}× its peers` });
+    } else perTarget.set(o.target.id, { classification: 'slow', reason: `answers slower than ${limit}${typical !== null ? `, not ${MUCH_SLOWER}× slower than its peers (${ms1(typical)})` : ', like every pod'} — not restarting` });
+  }
+  for (const o of services) perTarget.set(o.target.id, { classification: 'slow', reason: `the Service IP answers slower than ${limit}` });
+  if (much.length > 0) {
+    const names = [...new Set(much.map(peerOf))];
+    const one = names.length === 1;
+    const repairHint = ` — ${one ? 'it is' : 'they are'} repairable (--repair restarts ${one ? 'it' : 'them'} one at a time)`;
+    const detail = much.map((o) => perTarget.get(o.target.id)!.reason.replace(/: slower than .*$/, '')).join('; ');
+    return { reason: `${names.join(', ')} ${one ? 'answers' : 'answer'} much slower than ${one ? 'its' : 'their'} peers (${detail})${repairHint}`, repairHint, perTarget, repairable };
+  }
+  const slowest = Math.max(...suspects.map((o) => p50.get(o.target.id) ?? 0));
+  const who = passing.length === 0 ? 'every CoreDNS pod answers' : `${peers(suspects)} ${new Set(suspects.map(peerOf)).size === 1 ? 'answers' : 'answer'}`;
+  const reason = `${who} slower than ${limit} (p50 up to ${ms1(slowest)})${passing.length > 0 ? `, but not ${MUCH_SLOWER}× slower than ${passing.length === 1 ? 'its peer' : 'the peers'}` : ''}: the load, the upstream or the nodes, not one sick pod — not restarting; check CPU throttling of the CoreDNS pods, the upstream's latency and the cache`;
+  return { reason, perTarget, repairable };
+}
+
 function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresholds, blind: string | null, evidence: NetworkEvidence | null): Classified {
   const notes: string[] = [];
   const perTarget = new Map<string, { classification: Classification; reason: string }>();
@@ -284,6 +337,12 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
     if (familyReason && c.classification !== 'ip-family') c.notes.push(familyReason);
     return c;
   };
+
+  const slow = slowVerdict(suspects, services, pods, input, thresholds);
+  if (slow) {
+    for (const [id, v] of slow.perTarget) perTarget.set(id, v);
+    return done({ classification: 'slow', reason: slow.reason, ...(slow.repairHint && { repairHint: slow.repairHint }), notes, perTarget, diagnoses, slowRepairable: slow.repairable });
+  }
 
   if (suspects.length === 0 && explained.length === 0) {
     if (pods.length === 0) {
@@ -366,7 +425,8 @@ function classify(obs: Observation[], input: JudgeInput, thresholds: CheckThresh
 function outOfService(o: Observation, plan: CheckPlan, zones: Zones): boolean {
   const own = queriesOf(plan, o.target).filter((q) => scopeOf(q, zones).scope === 'internal');
   if (own.length === 0) return false;
-  const failed = new Set(o.failed.filter((c) => c.scope === 'internal').map((c) => `${c.queryId}/${c.transport}`));
+  // A slow answer is an answer: only checks that got none (or a wrong one) take a pod out of service.
+  const failed = new Set(o.failed.filter((c) => c.scope === 'internal' && !isSlowOnly(c)).map((c) => `${c.queryId}/${c.transport}`));
   return plan.transports.some((t) => own.every((q) => failed.has(`${q.id}/${t}`)));
 }
 
@@ -470,7 +530,11 @@ export function judge(input: JudgeInput): Judgement {
   });
 
   const perTarget = targets.flatMap((t): RepairCandidate[] =>
-    !workload.outage && t.kind === 'pod' && t.pod && t.status === 'fail' && (t.classification === 'pod-local' || t.classification === 'cluster-wide')
+    !workload.outage &&
+    t.kind === 'pod' &&
+    t.pod &&
+    t.status === 'fail' &&
+    (t.classification === 'pod-local' || t.classification === 'cluster-wide' || (t.classification === 'slow' && classified.slowRepairable?.has(t.targetId) === true))
       ? [
           {
             targetId: t.targetId,
@@ -483,7 +547,7 @@ export function judge(input: JudgeInput): Judgement {
             signature: t.signature,
             consecutiveFailures: t.consecutiveFailures,
             failedChecks: t.failedChecks.length,
-            scope: t.classification,
+            scope: t.classification === 'cluster-wide' ? 'cluster-wide' : 'pod-local',
             reason: t.reason,
           },
         ]

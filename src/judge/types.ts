@@ -54,6 +54,8 @@ export interface JudgeInput {
  *  probe-side      the probe (or its node) cannot reach DNS, not the pods' fault
  *  cluster-wide    every pod fails, from every probe
  *  uncorroborated  every pod fails from the primary probe and no other probe could confirm it
+ *  slow            CoreDNS answers, only slower than the latency threshold: a pod much slower than its
+ *                  peers is repairable; slowness shared by the pods is the load, the upstream or the nodes
  *  inconclusive    the probes disagree, or nothing can be compared (no pod was probed)
  *  broken-config   a restart was due, but the Corefile in the ConfigMap changed to one CoreDNS cannot load
  *                  (src/repair/config-guard.ts): a restarted pod would crash-loop on it; set by repair
@@ -70,6 +72,7 @@ export type Classification =
   | 'probe-side'
   | 'cluster-wide'
   | 'uncorroborated'
+  | 'slow'
   | 'inconclusive'
   /** Discovery named an outage (the workload scaled to 0, no pod Ready, no endpoints…): src/discover/outage.ts. */
   | 'outage'
@@ -148,7 +151,7 @@ export interface RepairCandidate {
   signature: string;
   consecutiveFailures: number;
   failedChecks: number;
-  /** pod-local: peers pass. cluster-wide: every pod fails everywhere (repair only when explicitly allowed). */
+  /** pod-local: peers pass (or answer much faster). cluster-wide: every pod fails everywhere (repair only when explicitly allowed). */
   scope: 'pod-local' | 'cluster-wide';
   reason: string;
 }

@@ -68,7 +68,7 @@ describe('repair keeps up', () => {
     });
 
     it('a pod that answers something (errors, slow answers) keeps its own grace period', () => {
-      const f = planFor(ps, 'coredns-b');
+      const f = planFor(ps, 'coredns-b', undefined, emptyHistory(), 3, { target: 'coredns-b', outcome: 'server-failure' });
       const silent = silentPodUids(f.plan, f.report, f.workload);
       expect(silent.size).to.equal(0);
       expect(withSilentGrace(f.result.actions, silent, 1)[0]).to.not.have.property('gracePeriodSeconds');

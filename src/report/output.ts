@@ -5,7 +5,7 @@
 //   exitCode    as in src/report/exit-codes.ts
 //   message     the one-line verdict (or the error line)
 //   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, node-local, probe-side,
-//               cluster-wide, uncorroborated, inconclusive; reason: why, one line
+//               cluster-wide, uncorroborated, slow, inconclusive; reason: why, one line
 //   workload    namespace, service {name, clusterIPs, port}, clusterDomain, pods [{name, ip, node, phase, ready, restarts, …}]
 //   plan        targets (count), queries [{id, name, type, external, source?}], transports, samples, timeoutMs
 //   probes      [{pod, node, durationMs}] the probe pods that ran (first = primary)

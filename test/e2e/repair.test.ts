@@ -167,6 +167,21 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     }
   });
 
+  it('one pod answering in 800 ms (the default threshold is 500 ms) → slow, much slower than its peers: check says so, --repair restarts it alone', async () => {
+    const victim = sim.dnsPods()[2]!.name;
+    sim.faults.slow(victim, 800);
+    const slowArgs = [...base, '--timeout', '2s', '--samples', '1'];
+    const check = await cli(slowArgs.filter((a) => a !== '--repair' && a !== '--repair-timeout' && a !== '30s'));
+    assert.equal(check.code, 1, check.stderr + check.stdout);
+    assert.equal(check.json?.classification, 'slow', check.json?.message);
+    assert.match(check.json?.reason ?? '', new RegExp(`^${victim} answers much slower than its peers \\(answers in \\d+(\\.\\d+)? ms \\(p50\\)`));
+    const from = sim.requests.length;
+    const run = await cli(slowArgs);
+    assert.deepEqual(run.json?.repair?.actions.map((a) => [a.pod, a.outcome]), [[victim, 'done']], JSON.stringify(run.json?.repair));
+    assert.equal(restartsSince(sim, from).length, 1);
+    assert.equal(run.code, 0, run.stdout);
+  });
+
   it('a hanging API server → exit 3 after the per-request timeout, with a hint', async () => {
     sim.faults.api({ verb: 'list', resource: 'pods', namespace: NS, latencyMs: 5000 });
     const run = await cli([...base, '--request-timeout', '300ms']);
