@@ -82,7 +82,7 @@ function checkCommand(): Command {
     .optionsGroup(HELP_GROUPS.judgment)
     .option('--fail-samples <k>', 'a check fails when at least k of its samples fail (default: a majority)')
     .option('--confirm-cycles <m>', `failing cycles in a row before a target counts as failing (history needs --repair; default ${DEFAULTS.judge.confirmCycles})`)
-    .option('--latency-threshold <duration>', `answers slower than this count as failed: classification slow, a restart only for a pod much slower than its peers (default ${DEFAULTS.judge.latencyThresholdMs}ms)`)
+    .option('--latency-threshold <duration>', `answers slower than this count as failed: classification slow, a restart only for a pod much slower than its peers (default ${DEFAULTS.judge.udpLatencyThresholdMs}ms, UDP answers only)`)
     .optionsGroup(HELP_GROUPS.output)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default(CHECK_DEFAULTS.output))
     .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['text', 'json']).default(CHECK_DEFAULTS.logFormat))

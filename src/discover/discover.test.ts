@@ -231,6 +231,19 @@ describe('discover: headless Service and pods only', () => {
     assert.deepEqual(w.notes?.filter((n) => /pods only/.test(n)), ['pods only (--service ""): no Service IP is probed']);
   });
 
+  it('a wrong -l matches no pod: not found (exit 3), naming what runs there — never an outage', async () => {
+    const err = await discoverWorkload(fakeClient(KUBEADM().cluster), { labelSelector: 'app=my-dns' }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof DiscoverError, String(err));
+    assert.match(err.line, /^no pod matches -l app=my-dns in namespace kube-system, while Deployment coredns there runs 2 Ready pod\(s\) \(check the selector, and pass -n NAMESPACE where the DNS pods run\)$/);
+  });
+
+  it("the Service's selector drifted from the pods' labels: an outage named as selector drift", async () => {
+    const d = KUBEADM();
+    d.cluster.services = d.cluster.services.map((s) => (s.name === 'kube-dns' ? { ...s, selector: { 'k8s-app': 'kube-dns-v2' } } : s));
+    const { workload: w } = await summary(d, {});
+    assert.equal(w.outage?.kind, 'selector-drift', w.outage?.reason);
+  });
+
   it('no DNS Service but -l given: pods only, said in one note', async () => {
     const d = KUBEADM();
     d.cluster.services = d.cluster.services.filter((s) => s.name !== 'kube-dns');

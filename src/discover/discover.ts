@@ -50,7 +50,7 @@ export type DiscoverClient = Pick<
 /** The DNS workload could not be found where we were told to look. */
 export class DiscoverError extends Error {
   constructor(
-    readonly kind: 'no-service',
+    readonly kind: 'no-service' | 'no-pods',
     message: string,
     readonly hint: string,
   ) {
@@ -364,9 +364,21 @@ export async function discoverWorkload(client: DiscoverClient, opts: DiscoverOpt
   const found = controllers.find((c): c is KController => c !== undefined);
   const controller: DnsController | undefined = found && { kind: found.kind, name: found.name, desired: found.desired, ready: found.ready, ...(found.selector && { selector: found.selector }) };
   const endpoints = slices ? endpointsOf(slices) : undefined;
+  const liveController = controllers.find((c): c is KController => c !== undefined);
+  // A -l that matches no pod, with no controller of the DNS pods that lost them (or one whose pods run
+  // under other labels), is a wrong flag, not an outage: say so (exit 3), naming what runs there.
+  if (opts.labelSelector !== undefined && pods.length === 0 && (!liveController || liveController.ready > 0)) {
+    const there = liveController && liveController.ready > 0 ? `, while ${liveController.kind} ${liveController.name} there runs ${liveController.ready} Ready pod(s)` : '';
+    throw new DiscoverError(
+      'no-pods',
+      `no pod matches -l ${opts.labelSelector} in namespace ${namespace}${there}`,
+      opts.namespace ? 'check the selector against the DNS pods\' labels (kubectl -n NAMESPACE get pods --show-labels)' : 'check the selector, and pass -n NAMESPACE where the DNS pods run',
+    );
+  }
   const outage = detectOutage({
     namespace,
     labelSelector,
+    ...(fromService && !opts.labelSelector && service && { selectorOf: { service: service.name } }),
     pods,
     ...(controller && { controller }),
     ...(service && hasIP && { service: { name: service.name, ...(endpoints && { endpoints }) } }),

@@ -36,6 +36,8 @@ describe('discover/outage', () => {
     ['scaled to 0 with a pod still terminating', { pods: [kpod('a', 'terminating')], controller: deployment(0) }, 'scaled-to-zero'],
     ['DaemonSet that wants 0', { controller: { kind: 'DaemonSet', name: 'dns-default', desired: 0, ready: 0 } }, 'scaled-to-zero'],
     ['wants 2, none exists', { controller: deployment(2) }, 'no-pods'],
+    ["the Service's selector matches no pod while the Deployment's 2 run", { controller: { ...deployment(2), ready: 2 }, selectorOf: { service: 'kube-dns' } }, 'selector-drift'],
+    ['the default selector matches no pod while the Deployment runs (not the Service\'s words)', { controller: { ...deployment(2), ready: 2 } }, 'no-pods'],
     ['no controller, no pods', {}, 'no-pods'],
     ['only finished and terminating pods', { pods: [kpod('a', 'succeeded'), kpod('b', 'terminating')] }, 'no-pods'],
     ['every pod Pending', { pods: [kpod('a', 'pending'), kpod('b', 'pending')] }, 'unschedulable'],
@@ -59,6 +61,9 @@ describe('discover/outage', () => {
     const many = detectOutage(input({ pods: ['a', 'b', 'c', 'd', 'e'].map((n) => kpod(n, 'crash')) }));
     assert.equal(many?.reason, 'no DNS pod is Ready — a: Running, CrashLoopBackOff; b: Running, CrashLoopBackOff; c: Running, CrashLoopBackOff; and 2 more');
     assert.match(detectOutage(input({ controller: deployment(3) }))!.reason, /^Deployment coredns wants 3 pod\(s\) but no DNS pod exists in namespace kube-system/);
+    const drift = detectOutage(input({ labelSelector: 'k8s-app=kube-dns-v2', controller: { ...deployment(2), ready: 2 }, selectorOf: { service: 'kube-dns' } }));
+    assert.match(drift!.reason, /^selector drift: Service kube-system\/kube-dns selects k8s-app=kube-dns-v2, which no pod matches, while Deployment coredns runs 2 Ready pod\(s\): the Service routes nowhere/);
+    assert.doesNotMatch(drift!.reason, /outage/);
   });
 
   it('reads Events only when no pod is Ready and one waits in ContainerCreating', () => {
@@ -77,7 +82,7 @@ describe('judge: an outage discovery named', () => {
     const p = plan(ps);
     const w = { ...workload(ps), outage: { kind: 'none-ready' as const, reason: 'no DNS pod is Ready — coredns-a: Running, not Ready' } };
     const j = judge({ plan: p, workload: w, primary: { node: 'node-0', report: report(p, [{ target: 'coredns-b', outcome: 'timeout' }]) }, corroborating: [] });
-    assert.deepEqual([j.verdict, j.classification, j.reason, j.candidates], ['unhealthy', 'outage', 'outage: no DNS pod is Ready — coredns-a: Running, not Ready', []]);
+    assert.deepEqual([j.verdict, j.classification, j.reason, j.candidates], ['unhealthy', 'outage', 'no DNS pod is Ready — coredns-a: Running, not Ready', []]);
     const healthy = judge({ plan: p, workload: workload(ps), primary: { node: 'node-0', report: report(p) }, corroborating: [] });
     assert.equal(healthy.classification, 'healthy');
   });

@@ -48,6 +48,8 @@ const quote = (pods: KPod[], text: (p: KPod) => string): string => {
 export interface OutageInput {
   namespace: string;
   labelSelector: string;
+  /** Whose selector it is: the DNS Service's (its drift from the pods is an outage), or the default. */
+  selectorOf?: { service: string };
   pods: KPod[];
   controller?: DnsController;
   /** The ClusterIP Service, when there is one; its endpoints when they could be read. */
@@ -68,6 +70,12 @@ export function detectOutage(i: OutageInput): Outage | undefined {
           : `${controllerText(c)} in namespace ${i.namespace} is scaled to 0 replicas: no DNS server runs — scale it up (kubectl -n ${i.namespace} scale ${c.kind.toLowerCase()} ${c.name} --replicas=2)`,
     };
   const pods = i.pods.filter(live);
+  // The Service selects no pod while its controller's pods run: the selector drifted from their labels.
+  if (pods.length === 0 && c && c.ready > 0 && i.selectorOf)
+    return {
+      kind: 'selector-drift',
+      reason: `selector drift: Service ${i.namespace}/${i.selectorOf.service} selects ${i.labelSelector}, which no pod matches, while ${controllerText(c)} runs ${c.ready} Ready pod(s): the Service routes nowhere — set its selector to the pods' labels (kubectl -n ${i.namespace} get ${c.kind.toLowerCase()} ${c.name} -o jsonpath='{.spec.selector}')`,
+    };
   if (pods.length === 0)
     return {
       kind: 'no-pods',

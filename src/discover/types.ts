@@ -72,7 +72,7 @@ export interface DnsController extends ControllerRef {
  * unhealthy with this reason (exit 1), never as a failure to find the workload.
  */
 export interface Outage {
-  kind: 'scaled-to-zero' | 'no-pods' | 'unschedulable' | 'container-creating' | 'none-ready' | 'no-endpoints';
+  kind: 'scaled-to-zero' | 'no-pods' | 'selector-drift' | 'unschedulable' | 'container-creating' | 'none-ready' | 'no-endpoints';
   /** One line: what is down and why, with the scheduler's or kubelet's own words. */
   reason: string;
 }

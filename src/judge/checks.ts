@@ -9,7 +9,13 @@ import type { CheckScope, FailedCheck } from './types.ts';
 export interface CheckThresholds {
   failSamples?: number;
   latencyThresholdMs?: number;
+  /** Without latencyThresholdMs: the limit for UDP answers only (the default). */
+  udpLatencyThresholdMs?: number;
 }
+
+/** The latency limit of a check over `transport`: the explicit one for every transport, else the UDP default. */
+export const latencyLimit = (t: CheckThresholds, transport: string): number | undefined =>
+  t.latencyThresholdMs ?? (transport === 'udp' ? t.udpLatencyThresholdMs : undefined);
 
 /** A majority of n by default; never more than n, so a check with few samples can still fail. */
 export function requiredFailures(samples: number, failSamples?: number): number {
@@ -48,7 +54,7 @@ export function evaluateCheck(result: CheckResult, query: Query | undefined, t: 
   let failed = 0;
   let slowByThreshold = 0;
   for (const s of samples) {
-    const o = judgedOutcome(s.outcome, s.latencyMs, t.latencyThresholdMs);
+    const o = judgedOutcome(s.outcome, s.latencyMs, latencyLimit(t, result.transport));
     if (o === 'ok') continue;
     failed++;
     if (s.outcome === 'ok') slowByThreshold++;
@@ -60,7 +66,7 @@ export function evaluateCheck(result: CheckResult, query: Query | undefined, t: 
       ? n === result.samples.length
         ? result.reason
         : resultReason(samples)
-      : `${failed}/${n} samples failed: slower than ${t.latencyThresholdMs} ms`;
+      : `${failed}/${n} samples failed: slower than ${latencyLimit(t, result.transport)} ms`;
   const { scope, stub } = scopeOf(query, zones);
   return {
     queryId: result.queryId,

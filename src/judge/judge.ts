@@ -237,7 +237,7 @@ function slowVerdict(
   const own = (o: Observation) => o.failed.filter((c) => c.scope === 'internal');
   if (suspects.length === 0 || ![...suspects, ...services].every((o) => own(o).every(isSlowOnly))) return null;
   const p50 = new Map(input.primary.report.targets.map((t) => [t.targetId, t.p50Ms]));
-  const limit = `${thresholds.latencyThresholdMs ?? 'the limit of'} ms`;
+  const limit = `${thresholds.latencyThresholdMs ?? thresholds.udpLatencyThresholdMs ?? 'the limit of'} ms`;
   const passing = pods.filter((o) => !o.internal && p50.get(o.target.id) != null);
   const perTarget = new Map<string, { classification: Classification; reason: string }>();
   const repairable = new Set<string>();
@@ -465,7 +465,7 @@ function withNodeLocal(c: Classified, cache: NodeLocalVerdict | null, obs: Obser
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
 export function judge(input: JudgeInput): Judgement {
   const config = withDefaults(DEFAULT_JUDGE_CONFIG, input.config);
-  const thresholds: CheckThresholds = { failSamples: config.failSamples, latencyThresholdMs: config.latencyThresholdMs };
+  const thresholds: CheckThresholds = { failSamples: config.failSamples, latencyThresholdMs: config.latencyThresholdMs, udpLatencyThresholdMs: config.udpLatencyThresholdMs };
   const { plan, workload, primary } = input;
   const blind = probeBlindness(primary.report);
   const failures = failuresByTarget(primary.report, plan, thresholds, workload.zones);
@@ -483,7 +483,7 @@ export function judge(input: JudgeInput): Judgement {
   const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
   const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
   // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.
-  const classified = workload.outage ? { ...fromProbe, classification: 'outage' as const, reason: `outage: ${workload.outage.reason}` } : fromProbe;
+  const classified = workload.outage ? { ...fromProbe, classification: 'outage' as const, reason: workload.outage.reason } : fromProbe;
   const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));
 
   const targets = obs.map((o): TargetVerdict => {

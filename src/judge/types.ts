@@ -8,8 +8,10 @@ import { DEFAULTS } from '../common/defaults.ts';
 export interface JudgeConfig {
   /** A check fails when at least this many of its n samples failed; undefined = a majority of n. */
   failSamples?: number;
-  /** Samples answered slower than this count as failed, whatever the probe said. */
+  /** Samples answered slower than this count as failed (slow), whatever the probe said (--latency-threshold). */
   latencyThresholdMs?: number;
+  /** Without latencyThresholdMs: the limit for UDP answers only. */
+  udpLatencyThresholdMs?: number;
   /** Consecutive failing cycles before a target is confirmed failing (1 = the first cycle). */
   confirmCycles: number;
 }

@@ -2,11 +2,22 @@
 // its named targetPort (53 → 5353), GKE's kube-dns recognized, the l7mp seed's headless Service probed
 // as pods only, and outages (scaled to 0, every pod in ContainerCreating) named as outages, exit 1.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { PresetName } from '../sim/presets.ts';
 import { connect } from '../../src/kube/index.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
+
+/** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
+function kubectl(sim: Sim, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
 
 const restarts = (sim: Sim, from: number) =>
   sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || r.verb === 'patch' || (r.resource === 'pods' && r.verb === 'delete' && !/probe/.test(r.name ?? '')));
@@ -124,7 +135,8 @@ describe('discovery e2e: presets', function () {
       const run = await cli([...base, '--repair', '--allow-full-restart']);
       assert.equal(run.code, 1, run.stdout + run.stderr);
       assert.equal(run.json?.classification, 'outage');
-      assert.match(run.json?.reason ?? '', /^outage: Deployment coredns in namespace kube-system is scaled to 0 replicas: no DNS server runs/);
+      assert.match(run.json?.reason ?? '', /^Deployment coredns in namespace kube-system is scaled to 0 replicas: no DNS server runs/);
+      assert.match(run.json?.message ?? '', /^DNS unhealthy — outage: Deployment coredns/);
       assert.equal(restarts(sim, from).length, 0);
     }));
 
@@ -145,6 +157,22 @@ describe('discovery e2e: presets', function () {
       const run = await cli(base);
       assert.equal(run.code, 1, run.stdout + run.stderr);
       assert.equal(run.json?.classification, 'outage', run.json?.reason);
-      assert.match(run.json?.reason ?? '', /^outage: every DNS pod is stuck in ContainerCreating — coredns-\S+: FailedCreatePodSandBox: Failed to create pod sandbox: .*networkPlugin cni failed/);
+      assert.match(run.json?.reason ?? '', /^every DNS pod is stuck in ContainerCreating — coredns-\S+: FailedCreatePodSandBox: Failed to create pod sandbox: .*networkPlugin cni failed/);
+    }));
+
+  it("the Service's selector drifted from the pods' labels (kubectl) → exit 1, named selector drift once; a wrong -l → exit 3, not found", () =>
+    withPreset('kubeadm', async (sim, base) => {
+      const patched = await kubectl(sim, ['-n', 'kube-system', 'patch', 'service', 'kube-dns', '--type', 'merge', '-p', JSON.stringify({ spec: { selector: { 'k8s-app': 'kube-dns-v2' } } })]);
+      assert.equal(patched.status, 0, patched.stderr);
+      const from = sim.requests.length;
+      const drifted = await cli(base);
+      assert.equal(drifted.code, 1, drifted.stdout + drifted.stderr);
+      assert.equal(drifted.json?.classification, 'outage', drifted.json?.reason);
+      assert.match(drifted.json?.message ?? '', /^DNS unhealthy — outage: selector drift: Service kube-system\/kube-dns selects k8s-app=kube-dns-v2, which no pod matches, while Deployment coredns runs 2 Ready pod\(s\)/);
+      assert.doesNotMatch(drifted.json?.message ?? '', /outage: outage/);
+      assert.equal(restarts(sim, from).length, 0);
+      const wrong = await cli([...base, '-l', 'app=my-dns']);
+      assert.equal(wrong.code, 3, wrong.stdout + wrong.stderr);
+      assert.match(wrong.stderr, /no pod matches -l app=my-dns in namespace kube-system, while Deployment coredns there runs 2 Ready pod\(s\) \(check the selector, and pass -n NAMESPACE where the DNS pods run\)/);
     }));
 });
