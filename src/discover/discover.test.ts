@@ -52,6 +52,17 @@ describe('discover: pieces', () => {
     assert.deepEqual([crashing.ready, crashing.waitingReason, crashing.terminating], [false, 'CrashLoopBackOff', true]);
   });
 
+  it('names the container that crashed in a pod of several (GKE: dnsmasq beside kubedns), whose log tells why', () => {
+    const status = (name: string, restartCount: number, waitingReason?: string) => ({ name, ready: !waitingReason, restartCount, ...(waitingReason && { waitingReason }) });
+    const table: [KPod['containerStatuses'], string | undefined][] = [
+      [[status('kubedns', 0), status('dnsmasq', 4, 'CrashLoopBackOff'), status('sidecar', 0)], 'dnsmasq'],
+      [[status('kubedns', 1), status('dnsmasq', 3)], 'dnsmasq'],
+      [[status('kubedns', 0), status('dnsmasq', 0)], undefined],
+      [[status('coredns', 5, 'CrashLoopBackOff')], undefined],
+    ];
+    for (const [containerStatuses, want] of table) assert.equal(toDnsPod(pod({ containerStatuses })).crashedContainer, want, JSON.stringify(containerStatuses));
+  });
+
   it('finds the Service DNS port whatever its number, the TCP port when it differs, and orders dual-stack IPs IPv4 first', () => {
     assert.equal(dnsPortOf(service([{ name: 'metrics', port: 9153, protocol: 'TCP' }, { name: 'dns-tcp', port: 100, protocol: 'TCP' }, { name: 'dns', port: 100, protocol: 'UDP' }])), 100);
     assert.equal(dnsPortOf(service([{ port: 5353, protocol: 'UDP' }])), 5353);

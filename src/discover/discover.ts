@@ -103,6 +103,11 @@ export function toDnsPod(pod: KPod, service?: ServiceDnsPorts, slices?: KEndpoin
   const dnsContainer = containers.length > 1 ? dnsContainerOf(containers, ports.udp) : undefined;
   const hostPorts = [...new Set(containers.flatMap((c) => c.ports.flatMap((p) => (p.hostPort ? [p.hostPort] : []))))];
   const nodePorts = pod.hostNetwork ? ('host-network' as const) : hostPorts.length > 0 ? hostPorts : undefined;
+  // GKE's kube-dns: dnsmasq may be the one crashing beside kubedns.
+  const crashed =
+    pod.containerStatuses.length > 1
+      ? (pod.containerStatuses.find((c) => c.waitingReason === 'CrashLoopBackOff') ?? [...pod.containerStatuses].filter((c) => c.restartCount > 0).sort((a, b) => b.restartCount - a.restartCount)[0])
+      : undefined;
   return {
     name: pod.name,
     namespace: pod.namespace,
@@ -120,6 +125,7 @@ export function toDnsPod(pod: KPod, service?: ServiceDnsPorts, slices?: KEndpoin
     ports,
     // Only a pod of several containers needs its DNS container named (for its log).
     ...(dnsContainer ? { dnsContainer } : {}),
+    ...(crashed ? { crashedContainer: crashed.name } : {}),
     ...(pod.startTime ? { startTime: pod.startTime } : {}),
     ...(nodePorts ? { nodePorts } : {}),
     uid: pod.uid,

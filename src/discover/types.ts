@@ -30,6 +30,8 @@ export interface DnsPod {
   ports?: { udp: number; tcp: number };
   /** The container serving DNS (coredns, dns, kubedns): the one whose log diagnosis reads. */
   dnsContainer?: string;
+  /** Of a pod of several containers: the one that crashed (waiting in CrashLoopBackOff, else restarted most), whose log tells why. */
+  crashedContainer?: string;
   /** RFC 3339 start time. */
   startTime?: string;
   /** Ports the pod holds on its node (containers' hostPorts; every port with hostNetwork): a replacement cannot start beside it there. */

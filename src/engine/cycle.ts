@@ -13,6 +13,8 @@ import { planSizeProblem } from '../probepod/limits.ts';
 import type { PinnedNode } from '../probepod/spec.ts';
 import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import { judge } from '../judge/judge.ts';
+import { probeBlindness } from '../judge/checks.ts';
+import { FRESHNESS_QUERY_ID } from '../freshness/canary.ts';
 import type { PodEvidence } from '../judge/diagnose.ts';
 import { differingNodes, nodeViews } from '../judge/nodes.ts';
 import { clientViewFindings } from '../judge/clientview.ts';
@@ -251,17 +253,50 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
   return repair ? { ...output, repair } : output;
 }
 
+/**
+ * The plan for a probe after the round: without the freshness canary, which is deleted by then (every
+ * pod would fail it, and a failing canary everywhere reads as every pod stale).
+ */
+const afterRound = (plan: CheckPlan): CheckPlan => ({ ...plan, queries: plan.queries.filter((q) => q.id !== FRESHNESS_QUERY_ID) });
+
+/** Another node with a DNS pod than the primary probe's, for a second probe. */
+const otherDnsNode = (probed: ProbedCycle): string | undefined =>
+  [...new Set(probed.workload.pods.map((p) => p.node))].filter((n) => n && n !== probed.runs[0]!.node).sort()[0];
+
+/**
+ * The primary probe cannot be trusted (its node has no network, its own connect fails): probe once from
+ * another DNS pod's node, and judge from there when that probe can be trusted — a node without network
+ * must not keep a hung pod from its repair. The first node is named in a note either way.
+ */
+async function probeElsewhere(d: CycleDeps, probed: ProbedCycle, judgement: Judgement): Promise<ProbedCycle> {
+  // --node-selector says where probes run: never elsewhere.
+  if (judgement.classification !== 'probe-side' || probed.runs.length > 1 || Object.keys(d.ctx.settings.nodeSelector).length > 0) return probed;
+  const first = probed.runs[0]!;
+  const other = otherDnsNode(probed);
+  if (!other) return probed;
+  d.log.info(`the probe on node ${first.node} cannot be trusted: probing again from node ${other}`);
+  const noted = (note: string) => ({ ...probed, workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), note] } });
+  try {
+    const [second] = await d.prober.run(afterRound(probed.plan), pinNodes([other], await d.ctx.client.listNodes()));
+    if (!second || probeBlindness(second.report)) return noted(`a second probe on node ${other} could not be trusted either: ${second ? probeBlindness(second.report) : 'it returned nothing'}`);
+    return { ...noted(`the probe on node ${first.node} could not be trusted (${judgement.reason}); judged from a second probe on node ${other}`), runs: [second] };
+  } catch (err) {
+    if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
+    return noted(`a second probe on node ${other} failed: ${err.line}`);
+  }
+}
+
 /** Rule 2: every pod fails from the only probe → probe again from another DNS pod node before concluding (check and --repair alike). */
 async function corroborate(d: CycleDeps, probed: ProbedCycle, judgement: Judgement): Promise<ProbedCycle> {
   if (judgement.classification !== 'uncorroborated' || probed.runs.length > 1) return probed;
   const primaryNode = probed.runs[0]!.node;
-  const other = [...new Set(probed.workload.pods.map((p) => p.node))].filter((n) => n && n !== primaryNode).sort()[0];
+  const other = otherDnsNode(probed);
   // No DNS pod lives elsewhere (one replica, or all on the probe's node): let the scheduler place it; the
   // judge ignores a corroborating probe that lands on the primary's node.
   d.log.info(`every CoreDNS pod fails from ${primaryNode ? `node ${primaryNode}` : 'this process'}: corroborating from ${other ? `node ${other}` : 'another probe pod'}`);
   try {
     const pinned = other ? pinNodes([other], await d.ctx.client.listNodes()) : [];
-    const runs = await d.prober.run(probed.plan, pinned);
+    const runs = await d.prober.run(afterRound(probed.plan), pinned);
     const tolerated = tolerationNote(pinned);
     return { ...probed, runs: [...probed.runs, ...runs], ...(tolerated && { workload: { ...probed.workload, notes: [...(probed.workload.notes ?? []), tolerated] } }) };
   } catch (err) {
@@ -279,11 +314,18 @@ async function readEvidence(d: CycleDeps, workload: DnsWorkload, judgement: Judg
     const pod = workload.pods.find((p) => p.name === t.pod!.name);
     if (!pod) continue;
     const crashed = pod.waitingReason === 'CrashLoopBackOff' || pod.restartCount > 0;
-    // A multi-container DNS pod (kube-dns, OpenShift's dns + kube-rbac-proxy): the DNS container's log.
-    const read = (previous: boolean) => interruptibleClient(d.ctx.client, d.signal).readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous, ...(pod.dnsContainer && { container: pod.dnsContainer }) });
+    // A multi-container DNS pod (kube-dns, OpenShift's dns + kube-rbac-proxy): the log of the container
+    // that crashed (GKE's dnsmasq beside kubedns), else the DNS container's.
+    const container = pod.crashedContainer ?? pod.dnsContainer;
+    const read = (previous: boolean) => interruptibleClient(d.ctx.client, d.signal).readPodLog(workload.namespace, pod.name, { tailLines: LOG_TAIL_LINES, previous, ...(container && { container }) });
     const termination = pod.lastTerminationReason ? { lastTerminationReason: pod.lastTerminationReason } : {};
     try {
-      evidence[pod.name] = { logs: await read(crashed).catch((err: unknown) => (crashed ? read(false) : Promise.reject(err))), ...termination };
+      // After a crash the previous run's log first, then the current one: in a crash loop's first cycle
+      // the FATAL line may be in either.
+      // A signal still ends the run; a missing log of one run is no reason to give up the other.
+      const previous = crashed ? await read(true).catch((err: unknown) => (err instanceof Interrupted ? Promise.reject(err) : '')) : '';
+      const current = await read(false).catch((err: unknown) => (previous && !(err instanceof Interrupted) ? '' : Promise.reject(err)));
+      evidence[pod.name] = { logs: [previous, current].filter(Boolean).join('\n'), ...termination };
     } catch (err) {
       if (err instanceof Interrupted) throw new Interrupted(NOTHING_RESTARTED);
       d.log.warn(`could not read the logs of ${pod.name}: ${err instanceof KubeError ? err.line : String(err)}`);
@@ -381,6 +423,11 @@ export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   const judgeWith = (p: ProbedCycle, evidence?: Record<string, PodEvidence>) =>
     judgeRound(p, { previousFailures: previousFailures(history), config: judgeConfig, ...(evidence ? { evidence } : {}) });
   let judgement = judgeWith(probed);
+  const elsewhere = await probeElsewhere(d, probed, judgement);
+  if (elsewhere !== probed) {
+    probed = elsewhere;
+    judgement = judgeWith(probed);
+  }
   // Rule 2 for check and --repair alike: the same cluster gets the same verdict whatever the flags.
   const corroborated = await corroborate(d, probed, judgement);
   // Logs are a repair-mode read (manifests/rbac-repair.yaml grants pods/log).
