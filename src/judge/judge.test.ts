@@ -522,4 +522,20 @@ describe('judge', () => {
       expect(run({ pods: pods(3), faults: [{ query: 'ext', outcome: 'server-failure' }] }).repairHint).to.equal(undefined);
     });
   });
+
+  describe('a probe node whose DNS path is dead, while the primary probe sees every pod pass', () => {
+    const rows: { name: string; others: { node: string; faults: Fault[] }[]; classification: Classification; reason?: RegExp }[] = [
+      { name: 'every node passes', others: [{ node: 'node-1', faults: [] }], classification: 'healthy' },
+      { name: 'node-2 without network', others: [{ node: 'node-1', faults: [] }, { node: 'node-2', faults: [{ outcome: 'unreachable' }] }], classification: 'probe-side', reason: /^DNS fails from node node-2 \(every query failed with a network error.*\) while every CoreDNS pod passes from node node-0: that node's network or DNS path .* not restarting; check the node$/ },
+      { name: 'node-1 times out on every pod', others: [{ node: 'node-1', faults: [{ outcome: 'timeout' }] }], classification: 'probe-side', reason: /^DNS fails from node node-1 \(every CoreDNS pod fails from there\)/ },
+      { name: 'node-1 sees one pod fail (not the whole path)', others: [{ node: 'node-1', faults: [{ target: 'coredns-a', outcome: 'timeout' }] }], classification: 'healthy' },
+    ];
+    for (const r of rows)
+      it(`${r.name} → ${r.classification}`, () => {
+        const j = run({ pods: pods(3), others: r.others });
+        expect(j.classification, j.reason).to.equal(r.classification);
+        if (r.reason) expect(j.reason).to.match(r.reason);
+        expect(j.candidates).to.deep.equal([]);
+      });
+  });
 });

@@ -462,6 +462,22 @@ function withNodeLocal(c: Classified, cache: NodeLocalVerdict | null, obs: Obser
   return { ...c, notes: [...c.notes, cache.reason], perTarget };
 }
 
+/**
+ * Probe nodes (other than the primary's) from which DNS is dead: the probe could not be trusted, or every
+ * CoreDNS pod fails a check it answers itself. With the primary's view healthy, that is the node's path.
+ */
+function deadProbeNodes(input: JudgeInput, thresholds: CheckThresholds): { node: string; why: string }[] {
+  const podIds = input.plan.targets.filter((t) => t.kind === 'pod').map((t) => t.id);
+  return (input.corroborating ?? []).flatMap((run) => {
+    if (run.node === input.primary.node) return [];
+    const blind = probeBlindness(run.report);
+    if (blind) return [{ node: run.node, why: blind }];
+    const there = failuresByTarget(run.report, input.plan, thresholds, input.workload.zones);
+    const failsOwn = (id: string) => (there.get(id) ?? []).some((c) => c.scope === 'internal' && !isSlowOnly(c));
+    return podIds.length > 0 && podIds.every(failsOwn) ? [{ node: run.node, why: 'every CoreDNS pod fails from there' }] : [];
+  });
+}
+
 /** Judges one cycle. See types.ts for the shapes and the meaning of each classification. */
 export function judge(input: JudgeInput): Judgement {
   const config = withDefaults(DEFAULT_JUDGE_CONFIG, input.config);
@@ -482,8 +498,16 @@ export function judge(input: JudgeInput): Judgement {
   const classifiedCoreDns = withUnreached(classify(coreDns, input, thresholds, blind, evidence), coreDns, cutOff, [...unreached.values()][0] ?? '');
   const cache = nodeLocalVerdict(plan, workload, [primary, ...(input.corroborating ?? [])], thresholds);
   const fromProbe = withNodeLocal(classifiedCoreDns, cache, obs, primary.node);
+  const dead = fromProbe.classification === 'healthy' ? deadProbeNodes(input, thresholds) : [];
+  const fromNodes: Classified = dead.length
+    ? {
+        ...fromProbe,
+        classification: 'probe-side',
+        reason: `DNS fails from node${dead.length === 1 ? '' : 's'} ${dead.map((n) => `${n.node} (${n.why})`).join(', ')} while every CoreDNS pod passes from node ${primary.node}: ${dead.length === 1 ? "that node's" : "those nodes'"} network or DNS path (kube-proxy, CNI, a node-local cache), not CoreDNS — not restarting; check ${dead.length === 1 ? 'the node' : 'those nodes'}`,
+      }
+    : fromProbe;
   // An outage discovery named (src/discover/outage.ts) is the verdict whatever the probe saw, and no restart mends it.
-  const classified = workload.outage ? { ...fromProbe, classification: 'outage' as const, reason: workload.outage.reason } : fromProbe;
+  const classified = workload.outage ? { ...fromNodes, classification: 'outage' as const, reason: workload.outage.reason } : fromNodes;
   const summaries = new Map(primary.report.targets.map((s) => [s.targetId, s]));
 
   const targets = obs.map((o): TargetVerdict => {

@@ -33,9 +33,12 @@ describe('--probe-nodes all', function () {
     assert.ok(requests <= 4 * 4 + 18, `${requests} API requests for 4 nodes`);
   });
 
-  it('a node without network → named in a note, its row fails, no restart planned', async () => {
+  it('a node without network → probe-side (exit 1, never DNS healthy), named in a note, its row fails, no restart planned', async () => {
     sim.faults.nodeNoNetwork('sim-node-3');
     const run = await cli([...base(), '-o', 'json', '--repair', '--dry-run']);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.equal(run.json?.classification, 'probe-side', run.json?.message);
+    assert.match(run.json?.reason ?? '', /^DNS fails from node sim-node-3 .* while every CoreDNS pod passes from node/);
     const row = run.json?.nodes?.find((n) => n.node === 'sim-node-3');
     assert.ok(row?.targets.every((t) => t.verdict === 'fail'), JSON.stringify(run.json?.nodes));
     assert.ok(run.json?.notes.some((n) => /^node sim-node-3 reaches no CoreDNS pod while other nodes do/.test(n)), JSON.stringify(run.json?.notes));
