@@ -24,4 +24,11 @@ describe('client view findings', () => {
     assert.equal(findings.length, 2);
     assert.ok(findings.every((f) => /loses UDP; a node or network problem, no CoreDNS restart/.test(f)));
   });
+  it("a hung (failing) pod losing queries is the pod's failure, not the node's path", () => {
+    assert.deepEqual(clientViewFindings(plan, view([0, 0], [0, 20]), 'n2', new Set(['pod/a'])), []);
+  });
+  it('a terminating pod left out of the plan says nothing about the path', () => {
+    const withoutA = { targets: plan.targets.filter((t) => t.id !== 'pod/a') } as CheckPlan;
+    assert.deepEqual(clientViewFindings(withoutA, view([0, 0], [0, 20]), 'n2'), []);
+  });
 });

@@ -3,9 +3,13 @@
 // never a CoreDNS restart. Pure: findings become report notes naming the node.
 import type { CheckPlan, ClientViewResult } from '../probe/contract.ts';
 
-export function clientViewFindings(plan: CheckPlan, view: ClientViewResult, node: string): string[] {
+/**
+ * `failing`: targets the judge found failing — their lost queries are their own failure, not the path's.
+ * Bursts at targets no longer in the plan (terminating pods, left out of the judgement) say nothing either.
+ */
+export function clientViewFindings(plan: CheckPlan, view: ClientViewResult, node: string, failing: ReadonlySet<string> = new Set()): string[] {
   const label = new Map(plan.targets.map((t) => [t.id, t]));
-  const late = view.bursts.filter((b) => b.afterRetry + b.lost > 0);
+  const late = view.bursts.filter((b) => b.afterRetry + b.lost > 0 && label.has(b.targetId) && !failing.has(b.targetId));
   if (late.length === 0) return [];
   const servicesOnly = late.every((b) => label.get(b.targetId)?.kind === 'service') && view.bursts.some((b) => label.get(b.targetId)?.kind === 'pod');
   const where = `from node ${node || '(unknown)'}`;
