@@ -5,7 +5,8 @@
 // business, not ours.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
-import { KubeError, type KContainerStatus, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
+import { KubeError, type KContainerStatus, type KEvent, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
+import { podEvent } from '../discover/outage.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
 import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type PinnedNode, type ProbePodOptions } from './spec.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
@@ -314,6 +315,16 @@ async function noRoom(client: KubeClient, pod: KPod, podTimeoutMs: number): Prom
     scaler?.reason === 'TriggeredScaleUp' ? 'a node is being added: raise --pod-timeout' : 'free capacity, or raise --pod-timeout where a cluster autoscaler adds nodes');
 }
 
+/** What to do about a probe pod that never started, from the kubelet's Events about it. Pure. */
+export function startTimeoutHint(pod: KPod, events: KEvent[]): string {
+  const event = podEvent(pod.name, events);
+  const where = pod.nodeName ? ` on node ${pod.nodeName}` : '';
+  if (event?.reason === 'FailedCreatePodSandBox')
+    return `the node's pod network cannot set the pod up${where} (${event.reason}: ${event.message}): fix the CNI there, or probe from other nodes (--node-selector)`;
+  if (event && event.type === 'Warning') return `the kubelet says ${event.reason}: ${event.message}`;
+  return 'the node may be slow to pull the image: raise --pod-timeout or use a pre-pulled --probe-image';
+}
+
 async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
   const { signal } = opts;
   throwIfAborted(signal);
@@ -363,8 +374,9 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
       if (watched.timedOut && capacityWait(current)) throw await noRoom(client, current, opts.podTimeoutMs);
       if (watched.timedOut) {
         const waiting = current.containerStatuses.find((c) => c.waitingReason)?.waitingReason;
-        throw new ProbePodError('start-timeout', `probe pod ${created.name} not Running after ${opts.podTimeoutMs} ms (phase ${current.phase}${waiting ? `, ${waiting}` : ''})`,
-          'the node may be slow to pull the image: raise --pod-timeout or use a pre-pulled --probe-image');
+        // The kubelet's Events say why a pod never started (no sandbox: the CNI); unreadable ones say nothing.
+        const events = await client.listEvents(namespace).catch(() => []);
+        throw new ProbePodError('start-timeout', `probe pod ${created.name} not Running after ${opts.podTimeoutMs} ms (phase ${current.phase}${waiting ? `, ${waiting}` : ''})`, startTimeoutHint(current, events));
       }
     }
     timings.startMs = elapsed(t);

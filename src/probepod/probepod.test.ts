@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { KPod } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
 import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, tolerationsFor, type ProbePodOptions } from './spec.ts';
-import { capacityWait, imagePullCause, injectedContainers, parseProbeOutput, podProgress, probeExitError, ProbePodError, refusalHint, stalePods } from './lifecycle.ts';
+import { capacityWait, imagePullCause, injectedContainers, parseProbeOutput, podProgress, probeExitError, ProbePodError, refusalHint, stalePods, startTimeoutHint } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
   schema: PLAN_SCHEMA,
@@ -311,4 +311,16 @@ describe('stalePods', () => {
     ];
     assert.deepEqual(stalePods(pods, now).map((p) => p.name), ['old', 'done']);
   });
+});
+
+describe('a probe pod that never started: the hint', () => {
+  const pod = { name: 'probe-x', nodeName: 'node-2' } as KPod;
+  const event = (reason: string, type = 'Warning') => ({ name: 'e', namespace: 'default', resourceVersion: '1', involvedKind: 'Pod', involvedName: 'probe-x', reason, message: `${reason} happened`, type, component: 'kubelet' });
+  const rows: [string, ReturnType<typeof event>[], RegExp][] = [
+    ['no Event', [], /slow to pull the image: raise --pod-timeout/],
+    ['the CNI cannot set up the sandbox', [event('Scheduled', 'Normal'), event('FailedCreatePodSandBox')], /^the node's pod network cannot set the pod up on node node-2 \(FailedCreatePodSandBox: FailedCreatePodSandBox happened\): fix the CNI there/],
+    ['another Warning', [event('FailedMount')], /^the kubelet says FailedMount: FailedMount happened$/],
+    ['only a Normal Event', [event('Pulling', 'Normal')], /slow to pull the image/],
+  ];
+  for (const [name, events, want] of rows) it(name, () => assert.match(startTimeoutHint(pod, events), want));
 });

@@ -206,6 +206,15 @@ describe('check e2e: 3 CoreDNS replicas', function () {
     assert.match(run.json?.message ?? '', /cannot pull image registry\.invalid\/coredns-sentinel\/probe:does-not-exist: the registry refused the pull .* \(pass --image-pull-secret /);
   });
 
+  it("CNI down on every node → exit 4 after --pod-timeout, the kubelet's FailedCreatePodSandBox quoted (not the image)", async function () {
+    const sim = needsSim(this, cluster);
+    for (const node of ['sim-node-1', 'sim-node-2', 'sim-node-3']) sim.faults.cniFail(node);
+    const run = await cli([...base, '--pod-timeout', '4s', '--no-freshness']);
+    assert.equal(run.code, 4, run.stderr);
+    assert.match(run.stderr, /not Running after 4000 ms .*the node's pod network cannot set the pod up on node sim-node-\d \(FailedCreatePodSandBox: Failed to create pod sandbox: .*\): fix the CNI there/);
+    assert.doesNotMatch(run.stderr, /slow to pull the image/);
+  });
+
   it('exec forbidden for a restricted user → exit 3 naming pods/exec', async function () {
     // The sim's token users stand in for a restricted identity.
     const user = needsSim(this, cluster).addUser('no-exec', [
