@@ -469,7 +469,8 @@ function withNodeLocal(c: Classified, cache: NodeLocalVerdict | null, obs: Obser
 function deadProbeNodes(input: JudgeInput, thresholds: CheckThresholds): { node: string; why: string }[] {
   const podIds = input.plan.targets.filter((t) => t.kind === 'pod').map((t) => t.id);
   return (input.corroborating ?? []).flatMap((run) => {
-    if (run.node === input.primary.node) return [];
+    // A probe the API could not fully reach (rule 12) says nothing about the node's DNS path.
+    if (run.node === input.primary.node || unreachedTargets(run.report).size > 0) return [];
     const blind = probeBlindness(run.report);
     if (blind) return [{ node: run.node, why: blind }];
     const there = failuresByTarget(run.report, input.plan, thresholds, input.workload.zones);
