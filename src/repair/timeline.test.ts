@@ -47,7 +47,7 @@ describe('repair/timeline: pods failing one after another are not cluster-wide',
       expect(seen.candidates.map((c) => c.scope)).to.deep.equal(j.candidates.map(() => r.classification));
     });
 
-  it('says when each began, oldest first, and the policy then restarts the oldest failure alone', () => {
+  it('says when each began, oldest first, and the policy then restarts them one at a time, the oldest failure first', () => {
     const j = everyPodHung();
     const seen = withTimeline(j, streaks(j, { 'coredns-b': 30, 'coredns-c': 15 }), NOW);
     expect(seen.reason).to.equal(
@@ -57,8 +57,8 @@ describe('repair/timeline: pods failing one after another are not cluster-wide',
     const history = streaks(j, { 'coredns-b': 30, 'coredns-c': 15 });
     const counted = judge({ ...everyPodHungInput(), previousFailures: Object.fromEntries(Object.entries(history.targets).map(([k, t]) => [k, t.failing])) });
     const plan_ = planRepairs(withTimeline(counted, history, NOW), workload(pods(3)), history, {}, NOW);
-    expect(plan_.actions.map((a) => a.pod)).to.deep.equal(['coredns-b']);
-    expect(plan_.skipped.map((s) => s.pod)).to.have.members(['coredns-a', 'coredns-c']);
+    expect(plan_.actions.map((a) => a.pod)).to.deep.equal(['coredns-b', 'coredns-c', 'coredns-a']);
+    expect(plan_.skipped).to.deep.equal([]);
   });
 
   it('leaves every other verdict alone', () => {
