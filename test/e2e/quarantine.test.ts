@@ -133,10 +133,11 @@ describe('repair e2e: out of rotation when a restart is refused; failures one af
     assert.ok(slices.some((s) => s.endpoints.some((e) => e.addresses.includes(replacement.podIPs[0]!))));
   });
 
-  it('watch: pods hung one after another, their restarts refused (--min-ready 3) → pod-local, not cluster-wide, when the last one hangs', async () => {
-    // --min-ready 3 refuses every restart (the floor) and a floor refusal never quarantines: all three stay hung.
+  it('watch: pods hung one after another, their restarts refused (--restart-budget 0) → pod-local, not cluster-wide, when the last one hangs', async () => {
+    // A budget of 0 refuses every restart (a hung pod's restart takes nothing serving away, so no floor
+    // refuses it) and --no-quarantine keeps them in rotation: all three stay hung.
     const watch = (extra: string[]) =>
-      startCli(['watch', '--kubeconfig', sim.kubeconfigPath, '--interval', '1s', '--metrics-addr', '127.0.0.1:0', '-o', 'json', '--timeout', '500ms', '--samples', '1', '--repair', '--min-ready', '3', ...extra]);
+      startCli(['watch', '--kubeconfig', sim.kubeconfigPath, '--interval', '1s', '--metrics-addr', '127.0.0.1:0', '-o', 'json', '--timeout', '500ms', '--samples', '1', '--repair', '--restart-budget', '0/1h', '--no-quarantine', ...extra]);
     const child = watch([]);
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d));
@@ -158,13 +159,13 @@ describe('repair e2e: out of rotation when a restart is refused; failures one af
       const last = await nextCycle();
       assert.equal(last.classification, 'pod-local', last.reason);
       assert.match(last.reason ?? '', new RegExp(`one after another \\(${a!.name} since [\\d:]+, ${b!.name} since [\\d:]+, ${c!.name} since `));
-      assert.match(last.repair?.skipped.find((s) => s.pod === a!.name)?.reason ?? '', /below the floor of 3/);
+      assert.match(last.repair?.skipped.find((s) => s.pod === a!.name)?.reason ?? '', /restart budget used/);
     } finally {
       child.kill('SIGTERM');
       await run;
     }
     // The same cluster, the same history, judged without the timeline: cluster-wide.
-    const before = await cli([...base, '--samples', '1', '--min-ready', '3', '--no-timeline']);
+    const before = await cli([...base, '--samples', '1', '--restart-budget', '0/1h', '--no-quarantine', '--no-timeline']);
     assert.equal(before.json?.classification, 'cluster-wide', before.stdout);
   });
 });
