@@ -232,7 +232,7 @@ function outputOf(p: ProbedCycle, judgement: Judgement, mode: string, requests: 
   const clientView = primary.report.clientView ? { ...primary.report.clientView, node: primary.node } : undefined;
   // A dedicated probe image older than this CLI says so (the inline probe is this build's own).
   const versionNote = probeVersionNote(PROBE_VERSION, primary.report.probeVersion);
-  const findings = [...(versionNote ? [versionNote] : []), ...(views ? differingNodes(p.plan, views) : []), ...(clientView ? clientViewFindings(p.plan, clientView, primary.node, new Set(judgement.targets.filter((t) => t.failedChecks.length > 0).map((t) => t.targetId))) : [])];
+  const findings = [...(versionNote ? [versionNote] : []), ...(views ? differingNodes(p.plan, views) : []), ...(clientView ? clientViewFindings(p.plan, clientView, primary.node, new Set(judgement.targets.filter((t) => t.kind === 'pod' && t.failedChecks.length > 0).map((t) => t.targetId))) : [])];
   const output = checkOutput(
     {
       workload: p.workload,

@@ -4,7 +4,8 @@
 import type { CheckPlan, ClientViewResult } from '../probe/contract.ts';
 
 /**
- * `failing`: targets the judge found failing — their lost queries are their own failure, not the path's.
+ * `failing`: pod targets the judge found failing — their lost queries are their own failure, not the path's
+ * (a failing Service IP is what the conntrack race looks like, so the engine passes pods only).
  * Bursts at targets no longer in the plan (terminating pods, left out of the judgement) say nothing either.
  */
 export function clientViewFindings(plan: CheckPlan, view: ClientViewResult, node: string, failing: ReadonlySet<string> = new Set()): string[] {
