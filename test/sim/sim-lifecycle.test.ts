@@ -104,7 +104,11 @@ describe('sim: pod lifecycle', function () {
 
   it('serves the real client-node: list pods, exec `node -e` with the container env, exit codes on the status channel', async () => {
     await kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], JSON.stringify(nodePod('exec-me')));
-    await waitFor('Running', async () => (await getPod(sim.kubeconfigPath, 'default', 'exec-me'))?.status.phase === 'Running');
+    // Phase Running allows a container still starting (under runc that takes a moment): exec needs it running.
+    await waitFor('its container running', async () => {
+      const pod = await getPod(sim.kubeconfigPath, 'default', 'exec-me');
+      return pod?.status.phase === 'Running' && pod.status.containerStatuses?.[0]?.state !== undefined && 'running' in pod.status.containerStatuses[0].state;
+    });
     const kc = new KubeConfig();
     kc.loadFromFile(sim.kubeconfigPath);
     const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'k8s-app=kube-dns' });
