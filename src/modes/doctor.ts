@@ -50,6 +50,13 @@ const allowed = (xs: CheckAnswer[]) => xs.every((x) => x.allowed);
 const denied = (xs: CheckAnswer[]) => xs.filter((x) => !x.allowed).map((x) => `RBAC: ${describeCheck(x.check)}`);
 
 /** Auto's facts from doctor's: a mode is allowed when its RBAC is granted and nothing else it needs is missing (the probe pod ran). */
+/** The facts with `allowed` meaning only "its RBAC is granted", as each mode's doctorMissing reads them. */
+const rbacFacts = (f: DoctorFacts, base: Omit<ModeFacts, 'allowed'>) => ({
+  ...base,
+  allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, allowed(f.access.modes[m.name] ?? [])])),
+  probeImage: f.probeImage,
+});
+
 export function modeFacts(f: DoctorFacts): ModeFacts {
   const base = {
     inCluster: f.inCluster,
@@ -57,16 +64,15 @@ export function modeFacts(f: DoctorFacts): ModeFacts {
     ...(f.routable ? { podsRoutable: f.routable.pods, serviceRoutable: f.routable.service } : {}),
     dnsAddresses: f.dnsAddresses,
   };
-  const rbac = Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, allowed(f.access.modes[m.name] ?? [])]));
-  const withRbac = { ...base, allowed: rbac, probeImage: f.probeImage };
-  return { ...base, allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, rbac[m.name] === true && m.doctorMissing(withRbac).length === 0])) };
+  const withRbac = rbacFacts(f, base);
+  return { ...base, allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, withRbac.allowed[m.name] === true && m.doctorMissing(withRbac).length === 0])) };
 }
 
 /** Each mode's answer, auto's pick and the exit code (0 when any mode can run, else 3). */
 export function doctorReport(f: DoctorFacts, exit: { ok: number; cannot: number }): DoctorReport {
   const base = [...denied(f.access.read), ...('error' in f.workload ? [`the DNS workload: ${f.workload.error}`] : [])];
   const facts = modeFacts(f);
-  const withRbac = { ...facts, allowed: Object.fromEntries(MODE_REGISTRY.map((m) => [m.name, allowed(f.access.modes[m.name] ?? [])])), probeImage: f.probeImage };
+  const withRbac = rbacFacts(f, facts);
   const modes: ModeAnswer[] = MODE_REGISTRY.map((m) => {
     const missing = [...base, ...denied(f.access.modes[m.name] ?? []), ...m.doctorMissing(withRbac)];
     return { mode: m.name, missing, manifest: m.manifest, canRun: missing.length === 0 && !('error' in f.api) };
