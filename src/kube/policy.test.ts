@@ -84,7 +84,7 @@ function manifestObjects(...files: string[]): { kind?: string; metadata?: { name
 }
 
 describe('shipped manifests', () => {
-  const shipped = ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-portforward.yaml', 'manifests/rbac-direct.yaml', 'manifests/rbac-sample.yaml', 'manifests/probe-namespace.yaml', 'manifests/admission-policy.yaml',
+  const shipped = ['manifests/rbac-check.yaml', 'manifests/rbac-repair.yaml', 'manifests/rbac-portforward.yaml', 'manifests/rbac-direct.yaml', 'manifests/rbac-sample.yaml', 'manifests/rbac-quarantine.yaml', 'manifests/probe-namespace.yaml', 'manifests/admission-policy.yaml',
     'manifests/deploy/base/namespace.yaml', 'manifests/deploy/base/rbac.yaml', 'manifests/deploy/overlays/repair/rbac-repair.yaml'];
 
   it('never define one object twice with different content (kubectl apply of one would silently replace the other)', () => {
