@@ -1,0 +1,188 @@
+// charts/coredns-sentinel with the real helm (scripts/helm.sh puts it in .cache/tools): `helm lint` and
+// `helm template` of every values example; the chart renders the same objects as the kustomize overlays
+// for the same settings (the real kubectl's `kubectl kustomize`); per mode, the chart's ServiceAccount
+// gets exactly the permissions the matching manifest in manifests/ grants; the PrometheusRule carries
+// manifests/alerts/rules.yaml's groups.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseAllDocuments, parse } from 'yaml';
+import { run } from './tools.ts';
+
+const CHART = 'charts/coredns-sentinel';
+const EXAMPLES = readdirSync(`${CHART}/examples`).filter((f) => f.endsWith('.yaml')).sort();
+const RELEASE = 'coredns-sentinel';
+const NAMESPACE = 'coredns-sentinel';
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** The helm binary scripts/helm.sh unpacked (it unpacks it first when missing). */
+export function helmBinary(): string {
+  const r = run('bash', ['scripts/helm.sh'], { timeout: 120_000 });
+  assert.equal(r.status, 0, `scripts/helm.sh: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+const objectsOf = (yaml: string): K8sObject[] => parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject).filter((o) => o?.kind);
+
+/** `helm template` of the chart as release coredns-sentinel in namespace coredns-sentinel. */
+export function renderChart(helm: string, args: string[], release = RELEASE, namespace = NAMESPACE): K8sObject[] {
+  const r = run(helm, ['template', release, CHART, '--namespace', namespace, ...args]);
+  assert.equal(r.status, 0, r.stderr);
+  return objectsOf(r.stdout);
+}
+
+function kustomize(overlay: string): K8sObject[] {
+  const r = run('kubectl', ['kustomize', `manifests/deploy/overlays/${overlay}`], { timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return objectsOf(r.stdout);
+}
+
+const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+// The labels Helm's conventions add and kustomize has no counterpart for: ignored by the comparison
+// wherever a label map appears (metadata labels, selectors, pod template labels). Everything else,
+// every field of every object, must be equal.
+const HELM_LABELS = ['helm.sh/chart', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by'];
+const LABEL_MAPS = new Set(['labels', 'matchLabels', 'selector']);
+
+function withoutHelmLabels(value: unknown, parentKey = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutHelmLabels(v));
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value).filter(([k]) => !(LABEL_MAPS.has(parentKey) && HELM_LABELS.includes(k)));
+  return Object.fromEntries(entries.map(([k, v]) => [k, withoutHelmLabels(v, k)]));
+}
+const normalized = (objs: K8sObject[]) => new Map(objs.map((o) => [key(o), withoutHelmLabels(o)]));
+
+/** One permission: where, API group, resource, verb, object name ('*' for any, 'cluster' for cluster-wide). */
+type Permission = string;
+
+interface Rule { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }
+interface Binding extends K8sObject { roleRef: { kind: string; name: string }; subjects: { kind: string; name: string; namespace?: string }[] }
+
+/** Every permission the ServiceAccount namespace/name gets from these objects' bindings. */
+function permissions(objs: K8sObject[], namespace: string, name: string): Permission[] {
+  const out = new Set<Permission>();
+  for (const b of objs.filter((o): o is Binding => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
+    if (!b.subjects.some((s) => s.kind === 'ServiceAccount' && s.name === name && s.namespace === namespace)) continue;
+    const scope = b.kind === 'RoleBinding' ? b.metadata.namespace! : 'cluster';
+    const role = objs.find((o) => o.kind === b.roleRef.kind && o.metadata.name === b.roleRef.name && (b.roleRef.kind === 'ClusterRole' || o.metadata.namespace === scope));
+    assert.ok(role, `${key(b)} binds ${b.roleRef.kind} ${b.roleRef.name}, which is not there`);
+    for (const r of (role as unknown as { rules: Rule[] }).rules)
+      for (const g of r.apiGroups) for (const res of r.resources) for (const v of r.verbs) for (const n of r.resourceNames ?? ['*']) out.add([scope, g, res, v, n].join(' '));
+  }
+  return [...out].sort();
+}
+
+/** A manifest of manifests/ with its namespace placeholders set, keeping the objects of the Roles named. */
+function manifest(file: string, namespace: string, roles?: string[]): K8sObject[] {
+  const text = readFileSync(`manifests/${file}`, 'utf8').replaceAll('NAMESPACE_OF_PROBES', namespace).replaceAll('NAMESPACE_OF_SENTINEL', namespace);
+  return objectsOf(text).filter((o) => !roles || roles.includes(o.metadata.name));
+}
+
+describe('ecosystem: the Helm chart (charts/coredns-sentinel) with the real helm', function () {
+  this.timeout(120_000);
+  let helm: string;
+
+  before(() => {
+    helm = helmBinary();
+  });
+
+  it('helm lint --strict passes with the defaults and with every values example', () => {
+    assert.deepEqual(EXAMPLES, ['check-only.yaml', 'probe-pod.yaml', 'repair.yaml', 'watch.yaml']);
+    for (const values of [[], ...EXAMPLES.map((e) => ['-f', `${CHART}/examples/${e}`])]) {
+      const r = run(helm, ['lint', '--strict', CHART, ...values]);
+      assert.equal(r.status, 0, `helm lint ${values.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('helm template renders every example: the CronJob and the watch Deployment as each asks', () => {
+    const kinds = (e: string) => renderChart(helm, ['-f', `${CHART}/examples/${e}`]).map((o) => o.kind);
+    assert.ok(kinds('check-only.yaml').includes('CronJob'));
+    assert.ok(!kinds('check-only.yaml').includes('Deployment'));
+    assert.ok(kinds('repair.yaml').includes('ServiceMonitor'));
+    const watch = kinds('watch.yaml');
+    for (const k of ['Deployment', 'Service', 'ServiceMonitor', 'PrometheusRule']) assert.ok(watch.includes(k), `watch.yaml renders no ${k}`);
+    assert.ok(!watch.includes('CronJob'));
+    const probePod = renderChart(helm, ['-f', `${CHART}/examples/probe-pod.yaml`]);
+    assert.ok(probePod.some((o) => o.kind === 'ClusterRole' && o.metadata.name === 'coredns-sentinel-nodes'));
+  });
+
+  it('renders the same objects as the kustomize overlays for the same settings (check-only.yaml, repair.yaml), less the labels Helm adds', () => {
+    for (const [example, overlay] of [['check-only.yaml', 'check-only'], ['repair.yaml', 'repair']] as const) {
+      const chart = normalized(renderChart(helm, ['-f', `${CHART}/examples/${example}`]));
+      const kustomized = normalized(kustomize(overlay));
+      assert.deepEqual([...chart.keys()].sort(), [...kustomized.keys()].sort(), `${example} vs overlays/${overlay}: the objects`);
+      for (const [k, o] of kustomized) assert.deepEqual(chart.get(k), o, `${example} vs overlays/${overlay}: ${k}`);
+    }
+  });
+
+  it('the comparison can fail: a changed schedule, an extra argument or another image is a difference', () => {
+    const kustomized = normalized(kustomize('check-only'));
+    for (const set of ['cronjob.schedule=*/10 * * * *', 'extraArgs[0]=--samples=5', 'image.tag=0.2.0']) {
+      const chart = normalized(renderChart(helm, ['-f', `${CHART}/examples/check-only.yaml`, '--set', set]));
+      assert.notDeepEqual(chart.get('CronJob/coredns-sentinel/coredns-sentinel-check'), kustomized.get('CronJob/coredns-sentinel/coredns-sentinel-check'), set);
+    }
+  });
+
+  describe('RBAC per mode: exactly the permissions of the manifest for that mode', () => {
+    const sa = (objs: K8sObject[]) => permissions(objs, NAMESPACE, 'coredns-sentinel');
+    const cases: { name: string; set: string[]; expected: () => Permission[] }[] = [
+      { name: 'in-cluster = manifests/deploy/overlays/check-only', set: [], expected: () => sa(kustomize('check-only')) },
+      { name: 'in-cluster with repair = manifests/deploy/overlays/repair', set: ['repair.enabled=true'], expected: () => sa(kustomize('repair')) },
+      {
+        name: 'probe-pod with repair (evict, quarantine) = rbac-check.yaml + rbac-repair.yaml (its eviction Role) + rbac-quarantine.yaml',
+        set: ['mode=probe-pod', 'repair.enabled=true'],
+        expected: () => permissions([...manifest('rbac-check.yaml', NAMESPACE), ...manifest('rbac-repair.yaml', NAMESPACE, ['coredns-sentinel-repair']), ...manifest('rbac-quarantine.yaml', NAMESPACE)], NAMESPACE, 'coredns-sentinel-check'),
+      },
+      {
+        name: 'probe-pod with --restart-method delete and rollout, no quarantine = rbac-check.yaml + all of rbac-repair.yaml',
+        set: ['mode=probe-pod', 'repair.enabled=true', 'repair.quarantine=false', 'repair.restartMethod=delete'],
+        expected: () => permissions([...manifest('rbac-check.yaml', NAMESPACE), ...manifest('rbac-repair.yaml', NAMESPACE, ['coredns-sentinel-repair', 'coredns-sentinel-repair-delete'])], NAMESPACE, 'coredns-sentinel-check'),
+      },
+      {
+        name: 'probe-pod with the sample = rbac-check.yaml + rbac-sample.yaml',
+        set: ['mode=probe-pod', 'sampleServices=3'],
+        expected: () => permissions([...manifest('rbac-check.yaml', NAMESPACE), ...manifest('rbac-sample.yaml', NAMESPACE)], NAMESPACE, 'coredns-sentinel-check'),
+      },
+      { name: 'port-forward without freshness = rbac-portforward.yaml', set: ['mode=port-forward', 'freshness=false'], expected: () => permissions(manifest('rbac-portforward.yaml', NAMESPACE), NAMESPACE, 'coredns-sentinel-portforward') },
+      { name: 'direct without freshness = rbac-direct.yaml', set: ['mode=direct', 'freshness=false'], expected: () => permissions(manifest('rbac-direct.yaml', NAMESPACE), NAMESPACE, 'coredns-sentinel-direct') },
+    ];
+    for (const c of cases)
+      it(c.name, () => {
+        const chart = sa(renderChart(helm, c.set.flatMap((s) => ['--set', s])));
+        assert.ok(chart.length > 0);
+        assert.deepEqual(chart, c.expected());
+      });
+
+    it('rollout restarts get the rollout Role of rbac-repair.yaml, and the mode and method flags reach both commands', () => {
+      const objs = renderChart(helm, ['--set', 'mode=probe-pod', '--set', 'repair.enabled=true', '--set', 'repair.quarantine=false', '--set', 'repair.restartMethod=rollout', '--set', 'watch.enabled=true']);
+      const expected = permissions([...manifest('rbac-check.yaml', NAMESPACE), ...manifest('rbac-repair.yaml', NAMESPACE, ['coredns-sentinel-repair', 'coredns-sentinel-repair-rollout'])], NAMESPACE, 'coredns-sentinel-check');
+      assert.deepEqual(sa(objs), expected);
+      const args = objs.filter((o) => o.kind === 'CronJob' || o.kind === 'Deployment').map((o) => JSON.stringify(o));
+      assert.equal(args.length, 2);
+      for (const a of args) for (const flag of ['"--mode","probe-pod"', '"--repair","--restart-method","rollout","--no-quarantine"']) assert.ok(a.includes(flag), `${flag} missing`);
+    });
+  });
+
+  it('the PrometheusRule carries manifests/alerts/rules.yaml, groups and label templates unchanged', () => {
+    assert.equal(readFileSync(`${CHART}/files/alert-rules.yaml`, 'utf8'), readFileSync('manifests/alerts/rules.yaml', 'utf8'), 'files/alert-rules.yaml must be a copy of manifests/alerts/rules.yaml');
+    const rule = renderChart(helm, ['-f', `${CHART}/examples/watch.yaml`]).find((o) => o.kind === 'PrometheusRule') as K8sObject & { spec: { groups: unknown } };
+    assert.deepEqual(rule.spec.groups, (parse(readFileSync('manifests/alerts/rules.yaml', 'utf8')) as { groups: unknown }).groups);
+    assert.equal(rule.metadata.labels?.release, 'kube-prometheus-stack');
+    assert.match(JSON.stringify(rule), /\{\{ \$labels\.instance \}\}/);
+  });
+
+  it('a wrong mode or restart method is refused in one line that names the choices', () => {
+    for (const [set, message] of [['mode=probe', /mode must be in-cluster, probe-pod, port-forward or direct, got "probe"/], ['repair.restartMethod=kill', /repair.restartMethod must be evict, delete or rollout, got "kill"/]] as const) {
+      const r = run(helm, ['template', RELEASE, CHART, '--set', set]);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, message);
+    }
+  });
+});
