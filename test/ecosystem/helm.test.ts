@@ -5,42 +5,11 @@
 // manifests/alerts/rules.yaml's groups.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseAllDocuments, parse } from 'yaml';
+import { parse } from 'yaml';
+import { CHART, helmBinary, kustomize, NAMESPACE, objectsOf, RELEASE, renderChart, type K8sObject } from './helm.ts';
 import { run } from './tools.ts';
 
-const CHART = 'charts/coredns-sentinel';
 const EXAMPLES = readdirSync(`${CHART}/examples`).filter((f) => f.endsWith('.yaml')).sort();
-const RELEASE = 'coredns-sentinel';
-const NAMESPACE = 'coredns-sentinel';
-
-export interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [field: string]: unknown;
-}
-
-/** The helm binary scripts/helm.sh unpacked (it unpacks it first when missing). */
-export function helmBinary(): string {
-  const r = run('bash', ['scripts/helm.sh'], { timeout: 120_000 });
-  assert.equal(r.status, 0, `scripts/helm.sh: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-const objectsOf = (yaml: string): K8sObject[] => parseAllDocuments(yaml).map((d) => d.toJS() as K8sObject).filter((o) => o?.kind);
-
-/** `helm template` of the chart as release coredns-sentinel in namespace coredns-sentinel. */
-export function renderChart(helm: string, args: string[], release = RELEASE, namespace = NAMESPACE): K8sObject[] {
-  const r = run(helm, ['template', release, CHART, '--namespace', namespace, ...args]);
-  assert.equal(r.status, 0, r.stderr);
-  return objectsOf(r.stdout);
-}
-
-function kustomize(overlay: string): K8sObject[] {
-  const r = run('kubectl', ['kustomize', `manifests/deploy/overlays/${overlay}`], { timeout: 30_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return objectsOf(r.stdout);
-}
 
 const key = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
