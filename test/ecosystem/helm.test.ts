@@ -2,7 +2,8 @@
 // `helm template` of every values example; the chart renders the same objects as the kustomize overlays
 // for the same settings (the real kubectl's `kubectl kustomize`); per mode, the chart's ServiceAccount
 // gets exactly the permissions the matching manifest in manifests/ grants; the PrometheusRule carries
-// manifests/alerts/rules.yaml's groups.
+// manifests/alerts/rules.yaml's groups; every object rendered (chart and kustomize) validates against the
+// Kubernetes 1.27 and 1.33 API schemas and the prometheus-operator CRD schemas.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -147,10 +148,79 @@ describe('ecosystem: the Helm chart (charts/coredns-sentinel) with the real helm
     assert.match(JSON.stringify(rule), /\{\{ \$labels\.instance \}\}/);
   });
 
-  it('a wrong mode or restart method is refused in one line that names the choices', () => {
-    for (const [set, message] of [['mode=probe', /mode must be in-cluster, probe-pod, port-forward or direct, got "probe"/], ['repair.restartMethod=kill', /repair.restartMethod must be evict, delete or rollout, got "kill"/]] as const) {
+  describe('every rendered object validates against the API schemas', () => {
+    // The official OpenAPI schemas as ajv validators: kubernetes-models 4.3.1 is generated from Kubernetes
+    // 1.27.1's, 4.5.1 from 1.33.0's (their CHANGELOG); @kubernetes-models/prometheus-operator from the
+    // operator's CRDs. They check required fields, types, enums and formats; like the API server without
+    // --validate=strict, they let unknown fields through.
+    const SCHEMAS = { '1.27': 'kubernetes-models-1.27', '1.33': 'kubernetes-models-1.33' } as const;
+    type Validating = new (data: object) => { validate(): void };
+
+    async function validator(pkg: string, o: K8sObject): Promise<Validating> {
+      const group = o.apiVersion.startsWith('monitoring.coreos.com/') ? '@kubernetes-models/prometheus-operator' : pkg;
+      const model = ((await import(`${group}/${o.apiVersion}/${o.kind}`)) as Record<string, Validating>)[o.kind];
+      assert.ok(model, `${group} has no model of ${o.apiVersion} ${o.kind}`);
+      return model;
+    }
+    async function problems(pkg: string, objs: K8sObject[]): Promise<string[]> {
+      const out: string[] = [];
+      for (const o of objs) {
+        try {
+          new (await validator(pkg, o))(o).validate();
+        } catch (e) {
+          out.push(`${key(o)}: ${(e as Error).message}`);
+        }
+      }
+      return out;
+    }
+    /** The chart with every example and every mode's options, and both overlays: each distinct object once. */
+    function everything(): K8sObject[] {
+      const sets = [
+        ...EXAMPLES.map((e) => ['-f', `${CHART}/examples/${e}`]),
+        ['--set', 'mode=probe-pod,repair.enabled=true,repair.restartMethod=rollout,sampleServices=3,watch.enabled=true,watch.prometheusRule.enabled=true'],
+        ['--set', 'mode=port-forward,freshness=false,repair.enabled=true,repair.restartMethod=delete,repair.quarantine=false,dns.namespace=openshift-dns'],
+        ['--set', 'mode=direct,createNamespace=true,imagePullSecrets[0].name=registry,tolerations[0].operator=Exists,nodeSelector.pool=ops'],
+      ];
+      const all = [...sets.flatMap((args) => renderChart(helm, args)), ...kustomize('check-only'), ...kustomize('repair')];
+      return [...new Map(all.map((o) => [JSON.stringify(o), o])).values()];
+    }
+
+    for (const [version, pkg] of Object.entries(SCHEMAS))
+      it(`Kubernetes ${version} (and the prometheus-operator CRDs)`, async () => {
+        const objs = everything();
+        assert.ok(objs.length > 40, `only ${objs.length} objects`);
+        for (const kind of ['CronJob', 'Deployment', 'ServiceMonitor', 'PrometheusRule', 'ClusterRole', 'Namespace']) assert.ok(objs.some((o) => o.kind === kind), kind);
+        assert.deepEqual(await problems(pkg, objs), []);
+      });
+
+    it('the validation can fail: a wrong enum, a port that is no number, a missing schedule, a bad scrape interval', async () => {
+      const objs = renderChart(helm, ['-f', `${CHART}/examples/repair.yaml`]);
+      const find = <T>(kind: string) => objs.find((o) => o.kind === kind) as unknown as T;
+      const cron = find<{ spec: Record<string, unknown> }>('CronJob').spec;
+      cron.concurrencyPolicy = 'Sometimes';
+      delete cron.schedule;
+      find<{ spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } } }>('Deployment').spec.template.spec.containers[0]!.ports[0]!.containerPort = 'metrics';
+      find<{ spec: { endpoints: { interval: string }[] } }>('ServiceMonitor').spec.endpoints[0]!.interval = '30 seconds';
+      for (const pkg of Object.values(SCHEMAS)) {
+        const found = (await problems(pkg, objs)).join('\n');
+        assert.match(found, /CronJob\/coredns-sentinel\/coredns-sentinel-check: .*must have required property '?schedule/);
+        assert.match(found, /CronJob\/coredns-sentinel\/coredns-sentinel-check: .*concurrencyPolicy must be equal to one of the allowed values/);
+        assert.match(found, /Deployment\/coredns-sentinel\/coredns-sentinel-watch: .*containerPort must be integer/);
+        assert.match(found, /ServiceMonitor\/coredns-sentinel\/coredns-sentinel: .*interval must match pattern/);
+      }
+    });
+  });
+
+  it('values.schema.json refuses a wrong mode, restart method or port and a misspelt key, naming the value', () => {
+    const refused: [string, RegExp][] = [
+      ['mode=probe', /at '\/mode': value must be one of 'in-cluster', 'probe-pod', 'port-forward', 'direct'/],
+      ['repair.restartMethod=kill', /at '\/repair\/restartMethod': value must be one of 'evict', 'delete', 'rollout'/],
+      ['watch.metricsPort=metrics', /at '\/watch\/metricsPort': got string, want integer/],
+      ['watch.enable=true', /additional properties 'enable' not allowed/],
+    ];
+    for (const [set, message] of refused) {
       const r = run(helm, ['template', RELEASE, CHART, '--set', set]);
-      assert.notEqual(r.status, 0);
+      assert.notEqual(r.status, 0, set);
       assert.match(r.stderr, message);
     }
   });
