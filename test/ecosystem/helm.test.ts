@@ -211,6 +211,19 @@ describe('ecosystem: the Helm chart (charts/coredns-sentinel) with the real helm
     });
   });
 
+  it('README.md documents every value of values.yaml, and nothing else', () => {
+    const rows = [...readFileSync(`${CHART}/README.md`, 'utf8').matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]!);
+    const values = parse(readFileSync(`${CHART}/values.yaml`, 'utf8')) as Record<string, unknown>;
+    const at = (path: string) => path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], values);
+    // A leaf, or a map documented whole (resources, labels …): some prefix of its path is a row.
+    const leaves = (v: unknown, path: string): string[] =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0 && !rows.includes(path)
+        ? Object.entries(v).flatMap(([k, w]) => leaves(w, path ? `${path}.${k}` : k))
+        : [path];
+    assert.deepEqual(leaves(values, '').filter((p) => !rows.includes(p)), []);
+    assert.deepEqual(rows.filter((r) => at(r) === undefined), []);
+  });
+
   it('values.schema.json refuses a wrong mode, restart method or port and a misspelt key, naming the value', () => {
     const refused: [string, RegExp][] = [
       ['mode=probe', /at '\/mode': value must be one of 'in-cluster', 'probe-pod', 'port-forward', 'direct'/],
