@@ -2,7 +2,8 @@
 // kubectl (`kubectl apply`, as `helm template | kubectl apply -f -` would), first the check-only example,
 // then the repair example over it (an upgrade: apply patches what exists); then the CLI runs the way the
 // chart's CronJob container would — its args, its ServiceAccount's token and the in-cluster environment
-// (test/sim/incluster.ts) — healthy with the check-only RBAC, and repairing a hung pod with the repair RBAC.
+// (test/sim/incluster.ts) — healthy with the check-only RBAC, repairing a hung pod with the repair RBAC,
+// and, as a second release in probe-pod mode, through a probe pod with that mode's RBAC.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { isolationProblem, podEnvironment } from '../sim/incluster.ts';
@@ -10,7 +11,7 @@ import { kubectl } from '../sim/sim-fixtures.ts';
 import type { Sim } from '../sim/types.ts';
 import { helmBinary, renderChart, type K8sObject } from '../ecosystem/helm.ts';
 import { simOnly, startCluster, type E2ECluster } from './cluster.ts';
-import { buildCli, CLI, finish, type Run } from './cli.ts';
+import { buildCli, CLI, finish, probePodsLeft, type Run } from './cli.ts';
 import { expectValidOutput } from '../schema/validate.ts';
 
 type CronJob = K8sObject & { spec: { jobTemplate: { spec: { template: { spec: { serviceAccountName: string; containers: { args: string[] }[] } } } } } };
@@ -22,6 +23,7 @@ describe('e2e: the Helm chart applied to the sim and run as its CronJob', functi
   let sim: Sim;
   let checkOnly: K8sObject[];
   let repair: K8sObject[];
+  let probePod: K8sObject[];
 
   const apply = (objs: K8sObject[]) => kubectl(sim.kubeconfigPath, ['apply', '--validate=false', '-f', '-'], objs.map((o) => JSON.stringify(o)).join('\n'));
 
@@ -43,6 +45,7 @@ describe('e2e: the Helm chart applied to the sim and run as its CronJob', functi
     const helm = helmBinary();
     checkOnly = renderChart(helm, ['-f', `${EXAMPLES}/check-only.yaml`]);
     repair = renderChart(helm, ['-f', `${EXAMPLES}/repair.yaml`, '--set', 'watch.prometheusRule.enabled=true']);
+    probePod = renderChart(helm, ['--set', 'mode=probe-pod'], 'probe', 'coredns-sentinel');
     cluster = await startCluster();
     sim = cluster.sim!;
   });
@@ -80,5 +83,17 @@ describe('e2e: the Helm chart applied to the sim and run as its CronJob', functi
     assert.equal(r.json?.repair?.actions[0]?.pod, sick!.name);
     assert.equal(r.json?.repair?.actions[0]?.outcome, 'done');
     sim.faults.clear();
+  });
+
+  it('a second release in probe-pod mode: its CronJob checks through a probe pod with exactly that RBAC, and deletes it', async () => {
+    await apply(probePod);
+    const before = sim.requests.length;
+    const r = await asCronJob(probePod);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json?.mode, 'probe-pod');
+    const mine = sim.requests.slice(before).filter((q) => q.user === 'system:serviceaccount:coredns-sentinel:probe-coredns-sentinel');
+    assert.ok(mine.some((q) => q.verb === 'create' && q.resource === 'pods' && q.code === 201), 'no probe pod created');
+    assert.deepEqual(mine.filter((q) => q.code === 403 && !['get', 'list'].includes(q.verb)), []);
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath, 'coredns-sentinel'), []);
   });
 });
