@@ -5,7 +5,7 @@ import { chooseProber, failureOf, prepareCycle, runCycle, runFleet, worstExitCod
 import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import { createLogger, errorOutput, fleetOutput, progress, render, renderFleet, type CheckOutput } from '../report/index.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { endEarlySignals } from './early-signals.ts';
 import { Interrupted } from '../common/abort.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';

@@ -6,7 +6,7 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { UsageError } from '../engine/index.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { renderJUnit, type JUnitCluster } from '../report/junit.ts';
 import { DEFAULT_PUSH_JOB, parsePushTarget, pushMetrics, PushError, type PushTarget } from '../report/pushgateway.ts';
 import { createMetrics, cycleRecord } from '../watch/metrics.ts';

@@ -3,7 +3,7 @@
 // dying by the signal. Installed first by the launcher dist/cli.js (src/cli/launcher.ts), before Node
 // parses the bundle, and again (a no-op then) by src/cli/main.ts when run from source; src/cli/check.ts
 // takes over with interruptible().
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 // The launcher and the bundle each carry a copy of this module: the handler lives on the process so
 // that endEarlySignals() in the bundle removes the one the launcher installed.

@@ -7,7 +7,7 @@ import { DEFAULTS, formatDuration } from '../common/defaults.ts';
 import { cleanupProbePods, failureOf } from '../engine/index.ts';
 import { check } from './check.ts';
 import { CHECK_DEFAULTS, namespaceName, type RawCheckFlags } from './options.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { watchCommand } from './watch.ts';
 import { doctorCommand } from './doctor.ts';
 import { addCiOptions, type RawCiFlags } from './ci.ts';

@@ -15,7 +15,7 @@ import { createLogger, errorOutput, render, renderTable, type CheckOutput } from
 import { createMetrics, cycleRecord, type CycleRecord, type SentinelMetrics } from '../watch/metrics.ts';
 import { runLoop } from '../watch/loop.ts';
 import { loopHealth, parseListenAddress, startMetricsServer, type ListenAddress, type MetricsServer } from '../watch/server.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { interruptible } from './check.ts';
 import { addSharedOptions } from './shared-options.ts';

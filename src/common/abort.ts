@@ -1,16 +1,14 @@
 // One cancellation through the engine: the CLI turns SIGINT/SIGTERM into an AbortSignal, every stage
 // that waits checks it, and whoever holds something in the cluster (a probe pod, the Lease, a started
 // restart) cleans up before the Interrupted error reaches the CLI, which exits 130. A leaf module.
+import { SentinelError } from './errors.ts';
+import { EXIT } from './exit-codes.ts';
 
 /** The run was cut short by a signal; what was held has been cleaned up (or the message says not). */
-export class Interrupted extends Error {
+export class Interrupted extends SentinelError {
   constructor(message = 'interrupted') {
-    super(message);
+    super(message, { exitCode: EXIT.interrupted });
     this.name = 'Interrupted';
-  }
-
-  get line(): string {
-    return this.message;
   }
 }
 

@@ -12,6 +12,8 @@ import { detectOutage, needsEvents } from './outage.ts';
 import { dnsContainerOf, podDnsPorts, serviceDnsPorts, serviceProbePorts, type ServiceDnsPorts } from './ports.ts';
 import type { ControllerRef, CorefileSource, DnsController, DnsPod, DnsService, DnsWorkload, NodeLocalCache, ServiceEndpoint, Zones } from './types.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { SentinelError } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 /**
  * What to look for. Unset fields are discovered; set ones win. The CLI maps its flags here: -n, -l,
@@ -48,18 +50,14 @@ export type DiscoverClient = Pick<
 >;
 
 /** The DNS workload could not be found where we were told to look. */
-export class DiscoverError extends Error {
+export class DiscoverError extends SentinelError {
   constructor(
     readonly kind: 'no-service' | 'no-pods',
     message: string,
     readonly hint: string,
   ) {
-    super(message);
+    super(message, { exitCode: EXIT.cluster, line: `${message} (${hint})` });
     this.name = 'DiscoverError';
-  }
-
-  get line(): string {
-    return `${this.message} (${this.hint})`;
   }
 }
 
@@ -161,13 +159,17 @@ const absentIsUndefined = (err: unknown): undefined => {
   throw err;
 };
 
-/** Runs a read whose failure only costs a note in the report. */
+/**
+ * Evidence the run can do without (the Corefile, the controller, EndpointSlices …): a read that fails
+ * in any shape — an HTTP status, a reset, no answer — is one note and the run goes on. Rejected
+ * credentials fail the run (every other request would be rejected too).
+ */
 async function optional<T>(read: Promise<T>, notes: string[], what: string): Promise<T | undefined> {
   try {
     return await read;
   } catch (err) {
-    if (!(err instanceof KubeError) || err.kind === 'unreachable' || err.kind === 'unauthorized') throw err;
-    notes.push(`${what}: ${err.kind === 'not-found' ? 'not found' : err.kind === 'forbidden' ? `not readable — ${err.hint}` : err.message}`);
+    if (!(err instanceof KubeError) || err.kind === 'unauthorized') throw err;
+    notes.push(`${what}: ${err.kind === 'not-found' ? 'not found' : err.kind === 'forbidden' ? `not readable — ${err.hint}` : `not read: ${err.line}`}`);
     return undefined;
   }
 }

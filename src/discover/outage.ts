@@ -4,6 +4,8 @@
 // reason (src/judge/judge.ts), never a "workload not found" error. Pure functions over plain data.
 import type { KEvent, KPod } from '../kube/index.ts';
 import type { DnsController, Outage, ServiceEndpoint } from './types.ts';
+import { SentinelError } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 const MAX_QUOTED = 3;
 
@@ -110,14 +112,10 @@ export const needsEvents = (pods: KPod[]): boolean => {
  * An outage with nothing to probe (a headless Service or pods only, and no pod with an IP): the run
  * ends unhealthy with the outage as its line (exit 1), never "the check plan cannot run".
  */
-export class OutageError extends Error {
+export class OutageError extends SentinelError {
   constructor(readonly outage: Outage) {
-    super(`DNS unhealthy — outage: ${outage.reason}`);
+    super(`DNS unhealthy — outage: ${outage.reason}`, { exitCode: EXIT.unhealthy });
     this.name = 'OutageError';
-  }
-
-  get line(): string {
-    return this.message;
   }
 }
 

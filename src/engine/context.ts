@@ -6,7 +6,7 @@ import { connect, type RepairKubeClient } from '../kube/index.ts';
 import { ConfigError, parsePlanConfig, type PlanConfig } from '../plan/index.ts';
 import { PROBE_ENV, probeImageMode } from '../probepod/spec.ts';
 import { MAX_ARG_STRLEN } from '../probepod/limits.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../common/errors.ts';
 import { parseResolvConf } from '../probe/clientview.ts';
 import type { CheckSettings } from './settings.ts';
 import { SILENT_LOGGER, type Logger } from '../common/logger.ts';

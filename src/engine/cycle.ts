@@ -34,12 +34,12 @@ import { quarantine, removeQuarantined, type IsolateContext } from '../repair/is
 import { afterRepair, evictionBlock } from '../repair/foresight.ts';
 import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type Progress, type RepairSection } from '../report/index.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 import type { CycleContext } from './context.ts';
 import type { Prober } from '../modes/types.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../common/errors.ts';
 import { withFreshness } from './freshness.ts';
 import { pinNodes, probeableNodes, probeEveryNode, tolerationNote } from './nodes.ts';
 
@@ -400,7 +400,7 @@ const NOTHING_RESTARTED = 'interrupted before any restart: nothing was restarted
 
 const errorLine = (err: unknown): string => (err as { line?: string })?.line ?? String(err);
 
-/** One cycle. Throws KubeError/DiscoverError/ProbePodError (mapped by src/engine/errors.ts) before any change is made. */
+/** One cycle. Throws KubeError/DiscoverError/ProbePodError (each a SentinelError with its exit code) before any change is made. */
 export async function runCycle(d: CycleDeps): Promise<CycleResult> {
   const { ctx, log, progress, state } = d;
   const { settings } = ctx;

@@ -1,20 +1,19 @@
 // `doctor`: the facts behind src/modes/doctor.ts — the API server's version, every access question
 // at once, the DNS workload, whether its addresses answer from here, and whether a probe pod with the
 // probe image really runs (a short real pod with a one-query plan, only when allowed).
-import { KubeError, type AccessCheck } from '../kube/index.ts';
+import type { AccessCheck } from '../kube/index.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import { buildPlan, resolvePlanOptions } from '../plan/index.ts';
 import { readChecks } from '../modes/access.ts';
 import { doctorReport, type CheckAnswer, type DoctorFacts, type DoctorReport } from '../modes/doctor.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import type { CycleContext } from './context.ts';
 import { accessScope, discoverDns, routability } from './discover.ts';
-import { failureOf } from './errors.ts';
+import { failureOf } from '../common/errors.ts';
 import { probePodProber } from '../modes/probepod.ts';
 import { MODE_REGISTRY } from '../modes/registry.ts';
 import { modeDeps } from './probers.ts';
 
-const lineOf = (err: unknown) => (err instanceof KubeError ? err.line : failureOf(err).line);
 const QUIET = { stage: () => {}, done: () => {} };
 
 async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<DoctorFacts['probeImage']> {
@@ -25,7 +24,7 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
     await probePodProber(ctx.client, modeDeps(ctx, QUIET).probePod).run(plan, []);
     return { ok: true, line: `${ctx.settings.probeImage}: a probe pod ran in namespace ${ctx.probeNamespace} (${((Date.now() - started) / 1000).toFixed(1)} s)` };
   } catch (err) {
-    return { ok: false, line: `${ctx.settings.probeImage}: ${lineOf(err)}` };
+    return { ok: false, line: `${ctx.settings.probeImage}: ${failureOf(err).line}` };
   }
 }
 
@@ -38,7 +37,7 @@ export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
   try {
     version = await ctx.client.serverVersion();
   } catch (err) {
-    return doctorReport({ server, api: { error: lineOf(err) }, inCluster: ctx.client.inCluster, access: none, workload: { error: 'not looked for' }, dnsAddresses: s.dnsAddresses.length, probeImage: notAsked }, exit);
+    return doctorReport({ server, api: { error: failureOf(err).line }, inCluster: ctx.client.inCluster, access: none, workload: { error: 'not looked for' }, dnsAddresses: s.dnsAddresses.length, probeImage: notAsked }, exit);
   }
   // Discovery first, exactly as check runs it: the access questions and the routability test then
   // concern the workload check would probe (openshift-dns/dns-default on port 5353, RKE2's names …).
@@ -51,7 +50,7 @@ export async function gatherDoctor(ctx: CycleContext): Promise<DoctorReport> {
     const podPorts = [...new Set(workload.pods.map((p) => p.ports?.udp ?? workload!.service.port))];
     found = { line: `${workload.namespace}: ${workload.pods.length} pods (${ready} Ready) answering on port ${podPorts.join(',') || workload.service.port}, ${svc}` };
   } catch (err) {
-    found = { error: lineOf(err) };
+    found = { error: failureOf(err).line };
   }
   const scope = accessScope(ctx, workload);
   // Every question at once: reading the workload, then each mode's own.

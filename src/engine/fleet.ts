@@ -3,12 +3,12 @@
 // each cluster's repair takes its own Lease in its own cluster. The exit code is the worst of all.
 import { contextNames } from '../kube/index.ts';
 import { errorOutput, type FleetCluster, type Progress } from '../report/index.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import type { Logger } from '../common/logger.ts';
 import { bounded } from '../common/bounded.ts';
 import { prepareCycle } from './context.ts';
 import { runCycle } from './cycle.ts';
-import { failureOf } from './errors.ts';
+import { failureOf } from '../common/errors.ts';
 import { chooseProber } from './probers.ts';
 import type { CheckSettings } from './settings.ts';
 

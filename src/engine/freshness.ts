@@ -4,12 +4,11 @@
 import { KubeError } from '../kube/index.ts';
 import { CANARY_TTL_MS, canaryName, canaryQuery, createCanary, judgeableFreshness, noPodSawCanary, SECOND_LOOK_DELAY_MS, secondLookPlan, sweepCanaries, withSecondLook, type Canary } from '../freshness/canary.ts';
 import { Interrupted, raceAbort, sleep } from '../common/abort.ts';
+import { lineOf } from '../common/errors.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CycleContext } from './context.ts';
-
-const lineOf = (err: unknown) => (err instanceof KubeError ? err.line : String(err));
 
 export async function withFreshness(
   ctx: CycleContext,

@@ -13,7 +13,7 @@ import type { DnsWorkload } from '../discover/types.ts';
 import { accessScope, discoverDns, routability } from './discover.ts';
 import type { Progress } from '../report/index.ts';
 import type { CycleContext } from './context.ts';
-import { UsageError } from './errors.ts';
+import { UsageError } from '../common/errors.ts';
 
 export interface ChosenProber {
   prober: Prober;

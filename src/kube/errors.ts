@@ -2,6 +2,8 @@
 // do next. Pure: works on plain shapes (ApiException-like objects, fetch/socket errors, Status bodies),
 // so it is unit-tested without a server.
 import { forbiddenHint } from './rbac.ts';
+import { SentinelError, type FailedRequest } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 
 export type KubeErrorKind =
   | 'config'
@@ -50,9 +52,11 @@ export interface KubeErrorExtra {
   request?: RequestContext;
 }
 
-export class KubeError extends Error {
+/** A request's failure: exit 3, or 2 for a kubeconfig that cannot be used (nothing was sent). */
+export class KubeError extends SentinelError {
   readonly retryAfterSeconds?: number;
-  readonly request?: RequestContext;
+  /** The request with the rule that grants it (the line and hints name it). */
+  readonly context?: RequestContext;
 
   constructor(
     readonly kind: KubeErrorKind,
@@ -64,25 +68,24 @@ export class KubeError extends Error {
     readonly hint: string,
     extra: KubeErrorExtra = {},
   ) {
-    super(message);
+    // `<request>: <what happened> — <what to do>`, one line, for users.
+    super(message, {
+      exitCode: kind === 'config' ? EXIT.usage : EXIT.cluster,
+      line: `${extra.request ? `${describeRequest(extra.request)}: ` : ''}${message}${hint ? ` — ${hint}` : ''}`,
+      request: extra.request && failedRequest(extra.request),
+    });
     this.name = 'KubeError';
     if (extra.retryAfterSeconds !== undefined) this.retryAfterSeconds = extra.retryAfterSeconds;
-    if (extra.request) this.request = extra.request;
-  }
-
-  /** `<request>: <what happened> — <what to do>`, one line, for users. */
-  get line(): string {
-    const head = this.request ? `${describeRequest(this.request)}: ` : '';
-    return oneLine(`${head}${this.message}${this.hint ? ` — ${this.hint}` : ''}`);
+    if (extra.request) this.context = extra.request;
   }
 
   /** The same error with its message extended (e.g. by the attempts spent). */
   withMessage(message: string): KubeError {
-    return new KubeError(this.kind, this.code, message, this.hint, { ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}), ...(this.request ? { request: this.request } : {}) });
+    return new KubeError(this.kind, this.code, message, this.hint, { ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}), ...(this.context ? { request: this.context } : {}) });
   }
 }
 
-const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+const failedRequest = ({ verb, resource, namespace, name }: RequestContext): FailedRequest => ({ verb, resource, ...(namespace && { namespace }), ...(name && { name }) });
 
 /**
  * Removes credential material from text that came from a library, a server or a plugin: bearer tokens,

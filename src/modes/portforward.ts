@@ -12,6 +12,7 @@ import { runPlan } from '../probe/run.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { ProbeRunResult } from '../probepod/lifecycle.ts';
 import { ModeError } from './errors.ts';
+import { lineOf } from '../common/errors.ts';
 import { inProcessResult, NODE_LOCAL_NOTE, type Prober, type ScopedPlan } from './types.ts';
 
 export const UDP_NOTE = 'port-forward: UDP not checked — pods/portforward carries TCP streams only, so every check ran over TCP';
@@ -34,7 +35,7 @@ export function portForwardScope(plan: CheckPlan): ScopedPlan {
 
 /** A tunnel that could not be opened is the path's failure, not the pod's: its samples are "path", with the API's line. */
 const asPathError = (err: unknown): Error =>
-  pathError(err instanceof KubeError ? err.line : `port-forward: ${err instanceof Error ? err.message : String(err)}`);
+  pathError(err instanceof KubeError ? err.line : `port-forward: ${lineOf(err)}`);
 
 /** A Duplex in front of a tunnel that is still opening: writes wait for it, its failure is this stream's. */
 class Tunnel extends Duplex {

@@ -5,6 +5,8 @@
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { boundedDuration, parseDurationMs } from '../common/duration.ts';
+import { SentinelError } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { LIMITS, RCODES, RECORD_TYPES, TRANSPORTS, type Expectation, type RecordType, type Transport } from '../probe/contract.ts';
 import * as v from '../probe/validate.ts';
 import { CHECK_GROUPS, type CheckGroup } from './derived.ts';
@@ -31,9 +33,10 @@ export interface PlanConfig {
   disable?: CheckGroup[];
 }
 
-export class ConfigError extends Error {
+/** A config file that cannot be used (exit 2). */
+export class ConfigError extends SentinelError {
   constructor(message: string) {
-    super(message);
+    super(message, { exitCode: EXIT.usage });
     this.name = 'ConfigError';
   }
 }

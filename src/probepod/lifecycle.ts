@@ -5,6 +5,8 @@
 // business, not ours.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
+import { lineOf, SentinelError, type FailedRequest } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { KubeError, type KContainerStatus, type KEvent, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { podEvent } from '../discover/outage.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
@@ -13,18 +15,16 @@ import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../com
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
 
-export class ProbePodError extends Error {
+/** The probe could not run or say what it found (exit 4); `request` when an API request failed. */
+export class ProbePodError extends SentinelError {
   constructor(
     readonly reason: ProbePodFailure,
     message: string,
     readonly hint: string,
+    request?: FailedRequest,
   ) {
-    super(message);
+    super(message, { exitCode: EXIT.probe, line: hint ? `${message} (${hint})` : message, request });
     this.name = 'ProbePodError';
-  }
-
-  get line(): string {
-    return this.hint ? `${this.message} (${this.hint})` : this.message;
   }
 }
 
@@ -244,9 +244,13 @@ class PodJanitor {
     this.pods.set(name, { namespace, created: created.then(() => undefined, (err: unknown) => err) });
   }
 
-  async remove(name: string): Promise<void> {
+  /**
+   * Deletes the pod; when the API fails the delete (any shape, retries spent), says so in one line
+   * instead of throwing: what the probe found stands, and the pod left is swept by the next run.
+   */
+  async remove(name: string): Promise<string | undefined> {
     const pod = this.pods.get(name);
-    if (!pod) return;
+    if (!pod) return undefined;
     const failed = await pod.created;
     try {
       await this.client.deletePod(pod.namespace, name);
@@ -256,16 +260,18 @@ class PodJanitor {
         await this.client.deletePod(pod.namespace, name);
       }
     } catch (err) {
-      throw err instanceof KubeError
-        ? new ProbePodError('exec', `could not delete probe pod ${name} in namespace ${pod.namespace}: ${err.line}`, `delete it: kubectl delete pod -n ${pod.namespace} ${name}`)
-        : err;
+      if (!(err instanceof KubeError)) throw err;
+      return leftPodLine(pod.namespace, name, err);
     }
     this.pods.delete(name);
     this.deleted.push(name);
+    return undefined;
   }
 }
 
-const errorLine = (err: unknown): string => (err instanceof ProbePodError || err instanceof KubeError ? err.line : String(err));
+/** A probe pod whose delete failed: the request's line, who deletes it later, and how to at once. */
+const leftPodLine = (namespace: string, name: string, err: KubeError): string =>
+  `probe pod ${name} NOT deleted: ${err.line} — the next run or \`coredns-sentinel cleanup\` deletes it; now: kubectl delete pod -n ${namespace} ${name}`;
 
 /**
  * The sweep of stale probe pods (see staleReason), riding on one probe pod's watch: its synthetic ADDED
@@ -298,7 +304,7 @@ class Sweeper {
   async settle(succeeded: boolean): Promise<NonNullable<ProbeRunResult['sweep']>> {
     if (succeeded && !this.watched) await sweepStalePods(this.client, this.namespace).then((names) => void this.deleted.push(...names), (err: unknown) => void (this.failure ??= err));
     await Promise.all(this.deleting);
-    return { deleted: this.deleted, ...(this.failure !== undefined && { failure: errorLine(this.failure) }) };
+    return { deleted: this.deleted, ...(this.failure !== undefined && { failure: lineOf(this.failure) }) };
   }
 }
 
@@ -384,8 +390,10 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     t = Date.now();
     const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image), timeoutMs: execTimeoutMs });
     const result = await raceAbort(executing, signal).catch((err: unknown) => {
-      if (err instanceof KubeError && err.kind !== 'forbidden' && err.kind !== 'unauthorized' && err.kind !== 'unreachable')
-        throw new ProbePodError('exec', `exec of the probe in pod ${created.name}${current.nodeName ? ` on node ${current.nodeName}` : ''} failed: ${err.message}`, err.hint);
+      // The pod was created and watched, so the API works: an exec that fails in any shape (a status, a
+      // reset, no answer) is the probe that could not run (exit 4). Refused access stays an API error (3).
+      if (err instanceof KubeError && err.kind !== 'forbidden' && err.kind !== 'unauthorized')
+        throw new ProbePodError('exec', `exec of the probe in pod ${created.name}${current.nodeName ? ` on node ${current.nodeName}` : ''} failed: ${err.message}`, err.hint, err.request);
       throw err;
     });
     timings.execMs = elapsed(t);
@@ -396,11 +404,15 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     const notes = injected.length
       ? [`probe pod ${created.name} got ${injected.join(', ')} injected despite its opt-out labels: a mesh's DNS proxy may have answered instead of CoreDNS — use a --probe-namespace without injection`]
       : [];
-    return { pod: created.name, node: current.nodeName, report, timings, ...(notes.length && { notes }) };
-  } finally {
     t = Date.now();
-    await janitor.remove(name);
+    const left = await janitor.remove(name);
     timings.deleteMs = elapsed(t);
+    if (left) notes.push(left);
+    return { pod: created.name, node: current.nodeName, report, timings, ...(notes.length && { notes }) };
+  } catch (err) {
+    // The probe's own failure is the cause and keeps its exit code; a pod also left behind is named in it.
+    const left = await janitor.remove(name);
+    throw left && err instanceof ProbePodError ? new ProbePodError(err.reason, `${err.message}; ${left}`, err.hint, err.request) : err;
   }
 }
 
@@ -420,7 +432,7 @@ export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: Pr
   if (opts.signal?.aborted) {
     // What the signal really left to clean up: pods whose create was sent (each deleted by name), or none.
     const cleaned = janitor.deleted.length ? `probe pod ${janitor.deleted.join(', ')} deleted` : 'no probe pod was created';
-    throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${errorLine(failed.reason)}` : `interrupted: ${cleaned}`);
+    throw new Interrupted(failed && !(failed.reason instanceof Interrupted) ? `interrupted; ${lineOf(failed.reason)}` : `interrupted: ${cleaned}`);
   }
   if (failed) {
     // Refused (a quota full of pods left by killed runs?) before any watch swept: sweep by a list for the next run.

@@ -3,6 +3,7 @@ import { brokenConfig, CONFIG_LOG_PODS, readPodConfigLogs, reloadState, refuseRe
 import type { CorefileSource, DnsPod, DnsWorkload } from '../discover/types.ts';
 import { readCorefile } from '../discover/caddyfile.ts';
 import type { Judgement } from '../judge/types.ts';
+import { KubeError } from '../kube/index.ts';
 import type { RepairPlan } from './policy.ts';
 
 const GOOD = `.:53 {\n    errors\n    kubernetes cluster.local in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n    cache 30\n    reload\n}\n`;
@@ -136,7 +137,7 @@ describe('readPodConfigLogs', () => {
     const client = {
       readPodLog: async (ns: string, name: string, opts: { container?: string; tailLines: number }) => {
         read.push(`${ns}/${name}/${opts.container}/${opts.tailLines}`);
-        if (name === 'd') throw Object.assign(new Error('x'), { line: 'pods "d" is forbidden: cannot get resource "pods/log"' });
+        if (name === 'd') throw new KubeError('forbidden', 403, 'pods "d" is forbidden: cannot get resource "pods/log"', '');
         return banner(GOOD_SHA);
       },
     };

@@ -5,6 +5,7 @@
 // reload plugin's "Running configuration SHA512 = …" and its errors, from their logs) against the
 // ConfigMap now (its hash, whether CoreDNS would load it, when it changed). The decision is pure;
 // readPodConfigLogs is the only I/O.
+import { lineOf } from '../common/errors.ts';
 import { readCorefile } from '../discover/caddyfile.ts';
 import type { CorefileSource, DnsWorkload } from '../discover/types.ts';
 import type { Judgement } from '../judge/types.ts';
@@ -121,7 +122,7 @@ export async function readPodConfigLogs(
       try {
         return { ...pod, log: await client.readPodLog(workload.namespace, p.name, { tailLines: CONFIG_LOG_LINES, previous: false, ...(p.dnsContainer && { container: p.dnsContainer }) }) };
       } catch (err) {
-        warn(`could not read the log of ${p.name} for its running configuration: ${(err as { line?: string }).line ?? String(err)}`);
+        warn(`could not read the log of ${p.name} for its running configuration: ${lineOf(err)}`);
         return pod;
       }
     }),

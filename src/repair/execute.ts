@@ -6,6 +6,7 @@
 // SentinelRepairFailed — also when a later step fails, the Lease is lost or the run is interrupted.
 import { randomBytes } from 'node:crypto';
 import { Interrupted, sleep } from '../common/abort.ts';
+import { lineOf } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { KubeError, type KControllerKind, type KPod, type RepairKubeClient } from '../kube/index.ts';
 import type { Judgement } from '../judge/types.ts';
@@ -97,14 +98,12 @@ function subject(action: RepairAction): { kind: 'Pod' | KControllerKind; name: s
   return { kind: 'Pod', name: action.pod, apiVersion: 'v1', label: action.pod };
 }
 
-const line = (err: unknown): string => (err instanceof KubeError || err instanceof Interrupted ? err.line : (err as { line?: string })?.line ?? String(err));
-
 async function event(ctx: ExecuteContext, action: RepairAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
   const s = subject(action);
   const uid = s.kind === 'Pod' ? action.restarts[0]?.uid : undefined;
   await ctx.client
     .createEvent({ namespace: ctx.namespace, involved: { kind: s.kind, name: s.name, apiVersion: s.apiVersion, ...(uid ? { uid } : {}) }, reason, type, message })
-    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${s.label}: ${line(err)}`));
+    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${s.label}: ${lineOf(err)}`));
 }
 
 /** Why the repair must not take its next step: a signal, or the Lease lost. */
@@ -173,12 +172,12 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
   try {
     await ctx.history.intent(intent);
   } catch (err) {
-    const why = `could not record the restart in the repair history (${line(err)}); not restarting ${s.label}`;
+    const why = `could not record the restart in the repair history (${lineOf(err)}); not restarting ${s.label}`;
     return { entry: entry('failed', why), done: false, incomplete: why, unrecorded: err };
   }
   const stopped = stopReason(ctx);
   if (stopped) {
-    await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${line(err)}`));
+    await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${lineOf(err)}`));
     return { entry: entry('failed', `not restarted: ${stopped}`), done: false, incomplete: stopped, interrupted: ctx.signal?.aborted === true };
   }
 
@@ -191,7 +190,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
     let recorded = '';
     await ctx.history.settle(intent.id, restarted ? { done: true, ...(replacements ? { replacements } : {}) } : { done: false }).catch((err: unknown) => {
       // An unsettled intent still counts as a restart for the next run's cooldown and budget.
-      recorded = `; the history keeps it as an intent (${line(err)})`;
+      recorded = `; the history keeps it as an intent (${lineOf(err)})`;
     });
     return { entry: entry('failed', `${detail}${recorded}`), done: restarted, ...extra };
   };
@@ -202,7 +201,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
       const blocked = await evict(ctx, action, target.pod, target.uid, deadline);
       if (blocked) {
         await event(ctx, action, EVENT_REASONS.failed, 'Warning', `eviction of ${target.pod} ${blocked}; not forced`);
-        await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${line(err)}`));
+        await ctx.history.settle(intent.id, { done: false }).catch((err: unknown) => ctx.log.warn(`could not drop the restart intent for ${s.label}: ${lineOf(err)}`));
         const stop = stopReason(ctx);
         return { entry: entry('blocked', `${blocked}; not forced (retried until --repair-timeout)`), done: false, ...(stop ? { incomplete: stop, interrupted: ctx.signal?.aborted === true } : {}) };
       }
@@ -219,7 +218,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
     try {
       await ctx.history.settle(intent.id, { done: true, ...(replacements ? { replacements } : {}) });
     } catch (err) {
-      return await conclude(`restarted, but the repair history could not be completed (${line(err)}); stopping`, { incomplete: `could not complete the repair history: ${line(err)}` });
+      return await conclude(`restarted, but the repair history could not be completed (${lineOf(err)}); stopping`, { incomplete: `could not complete the repair history: ${lineOf(err)}` });
     }
     if (!after) {
       const detail = `restarted, but no Ready replacement within ${Math.round(ctx.timeoutMs / 1000)} s (--repair-timeout); not touching other pods`;
@@ -233,7 +232,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
   } catch (err) {
     if (err instanceof Interrupted || ctx.signal?.aborted)
       return conclude(restarted ? `${action.method} done, then interrupted before the replacement was verified` : 'interrupted before the restart', { incomplete: 'interrupted', interrupted: true });
-    const why = line(err);
+    const why = lineOf(err);
     return conclude(restarted ? `${action.method} done, then ${why}` : `${action.method} failed: ${why}`, { incomplete: why });
   }
 }

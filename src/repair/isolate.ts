@@ -4,8 +4,9 @@
 // the quarantined pods whose time is up. docs/repair.md "Quarantine".
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../common/abort.ts';
+import { lineOf } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { KubeError, type KPod, type RepairKubeClient } from '../kube/index.ts';
+import type { KPod, RepairKubeClient } from '../kube/index.ts';
 import type { QuarantineRecord } from './history.ts';
 import { QUARANTINE_LABEL, quarantineIntent, quarantinePatch, type QuarantineAction } from './quarantine.ts';
 import { EVENT_REASONS, type RepairEntry } from './execute.ts';
@@ -34,13 +35,12 @@ export interface IsolateContext {
   signal?: AbortSignal;
 }
 
-const line = (err: unknown): string => (err as { line?: string })?.line ?? String(err);
 const ready = (p: KPod) => !p.deletionTimestamp && p.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function event(ctx: IsolateContext, q: QuarantineAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
   await ctx.client
     .createEvent({ namespace: ctx.namespace, involved: { kind: 'Pod', name: q.pod, apiVersion: 'v1', uid: q.uid }, reason, type, message })
-    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${q.pod}: ${line(err)}`));
+    .catch((err: unknown) => ctx.log.warn(`could not record Event ${reason} on ${q.pod}: ${lineOf(err)}`));
 }
 
 /** Out of rotation: no EndpointSlice of the Service lists its addresses, and as many DNS pods are Ready as before. */
@@ -68,7 +68,7 @@ export async function quarantine(ctx: IsolateContext, q: QuarantineAction): Prom
   try {
     await ctx.record.intent(intent);
   } catch (err) {
-    return entry('failed', `could not record the quarantine in the repair history (${line(err)}); not relabelling ${q.pod}`);
+    return entry('failed', `could not record the quarantine in the repair history (${lineOf(err)}); not relabelling ${q.pod}`);
   }
   const kept = `kept until ${q.until} for kubectl logs/describe (label ${QUARANTINE_LABEL}=true)`;
   const labels = Object.entries(q.removeLabels).map(([k, v]) => `${k}=${v}`).join(',');
@@ -78,8 +78,8 @@ export async function quarantine(ctx: IsolateContext, q: QuarantineAction): Prom
     const { labels: set, annotations } = quarantinePatch(q);
     relabelled = await ctx.client.relabelPod(ctx.namespace, q.pod, q.uid, set, annotations);
   } catch (err) {
-    await ctx.record.settle(intent.id, false).catch((e: unknown) => ctx.log.warn(`could not drop the quarantine intent for ${q.pod}: ${line(e)}`));
-    const detail = `could not take it out of rotation: ${line(err)}`;
+    await ctx.record.settle(intent.id, false).catch((e: unknown) => ctx.log.warn(`could not drop the quarantine intent for ${q.pod}: ${lineOf(e)}`));
+    const detail = `could not take it out of rotation: ${lineOf(err)}`;
     await event(ctx, q, EVENT_REASONS.failed, 'Warning', `${q.pod}: ${detail}`);
     return entry('failed', detail);
   }
@@ -87,7 +87,7 @@ export async function quarantine(ctx: IsolateContext, q: QuarantineAction): Prom
     await ctx.record.settle(intent.id, relabelled);
   } catch (err) {
     // The intent stays: the next run settles it against the pods.
-    ctx.log.warn(`could not complete the quarantine record of ${q.pod}: ${line(err)}`);
+    ctx.log.warn(`could not complete the quarantine record of ${q.pod}: ${lineOf(err)}`);
   }
   if (!relabelled) return entry('failed', 'the pod was gone before it could be relabelled');
 
@@ -112,7 +112,7 @@ export async function removeQuarantined(ctx: IsolateContext, due: QuarantineReco
       removed.add(q.id);
       ctx.log.info(`deleted quarantined pod ${q.pod.name}: ${why(q)}`);
     } catch (err) {
-      problems.push(`could not delete quarantined pod ${q.pod.name}: ${err instanceof KubeError ? err.line : String(err)}`);
+      problems.push(`could not delete quarantined pod ${q.pod.name}: ${lineOf(err)}`);
     }
   }
   if (removed.size > 0) await ctx.record.removed(removed);

@@ -10,6 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { lineOf, SentinelError } from '../common/errors.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { systemClock, type Clock } from '../common/clock.ts';
 
 export const LOCK_NAME = 'coredns-sentinel-repair';
@@ -18,17 +20,13 @@ export const DEFAULT_LEASE_SECONDS = DEFAULTS.repair.leaseSeconds;
 /** "<hostname>/<pid>/<random>": tells a human which runner holds the lock. */
 export const lockIdentity = (): string => `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
 
-export class LockedError extends Error {
+export class LockedError extends SentinelError {
   constructor(
     readonly holder: string,
     readonly until: string,
   ) {
-    super(`repair is locked by ${holder} until ${until} (Lease ${LOCK_NAME}): another runner is repairing; run again later`);
+    super(`repair is locked by ${holder} until ${until} (Lease ${LOCK_NAME}): another runner is repairing; run again later`, { exitCode: EXIT.locked });
     this.name = 'LockedError';
-  }
-
-  get line(): string {
-    return this.message;
   }
 }
 
@@ -113,7 +111,7 @@ class HeldLease implements RepairLock {
   }
 
   private lose(err: unknown): void {
-    const why = err instanceof LockedError || err instanceof KubeError ? err.line : String(err);
+    const why = lineOf(err);
     this.lostController.abort(new Error(`the repair Lease ${LOCK_NAME} could not be renewed: ${why}`));
   }
 
@@ -142,7 +140,7 @@ class HeldLease implements RepairLock {
       await this.client.replaceLease({ ...this.lease, holderIdentity: '', renewTime: this.clock.now().toISOString() });
       return undefined;
     } catch (err) {
-      const why = err instanceof KubeError ? err.line : String(err);
+      const why = lineOf(err);
       return `could not release the repair Lease ${LOCK_NAME} (${why}); it expires by itself after ${this.lease.leaseDurationSeconds ?? DEFAULT_LEASE_SECONDS} s`;
     }
   }

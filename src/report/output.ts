@@ -2,7 +2,7 @@
 //
 // CheckOutput (apiVersion coredns-sentinel/check/v1, kind CheckReport; schema/check-output.v1.json):
 //   verdict     healthy | unhealthy | error
-//   exitCode    as in src/report/exit-codes.ts
+//   exitCode    as in src/common/exit-codes.ts
 //   message     the one-line verdict (or the error line)
 //   classification  the judge's: healthy, pod-local, not-repairable, upstream, service-only, node-local, probe-side,
 //               cluster-wide, uncorroborated, slow, inconclusive; reason: why, one line

@@ -2,7 +2,7 @@
 // SENTINEL_E2E_KUBECONFIG (test/e2e/cluster.ts; tests that inject faults skip there). One cluster per
 // describe, faults cleared between tests, and after every test no probe pod may be left behind.
 //
-// Exit codes asserted (src/report/exit-codes.ts): 0 healthy, 1 unhealthy, 2 usage (no kubeconfig, bad
+// Exit codes asserted (src/common/exit-codes.ts): 0 healthy, 1 unhealthy, 2 usage (no kubeconfig, bad
 // context, bad config file), 3 cluster (API 5xx, RBAC), 4 probe pod (image pull), 130 interrupted.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { buildProgram } from '../../src/cli/program.ts';
 import { visibleCommands } from '../../src/cli/manpage.ts';
-import { EXIT } from '../../src/report/exit-codes.ts';
+import { EXIT } from '../../src/common/exit-codes.ts';
 import { run } from './tools.ts';
 
 let dir: string;

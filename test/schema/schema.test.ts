@@ -15,7 +15,7 @@ import { runClientView } from '../../src/probe/clientview.ts';
 import { buildPlan, PLAN_DEFAULTS } from '../../src/plan/plan.ts';
 import { OUTPUT_API_VERSION, OUTPUT_KIND } from '../../src/report/output.ts';
 import { FLEET_KIND } from '../../src/report/fleet.ts';
-import { EXIT } from '../../src/report/exit-codes.ts';
+import { EXIT } from '../../src/common/exit-codes.ts';
 import { MODES } from '../../src/modes/types.ts';
 import { dualPod, pods, workload } from '../../src/judge/fixtures.ts';
 import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from '../probe/cluster.ts';
