@@ -9,19 +9,22 @@ import { EXIT } from '../common/exit-codes.ts';
 import { endEarlySignals } from './early-signals.ts';
 import { Interrupted } from '../common/abort.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
-import { print, tell } from './write.ts';
+import { print, tellFailure } from './write.ts';
 import { ciSettings, deliver, type CiSettings, type RawCiFlags } from './ci.ts';
 
-/** Prints the outcome; returns the exit code. Errors: one line on stderr (and the error shape with -o json|yaml). */
-export function printOutcome(outcome: { output: CheckOutput } | { error: unknown }, format: OutputFormat): number {
+/**
+ * Prints the outcome; returns the exit code. Errors: one line on stderr, as --log-format says (and the
+ * error shape with -o json|yaml).
+ */
+export function printOutcome(outcome: { output: CheckOutput } | { error: unknown }, format: OutputFormat, logFormat: string | undefined): number {
   if ('output' in outcome) {
     print(render(outcome.output, format), format);
     return outcome.output.exitCode;
   }
-  const { exitCode, line } = failureOf(outcome.error);
-  tell(`error: ${line}\n`);
-  if (format !== 'table') print(render(errorOutput(line, exitCode), format), format);
-  return exitCode;
+  const failure = failureOf(outcome.error);
+  tellFailure(failure, logFormat);
+  if (format !== 'table') print(render(errorOutput(failure.line, failure.exitCode), format), format);
+  return failure.exitCode;
 }
 
 /** Longest the cleanup after a first signal may take before the process exits anyway. */
@@ -110,7 +113,7 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
       const { prober, workload } = await chooseProber(ctx, shown, stop.signal);
       const cycle = await runCycle({ ctx, prober, progress: shown, log, signal: stop.signal, ...(workload ? { discovered: workload } : {}) });
       const report = { context, durationMs: Date.now() - started, report: cycle.output };
-      return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format), settings.requestTimeoutMs);
+      return await deliver(ci, [report], cycle.output.exitCode, () => printOutcome({ output: cycle.output }, format, raw.logFormat), settings.requestTimeoutMs);
     } catch (err) {
       // Whatever failed after a signal (a request cut short, a retry given up) ends as the interruption.
       throw stop.signal.aborted && !(err instanceof Interrupted) ? new Interrupted(`interrupted: ${failureOf(err).line}`) : err;
@@ -119,10 +122,11 @@ export async function check(raw: RawCheckFlags & RawCiFlags): Promise<number> {
     }
   } catch (error) {
     // Bad flags (exit 2) did nothing: no JUnit file, no push.
-    if (!ci) return printOutcome({ error }, format);
-    const { exitCode, line } = failureOf(error);
-    if (ci.junitStdout) tell(`error: ${line}\n`);
+    if (!ci) return printOutcome({ error }, format, raw.logFormat);
+    const failure = failureOf(error);
+    const { exitCode, line } = failure;
+    if (ci.junitStdout) tellFailure(failure, raw.logFormat);
     const report = { context, durationMs: Date.now() - started, report: errorOutput(line, exitCode) };
-    return deliver(ci, [report], exitCode, () => printOutcome({ error }, format), requestTimeoutMs);
+    return deliver(ci, [report], exitCode, () => printOutcome({ error }, format, raw.logFormat), requestTimeoutMs);
   }
 }

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { failureOf, gatherDoctor, prepareCycle } from '../engine/index.ts';
 import { renderDoctor } from '../modes/doctor.ts';
 import { validateCheckFlags, type RawCheckFlags } from './options.ts';
-import { say, tell } from './write.ts';
+import { say, tellFailure } from './write.ts';
 import { createLogger } from '../report/index.ts';
 
 export async function doctor(raw: RawCheckFlags): Promise<number> {
@@ -18,12 +18,12 @@ export async function doctor(raw: RawCheckFlags): Promise<number> {
     if (settings.output === 'json') process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else if (settings.output === 'yaml') process.stdout.write(stringify(report));
     else say(renderDoctor(report));
-    if (report.firstFix) tell(`error: ${report.firstFix}\n`);
+    if (report.firstFix) tellFailure({ line: report.firstFix, exitCode: report.exitCode }, raw.logFormat);
     return report.exitCode;
   } catch (error) {
-    const { exitCode, line } = failureOf(error);
-    tell(`error: ${line}\n`);
-    return exitCode;
+    const failure = failureOf(error);
+    tellFailure(failure, raw.logFormat);
+    return failure.exitCode;
   }
 }
 

@@ -19,7 +19,7 @@ import { EXIT } from '../common/exit-codes.ts';
 import { parseDuration, validateCheckFlags, type RawCheckFlags } from './options.ts';
 import { interruptible } from './check.ts';
 import { addSharedOptions } from './shared-options.ts';
-import { print, tell } from './write.ts';
+import { print, tell, tellFailure } from './write.ts';
 
 export interface RawWatchFlags extends RawCheckFlags {
   interval: string;
@@ -108,9 +108,9 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
     log = createLogger(options.check.logFormat, options.check.logLevel);
     ctx = prepareCycle(options.check, log);
   } catch (err) {
-    const { exitCode, line } = failureOf(err);
-    tell(`error: ${line}\n`);
-    return exitCode;
+    const failure = failureOf(err);
+    tellFailure(failure, raw.logFormat);
+    return failure.exitCode;
   }
   const { check } = options;
   const metrics = createMetrics({ processMetrics: options.processMetrics });
@@ -123,7 +123,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
   try {
     server = await listen(options.metricsAddr, metrics, staleAfterMs, () => lastProgressAt);
   } catch (err) {
-    tell(`error: ${failureOf(err).line}\n`);
+    tellFailure(failureOf(err), check.logFormat);
     return EXIT.usage;
   }
   log.info(`serving metrics on ${server.url}/metrics, a cycle every ${options.intervalMs / 1000}s`);

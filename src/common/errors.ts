@@ -12,7 +12,7 @@ export interface FailedRequest {
 }
 
 export interface Failure {
-  exitCode: ExitCode;
+  exitCode: number;
   /** Already one line (newlines folded). */
   line: string;
   request?: FailedRequest;
