@@ -118,6 +118,18 @@ describe('error shapes e2e: the same failure → the same exit code and line, wh
     }
   }
 
+  it('the exec and then the delete fail → exit 4 for the exec, the pod left named in the same line', async () => {
+    sim.faults.api({ verb: 'exec', status: 500 });
+    sim.faults.api({ verb: 'delete', resource: 'pods', namespace: PROBE_NS, status: 500 });
+    const run = await cli(check);
+    sim.faults.clear();
+    assert.equal(run.code, EXIT.probe, run.stderr);
+    const lines = errorLines(run);
+    assert.equal(lines.length, 1, run.stderr);
+    assert.match(lines[0]!, /^error: exec of the probe in pod (coredns-sentinel-probe-\S+) .* failed: .*; probe pod \1 NOT deleted: delete pods \1 in namespace default: .*kubectl delete pod -n default \1 /);
+    assert.equal((await probePodsLeft(sim.kubeconfigPath)).length, 1, 'the pod named as left is there');
+  });
+
   describe('--log-format json: the fatal error is one JSON object on stderr, never plain text', () => {
     const jsonLines = (run: Run) =>
       run.stderr.split('\n').filter(Boolean).map((line) => {
