@@ -10,7 +10,7 @@ import { EXIT } from '../common/exit-codes.ts';
 import { renderJUnit, type JUnitCluster } from '../report/junit.ts';
 import { DEFAULT_PUSH_JOB, parsePushTarget, pushMetrics, PushError, type PushTarget } from '../report/pushgateway.ts';
 import { createMetrics, cycleRecord } from '../watch/metrics.ts';
-import { tell } from './write.ts';
+import { tellFailure } from './write.ts';
 
 export interface RawCiFlags {
   output: string;
@@ -19,6 +19,7 @@ export interface RawCiFlags {
   pushgatewayJob: string;
   pushgatewayLabel: string[];
   exitZero?: boolean;
+  logFormat?: string;
 }
 
 export interface CiSettings {
@@ -27,6 +28,8 @@ export interface CiSettings {
   junitFile?: string;
   push?: PushTarget;
   exitZero: boolean;
+  /** --log-format: a failed write or push is an error record like the run's own (write.ts tellFailure). */
+  logFormat?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -46,7 +49,7 @@ export function addCiOptions(cmd: Command): Command {
 
 /** Checks the CI flags; the other check flags see -o junit as the table (never printed). */
 export function ciSettings(raw: RawCiFlags): { ci: CiSettings; output: string } {
-  const ci: CiSettings = { junitStdout: raw.output === 'junit', exitZero: raw.exitZero === true };
+  const ci: CiSettings = { junitStdout: raw.output === 'junit', exitZero: raw.exitZero === true, ...(raw.logFormat !== undefined && { logFormat: raw.logFormat }) };
   if (raw.junit !== undefined) {
     const dir = dirname(raw.junit);
     if (!raw.junit.trim() || !existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--junit ${raw.junit}: its directory ${dir} does not exist`);
@@ -84,8 +87,8 @@ export async function deliver(ci: CiSettings, clusters: JUnitCluster[], exitCode
     try {
       writeFileSync(ci.junitFile, renderJUnit(clusters));
     } catch (err) {
-      tell(`error: cannot write --junit ${ci.junitFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass a writable path\n`);
       code = EXIT.usage;
+      tellFailure({ line: `cannot write --junit ${ci.junitFile} (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass a writable path`, exitCode: code }, ci.logFormat);
     }
   }
   if (ci.push) {
@@ -98,7 +101,7 @@ export async function deliver(ci: CiSettings, clusters: JUnitCluster[], exitCode
         await pushMetrics(metrics.registry, { ...ci.push, labels }, requestTimeoutMs);
       } catch (err) {
         if (!(err instanceof PushError)) throw err;
-        tell(`error: ${err.line}\n`);
+        tellFailure({ line: err.line, exitCode: code }, ci.logFormat);
       }
     }
   }

@@ -147,7 +147,7 @@ export async function watch(raw: RawWatchFlags): Promise<number> {
         const outcome = await oneCycle(ctx, state, log, stop.signal, proberOf);
         if (outcome.exitCode === EXIT.interrupted) {
           cutShort = true;
-          tell(`${outcome.output.message.startsWith('interrupted') ? '' : 'interrupted: '}${outcome.output.message}\n`);
+          tellFailure({ line: `${outcome.output.message.startsWith('interrupted') ? '' : 'interrupted: '}${outcome.output.message}`, exitCode: EXIT.interrupted }, check.logFormat);
           if (outcome.output.repair) print(renderCycle(n, outcome.output, check.output, new Date(outcome.record.endedAt)), check.output);
           return outcome;
         }

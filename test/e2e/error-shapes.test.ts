@@ -172,5 +172,14 @@ describe('error shapes e2e: the same failure → the same exit code and line, wh
       assert.match(String(errors[0]!.message), /^list pods in namespace kube-system: the API server failed \(HTTP 503\)/);
       assert.deepEqual(errors[0]!.request, { verb: 'list', resource: 'pods', namespace: NS });
     });
+
+    it('a push to a Pushgateway nothing listens on → an error record with the check\'s own exit code', async () => {
+      const run = await cli([...check, '--log-format', 'json', '--pushgateway', 'http://127.0.0.1:9']);
+      assert.equal(run.code, EXIT.healthy, run.stderr);
+      const errors = jsonLines(run).filter((l) => l.level === 'error');
+      assert.equal(errors.length, 1, run.stderr);
+      assert.match(String(errors[0]!.message), /^cannot push metrics .*--pushgateway$/);
+      assert.equal(errors[0]!.exitCode, EXIT.healthy);
+    });
   });
 });
