@@ -12,7 +12,7 @@ import { watchCommand } from './watch.ts';
 import { doctorCommand } from './doctor.ts';
 import { addCiOptions, type RawCiFlags } from './ci.ts';
 import { completionCommand } from './completion.ts';
-import { say, tell } from './write.ts';
+import { say, tell, tellFailure } from './write.ts';
 import { MODES } from '../modes/types.ts';
 
 const R = DEFAULTS.repair;
@@ -138,13 +138,23 @@ function cleanupCommand(): Command {
 /** commander's own usage errors (unknown flag, bad choice) exit 2 like ours. */
 const usageExit = (err: { exitCode: number }) => process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
 
+/** `--log-format json` on the command line, read before commander has parsed it (its errors come first). */
+const jsonLogsAsked = (argv: readonly string[]): boolean => argv.some((a, i) => a === '--log-format=json' || (a === '--log-format' && argv[i + 1] === 'json'));
+
+/** commander's usage errors leave as ours do: one line, an error record with --log-format json. */
+function ownErrors(cmd: Command): Command {
+  return cmd.exitOverride(usageExit).configureOutput({
+    outputError: (text, write) => (jsonLogsAsked(process.argv) ? tellFailure({ line: text.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim(), exitCode: EXIT.usage }, 'json') : write(text)),
+  });
+}
+
 /** The whole command tree; parsing it runs the chosen command. */
 export const buildProgram = (): Command => new Command('coredns-sentinel')
   .description("keeps a Kubernetes cluster's DNS honest")
   .version(pkg.version)
   .exitOverride(usageExit)
-  .addCommand(addCiOptions(checkCommand()).exitOverride(usageExit))
-  .addCommand(watchCommand(checkCommand(), FLEET_FLAGS).exitOverride(usageExit))
-  .addCommand(cleanupCommand().exitOverride(usageExit))
-  .addCommand(doctorCommand(checkCommand(), { flags: FLEET_FLAGS, groups: [HELP_GROUPS.judgment, HELP_GROUPS.repair] }).exitOverride(usageExit))
-  .addCommand(completionCommand().exitOverride(usageExit));
+  .addCommand(ownErrors(addCiOptions(checkCommand())))
+  .addCommand(ownErrors(watchCommand(checkCommand(), FLEET_FLAGS)))
+  .addCommand(ownErrors(cleanupCommand()))
+  .addCommand(ownErrors(doctorCommand(checkCommand(), { flags: FLEET_FLAGS, groups: [HELP_GROUPS.judgment, HELP_GROUPS.repair] })))
+  .addCommand(ownErrors(completionCommand()));

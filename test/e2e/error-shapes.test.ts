@@ -151,6 +151,12 @@ describe('error shapes e2e: the same failure → the same exit code and line, wh
       assert.equal(fatal?.request, undefined);
     });
 
+    it('an unknown flag (commander\'s own error) → exit 2, one JSON error', async () => {
+      const run = await cli(['check', '--log-format', 'json', '--no-such-flag']);
+      assert.equal(run.code, EXIT.usage, run.stderr);
+      assert.deepEqual(jsonLines(run).map((l) => [l.level, l.message, l.exitCode]), [['error', "unknown option '--no-such-flag'", EXIT.usage]]);
+    });
+
     it('a kubeconfig file that is not YAML → exit 2, one JSON error', async () => {
       const bad = join(sim.dir, 'not-a-kubeconfig');
       writeFileSync(bad, '{ this is: [not yaml');
