@@ -18,6 +18,7 @@ import { NodeLocalPath } from './nodelocal.ts';
 import { claimSubnet, releaseSubnet } from '../subnets.ts';
 import { Scheduler } from './scheduler.ts';
 import { DaemonSetController, StatefulSetController } from './workloads.ts';
+import { CronJobController, JobController } from './batch.ts';
 import { Store, type KObject } from './store.ts';
 import type { Sim, SimDnsPod, SimDnsWorkload, SimOptions } from './types.ts';
 import { Runc, runcProblem } from './runc.ts';
@@ -134,7 +135,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     ? new NodeLocalPath({ store, namespace: cache.namespace, selector: cache.selector, port: cache.podPort, localIp: plan.nodeLocal, serviceIp: plan.dnsService, nodeOf: (protocol, client, server) => kubelet.nodeOfSocket(protocol, client, server) })
     : undefined;
   const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix, cachePath?.intercept);
-  const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new Scheduler(store), new EndpointSliceController(store)];
+  const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new JobController(store, scale), new CronJobController(store), new Scheduler(store), new EndpointSliceController(store)];
   let apiServer: ApiServer | undefined;
 
   const stop = async () => {

@@ -113,8 +113,8 @@ export class Store {
     const key = `${md.namespace ?? ''}/${md.name}`;
     const b = this.bucket(resource);
     if (b.has(key)) throw SimError.alreadyExists(resource, md.name);
+    md.uid = randomUUID(); // before admission: a Job's generated selector names it
     for (const admit of this.admitters) admit(resource, o);
-    md.uid = randomUUID();
     md.creationTimestamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     md.generation = 1;
     delete md.deletionTimestamp;

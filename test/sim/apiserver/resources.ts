@@ -43,14 +43,16 @@ export const SERVED_TYPES: readonly ServedType[] = [
   t('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], subresources: ['status'] }),
   t('coordination.k8s.io', 'v1', 'leases', 'Lease', true),
   t('events.k8s.io', 'v1', 'events', 'Event', true, { shortNames: ['ev'] }),
-  // Stored only (no controller acts on them): the objects of manifests/ and charts/ — RBAC, the CronJob,
-  // the ServiceMonitor, the PrometheusRule — so `kubectl create -f` of a rendered kustomization works (test/sim/incluster.ts
-  // turns a ServiceAccount's bindings into that account's token user).
+  // Jobs and CronJobs have their controllers (test/sim/batch.ts).
+  t('batch', 'v1', 'jobs', 'Job', true, { subresources: ['status'], categories: ['all'] }),
+  t('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], subresources: ['status'], categories: ['all'] }),
+  // Stored only (no controller acts on them): the objects of manifests/ and charts/ — RBAC, the
+  // ServiceMonitor, the PrometheusRule — so `kubectl create -f` of a rendered kustomization works
+  // (test/sim/incluster.ts turns a ServiceAccount's bindings into that account's token user).
   t('rbac.authorization.k8s.io', 'v1', 'roles', 'Role', true),
   t('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding', true),
   t('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false),
   t('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
-  t('batch', 'v1', 'cronjobs', 'CronJob', true, { shortNames: ['cj'], subresources: ['status'], categories: ['all'] }),
   t('monitoring.coreos.com', 'v1', 'servicemonitors', 'ServiceMonitor', true),
   t('monitoring.coreos.com', 'v1', 'prometheusrules', 'PrometheusRule', true),
   t('authorization.k8s.io', 'v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', false, { verbs: ['create'], virtual: true }),
