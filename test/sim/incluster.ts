@@ -17,8 +17,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import type { PolicyRule, Sim } from './types.ts';
 import { kubectl } from './sim-fixtures.ts';
+import { SERVICEACCOUNT_DIR } from './runc.ts';
 
-export const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /** Why this machine cannot isolate a process (not root, no unshare), or undefined. */
 export function isolationProblem(): string | undefined {

@@ -118,6 +118,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     faults: faultState,
     ...(ipv6 ? { reverse6: reverseZone6(ipv6.prefix) } : {}),
   });
+  let apiServer: ApiServer | undefined;
   const kubelet = new Kubelet({
     store,
     dns: clusterDns,
@@ -129,6 +130,12 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     clusterDns: { ip: plan.dnsService, domain: dnsConfig.clusterDomain },
     ...(ipv6 ? { ipv6 } : {}),
     runc: containerRuntime(dir),
+    apiServer: () => {
+      if (!apiServer) return undefined;
+      const url = new URL(apiServer.url);
+      const server = apiServer;
+      return { host: url.hostname, port: url.port, caPath: server.caPath, serviceAccountToken: (namespace, name) => server.serviceAccountToken(namespace, name) };
+    },
   });
   // NodeLocal DNSCache: the local address and, from a node with a cache, the Service IP reach that node's cache.
   const cachePath = cache
@@ -136,7 +143,6 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     : undefined;
   const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix, cachePath?.intercept);
   const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new JobController(store, scale), new CronJobController(store), new Scheduler(store), new EndpointSliceController(store)];
-  let apiServer: ApiServer | undefined;
 
   const stop = async () => {
     for (const r of reconcilers) r.stop();

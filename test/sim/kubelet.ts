@@ -2,7 +2,7 @@
 // dnsmasq), keeps their status like the real kubelet (phases, container states, restarts with
 // CrashLoopBackOff, HTTP liveness/readiness probes, activeDeadlineSeconds, graceful deletion), and
 // serves exec and logs to the API server (NodeRuntime).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import type { Ipv6Addresses } from './network6.ts';
 import { AddressPool, closeRelayPair, type RelayPair } from './network.ts';
 import type { FaultState } from './faults.ts';
 import { clientSocketInodes, holdsSocket, type SocketEnd } from './sockets.ts';
-import type { Runc, SecurityContext } from './runc.ts';
+import { SERVICEACCOUNT_DIR, type Runc, type SecurityContext } from './runc.ts';
 
 interface HttpGetProbe {
   httpGet?: { path?: string; port: number | string };
@@ -59,6 +59,8 @@ interface PodSpec {
   dnsPolicy?: string;
   securityContext?: SecurityContext;
   volumes?: { name: string; emptyDir?: { sizeLimit?: string }; downwardAPI?: DownwardApiVolume }[];
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
 }
 
 type Terminated = { exitCode: number; signal?: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
@@ -196,6 +198,8 @@ interface PodWorker {
   done: boolean;
   /** Where the pod's downwardAPI volumes were written, by volume name. */
   volumeDirs: Map<string, string>;
+  /** Where its ServiceAccount volume (token, ca.crt, namespace) was written, when it has one. */
+  serviceAccountDir?: string;
 }
 
 export interface KubeletOptions {
@@ -213,6 +217,23 @@ export interface KubeletOptions {
   clusterDns: { ip: string; domain: string };
   /** Runs containers of the images `make images` built under runc; without it, every container is a host process. */
   runc?: Runc;
+  /** The API server once it listens: the address pods are given as KUBERNETES_SERVICE_HOST/PORT, its CA, ServiceAccount tokens. */
+  apiServer?: () => ApiServerForPods | undefined;
+}
+
+export interface ApiServerForPods {
+  host: string;
+  port: string;
+  caPath: string;
+  serviceAccountToken(namespace: string, name: string): string;
+}
+
+/**
+ * $(VAR) in a container's command and args, as the kubelet expands them from the container's
+ * environment: an undefined variable stays as written, and $$ is a literal $.
+ */
+export function expandVariables(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (match, name: string | undefined) => (match === '$$' ? '$' : name !== undefined && name in env ? env[name]! : match));
 }
 
 const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''}/${name ?? ''}`;
@@ -418,6 +439,7 @@ export class Kubelet implements NodeRuntime {
         }
     }
     w.volumeDirs = this.writeDownwardApiVolumes(w);
+    w.serviceAccountDir = this.writeServiceAccountVolume(w);
     for (const c of w.containers) this.track(this.startContainer(w, c));
     this.writeStatus(w);
   }
@@ -451,6 +473,32 @@ export class Kubelet implements NodeRuntime {
   }
 
   /**
+   * The volume the ServiceAccount admission plugin adds to every pod that does not opt out
+   * (kube-api-access-…: a projected token of the pod's ServiceAccount, the cluster CA as ca.crt, the
+   * namespace), written as the kubelet does before the containers start. Under runc only: a host
+   * process cannot be shown it at its path (test/sim/incluster.ts does that for the tests that need it).
+   */
+  private writeServiceAccountVolume(w: PodWorker): string | undefined {
+    const api = this.o.apiServer?.();
+    if (!api || w.spec.automountServiceAccountToken === false) return undefined;
+    const account = w.spec.serviceAccountName ?? 'default';
+    if (this.o.store.get('serviceaccounts', w.namespace, account)?.automountServiceAccountToken === false) return undefined;
+    const dir = join(this.o.dir, 'pods', w.uid, 'volumes', 'kube-api-access');
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, 'token'), api.serviceAccountToken(w.namespace, account), { mode: 0o644 });
+    writeFileSync(join(dir, 'ca.crt'), readFileSync(api.caPath), { mode: 0o644 });
+    writeFileSync(join(dir, 'namespace'), w.namespace, { mode: 0o644 });
+    return dir;
+  }
+
+  /** The container's command and args with $(VAR) expanded from its environment. */
+  private expandedArgv(w: PodWorker, spec: ContainerSpec): { command?: string[]; args?: string[] } {
+    const env = this.containerEnv(w, spec);
+    const expand = (list?: string[]) => list?.map((v) => expandVariables(v, env));
+    return { ...(spec.command ? { command: expand(spec.command) } : {}), ...(spec.args ? { args: expand(spec.args) } : {}) };
+  }
+
+  /**
    * The argv of a container or an exec as the sim runs it (its programs already mapped to local ones by
    * images.ts): paths under the container's downwardAPI mounts mapped to where the volumes were written.
    */
@@ -475,7 +523,8 @@ export class Kubelet implements NodeRuntime {
 
   private async startContainer(w: PodWorker, c: Container): Promise<void> {
     if (w.stopping || w.done || w.sandboxDown) return;
-    const pullFailed = pullFailure(c.spec.image, c.kind, this.o.faults.registries, this.o.faults.unpullableImages);
+    const playable = c.kind !== 'other' || !!this.o.runc?.has(c.spec.image);
+    const pullFailed = pullFailure(c.spec.image, playable, this.o.faults.registries, this.o.faults.unpullableImages);
     if (pullFailed) return this.pullFailed(w, c, pullFailed);
     if (c.everStarted) {
       c.restartCount++;
@@ -501,7 +550,8 @@ export class Kubelet implements NodeRuntime {
       if ('reason' in started) return this.startFailed(w, c, started.message, started.reason);
       handle = started;
     } else {
-      const argv = c.layout ? localArgv(c.layout, containerArgv(c.layout, c.spec.command, c.spec.args)) : 'no such image';
+      const { command, args } = this.expandedArgv(w, c.spec);
+      const argv = c.layout ? localArgv(c.layout, containerArgv(c.layout, command, args)) : 'no such image';
       if (typeof argv === 'string') return this.startFailed(w, c, argv);
       const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
       const { child, exited } = spawnContained(this.inContainer(w, c.spec, argv), {
@@ -618,14 +668,14 @@ export class Kubelet implements NodeRuntime {
     const started = runc.start({
       id,
       image: c.spec.image,
-      ...(c.spec.command ? { command: c.spec.command } : {}),
-      ...(c.spec.args ? { args: c.spec.args } : {}),
+      ...this.expandedArgv(w, c.spec),
       env: this.runcEnv(w, c.spec),
       securityContext: sc,
       ...(memoryLimit ? { memoryLimit } : {}),
       emptyDirs,
       readOnlyVolumes,
       ...(resolvConf ? { resolvConf } : {}),
+      ...(w.serviceAccountDir && !(c.spec.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/$/, '') === SERVICEACCOUNT_DIR) ? { serviceAccountDir: w.serviceAccountDir } : {}),
       hostname: w.name,
       noNetwork: this.o.faults.nodesWithoutNetwork.has(w.node),
       pod: w.name,
@@ -847,12 +897,15 @@ export class Kubelet implements NodeRuntime {
   private containerEnv(w: PodWorker, spec: ContainerSpec): Record<string, string> {
     const field = (path: string) =>
       ({ 'metadata.name': w.name, 'metadata.namespace': w.namespace, 'status.podIP': w.ip ?? '', 'spec.nodeName': w.node, 'status.hostIP': w.hostIP })[path] ?? '';
+    // The kubernetes Service's variables name the API server itself: the sim has no kube-proxy rule for it.
+    const api = this.o.apiServer?.();
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOSTNAME: w.name,
       HOME: '/root',
-      KUBERNETES_SERVICE_HOST: `${this.o.subnet}.1.1`,
-      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_HOST: api?.host ?? `${this.o.subnet}.1.1`,
+      KUBERNETES_SERVICE_PORT: api?.port ?? '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: api?.port ?? '443',
     };
     for (const e of spec.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.fieldRef ? field(e.valueFrom.fieldRef.fieldPath) : '');
     return env;

@@ -4,8 +4,9 @@
 //    `toomanyrequests`;
 //  - unauthorized: a private registry without credentials, `pull access denied … authorization failed`;
 //  - unreachable: an air-gapped node, `dial tcp: lookup <host>: no such host`.
-// Images the sim cannot play (no stand-in) and faults.unpullableImage ones fail as a missing repository.
-import { imageRepository, type ImageKind } from './images.ts';
+// Images the sim cannot play (no stand-in, no image `make images` built) and faults.unpullableImage ones
+// fail as a missing repository.
+import { imageRepository } from './images.ts';
 
 export const REGISTRY_OUTCOMES = ['rate-limited', 'unauthorized', 'unreachable'] as const;
 export type RegistryOutcome = (typeof REGISTRY_OUTCOMES)[number];
@@ -21,7 +22,7 @@ export function fullReference(image: string): string {
 export const registryHost = (image: string): string => fullReference(image).split('/')[0]!;
 
 /** Why this image cannot be pulled now (containerd's message), or undefined when it pulls. */
-export function pullFailure(image: string, kind: ImageKind, registries: ReadonlyMap<string, RegistryOutcome>, unpullable: ReadonlySet<string>): string | undefined {
+export function pullFailure(image: string, playable: boolean, registries: ReadonlyMap<string, RegistryOutcome>, unpullable: ReadonlySet<string>): string | undefined {
   const ref = fullReference(image);
   const host = registryHost(image);
   const repo = ref.replace(/^[^/]+\//, '').replace(/[:@].*$/, '');
@@ -35,7 +36,7 @@ export function pullFailure(image: string, kind: ImageKind, registries: Readonly
     case 'unreachable':
       return `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": failed to do request: Head "https://${registryApi}/v2/${repo}/manifests/${tag}": dial tcp: lookup ${registryApi}: no such host`;
     default:
-      if (kind !== 'other' && !unpullable.has(image) && !unpullable.has(imageRepository(image))) return undefined;
+      if (playable && !unpullable.has(image) && !unpullable.has(imageRepository(image))) return undefined;
       return `failed to pull and unpack image "${ref}": failed to resolve reference "${ref}": pull access denied, repository does not exist or may require authorization`;
   }
 }

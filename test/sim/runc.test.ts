@@ -1,7 +1,10 @@
 // The pure parts of the sim's runc runtime: who a container runs as (the kubelet's runAsNonRoot
-// check), its capabilities, quantities, and which built image stands for an image reference.
+// check), its capabilities, quantities, which built image stands for an image reference, its seccomp
+// filter, and the kubelet's $(VAR) expansion.
 import { expect } from 'chai';
 import { bundleName, capabilities, containerUser, quantityBytes } from './runc.ts';
+import { seccompFor } from './seccomp.ts';
+import { expandVariables } from './kubelet.ts';
 
 describe('sim runc: container user', () => {
   const cases: [string, Parameters<typeof containerUser>[0], string | undefined, { uid: number; gid: number } | RegExp][] = [
@@ -50,4 +53,27 @@ describe('sim runc: capabilities, quantities, images', () => {
     };
     for (const [image, name] of Object.entries(want)) expect(bundleName(image), image).to.equal(name);
   });
+});
+
+describe('sim runc: seccomp RuntimeDefault and $(VAR) in command and args', () => {
+  it('RuntimeDefault denies the dangerous syscalls with EPERM and allows the rest; Unconfined, Localhost and none get no filter', () => {
+    const profile = seccompFor({ type: 'RuntimeDefault' }) as { defaultAction: string; syscalls: { names: string[]; action: string; errnoRet: number }[] };
+    expect(profile.defaultAction).to.equal('SCMP_ACT_ALLOW');
+    expect(profile.syscalls).to.have.length(1);
+    expect(profile.syscalls[0]).to.include({ action: 'SCMP_ACT_ERRNO', errnoRet: 1 });
+    expect(profile.syscalls[0]!.names).to.include.members(['unshare', 'setns', 'mount', 'ptrace', 'bpf', 'kexec_load', 'init_module', 'reboot', 'keyctl', 'userfaultfd']);
+    // What a Node program needs stays allowed.
+    expect(profile.syscalls[0]!.names).to.not.include.members(['clone', 'clone3', 'epoll_wait', 'io_uring_setup', 'mmap', 'socket', 'execve']);
+    for (const other of [{ type: 'Unconfined' }, { type: 'Localhost', localhostProfile: 'p.json' }, undefined]) expect(seccompFor(other)).to.equal(undefined);
+  });
+
+  const cases: [string, string, string][] = [
+    ['a defined variable', '--metrics-addr=$(POD_IP):9469', '--metrics-addr=127.1.2.3:9469'],
+    ['an undefined one stays as written', '$(NOPE)/x', '$(NOPE)/x'],
+    ['$$ is a literal $', '$$(POD_IP) costs $$5', '$(POD_IP) costs $5'],
+    ['no parentheses, no expansion', '$POD_IP', '$POD_IP'],
+    ['several', '$(A)-$(B)', '1-2'],
+  ];
+  for (const [name, value, want] of cases)
+    it(`expands ${name}`, () => expect(expandVariables(value, { POD_IP: '127.1.2.3', A: '1', B: '2' })).to.equal(want));
 });

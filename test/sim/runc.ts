@@ -6,13 +6,15 @@
 // allowPrivilegeEscalation as no_new_privs); resources.limits.memory as a memory cgroup, whose OOM kill
 // the container status reports as OOMKilled; emptyDir volumes as tmpfs of their sizeLimit; the pod's
 // resolv.conf. Containers share the host's network (the sim's pods are loopback addresses); a node
-// without network gets an empty network namespace. Seccomp profiles are not applied. The unpacked
+// without network gets an empty network namespace; seccompProfile RuntimeDefault as the filter of
+// seccomp.ts; the ServiceAccount volume at /var/run/secrets/kubernetes.io/serviceaccount. The unpacked
 // image is shared by every container of it, so a container without readOnlyRootFilesystem writes into it.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtProbePath, imageKind, imageRepository, PROBE_PATH_IN_IMAGE, type Exit } from './images.ts';
+import { seccompFor } from './seccomp.ts';
 
 const BUNDLES = process.env.IMAGES_CACHE ? join(process.env.IMAGES_CACHE, 'bundles') : fileURLToPath(new URL('../../.cache/images/bundles', import.meta.url));
 
@@ -24,6 +26,12 @@ export function bundleName(image: string): string | undefined {
   if (/(?:^|\/)distroless\/nodejs22-debian12$/.test(repo)) return 'distroless';
   if (/^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?(?:library\/)?node$/.test(repo)) return 'node-slim';
   return undefined;
+}
+
+/** Whether `make images` built the image that stands for this reference. */
+export function imageBuilt(image: string): boolean {
+  const name = bundleName(image);
+  return name !== undefined && existsSync(join(BUNDLES, name, 'rootfs'));
 }
 
 /** Why containers cannot run under runc here, or undefined. */
@@ -72,6 +80,7 @@ export interface SecurityContext {
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities?: { add?: string[]; drop?: string[] };
+  seccompProfile?: { type?: string; localhostProfile?: string };
 }
 
 /**
@@ -121,6 +130,8 @@ export interface RuncContainerOptions {
   /** Volumes the kubelet wrote on the host (downwardAPI), bound read-only at their mount paths. */
   readOnlyVolumes: { path: string; source: string }[];
   resolvConf?: string;
+  /** The pod's ServiceAccount volume (token, ca.crt, namespace), mounted read-only at SERVICEACCOUNT_DIR. */
+  serviceAccountDir?: string;
   hostname: string;
   noNetwork: boolean;
   pod: string;
@@ -134,6 +145,19 @@ export interface RuncProcess {
   running: Promise<number | undefined>;
   /** Who the container runs as (execs too). */
   user: { uid: number; gid: number };
+}
+
+export const SERVICEACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * The ServiceAccount volume's mounts. runc makes a missing mount point in the root filesystem, which
+ * here is the unpacked image every container shares: where the image has no /var/run/secrets, an empty
+ * tmpfs over its (empty) /var/run takes the mount point instead.
+ */
+function serviceAccountMounts(rootfs: string, source: string): Record<string, unknown>[] {
+  const bind = { destination: SERVICEACCOUNT_DIR, type: 'bind', source, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] };
+  if (existsSync(join(rootfs, 'var/run/secrets'))) return [bind];
+  return [{ destination: '/var/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', 'mode=755', 'size=1m'] }, bind];
 }
 
 /** One sim's containers: their state under `dir`, their cgroups under one parent of its own. */
@@ -151,9 +175,8 @@ export class Runc {
 
   /** Whether this image runs under runc here: built, and (the probe image) holding the probe dist/ holds now. */
   has(image: string): boolean {
-    const name = bundleName(image);
-    if (name === undefined || !existsSync(join(BUNDLES, name, 'rootfs'))) return false;
-    if (name !== 'probe') return true;
+    if (!imageBuilt(image)) return false;
+    if (bundleName(image) !== 'probe') return true;
     this.probeCurrent ??= probeImageCurrent();
     return this.probeCurrent;
   }
@@ -213,7 +236,9 @@ export class Runc {
       ...o.emptyDirs.map((v) => ({ destination: v.path, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', ...(v.sizeLimit ? [`size=${quantityBytes(v.sizeLimit)}`] : [])] })),
       ...o.readOnlyVolumes.map((v) => ({ destination: v.path, type: 'bind', source: v.source, options: ['rbind', 'ro', 'nosuid', 'nodev'] })),
       ...(o.resolvConf && existsSync(join(img.rootfs, 'etc/resolv.conf')) ? [{ destination: '/etc/resolv.conf', type: 'bind', source: o.resolvConf, options: ['rbind', 'ro'] }] : []),
+      ...(o.serviceAccountDir ? serviceAccountMounts(img.rootfs, o.serviceAccountDir) : []),
     ];
+    const seccomp = seccompFor(o.securityContext.seccompProfile);
     const spec = {
       ...img.base,
       process: {
@@ -235,6 +260,7 @@ export class Runc {
         namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(o.noNetwork ? [{ type: 'network' }] : [])],
         cgroupsPath: `${this.cgroupParent}/${o.id}`,
         resources: { ...(o.memoryLimit ? { memory: { limit: quantityBytes(o.memoryLimit) } } : {}) },
+        ...(seccomp ? { seccomp } : {}),
       },
     };
     const bundle = join(this.dir, 'runc', 'bundles', o.id);

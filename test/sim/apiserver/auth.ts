@@ -35,6 +35,15 @@ export class Users {
   }
 
   private readonly byName = new Map<string, User>();
+  /** Tokens whose rules are read at each request (ServiceAccount tokens: RBAC objects in the store). */
+  private readonly dynamic = new Map<string, { name: string; groups: string[]; rules: () => PolicyRule[] }>();
+
+  /** A token user whose rules are `rules()` at each request. */
+  addDynamic(name: string, groups: string[], rules: () => PolicyRule[]): string {
+    const token = randomBytes(24).toString('hex');
+    this.dynamic.set(token, { name, groups: [...groups, 'system:authenticated'], rules });
+    return token;
+  }
 
   /** A user known by name: a client certificate with this CN gets its rules. */
   addNamed(name: string, rules: PolicyRule[]): void {
@@ -47,7 +56,10 @@ export class Users {
    */
   authenticate(header: string | undefined, peer?: { cn: string; orgs: string[] }): User | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    if (m) return this.byToken.get(m[1]!);
+    if (m) {
+      const dynamic = this.dynamic.get(m[1]!);
+      return dynamic ? { name: dynamic.name, groups: dynamic.groups, rules: dynamic.rules() } : this.byToken.get(m[1]!);
+    }
     if (!peer) return undefined;
     return { name: peer.cn, groups: [...peer.orgs, 'system:authenticated'], rules: this.byName.get(peer.cn)?.rules ?? [] };
   }

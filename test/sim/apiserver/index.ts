@@ -12,6 +12,7 @@ import { makeClientCert, makePki, writeKubeconfig } from '../pki.ts';
 import type { Store } from '../store.ts';
 import type { ApiFault, ApiRequestRecord, NodeRuntime, PolicyRule, SimUser } from '../types.ts';
 import { MASTERS, Users } from './auth.ts';
+import { serviceAccountRules, serviceAccountUser } from './serviceaccounts.ts';
 import type { ServerContext } from './context.ts';
 import { handleUpgrade, pickProtocol } from './exec.ts';
 import { FaultTable } from './faults.ts';
@@ -37,6 +38,8 @@ export interface ApiServer {
   admin: SimUser;
   /** A token user with exactly these rules; kubeconfig <dir>/<name>.kubeconfig. */
   addUser(name: string, rules: PolicyRule[]): SimUser;
+  /** A token of the ServiceAccount, as the kubelet mounts it in the account's pods: RBAC read at each request. */
+  serviceAccountToken(namespace: string, name: string): string;
   /** A client-certificate user (CN name, O groups), with these rules; kubeconfig <dir>/<name>.kubeconfig. */
   addCertUser(name: string, groups: string[], rules?: PolicyRule[]): Promise<SimUser>;
   faults: { add(f: ApiFault): number; clear(id?: number): void };
@@ -99,6 +102,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     caPath: pki.caPath,
     admin,
     addUser: (name, rules) => addUser(name, rules),
+    serviceAccountToken: (namespace, name) => {
+      const { name: user, groups } = serviceAccountUser(namespace, name);
+      return ctx.users.addDynamic(user, groups, () => serviceAccountRules(opts.store, namespace, name));
+    },
     addCertUser,
     faults: { add: (f) => ctx.faults.add(f), clear: (id) => ctx.faults.clear(id) },
     requests: ctx.requests,
