@@ -1,11 +1,13 @@
 // bench:cycle — a healthy 3-pod check cycle on the simulated cluster: wall time by stage, API requests
 // per cycle, and the same checks done by a kubectl run + kubectl exec dig script, for the speedup.
 // Targets (design.md): own overhead beyond the probe pod's start ≤ 0.5 s, ≤ 11 requests, ≥ 5× faster.
-// Then the same cycle per deployment mode side by side (target: port-forward and direct ≤ 1 s overhead).
+// Then the same cycle per deployment mode side by side (target: port-forward and direct ≤ 1 s overhead),
+// and the probe pod's start with its container as a host process beside under runc (root, make images).
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSim } from '../test/sim/index.ts';
+import { runcProblem } from '../test/sim/runc.ts';
 import { chooseProber, prepareCycle, runCycle } from '../src/engine/index.ts';
 import { CHECK_DEFAULTS, validateCheckFlags } from '../src/cli/options.ts';
 import { createLogger } from '../src/report/index.ts';
@@ -47,6 +49,34 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ c
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('close', (code) => resolve({ code, ms: Number(process.hrtime.bigint() - start) / 1e6, stderr }));
   });
+}
+
+/**
+ * The probe pod's start (create → Running, the container started) over CYCLES base cycles on a sim of
+ * its own whose kubelet runs containers under runc or as host processes (SIM_RUNC=0), and how many probe
+ * containers really ran under runc.
+ */
+async function probePodStarts(runtime: 'host' | 'runc'): Promise<{ startsMs: number[]; underRunc: number }> {
+  const saved = process.env.SIM_RUNC;
+  if (runtime === 'host') process.env.SIM_RUNC = '0';
+  const sim = await startSim({ dns: { replicas: 3 } });
+  if (saved === undefined) delete process.env.SIM_RUNC;
+  else process.env.SIM_RUNC = saved;
+  try {
+    await sim.waitReady(30_000);
+    const startsMs: number[] = [];
+    const noProgress = { stage: () => {}, done: () => {} };
+    const settings = validateCheckFlags({ ...CHECK_DEFAULTS, kubeconfig: sim.kubeconfigPath, external: true, imagePullSecret: [], nodeSelector: [], toleration: [] });
+    for (let i = 0; i < CYCLES; i++) {
+      const ctx = prepareCycle({ ...settings, freshness: false });
+      const { prober } = await chooseProber({ ...ctx, settings: { ...ctx.settings, mode: 'probe-pod' } }, noProgress);
+      const cycle = await runCycle({ ctx, prober, progress: noProgress, log: createLogger('text', 'error') });
+      startsMs.push(cycle.probed.timings.startMs);
+    }
+    return { startsMs, underRunc: sim.runcContainers.filter((c) => c.pod.startsWith('coredns-sentinel-probe-')).length };
+  } finally {
+    await sim.stop();
+  }
 }
 
 const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { stdio: 'inherit' });
@@ -134,4 +164,17 @@ try {
   console.log(`speedup: ${(script.ms / cli.ms).toFixed(1)}× (target ≥ 5×)`);
 } finally {
   await sim.stop();
+}
+
+{
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const host = await probePodStarts('host');
+  console.log(`\nprobe pod start (create → Running, its container started; the sim's kubelet waits 300 ms first), ${CYCLES} cycles each, image node:22-alpine:`);
+  console.log(`  host process: median ${ms(median(host.startsMs))}, worst ${ms(Math.max(...host.startsMs))}`);
+  const problem = runcProblem();
+  if (problem) console.log(`  runc: not measured: ${problem}`);
+  else {
+    const runc = await probePodStarts('runc');
+    console.log(`  runc:         median ${ms(median(runc.startsMs))}, worst ${ms(Math.max(...runc.startsMs))} (${runc.underRunc} of ${CYCLES} probe containers under runc)`);
+  }
 }

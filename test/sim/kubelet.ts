@@ -480,7 +480,7 @@ export class Kubelet implements NodeRuntime {
    */
   private writeServiceAccountVolume(w: PodWorker): string | undefined {
     const api = this.o.apiServer?.();
-    if (!api || w.spec.automountServiceAccountToken === false) return undefined;
+    if (!api || w.spec.automountServiceAccountToken === false || !w.containers.some((c) => this.o.runc?.has(c.spec.image))) return undefined;
     const account = w.spec.serviceAccountName ?? 'default';
     if (this.o.store.get('serviceaccounts', w.namespace, account)?.automountServiceAccountToken === false) return undefined;
     const dir = join(this.o.dir, 'pods', w.uid, 'volumes', 'kube-api-access');
