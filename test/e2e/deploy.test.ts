@@ -70,7 +70,9 @@ describe('e2e: manifests/deploy (kustomize) run as in the cluster', function () 
   describe('in the sim', () => {
     let cluster: E2ECluster;
     let sim: Sim;
-    const create = (objs: K8sObject[]) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], objs.map((o) => JSON.stringify(o)).join('\n'));
+    // The CronJob suspended: the sim's CronJob controller would start Jobs of its own at the next 5-minute mark.
+    const suspended = (o: K8sObject) => (o.kind === 'CronJob' ? { ...o, spec: { ...o.spec, suspend: true } } : o);
+    const create = (objs: K8sObject[]) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], objs.map((o) => JSON.stringify(suspended(o))).join('\n'));
 
     /** The CronJob's container: its args, in the pod's environment, as its ServiceAccount. */
     async function asCronJob(objs: K8sObject[]): Promise<Run> {

@@ -23,10 +23,15 @@ type K8sObject = { kind: string; metadata: { name: string }; spec?: Record<strin
 type Container = { args: string[]; env?: unknown[]; image: string };
 type PodStatus = { phase: string; containerStatuses?: { state: { terminated?: { exitCode: number; reason: string } } }[] };
 
-/** The repair overlay, its watch Deployment made to wait (replicas 0), cycle every 5 s and serve metrics on its pod IP only. */
+/**
+ * The repair overlay with its CronJob suspended (the Jobs here are made by hand: a scheduled one could
+ * start in the middle of a test), its watch Deployment made to wait (replicas 0), cycle every 5 s and
+ * serve metrics on its pod IP only.
+ */
 async function renderRepairOverlay(): Promise<K8sObject[]> {
   const { stdout } = await run('kubectl', ['kustomize', 'manifests/deploy/overlays/repair'], { timeout: 30_000 });
   const objects = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
+  objects.find((o) => o.kind === 'CronJob')!.spec!.suspend = true;
   const watch = objects.find((o) => o.kind === 'Deployment')!.spec as { replicas: number; template: { spec: { containers: Container[] } } };
   watch.replicas = 0;
   const container = watch.template.spec.containers[0]!;
