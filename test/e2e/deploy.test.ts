@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { isolationProblem, podEnvironment } from '../sim/incluster.ts';
+import { dormant, isolationProblem, podEnvironment } from '../sim/incluster.ts';
 import { kubectl } from '../sim/sim-fixtures.ts';
 import type { Sim } from '../sim/types.ts';
 import { simOnly, startCluster, type E2ECluster } from './cluster.ts';
@@ -70,9 +70,7 @@ describe('e2e: manifests/deploy (kustomize) run as in the cluster', function () 
   describe('in the sim', () => {
     let cluster: E2ECluster;
     let sim: Sim;
-    // The CronJob suspended: the sim's CronJob controller would start Jobs of its own at the next 5-minute mark.
-    const suspended = (o: K8sObject) => (o.kind === 'CronJob' ? { ...o, spec: { ...o.spec, suspend: true } } : o);
-    const create = (objs: K8sObject[]) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], objs.map((o) => JSON.stringify(suspended(o))).join('\n'));
+    const create = (objs: K8sObject[]) => kubectl(sim.kubeconfigPath, ['create', '--validate=false', '-f', '-'], dormant(objs).map((o) => JSON.stringify(o)).join('\n'));
 
     /** The CronJob's container: its args, in the pod's environment, as its ServiceAccount. */
     async function asCronJob(objs: K8sObject[]): Promise<Run> {

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { dormant } from '../sim/incluster.ts';
 import { imageBuilt, runcProblem } from '../sim/runc.ts';
 import { kubectl, waitFor } from '../sim/sim-fixtures.ts';
 import type { Sim } from '../sim/types.ts';
@@ -24,16 +25,14 @@ type Container = { args: string[]; env?: unknown[]; image: string };
 type PodStatus = { phase: string; containerStatuses?: { state: { terminated?: { exitCode: number; reason: string } } }[] };
 
 /**
- * The repair overlay with its CronJob suspended (the Jobs here are made by hand: a scheduled one could
- * start in the middle of a test), its watch Deployment made to wait (replicas 0), cycle every 5 s and
- * serve metrics on its pod IP only.
+ * The repair overlay, dormant (its CronJob suspended: the Jobs here are made by hand, a scheduled one
+ * could start in the middle of a test; its watch Deployment at 0 replicas until its test), the watch made
+ * to cycle every 5 s and serve metrics on its pod IP only.
  */
 async function renderRepairOverlay(): Promise<K8sObject[]> {
   const { stdout } = await run('kubectl', ['kustomize', 'manifests/deploy/overlays/repair'], { timeout: 30_000 });
-  const objects = parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject);
-  objects.find((o) => o.kind === 'CronJob')!.spec!.suspend = true;
-  const watch = objects.find((o) => o.kind === 'Deployment')!.spec as { replicas: number; template: { spec: { containers: Container[] } } };
-  watch.replicas = 0;
+  const objects = dormant(parseAllDocuments(stdout).map((d) => d.toJS() as K8sObject));
+  const watch = objects.find((o) => o.kind === 'Deployment')!.spec as { template: { spec: { containers: Container[] } } };
   const container = watch.template.spec.containers[0]!;
   // ":9469" would listen on every host address (the sim's pods share the host network): the pod's own IP, through $(POD_IP).
   container.args = [...container.args.map((a) => (a === ':9469' ? '$(POD_IP):9469' : a)), '--interval', '5s'];

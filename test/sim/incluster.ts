@@ -165,3 +165,18 @@ if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1] && 
   const [socketPath, host, port] = process.argv.slice(2, sep);
   void relayMain(socketPath!, host!, port!, process.argv.slice(sep + 1));
 }
+
+/**
+ * Rendered manifests with their workloads kept from running on their own: CronJobs suspended, Deployments
+ * at 0 replicas. Tests that run the CLI as those pods would (podEnvironment) apply them so: as root with
+ * the images built, the sim's kubelet runs the CLI image for real (test/e2e/incluster-runc.test.ts), and a
+ * watch Deployment or a scheduled Job would repair beside the test — and listen on :9469 of the host.
+ */
+export function dormant<T extends { kind: string }>(objects: T[]): T[] {
+  return objects.map((o) => {
+    const spec = (o as { spec?: Record<string, unknown> }).spec;
+    if (o.kind === 'CronJob') return { ...o, spec: { ...spec, suspend: true } };
+    if (o.kind === 'Deployment') return { ...o, spec: { ...spec, replicas: 0 } };
+    return o;
+  });
+}
