@@ -54,7 +54,8 @@ export function jobOutcome(spec: JobSpec, counts: { succeeded: number; failed: n
 export const retryDelaySeconds = (failed: number): number => (failed === 0 ? 0 : Math.min(360, 10 * 2 ** (failed - 1)));
 
 export class JobController extends Reconciler {
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Per Job, the next reconcile it asked for (a deadline, a retry) and when: one timer each, the earliest. */
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
 
   constructor(
     store: Store,
@@ -66,18 +67,23 @@ export class JobController extends Reconciler {
     });
   }
 
-  /** Reconciles again after `ms` (deadlines, retries), bounded by the controller's life. */
-  private after(ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+  /** Reconciles again in `ms` for this Job (its deadline, its retry), unless it already will sooner; bounded by the controller's life. */
+  private after(job: KObject, ms: number): void {
+    const key = `${job.metadata.namespace}/${job.metadata.name}`;
+    const at = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending && pending.at <= at) return;
+    clearTimeout(pending?.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
       this.kick();
     }, ms);
-    this.timers.add(t);
+    this.timers.set(key, { timer, at });
   }
 
   override stop(): void {
     super.stop();
-    for (const t of this.timers) clearTimeout(t);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
   }
 
   protected reconcile(): void {
@@ -119,9 +125,9 @@ export class JobController extends Reconciler {
       const want = Math.min(spec.parallelism ?? 1, (spec.completions ?? 1) - succeeded) - active.length;
       const lastFailure = Math.max(0, ...pods.filter((p) => phaseOf(p) === 'Failed').map((p) => Date.parse(finishedAt(p) ?? '') || 0));
       const waitMs = lastFailure + retryDelaySeconds(failed) * 1000 * this.scale - Date.now();
-      if (want > 0 && waitMs > 0) this.after(waitMs);
+      if (want > 0 && waitMs > 0) this.after(job, waitMs);
       else for (let i = 0; i < want; i++) this.createPod(job, spec);
-      if (spec.activeDeadlineSeconds !== undefined) this.after(Math.max(0, (spec.activeDeadlineSeconds - runningSeconds) * 1000) + 10);
+      if (spec.activeDeadlineSeconds !== undefined) this.after(job, Math.max(0, (spec.activeDeadlineSeconds - runningSeconds) * 1000) + 10);
     }
     if (!same(next, job.status)) this.store.mutate(JOBS, job.metadata.namespace, job.metadata.name ?? '', (o) => void (o.status = next));
   }
@@ -159,6 +165,8 @@ export type CronJobSpec = {
   failedJobsHistoryLimit?: number;
   jobTemplate: { metadata?: KObject['metadata']; spec: JobSpec };
 };
+
+type CronJobStatus = { active?: unknown[]; lastScheduleTime?: string; lastSuccessfulTime?: string };
 
 /** The most recent time of the schedule after `since` and not after `at`, or undefined. Pure. */
 export function dueTime(schedule: string, since: Date, at: Date, timeZone?: string): Date | undefined {
@@ -235,7 +243,7 @@ export class CronJobController extends Reconciler {
 
   private sync(cj: KObject, spec: CronJobSpec, at: Date): void {
     const jobs = this.store.list(JOBS, cj.metadata.namespace, (j) => ownedBy(j, cj));
-    const status = { ...(cj.status as { active?: unknown[]; lastScheduleTime?: string; lastSuccessfulTime?: string } | undefined) };
+    const status: CronJobStatus = { ...(cj.status as CronJobStatus | undefined) };
     const running = jobs.filter((j) => !finished(j));
     const lastSuccess = jobs.filter((j) => finished(j) === 'Complete').map((j) => (j.status as JobStatus).completionTime ?? '').sort().at(-1);
     const since = new Date(status.lastScheduleTime ?? cj.metadata.creationTimestamp ?? at.toISOString());
@@ -248,8 +256,9 @@ export class CronJobController extends Reconciler {
       status.lastScheduleTime = job.metadata.annotations!['batch.kubernetes.io/cronjob-scheduled-timestamp'];
     }
     const active = [...(spec.concurrencyPolicy === 'Replace' && created ? [] : running), ...(created ? [created] : [])].map((j) => ({ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata.name, namespace: j.metadata.namespace, uid: j.metadata.uid, resourceVersion: j.metadata.resourceVersion }));
-    const next = { ...status, ...(active.length ? { active } : { active: undefined }), ...(lastSuccess ? { lastSuccessfulTime: lastSuccess } : {}) };
-    if (!next.active) delete next.active;
+    const next: CronJobStatus = { ...status, ...(lastSuccess ? { lastSuccessfulTime: lastSuccess } : {}) };
+    delete next.active;
+    if (active.length) next.active = active;
     if (!same(next, cj.status)) this.store.mutate(CRONJOBS, cj.metadata.namespace, cj.metadata.name ?? '', (o) => void (o.status = next));
     this.trimHistory(jobs, 'Complete', spec.successfulJobsHistoryLimit ?? 3);
     this.trimHistory(jobs, 'Failed', spec.failedJobsHistoryLimit ?? 1);
