@@ -133,4 +133,13 @@ describe('e2e: the CLI image in the cluster under runc (CronJob → Job, watch D
     });
     await waitFor('the hung pod to go', () => !sim.dnsPods().some((p) => p.name === sick) || undefined, 30_000, 200);
   });
+
+  it('a pod that asks for no seccomp profile runs Unconfined, as the kubelet’s default', async () => {
+    await k('run', 'unconfined', '-n', 'default', '--image=node:22-alpine', '--restart=Never', '--command', '--', 'sleep', '600');
+    await k('wait', '-n', 'default', '--for=condition=Ready', 'pod/unconfined', '--timeout=30s');
+    assert.ok(sim.runcContainers.some((c) => c.pod === 'unconfined'), 'the pod ran as a host process, not under runc');
+    const status = await k('exec', '-n', 'default', 'unconfined', '--', 'cat', '/proc/self/status');
+    assert.match(status, /^Seccomp:\s+0$/m);
+    await k('delete', 'pod', '-n', 'default', 'unconfined', '--grace-period=0', '--force');
+  });
 });
