@@ -148,7 +148,7 @@ describe('buildPlan: a name that is no valid DNS name is dropped with a note, ne
       name: 'a hosts entry with a label over 63 characters',
       text: `${KUBEADM.replace('kubernetes cluster.local', `hosts {\n 10.9.9.1 ${long}\n 10.9.9.2 ok.example\n fallthrough\n }\n kubernetes cluster.local`)}`,
       queries: ['hosts/ok.example/a'],
-      note: /^hosts name "a{64}\.example" in \. \(.*\) is not checked: the name must have labels of 1 to 63 characters$/,
+      note: /^hosts name "a{64}\.example" in \. \(.*\) is not checked: the name must be a DNS name \(labels of 1 to 63 letters, digits, "_", "\*" or "-"\), got "a{64}\.example"$/,
     },
     {
       name: 'a hosts entry with a control character',
@@ -160,7 +160,7 @@ describe('buildPlan: a name that is no valid DNS name is dropped with a note, ne
       name: 'a stub domain with a label over 63 characters',
       text: `${KUBEADM}${long}:53 {\n forward . 10.150.0.1\n}\n`,
       queries: [],
-      note: /^stub domain "a{64}\.example" .* is not checked: the name must have labels of 1 to 63 characters$/,
+      note: /^stub domain "a{64}\.example" .* is not checked: the name must be a DNS name \(labels of 1 to 63 letters, digits, "_", "\*" or "-"\), got "a{64}\.example"$/,
     },
   ];
   for (const row of rows)

@@ -116,7 +116,7 @@ describe('probe CLI (dist/probe.cjs)', function () {
       const { targets: _targets, ...noTargets } = healthy;
       expectPlanInvalid(await run('node', [PROBE, '--plan-base64', b64(noTargets)]), 'plan needs at least one target');
       const { samples: _samples, ...noSamples } = healthy;
-      expectPlanInvalid(await run('node', [PROBE, '--plan-base64', b64(noSamples)]), 'samples must be an integer from 1 to 20, got nothing');
+      expectPlanInvalid(await run('node', [PROBE, '--plan-base64', b64(noSamples)]), 'samples is missing');
     });
     it('a 2 MB plan (by file: argv cannot carry it)', async function () {
       const file = path.join(dir, 'huge.json');
