@@ -20,7 +20,7 @@ export const CONTRACTS = [
   { schema: 'schema/check-output.v1.json', module: 'check-output', type: 'CheckOutput' },
   { schema: 'schema/fleet-output.v1.json', module: 'fleet-output', type: 'FleetOutput' },
   { schema: 'schema/doctor-report.v1.json', module: 'doctor-report', type: 'DoctorReport', validators: { doctorReport: '' } },
-  { schema: 'schema/config.v1.json', module: 'config', type: 'ConfigDocument', validators: { config: '', checkObject: '#/$defs/checkObject' } },
+  { schema: 'schema/config.v1.json', module: 'config', type: 'ConfigDocument', validators: { config: '', checkObject: '#/$defs/checkObject', checkString: '#/$defs/checkString' } },
   {
     schema: 'schema/history.v2.json',
     module: 'history',

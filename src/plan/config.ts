@@ -1,6 +1,6 @@
 // The user's YAML config file (apiVersion coredns-sentinel/config/v1; every key in docs/config.md):
 // extra checks and plan defaults. Pure: text in, typed config or one ConfigError line out (naming the
-// file and the key). The document is checked with the validation kit (src/probe/validate.ts), then
+// file and the key). The document is checked against its schema (schema/config.v1.json, compiled), then
 // normalized; durations use the flags' syntax (src/common/duration.ts).
 import { isIP } from 'node:net';
 import { parse } from 'yaml';
@@ -8,7 +8,10 @@ import { boundedDuration, parseDurationMs } from '../common/duration.ts';
 import { SentinelError } from '../common/errors.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import { LIMITS, RCODES, RECORD_TYPES, TRANSPORTS, type Expectation, type RecordType, type Transport } from '../probe/contract.ts';
-import * as v from '../probe/validate.ts';
+import type { CheckObject, ConfigDocument } from '../contracts/generated/config.ts';
+import { checkObject as checkObjectSchema, checkString as checkStringSchema, config as configSchemaValidator } from '../contracts/generated/config.validate.ts';
+import { isObject, preview, problemOf, type Compiled, type Words } from '../contracts/validate.ts';
+import configSchema from '../../schema/config.v1.json' with { type: 'json' };
 import { CHECK_GROUPS, type CheckGroup } from './derived.ts';
 
 export const CONFIG_API_VERSION = 'coredns-sentinel/config/v1';
@@ -42,123 +45,92 @@ export class ConfigError extends SentinelError {
 }
 
 const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_*]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?$/;
-/** Room left in the probe's query limit for the default checks. */
-const MAX_CHECKS = LIMITS.queries - 20;
 const CHECK_STRING = '"NAME TYPE [VALUE ...]"';
 
 // ---------------------------------------------------------------------------------------------
-// The document's rules, as validators of the kit.
+// The document's rules: schema/config.v1.json compiled (src/contracts/generated), then what it cannot
+// say: durations within their bounds, answers a record of the check's type can have, a check string's parts.
 
-const dnsName = v.str({ max: 254, pattern: DNS_NAME, what: 'a DNS name' });
+const KNOWN_KEYS = Object.keys(configSchema.properties);
+const CHECK_KEYS = Object.keys(configSchema.$defs.checkObject.properties);
 
-/** One of `values`, in any case (YAML authors write `type: a`). */
-const anyCase = (values: readonly string[]): v.Validator<string> =>
-  v.custom((x) => (typeof x === 'string' && values.some((k) => k.toLowerCase() === x.toLowerCase()) ? null : `must be one of ${values.join(', ')}, got ${v.preview(x)}`));
-
-const recordType = anyCase(RECORD_TYPES);
-const rcode = anyCase(RCODES);
-
-/** A duration in the flags' syntax (a bare number is seconds) between the bounds. */
-const duration = (minMs: number, maxMs: number): v.Validator<string | number> =>
-  v.custom((x) => {
-    if (typeof x !== 'string' && typeof x !== 'number') return `must be a duration such as 500ms or 2s, got ${v.preview(x)}`;
-    const r = boundedDuration(String(x), minMs, maxMs);
-    return 'problem' in r ? r.problem : null;
-  });
-
-/** The milliseconds of a value `duration` accepted. */
-const durationMs = (x: string | number): number => parseDurationMs(String(x)) ?? 0;
-
-/** An expected answer a real record of `type` can have: an address of the right family, a name. */
-function answer(type: RecordType): v.Validator<string> {
-  return v.custom((x) => {
-    if (typeof x !== 'string' || x.length === 0) return `must be a non-empty string, got ${v.preview(x)}`;
-    const value = x.replace(/\.$/, '');
-    const why =
-      type === 'A' && isIP(value) !== 4 ? 'not an IPv4 address'
-      : type === 'AAAA' && isIP(value) !== 6 ? 'not an IPv6 address'
-      // A zone index (fe80::1%eth0) names an interface of one host; no AAAA record carries one.
-      : type === 'AAAA' && value.includes('%') ? 'an IPv6 address with a zone index'
-      : (type === 'CNAME' || type === 'PTR') && !DNS_NAME.test(value) ? 'not a DNS name'
-      : undefined;
-    return why ? `is ${v.preview(x)}, which can never be an answer of a ${type} record (${why})` : null;
-  });
-}
-
-const answers = (type: RecordType) => v.optional(v.oneOrList(answer(type), { min: 1, max: LIMITS.expectValues }));
-
-const typeOf = (x: unknown): RecordType => (typeof x === 'string' ? x.toUpperCase() : 'A') as RecordType;
-
-const checkObject = v.then(
-  v.object(
-    {
-      name: dnsName,
-      type: v.optional(recordType),
-      rcodes: v.optional(v.oneOrList(rcode, { min: 1 })),
-      nonEmpty: v.optional(v.bool),
-      include: v.optional(v.oneOrList(v.str(), { min: 1 })),
-      equal: v.optional(v.oneOrList(v.str(), { min: 1 })),
-      maxLatency: v.optional(duration(1, LIMITS.timeoutMs)),
-      external: v.optional(v.bool),
-    },
-    { listKnown: true },
-  ),
-  // The answers' rules depend on the type.
-  (c) => v.object({ include: answers(typeOf(c.type)), equal: answers(typeOf(c.type)) }, { open: true }),
-);
-type CheckObject = v.Infer<typeof checkObject>;
-
-/** "NAME TYPE [VALUE …]" as the mapping it stands for: values are `include`, the single value NXDOMAIN `rcodes`. */
-function checkStringParts(text: string): Record<string, unknown> | undefined {
-  const [name, type, ...values] = text.trim().split(/\s+/);
-  if (!name || !type) return undefined;
-  if (values.length === 1 && values[0]!.toUpperCase() === 'NXDOMAIN') return { name, type, rcodes: ['NXDOMAIN'] };
-  return { name, type, ...(values.length > 0 && { include: values }) };
-}
-
-const checkString = v.custom<string>((x) =>
-  typeof x === 'string' && checkStringParts(x) === undefined ? `must be ${CHECK_STRING}, got ${v.preview(x)}` : null);
-
-const check: v.Validator<string | CheckObject> = (x, at) => {
-  if (typeof x === 'string') return checkString(x, at) ?? checkObject(checkStringParts(x), at);
-  if (v.isObject(x)) return checkObject(x, at);
-  return `${at} must be ${CHECK_STRING} or a mapping with name and type, got ${v.preview(x)}`;
+/** The schema's patterns and alternatives, in words (src/contracts/validate.ts). */
+const WORDS: Words = {
+  '/$defs/dnsName/pattern': 'a DNS name',
+  '/$defs/recordType/pattern': `one of ${RECORD_TYPES.join(', ')}`,
+  '/$defs/rcode/pattern': `one of ${RCODES.join(', ')}`,
+  '/$defs/checkGroup/pattern': `one of ${CHECK_GROUPS.join(', ')}`,
+  '/$defs/checkString/pattern': CHECK_STRING,
+  '/properties/checks/items/anyOf': `${CHECK_STRING} or a mapping with name and type`,
+  '/properties/transports/anyOf/1/pattern': 'a list of udp and tcp, or "udp,tcp"',
+  '/properties/transports/anyOf': 'a list of udp and tcp, or "udp,tcp"',
+  '/$defs/duration/anyOf': 'a duration such as 500ms or 2s',
+  '/$defs/answers/anyOf': 'an expected answer or a list of them',
 };
 
-const checkList = v.list(check);
-const checks: v.Validator<(string | CheckObject)[]> = (x, at) =>
-  Array.isArray(x) && x.length > MAX_CHECKS
-    ? `${at} must have at most ${MAX_CHECKS} checks (the probe runs at most ${LIMITS.queries} queries per plan), got ${x.length}`
-    : checkList(x, at);
+/** The schema's first problem, with the known keys beside an unknown one. */
+function schemaProblem(validate: Compiled, doc: unknown, at: string): string | null {
+  const problem = problemOf(validate, doc, at, WORDS);
+  if (!problem || !/unknown field "[^"]*"$/.test(problem)) return problem;
+  return /^unknown field/.test(problem) ? `${problem} (known: ${KNOWN_KEYS.join(', ')}; see docs/config.md)` : `${problem} (known: ${CHECK_KEYS.join(', ')})`;
+}
 
-/** A list, or the flags' comma form "udp,tcp". */
-const splitTransports = (x: unknown): unknown => (typeof x === 'string' ? x.split(',').map((s) => s.trim()) : x);
-const transportList = v.list(v.oneOf(TRANSPORTS), { min: 1 });
-const transports: v.Validator<string | Transport[]> = (x, at) => transportList(splitTransports(x), at);
+/** A duration in the flags' syntax (a bare number is seconds) between the bounds; the schema said string or number. */
+function durationProblem(x: string | number | undefined, at: string, minMs: number, maxMs: number): string | null {
+  if (x === undefined) return null;
+  const r = boundedDuration(String(x), minMs, maxMs);
+  return 'problem' in r ? `${at} ${r.problem}` : null;
+}
 
-const groupList = v.list(anyCase(CHECK_GROUPS));
-const groups: v.Validator<string[]> = (x, at) =>
-  Array.isArray(x) ? groupList(x, at) : `${at} must be a list of check groups (${CHECK_GROUPS.join(', ')}), got ${v.preview(x)}`;
+/** The milliseconds of a value durationProblem accepted. */
+const durationMs = (x: string | number): number => parseDurationMs(String(x)) ?? 0;
 
-const apiVersion = v.custom<string>((x) =>
-  x === CONFIG_API_VERSION ? null
-  : x === undefined ? `missing: add "apiVersion: ${CONFIG_API_VERSION}"`
-  : `${v.preview(x)} is not supported (this version reads ${CONFIG_API_VERSION})`);
+/** Why `x` can never be an answer of a `type` record (an address of the wrong family, no name), or null. */
+function answerProblem(type: RecordType, x: string): string | null {
+  const value = x.replace(/\.$/, '');
+  const why =
+    type === 'A' && isIP(value) !== 4 ? 'not an IPv4 address'
+    : type === 'AAAA' && isIP(value) !== 6 ? 'not an IPv6 address'
+    // A zone index (fe80::1%eth0) names an interface of one host; no AAAA record carries one.
+    : type === 'AAAA' && value.includes('%') ? 'an IPv6 address with a zone index'
+    : (type === 'CNAME' || type === 'PTR') && !DNS_NAME.test(value) ? 'not a DNS name'
+    : undefined;
+  return why ? `is ${preview(x)}, which can never be an answer of a ${type} record (${why})` : null;
+}
 
-const document = v.object(
-  {
-    apiVersion,
-    samples: v.optional(v.int(1, LIMITS.samples)),
-    timeout: v.optional(duration(1, LIMITS.timeoutMs)),
-    transports: v.optional(transports),
-    externalName: v.optional(dnsName),
-    external: v.optional(v.bool),
-    checks: v.optional(checks),
-    disable: v.optional(groups),
-    defaultChecks: v.optional(v.bool),
-  },
-  { listKnown: true, see: 'docs/config.md' },
-);
+const typeOf = (x: string | undefined): RecordType => (x ?? 'A').toUpperCase() as RecordType;
+
+/** What the schema cannot say of a check: its answers against its type, its latency bound. */
+function checkProblem(c: CheckObject, at: string): string | null {
+  for (const key of ['include', 'equal'] as const) {
+    const value = c[key];
+    if (value === undefined) continue;
+    const list = listOf(value);
+    for (const [i, x] of list.entries()) {
+      const problem = answerProblem(typeOf(c.type), x);
+      if (problem) return `${at}.${key}${Array.isArray(value) ? `[${i}]` : ''} ${problem}`;
+    }
+  }
+  return durationProblem(c.maxLatency, `${at}.maxLatency`, 1, LIMITS.timeoutMs);
+}
+
+/** "NAME TYPE [VALUE …]" as the mapping it stands for: values are `include`, the single value NXDOMAIN `rcodes`. */
+function checkStringParts(text: string): CheckObject {
+  const [name = '', type, ...values] = text.trim().split(/\s+/);
+  if (values.length === 1 && values[0]!.toUpperCase() === 'NXDOMAIN') return { name, type, rcodes: ['NXDOMAIN'] };
+  return { name, ...(type !== undefined && { type }), ...(values.length > 0 && { include: values }) };
+}
+
+/** A check as written (a string or a mapping) checked whole, as the mapping it stands for. */
+function readCheck(x: unknown, at: string): { check: CheckObject } | { problem: string } {
+  if (typeof x === 'string') {
+    const problem = schemaProblem(checkStringSchema as Compiled, x, at);
+    if (problem) return { problem };
+  }
+  const check = typeof x === 'string' ? checkStringParts(x) : (x as CheckObject);
+  const problem = schemaProblem(checkObjectSchema as Compiled, check, at) ?? checkProblem(check, at);
+  return problem ? { problem } : { check };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Normalizing what the rules accepted.
@@ -181,9 +153,9 @@ function toCheckSpec(c: CheckObject): CheckSpec {
 
 /** "NAME TYPE [VALUE …]": values must be among the answers; the single value NXDOMAIN means must not exist. */
 export function parseCheckString(text: string, at: string): CheckSpec {
-  const problem = check(text, at);
-  if (problem) throw new ConfigError(problem);
-  return toCheckSpec(checkStringParts(text) as CheckObject);
+  const read = readCheck(text, at);
+  if ('problem' in read) throw new ConfigError(read.problem);
+  return toCheckSpec(read.check);
 }
 
 /** Nesting a config never needs (it has 4 levels), checked before the parser recurses into it. */
@@ -223,14 +195,23 @@ export function parsePlanConfig(text: string, file: string): PlanConfig {
     return fail(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return { checks: [] };
-  if (!v.isObject(doc)) return fail(`must be a YAML mapping starting with apiVersion: ${CONFIG_API_VERSION} (see docs/config.md)`);
-  const problem = document(doc, '');
+  if (!isObject(doc)) return fail(`must be a YAML mapping starting with apiVersion: ${CONFIG_API_VERSION} (see docs/config.md)`);
+  // The usual mistake first, in words that say what to write.
+  if (doc.apiVersion === undefined) return fail(`apiVersion missing: add "apiVersion: ${CONFIG_API_VERSION}"`);
+  if (doc.apiVersion !== CONFIG_API_VERSION) return fail(`apiVersion ${preview(doc.apiVersion)} is not supported (this version reads ${CONFIG_API_VERSION})`);
+  const problem = schemaProblem(configSchemaValidator as Compiled, doc, '') ?? durationProblem(doc.timeout as string | number | undefined, 'timeout', 1, LIMITS.timeoutMs);
   if (problem) return fail(problem);
-  const d = doc as v.Infer<typeof document>;
-  const config: PlanConfig = { checks: (d.checks ?? []).map((c) => (typeof c === 'string' ? toCheckSpec(checkStringParts(c) as CheckObject) : toCheckSpec(c))) };
+  const d = doc as unknown as ConfigDocument;
+  const checks: CheckSpec[] = [];
+  for (const [i, c] of (d.checks ?? []).entries()) {
+    const read = readCheck(c, `checks[${i}]`);
+    if ('problem' in read) return fail(read.problem);
+    checks.push(toCheckSpec(read.check));
+  }
+  const config: PlanConfig = { checks };
   if (d.samples !== undefined) config.samples = d.samples;
   if (d.timeout !== undefined) config.timeoutMs = durationMs(d.timeout);
-  if (d.transports !== undefined) config.transports = [...new Set(splitTransports(d.transports) as Transport[])];
+  if (d.transports !== undefined) config.transports = [...new Set(typeof d.transports === 'string' ? (d.transports.split(',').map((t) => t.trim()) as Transport[]) : d.transports)];
   if (d.external === false) config.externalName = null;
   else if (d.externalName !== undefined) config.externalName = bareName(d.externalName);
   if (d.defaultChecks === false) config.disable = [...CHECK_GROUPS];

@@ -3,17 +3,17 @@
 /* eslint-disable */
 import * as func2Module from 'ajv/dist/runtime/ucs2length.js';
 "use strict";
-export const history = validate40;
-const schema81 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:coredns-sentinel:schema:history:v2","title":"coredns-sentinel repair history, version 2","description":"The state the repair keeps across runs in its ConfigMap (key history.json; src/repair/history.ts, docs/repair.md): failing streaks, restarts (write-ahead: intent, then done), escalations, quarantines. Objects are open: a field a newer version adds is kept, never a reason to drop a record. Reading checks each entry on its own and drops the ones this schema refuses.","type":"object","properties":{"schema":{"const":"coredns-sentinel/history/v2"},"updatedAt":{"anyOf":[{"$ref":"#/$defs/timestamp"},{"type":"null"}]},"targets":{"description":"By judge target key (pod name and uid): only targets failing now.","type":"object","additionalProperties":{"$ref":"#/$defs/target"}},"restarts":{"description":"Oldest first.","type":"array","items":{"$ref":"#/$defs/restart"}},"escalations":{"type":"array","items":{"$ref":"#/$defs/escalation"}},"quarantines":{"description":"Pods out of rotation and not yet deleted, oldest first.","type":"array","items":{"$ref":"#/$defs/quarantine"}}},"required":["schema","updatedAt","targets","restarts","escalations","quarantines"],"$defs":{"timestamp":{"description":"An ISO 8601 timestamp as Date.prototype.toISOString writes it.","type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"},"target":{"type":"object","properties":{"failing":{"description":"Consecutive failing cycles.","type":"integer","minimum":1,"maximum":2147483647},"signature":{"description":"The failing checks of the latest cycle (the judge's signature).","type":"string","maxLength":1048576},"since":{"description":"When the streak began.","$ref":"#/$defs/timestamp"}},"required":["failing","signature","since"]},"restart":{"description":"Recorded as an intent BEFORE the eviction, marked done after it.","type":"object","properties":{"id":{"description":"Unique per record: the completing write finds its intent by it.","type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"method":{"enum":["evict","delete","rollout"]},"status":{"enum":["intent","done"]},"lineage":{"description":"The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it.","type":"string","maxLength":1048576},"workload":{"description":"The controller (Deployment) of the pods, when they have one.","type":"string","maxLength":1048576},"pods":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576}},"required":["name","uid","signature"]}},"replacements":{"description":"The pods that replaced the restarted ones; absent until seen.","type":"array","items":{"$ref":"#/$defs/podRef"}}},"required":["id","at","method","status","lineage","pods"]},"escalation":{"type":"object","properties":{"at":{"description":"First raised.","$ref":"#/$defs/timestamp"},"lineage":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576},"pod":{"type":"string","maxLength":1048576},"evidence":{"type":"array","items":{"type":"string","maxLength":1048576}}},"required":["at","lineage","signature","pod","evidence"]},"quarantine":{"description":"A pod taken out of rotation, write-ahead like a restart; dropped once the pod is deleted.","type":"object","properties":{"id":{"type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"until":{"description":"When it is deleted at the latest.","$ref":"#/$defs/timestamp"},"status":{"enum":["intent","done"]},"lineage":{"type":"string","maxLength":1048576},"pod":{"$ref":"#/$defs/podRef"},"reason":{"description":"Why its restart was refused.","type":"string","maxLength":1048576},"removedLabels":{"description":"The labels removed from it (the Service's selector), so a human can put it back.","type":"object","additionalProperties":{"type":"string","maxLength":1048576}}},"required":["id","at","until","status","lineage","pod","reason","removedLabels"]},"podRef":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576}},"required":["name","uid"]}}};
-const schema82 = {"description":"An ISO 8601 timestamp as Date.prototype.toISOString writes it.","type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"};
+export const history = validate41;
+const schema82 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:coredns-sentinel:schema:history:v2","title":"coredns-sentinel repair history, version 2","description":"The state the repair keeps across runs in its ConfigMap (key history.json; src/repair/history.ts, docs/repair.md): failing streaks, restarts (write-ahead: intent, then done), escalations, quarantines. Objects are open: a field a newer version adds is kept, never a reason to drop a record. Reading checks each entry on its own and drops the ones this schema refuses.","type":"object","properties":{"schema":{"const":"coredns-sentinel/history/v2"},"updatedAt":{"anyOf":[{"$ref":"#/$defs/timestamp"},{"type":"null"}]},"targets":{"description":"By judge target key (pod name and uid): only targets failing now.","type":"object","additionalProperties":{"$ref":"#/$defs/target"}},"restarts":{"description":"Oldest first.","type":"array","items":{"$ref":"#/$defs/restart"}},"escalations":{"type":"array","items":{"$ref":"#/$defs/escalation"}},"quarantines":{"description":"Pods out of rotation and not yet deleted, oldest first.","type":"array","items":{"$ref":"#/$defs/quarantine"}}},"required":["schema","updatedAt","targets","restarts","escalations","quarantines"],"$defs":{"timestamp":{"description":"An ISO 8601 timestamp as Date.prototype.toISOString writes it.","type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"},"target":{"type":"object","properties":{"failing":{"description":"Consecutive failing cycles.","type":"integer","minimum":1,"maximum":2147483647},"signature":{"description":"The failing checks of the latest cycle (the judge's signature).","type":"string","maxLength":1048576},"since":{"description":"When the streak began.","$ref":"#/$defs/timestamp"}},"required":["failing","signature","since"]},"restart":{"description":"Recorded as an intent BEFORE the eviction, marked done after it.","type":"object","properties":{"id":{"description":"Unique per record: the completing write finds its intent by it.","type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"method":{"enum":["evict","delete","rollout"]},"status":{"enum":["intent","done"]},"lineage":{"description":"The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it.","type":"string","maxLength":1048576},"workload":{"description":"The controller (Deployment) of the pods, when they have one.","type":"string","maxLength":1048576},"pods":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576}},"required":["name","uid","signature"]}},"replacements":{"description":"The pods that replaced the restarted ones; absent until seen.","type":"array","items":{"$ref":"#/$defs/podRef"}}},"required":["id","at","method","status","lineage","pods"]},"escalation":{"type":"object","properties":{"at":{"description":"First raised.","$ref":"#/$defs/timestamp"},"lineage":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576},"pod":{"type":"string","maxLength":1048576},"evidence":{"type":"array","items":{"type":"string","maxLength":1048576}}},"required":["at","lineage","signature","pod","evidence"]},"quarantine":{"description":"A pod taken out of rotation, write-ahead like a restart; dropped once the pod is deleted.","type":"object","properties":{"id":{"type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"until":{"description":"When it is deleted at the latest.","$ref":"#/$defs/timestamp"},"status":{"enum":["intent","done"]},"lineage":{"type":"string","maxLength":1048576},"pod":{"$ref":"#/$defs/podRef"},"reason":{"description":"Why its restart was refused.","type":"string","maxLength":1048576},"removedLabels":{"description":"The labels removed from it (the Service's selector), so a human can put it back.","type":"object","additionalProperties":{"type":"string","maxLength":1048576}}},"required":["id","at","until","status","lineage","pod","reason","removedLabels"]},"podRef":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576}},"required":["name","uid"]}}};
+const schema83 = {"description":"An ISO 8601 timestamp as Date.prototype.toISOString writes it.","type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"};
 const func2 = func2Module.default.default ?? func2Module.default;
 const pattern8 = new RegExp("^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$", "u");
-const schema83 = {"type":"object","properties":{"failing":{"description":"Consecutive failing cycles.","type":"integer","minimum":1,"maximum":2147483647},"signature":{"description":"The failing checks of the latest cycle (the judge's signature).","type":"string","maxLength":1048576},"since":{"description":"When the streak began.","$ref":"#/$defs/timestamp"}},"required":["failing","signature","since"]};
+const schema84 = {"type":"object","properties":{"failing":{"description":"Consecutive failing cycles.","type":"integer","minimum":1,"maximum":2147483647},"signature":{"description":"The failing checks of the latest cycle (the judge's signature).","type":"string","maxLength":1048576},"since":{"description":"When the streak began.","$ref":"#/$defs/timestamp"}},"required":["failing","signature","since"]};
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate42.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24,7 +24,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.failing === undefined) && (missing0 = "failing")) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.since === undefined) && (missing0 = "since"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -32,18 +32,18 @@ if(data.failing !== undefined){
 let data0 = data.failing;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate41.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
+validate42.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
 if(errors === _errs1){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 2147483647 || isNaN(data0)){
-validate41.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
+validate42.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
 return false;
 }
 else {
 if(data0 < 1 || isNaN(data0)){
-validate41.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
+validate42.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
 return false;
 }
 }
@@ -61,12 +61,12 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate41.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate42.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate42.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -83,18 +83,18 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate41.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate42.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate41.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate42.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate41.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate42.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -108,22 +108,22 @@ var valid0 = true;
 }
 }
 else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate41.errors = vErrors;
+validate42.errors = vErrors;
 return errors === 0;
 }
-validate41.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
+validate42.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema85 = {"description":"Recorded as an intent BEFORE the eviction, marked done after it.","type":"object","properties":{"id":{"description":"Unique per record: the completing write finds its intent by it.","type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"method":{"enum":["evict","delete","rollout"]},"status":{"enum":["intent","done"]},"lineage":{"description":"The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it.","type":"string","maxLength":1048576},"workload":{"description":"The controller (Deployment) of the pods, when they have one.","type":"string","maxLength":1048576},"pods":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576}},"required":["name","uid","signature"]}},"replacements":{"description":"The pods that replaced the restarted ones; absent until seen.","type":"array","items":{"$ref":"#/$defs/podRef"}}},"required":["id","at","method","status","lineage","pods"]};
-const schema87 = {"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576}},"required":["name","uid"]};
+const schema86 = {"description":"Recorded as an intent BEFORE the eviction, marked done after it.","type":"object","properties":{"id":{"description":"Unique per record: the completing write finds its intent by it.","type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"method":{"enum":["evict","delete","rollout"]},"status":{"enum":["intent","done"]},"lineage":{"description":"The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it.","type":"string","maxLength":1048576},"workload":{"description":"The controller (Deployment) of the pods, when they have one.","type":"string","maxLength":1048576},"pods":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576}},"required":["name","uid","signature"]}},"replacements":{"description":"The pods that replaced the restarted ones; absent until seen.","type":"array","items":{"$ref":"#/$defs/podRef"}}},"required":["id","at","method","status","lineage","pods"]};
+const schema88 = {"type":"object","properties":{"name":{"type":"string","maxLength":1048576},"uid":{"type":"string","maxLength":1048576}},"required":["name","uid"]};
 
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate43.evaluated;
+const evaluated0 = validate44.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -134,7 +134,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.method === undefined) && (missing0 = "method"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pods === undefined) && (missing0 = "pods"))){
-validate43.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate44.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -144,12 +144,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -166,18 +166,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate44.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate44.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -191,7 +191,7 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs6 = errors;
 if(!(((data2 === "evict") || (data2 === "delete")) || (data2 === "rollout"))){
-validate43.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema85.properties.method.enum}}];
+validate44.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema86.properties.method.enum}}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -204,7 +204,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs7 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate43.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema85.properties.status.enum}}];
+validate44.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema86.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -219,12 +219,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -240,12 +240,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -269,7 +269,7 @@ if(errors === _errs14){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 let missing1;
 if((((data7.name === undefined) && (missing1 = "name")) || ((data7.uid === undefined) && (missing1 = "uid"))) || ((data7.signature === undefined) && (missing1 = "signature"))){
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -279,12 +279,12 @@ const _errs16 = errors;
 if(errors === _errs16){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -300,12 +300,12 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data9 === "string"){
 if(func2(data9) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -321,12 +321,12 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -340,7 +340,7 @@ var valid3 = true;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
+validate44.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -351,7 +351,7 @@ break;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
+validate44.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -376,7 +376,7 @@ if(errors === _errs25){
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 let missing2;
 if(((data12.name === undefined) && (missing2 = "name")) || ((data12.uid === undefined) && (missing2 = "uid"))){
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
 return false;
 }
 else {
@@ -386,12 +386,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data13 === "string"){
 if(func2(data13) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -407,12 +407,12 @@ const _errs29 = errors;
 if(errors === _errs29){
 if(typeof data14 === "string"){
 if(func2(data14) > 1048576){
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -425,7 +425,7 @@ var valid6 = true;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate44.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -436,7 +436,7 @@ break;
 }
 }
 else {
-validate43.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
+validate44.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -455,21 +455,21 @@ var valid0 = true;
 }
 }
 else {
-validate43.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate44.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate43.errors = vErrors;
+validate44.errors = vErrors;
 return errors === 0;
 }
-validate43.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
+validate44.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema88 = {"type":"object","properties":{"at":{"description":"First raised.","$ref":"#/$defs/timestamp"},"lineage":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576},"pod":{"type":"string","maxLength":1048576},"evidence":{"type":"array","items":{"type":"string","maxLength":1048576}}},"required":["at","lineage","signature","pod","evidence"]};
+const schema89 = {"type":"object","properties":{"at":{"description":"First raised.","$ref":"#/$defs/timestamp"},"lineage":{"type":"string","maxLength":1048576},"signature":{"type":"string","maxLength":1048576},"pod":{"type":"string","maxLength":1048576},"evidence":{"type":"array","items":{"type":"string","maxLength":1048576}}},"required":["at","lineage","signature","pod","evidence"]};
 
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate45.evaluated;
+const evaluated0 = validate46.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -480,7 +480,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.at === undefined) && (missing0 = "at")) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.evidence === undefined) && (missing0 = "evidence"))){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -491,18 +491,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate45.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate46.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate45.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate46.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate46.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -518,12 +518,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate45.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate46.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate46.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -539,12 +539,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 1048576){
-validate45.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate46.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate46.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -560,12 +560,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
 if(func2(data3) > 1048576){
-validate45.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate46.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
+validate46.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -588,12 +588,12 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate45.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate46.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
+validate46.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -604,7 +604,7 @@ break;
 }
 }
 else {
-validate45.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
+validate46.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -620,21 +620,21 @@ var valid0 = true;
 }
 }
 else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate45.errors = vErrors;
+validate46.errors = vErrors;
 return errors === 0;
 }
-validate45.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
+validate46.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema90 = {"description":"A pod taken out of rotation, write-ahead like a restart; dropped once the pod is deleted.","type":"object","properties":{"id":{"type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"until":{"description":"When it is deleted at the latest.","$ref":"#/$defs/timestamp"},"status":{"enum":["intent","done"]},"lineage":{"type":"string","maxLength":1048576},"pod":{"$ref":"#/$defs/podRef"},"reason":{"description":"Why its restart was refused.","type":"string","maxLength":1048576},"removedLabels":{"description":"The labels removed from it (the Service's selector), so a human can put it back.","type":"object","additionalProperties":{"type":"string","maxLength":1048576}}},"required":["id","at","until","status","lineage","pod","reason","removedLabels"]};
+const schema91 = {"description":"A pod taken out of rotation, write-ahead like a restart; dropped once the pod is deleted.","type":"object","properties":{"id":{"type":"string","maxLength":1048576},"at":{"$ref":"#/$defs/timestamp"},"until":{"description":"When it is deleted at the latest.","$ref":"#/$defs/timestamp"},"status":{"enum":["intent","done"]},"lineage":{"type":"string","maxLength":1048576},"pod":{"$ref":"#/$defs/podRef"},"reason":{"description":"Why its restart was refused.","type":"string","maxLength":1048576},"removedLabels":{"description":"The labels removed from it (the Service's selector), so a human can put it back.","type":"object","additionalProperties":{"type":"string","maxLength":1048576}}},"required":["id","at","until","status","lineage","pod","reason","removedLabels"]};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -645,7 +645,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.until === undefined) && (missing0 = "until"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.reason === undefined) && (missing0 = "reason"))) || ((data.removedLabels === undefined) && (missing0 = "removedLabels"))){
-validate47.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -655,12 +655,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -677,18 +677,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate47.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate48.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate47.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate48.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -705,18 +705,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate47.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate48.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate47.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate48.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -730,7 +730,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs9 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate47.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema90.properties.status.enum}}];
+validate48.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema91.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -745,12 +745,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -768,7 +768,7 @@ if(errors === _errs13){
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 let missing1;
 if(((data5.name === undefined) && (missing1 = "name")) || ((data5.uid === undefined) && (missing1 = "uid"))){
-validate47.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
+validate48.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -778,12 +778,12 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data6 === "string"){
 if(func2(data6) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -799,12 +799,12 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data7 === "string"){
 if(func2(data7) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -817,7 +817,7 @@ var valid4 = true;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate48.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -833,12 +833,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -859,12 +859,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate47.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate48.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+validate48.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -875,7 +875,7 @@ break;
 }
 }
 else {
-validate47.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
+validate48.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -894,21 +894,21 @@ var valid0 = true;
 }
 }
 else {
-validate47.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate47.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="urn:coredns-sentinel:schema:history:v2" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate40.evaluated;
+const evaluated0 = validate41.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -919,14 +919,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.schema === undefined) && (missing0 = "schema")) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))) || ((data.targets === undefined) && (missing0 = "targets"))) || ((data.restarts === undefined) && (missing0 = "restarts"))) || ((data.escalations === undefined) && (missing0 = "escalations"))) || ((data.quarantines === undefined) && (missing0 = "quarantines"))){
-validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
 if(data.schema !== undefined){
 const _errs1 = errors;
 if("coredns-sentinel/history/v2" !== data.schema){
-validate40.errors = [{instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "coredns-sentinel/history/v2"}}];
+validate41.errors = [{instancePath:instancePath+"/schema",schemaPath:"#/properties/schema/const",keyword:"const",params:{allowedValue: "coredns-sentinel/history/v2"}}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1002,7 +1002,7 @@ else {
 vErrors.push(err4);
 }
 errors++;
-validate40.errors = vErrors;
+validate41.errors = vErrors;
 return false;
 }
 else {
@@ -1029,8 +1029,8 @@ if(errors === _errs9){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 for(const key0 in data2){
 const _errs12 = errors;
-if(!(validate41(data2[key0], {instancePath:instancePath+"/targets/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
+if(!(validate42(data2[key0], {instancePath:instancePath+"/targets/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data2,parentDataProperty:key0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
 errors = vErrors.length;
 }
 var valid3 = _errs12 === errors;
@@ -1040,7 +1040,7 @@ break;
 }
 }
 else {
-validate40.errors = [{instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "object"}}];
+validate41.errors = [{instancePath:instancePath+"/targets",schemaPath:"#/properties/targets/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1059,8 +1059,8 @@ var valid4 = true;
 const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 const _errs15 = errors;
-if(!(validate43(data4[i0], {instancePath:instancePath+"/restarts/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate43.errors : vErrors.concat(validate43.errors);
+if(!(validate44(data4[i0], {instancePath:instancePath+"/restarts/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
 errors = vErrors.length;
 }
 var valid4 = _errs15 === errors;
@@ -1070,7 +1070,7 @@ break;
 }
 }
 else {
-validate40.errors = [{instancePath:instancePath+"/restarts",schemaPath:"#/properties/restarts/type",keyword:"type",params:{type: "array"}}];
+validate41.errors = [{instancePath:instancePath+"/restarts",schemaPath:"#/properties/restarts/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1089,8 +1089,8 @@ var valid5 = true;
 const len1 = data6.length;
 for(let i1=0; i1<len1; i1++){
 const _errs18 = errors;
-if(!(validate45(data6[i1], {instancePath:instancePath+"/escalations/" + i1,parentData:data6,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
+if(!(validate46(data6[i1], {instancePath:instancePath+"/escalations/" + i1,parentData:data6,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
 errors = vErrors.length;
 }
 var valid5 = _errs18 === errors;
@@ -1100,7 +1100,7 @@ break;
 }
 }
 else {
-validate40.errors = [{instancePath:instancePath+"/escalations",schemaPath:"#/properties/escalations/type",keyword:"type",params:{type: "array"}}];
+validate41.errors = [{instancePath:instancePath+"/escalations",schemaPath:"#/properties/escalations/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1119,8 +1119,8 @@ var valid6 = true;
 const len2 = data8.length;
 for(let i2=0; i2<len2; i2++){
 const _errs21 = errors;
-if(!(validate47(data8[i2], {instancePath:instancePath+"/quarantines/" + i2,parentData:data8,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate47.errors : vErrors.concat(validate47.errors);
+if(!(validate48(data8[i2], {instancePath:instancePath+"/quarantines/" + i2,parentData:data8,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
 errors = vErrors.length;
 }
 var valid6 = _errs21 === errors;
@@ -1130,7 +1130,7 @@ break;
 }
 }
 else {
-validate40.errors = [{instancePath:instancePath+"/quarantines",schemaPath:"#/properties/quarantines/type",keyword:"type",params:{type: "array"}}];
+validate41.errors = [{instancePath:instancePath+"/quarantines",schemaPath:"#/properties/quarantines/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1147,21 +1147,21 @@ var valid0 = true;
 }
 }
 else {
-validate40.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate40.errors = vErrors;
+validate41.errors = vErrors;
 return errors === 0;
 }
-validate40.evaluated = {"props":{"schema":true,"updatedAt":true,"targets":true,"restarts":true,"escalations":true,"quarantines":true},"dynamicProps":false,"dynamicItems":false};
+validate41.evaluated = {"props":{"schema":true,"updatedAt":true,"targets":true,"restarts":true,"escalations":true,"quarantines":true},"dynamicProps":false,"dynamicItems":false};
 
-export const target = validate49;
+export const target = validate50;
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate49.evaluated;
+const evaluated0 = validate50.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1172,7 +1172,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.failing === undefined) && (missing0 = "failing")) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.since === undefined) && (missing0 = "since"))){
-validate49.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1180,18 +1180,18 @@ if(data.failing !== undefined){
 let data0 = data.failing;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate49.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
+validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
 if(errors === _errs1){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 2147483647 || isNaN(data0)){
-validate49.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
+validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
 return false;
 }
 else {
 if(data0 < 1 || isNaN(data0)){
-validate49.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
+validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
 return false;
 }
 }
@@ -1209,12 +1209,12 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate49.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate50.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate50.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1231,18 +1231,18 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate49.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate49.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate49.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1256,21 +1256,21 @@ var valid0 = true;
 }
 }
 else {
-validate49.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate49.errors = vErrors;
+validate50.errors = vErrors;
 return errors === 0;
 }
-validate49.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
+validate50.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restart = validate50;
+export const restart = validate51;
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate50.evaluated;
+const evaluated0 = validate51.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1281,7 +1281,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.method === undefined) && (missing0 = "method"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pods === undefined) && (missing0 = "pods"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1291,12 +1291,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1313,18 +1313,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate50.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate50.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1338,7 +1338,7 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs6 = errors;
 if(!(((data2 === "evict") || (data2 === "delete")) || (data2 === "rollout"))){
-validate50.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema85.properties.method.enum}}];
+validate51.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema86.properties.method.enum}}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -1351,7 +1351,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs7 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate50.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema85.properties.status.enum}}];
+validate51.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema86.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -1366,12 +1366,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1387,12 +1387,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1416,7 +1416,7 @@ if(errors === _errs14){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 let missing1;
 if((((data7.name === undefined) && (missing1 = "name")) || ((data7.uid === undefined) && (missing1 = "uid"))) || ((data7.signature === undefined) && (missing1 = "signature"))){
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -1426,12 +1426,12 @@ const _errs16 = errors;
 if(errors === _errs16){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1447,12 +1447,12 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data9 === "string"){
 if(func2(data9) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1468,12 +1468,12 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1487,7 +1487,7 @@ var valid3 = true;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
+validate51.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1498,7 +1498,7 @@ break;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
+validate51.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1523,7 +1523,7 @@ if(errors === _errs25){
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 let missing2;
 if(((data12.name === undefined) && (missing2 = "name")) || ((data12.uid === undefined) && (missing2 = "uid"))){
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
 return false;
 }
 else {
@@ -1533,12 +1533,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data13 === "string"){
 if(func2(data13) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1554,12 +1554,12 @@ const _errs29 = errors;
 if(errors === _errs29){
 if(typeof data14 === "string"){
 if(func2(data14) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1572,7 +1572,7 @@ var valid6 = true;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate51.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1583,7 +1583,7 @@ break;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
+validate51.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1602,21 +1602,21 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate51.errors = vErrors;
 return errors === 0;
 }
-validate50.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
+validate51.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
 
-export const escalation = validate51;
+export const escalation = validate52;
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate51.evaluated;
+const evaluated0 = validate52.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1627,7 +1627,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.at === undefined) && (missing0 = "at")) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.evidence === undefined) && (missing0 = "evidence"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1638,18 +1638,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1665,12 +1665,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1686,12 +1686,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1707,12 +1707,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
 if(func2(data3) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1735,12 +1735,12 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1751,7 +1751,7 @@ break;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
+validate52.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1767,21 +1767,21 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
-validate51.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
+validate52.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
 
-export const quarantine = validate52;
+export const quarantine = validate53;
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate52.evaluated;
+const evaluated0 = validate53.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1792,7 +1792,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.until === undefined) && (missing0 = "until"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.reason === undefined) && (missing0 = "reason"))) || ((data.removedLabels === undefined) && (missing0 = "removedLabels"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1802,12 +1802,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1824,18 +1824,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1852,18 +1852,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate52.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate52.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1877,7 +1877,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs9 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate52.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema90.properties.status.enum}}];
+validate53.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema91.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -1892,12 +1892,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1915,7 +1915,7 @@ if(errors === _errs13){
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 let missing1;
 if(((data5.name === undefined) && (missing1 = "name")) || ((data5.uid === undefined) && (missing1 = "uid"))){
-validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
+validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -1925,12 +1925,12 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data6 === "string"){
 if(func2(data6) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1946,12 +1946,12 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data7 === "string"){
 if(func2(data7) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1964,7 +1964,7 @@ var valid4 = true;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1980,12 +1980,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -2006,12 +2006,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -2022,7 +2022,7 @@ break;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
+validate53.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -2041,12 +2041,12 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
-validate52.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
+validate53.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
 
