@@ -25,7 +25,7 @@ export const CONTRACTS = [
     schema: 'schema/history.v2.json',
     module: 'history',
     type: 'HistoryDocument',
-    validators: { history: '', target: '#/$defs/target', restart: '#/$defs/restart', escalation: '#/$defs/escalation', quarantine: '#/$defs/quarantine' },
+    validators: { history: '', timestamp: '#/$defs/timestamp', target: '#/$defs/target', restart: '#/$defs/restart', escalation: '#/$defs/escalation', quarantine: '#/$defs/quarantine' },
   },
 ];
 

@@ -200,7 +200,7 @@ describe('repair/history', () => {
       expect(Object.keys(history.targets)).to.deep.equal(['ok']);
       expect(history.restarts).to.deep.equal([good]);
       expect(history.escalations).to.have.length(1);
-      expect(warning).to.equal('repair history in the ConfigMap had 7 unreadable entries (the first: targets["bad"].failing must be an integer from 1 to 2147483647, got "two"); kept the rest');
+      expect(warning).to.equal('repair history in the ConfigMap had 7 unreadable entries (the first: targets["bad"].signature is missing); kept the rest');
     });
 
     it('missing lists are a warning, not a crash', () => {

@@ -2,8 +2,10 @@
 // done, escalations raised. Others store it in a ConfigMap in the DNS namespace; this module defines the
 // data, how one cycle moves it forward, and how it is written to / read from ConfigMap `data`. Pure.
 import type { Judgement } from '../judge/types.ts';
-import * as v from '../probe/validate.ts';
-import type { Escalation, RepairAction, RepairMethod } from './policy.ts';
+import { escalation as escalationSchema, quarantine as quarantineSchema, restart as restartSchema, target as targetSchema, timestamp as timestampSchema } from '../contracts/generated/history.validate.ts';
+import { isObject, preview, problemOf, sift, type Compiled, type Words } from '../contracts/validate.ts';
+import type { Escalation as RaisedEscalation, RepairAction } from './policy.ts';
+import type { Escalation, HistoryDocument, Quarantine, Restart, Target } from '../contracts/generated/history.ts';
 
 export const HISTORY_SCHEMA = 'coredns-sentinel/history/v2';
 /** v1 restarts had no id or status: read as done, their lineage as written (the Deployment). */
@@ -11,75 +13,18 @@ const HISTORY_SCHEMA_V1 = 'coredns-sentinel/history/v1';
 /** The ConfigMap `data` key holding the JSON. */
 export const HISTORY_KEY = 'history.json';
 
-export interface TargetRecord {
-  /** Consecutive failing cycles. */
-  failing: number;
-  /** Failing checks of the latest cycle (judge signature). */
-  signature: string;
-  /** When the streak began (ISO). */
-  since: string;
-}
-
 /**
- * Write-ahead: a restart is recorded as an `intent` BEFORE the eviction (no record, no eviction) and
- * marked `done` after it, with the pods that replaced it once they are known. An intent left by a run
- * that died counts as a restart until a run holding the Lease settles it against the pods (resolveIntents).
+ * The records, as schema/history.v2.json says (types generated from it). Restarts and quarantines are
+ * write-ahead: recorded as an `intent` BEFORE the eviction or relabel (no record, no eviction) and marked
+ * `done` after it. An intent left by a run that died counts as a restart until a run holding the Lease
+ * settles it against the pods (resolveIntents).
  */
-export type RestartStatus = 'intent' | 'done';
-
-export interface RestartRecord {
-  /** Unique per record: the completing write finds its intent by it. */
-  id: string;
-  at: string;
-  method: RepairMethod;
-  status: RestartStatus;
-  /** The pod lineage (a pod and the replacements that follow it): cooldown and escalation follow it. */
-  lineage: string;
-  /** The controller (Deployment) of the pods, when they have one. */
-  workload?: string;
-  pods: { name: string; uid: string; signature: string }[];
-  /** The pods that replaced the restarted ones (they inherit the lineage); absent until seen. */
-  replacements?: { name: string; uid: string }[];
-}
-
-export interface EscalationRecord {
-  /** First raised (ISO). */
-  at: string;
-  lineage: string;
-  signature: string;
-  pod: string;
-  evidence: string[];
-}
-
-/**
- * A pod taken out of rotation (src/repair/quarantine.ts), write-ahead like a restart: recorded as an
- * `intent` before the relabel, `done` after it; dropped once the pod is deleted (its TTL, a healthy cycle).
- */
-export interface QuarantineRecord {
-  id: string;
-  at: string;
-  /** When it is deleted at the latest (ISO). */
-  until: string;
-  status: RestartStatus;
-  lineage: string;
-  pod: { name: string; uid: string };
-  /** Why its restart was refused. */
-  reason: string;
-  /** The labels removed from it (the Service's selector), so a human can put it back. */
-  removedLabels: Record<string, string>;
-}
-
-export interface History {
-  schema: typeof HISTORY_SCHEMA;
-  updatedAt: string | null;
-  /** By judge target key (pod name AND uid). Only targets failing now. */
-  targets: Record<string, TargetRecord>;
-  /** Oldest first. */
-  restarts: RestartRecord[];
-  escalations: EscalationRecord[];
-  /** Pods out of rotation and not yet deleted, oldest first (absent from histories of earlier versions). */
-  quarantines: QuarantineRecord[];
-}
+export type History = HistoryDocument;
+export type TargetRecord = Target;
+export type RestartRecord = Restart;
+export type EscalationRecord = Escalation;
+export type QuarantineRecord = Quarantine;
+export type RestartStatus = Restart['status'];
 
 /** Bounds on what is kept, so the ConfigMap stays far below its 1 MiB limit. */
 export const HISTORY_LIMITS = {
@@ -105,7 +50,7 @@ const oldestFirst = (a: { at: string }, b: { at: string }): number => Date.parse
  * History after one cycle: streaks as the judge counted them, the restarts just done, the escalations
  * raised (kept with their first time; all cleared by a healthy cycle), old entries pruned.
  */
-export function nextHistory(prev: History, judgement: Judgement, now: Date, escalations: Escalation[] = []): History {
+export function nextHistory(prev: History, judgement: Judgement, now: Date, escalations: RaisedEscalation[] = []): History {
   const at = now.toISOString();
   const targets: Record<string, TargetRecord> = {};
   for (const t of judgement.targets.filter((v) => v.consecutiveFailures > 0).slice(0, HISTORY_LIMITS.targets)) {
@@ -193,40 +138,10 @@ export const encodeHistory = (h: History): Record<string, string> => ({ [HISTORY
 
 // ---------------------------------------------------------------------------------------------
 // Decoding: whatever is in the ConfigMap (another version, a hand edit, garbage) never crashes a run.
-// Each entry is checked with the validation kit (src/probe/validate.ts); the ones it refuses are dropped.
+// Each entry is checked against its part of schema/history.v2.json (compiled); the ones it refuses are dropped.
 
-/** Any string: the ConfigMap holds at most 1 MiB. Unknown keys are kept (open objects), as before v2. */
-const text = v.str({ min: 0, max: 1 << 20 });
-const podRef = v.object({ name: text, uid: text }, { open: true });
-
-const TARGET: v.Validator<TargetRecord> = v.object({ failing: v.int(1, 2 ** 31 - 1), signature: text, since: v.time }, { open: true });
-const RESTART: v.Validator<RestartRecord> = v.object(
-  {
-    id: text,
-    at: v.time,
-    method: v.oneOf(['evict', 'delete', 'rollout'] as const satisfies readonly RepairMethod[]),
-    status: v.oneOf(['intent', 'done'] as const satisfies readonly RestartStatus[]),
-    lineage: text,
-    workload: v.optional(text),
-    pods: v.list(v.object({ name: text, uid: text, signature: text }, { open: true })),
-    replacements: v.optional(v.list(podRef)),
-  },
-  { open: true },
-);
-const QUARANTINE: v.Validator<QuarantineRecord> = v.object(
-  {
-    id: text,
-    at: v.time,
-    until: v.time,
-    status: v.oneOf(['intent', 'done'] as const satisfies readonly RestartStatus[]),
-    lineage: text,
-    pod: podRef,
-    reason: text,
-    removedLabels: v.record(text),
-  },
-  { open: true },
-);
-const ESCALATION: v.Validator<EscalationRecord> = v.object({ at: v.time, lineage: text, signature: text, pod: text, evidence: v.list(text) }, { open: true });
+/** The patterns' meaning, for the lines (src/contracts/validate.ts). */
+const WORDS: Words = { '/$defs/timestamp/pattern': 'a timestamp' };
 
 export interface Decoded {
   history: History;
@@ -248,27 +163,27 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   } catch {
     return reset('is not valid JSON');
   }
-  if (!v.isObject(parsed)) return reset('is not a JSON object');
+  if (!isObject(parsed)) return reset('is not a JSON object');
   const v1 = parsed.schema === HISTORY_SCHEMA_V1;
-  if (parsed.schema !== HISTORY_SCHEMA && !v1) return reset(`${parsed.schema === undefined ? 'has no schema' : `has schema ${v.preview(parsed.schema)}`}, expected "${HISTORY_SCHEMA}"`);
+  if (parsed.schema !== HISTORY_SCHEMA && !v1) return reset(`${parsed.schema === undefined ? 'has no schema' : `has schema ${preview(parsed.schema)}`}, expected "${HISTORY_SCHEMA}"`);
 
-  const targetsIn = v.isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
+  const targetsIn = isObject(parsed.targets) ? Object.entries(parsed.targets) : [];
   const restartsIn = (Array.isArray(parsed.restarts) ? parsed.restarts : []).map((r: unknown, i) =>
-    v1 && v.isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
+    v1 && isObject(r) ? { id: `v1-${i}-${String(r.at)}`, status: 'done', ...r } : r);
   const escalationsIn: unknown[] = Array.isArray(parsed.escalations) ? parsed.escalations : [];
   const quarantinesIn: unknown[] = Array.isArray(parsed.quarantines) ? parsed.quarantines : [];
   const targetProblems: string[] = [];
   const targetsOk = targetsIn.filter(([key, t]) => {
-    const problem = TARGET(t, `targets[${v.preview(key)}]`);
+    const problem = problemOf(targetSchema as Compiled, t, `targets[${preview(key)}]`, WORDS);
     if (problem) targetProblems.push(problem);
     return problem === null;
   });
-  const restartsRead = v.sift(RESTART, restartsIn, 'restarts');
-  const escalationsRead = v.sift(ESCALATION, escalationsIn, 'escalations');
-  const quarantinesRead = v.sift(QUARANTINE, quarantinesIn, 'quarantines');
+  const restartsRead = sift<RestartRecord>(restartSchema as Compiled, restartsIn, 'restarts', WORDS);
+  const escalationsRead = sift<EscalationRecord>(escalationSchema as Compiled, escalationsIn, 'escalations', WORDS);
+  const quarantinesRead = sift<QuarantineRecord>(quarantineSchema as Compiled, quarantinesIn, 'quarantines', WORDS);
   const history: History = {
     schema: HISTORY_SCHEMA,
-    updatedAt: v.is(v.time, parsed.updatedAt) ? parsed.updatedAt : null,
+    updatedAt: (timestampSchema as Compiled)(parsed.updatedAt) ? (parsed.updatedAt as string) : null,
     targets: Object.fromEntries(targetsOk.slice(0, HISTORY_LIMITS.targets)) as Record<string, TargetRecord>,
     restarts: restartsRead.valid.sort(oldestFirst).slice(-HISTORY_LIMITS.restarts),
     escalations: escalationsRead.valid.slice(-HISTORY_LIMITS.escalations),
@@ -276,7 +191,7 @@ export function decodeHistory(data: Record<string, string> | undefined): Decoded
   };
   const problems = [...targetProblems, ...restartsRead.problems, ...escalationsRead.problems, ...quarantinesRead.problems];
   const dropped = problems.length;
-  const shapeBroken = !v.isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
+  const shapeBroken = !isObject(parsed.targets) || !Array.isArray(parsed.restarts) || !Array.isArray(parsed.escalations);
   if (dropped === 0 && !shapeBroken) return { history };
   const first = dropped ? ` (the first: ${problems[0]})` : '';
   return { history, warning: `repair history in the ConfigMap had ${dropped} unreadable entr${dropped === 1 ? 'y' : 'ies'}${first}${shapeBroken ? ' and missing lists' : ''}; kept the rest` };

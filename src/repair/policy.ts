@@ -22,7 +22,8 @@ import { withDefaults, type Judgement, type RepairCandidate } from '../judge/typ
 import type { History, RestartRecord } from './history.ts';
 import { DEFAULTS } from '../common/defaults.ts';
 
-export type RepairMethod = 'evict' | 'delete' | 'rollout';
+/** As the history records them (schema/history.v2.json). */
+export type RepairMethod = RestartRecord['method'];
 
 export interface RepairConfig {
   /** evict (PDB-respecting, default), delete, or rollout (one restart of the whole Deployment). */

@@ -1156,7 +1156,7 @@ return errors === 0;
 }
 validate41.evaluated = {"props":{"schema":true,"updatedAt":true,"targets":true,"restarts":true,"escalations":true,"quarantines":true},"dynamicProps":false,"dynamicItems":false};
 
-export const target = validate50;
+export const timestamp = validate50;
 
 function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -1169,10 +1169,45 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 if(errors === 0){
+if(typeof data === "string"){
+if(func2(data) > 64){
+validate50.errors = [{instancePath,schemaPath:"#/maxLength",keyword:"maxLength",params:{limit: 64}}];
+return false;
+}
+else {
+if(!pattern8.test(data)){
+validate50.errors = [{instancePath,schemaPath:"#/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+return false;
+}
+}
+}
+else {
+validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"}}];
+return false;
+}
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+validate50.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const target = validate51;
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate51.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.failing === undefined) && (missing0 = "failing")) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.since === undefined) && (missing0 = "since"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1180,18 +1215,18 @@ if(data.failing !== undefined){
 let data0 = data.failing;
 const _errs1 = errors;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
+validate51.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/type",keyword:"type",params:{type: "integer"}}];
 return false;
 }
 if(errors === _errs1){
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 2147483647 || isNaN(data0)){
-validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
+validate51.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2147483647}}];
 return false;
 }
 else {
 if(data0 < 1 || isNaN(data0)){
-validate50.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
+validate51.errors = [{instancePath:instancePath+"/failing",schemaPath:"#/properties/failing/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}}];
 return false;
 }
 }
@@ -1209,12 +1244,12 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate50.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate51.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1231,18 +1266,18 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate51.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate51.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate50.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate51.errors = [{instancePath:instancePath+"/since",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1256,21 +1291,21 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate51.errors = vErrors;
 return errors === 0;
 }
-validate50.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
+validate51.evaluated = {"props":{"failing":true,"signature":true,"since":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restart = validate51;
+export const restart = validate52;
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate51.evaluated;
+const evaluated0 = validate52.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1281,7 +1316,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.method === undefined) && (missing0 = "method"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pods === undefined) && (missing0 = "pods"))){
-validate51.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1291,12 +1326,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1313,18 +1348,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1338,7 +1373,7 @@ if(data.method !== undefined){
 let data2 = data.method;
 const _errs6 = errors;
 if(!(((data2 === "evict") || (data2 === "delete")) || (data2 === "rollout"))){
-validate51.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema86.properties.method.enum}}];
+validate52.errors = [{instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema86.properties.method.enum}}];
 return false;
 }
 var valid0 = _errs6 === errors;
@@ -1351,7 +1386,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs7 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate51.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema86.properties.status.enum}}];
+validate52.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema86.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -1366,12 +1401,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1387,12 +1422,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/workload",schemaPath:"#/properties/workload/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1416,7 +1451,7 @@ if(errors === _errs14){
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 let missing1;
 if((((data7.name === undefined) && (missing1 = "name")) || ((data7.uid === undefined) && (missing1 = "uid"))) || ((data7.signature === undefined) && (missing1 = "signature"))){
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -1426,12 +1461,12 @@ const _errs16 = errors;
 if(errors === _errs16){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/name",schemaPath:"#/properties/pods/items/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1447,12 +1482,12 @@ const _errs18 = errors;
 if(errors === _errs18){
 if(typeof data9 === "string"){
 if(func2(data9) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/uid",schemaPath:"#/properties/pods/items/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1468,12 +1503,12 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0+"/signature",schemaPath:"#/properties/pods/items/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1487,7 +1522,7 @@ var valid3 = true;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
+validate52.errors = [{instancePath:instancePath+"/pods/" + i0,schemaPath:"#/properties/pods/items/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1498,7 +1533,7 @@ break;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
+validate52.errors = [{instancePath:instancePath+"/pods",schemaPath:"#/properties/pods/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1523,7 +1558,7 @@ if(errors === _errs25){
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 let missing2;
 if(((data12.name === undefined) && (missing2 = "name")) || ((data12.uid === undefined) && (missing2 = "uid"))){
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing2}}];
 return false;
 }
 else {
@@ -1533,12 +1568,12 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(typeof data13 === "string"){
 if(func2(data13) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1+"/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1554,12 +1589,12 @@ const _errs29 = errors;
 if(errors === _errs29){
 if(typeof data14 === "string"){
 if(func2(data14) > 1048576){
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1+"/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1572,7 +1607,7 @@ var valid6 = true;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate52.errors = [{instancePath:instancePath+"/replacements/" + i1,schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1583,7 +1618,7 @@ break;
 }
 }
 else {
-validate51.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
+validate52.errors = [{instancePath:instancePath+"/replacements",schemaPath:"#/properties/replacements/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1602,21 +1637,21 @@ var valid0 = true;
 }
 }
 else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate51.errors = vErrors;
+validate52.errors = vErrors;
 return errors === 0;
 }
-validate51.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
+validate52.evaluated = {"props":{"id":true,"at":true,"method":true,"status":true,"lineage":true,"workload":true,"pods":true,"replacements":true},"dynamicProps":false,"dynamicItems":false};
 
-export const escalation = validate52;
+export const escalation = validate53;
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate52.evaluated;
+const evaluated0 = validate53.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1627,7 +1662,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((((data.at === undefined) && (missing0 = "at")) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.signature === undefined) && (missing0 = "signature"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.evidence === undefined) && (missing0 = "evidence"))){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1638,18 +1673,18 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data0)){
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1665,12 +1700,12 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1686,12 +1721,12 @@ const _errs6 = errors;
 if(errors === _errs6){
 if(typeof data2 === "string"){
 if(func2(data2) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/signature",schemaPath:"#/properties/signature/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1707,12 +1742,12 @@ const _errs8 = errors;
 if(errors === _errs8){
 if(typeof data3 === "string"){
 if(func2(data3) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/properties/pod/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1735,12 +1770,12 @@ const _errs12 = errors;
 if(errors === _errs12){
 if(typeof data5 === "string"){
 if(func2(data5) > 1048576){
-validate52.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate53.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
+validate53.errors = [{instancePath:instancePath+"/evidence/" + i0,schemaPath:"#/properties/evidence/items/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1751,7 +1786,7 @@ break;
 }
 }
 else {
-validate52.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
+validate53.errors = [{instancePath:instancePath+"/evidence",schemaPath:"#/properties/evidence/type",keyword:"type",params:{type: "array"}}];
 return false;
 }
 }
@@ -1767,21 +1802,21 @@ var valid0 = true;
 }
 }
 else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate52.errors = vErrors;
+validate53.errors = vErrors;
 return errors === 0;
 }
-validate52.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
+validate53.evaluated = {"props":{"at":true,"lineage":true,"signature":true,"pod":true,"evidence":true},"dynamicProps":false,"dynamicItems":false};
 
-export const quarantine = validate53;
+export const quarantine = validate54;
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate53.evaluated;
+const evaluated0 = validate54.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1792,7 +1827,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((((((data.id === undefined) && (missing0 = "id")) || ((data.at === undefined) && (missing0 = "at"))) || ((data.until === undefined) && (missing0 = "until"))) || ((data.status === undefined) && (missing0 = "status"))) || ((data.lineage === undefined) && (missing0 = "lineage"))) || ((data.pod === undefined) && (missing0 = "pod"))) || ((data.reason === undefined) && (missing0 = "reason"))) || ((data.removedLabels === undefined) && (missing0 = "removedLabels"))){
-validate53.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
+validate54.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0}}];
 return false;
 }
 else {
@@ -1802,12 +1837,12 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1824,18 +1859,18 @@ const _errs4 = errors;
 if(errors === _errs4){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate54.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data1)){
-validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate54.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/at",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1852,18 +1887,18 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
+validate54.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/maxLength",keyword:"maxLength",params:{limit: 64}}];
 return false;
 }
 else {
 if(!pattern8.test(data2)){
-validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
+validate54.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$"}}];
 return false;
 }
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/until",schemaPath:"#/$defs/timestamp/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1877,7 +1912,7 @@ if(data.status !== undefined){
 let data3 = data.status;
 const _errs9 = errors;
 if(!((data3 === "intent") || (data3 === "done"))){
-validate53.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema91.properties.status.enum}}];
+validate54.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema91.properties.status.enum}}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -1892,12 +1927,12 @@ const _errs10 = errors;
 if(errors === _errs10){
 if(typeof data4 === "string"){
 if(func2(data4) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/lineage",schemaPath:"#/properties/lineage/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1915,7 +1950,7 @@ if(errors === _errs13){
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 let missing1;
 if(((data5.name === undefined) && (missing1 = "name")) || ((data5.uid === undefined) && (missing1 = "uid"))){
-validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
+validate54.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/required",keyword:"required",params:{missingProperty: missing1}}];
 return false;
 }
 else {
@@ -1925,12 +1960,12 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data6 === "string"){
 if(func2(data6) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/pod/name",schemaPath:"#/$defs/podRef/properties/name/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1946,12 +1981,12 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(typeof data7 === "string"){
 if(func2(data7) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/pod/uid",schemaPath:"#/$defs/podRef/properties/uid/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -1964,7 +1999,7 @@ var valid4 = true;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
+validate54.errors = [{instancePath:instancePath+"/pod",schemaPath:"#/$defs/podRef/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -1980,12 +2015,12 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data8 === "string"){
 if(func2(data8) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/reason",schemaPath:"#/properties/reason/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -2006,12 +2041,12 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(typeof data10 === "string"){
 if(func2(data10) > 1048576){
-validate53.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
+validate54.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/maxLength",keyword:"maxLength",params:{limit: 1048576}}];
 return false;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
+validate54.errors = [{instancePath:instancePath+"/removedLabels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/removedLabels/additionalProperties/type",keyword:"type",params:{type: "string"}}];
 return false;
 }
 }
@@ -2022,7 +2057,7 @@ break;
 }
 }
 else {
-validate53.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
+validate54.errors = [{instancePath:instancePath+"/removedLabels",schemaPath:"#/properties/removedLabels/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
@@ -2041,12 +2076,12 @@ var valid0 = true;
 }
 }
 else {
-validate53.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
+validate54.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}}];
 return false;
 }
 }
-validate53.errors = vErrors;
+validate54.errors = vErrors;
 return errors === 0;
 }
-validate53.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
+validate54.evaluated = {"props":{"id":true,"at":true,"until":true,"status":true,"lineage":true,"pod":true,"reason":true,"removedLabels":true},"dynamicProps":false,"dynamicItems":false};
 
