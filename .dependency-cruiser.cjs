@@ -2,6 +2,7 @@
 // Each folder may import only folders of a LOWER layer (and itself). A new folder must be placed here.
 const LAYERS = [
   ['common'], // defaults, logger interface: imports nothing
+  ['contracts'], // types and validators generated from schema/ (scripts/contracts.mjs): bundled into the probe
   ['probe'], // runs inside the probe pod: dependency-free, bundled alone
   ['kube'], // the only place that talks to the API (and imports @kubernetes/client-node)
   ['discover'],
@@ -56,8 +57,9 @@ module.exports = {
       name: 'probe-is-dependency-free',
       comment: 'the probe program imports only node: builtins and dns-packet',
       severity: 'error',
-      from: { path: '^src/probe/' },
-      to: { path: 'node_modules/', pathNot: 'node_modules/(dns-packet|@types/node)/' },
+      from: { path: '^src/(probe|contracts)/' },
+      // ajv's runtime helpers (string length, deep equality) are bundled from the compiled validators.
+      to: { path: 'node_modules/', pathNot: 'node_modules/(dns-packet|@types/node|ajv/dist/runtime|fast-deep-equal)/' },
     },
     {
       name: 'no-circular',

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.sim/', '.cache/', 'test/reporter.cjs'] },
+  { ignores: ['dist/', 'node_modules/', '.sim/', '.cache/', 'test/reporter.cjs', 'src/contracts/generated/'] },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,

@@ -1,8 +1,9 @@
 // `doctor`: can this tool run here, and what would each mode need? The facts are gathered by
 // src/engine/doctor.ts; here they become per-mode answers and the text. Pure.
+import type { DoctorReport } from '../contracts/generated/doctor-report.ts';
 import type { AccessCheck } from '../kube/index.ts';
 import { applyCommand, describeCheck } from './access.ts';
-import { decideMode, decisionLine, type ModeDecision } from './auto.ts';
+import { decideMode, decisionLine } from './auto.ts';
 import { MODE_REGISTRY, type ModeFacts } from './registry.ts';
 import type { ConcreteMode } from './types.ts';
 
@@ -35,16 +36,8 @@ export interface ModeAnswer {
   manifest: string;
 }
 
-export interface DoctorReport {
-  apiVersion: 'coredns-sentinel/doctor/v1';
-  kind: 'DoctorReport';
-  facts: DoctorFacts;
-  modes: ModeAnswer[];
-  auto: ModeDecision;
-  exitCode: number;
-  /** The first thing to fix when no mode can run. */
-  firstFix?: string;
-}
+/** `doctor -o json`: the type generated from schema/doctor-report.v1.json. */
+export type { DoctorReport };
 
 const allowed = (xs: CheckAnswer[]) => xs.every((x) => x.allowed);
 const denied = (xs: CheckAnswer[]) => xs.filter((x) => !x.allowed).map((x) => `RBAC: ${describeCheck(x.check)}`);
@@ -80,7 +73,7 @@ export function doctorReport(f: DoctorFacts, exit: { ok: number; cannot: number 
   const auto = decideMode(facts);
   const any = modes.some((m) => m.canRun);
   const firstFix = 'error' in f.api ? `the API server is not reachable: ${f.api.error}` : any ? undefined : auto.mode === undefined ? `${auto.why} — ${auto.fix}` : undefined;
-  return { apiVersion: 'coredns-sentinel/doctor/v1', kind: 'DoctorReport', facts: f, modes, auto, exitCode: any ? exit.ok : exit.cannot, ...(firstFix ? { firstFix } : {}) };
+  return { apiVersion: 'coredns-sentinel/doctor/v1', kind: 'DoctorReport', facts: f, modes, auto, exitCode: (any ? exit.ok : exit.cannot) as DoctorReport['exitCode'], ...(firstFix ? { firstFix } : {}) };
 }
 
 const yes = (b: boolean) => (b ? 'yes' : 'no');
@@ -97,7 +90,7 @@ export function renderDoctor(r: DoctorReport): string {
     'MODE          CAN RUN  NEEDS',
     ...r.modes.map((m) => `${m.mode.padEnd(13)} ${(m.canRun ? 'yes' : 'no').padEnd(8)} ${m.canRun ? '-' : `${m.missing.join('; ')} → ${applyCommand(m.manifest)}`}`),
     '',
-    r.auto.mode ? `auto would pick ${decisionLine(r.auto).replace(/^mode: /, '')}` : `auto: no mode can run: ${r.auto.why}`,
+    'cannot' in r.auto ? `auto would pick ${decisionLine(r.auto).replace(/^mode: /, '')}` : `auto: no mode can run: ${r.auto.why}`,
   ];
   if (r.firstFix) lines.push(`first fix: ${r.firstFix}`);
   return `${lines.join('\n')}\n`;

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { boundedDuration, parseDurationMs } from '../common/duration.ts';
 import { SentinelError } from '../common/errors.ts';
 import { EXIT } from '../common/exit-codes.ts';
-import { LIMITS, RCODES, RECORD_TYPES, TRANSPORTS, type Expectation, type RecordType, type Transport } from '../probe/contract.ts';
+import { LIMITS, RCODES, RECORD_TYPES, type Expectation, type RecordType, type Transport } from '../probe/contract.ts';
 import type { CheckObject, ConfigDocument } from '../contracts/generated/config.ts';
 import { checkObject as checkObjectSchema, checkString as checkStringSchema, config as configSchemaValidator } from '../contracts/generated/config.validate.ts';
 import { isObject, preview, problemOf, type Compiled, type Words } from '../contracts/validate.ts';

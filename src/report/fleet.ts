@@ -2,9 +2,10 @@
 // verdict, classification, failing pods, mode, duration — then each cluster that is not healthy in
 // full; in JSON/YAML every cluster's CheckReport whole. The exit code is the worst of all (the engine's).
 import { stringify } from 'yaml';
+import type { FleetOutput } from '../contracts/generated/fleet-output.ts';
 import { OUTPUT_API_VERSION, renderTable, table, type CheckOutput } from './output.ts';
 
-export const FLEET_KIND = 'FleetReport';
+export const FLEET_KIND: FleetOutput['kind'] = 'FleetReport';
 
 export interface FleetCluster {
   context: string;
@@ -12,13 +13,8 @@ export interface FleetCluster {
   output: CheckOutput;
 }
 
-export interface FleetOutput {
-  apiVersion: typeof OUTPUT_API_VERSION;
-  kind: typeof FLEET_KIND;
-  exitCode: number;
-  message: string;
-  clusters: { context: string; durationMs: number; report: CheckOutput }[];
-}
+/** The output over several contexts: the type generated from schema/fleet-output.v1.json. */
+export type { FleetOutput };
 
 const failingPods = (o: CheckOutput) => (o.targets ?? []).filter((t) => t.kind === 'pod' && t.verdict === 'fail').map((t) => t.label);
 
@@ -27,7 +23,7 @@ export function fleetOutput(clusters: FleetCluster[], exitCode: number): FleetOu
   const message = unhealthy.length === 0
     ? `DNS healthy in all ${clusters.length} clusters`
     : `DNS not healthy in ${unhealthy.length} of ${clusters.length} clusters: ${unhealthy.map((c) => c.context).join(', ')}`;
-  return { apiVersion: OUTPUT_API_VERSION, kind: FLEET_KIND, exitCode, message, clusters: clusters.map((c) => ({ context: c.context, durationMs: c.durationMs, report: c.output })) };
+  return { apiVersion: OUTPUT_API_VERSION, kind: FLEET_KIND, exitCode: exitCode as FleetOutput['exitCode'], message, clusters: clusters.map((c) => ({ context: c.context, durationMs: c.durationMs, report: c.output })) };
 }
 
 /** Longest error text in the CLASSIFICATION cell: the column is padded to its widest cell. */

@@ -18,6 +18,7 @@
 //   notes       things assumed or not readable
 //   requests    API requests this run made
 import { stringify } from 'yaml';
+import type { CheckOutput, ExitCode } from '../contracts/generated/check-output.ts';
 import type { CheckPlan } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Classification } from '../judge/types.ts';
@@ -28,50 +29,13 @@ import type { RepairEntry, RepairOutcome } from '../repair/execute.ts';
 
 export type { RepairEntry, RepairOutcome };
 
-export const OUTPUT_API_VERSION = 'coredns-sentinel/check/v1';
-export const OUTPUT_KIND = 'CheckReport';
+export const OUTPUT_API_VERSION: CheckOutput['apiVersion'] = 'coredns-sentinel/check/v1';
+export const OUTPUT_KIND: CheckOutput['kind'] = 'CheckReport';
 
 
-export interface RepairSection {
-  mode: 'repair' | 'dry-run';
-  /** In order; in dry-run what would be done. */
-  actions: RepairEntry[];
-  skipped: { pod: string; reason: string }[];
-  escalations: { pod: string; evidence: string[]; isNew: boolean }[];
-  /** Why no repair was attempted at all (locked, unreadable history), when so. */
-  note?: string;
-  /** The judgement before the repairs, when repairs ran and the report shows the check after them. */
-  before?: { classification: Classification; reason: string };
-}
-
-export interface CheckOutput {
-  apiVersion: typeof OUTPUT_API_VERSION;
-  kind: typeof OUTPUT_KIND;
-  verdict: 'healthy' | 'unhealthy' | 'error';
-  exitCode: number;
-  message: string;
-  classification?: Classification;
-  reason?: string;
-  /** How the queries were sent (the engine's prober): probe-pod today. */
-  mode?: string;
-  workload?: {
-    namespace: string;
-    service: { name: string; clusterIPs: string[]; port: number };
-    clusterDomain: string;
-    pods: { name: string; ip: string; node: string; phase: string; ready: boolean; restarts: number; waitingReason?: string; terminating: boolean }[];
-  };
-  plan?: { targets: number; queries: { id: string; name: string; type: string; external: boolean; source?: string }[]; transports: string[]; samples: number; timeoutMs: number };
-  probes?: { pod: string; node: string; durationMs: number }[];
-  /** With several probe nodes: what each node's probe saw of each target (plan target ids). */
-  nodes?: NodeView[];
-  /** With --client-view: the primary probe's lookup through its resolv.conf and the A+AAAA bursts. */
-  clientView?: ClientViewResult & { node: string };
-  targets?: TargetResult[];
-  unprobed?: { pod: string; reason: string }[];
-  notes: string[];
-  requests?: number;
-  repair?: RepairSection;
-}
+/** The CLI's output: the types generated from schema/check-output.v1.json. */
+export type { CheckOutput };
+export type RepairSection = NonNullable<CheckOutput['repair']>;
 
 export interface CycleData {
   workload: DnsWorkload;
@@ -94,11 +58,13 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
     apiVersion: OUTPUT_API_VERSION,
     kind: OUTPUT_KIND,
     verdict: verdict.healthy ? 'healthy' : 'unhealthy',
-    exitCode,
+    // Codes and modes come typed wider than the schema's enums (EXIT's values, the prober's name); the
+    // e2e suites validate every -o json against the schema (test/schema/validate.ts).
+    exitCode: exitCode as ExitCode,
     message: verdict.line,
     classification: data.classification,
     reason: data.reason,
-    mode: data.mode,
+    mode: data.mode as CheckOutput['mode'],
     workload: {
       namespace: workload.namespace,
       service: { name: workload.service.name, clusterIPs: workload.service.clusterIPs, port: workload.service.port },
@@ -132,7 +98,7 @@ export function checkOutput(data: CycleData, verdict: { healthy: boolean; line: 
 }
 
 export function errorOutput(message: string, exitCode: number, notes: string[] = []): CheckOutput {
-  return { apiVersion: OUTPUT_API_VERSION, kind: OUTPUT_KIND, verdict: 'error', exitCode, message, notes };
+  return { apiVersion: OUTPUT_API_VERSION, kind: OUTPUT_KIND, verdict: 'error', exitCode: exitCode as ExitCode, message, notes };
 }
 
 const ms = (v: number | null) => (v === null ? '-' : `${v < 10 ? v.toFixed(2) : v.toFixed(1)}ms`);

@@ -1,48 +1,14 @@
 // Per-target rows and the cycle's one-line verdict, from the judge (src/judge): k-of-n thresholds,
 // latency limits and one classification for the cycle replace "any failing check".
-import type { CheckPlan, ProbeReport, TargetKind, Transport } from '../probe/contract.ts';
+import type { Target, TransportVerdict } from '../contracts/generated/check-output.ts';
+import type { CheckPlan, ProbeReport, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import type { Classification, Judgement, TargetStatus } from '../judge/types.ts';
+import type { Judgement } from '../judge/types.ts';
 
-/** unknown: the target was not reached through the API (its tunnel refused), so this transport says nothing. */
-export type TransportVerdict = 'pass' | 'fail' | 'n/a' | 'unknown';
-
-export interface FailingCheck {
-  queryId: string;
-  /** "kubernetes.default.svc.cluster.local A" */
-  query: string;
-  transport: Transport;
-  external: boolean;
-  reason: string;
-}
-
-export interface TargetResult {
-  id: string;
-  kind: TargetKind;
-  label: string;
-  address: string;
-  /** The DNS port probed (UDP's; a pod's is where the Service routes, src/discover/ports.ts). */
-  port: number;
-  node: string;
-  udp: TransportVerdict;
-  tcp: TransportVerdict;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  /** fail: the judge found failing checks (confirmed or waiting for confirmation). */
-  verdict: 'pass' | 'fail';
-  /** The judge's status: pass, fail, pending-confirmation, unknown (the probe could not be trusted). */
-  status: TargetStatus;
-  classification: Classification;
-  /** Why, one line (for failing targets). */
-  reason: string;
-  /** Consecutive failing cycles, this one included (known across runs in --repair mode). */
-  consecutiveFailures: number;
-  failing: FailingCheck[];
-  /** What the pod's logs say, for pods a restart cannot help. */
-  diagnosis?: { kind: string; summary: string; evidence: string }[];
-  /** The plan's query ids asked of this target when not all of them (a dual-stack pod's second address: one). */
-  queries?: string[];
-}
+/** A target's row of the output: the types generated from schema/check-output.v1.json. */
+export type TargetResult = Target;
+export type FailingCheck = Target['failing'][number];
+export type { TransportVerdict };
 
 export function targetResults(plan: CheckPlan, report: ProbeReport, workload: DnsWorkload, judgement: Judgement): TargetResult[] {
   const nodeOf = new Map(workload.pods.flatMap((p) => p.ips.map((ip) => [ip, p.node] as const)));
