@@ -63,7 +63,7 @@ export function directProber(o: DirectOptions): Prober {
       const started = Date.now();
       const report = await runPlan(plan);
       // In a pod, the hostname is the pod's name: the report names the pod that probed, as for probe pods.
-      return [inProcessResult(report, o.mode === 'in-cluster' ? os.hostname() : '', Date.now() - started)];
+      return [inProcessResult(report, plan, o.mode, o.mode === 'in-cluster' ? os.hostname() : '', Date.now() - started)];
     },
   };
 }

@@ -15,7 +15,8 @@ import { decideMode, decisionLine, needsReachability, type ModeFacts } from './a
 import { directScope } from './direct.ts';
 import { ModeError } from './errors.ts';
 import { portForwardProber, portForwardScope, SERVICE_NOTE, UDP_NOTE } from './portforward.ts';
-import { NODE_LOCAL_NOTE } from './types.ts';
+import { inProcessResult, NODE_LOCAL_NOTE } from './types.ts';
+import { ProbePodError } from '../probepod/lifecycle.ts';
 
 const base: ModeFacts = { inCluster: false, read: true, allowed: {}, dnsAddresses: 0 };
 
@@ -205,5 +206,37 @@ describe('modes: the access checks match the shipped manifests', () => {
   it('rbac-check.yaml: reads and runs the probe pod, no tunnel', () => {
     assert.ok(all(allows(MANIFESTS['probe-pod'], [...readChecks(scope), ...probePodChecks(scope)])));
     assert.ok(none(allows(MANIFESTS['probe-pod'], portForwardChecks(scope))));
+  });
+});
+
+describe('modes: an in-process report is checked as a probe pod\'s is', () => {
+  const plan: CheckPlan = {
+    schema: 'coredns-sentinel/plan/v1',
+    targets: [{ id: 'pod/a', address: '10.0.0.1', port: 53, kind: 'pod', label: 'coredns-a' }],
+    queries: [{ id: 'q', name: 'kubernetes.default.svc.cluster.local', type: 'A', expect: {} }],
+    transports: ['udp'],
+    samples: 1,
+    timeoutMs: 100,
+    concurrency: 1,
+  };
+  const timedOut = { outcome: 'timeout', rcode: null, answers: [], latencyMs: null, detail: 'timeout after 100 ms' };
+  const report = (sample: object) => ({
+    schema: 'coredns-sentinel/report/v1',
+    probeVersion: '0.1.0',
+    hostname: 'h',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 100,
+    results: [{ targetId: 'pod/a', queryId: 'q', transport: 'udp', samples: [sample], verdict: 'fail', reason: '1/1 samples failed: timeout after 100 ms' }],
+    targets: [{ targetId: 'pod/a', checks: 1, failedChecks: 1, p50Ms: null, p99Ms: null }],
+  });
+
+  it('a consistent report passes through', () => {
+    assert.equal(inProcessResult(report(timedOut), plan, 'direct', '', 100).report.results.length, 1);
+  });
+  it('an inconsistent one is exit 4 "probe output invalid", naming the mode', () => {
+    assert.throws(
+      () => inProcessResult(report({ ...timedOut, rcode: 'NOERROR' }), plan, 'port-forward', '', 100),
+      (e: unknown) => e instanceof ProbePodError && e.reason === 'garbage' && e.message === 'probe output invalid: results[0].samples[0] is "timeout" but has an rcode or latency (the in-process probe (port-forward mode))',
+    );
   });
 });

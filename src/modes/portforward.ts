@@ -117,7 +117,7 @@ export function portForwardProber(client: Pick<KubeClient, 'portForward'>): Prob
       };
       try {
         const report = await runPlan(plan, { dialTcp: dial });
-        return [inProcessResult(report, '', Date.now() - started)];
+        return [inProcessResult(report, plan, 'port-forward', '', Date.now() - started)];
       } finally {
         for (const p of first.values()) void p.then((s) => s.destroy(), () => undefined);
       }

@@ -5,7 +5,7 @@
 import type { CheckPlan, Target } from '../probe/contract.ts';
 import type { Endpoint } from '../probe/dns.ts';
 import type { DnsWorkload } from '../discover/types.ts';
-import type { ProbeRunResult } from '../probepod/lifecycle.ts';
+import { trustedReport, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { PinnedNode } from '../probepod/spec.ts';
 
 /** The modes that run, in the registry's order (auto resolves to one of these). */
@@ -37,11 +37,14 @@ export interface Prober {
 /** `--dns-address host:port` as given (IPv6 as [addr]:port). */
 export type DnsAddress = Endpoint;
 
-/** The result of a run in this process: no pod, no node; only the exec stage has a duration. */
-export const inProcessResult = (report: ProbeRunResult['report'], pod: string, execMs: number): ProbeRunResult => ({
+/**
+ * The result of a run in this process: no pod, no node; only the exec stage has a duration. Its report
+ * is checked as a probe pod's is (trustedReport: exit 4 when it cannot be trusted).
+ */
+export const inProcessResult = (report: unknown, plan: CheckPlan, mode: ConcreteMode, pod: string, execMs: number): ProbeRunResult => ({
   pod,
   node: '',
-  report,
+  report: trustedReport(report, plan, `the in-process probe (${mode} mode)`),
   timings: { createMs: 0, startMs: 0, execMs, deleteMs: 0 },
 });
 

@@ -124,24 +124,30 @@ export function injectedContainers(pod: KPod): string[] {
 }
 
 /**
- * Parses and validates the probe's stdout against the plan (src/probe/contract.ts validateReport: every
- * field, every id, every count). Whatever it cannot trust is a ProbePodError 'garbage' (exit 4, "probe
- * output invalid: …"), never another error: test/schema/mutation.test.ts feeds it mutated reports.
+ * The one check every mode's probe report passes before the judge sees it, whether the probe ran in a
+ * pod (its stdout, parseProbeOutput) or in this process (direct, in-cluster, port-forward:
+ * src/modes/types.ts inProcessResult): src/probe/contract.ts validateReport, the compiled schema and the
+ * cross-field checks against the plan. Whatever it cannot trust is a ProbePodError 'garbage' (exit 4,
+ * "probe output invalid: …"), never another error: test/schema/mutation.test.ts feeds it mutated reports.
+ * `source` names the probe: "probe pod NAME", "the in-process probe (direct mode)".
  */
+export function trustedReport(parsed: unknown, plan: CheckPlan, source: string): ProbeReport {
+  const problem = validateReport(parsed, plan);
+  if (problem) throw new ProbePodError('garbage', `probe output invalid: ${problem} (${source})`, 'the probe image may not match this version: check --probe-image');
+  const report = parsed as ProbeReport;
+  if (report.error) throw new ProbePodError('exec', `${source} could not run the plan: ${report.error.message}`, 'report this as a bug with the plan (-o json)');
+  return report;
+}
+
+/** Parses the probe pod's stdout and checks the report (trustedReport). */
 export function parseProbeOutput(stdout: string, plan: CheckPlan, pod: string): ProbeReport {
-  const invalid = (why: string) =>
-    new ProbePodError('garbage', `probe output invalid: ${why} (probe pod ${pod})`, 'the probe image may not match this version: check --probe-image');
   let parsed: unknown;
   try {
     parsed = JSON.parse(stdout);
   } catch {
-    throw invalid(`no JSON report: ${JSON.stringify(stdout.trim().slice(0, 80) || '(nothing)')}`);
+    throw new ProbePodError('garbage', `probe output invalid: no JSON report: ${JSON.stringify(stdout.trim().slice(0, 80) || '(nothing)')} (probe pod ${pod})`, 'the probe image may not match this version: check --probe-image');
   }
-  const problem = validateReport(parsed, plan);
-  if (problem) throw invalid(problem);
-  const report = parsed as ProbeReport;
-  if (report.error) throw new ProbePodError('exec', `probe in pod ${pod} could not run the plan: ${report.error.message}`, 'report this as a bug with the plan (-o json)');
-  return report;
+  return trustedReport(parsed, plan, `probe pod ${pod}`);
 }
 
 /** How long the probe may take: every sample can time out, and samples of one check run one after another. */
