@@ -89,8 +89,9 @@ function describe(e: SchemaError, doc: unknown, at: string, words: Words): strin
     case 'exclusiveMaximum':
       return must(`${String(p.comparison)} ${String(p.limit)}`) + got;
     case 'minLength':
+      return must(p.limit === 1 ? 'a non-empty string' : `a string of at least ${String(p.limit)} characters`);
     case 'maxLength':
-      return must(`a string of ${e.keyword === 'minLength' ? 'at least' : 'at most'} ${String(p.limit)} characters`);
+      return must(`a string of at most ${String(p.limit)} characters`);
     case 'minItems':
       return p.limit === 1 ? `${path} must not be empty` : `${path} must have at least ${String(p.limit)} items`;
     case 'maxItems':

@@ -9,6 +9,9 @@ export const SCHEMA_FILES = {
   report: 'schema/probe-report.v1.json',
   check: 'schema/check-output.v1.json',
   fleet: 'schema/fleet-output.v1.json',
+  doctor: 'schema/doctor-report.v1.json',
+  config: 'schema/config.v1.json',
+  history: 'schema/history.v2.json',
 } as const;
 
 export type SchemaName = keyof typeof SCHEMA_FILES;
