@@ -79,7 +79,7 @@ describe('parsePlanConfig', () => {
     [V + 'checks: ["host.example.com AAAA fe80::1%eth0"]\n', /"fe80::1%eth0", which can never be an answer of a AAAA record \(an IPv6 address with a zone index\)$/],
     [V + 'checks: [{name: a.example, type: CNAME, equal: ["not a name"]}]\n', /not a DNS name/],
     [V + 'checks: [{name: a.example, maxLatency: 1h}]\n', /checks\[0\]\.maxLatency must be from 1ms to 30s/],
-    [V + `checks:\n${'  - a.example A\n'.repeat(181)}`, /^bad\.yaml: checks must have at most 180 items$/],
+    [V + `checks:\n${'  - a.example A\n'.repeat(181)}`, /^bad\.yaml: checks must have at most 180 checks \(the probe runs at most 200 queries per plan, the default checks included\), got 181$/],
   ] as [string, RegExp][]) {
     it(`rejects ${JSON.stringify(text).slice(0, 100)} with one line naming the file`, () => {
       assert.throws(

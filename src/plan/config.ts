@@ -199,6 +199,9 @@ export function parsePlanConfig(text: string, file: string): PlanConfig {
   // The usual mistake first, in words that say what to write.
   if (doc.apiVersion === undefined) return fail(`apiVersion missing: add "apiVersion: ${CONFIG_API_VERSION}"`);
   if (doc.apiVersion !== CONFIG_API_VERSION) return fail(`apiVersion ${preview(doc.apiVersion)} is not supported (this version reads ${CONFIG_API_VERSION})`);
+  const maxChecks = configSchema.properties.checks.maxItems;
+  if (Array.isArray(doc.checks) && doc.checks.length > maxChecks)
+    return fail(`checks must have at most ${maxChecks} checks (the probe runs at most ${LIMITS.queries} queries per plan, the default checks included), got ${doc.checks.length}`);
   const problem = schemaProblem(configSchemaValidator as Compiled, doc, '') ?? durationProblem(doc.timeout as string | number | undefined, 'timeout', 1, LIMITS.timeoutMs);
   if (problem) return fail(problem);
   const d = doc as unknown as ConfigDocument;
