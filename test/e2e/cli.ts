@@ -7,6 +7,7 @@ import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
 import type { CheckOutput } from '../../src/report/index.ts';
 import { OUTPUT_API_VERSION } from '../../src/report/index.ts';
 import { expectValidOutput } from '../schema/validate.ts';
+import type { DoctorReport } from '../../src/modes/doctor.ts';
 
 export const CLI = 'dist/cli.js';
 
@@ -28,9 +29,12 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): 
 }
 
 /**
- * Waits for the CLI to exit; `json` is set when stdout is one JSON document. Every CheckReport or
- * FleetReport read this way is validated against schema/ (a change of the output shape is a schema change).
+ * Waits for the CLI to exit; `json` is set when stdout is one JSON document. Every CheckReport,
+ * FleetReport or DoctorReport read this way is validated against schema/ (a change of the output shape
+ * is a schema change).
  */
+const DOCTOR_API_VERSION: DoctorReport['apiVersion'] = 'coredns-sentinel/doctor/v1';
+
 export function finish(child: ChildProcess): Promise<Run> {
   let stdout = '';
   let stderr = '';
@@ -45,7 +49,8 @@ export function finish(child: ChildProcess): Promise<Run> {
         json = undefined;
       }
       try {
-        if ((json as { apiVersion?: unknown } | undefined)?.apiVersion === OUTPUT_API_VERSION) expectValidOutput(json);
+        const apiVersion = (json as { apiVersion?: unknown } | undefined)?.apiVersion;
+        if (apiVersion === OUTPUT_API_VERSION || apiVersion === DOCTOR_API_VERSION) expectValidOutput(json);
       } catch (err) {
         reject(err as Error);
         return;

@@ -47,10 +47,10 @@ export function schemaProblem(name: SchemaName, doc: unknown): string | null {
   return fn(doc) ? null : describeErrors(fn.errors);
 }
 
-/** The CLI's `-o json` document (a CheckReport, or a FleetReport over several contexts) must match its schema. */
+/** The CLI's `-o json` document (a CheckReport, a FleetReport over several contexts, doctor's DoctorReport) must match its schema. */
 export function expectValidOutput(json: unknown): void {
   const kind = typeof json === 'object' && json !== null ? (json as { kind?: unknown }).kind : undefined;
-  const name: SchemaName = kind === 'FleetReport' ? 'fleet' : 'check';
+  const name: SchemaName = kind === 'FleetReport' ? 'fleet' : kind === 'DoctorReport' ? 'doctor' : 'check';
   const problem = schemaProblem(name, json);
   assert.equal(problem, null, `-o json does not match ${SCHEMA_FILES[name]}: ${problem}`);
 }
