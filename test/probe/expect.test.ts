@@ -227,8 +227,8 @@ describe('probe arguments (pure)', function () {
         concurrency: 1,
       });
     expect(parsePlan(withName('kubernetes.default.svc.cluster.local.')).queries[0]?.name).to.equal('kubernetes.default.svc.cluster.local.');
-    expect(() => parsePlan(withName('a..b'))).to.throw('queries[0].name must have labels of 1 to 63 characters');
-    expect(() => parsePlan(withName(`${'x'.repeat(64)}.example`))).to.throw('queries[0].name must have labels of 1 to 63 characters');
+    expect(() => parsePlan(withName('a..b'))).to.throw('queries[0].name must be a DNS name (labels of 1 to 63 letters, digits, "_", "*" or "-")');
+    expect(() => parsePlan(withName(`${'x'.repeat(64)}.example`))).to.throw('queries[0].name must be a DNS name (labels of 1 to 63 letters, digits, "_", "*" or "-")');
   });
   it('the probe version is the package version', function () {
     expect(PROBE_VERSION).to.equal(JSON.parse(readFileSync('package.json', 'utf8')).version);
