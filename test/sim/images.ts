@@ -9,8 +9,9 @@ export type ImageKind = 'node' | 'probe' | 'coredns' | 'aux' | 'other';
 
 // DNS servers of the distributions: CoreDNS builds, OpenShift's, kube-dns's dnsmasq and NodeLocal DNSCache.
 const DNS_SERVER_IMAGES = [/coredns\/coredns$/, /hardened-coredns$/, /coredns-coredns$/, /\/coredns$/, /origin-coredns$/, /k8s-dns-dnsmasq-nanny(-amd64)?$/, /k8s-dns-node-cache$/];
-// Sidecars next to them: kube-dns itself (answers only through dnsmasq), its sidecar, kube-rbac-proxy.
-const AUX_IMAGES = [/k8s-dns-kube-dns(-amd64)?$/, /k8s-dns-sidecar(-amd64)?$/, /kube-rbac-proxy$/];
+// Sidecars next to them: kube-dns itself (answers only through dnsmasq), its sidecar, kube-rbac-proxy; and
+// the pause image, which workloads that only take room run.
+const AUX_IMAGES = [/k8s-dns-kube-dns(-amd64)?$/, /k8s-dns-sidecar(-amd64)?$/, /kube-rbac-proxy$/, /(?:^|\/)pause$/];
 // Distroless's node runtimes (gcr.io/distroless/nodejs22-debian12), mirrored anywhere.
 const DISTROLESS_NODE_REPO = /(?:^|\/)distroless\/nodejs\d*(?:-debian\d+)?$/;
 

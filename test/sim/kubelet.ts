@@ -11,7 +11,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { KObject, Store } from './store.ts';
 import { SimError } from './status.ts';
 import type { ExecProcess, ExecRequest, NodeRuntime } from './types.ts';
-import { pullFailure } from './registry.ts';
+import { ImagePuller, type PullTiming } from './pulls.ts';
 import { containerArgv, imageId, imageKind, imageLayout, imageRepository, localArgv, spawnContained, type Exit, type ImageKind, type ImageLayout } from './images.ts';
 import type { ClusterDns, ContainerHandle, CoreDnsPod, DnsServerConfig } from './dns.ts';
 import { blockPorts, kubeDnsBlocks, parseCorefile } from './corefile.ts';
@@ -33,6 +33,7 @@ interface HttpGetProbe {
 interface ContainerSpec {
   name: string;
   image: string;
+  imagePullPolicy?: string;
   command?: string[];
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
@@ -217,6 +218,8 @@ export interface KubeletOptions {
   clusterDns: { ip: string; domain: string };
   /** Runs containers of the images `make images` built under runc; without it, every container is a host process. */
   runc?: Runc;
+  /** How long image pulls take (test/sim/pulls.ts). */
+  pulls?: PullTiming;
   /** The API server once it listens: the address pods are given as KUBERNETES_SERVICE_HOST/PORT, its CA, ServiceAccount tokens. */
   apiServer?: () => ApiServerForPods | undefined;
 }
@@ -258,8 +261,11 @@ export class Kubelet implements NodeRuntime {
   /** Every container started under runc (Sim.runcContainers). */
   readonly runcContainers: { namespace: string; pod: string; container: string; image: string }[] = [];
 
+  private readonly puller: ImagePuller;
+
   constructor(private readonly o: KubeletOptions) {
     this.pool = new AddressPool(o.subnet, 2, 254);
+    this.puller = new ImagePuller(o.store, o.faults, o.pulls);
   }
 
   start(): void {
@@ -523,9 +529,11 @@ export class Kubelet implements NodeRuntime {
 
   private async startContainer(w: PodWorker, c: Container): Promise<void> {
     if (w.stopping || w.done || w.sandboxDown) return;
+    // An image the sim can run (a stand-in, or one `make images` built for runc) is one its registry has.
     const playable = c.kind !== 'other' || !!this.o.runc?.has(c.spec.image);
-    const pullFailed = pullFailure(c.spec.image, playable, this.o.faults.registries, this.o.faults.unpullableImages);
+    const pullFailed = await this.puller.pull(w, c.spec.image, c.kind, playable, c.spec.imagePullPolicy, () => !w.stopping && !w.done);
     if (pullFailed) return this.pullFailed(w, c, pullFailed);
+    if (w.stopping || w.done || w.sandboxDown) return;
     if (c.everStarted) {
       c.restartCount++;
       c.previousLog = c.log;
