@@ -35,8 +35,8 @@ probe-image: build ## build and push the dedicated probe image: make probe-image
 images: build ## as root: the probe and CLI images from probe-image/ over stand-in bases, as OCI layouts in .cache/images/oci (cached; sizes printed)
 	bash scripts/images.sh
 
-sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, rke2, openshift, l7mp, dual-stack, nodelocal, enterprise) in the foreground; prints its kubeconfig path
-	node --import tsx test/sim/main.ts --preset $(or $(PRESET),kubeadm)
+sim: build ## start the simulated cluster (PRESET=kubeadm, eks, aks, gke, k3s, rke2, openshift, l7mp, dual-stack, nodelocal, enterprise; WINDOWS=n adds a Windows node pool) in the foreground; prints its kubeconfig path
+	node --import tsx test/sim/main.ts --preset $(or $(PRESET),kubeadm)$(if $(WINDOWS), --windows $(WINDOWS))
 
 demo: deps build ## the demo: simulated cluster, healthy check, fault injected, detected and repaired
 	bash scripts/demo.sh

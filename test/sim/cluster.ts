@@ -73,7 +73,8 @@ export function nodeIdentity(i: number, ip: string, awsNames: boolean): { name: 
   return { name: `${short}.ec2.internal`, hostname: short };
 }
 
-function node(i: number, plan: AddressPlan, awsNames: boolean): KObject {
+/** Worker node i (0-based) of the sim: Ready, Linux, its InternalIP from the address plan. */
+export function workerNode(i: number, plan: AddressPlan, awsNames: boolean): KObject {
   const { name, hostname } = nodeIdentity(i, plan.node(i), awsNames);
   return {
     apiVersion: 'v1',
@@ -159,7 +160,7 @@ export function baseObjects(plan: AddressPlan, nodes: number, extraNamespace: st
   const namespaces = [...new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease', extraNamespace])];
   return [
     ...namespaces.map((n): [string, KObject] => ['namespaces', namespace(n)]),
-    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', controlPlane && i === 0 ? controlPlaneNode(node(i, plan, awsNames)) : node(i, plan, awsNames)]),
+    ...Array.from({ length: nodes }, (_, i): [string, KObject] => ['nodes', controlPlane && i === 0 ? controlPlaneNode(workerNode(i, plan, awsNames)) : workerNode(i, plan, awsNames)]),
     [
       'services',
       {

@@ -3,7 +3,7 @@
 //   commands: pods | hang-dns <pod|--any> | drop-udp <pod|--any> | stale-watch <pod|--any> | conntrack-race | crash <pod|--any> | crash-loop <pod|--any>
 //             wrong-record <pod|--any> <name> <address> | slow <pod|--any> <ms> | upstream-down
 //             stub-down <domain> | scale <n> | cni-fail <pod|node> | drop-family ipv6 [pod] | nodelocal-down <node> [--dead]
-//             node-no-network <node> | unpullable-image <image> | registry <host> <rate-limited|unauthorized|unreachable> | clear
+//             node-no-network <node> | unpullable-image <image> | registry <host> <rate-limited [--after N]|unauthorized|unreachable> | nodes-at-capacity | clear
 //             api VERB RESOURCE STATUS [--count N] [--name NAME] [--node NODE] [--namespace NS] [--message TEXT]
 //             api-latency VERB RESOURCE MS [--count N] [--name NAME] [--node NODE] [--namespace NS] | api-clear [ID]
 import { existsSync } from 'node:fs';
@@ -37,7 +37,7 @@ function send(socketPath: string, command: string, args: string[]): Promise<{ st
 async function main(): Promise<number> {
   const { dir, command, args } = parse(process.argv.slice(2));
   if (!command) {
-    console.error('usage: fault.ts [--dir .sim] <pods|hang-dns|drop-udp|stale-watch|conntrack-race|crash|crash-loop|wrong-record|slow|upstream-down|stub-down|scale|cni-fail|drop-family|nodelocal-down|node-no-network|unpullable-image|registry|api|api-latency|api-clear|clear> [args]');
+    console.error('usage: fault.ts [--dir .sim] <pods|hang-dns|drop-udp|stale-watch|conntrack-race|crash|crash-loop|wrong-record|slow|upstream-down|stub-down|scale|cni-fail|drop-family|nodelocal-down|node-no-network|unpullable-image|registry|nodes-at-capacity|api|api-latency|api-clear|clear> [args]');
     return 2;
   }
   const socketPath = join(dir, 'control.sock');

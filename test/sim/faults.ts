@@ -20,6 +20,8 @@ export interface FaultState {
   unpullableImages: Set<string>;
   /** Registry host → how its pulls fail (test/sim/registry.ts). */
   registries: Map<string, RegistryOutcome>;
+  /** Registry host → pulls that still go through before its rate limit applies. */
+  registryAllowance: Map<string, number>;
   /** Node names and "namespace/pod" keys whose pod sandboxes cannot be created (CNI failure). */
   cniFail: Set<string>;
   /** NodeLocal DNSCache processes stopped by nodelocal-down, by pod name. */
@@ -46,6 +48,7 @@ export const emptyFaultState = (): FaultState => ({
   nodesWithoutNetwork: new Set(),
   unpullableImages: new Set(),
   registries: new Map(),
+  registryAllowance: new Map(),
   cniFail: new Set(),
   stubsDown: new Set(),
   droppedFamilies: new Set(),
@@ -74,6 +77,8 @@ export interface FaultTargets {
   nodeLocalPod(node: string): { name: string; pid: number };
   /** cni-fail on a running pod: its sandbox is lost. */
   loseSandbox(podKey: string): void;
+  /** Fills every Linux node's cpu with workload pods; returns their names. */
+  fillNodes(): string[];
   api?: { add(f: ApiFault): number; clear(id?: number): void };
 }
 
@@ -133,9 +138,13 @@ export function createFaults(state: FaultState, t: FaultTargets): Faults {
     unpullableImage(image) {
       state.unpullableImages.add(image);
     },
-    registry(host, outcome) {
+    registry(host, outcome, afterPulls) {
+      if (afterPulls !== undefined && (outcome !== 'rate-limited' || !Number.isInteger(afterPulls) || afterPulls < 0))
+        throw new Error(`registry ${host}: only rate-limited takes a pull count (an integer ≥ 0), got ${outcome} after ${afterPulls}`);
       state.registries.set(host, outcome);
+      state.registryAllowance.set(host, afterPulls ?? 0);
     },
+    nodesAtCapacity: () => t.fillNodes(),
     stubDown(domain) {
       const zone = domain.replace(/\.$/, '').toLowerCase();
       t.pauseStub(zone, true);

@@ -6,10 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { startApiServer, type ApiServer } from './apiserver/index.ts';
-import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeIdentity, resolveDnsConfig } from './cluster.ts';
-import { enterprise, nodeLocalShape, openshiftUidRanges, presetShape, type DnsShape } from './presets.ts';
+import { API_SERVER_PORT, DNS_LABELS, baseObjects, kubeadmDnsObjects, nodeIdentity, resolveDnsConfig, workerNode } from './cluster.ts';
+import { enterprise, nodeLocalShape, openshiftUidRanges, presetShape, windowsNodePool, type DnsShape } from './presets.ts';
+import { ClusterAutoscaler, fillNodes } from './autoscaler.ts';
+import { QuotaController } from './quota.ts';
 import { Ipv6Addresses, ipv6Available, ipv6Prefix, reverseZone6 } from './network6.ts';
-import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator } from './controllers.ts';
+import { DeploymentController, EndpointSliceController, ReplicaSetController, ServiceIpAllocator, type Reconciler } from './controllers.ts';
 import { ClusterDns } from './dns.ts';
 import { createFaults, emptyFaultState } from './faults.ts';
 import { Kubelet } from './kubelet.ts';
@@ -105,9 +107,14 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const namespaceObjects = objects.filter(([resource]) => resource === 'namespaces').map(([, o]) => o);
   if (preset === 'openshift') openshiftUidRanges(namespaceObjects);
   if (preset === 'enterprise') objects.push(...enterprise(namespaceObjects));
+  objects.push(...windowsNodePool(preset, opts.windowsNodes ?? (preset === 'enterprise' ? 1 : 0)));
   for (const [resource, obj] of objects) store.create(resource, obj);
+  // The enterprise preset has every hostile part: nodes at capacity, an autoscaler, Docker Hub rate-limited.
+  const enterprisePart = <T>(option: T | undefined, onThere: T): T | undefined => option ?? (preset === 'enterprise' ? onThere : undefined);
+  const autoscaling = enterprisePart(opts.autoscaler, {});
 
   const faultState = emptyFaultState();
+  if (preset === 'enterprise') faultState.registries.set('docker.io', 'rate-limited');
   const upstream = { ip: plan.upstream, port: process.getuid?.() === 0 ? 53 : 1053 };
   const clusterDns = new ClusterDns(store, {
     dir,
@@ -136,13 +143,21 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       const server = apiServer;
       return { host: url.hostname, port: url.port, caPath: server.caPath, serviceAccountToken: (namespace, name) => server.serviceAccountToken(namespace, name) };
     },
+    ...(opts.pulls ? { pulls: opts.pulls } : {}),
   });
   // NodeLocal DNSCache: the local address and, from a node with a cache, the Service IP reach that node's cache.
   const cachePath = cache
     ? new NodeLocalPath({ store, namespace: cache.namespace, selector: cache.selector, port: cache.podPort, localIp: plan.nodeLocal, serviceIp: plan.dnsService, nodeOf: (protocol, client, server) => kubelet.nodeOfSocket(protocol, client, server) })
     : undefined;
   const kubeProxy = new KubeProxy(store, plan.subnet, faultState, ipv6?.prefix, cachePath?.intercept);
-  const reconcilers = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new JobController(store, scale), new CronJobController(store), new Scheduler(store), new EndpointSliceController(store)];
+  const reconcilers: Reconciler[] = [new ServiceIpAllocator(store, plan.subnet), new DeploymentController(store), new ReplicaSetController(store), new DaemonSetController(store), new StatefulSetController(store), new JobController(store, scale), new CronJobController(store), new Scheduler(store), new EndpointSliceController(store), new QuotaController(store)];
+  if (autoscaling)
+    reconcilers.push(new ClusterAutoscaler(store, {
+      group: 'sim-node-group',
+      max: autoscaling.max ?? nodeCount + 2,
+      delayMs: autoscaling.delayMs ?? 1500,
+      newNode: (i) => workerNode(i, plan, preset === 'eks'),
+    }, nodeCount));
 
   const stop = async () => {
     for (const r of reconcilers) r.stop();
@@ -224,6 +239,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     requireNode(node) {
       if (!store.get('nodes', undefined, node)) throw new Error(`no node "${node}"; nodes: ${store.list('nodes').map((n) => n.metadata.name).join(', ')}`);
     },
+    fillNodes: () => fillNodes(store),
     api: server.faults,
   });
 
@@ -238,9 +254,19 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     return store.list('nodes', undefined, matches(selector)).length;
   };
 
+  /** Nodes at capacity once every DNS pod has its node: the room a busy cluster's workloads leave. */
+  const fillOncePlaced = async () => {
+    const deadline = Date.now() + 30_000;
+    const placed = () => workloads.every((w) => store.list('pods', w.namespace, (p) => matches(w.selector)(p) && !!(p.spec as { nodeName?: string }).nodeName).length >= wanted(w));
+    while (!placed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    fillNodes(store);
+  };
+  const filled = enterprisePart(opts.atCapacity, true) ? fillOncePlaced() : Promise.resolve();
+
   /** Every DNS workload's pods Running+Ready (as many as it wants), their fronts answer, and the Service forwards. */
   const waitReady = async (timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
+    await filled;
     const probeName = `kubernetes.default.svc.${dnsConfig.clusterDomain}`;
     for (;;) {
       const states: string[] = [];

@@ -90,8 +90,13 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       const host = need(0, 'a registry host (docker.io, quay.io, …)');
       const outcome = need(1, `an outcome (${REGISTRY_OUTCOMES.join(', ')})`);
       if (!(REGISTRY_OUTCOMES as readonly string[]).includes(outcome)) throw new Error(`unknown outcome "${outcome}"; try: ${REGISTRY_OUTCOMES.join(', ')}`);
-      sim.faults.registry(host, outcome as RegistryOutcome);
-      return `${host}: pulls fail (${outcome})`;
+      const after = args[2] === '--after' ? Number(need(3, 'a pull count after --after')) : undefined;
+      sim.faults.registry(host, outcome as RegistryOutcome, after);
+      return `${host}: pulls fail (${outcome})${after !== undefined ? ` after ${after} more` : ''}`;
+    }
+    case 'nodes-at-capacity': {
+      const pods = sim.faults.nodesAtCapacity();
+      return `${pods.length} workload pod(s) fill the Linux nodes' cpu: ${pods.join(', ') || 'none (already full)'}`;
     }
     case 'stub-down': {
       const domain = need(0, 'a stub domain (e.g. one of a coredns-custom *.server block)');
@@ -137,7 +142,7 @@ export function runControlCommand(sim: Sim, command: string, args: string[]): st
       sim.faults.clear();
       return 'all faults cleared';
     default:
-      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, registry, api, api-latency, api-clear, clear`);
+      throw new Error(`unknown command "${command}"; try: pods, hang-dns, drop-udp, stale-watch, conntrack-race, crash, crash-loop, wrong-record, slow, upstream-down, stub-down, scale, cni-fail, drop-family, nodelocal-down, node-no-network, unpullable-image, registry, nodes-at-capacity, api, api-latency, api-clear, clear`);
   }
 }
 
@@ -172,6 +177,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       namespace: { type: 'string' },
       preset: { type: 'string', default: 'kubeadm' },
+      windows: { type: 'string' },
     },
   });
   if (!isPreset(values.preset)) throw new Error(`--preset must be one of ${PRESETS.join(', ')}; got "${values.preset}"`);
@@ -189,6 +195,8 @@ async function main(): Promise<void> {
     // make sim PRESET=kubeadm: a cluster as kubeadm init leaves it, its control plane tainted.
     controlPlane: values.preset === 'kubeadm' || values.preset === 'enterprise',
     dns: { replicas: num(values.replicas, 'replicas'), port: num(values.port, 'port'), namespace: values.namespace },
+    // make sim PRESET=gke WINDOWS=1: a Windows node pool beside the Linux nodes.
+    ...(values.windows !== undefined ? { windowsNodes: num(values.windows, 'windows') } : {}),
   });
   let control: http.Server | undefined;
   let stopping = false;

@@ -648,22 +648,36 @@ export function openshiftUidRanges(namespaces: KObject[]): void {
 /**
  * The enterprise preset: kubeadm's CoreDNS on a cluster with the hostile parts real enterprise clusters
  * have, each the object a platform team would create — the default (probe) namespace enforcing Pod
- * Security restricted with Istio injection on, a strict LimitRange and a compute quota there, and a
- * Windows node pool. Its control plane is tainted (SimOptions.controlPlane). The sim's admission
- * (apiserver/admission.ts) and scheduler do the rest; each part also works alone, made with kubectl.
+ * Security restricted with Istio injection on, a strict LimitRange and a compute quota there. Its control
+ * plane is tainted (SimOptions.controlPlane), a Windows node joins the Linux ones (windowsNodes), the
+ * Linux nodes are at capacity with a cluster autoscaler (autoscaler.ts) and Docker Hub rate-limits its
+ * pulls (index.ts switches those on). The sim's admission (apiserver/admission.ts) and scheduler do the
+ * rest; each part also works alone, made with kubectl or a SimOption.
  */
 export function enterprise(namespaces: KObject[]): [string, KObject][] {
   const probeNamespace = namespaces.find((n) => n.metadata.name === 'default');
   if (probeNamespace) probeNamespace.metadata.labels = { ...probeNamespace.metadata.labels, 'pod-security.kubernetes.io/enforce': 'restricted', 'istio-injection': 'enabled' };
-  const now = new Date().toISOString();
   return [
     ['limitranges', { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'strict', namespace: 'default' }, spec: { limits: [{ type: 'Container', maxLimitRequestRatio: { cpu: '2', memory: '2' } }] } }],
     ['resourcequotas', { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'compute', namespace: 'default' }, spec: { hard: { 'requests.cpu': '8', 'limits.cpu': '16', 'requests.memory': '16Gi', 'limits.memory': '32Gi', 'requests.ephemeral-storage': '20Gi' } } }],
-    ['nodes', {
-      apiVersion: 'v1', kind: 'Node',
-      metadata: { name: 'win-node-1', labels: { 'kubernetes.io/hostname': 'win-node-1', 'kubernetes.io/os': 'windows', 'kubernetes.io/arch': 'amd64', 'node.kubernetes.io/windows-build': '10.0.20348' } },
-      spec: {},
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }], allocatable: { cpu: '4', memory: '16Gi', pods: '110' }, nodeInfo: { operatingSystem: 'windows', architecture: 'amd64', kubeletVersion: 'v1.32.0' } },
-    }],
   ];
+}
+
+/**
+ * A Windows node pool, named as the distribution names its nodes: AKS akswin000000 (its Windows pools'
+ * VMSS instances), GKE gke-…-win-pool-… tainted node.kubernetes.io/os=windows:NoSchedule (GKE taints
+ * Windows Server node pools so Linux pods stay off them), elsewhere win-node-N. The DNS workloads keep
+ * to Linux nodes by their nodeSelector, as the distributions' manifests do.
+ */
+export function windowsNodePool(preset: PresetName, count: number): [string, KObject][] {
+  const now = new Date().toISOString();
+  return Array.from({ length: count }, (_, i): [string, KObject] => {
+    const name = preset === 'aks' ? `akswin${String(i).padStart(6, '0')}` : preset === 'gke' ? `gke-sim-win-pool-${String(i + 1).padStart(4, '0')}` : `win-node-${i + 1}`;
+    return ['nodes', {
+      apiVersion: 'v1', kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'windows', 'kubernetes.io/arch': 'amd64', 'node.kubernetes.io/windows-build': '10.0.20348' } },
+      spec: preset === 'gke' ? { taints: [{ key: 'node.kubernetes.io/os', value: 'windows', effect: 'NoSchedule' }] } : {},
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now }], allocatable: { cpu: '4', memory: '16Gi', pods: '110' }, nodeInfo: { operatingSystem: 'windows', architecture: 'amd64', kubeletVersion: 'v1.32.0' } },
+    }];
+  });
 }

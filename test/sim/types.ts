@@ -4,6 +4,7 @@
 import type { RegistryOutcome } from './registry.ts';
 import type { Readable, Writable } from 'node:stream';
 import type { PresetName } from './presets.ts';
+import type { PullTiming } from './pulls.ts';
 
 /** What the API server needs from the kubelet. Throw SimError for 400/404/500 answers. */
 export interface NodeRuntime {
@@ -105,8 +106,20 @@ export interface SimOptions {
     /** Multiplies probe periods, initial delays, backoffs and grace periods (default 1). */
     scale?: number;
   };
-  /** Delay from pod scheduled to Running (image pull + start), ms. Default 300. */
+  /** Delay from pod scheduled to its containers starting (the sandbox), ms. Default 300. */
   podStartMs?: number;
+  /** How long image pulls take, by registry host (test/sim/pulls.ts); default 50 ms each. Nodes keep what they pulled. */
+  pulls?: PullTiming;
+  /**
+   * A cluster autoscaler for the worker nodes (test/sim/autoscaler.ts): a pod Pending for want of room
+   * gets TriggeredScaleUp and a node joins after delayMs (default 1500), up to max nodes (default the
+   * sim's nodes + 2). On in the enterprise preset; false turns it off there.
+   */
+  autoscaler?: { max?: number; delayMs?: number } | false;
+  /** Nodes at capacity once the DNS pods are placed (Faults.nodesAtCapacity). On in the enterprise preset. */
+  atCapacity?: boolean;
+  /** A Windows node pool of this many nodes beside the Linux ones (gke, aks: off by default; enterprise: 1). */
+  windowsNodes?: number;
 }
 
 export interface SimUser {
@@ -180,8 +193,17 @@ export interface Faults {
    * pod's: a way to run the probe out of memory, which no valid plan does within 64 Mi.
    */
   memoryLimit(image: string, limit: string): void;
-  /** Pulls from this registry host (docker.io, quay.io, …) fail: rate-limited, unauthorized or unreachable. */
-  registry(host: string, outcome: RegistryOutcome): void;
+  /**
+   * Pulls from this registry host (docker.io, quay.io, …) fail: rate-limited, unauthorized or unreachable.
+   * A rate limit may let `afterPulls` more pulls through first (Docker Hub: 10 an hour per address).
+   */
+  registry(host: string, outcome: RegistryOutcome, afterPulls?: number): void;
+  /**
+   * Nodes at capacity: a workload pod on every Linux node takes the cpu its pods leave (test/sim/
+   * autoscaler.ts fillNodes), so a new pod fits nowhere until pods go or a node joins. Not undone by
+   * clear(); returns the pods' names (namespace workloads).
+   */
+  nodesAtCapacity(): string[];
   /** API faults; returns an id for clearApi. */
   api(fault: ApiFault): number;
   clearApi(id?: number): void;

@@ -10,11 +10,12 @@
 //    unless the pod opts out (sidecar.istio.io/inject: "false" label or annotation; linkerd.io/inject:
 //    disabled);
 //  - LimitRange (maxLimitRequestRatio per Container) and ResourceQuota (a quota over a resource requires
-//    every container to state it), with the plugins' messages (plugin/pkg/admission/limitranger,
-//    …/resourcequota).
+//    every container to state it; a pod that would take it over its hard limits is refused: quota.ts),
+//    with the plugins' messages (plugin/pkg/admission/limitranger, …/resourcequota).
 // Mutating (injection, the SCC's UID) before validating, as the real chain orders them.
 import type { KObject, Store } from '../store.ts';
 import { SimError } from '../status.ts';
+import { exceededQuota } from '../quota.ts';
 
 export const PSA_ENFORCE = 'pod-security.kubernetes.io/enforce';
 export const SCC_UID_RANGE = 'openshift.io/sa.scc.uid-range';
@@ -144,4 +145,6 @@ export function admitPod(store: Store, pod: KObject): void {
   const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
   limitRanges(store, pod.metadata.namespace ?? '', name, containers);
   resourceQuotas(store, pod.metadata.namespace ?? '', name, containers);
+  const over = exceededQuota(store, pod);
+  if (over) throw forbidden(name, over);
 }
