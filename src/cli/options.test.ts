@@ -44,3 +44,19 @@ describe('--context, --all-contexts, --parallel', () => {
     assert.throws(() => validateCheckFlags(raw({ allContexts: true, parallel: '33' })), /from 1 to 32/);
   });
 });
+
+describe('--probe-image', () => {
+  const raw = (extra: Partial<RawCheckFlags> = {}): RawCheckFlags => ({
+    ...CHECK_DEFAULTS, probeImage: undefined, external: true, imagePullSecret: [], nodeSelector: [], toleration: [], ...extra,
+  } as RawCheckFlags);
+  it('without it: the default image, and this release\'s dedicated image to fall back on; given (even the default\'s name): that image alone', () => {
+    const dflt = validateCheckFlags(raw());
+    assert.equal(dflt.probeImage, 'node:22-alpine');
+    assert.match(String(dflt.probeImageFallback), /^ghcr\.io\/coredns-sentinel\/probe:\d+\.\d+\.\d+/);
+    for (const image of ['node:22-alpine', 'mirror.corp/node:22-alpine']) {
+      const given = validateCheckFlags(raw({ probeImage: image }));
+      assert.equal(given.probeImage, image);
+      assert.equal(given.probeImageFallback, undefined);
+    }
+  });
+});

@@ -2,7 +2,8 @@
 // one UsageError line (exit 2) raised before anything in the cluster is touched.
 import { TRANSPORTS, LIMITS, type Transport } from '../probe/contract.ts';
 import { LOG_LEVELS } from '../report/index.ts';
-import { parseToleration } from '../probepod/spec.ts';
+import { dedicatedProbeImage, parseToleration } from '../probepod/spec.ts';
+import { PROBE_VERSION } from '../probe/version.ts';
 import { IP_FAMILIES, parseCheckGroups, SAMPLE_MAX, type PlanFlags } from '../plan/index.ts';
 import type { JudgeConfig } from '../judge/types.ts';
 import type { RepairConfig, RepairMethod } from '../repair/policy.ts';
@@ -28,7 +29,8 @@ export interface RawCheckFlags {
   service?: string;
   configmap?: string;
   probeNamespace?: string;
-  probeImage: string;
+  /** undefined: the default image, with the dedicated image as its fallback. */
+  probeImage?: string;
   probeNodes: string;
   samples?: string;
   timeout?: string;
@@ -317,7 +319,8 @@ export function validateCheckFlags(raw: RawCheckFlags): CheckSettings {
     ...contextsOf(raw),
     ...workloadFlags(raw),
     ...(raw.probeNamespace !== undefined ? { probeNamespace: namespaceName(raw.probeNamespace, '--probe-namespace') } : {}),
-    probeImage: imageReference(raw.probeImage),
+    probeImage: imageReference(raw.probeImage ?? CHECK_DEFAULTS.probeImage),
+    ...(raw.probeImage === undefined ? { probeImageFallback: dedicatedProbeImage(PROBE_VERSION) } : {}),
     probeNodes: raw.probeNodes.trim() === 'all' ? 'all' : intIn(raw.probeNodes, '--probe-nodes', 1, 10, ' or "all"'),
     plan,
     ...(raw.config ? { configFile: raw.config } : {}),

@@ -59,7 +59,7 @@ function checkCommand(): Command {
     .option('--dns-address <ip:port>', 'direct mode: also probe this address as the Service, e.g. a NodePort (repeatable)', collect, [])
     .optionsGroup(HELP_GROUPS.probePod)
     .option('--probe-namespace <ns>', 'namespace for the probe pod (default: the context namespace)')
-    .option('--probe-image <image>', 'probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG', CHECK_DEFAULTS.probeImage)
+    .option('--probe-image <image>', `probe pod image: a node image (probe passed inline) or ghcr.io/coredns-sentinel/probe:TAG (default: ${CHECK_DEFAULTS.probeImage}, or this release's ghcr.io/coredns-sentinel/probe when its registry rate-limits or is unreachable)`)
     .option('--probe-nodes <n>', 'probe from N distinct DNS-pod nodes (first is primary, others corroborate), or "all": every schedulable node, a node × target matrix', CHECK_DEFAULTS.probeNodes)
     .option('--pod-timeout <duration>', 'time allowed for the probe pod to start', CHECK_DEFAULTS.podTimeout)
     .option('--image-pull-secret <name>', 'image pull secret for the probe pod (repeatable)', collect, [])

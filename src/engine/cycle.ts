@@ -185,7 +185,8 @@ async function probeRound(d: CycleDeps): Promise<ProbedCycle> {
     : { plan: fitted, runs: await probe(fitted) };
   // The probe pod's watch swept stale probe pods (src/probepod/lifecycle.ts); a failed sweep is worth a
   // warning only when the round goes on: a run that fails prints its one error line.
-  for (const run of runs) notes.push(...(run.notes ?? []));
+  // Probe pods on several nodes may say the same (each fell back to the same image): once is enough.
+  for (const note of runs.flatMap((run) => run.notes ?? [])) if (!notes.includes(note)) notes.push(note);
   const sweep = runs[0]!.sweep;
   if (sweep?.deleted.length) log.info(`deleted ${sweep.deleted.length} stale probe pod(s): ${sweep.deleted.join(', ')}`);
   if (sweep?.failure) log.warn(`could not sweep stale probe pods in namespace ${ctx.probeNamespace}: ${sweep.failure}`);

@@ -52,6 +52,7 @@ export function modeDeps(ctx: CycleContext, progress: Progress, signal?: AbortSi
     probePod: {
       namespace: ctx.probeNamespace,
       image: s.probeImage,
+      ...(s.probeImageFallback ? { fallbackImage: s.probeImageFallback } : {}),
       ...(ctx.probeSource ? { probeSource: ctx.probeSource } : {}),
       nodeSelector: s.nodeSelector,
       tolerations: s.tolerations,

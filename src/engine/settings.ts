@@ -50,6 +50,8 @@ export interface CheckSettings {
   /** undefined: the kubeconfig context's namespace. */
   probeNamespace?: string;
   probeImage: string;
+  /** Without --probe-image: the dedicated probe image of this release, tried when the default's registry fails. */
+  probeImageFallback?: string;
   /** Probe from N distinct DNS-pod nodes, or from every schedulable node ('all'). */
   probeNodes: number | 'all';
   plan: PlanFlags;

@@ -26,9 +26,15 @@ async function sccAssignsIds(client: KubeClient, namespace: string): Promise<boo
 
 export function probePodProber(client: KubeClient, settings: ProbePodSettings): Prober {
   let scc: Promise<boolean> | undefined;
+  // Once the fallback image served (the default's registry failed), later cycles start from it.
+  let images = { image: settings.image, ...(settings.fallbackImage ? { fallbackImage: settings.fallbackImage } : {}) };
   return {
     mode: 'probe-pod',
     perNode: true,
-    run: async (plan, nodes) => runProbePods(client, plan, { ...settings, sccAssignsIds: await (scc ??= sccAssignsIds(client, settings.namespace)), nodes }),
+    run: async (plan, nodes) => {
+      const runs = await runProbePods(client, plan, { ...settings, ...images, sccAssignsIds: await (scc ??= sccAssignsIds(client, settings.namespace)), nodes });
+      if (images.fallbackImage && runs.some((r) => r.image === images.fallbackImage)) images = { image: images.fallbackImage };
+      return runs;
+    },
   };
 }

@@ -22,6 +22,8 @@ export class ProbePodError extends SentinelError {
     message: string,
     readonly hint: string,
     request?: FailedRequest,
+    /** An image pull that failed for the registry (a rate limit, unreachable), not for the image: another registry may serve. */
+    readonly registryDown = false,
   ) {
     super(message, { exitCode: EXIT.probe, line: hint ? `${message} (${hint})` : message, request });
     this.name = 'ProbePodError';
@@ -38,13 +40,13 @@ const CANNOT_START = new Set(['CreateContainerConfigError', 'CreateContainerErro
  * failed` / `401 Unauthorized`, `dial tcp: lookup registry-1.docker.io: no such host` / `i/o timeout`.
  * Pure.
  */
-export function imagePullCause(message: string): { cause: string; fix: string } {
+export function imagePullCause(message: string): { cause: string; fix: string; registryDown?: boolean } {
   if (/toomanyrequests|429 Too Many Requests|rate limit/i.test(message))
-    return { cause: 'the registry rate-limits pulls (Docker Hub: 10 anonymous pulls per hour per address)', fix: 'copy the image to a mirror and pass --probe-image <mirror>/<image>, or authenticate the pulls with --image-pull-secret' };
+    return { cause: 'the registry rate-limits pulls (Docker Hub: 10 anonymous pulls per hour per address)', fix: 'copy the image to a mirror and pass --probe-image <mirror>/<image>, or authenticate the pulls with --image-pull-secret', registryDown: true };
   if (/unauthorized|authentication required|access denied|authorization failed|insufficient_scope|\b40[13]\b/i.test(message))
     return { cause: 'the registry refused the pull (unauthorized, or no such repository)', fix: 'pass --image-pull-secret with credentials for the registry, or check --probe-image' };
   if (/dial tcp|i\/o timeout|no such host|connection refused|network is unreachable|TLS handshake timeout|deadline exceeded/i.test(message))
-    return { cause: 'the registry is unreachable from the node', fix: 'mirror the image to a registry the nodes reach and pass --probe-image <mirror>/<image>' };
+    return { cause: 'the registry is unreachable from the node', fix: 'mirror the image to a registry the nodes reach and pass --probe-image <mirror>/<image>', registryDown: true };
   if (/not found|manifest unknown/i.test(message)) return { cause: 'the image does not exist', fix: 'check --probe-image' };
   if (/no matching manifest/i.test(message)) return { cause: 'the image has no build for the node\'s platform', fix: 'pass a --probe-image built for it' };
   return { cause: 'the pull failed', fix: 'check --probe-image, the registry and --image-pull-secret' };
@@ -74,9 +76,10 @@ export function podProgress(pod: KPod): 'running' | 'pending' | ProbePodError {
   const pulling = statuses.find((c) => c.waitingReason && IMAGE_PULL.has(c.waitingReason));
   if (pulling) {
     const image = [...(pod.initContainers ?? []), ...(pod.containers ?? [])].find((c) => c.name === pulling.name)?.image;
-    const { cause, fix } = imagePullCause(pulling.waitingMessage ?? '');
+    const { cause, fix, registryDown } = imagePullCause(pulling.waitingMessage ?? '');
     const detail = pulling.waitingMessage ? `: ${pullDetail(pulling.waitingMessage)}` : '';
-    return new ProbePodError('image-pull', `probe pod ${pod.name} cannot pull image ${image ?? `of container ${pulling.name}`}: ${cause} (${pulling.waitingReason}${detail})`, fix);
+    // Only the probe container's own image can be swapped for another.
+    return new ProbePodError('image-pull', `probe pod ${pod.name} cannot pull image ${image ?? `of container ${pulling.name}`}: ${cause} (${pulling.waitingReason}${detail})`, fix, undefined, registryDown === true && pulling.name === CONTAINER);
   }
   const stuck = statuses.find((c) => c.waitingReason && CANNOT_START.has(c.waitingReason));
   if (stuck) return new ProbePodError('pod-failed', `probe pod ${pod.name} cannot start${stuck.name === CONTAINER ? '' : ` container ${stuck.name}`}: ${stateOf(stuck)}`, 'check the probe image');
@@ -166,7 +169,9 @@ export function execBudgetMs(plan: CheckPlan): number {
 export function refusalHint(message: string): string {
   if (/security context constraint/.test(message)) return 'OpenShift\'s SCC refused the pod\'s user: grant get on namespaces (manifests/rbac-check.yaml) so the SCC assigns it, or use another --probe-namespace';
   if (/violates PodSecurity/.test(message)) return 'the namespace\'s Pod Security level refused the pod as the message says: use another --probe-namespace';
-  if (/exceeded quota|failed quota/.test(message)) return 'the namespace\'s ResourceQuota named in the message has no room: free it, raise it, or use another --probe-namespace';
+  const quota = /(?:exceeded quota|failed quota): ([\w.-]+)/.exec(message)?.[1];
+  if (quota && /exceeded quota/.test(message)) return `the namespace's ResourceQuota ${quota} has no room left for the probe pod: free it, raise it (kubectl describe quota ${quota}), or use another --probe-namespace`;
+  if (quota) return `the namespace's ResourceQuota ${quota} wants every container to state what the message names: report it, or use another --probe-namespace`;
   if (/per Container|per Pod|LimitRange/.test(message)) return 'the namespace\'s LimitRange refused the probe pod\'s resources: see `kubectl describe limitrange`, or use another --probe-namespace';
   return 'an admission policy, Pod Security or quota refused it: see the message, or use --probe-namespace';
 }
@@ -190,6 +195,8 @@ export interface ProbeTimings {
 export interface ProbeRunResult {
   pod: string;
   node: string;
+  /** The probe pod's image (the fallback's when the default's registry failed); modes without a pod have none. */
+  image?: string;
   report: ProbeReport;
   timings: ProbeTimings;
   /** What the report should say about this probe pod (a sidecar injected anyway). */
@@ -201,6 +208,11 @@ export interface ProbeRunResult {
 export interface ProbeRunOptions extends Omit<ProbePodOptions, 'node' | 'runId' | 'deadlineSeconds' | 'plan'> {
   /** Time allowed from create to Running. */
   podTimeoutMs: number;
+  /**
+   * Where `image` is the default (no --probe-image) and its registry rate-limits or cannot be reached:
+   * the image to try once more with, in one more pod (docs/real-clusters.md "Image pulls").
+   */
+  fallbackImage?: string;
   /** Nodes to pin the probe pods to: one pod per node; empty = one unpinned pod. */
   nodes: PinnedNode[];
   /** Told when each stage starts (for the progress line). */
@@ -414,11 +426,33 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     const left = await janitor.remove(name);
     timings.deleteMs = elapsed(t);
     if (left) notes.push(left);
-    return { pod: created.name, node: current.nodeName, report, timings, ...(notes.length && { notes }) };
+    return { pod: created.name, node: current.nodeName, image: opts.image, report, timings, ...(notes.length && { notes }) };
   } catch (err) {
     // The probe's own failure is the cause and keeps its exit code; a pod also left behind is named in it.
     const left = await janitor.remove(name);
     throw left && err instanceof ProbePodError ? new ProbePodError(err.reason, `${err.message}; ${left}`, err.hint, err.request) : err;
+  }
+}
+
+/**
+ * runOne, and when the default image's registry failed (a rate limit, unreachable) once more with
+ * opts.fallbackImage in a new pod: at most one extra pod per probe pod, deleted like the first.
+ */
+async function runOneOrFallback(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
+  try {
+    return await runOne(client, plan, opts, runId, node, janitor, sweeper);
+  } catch (err) {
+    const fallback = opts.fallbackImage;
+    if (!fallback || !(err instanceof ProbePodError) || !err.registryDown || opts.signal?.aborted) throw err;
+    opts.onStage?.('probe pod', `${opts.image} cannot be pulled: trying ${fallback}`);
+    const why = imagePullCause(err.message).cause;
+    const retried = await runOne(client, plan, { ...opts, image: fallback }, runId, node, janitor).catch((again: unknown) => {
+      throw again instanceof ProbePodError && again.reason === 'image-pull'
+        ? new ProbePodError('image-pull', `${err.message}; the fallback failed too: ${again.message}`, again.hint, again.request)
+        : again;
+    });
+    const note = `the default probe image ${opts.image} could not be pulled (${why}): probed with ${fallback} instead (pass --probe-image to choose the image)`;
+    return { ...retried, notes: [note, ...(retried.notes ?? [])] };
   }
 }
 
@@ -432,7 +466,7 @@ export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: Pr
   const janitor = new PodJanitor(client);
   const sweeper = new Sweeper(client, opts.namespace);
   const nodes = opts.nodes.length ? opts.nodes : [undefined];
-  const settled = await Promise.allSettled(nodes.map((node, i) => runOne(client, plan, opts, runId, node, janitor, i === 0 ? sweeper : undefined)));
+  const settled = await Promise.allSettled(nodes.map((node, i) => runOneOrFallback(client, plan, opts, runId, node, janitor, i === 0 ? sweeper : undefined)));
   const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const sweep = await sweeper.settle(failed === undefined);
   if (opts.signal?.aborted) {

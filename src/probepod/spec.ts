@@ -79,6 +79,9 @@ export interface ProbePodOptions {
   imagePullSecrets: string[];
 }
 
+/** The dedicated probe image of a release (probe-image/Dockerfile builds it): the default image's fallback. */
+export const dedicatedProbeImage = (version: string): string => `ghcr.io/coredns-sentinel/probe:${version}`;
+
 /** "dedicated": ghcr.io/coredns-sentinel/probe carries the probe; "inline": a stock node image gets it by env. */
 export function probeImageMode(image: string): 'dedicated' | 'inline' {
   return imageRepository(image).endsWith('coredns-sentinel/probe') ? 'dedicated' : 'inline';
