@@ -246,13 +246,23 @@ describe('probe pods on real clusters', () => {
       assert.match(err.line, /^probe pod \S+ cannot pull image node:22-alpine: /);
       assert.match(err.line, cause);
       assert.match(err.hint, fix);
+      // Only a registry's failure (not the image's, not the credentials') lets another image be tried.
+      assert.equal(err.registryDown, /rate limit|air-gapped/.test(name));
     });
   }
+
+  it('image pull: an injected container\'s registry failing is no reason to swap the probe image', () => {
+    const message = 'failed to pull and unpack image "docker.io/istio/proxyv2:1.22.0": … 429 Too Many Requests - Server message: toomanyrequests: You have reached your unauthenticated pull rate limit.';
+    const pod = basePod({ containers: [{ name: 'probe', ports: [], image: 'node:22-alpine' }, { name: 'istio-proxy', ports: [], image: 'docker.io/istio/proxyv2:1.22.0' }], containerStatuses: [{ name: 'istio-proxy', ready: false, restartCount: 0, waitingReason: 'ErrImagePull', waitingMessage: message }] });
+    const err = podProgress(pod);
+    assert.ok(err instanceof ProbePodError && err.reason === 'image-pull' && !err.registryDown, String(err));
+  });
 
   const refusals: [string, RegExp][] = [
     ['pods "p" is forbidden: unable to validate against any security context constraint: [provider "restricted-v2": Forbidden: not usable by user or serviceaccount, spec.containers[0].securityContext.runAsUser: Invalid value: 65534: must be in the ranges: [1000680000, 1000689999]]', /SCC.*get on namespaces/],
     ['pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "istio-init" must set securityContext.allowPrivilegeEscalation=false)', /Pod Security level/],
-    ['pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=100m, used: requests.cpu=2, limited: requests.cpu=2', /ResourceQuota/],
+    ['pods "p" is forbidden: exceeded quota: compute, requested: requests.cpu=100m, used: requests.cpu=2, limited: requests.cpu=2', /^the namespace's ResourceQuota compute has no room left for the probe pod: .*kubectl describe quota compute/],
+    ['pods "p" is forbidden: failed quota: strict-storage: must specify requests.ephemeral-storage for: probe', /^the namespace's ResourceQuota strict-storage wants every container/],
     ['pods "p" is forbidden: failed quota: compute: must specify limits.ephemeral-storage', /ResourceQuota/],
     ['pods "p" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 10.000000', /LimitRange/],
   ];
