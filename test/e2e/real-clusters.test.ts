@@ -6,6 +6,7 @@ import { startSim, type Sim } from '../sim/index.ts';
 import { kubectl, waitFor } from '../sim/sim-fixtures.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
+import { PROBE_VERSION } from '../../src/probe/version.ts';
 
 describe('real clusters: the probe pod admitted, scheduled and pinned as they require', function () {
   this.timeout(120_000);
@@ -81,26 +82,44 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
     assert.equal(run.code, 0, run.stderr);
   });
 
+  it('a quota used up by the namespace\'s pods → exit 4, the quota\'s 403 and its name in the line, no pod left; status.used counts the pods', async () => {
+    // What the namespace's workloads take: 3950m of the 4 cpu requests.cpu allows (within the LimitRange's ratio 2).
+    const resources = { requests: { cpu: '3950m', 'ephemeral-storage': '1Gi' }, limits: { cpu: '4', 'ephemeral-storage': '1Gi' } };
+    await kubectl(sim.kubeconfigPath, ['run', 'busy', '-n', 'probes-quota', '--image=node:22-alpine', '--restart=Never', '--overrides', JSON.stringify({ spec: { containers: [{ name: 'busy', image: 'node:22-alpine', command: ['sleep', '300'], resources }] } })]);
+    try {
+      assert.equal(await waitFor('the quota controller', async () => (await k('get', 'quota', 'compute', '-n', 'probes-quota', '-o', 'jsonpath={.status.used.requests\\.cpu}')) || undefined), '3950m');
+      const run = await check('--probe-namespace', 'probes-quota');
+      assert.equal(run.code, 4, run.stderr);
+      assert.match(run.stderr.trim(), /^error: probe pod rejected in namespace probes-quota: pods "coredns-sentinel-probe-\w+" is forbidden: exceeded quota: compute, requested: requests\.cpu=100m, used: requests\.cpu=3950m, limited: requests\.cpu=4 \(the namespace's ResourceQuota compute has no room left for the probe pod: free it, raise it \(kubectl describe quota compute\), or use another --probe-namespace\)$/);
+      assert.deepEqual(await probePodsLeft(sim.kubeconfigPath, 'probes-quota'), []);
+    } finally {
+      await k('delete', 'pod', 'busy', '-n', 'probes-quota', '--grace-period=0', '--force');
+    }
+  });
+
   const pulls: [string, 'rate-limited' | 'unauthorized' | 'unreachable', RegExp][] = [
     ['Docker Hub rate-limits anonymous pulls', 'rate-limited', /the registry rate-limits pulls .*toomanyrequests.* \(copy the image to a mirror and pass --probe-image <mirror>\/<image>, or authenticate the pulls with --image-pull-secret\)$/],
     ['the registry wants credentials', 'unauthorized', /the registry refused the pull .*authorization failed.* \(pass --image-pull-secret /],
     ['the registry is unreachable (air-gapped)', 'unreachable', /the registry is unreachable from the node .*no such host.* \(mirror the image /],
   ];
+  // A tag no node holds yet: nodes keep what they pulled and a tagged image is IfNotPresent, so an
+  // image already pulled there (node:22-alpine, by the cases above) would start without the registry.
+  const image = 'node:22.12-alpine';
   for (const [name, outcome, line] of pulls) {
-    it(`image pull: ${name} → exit 4 within seconds, one line naming the image, the cause and the fix, no pod left`, async () => {
+    it(`image pull: ${name} → a given --probe-image: exit 4 within seconds, one line naming the image, the cause and the fix, no pod left`, async () => {
       sim.faults.registry('docker.io', outcome);
       try {
         const started = Date.now();
-        const run = await check('--probe-image', 'node:22-alpine');
+        const run = await check('--probe-image', image);
         assert.equal(run.code, 4, run.stderr);
         assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
         const lines = run.stderr.split('\n').filter(Boolean);
         assert.equal(lines.length, 1, run.stderr);
-        assert.match(lines[0]!, /^error: probe pod \S+ cannot pull image node:22-alpine: /);
+        assert.match(lines[0]!, new RegExp(`^error: probe pod \\S+ cannot pull image ${image.replaceAll('.', '\\.')}: `));
         assert.match(lines[0]!, line);
         assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
         // The fix works: the same image from a mirror.
-        const mirrored = await check('--probe-image', 'mirror.example.com/library/node:22-alpine');
+        const mirrored = await check('--probe-image', `mirror.example.com/library/${image}`);
         assert.equal(mirrored.code, 0, mirrored.stderr);
       } finally {
         sim.faults.clear();
@@ -169,31 +188,64 @@ describe('real clusters: the probe pod admitted, scheduled and pinned as they re
 describe('real clusters: the enterprise preset (every hostile part at once)', function () {
   this.timeout(120_000);
   let sim: Sim;
+  const k = (...args: string[]) => kubectl(sim.kubeconfigPath, args);
+  type Event = { reason: string; message: string; involvedObject: { name: string } };
+  const events = async (namespace = 'default') => (JSON.parse(await k('get', 'events', '-n', namespace, '-o', 'json')) as { items: Event[] }).items;
+  const linuxNodes = async () => (await k('get', 'nodes', '-l', 'kubernetes.io/os=linux', '-o', 'jsonpath={.items[*].metadata.name}')).split(' ').filter(Boolean);
+  const fallback = `ghcr.io/coredns-sentinel/probe:${PROBE_VERSION}`;
 
   before(async function () {
     simOnly(this);
     this.timeout(60_000);
     buildCli();
-    sim = await startSim({ preset: 'enterprise' });
+    // The autoscaler's delay well above the 1 s --pod-timeout below, well below the default 60 s.
+    sim = await startSim({ preset: 'enterprise', autoscaler: { delayMs: 2500 } });
     await sim.waitReady(30_000);
   });
   after(async () => sim?.stop());
 
-  it('check with only the kubeconfig → exit 0, where an ordinary pod is refused', async () => {
+  it('check with only the kubeconfig → exit 0: nodes full (a node added for the probe pod), Docker Hub rate-limited (the dedicated image instead), where an ordinary pod is refused', async () => {
     // Pod Security restricted, Istio injection, a LimitRange and a quota in the probe namespace.
     const refused = await kubectl(sim.kubeconfigPath, ['run', 'plain', '--image=node:22-alpine', '--restart=Never', '--', 'sleep', '1']).then(() => '', (err: Error) => err.message);
     assert.match(refused, /is forbidden: /);
-    const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath]);
+    assert.deepEqual(await linuxNodes(), ['sim-node-1', 'sim-node-2', 'sim-node-3']);
+    const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json']);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /DNS healthy/);
+    assert.equal(run.json?.classification, 'healthy');
+    assert.ok(run.json?.notes.some((n) => n.startsWith(`the default probe image node:22-alpine could not be pulled (the registry rate-limits pulls`) && n.includes(`probed with ${fallback} instead`)), JSON.stringify(run.json?.notes));
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+    // What the cluster did meanwhile, as its Events tell: the autoscaler's node, the kubelet's pulls.
+    assert.deepEqual(await linuxNodes(), ['sim-node-1', 'sim-node-2', 'sim-node-3', 'sim-node-4']);
+    const told = (await events()).map((e) => `${e.reason}: ${e.message}`);
+    assert.ok(told.includes('TriggeredScaleUp: pod triggered scale-up: [{sim-node-group 3->4 (max: 5)}]'), told.join('\n'));
+    assert.ok(told.some((m) => m.startsWith('Failed: Failed to pull image "node:22-alpine": ') && m.includes('toomanyrequests')), told.join('\n'));
+    assert.ok(told.some((m) => new RegExp(`^Pulled: Successfully pulled image "${fallback.replaceAll('.', '\\.')}" in \\d+ms \\(\\d+ms including waiting\\)\\. Image size: \\d+ bytes\\.$`).test(m)), told.join('\n'));
+  });
+
+  it('no room within --pod-timeout while a node is being added → exit 4 quoting the autoscaler\'s TriggeredScaleUp; at the group\'s max, its NotTriggerScaleUp', async () => {
+    sim.faults.nodesAtCapacity();
+    const early = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '1s']);
+    assert.equal(early.code, 4, early.stderr);
+    assert.match(early.stderr.trim(), /^error: probe pod \S+ found no room within 1000 ms: 0\/5 nodes are available: .*Insufficient cpu.*; cluster autoscaler: TriggeredScaleUp: pod triggered scale-up: \[\{sim-node-group 4->5 \(max: 5\)\}\] \(a node is being added: raise --pod-timeout\)$/);
+    await waitFor('the node the autoscaler added', async () => (await linuxNodes()).length === 5);
+    sim.faults.nodesAtCapacity();
+    const full = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '2s']);
+    assert.equal(full.code, 4, full.stderr);
+    assert.match(full.stderr.trim(), /; cluster autoscaler: NotTriggerScaleUp: pod didn't trigger scale-up: 1 max node group size reached \(free capacity, or raise --pod-timeout where a cluster autoscaler adds nodes\)$/);
     assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
   });
 
-  it('--probe-nodes all → the Windows node left out, the tainted control plane tolerated, exit 0', async () => {
+  it('--probe-nodes all, room made → the Windows node left out, the tainted control plane tolerated, the dedicated image on every node, exit 0', async () => {
+    // Pods pinned to full nodes wait in vain (no new node would be the one they are pinned to): free them.
+    await k('delete', 'pods', '-n', 'workloads', '--all', '--grace-period=0', '--force');
     const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--probe-nodes', 'all', '-o', 'json']);
     assert.equal(run.code, 0, run.stderr);
     assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-node-1'), JSON.stringify(run.json?.notes));
     assert.ok(run.json?.notes.includes('probe pods tolerate the taints of the nodes they are pinned to: sim-node-1 (node-role.kubernetes.io/control-plane:NoSchedule)'), JSON.stringify(run.json?.notes));
+    assert.equal(run.json?.probes?.length, 5);
+    // Each pod fell back on its own node (one extra pod each, none left); the report says it once.
+    assert.equal(run.json?.notes.filter((n) => n.includes(`probed with ${fallback} instead`)).length, 1, JSON.stringify(run.json?.notes));
+    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
   });
 });
 
