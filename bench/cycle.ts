@@ -2,7 +2,8 @@
 // per cycle, and the same checks done by a kubectl run + kubectl exec dig script, for the speedup.
 // Targets (design.md): own overhead beyond the probe pod's start ≤ 0.5 s, ≤ 11 requests, ≥ 5× faster.
 // Then the same cycle per deployment mode side by side (target: port-forward and direct ≤ 1 s overhead),
-// and the probe pod's start with its container as a host process beside under runc (root, make images).
+// and the probe pod's start with its container as a host process beside under runc (root, make images),
+// and the base cycle on the enterprise preset beside kubeadm's.
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,25 +83,18 @@ async function probePodStarts(runtime: 'host' | 'runc'): Promise<{ startsMs: num
 const built = spawnSync(process.execPath, ['scripts/build.mjs', '--quiet'], { stdio: 'inherit' });
 if (built.status !== 0) process.exit(1);
 
-const sim = await startSim({ dns: { replicas: 3 } });
-try {
-  await sim.waitReady(30_000);
-  const log = createLogger('text', 'error');
-  const noProgress = { stage: () => {}, done: () => {} };
-  // What `check` runs: the same flag validation, context, prober and engine cycle (src/cli/check.ts).
-  const settings = validateCheckFlags({
-    ...CHECK_DEFAULTS,
-    kubeconfig: sim.kubeconfigPath,
-    external: true,
-    imagePullSecret: [],
-    nodeSelector: [],
-    toleration: [],
-  });
+type Sim = Awaited<ReturnType<typeof startSim>>;
+const log = createLogger('text', 'error');
+const noProgress = { stage: () => {}, done: () => {} };
+/** What `check` runs with only a kubeconfig: the same flag validation, context, prober and engine cycle (src/cli/check.ts). */
+const checkSettings = (kubeconfig: string) =>
+  validateCheckFlags({ ...CHECK_DEFAULTS, probeImage: undefined, kubeconfig, external: true, imagePullSecret: [], nodeSelector: [], toleration: [] });
 
-  // The base cycle (--mode probe-pod --no-freshness); the per-mode table below adds the freshness canary, as `check` does.
-  const baseSettings = { ...settings, freshness: false };
-  console.log(`healthy base cycle (probe-pod, no freshness canary), 3 CoreDNS pods, ${CYCLES} cycles in-process (default plan: 4 targets × 5 queries × udp,tcp × 3 samples)`);
+/** CYCLES base cycles (--mode probe-pod --no-freshness), each printed; their own overheads and the most API requests. */
+async function baseCycles(sim: Sim): Promise<{ overheads: number[]; mostRequests: number; walls: number[] }> {
+  const baseSettings = { ...checkSettings(sim.kubeconfigPath), freshness: false };
   const overheads: number[] = [];
+  const walls: number[] = [];
   let mostRequests = 0;
   for (let i = 0; i < CYCLES; i++) {
     const before = sim.requests.length;
@@ -108,8 +102,8 @@ try {
     const cycle = await runCycle({ ctx, prober: (await chooseProber({ ...ctx, settings: { ...ctx.settings, mode: 'probe-pod' } }, noProgress)).prober, progress: noProgress, log });
     const t = cycle.probed.timings;
     const probeMs = cycle.probed.runs[0]!.report.durationMs;
-    const overhead = t.totalMs - t.startMs - probeMs;
-    overheads.push(overhead);
+    overheads.push(t.totalMs - t.startMs - probeMs);
+    walls.push(t.totalMs);
     const requests = sim.requests.slice(before);
     mostRequests = Math.max(mostRequests, requests.length);
     console.log(
@@ -118,6 +112,19 @@ try {
         `${requests.length} API requests (${requests.map((r) => `${r.verb} ${r.resource}`).join(', ')})`,
     );
   }
+  return { overheads, mostRequests, walls };
+}
+
+const sim = await startSim({ dns: { replicas: 3 } });
+let kubeadm: Awaited<ReturnType<typeof baseCycles>>;
+try {
+  await sim.waitReady(30_000);
+  const settings = checkSettings(sim.kubeconfigPath);
+
+  // The base cycle (--mode probe-pod --no-freshness); the per-mode table below adds the freshness canary, as `check` does.
+  console.log(`healthy base cycle (probe-pod, no freshness canary), 3 CoreDNS pods, ${CYCLES} cycles in-process (default plan: 4 targets × 5 queries × udp,tcp × 3 samples)`);
+  kubeadm = await baseCycles(sim);
+  const { overheads, mostRequests } = kubeadm;
   const overhead = Math.max(...overheads);
   console.log(`own overhead beyond the probe pod's start and the probe's DNS work: ${ms(overhead)} (worst of ${CYCLES}; target ≤ 500 ms)`);
   console.log(`API requests per base cycle: ${mostRequests} (worst of ${CYCLES}; target ≤ 11)`);
@@ -177,4 +184,19 @@ try {
     const runc = await probePodStarts('runc');
     console.log(`  runc:         median ${ms(median(runc.startsMs))}, worst ${ms(Math.max(...runc.startsMs))} (${runc.underRunc} of ${CYCLES} probe containers under runc)`);
   }
+}
+
+// The same base cycle on the enterprise preset (docs/real-clusters.md): nodes at capacity with a cluster
+// autoscaler (1.5 s here, a minute or two on a cloud), Docker Hub rate-limited, Pod Security restricted,
+// Istio injection, a LimitRange and a quota, a tainted control plane, a Windows node.
+const enterprise = await startSim({ preset: 'enterprise' });
+try {
+  await enterprise.waitReady(30_000);
+  console.log(`\nthe same base cycle on the enterprise preset (2 CoreDNS pods), ${CYCLES} cycles in-process; cycle 1 waits for the autoscaler's node:`);
+  const e = await baseCycles(enterprise);
+  const worst = (xs: number[]) => Math.max(...xs);
+  console.log(`  kubeadm vs enterprise: wall ${ms(worst(kubeadm.walls))} vs ${ms(e.walls[0]!)} (cycle 1, a node added) and ${ms(worst(e.walls.slice(1)))} (worst of the rest); ` +
+    `API requests ${kubeadm.mostRequests} vs ${e.mostRequests} (the default image's failed pod: create, watch, delete)`);
+} finally {
+  await enterprise.stop();
 }
