@@ -7,6 +7,7 @@ import { ClusterAutoscaler, fillNodes, FILLER_NAMESPACE } from './autoscaler.ts'
 import { exceededQuota, formatQuantity, QuotaController } from './quota.ts';
 import { goDuration, ImagePuller, pullPolicy } from './pulls.ts';
 import { emptyFaultState } from './faults.ts';
+import { windowsNodePool } from './presets.ts';
 
 const node = (name: string, cpu = '2'): KObject => ({
   apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/os': 'linux' } }, spec: {},
@@ -103,5 +104,13 @@ describe('sim: cluster autoscaler, nodes at capacity, quota usage, image pulls',
     assert.equal(await puller.pull(at('r', 'n-3'), 'ghcr.io/coredns-sentinel/probe:0.1.0', 'probe', true, undefined, () => true), undefined);
     assert.deepEqual([pullPolicy('node:latest', undefined), pullPolicy('node', undefined), pullPolicy('node:22', undefined), pullPolicy('node:22', 'Always')], ['Always', 'Always', 'IfNotPresent', 'Always']);
     assert.deepEqual([goDuration(717.9), goDuration(1200), goDuration(60_809), goDuration(3000)], ['717ms', '1.2s', '1m0.809s', '3s']);
+  });
+
+  it('Windows node pools as the distributions name and taint them (gke, aks; off unless asked)', () => {
+    const pool = (preset: 'gke' | 'aks' | 'enterprise') => windowsNodePool(preset, 2).map(([, n]) => `${n.metadata.name} ${n.metadata.labels?.['kubernetes.io/os']} ${JSON.stringify((n.spec as { taints?: unknown }).taints ?? [])}`);
+    assert.deepEqual(pool('aks'), ['akswin000000 windows []', 'akswin000001 windows []']);
+    assert.deepEqual(pool('gke'), ['gke-sim-win-pool-0001 windows [{"key":"node.kubernetes.io/os","value":"windows","effect":"NoSchedule"}]', 'gke-sim-win-pool-0002 windows [{"key":"node.kubernetes.io/os","value":"windows","effect":"NoSchedule"}]']);
+    assert.deepEqual(pool('enterprise'), ['win-node-1 windows []', 'win-node-2 windows []']);
+    assert.deepEqual(windowsNodePool('gke', 0), []);
   });
 });
