@@ -159,7 +159,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
       newNode: (i) => workerNode(i, plan, preset === 'eks'),
     }, nodeCount));
 
+  let stopped = false;
   const stop = async () => {
+    stopped = true;
     for (const r of reconcilers) r.stop();
     await kubelet.stop();
     await kubeProxy.stop();
@@ -258,8 +260,8 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const fillOncePlaced = async () => {
     const deadline = Date.now() + 30_000;
     const placed = () => workloads.every((w) => store.list('pods', w.namespace, (p) => matches(w.selector)(p) && !!(p.spec as { nodeName?: string }).nodeName).length >= wanted(w));
-    while (!placed() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    fillNodes(store);
+    while (!placed() && !stopped && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    if (!stopped) fillNodes(store);
   };
   const filled = enterprisePart(opts.atCapacity, true) ? fillOncePlaced() : Promise.resolve();
 
