@@ -21,8 +21,11 @@ async function probeImage(ctx: CycleContext, workload: DnsWorkload): Promise<Doc
   const plan = { ...full, targets: full.targets.slice(0, 1), queries: full.queries.slice(0, 1), transports: ['udp' as const], samples: 1, connects: [] };
   const started = Date.now();
   try {
-    await probePodProber(ctx.client, modeDeps(ctx, QUIET).probePod).run(plan, []);
-    return { ok: true, line: `${ctx.settings.probeImage}: a probe pod ran in namespace ${ctx.probeNamespace} (${((Date.now() - started) / 1000).toFixed(1)} s)` };
+    const [run] = await probePodProber(ctx.client, modeDeps(ctx, QUIET).probePod).run(plan, []);
+    // Without --probe-image the default's registry may have failed and the fallback image served.
+    const image = run?.image ?? ctx.settings.probeImage;
+    const fellBack = image !== ctx.settings.probeImage && run?.notes?.[0] ? `; ${run.notes[0]}` : '';
+    return { ok: true, line: `${image}: a probe pod ran in namespace ${ctx.probeNamespace} (${((Date.now() - started) / 1000).toFixed(1)} s)${fellBack}` };
   } catch (err) {
     return { ok: false, line: `${ctx.settings.probeImage}: ${failureOf(err).line}` };
   }

@@ -222,6 +222,13 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     assert.ok(told.some((m) => new RegExp(`^Pulled: Successfully pulled image "${fallback.replaceAll('.', '\\.')}" in \\d+ms \\(\\d+ms including waiting\\)\\. Image size: \\d+ bytes\\.$`).test(m)), told.join('\n'));
   });
 
+  it('doctor with only the kubeconfig → its probe image fact names the image that ran (the fallback) and why', async () => {
+    const r = await cli(['doctor', '--kubeconfig', sim.kubeconfigPath, '-o', 'json']);
+    const facts = (JSON.parse(r.stdout) as { facts: { probeImage: { ok: boolean; line: string } } }).facts;
+    assert.equal(facts.probeImage.ok, true, r.stdout);
+    assert.match(facts.probeImage.line, new RegExp(`^${fallback.replaceAll('.', '\\.')}: a probe pod ran in namespace default \\([\\d.]+ s\\); the default probe image node:22-alpine could not be pulled \\(the registry rate-limits pulls`));
+  });
+
   it('no room within --pod-timeout while a node is being added → exit 4 quoting the autoscaler\'s TriggeredScaleUp; at the group\'s max, its NotTriggerScaleUp', async () => {
     sim.faults.nodesAtCapacity();
     const early = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '1s']);
@@ -239,7 +246,7 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     // Pods pinned to full nodes wait in vain (no new node would be the one they are pinned to): free them.
     await k('delete', 'pods', '-n', 'workloads', '--all', '--grace-period=0', '--force');
     const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--probe-nodes', 'all', '-o', 'json']);
-    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.code, 0, `${run.stderr}${run.json?.reason ?? ''} ${JSON.stringify(run.json?.notes)}`);
     assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-node-1'), JSON.stringify(run.json?.notes));
     assert.ok(run.json?.notes.includes('probe pods tolerate the taints of the nodes they are pinned to: sim-node-1 (node-role.kubernetes.io/control-plane:NoSchedule)'), JSON.stringify(run.json?.notes));
     assert.equal(run.json?.probes?.length, 5);
