@@ -88,14 +88,14 @@ describe('sim: cluster autoscaler, nodes at capacity, quota usage, image pulls',
     const puller = new ImagePuller(store, faults, { ms: 20, perHost: { 'ghcr.io': 40 } });
     const at = (name: string, node: string) => ({ namespace: 'default', name, uid: `uid-${name}`, node });
     store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec: {} });
-    // Listed by name (random), so compared as sets.
-    const messages = () => store.list('events').map((e) => `${e.reason as string}: ${e.message as string}`).sort();
+    // Listed by name, which is the time they were recorded (client-go's "<object>.<UnixNano in hex>").
+    const messages = () => store.list('events').map((e) => `${e.reason as string}: ${e.message as string}`);
     assert.equal(await puller.pull(at('p', 'n-1'), 'node:22-alpine', 'node', true, undefined, () => true), undefined);
     assert.equal(await puller.pull(at('p', 'n-1'), 'node:22-alpine', 'node', true, undefined, () => true), undefined);
     assert.deepEqual(messages().map((m) => m.replace(/in \d+ms \(\d+ms/, 'in Nms (Nms')), [
-      'Pulled: Container image "node:22-alpine" already present on machine',
-      'Pulled: Successfully pulled image "node:22-alpine" in Nms (Nms including waiting). Image size: 56437288 bytes.',
       'Pulling: Pulling image "node:22-alpine"',
+      'Pulled: Successfully pulled image "node:22-alpine" in Nms (Nms including waiting). Image size: 56437288 bytes.',
+      'Pulled: Container image "node:22-alpine" already present on machine',
     ]);
     faults.registries.set('docker.io', 'rate-limited');
     faults.registryAllowance.set('docker.io', 1);

@@ -1,7 +1,6 @@
 // core/v1 Events about a pod, as the kubelet and the cluster autoscaler record them: one object per
 // (reason, message), its count and lastTimestamp bumped when the same thing happens again (client-go's
 // EventCorrelator aggregates the same way).
-import { randomBytes } from 'node:crypto';
 import type { KObject, Store } from './store.ts';
 
 export interface PodEvent {
@@ -16,6 +15,10 @@ export interface PodEvent {
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
+let sequence = 0n;
+/** client-go's Event name, "<object>.<UnixNano in hex>": listed by name, a pod's Events come in the order they happened. */
+const eventName = (object: string) => `${object}.${(BigInt(Date.now()) * 1_000_000n + (sequence++ % 1_000_000n)).toString(16)}`;
+
 export function recordPodEvent(store: Store, pod: Pick<KObject, 'metadata'>, e: PodEvent): void {
   const namespace = pod.metadata.namespace ?? 'default';
   const name = pod.metadata.name ?? '';
@@ -25,7 +28,7 @@ export function recordPodEvent(store: Store, pod: Pick<KObject, 'metadata'>, e: 
   store.create('events', {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${name}.${randomBytes(8).toString('hex')}`, namespace },
+    metadata: { name: eventName(name), namespace },
     involvedObject: { apiVersion: 'v1', kind: 'Pod', name, namespace, uid: pod.metadata.uid },
     reason: e.reason,
     message: e.message,
