@@ -198,8 +198,9 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     simOnly(this);
     this.timeout(60_000);
     buildCli();
-    // The autoscaler's delay well above the 1 s --pod-timeout below, well below the default 60 s.
-    sim = await startSim({ preset: 'enterprise', autoscaler: { delayMs: 2500 } });
+    // The autoscaler's delay well above the 1 s --pod-timeout below, well below the default 60 s; room
+    // for the three nodes the cases below make it add.
+    sim = await startSim({ preset: 'enterprise', autoscaler: { delayMs: 2500, max: 6 } });
     await sim.waitReady(30_000);
   });
   after(async () => sim?.stop());
@@ -217,9 +218,26 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     // What the cluster did meanwhile, as its Events tell: the autoscaler's node, the kubelet's pulls.
     assert.deepEqual(await linuxNodes(), ['sim-node-1', 'sim-node-2', 'sim-node-3', 'sim-node-4']);
     const told = (await events()).map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(told.includes('TriggeredScaleUp: pod triggered scale-up: [{sim-node-group 3->4 (max: 5)}]'), told.join('\n'));
+    assert.ok(told.includes('TriggeredScaleUp: pod triggered scale-up: [{sim-node-group 3->4 (max: 6)}]'), told.join('\n'));
     assert.ok(told.some((m) => m.startsWith('Failed: Failed to pull image "node:22-alpine": ') && m.includes('toomanyrequests')), told.join('\n'));
     assert.ok(told.some((m) => new RegExp(`^Pulled: Successfully pulled image "${fallback.replaceAll('.', '\\.')}" in \\d+ms \\(\\d+ms including waiting\\)\\. Image size: \\d+ bytes\\.$`).test(m)), told.join('\n'));
+  });
+
+  it('the fallback\'s registry unreachable too → exit 4, one line naming both images and causes, no pod left', async () => {
+    // Full nodes again, so the probe pod gets a new node, which holds neither image.
+    sim.faults.nodesAtCapacity();
+    sim.faults.registry('ghcr.io', 'unreachable');
+    try {
+      const run = await cli(['check', '--kubeconfig', sim.kubeconfigPath]);
+      assert.equal(run.code, 4, run.stderr);
+      const lines = run.stderr.split('\n').filter(Boolean);
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0]!, new RegExp(`^error: probe pod \\S+ cannot pull image node:22-alpine: the registry rate-limits pulls .*toomanyrequests.*; the fallback failed too: probe pod \\S+ cannot pull image ${fallback.replaceAll('.', '\\.')}: the registry is unreachable from the node .*no such host.*\\(mirror the image to a registry the nodes reach and pass --probe-image <mirror>/<image>\\)$`));
+      assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
+    } finally {
+      sim.faults.clear();
+      sim.faults.registry('docker.io', 'rate-limited');
+    }
   });
 
   it('doctor with only the kubeconfig → its probe image fact names the image that ran (the fallback) and why', async () => {
@@ -233,8 +251,8 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     sim.faults.nodesAtCapacity();
     const early = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '1s']);
     assert.equal(early.code, 4, early.stderr);
-    assert.match(early.stderr.trim(), /^error: probe pod \S+ found no room within 1000 ms: 0\/5 nodes are available: .*Insufficient cpu.*; cluster autoscaler: TriggeredScaleUp: pod triggered scale-up: \[\{sim-node-group 4->5 \(max: 5\)\}\] \(a node is being added: raise --pod-timeout\)$/);
-    await waitFor('the node the autoscaler added', async () => (await linuxNodes()).length === 5);
+    assert.match(early.stderr.trim(), /^error: probe pod \S+ found no room within 1000 ms: 0\/6 nodes are available: .*Insufficient cpu.*; cluster autoscaler: TriggeredScaleUp: pod triggered scale-up: \[\{sim-node-group 5->6 \(max: 6\)\}\] \(a node is being added: raise --pod-timeout\)$/);
+    await waitFor('the node the autoscaler added', async () => (await linuxNodes()).length === 6);
     sim.faults.nodesAtCapacity();
     const full = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '2s']);
     assert.equal(full.code, 4, full.stderr);
@@ -249,7 +267,7 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     assert.equal(run.code, 0, `${run.stderr}${run.json?.reason ?? ''} ${JSON.stringify(run.json?.notes)}`);
     assert.ok(run.json?.notes.includes('--probe-nodes all: left out 1 node(s) not running Linux: win-node-1'), JSON.stringify(run.json?.notes));
     assert.ok(run.json?.notes.includes('probe pods tolerate the taints of the nodes they are pinned to: sim-node-1 (node-role.kubernetes.io/control-plane:NoSchedule)'), JSON.stringify(run.json?.notes));
-    assert.equal(run.json?.probes?.length, 5);
+    assert.equal(run.json?.probes?.length, 6);
     // Each pod fell back on its own node (one extra pod each, none left); the report says it once.
     assert.equal(run.json?.notes.filter((n) => n.includes(`probed with ${fallback} instead`)).length, 1, JSON.stringify(run.json?.notes));
     assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
