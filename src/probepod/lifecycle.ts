@@ -335,7 +335,8 @@ async function noRoom(client: KubeClient, pod: KPod, podTimeoutMs: number): Prom
   const events = await client.listEvents(pod.namespace).catch(() => []);
   const scaler = events.filter((e) => e.involvedName === pod.name && /TriggerScaleUp|TriggeredScaleUp/.test(e.reason)).pop();
   const said = scaler ? `; cluster autoscaler: ${scaler.reason}: ${scaler.message}` : '';
-  return new ProbePodError('unschedulable', `probe pod ${pod.name} found no room within ${podTimeoutMs} ms: ${capacityWait(pod)}${said}`,
+  const scheduler = capacityWait(pod) ?? '';
+  return new ProbePodError('unschedulable', `probe pod ${pod.name} found no room within ${podTimeoutMs} ms: ${said ? scheduler.replace(/\.$/, '') : scheduler}${said}`,
     scaler?.reason === 'TriggeredScaleUp' ? 'a node is being added: raise --pod-timeout' : 'free capacity, or raise --pod-timeout where a cluster autoscaler adds nodes');
 }
 

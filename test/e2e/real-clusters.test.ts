@@ -251,7 +251,7 @@ describe('real clusters: the enterprise preset (every hostile part at once)', fu
     sim.faults.nodesAtCapacity();
     const early = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '1s']);
     assert.equal(early.code, 4, early.stderr);
-    assert.match(early.stderr.trim(), /^error: probe pod \S+ found no room within 1000 ms: 0\/6 nodes are available: .*Insufficient cpu.*; cluster autoscaler: TriggeredScaleUp: pod triggered scale-up: \[\{sim-node-group 5->6 \(max: 6\)\}\] \(a node is being added: raise --pod-timeout\)$/);
+    assert.match(early.stderr.trim(), /^error: probe pod \S+ found no room within 1000 ms: 0\/6 nodes are available: .*Insufficient cpu.*[^.]; cluster autoscaler: TriggeredScaleUp: pod triggered scale-up: \[\{sim-node-group 5->6 \(max: 6\)\}\] \(a node is being added: raise --pod-timeout\)$/);
     await waitFor('the node the autoscaler added', async () => (await linuxNodes()).length === 6);
     sim.faults.nodesAtCapacity();
     const full = await cli(['check', '--kubeconfig', sim.kubeconfigPath, '--pod-timeout', '2s']);
