@@ -137,7 +137,7 @@ if ! fresh probe "$key" "$PROBE"; then
   echo "$key" > "$CACHE/keys/probe"
 fi
 
-key=$(echo "$self $(cat "$CACHE/keys/distroless" "$CACHE/keys/node-slim") $(inputs probe-image/Dockerfile.cli package.json package-lock.json tsconfig.json scripts src)" | sha256sum | cut -c1-64)
+key=$(echo "$self $(cat "$CACHE/keys/distroless" "$CACHE/keys/node-slim") $(inputs probe-image/Dockerfile.cli package.json package-lock.json tsconfig.json scripts schema src)" | sha256sum | cut -c1-64)
 if ! fresh cli "$key" "$CLI"; then
   # npm ci in the build stage uses this machine's npm cache first (after `npm ci` here it downloads
   # nothing) and the CA bundle this machine's npm trusts (a TLS-inspecting proxy's CA, say).
