@@ -1,6 +1,6 @@
 // The freshness canary around one probe round (src/freshness/canary.ts): sweep old canaries, create
 // this round's, add its check to the plan, probe, delete it. A canary that cannot be created (RBAC,
-// quota) costs a note, never the cycle.
+// quota) costs a note, never the cycle. What it has to say comes back as notes, with the runs.
 import { KubeError } from '../kube/index.ts';
 import { CANARY_TTL_MS, canaryName, canaryQuery, createCanary, judgeableFreshness, noPodSawCanary, SECOND_LOOK_DELAY_MS, secondLookPlan, sweepCanaries, withSecondLook, type Canary } from '../freshness/canary.ts';
 import { Interrupted, raceAbort, sleep } from '../common/abort.ts';
@@ -9,20 +9,20 @@ import type { CheckPlan } from '../probe/contract.ts';
 import { ProbePodError, type ProbeRunResult } from '../probepod/lifecycle.ts';
 import type { Logger } from '../common/logger.ts';
 import type { CycleContext } from './context.ts';
+import type { NodeRuns } from './nodes.ts';
 
 export async function withFreshness(
   ctx: CycleContext,
   plan: CheckPlan,
   clusterDomain: string,
-  notes: string[],
   log: Logger,
-  probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
+  probe: (plan: CheckPlan) => Promise<NodeRuns>,
   signal?: AbortSignal,
-): Promise<{ plan: CheckPlan; runs: ProbeRunResult[] }> {
+): Promise<NodeRuns & { plan: CheckPlan }> {
   const namespace = ctx.probeNamespace;
   const withoutCanary = async (err: unknown) => {
-    notes.push(`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`);
-    return { plan, runs: await probe(plan) };
+    const probed = await probe(plan);
+    return { plan, runs: probed.runs, notes: [`freshness not checked: ${lineOf(err)} (or pass --no-freshness)`, ...probed.notes] };
   };
   let swept: string[] = [];
   try {
@@ -56,60 +56,60 @@ export async function withFreshness(
     throw new Interrupted(`interrupted before the probe pod was created: ${await remove()}`);
   }
   const withCanary = { ...plan, queries: [...plan.queries, canaryQuery(canary, clusterDomain)] };
-  let runs: ProbeRunResult[];
-  let looked: ProbeRunResult[] | undefined;
+  let first: NodeRuns;
+  let looked: SecondLook;
   try {
-    runs = await probe(withCanary);
-    looked = await secondLook(withCanary, runs, canary, notes, probe, signal);
+    first = await probe(withCanary);
+    looked = await secondLook(withCanary, first.runs, canary, probe, signal);
   } catch (err) {
     const removed = await remove();
     // An interruption says what was cleaned up: the probe's part, then the canary's.
     throw err instanceof Interrupted ? new Interrupted(`${err.message}; ${removed}`) : err;
   }
   await remove();
-  if (looked) return { plan: withCanary, runs: looked };
-  const judged = runs.map((r) => {
-    const { report, note } = judgeableFreshness(withCanary, r.report);
-    if (note && !notes.includes(note)) notes.push(note);
-    return { ...r, report };
-  });
-  return { plan: withCanary, runs: judged };
+  const notes = [...first.notes, ...looked.notes];
+  if (looked.runs) return { plan: withCanary, runs: looked.runs, notes };
+  const judged = first.runs.map((r) => judgeableFreshness(withCanary, r.report));
+  const freshnessNotes = [...new Set(judged.flatMap((j) => (j.note ? [j.note] : [])))];
+  return { plan: withCanary, runs: first.runs.map((r, i) => ({ ...r, report: judged[i]!.report })), notes: [...notes, ...freshnessNotes] };
+}
+
+/** The second look's runs (absent: judge the first look) and what it has to say. */
+interface SecondLook {
+  runs?: ProbeRunResult[];
+  notes: string[];
 }
 
 /**
  * No pod answered the canary: ask every pod once more, SECOND_LOOK_DELAY_MS later (one more probe pod).
  * What the second look sees stands: pods that answer it now are fresh, and a canary no pod resolves
- * even then means every pod is stale (src/judge). Undefined when there was nothing to look at again, or
+ * even then means every pod is stale (src/judge). No runs when there was nothing to look at again, or
  * the second look could not run (then the first look is judged as before, with its note).
  */
 async function secondLook(
   plan: CheckPlan,
   runs: ProbeRunResult[],
   canary: Canary,
-  notes: string[],
-  probe: (plan: CheckPlan) => Promise<ProbeRunResult[]>,
+  probe: (plan: CheckPlan) => Promise<NodeRuns>,
   signal?: AbortSignal,
-): Promise<ProbeRunResult[] | undefined> {
-  if (!runs.some((r) => noPodSawCanary(plan, r.report))) return undefined;
+): Promise<SecondLook> {
+  if (!runs.some((r) => noPodSawCanary(plan, r.report))) return { notes: [] };
   await sleep(SECOND_LOOK_DELAY_MS, signal);
-  let again: ProbeRunResult[];
+  let again: NodeRuns;
   try {
     again = await probe(secondLookPlan(plan));
   } catch (err) {
     if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
-    notes.push(`freshness: the second look at canary ${canary.name} could not run: ${err.line}`);
-    return undefined;
+    return { notes: [`freshness: the second look at canary ${canary.name} could not run: ${err.line}`] };
   }
   const seconds = SECOND_LOOK_DELAY_MS / 1000;
   const merged = runs.map((r) => {
-    const second = again.find((a) => a.node === r.node) ?? again[0]!;
+    const second = again.runs.find((a) => a.node === r.node) ?? again.runs[0]!;
     return { ...r, report: withSecondLook(r.report, second.report) };
   });
   const stillNone = merged.some((r) => noPodSawCanary(plan, r.report));
-  notes.push(
-    stillNone
-      ? `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} on a second look ${seconds} s later — every pod is stale`
-      : `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} at first; judged on a second look ${seconds} s later (one more probe pod)`,
-  );
-  return merged;
+  const said = stillNone
+    ? `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} on a second look ${seconds} s later — every pod is stale`
+    : `freshness: no CoreDNS pod resolved canary Service ${canary.namespace}/${canary.name} at first; judged on a second look ${seconds} s later (one more probe pod)`;
+  return { runs: merged, notes: [...again.notes, said] };
 }

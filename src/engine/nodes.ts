@@ -42,19 +42,24 @@ export function probeableNodes(nodes: KNode[]): { nodes: PinnedNode[]; notes: st
   return { nodes: pinned, notes };
 }
 
-export async function probeEveryNode(prober: Prober, plan: CheckPlan, nodes: PinnedNode[], notes: string[]): Promise<ProbeRunResult[]> {
+/** Runs of several probe nodes, with a note for each node whose probe could not run. */
+export interface NodeRuns {
+  runs: ProbeRunResult[];
+  notes: string[];
+}
+
+export async function probeEveryNode(prober: Prober, plan: CheckPlan, nodes: PinnedNode[]): Promise<NodeRuns> {
   const failures: (ProbePodError | KubeError)[] = [];
-  const runs = await bounded(nodes, DEFAULTS.probe.nodesParallel, async (node) => {
+  const outcomes = await bounded(nodes, DEFAULTS.probe.nodesParallel, async (node): Promise<NodeRuns> => {
     try {
-      return await prober.run(plan, [node]);
+      return { runs: await prober.run(plan, [node]), notes: [] };
     } catch (err) {
       if (!(err instanceof ProbePodError || err instanceof KubeError)) throw err;
       failures.push(err);
-      notes.push(`probe on node ${node.name} could not run, so it is no evidence either way: ${err.line}`);
-      return [];
+      return { runs: [], notes: [`probe on node ${node.name} could not run, so it is no evidence either way: ${err.line}`] };
     }
   });
-  const all = runs.flat();
-  if (all.length === 0) throw failures[0] ?? new ProbePodError('unschedulable', 'no schedulable node to probe from', 'uncordon a node or make one Ready');
-  return all;
+  const runs = outcomes.flatMap((o) => o.runs);
+  if (runs.length === 0) throw failures[0] ?? new ProbePodError('unschedulable', 'no schedulable node to probe from', 'uncordon a node or make one Ready');
+  return { runs, notes: outcomes.flatMap((o) => o.notes) };
 }

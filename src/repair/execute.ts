@@ -48,7 +48,13 @@ export interface RestartLog {
   settle(id: string, outcome: { done: true; replacements?: { name: string; uid: string }[] } | { done: false }): Promise<void>;
 }
 
-export interface ExecuteContext {
+/** A verification round: its judgement, and the round itself (the engine's probe round, for the report). */
+export interface Verified<R> {
+  judgement: Judgement;
+  round: R;
+}
+
+export interface ExecuteContext<R> {
   client: RepairKubeClient;
   namespace: string;
   selector: string;
@@ -60,14 +66,14 @@ export interface ExecuteContext {
   /** SIGINT/SIGTERM: stop after concluding the action in progress. */
   signal?: AbortSignal;
   /** Runs a new probe cycle and judges it (terminating pods left out); verifies each repair before the next. */
-  verify(): Promise<Judgement>;
+  verify(): Promise<Verified<R>>;
 }
 
-export interface ExecuteResult {
+export interface ExecuteResult<R> {
   entries: RepairEntry[];
   done: RepairAction[];
-  /** The judgement of the last verification cycle, when one ran. */
-  verified?: Judgement;
+  /** The last verification cycle, when one ran. */
+  verified?: Verified<R>;
   /** Why the repair stopped before it was complete (a failed step, a lost Lease); the report says so. */
   incomplete?: string;
   /** The run was interrupted; what was started has been concluded. */
@@ -98,7 +104,7 @@ function subject(action: RepairAction): { kind: 'Pod' | KControllerKind; name: s
   return { kind: 'Pod', name: action.pod, apiVersion: 'v1', label: action.pod };
 }
 
-async function event(ctx: ExecuteContext, action: RepairAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
+async function event<R>(ctx: ExecuteContext<R>, action: RepairAction, reason: string, type: 'Normal' | 'Warning', message: string): Promise<void> {
   const s = subject(action);
   const uid = s.kind === 'Pod' ? action.restarts[0]?.uid : undefined;
   await ctx.client
@@ -107,14 +113,14 @@ async function event(ctx: ExecuteContext, action: RepairAction, reason: string, 
 }
 
 /** Why the repair must not take its next step: a signal, or the Lease lost. */
-function stopReason(ctx: ExecuteContext): string | undefined {
+function stopReason<R>(ctx: ExecuteContext<R>): string | undefined {
   if (ctx.signal?.aborted) return 'interrupted';
   if (ctx.lock.lost.aborted) return (ctx.lock.lost.reason as Error | undefined)?.message ?? 'the repair Lease was lost';
   return undefined;
 }
 
 /** Evicts, retrying a PDB refusal until the deadline; returns the refusal when it never cleared. */
-async function evict(ctx: ExecuteContext, action: RepairAction, pod: string, uid: string, deadline: number): Promise<string | undefined> {
+async function evict<R>(ctx: ExecuteContext<R>, action: RepairAction, pod: string, uid: string, deadline: number): Promise<string | undefined> {
   for (;;) {
     const result = await ctx.client.evictPod(ctx.namespace, pod, uid, action.gracePeriodSeconds);
     if (result.evicted) return undefined;
@@ -126,7 +132,7 @@ async function evict(ctx: ExecuteContext, action: RepairAction, pod: string, uid
   }
 }
 
-async function waitReplaced(ctx: ExecuteContext, oldUids: Set<string>, readyBefore: number, deadline: number): Promise<KPod[] | undefined> {
+async function waitReplaced<R>(ctx: ExecuteContext<R>, oldUids: Set<string>, readyBefore: number, deadline: number): Promise<KPod[] | undefined> {
   while (Date.now() < deadline) {
     const pods = await ctx.client.listPods(ctx.namespace, ctx.selector);
     if (replaced(pods, oldUids, readyBefore)) return pods;
@@ -148,17 +154,17 @@ export function verification(before: Judgement, after: Judgement, restartedUids:
   return { ok: false, detail: `a new probe still sees ${bad.map((t) => `${t.label} (${t.reason})`).join(', ')}` };
 }
 
-interface ActionOutcome {
+interface ActionOutcome<R> {
   entry: RepairEntry;
   done: boolean;
   /** The intent could not be written (nothing restarted): why. */
   unrecorded?: unknown;
-  verified?: Judgement;
+  verified?: Verified<R>;
   incomplete?: string;
   interrupted?: boolean;
 }
 
-async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judgement): Promise<ActionOutcome> {
+async function carryOut<R>(ctx: ExecuteContext<R>, action: RepairAction, before: Judgement): Promise<ActionOutcome<R>> {
   const s = subject(action);
   const deadline = Date.now() + ctx.timeoutMs;
   const entry = (outcome: RepairEntry['outcome'], detail: string): RepairEntry => ({ pod: s.label, method: action.method, outcome, detail });
@@ -185,7 +191,7 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
   let restarted = false;
   let replacements: { name: string; uid: string }[] | undefined;
   /** Concludes a started action that cannot go on: its Event, its record, its entry. */
-  const conclude = async (detail: string, extra: Partial<ActionOutcome>): Promise<ActionOutcome> => {
+  const conclude = async (detail: string, extra: Partial<ActionOutcome<R>>): Promise<ActionOutcome<R>> => {
     await event(ctx, action, EVENT_REASONS.failed, 'Warning', `${s.label}: ${detail}`);
     let recorded = '';
     await ctx.history.settle(intent.id, restarted ? { done: true, ...(replacements ? { replacements } : {}) } : { done: false }).catch((err: unknown) => {
@@ -225,10 +231,10 @@ async function carryOut(ctx: ExecuteContext, action: RepairAction, before: Judge
       await event(ctx, action, EVENT_REASONS.failed, 'Warning', `${s.label}: ${detail}`);
       return { entry: entry('failed', detail), done: true };
     }
-    const judged = await ctx.verify();
-    const check = verification(before, judged, oldUids);
+    const verified = await ctx.verify();
+    const check = verification(before, verified.judgement, oldUids);
     await event(ctx, action, check.ok ? EVENT_REASONS.repaired : EVENT_REASONS.failed, check.ok ? 'Normal' : 'Warning', `${s.label} restarted by ${action.method}: ${check.detail}`);
-    return { entry: entry(check.ok ? 'done' : 'failed', check.ok ? `replacement Ready; ${check.detail}` : check.detail), done: true, verified: judged };
+    return { entry: entry(check.ok ? 'done' : 'failed', check.ok ? `replacement Ready; ${check.detail}` : check.detail), done: true, verified };
   } catch (err) {
     if (err instanceof Interrupted || ctx.signal?.aborted)
       return conclude(restarted ? `${action.method} done, then interrupted before the replacement was verified` : 'interrupted before the restart', { incomplete: 'interrupted', interrupted: true });
@@ -252,8 +258,8 @@ export function noLongerNeeded(action: RepairAction, verified: Judgement): strin
 }
 
 /** One action at a time; stops at the first action that does not end verified, at a signal, or when the Lease is lost. */
-export async function executeRepairs(actions: RepairAction[], judgement: Judgement, ctx: ExecuteContext): Promise<ExecuteResult> {
-  const result: ExecuteResult = { entries: [], done: [], notNeeded: [] };
+export async function executeRepairs<R>(actions: RepairAction[], judgement: Judgement, ctx: ExecuteContext<R>): Promise<ExecuteResult<R>> {
+  const result: ExecuteResult<R> = { entries: [], done: [], notNeeded: [] };
   let before = judgement;
   for (const action of actions) {
     const stop = stopReason(ctx);
@@ -274,7 +280,10 @@ export async function executeRepairs(actions: RepairAction[], judgement: Judgeme
     if (outcome.unrecorded instanceof KubeError && outcome.unrecorded.kind === 'forbidden' && result.done.length === 0) throw outcome.unrecorded;
     result.entries.push(outcome.entry);
     if (outcome.done) result.done.push(action);
-    if (outcome.verified) result.verified = before = outcome.verified;
+    if (outcome.verified) {
+      result.verified = outcome.verified;
+      before = outcome.verified.judgement;
+    }
     if (outcome.incomplete) result.incomplete = outcome.incomplete;
     if (outcome.interrupted) result.interrupted = true;
     if (outcome.entry.outcome !== 'done') break;
