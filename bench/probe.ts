@@ -20,7 +20,7 @@ import type { CheckPlan, ProbeReport, Target } from '../src/probe/contract.ts';
 import { PROBE_NODE_OPTIONS } from '../src/probe/contract.ts';
 import { percentile } from '../src/probe/summary.ts';
 import { buildPlan, PLAN_DEFAULTS } from '../src/plan/plan.ts';
-import { pods, workload } from '../src/judge/fixtures.ts';
+import { pods, workload } from '../test/fixtures/reports.ts';
 import { CLUSTER_RECORDS } from '../test/probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../test/probe/dnsmasq.ts';
 import { claimSubnet } from '../test/subnets.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { KEvent, KPod } from '../kube/index.ts';
 import { detectOutage, isContainerCreating, needsEvents, podEvent, unschedulableMessage, type OutageInput } from './outage.ts';
-import { pods as dnsPods, plan, report, workload } from '../judge/fixtures.ts';
+import { pods as dnsPods, plan, report, workload } from '../../test/fixtures/reports.ts';
 import { judge } from '../judge/judge.ts';
 
 const READY = [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'True' }];

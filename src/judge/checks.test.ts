@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { evaluateCheck, failureSignature, probeBlindness, requiredFailures } from './checks.ts';
-import { pods, plan, report, type Fault } from './fixtures.ts';
+import { pods, plan, report, type Fault } from '../../test/fixtures/reports.ts';
 import type { FailedCheck } from './types.ts';
 
 const onePod = plan(pods(1), { service: false, queries: [{ id: 'api', name: 'kubernetes.default.svc.cluster.local', type: 'A', expect: {} }] });
@@ -28,7 +28,7 @@ describe('judge/checks', () => {
       { name: '0 of 3 failed', faults: [], fails: false },
       { name: '1 of 3 failed (below majority)', faults: [{ outcome: 'timeout', failed: 1 }], fails: false },
       { name: '2 of 3 failed (majority)', faults: [{ outcome: 'timeout', failed: 2 }], fails: true },
-      { name: '3 of 3 failed', faults: [{ outcome: 'wrong-answer' }], fails: true },
+      { name: '3 of 3 failed', faults: [{ outcome: 'server-failure' }], fails: true },
       { name: '1 of 3 with k=1', faults: [{ outcome: 'timeout', failed: 1 }], k: 1, fails: true },
       { name: '2 of 3 with k=3', faults: [{ outcome: 'timeout', failed: 2 }], k: 3, fails: false },
       { name: 'ok at 80 ms, threshold 50', faults: [{ outcome: 'ok', latencyMs: 80 }], latency: 50, fails: true },

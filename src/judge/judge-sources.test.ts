@@ -4,7 +4,7 @@ import type { DnsPod, Zones } from '../discover/types.ts';
 import type { Query } from '../probe/contract.ts';
 import { parseCorefile } from '../discover/corefile.ts';
 import { EXAMPLE_DB, L7MP } from '../discover/corefile-fixtures.ts';
-import { dualPod, pod, pods, plan, QUERIES, report, workload, type Fault } from './fixtures.ts';
+import { dualPod, pod, pods, plan, QUERIES, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from './judge.ts';
 import type { Classification, Judgement } from './types.ts';
 

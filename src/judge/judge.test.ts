@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DnsPod } from '../discover/types.ts';
-import { pod, pods, plan, report, workload, type Fault } from './fixtures.ts';
+import { pod, pods, plan, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge, targetKey, unrepairableState } from './judge.ts';
 import type { Classification, JudgeInput, Judgement, ProbeRun } from './types.ts';
 
@@ -315,14 +315,20 @@ describe('judge', () => {
 
   describe('targets', () => {
     it('records failed checks per transport with the probe reasons, p50/p99 and a signature', () => {
-      const j = run({ pods: pods(2), faults: [{ target: 'coredns-a', transport: 'udp', query: 'internal', outcome: 'timeout' }] });
+      // coredns-a's answered samples: 9 over TCP at 2 ms, 3 over UDP at 3 ms (p50 2, p99 3); coredns-b's at 1.5 ms.
+      const faults: Fault[] = [
+        { target: 'coredns-a', transport: 'tcp', outcome: 'ok', latencyMs: 2 },
+        { target: 'coredns-a', transport: 'udp', outcome: 'ok', latencyMs: 3 },
+        { target: 'coredns-a', transport: 'udp', query: 'internal', outcome: 'timeout' },
+      ];
+      const j = run({ pods: pods(2), faults });
       const t = target(j, 'coredns-a');
       expect(t.status).to.equal('fail');
       expect(t.failedChecks.map((c) => `${c.queryId}/${c.transport}`)).to.deep.equal(['api/udp', 'dns-srv/udp']);
       expect(t.failedChecks[0]!.reason).to.equal('3/3 samples failed: timeout detail');
       expect(t.signature).to.equal('api/udp,dns-srv/udp');
-      expect(t.p50Ms).to.equal(1.5);
-      expect(t.p99Ms).to.equal(1.5);
+      expect(t.p50Ms).to.equal(2);
+      expect(t.p99Ms).to.equal(3);
       expect(t.pod).to.deep.include({ name: 'coredns-a', uid: 'uid-coredns-a', node: 'node-0', deployment: 'coredns' });
       expect(target(j, 'coredns-b')).to.deep.include({ status: 'pass', classification: 'healthy', consecutiveFailures: 0, signature: '' });
     });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { DnsWorkload, NodeLocalCache } from '../discover/types.ts';
 import type { CheckPlan } from '../probe/contract.ts';
-import { plan as basePlan, pods, report, SERVICE_IP, workload, type Fault } from './fixtures.ts';
+import { plan as basePlan, pods, report, SERVICE_IP, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from './judge.ts';
 import { cacheFailures, nodeLocalReason } from './nodelocal.ts';
 import type { Classification, ProbeRun } from './types.ts';

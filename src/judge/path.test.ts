@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { DnsPod } from '../discover/types.ts';
 import type { ProbeReport } from '../probe/contract.ts';
-import { pods, plan, report, workload, type Fault } from './fixtures.ts';
+import { pods, plan, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from './judge.ts';
 import type { Classification, Judgement } from './types.ts';
 

@@ -6,7 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import { Duplex } from 'node:stream';
 import { KubeError, type AccessCheck } from '../kube/index.ts';
 import { validateReport, type CheckPlan } from '../probe/contract.ts';
-import { pods, workload } from '../judge/fixtures.ts';
+import { pods, workload } from '../../test/fixtures/reports.ts';
 import { ruleAllows } from '../../test/sim/apiserver/auth.ts';
 import { portForwardChecks, probePodChecks, readChecks, type Scope } from './access.ts';
 import { MANIFESTS } from './registry.ts';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { KPdb } from '../kube/index.ts';
 import { judge } from '../judge/judge.ts';
-import { plan, pods, report, workload } from '../judge/fixtures.ts';
+import { plan, pods, report, workload } from '../../test/fixtures/reports.ts';
 import { afterRepair, evictionBlock, selects, type RepairSay } from './foresight.ts';
 
 const pdb = (o: Partial<KPdb> = {}): KPdb => ({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DnsPod } from '../discover/types.ts';
-import { dualPod, pod, pods, plan, report, workload, type Fault } from '../judge/fixtures.ts';
+import { dualPod, pod, pods, plan, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from '../judge/judge.ts';
 import type { JudgeInput } from '../judge/types.ts';
 import { emptyHistory, type EscalationRecord, type History, type RestartRecord } from './history.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { DnsPod, DnsWorkload } from '../discover/types.ts';
-import { pod, plan, report, workload, type Fault } from '../judge/fixtures.ts';
+import { pod, plan, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from '../judge/judge.ts';
 import { emptyHistory, type History, type QuarantineRecord, type RestartRecord } from './history.ts';
 import { lineageOf, planRepairs, type RepairConfig } from './policy.ts';

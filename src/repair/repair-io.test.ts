@@ -6,7 +6,7 @@ import { newerSchemaOf } from './state.ts';
 import { noLongerNeeded, replaced } from './execute.ts';
 import type { RepairAction } from './policy.ts';
 import { judge } from '../judge/judge.ts';
-import { plan, pods, report, workload, type Fault } from '../judge/fixtures.ts';
+import { plan, pods, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { HISTORY_KEY } from './history.ts';
 import { disruptionBudgetBlock } from '../kube/client.ts';
 import type { KPod } from '../kube/index.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { pods, plan, report, workload, type Fault } from '../judge/fixtures.ts';
+import { pods, plan, report, workload, type Fault } from '../../test/fixtures/reports.ts';
 import { judge } from '../judge/judge.ts';
 import type { Judgement } from '../judge/types.ts';
 import { emptyHistory, type History } from './history.ts';

@@ -12,7 +12,7 @@ import { parseProbeOutput, ProbePodError } from '../../src/probepod/lifecycle.ts
 import { failureOf } from '../../src/common/errors.ts';
 import { EXIT } from '../../src/common/exit-codes.ts';
 import { judge } from '../../src/judge/judge.ts';
-import { plan as fixturePlan, pod, workload } from '../../src/judge/fixtures.ts';
+import { plan as fixturePlan, pod, workload } from '../fixtures/reports.ts';
 import { CLUSTER_RECORDS, UPSTREAM_RECORDS } from '../probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../probe/dnsmasq.ts';
 import { claimSubnet } from '../subnets.ts';

@@ -18,7 +18,7 @@ import { EXIT } from '../../src/common/exit-codes.ts';
 import { CONCRETE_MODES } from '../../src/modes/types.ts';
 import { CONFIG_API_VERSION } from '../../src/plan/config.ts';
 import { HISTORY_SCHEMA } from '../../src/repair/history.ts';
-import { dualPod, pods, workload } from '../../src/judge/fixtures.ts';
+import { dualPod, pods, workload } from '../fixtures/reports.ts';
 import { CLUSTER_RECORDS, QUERIES, UPSTREAM_RECORDS, plan, target } from '../probe/cluster.ts';
 import { startDnsmasq, stopAllDnsmasq } from '../probe/dnsmasq.ts';
 import { claimSubnet } from '../subnets.ts';
