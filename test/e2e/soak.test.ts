@@ -4,13 +4,15 @@
 // fault repaired, each hung pod restarted exactly once and no other pod restarted, never two of the
 // three replicas unavailable at once. Each fault waits for the previous one's repair (bounded), so a slow,
 // loaded machine stretches the soak instead of stacking faults the test, not the tool, would be blamed
-// for. bench:chaos runs the 60 s soak with a client load and prints the figures.
+// for. The pods are watched (test/e2e/pod-watch.ts), so every moment with two replicas unavailable is
+// seen, not sampled. bench:chaos runs the 60 s soak with a client load and prints the figures.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
 import { simOnly } from './cluster.ts';
 import { buildCli, CLI, probePodsLeft } from './cli.ts';
-import { connect, type KPod } from '../../src/kube/index.ts';
+import { connect } from '../../src/kube/index.ts';
+import { watchPods, type WatchedPod } from './pod-watch.ts';
 import { LOCK_NAME } from '../../src/repair/lock.ts';
 
 const NS = 'kube-system';
@@ -52,23 +54,39 @@ describe('soak: watch --repair with a pod hung again and again (issue 11)', func
     const hung = new Set<string>();
     let twoDown = 0;
     let wasTwoDown = false;
-    let pods: KPod[] = [];
-    const serving = () => pods.filter((p) => !p.deletionTimestamp && p.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
-    /** Samples the pods (every ~50 ms) until `cond` holds; counts the moments with two replicas unavailable. */
-    const watchUntil = async (what: string, cond: () => boolean, ms: number) => {
-      const end = Date.now() + ms;
-      for (;;) {
-        pods = await client.listPods(NS, DNS);
-        // Unavailable: a missing or not-Ready replica, or a Ready one that is hung.
-        const unavailable = REPLICAS - serving().filter((p) => !hung.has(p.name)).length;
-        if (unavailable >= 2 && !wasTwoDown) twoDown++;
-        wasTwoDown = unavailable >= 2;
-        if (cond()) return;
-        assert.ok(Date.now() < end, `timed out waiting for ${what} (watch: ${stderr.slice(-500)})`);
-        await sleep(50);
-      }
+    let pods: WatchedPod[] = [];
+    let waiting: { cond: () => boolean; met: () => void } | undefined;
+    const serving = () => pods.filter((p) => !p.terminating && p.ready);
+    /** After every change of the pods (or of the hung set): count the moments with two replicas unavailable. */
+    const observe = () => {
+      // Unavailable: a missing or not-Ready replica, or a Ready one that is hung.
+      const unavailable = REPLICAS - serving().filter((p) => !hung.has(p.name)).length;
+      if (unavailable >= 2 && !wasTwoDown) twoDown++;
+      wasTwoDown = unavailable >= 2;
+      if (waiting?.cond()) waiting.met();
     };
-    const whole = () => serving().filter((p) => !hung.has(p.name)).length === REPLICAS && !pods.some((p) => p.deletionTimestamp);
+    const watch = await watchPods(sim, NS, DNS, (now) => {
+      pods = now;
+      observe();
+    });
+    /** Resolves on the change that makes `cond` hold, or fails after `ms`. */
+    const watchUntil = (what: string, cond: () => boolean, ms: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (cond()) return resolve();
+        const timer = setTimeout(() => {
+          waiting = undefined;
+          reject(new Error(`timed out waiting for ${what} (watch: ${stderr.slice(-500)})`));
+        }, ms);
+        waiting = {
+          cond,
+          met: () => {
+            clearTimeout(timer);
+            waiting = undefined;
+            resolve();
+          },
+        };
+      });
+    const whole = () => serving().filter((p) => !hung.has(p.name)).length === REPLICAS && !pods.some((p) => p.terminating);
     try {
       await watchUntil('the Deployment whole', whole, 30_000);
       for (let i = 0; i < FAULTS; i++) {
@@ -76,13 +94,16 @@ describe('soak: watch --repair with a pod hung again and again (issue 11)', func
         const victim = serving().sort((a, b) => Date.parse(a.startTime ?? '') - Date.parse(b.startTime ?? ''))[0]!;
         sim.faults.hangDns(victim.name);
         hung.add(victim.name);
-        await watchUntil(`fault ${i + 1} (${victim.name}) repaired`, () => !pods.some((p) => p.name === victim.name && !p.deletionTimestamp), 60_000);
+        observe();
+        await watchUntil(`fault ${i + 1} (${victim.name}) repaired`, () => !pods.some((p) => p.name === victim.name && !p.terminating), 60_000);
         await watchUntil(`the Deployment whole after fault ${i + 1}`, whole, 60_000);
       }
-      // A few more cycles on the healthy Deployment: none may restart anything.
+      // A few more cycles on the healthy Deployment (the watch goes on observing): none may restart anything.
       const cyclesFrom = sim.requests.length;
-      await watchUntil('two more cycles', () => sim.requests.slice(cyclesFrom).filter((r) => r.verb === 'create' && r.resource === 'pods' && r.namespace === 'default').length >= 2, 60_000);
+      const cycled = () => sim.requests.slice(cyclesFrom).filter((r) => r.verb === 'create' && r.resource === 'pods' && r.namespace === 'default').length >= 2;
+      for (const end = Date.now() + 60_000; !cycled(); await sleep(200)) assert.ok(Date.now() < end, `timed out waiting for two more cycles (watch: ${stderr.slice(-500)})`);
     } finally {
+      watch.stop();
       child.kill('SIGTERM');
       sim.faults.clear();
     }
