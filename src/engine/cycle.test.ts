@@ -3,16 +3,18 @@
 // in order — so the safety rules of repair are asserted on the order of the calls, not on a sim's timing.
 import assert from 'node:assert/strict';
 import { runCycle, type CycleResult } from './cycle.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { SILENT_LOGGER } from '../common/logger.ts';
 import { LOCK_NAME } from '../repair/lock.ts';
 import { contextOf, fakeEngineCluster, NAMESPACE, settings, type FakeEngineCluster } from '../../test/fixtures/engine.ts';
 import type { CheckSettings } from './settings.ts';
+import type { Clock } from '../common/clock.ts';
+import { manualClock } from '../../test/fixtures/clock.ts';
 
 const NO_PROGRESS = { stage() {}, done() {} };
 
-const cycle = (fake: FakeEngineCluster, s: CheckSettings, signal?: AbortSignal): Promise<CycleResult> =>
-  runCycle({ ctx: contextOf(fake, s), prober: fake.prober, progress: NO_PROGRESS, log: SILENT_LOGGER, ...(signal ? { signal } : {}) });
+const cycle = (fake: FakeEngineCluster, s: CheckSettings, signal?: AbortSignal, clock?: Clock): Promise<CycleResult> =>
+  runCycle({ ctx: contextOf(fake, s), prober: fake.prober, progress: NO_PROGRESS, log: SILENT_LOGGER, ...(signal ? { signal } : {}), ...(clock ? { clock } : {}) });
 
 const repairing = (over: Partial<CheckSettings['repair']> = {}) => settings({}, { enabled: true, ...over });
 /** The log without reads: what the cycle changed, and when it probed. */
@@ -127,5 +129,40 @@ describe('runCycle over a fake cluster', () => {
     assert.ok(fake.log.includes(`event SentinelRepairFailed ${restarted}`));
     assert.deepEqual(fake.history()!.restarts.map((r) => [r.pods[0]!.name, r.status]), [[restarted, 'done']]);
     assert.equal(fake.lease()!.holderIdentity, '');
+  });
+
+  describe('on a manual clock (--repair-timeout 120 s passes without a real sleep)', () => {
+    it('a PodDisruptionBudget refusing the eviction → asked again every 5 s until --repair-timeout, never forced; blocked, the intent dropped, the Lease renewed meanwhile', async () => {
+      const fake = fakeEngineCluster();
+      const hung = fake.podNames()[0]!;
+      fake.sicken(hung);
+      fake.evictionsRefused = true;
+      const time = manualClock();
+      const result = await time.run(cycle(fake, repairing({ timeoutMs: 120_000 }), undefined, time.clock), 1_000, 200);
+      assert.equal(fake.log.filter((l) => l === `evict refused ${hung}`).length, 25, 'at 0, 5, … 120 s');
+      assert.equal(time.elapsed() >= 120_000 && time.elapsed() < 125_000, true, `${time.elapsed()} ms`);
+      assert.deepEqual(fake.log.filter((l) => l.startsWith('delete')), [], 'never forced');
+      assert.deepEqual(result.repairs.map((r) => [r.pod, r.outcome]), [[hung, 'blocked']]);
+      assert.deepEqual(fake.history()!.restarts, [], 'the intent dropped: nothing was restarted');
+      assert.ok(fake.log.filter((l) => /^lease .+\//.test(l)).length >= 1 + 120 / 20, `renewed every 20 s: ${fake.log.filter((l) => l.startsWith('lease')).join(' | ')}`);
+      assert.equal(fake.lease()!.holderIdentity, '');
+      assert.equal(result.exitCode, EXIT.unhealthy);
+    });
+
+    it('a replacement that never becomes Ready → reported after --repair-timeout, the next hung pod not touched, exit 1', async () => {
+      const fake = fakeEngineCluster();
+      const [a, b] = fake.podNames();
+      fake.sicken(a!);
+      fake.sicken(b!);
+      fake.replacementsReady = false;
+      const time = manualClock();
+      const result = await time.run(cycle(fake, repairing({ timeoutMs: 120_000 }), undefined, time.clock), 1_000, 200);
+      assert.equal(evictions(fake).length, 1);
+      assert.match(result.repairs[0]!.detail, /no Ready replacement within 120 s \(--repair-timeout\); not touching other pods/);
+      const untouched = a === result.repairs[0]!.pod ? b : a;
+      assert.match(result.output.repair?.skipped.find((x) => x.pod === untouched)?.reason ?? '', /^not attempted/);
+      assert.equal(time.elapsed() >= 120_000, true);
+      assert.equal(result.exitCode, EXIT.unhealthy);
+    });
   });
 });

@@ -15,6 +15,7 @@ import type { RepairEntry } from '../repair/execute.ts';
 import { withTimeline } from '../repair/timeline.ts';
 import { afterRepair } from '../repair/foresight.ts';
 import { Interrupted } from '../common/abort.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 import { lineOf } from '../common/errors.ts';
 import { checkOutput, overallVerdict, targetResults, type CheckOutput, type RepairSection } from '../report/index.ts';
 import { corroborate, probeElsewhere, probeRound, withoutTerminating, type ProbedCycle, type RoundDeps } from './probe-round.ts';
@@ -32,6 +33,8 @@ export const newCycleState = (): CycleState => ({ history: emptyHistory() });
 export interface CycleDeps extends RoundDeps {
   /** watch's memory between cycles; `check` passes none. */
   state?: CycleState;
+  /** The repair session's clock (src/common/clock.ts); the system's unless a test fakes it. */
+  clock?: Clock;
 }
 
 export interface CycleResult {
@@ -149,6 +152,7 @@ function sessionDeps(d: CycleDeps): RepairSessionDeps {
     log: d.log,
     progress: d.progress,
     ...(d.signal ? { signal: d.signal } : {}),
+    clock: d.clock ?? systemClock,
     probeAgain: async (rediscover) => withoutTerminating(await probeRound(rediscover ? { ...d, discovered: undefined } : d)),
     judge: (round, history) => judgeRound(round, { previousFailures: previousFailures(history), config: ctx.settings.judge }),
   };

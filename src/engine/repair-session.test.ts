@@ -6,8 +6,9 @@ import { probeRound, withoutTerminating, type ProbedCycle } from './probe-round.
 import { judge } from '../judge/judge.ts';
 import { emptyHistory, previousFailures, type History } from '../repair/history.ts';
 import { readHistory } from '../repair/state.ts';
-import { EXIT } from '../report/exit-codes.ts';
+import { EXIT } from '../common/exit-codes.ts';
 import { SILENT_LOGGER } from '../common/logger.ts';
+import { systemClock } from '../common/clock.ts';
 import { contextOf, fakeEngineCluster, NAMESPACE, settings, type FakeEngineCluster } from '../../test/fixtures/engine.ts';
 
 const NO_PROGRESS = { stage() {}, done() {} };
@@ -24,6 +25,7 @@ async function sessionOf(fake: FakeEngineCluster, repair: Partial<RepairSessionD
     settings: s.repair,
     log: SILENT_LOGGER,
     progress: NO_PROGRESS,
+    clock: systemClock,
     probeAgain: async () => withoutTerminating(await probeRound(round)),
     judge: judgeRound,
   };

@@ -20,6 +20,7 @@ import { evictionBlock } from '../repair/foresight.ts';
 import { Interrupted, throwIfAborted } from '../common/abort.ts';
 import { lineOf } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
+import type { Clock } from '../common/clock.ts';
 import type { Progress, RepairSection } from '../report/index.ts';
 import { EXIT } from '../common/exit-codes.ts';
 import type { RepairSettings } from './settings.ts';
@@ -32,6 +33,8 @@ export interface RepairSessionDeps {
   progress: Progress;
   /** SIGINT/SIGTERM: the session concludes the action in progress, releases the Lease and ends Interrupted. */
   signal?: AbortSignal;
+  /** The Lease's renewals, --repair-timeout and the waits between polls run on it (tests: a fake one). */
+  clock: Clock;
   /** A new probe round, terminating pods left out; rediscover after a restart changed the workload. */
   probeAgain(rediscover: boolean): Promise<ProbedCycle>;
   /** Judges a round with the streaks of this history. */
@@ -251,7 +254,7 @@ async function repair(s: RepairSessionDeps, probed: ProbedCycle, first: Planned,
     if (changes(planned) > 0 || openIntents(history.current).length > 0 || dueForRemoval(history.current, planned.judgement.verdict === 'healthy', new Date()).length > 0) {
       if (changes(planned) > 0) s.progress.stage('repair', `${changes(planned)} action(s)`);
       try {
-        lock = await acquireLock(s.client, namespace, s.settings.leaseSeconds, s.signal ? { signal: s.signal } : {});
+        lock = await acquireLock(s.client, namespace, s.settings.leaseSeconds, { clock: s.clock, ...(s.signal ? { signal: s.signal } : {}) });
       } catch (err) {
         if (!(err instanceof LockedError)) throw err;
         if (changes(planned) > 0) {
@@ -270,7 +273,7 @@ async function repair(s: RepairSessionDeps, probed: ProbedCycle, first: Planned,
       }
       planned = await guard.apply(planRound(planned.judgement, probed, history.current, s.settings));
     }
-    const isolation: IsolateContext = { client: s.client, namespace, selector, timeoutMs: s.settings.timeoutMs, log: s.log, record: history.quarantines(), ...(s.signal ? { signal: s.signal } : {}) };
+    const isolation: IsolateContext = { client: s.client, namespace, selector, timeoutMs: s.settings.timeoutMs, log: s.log, record: history.quarantines(), clock: s.clock, ...(s.signal ? { signal: s.signal } : {}) };
     const quarantinedBefore = new Set(history.current.quarantines.map((q) => q.id));
     // Out of rotation first: it takes a silent pod out of the clients' way sooner than any restart.
     if (lock) for (const q of planned.quarantines) entries.push(await quarantine(isolation, q));
@@ -287,6 +290,7 @@ async function repair(s: RepairSessionDeps, probed: ProbedCycle, first: Planned,
         timeoutMs: s.settings.timeoutMs,
         lock,
         log: s.log,
+        clock: s.clock,
         history: history.restarts(),
         ...(s.signal ? { signal: s.signal } : {}),
         verify: async () => {

@@ -5,7 +5,8 @@
 // probe cycle to verify before the next pod. Every started restart ends in an Event: SentinelRepaired or
 // SentinelRepairFailed — also when a later step fails, the Lease is lost or the run is interrupted.
 import { randomBytes } from 'node:crypto';
-import { Interrupted, sleep } from '../common/abort.ts';
+import { Interrupted } from '../common/abort.ts';
+import type { Clock } from '../common/clock.ts';
 import { lineOf } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { KubeError, type KControllerKind, type KPod, type RepairKubeClient } from '../kube/index.ts';
@@ -65,6 +66,8 @@ export interface ExecuteContext<R> {
   history: RestartLog;
   /** SIGINT/SIGTERM: stop after concluding the action in progress. */
   signal?: AbortSignal;
+  /** Measures --repair-timeout and paces the retries and readiness polls. */
+  clock: Clock;
   /** Runs a new probe cycle and judges it (terminating pods left out); verifies each repair before the next. */
   verify(): Promise<Verified<R>>;
 }
@@ -125,18 +128,18 @@ async function evict<R>(ctx: ExecuteContext<R>, action: RepairAction, pod: strin
     const result = await ctx.client.evictPod(ctx.namespace, pod, uid, action.gracePeriodSeconds);
     if (result.evicted) return undefined;
     ctx.log.warn(`eviction of ${pod} ${result.message}; waiting (never forced)`);
-    if (Date.now() + PDB_RETRY_MS > deadline) return result.message;
-    await sleep(PDB_RETRY_MS, ctx.signal);
+    if (ctx.clock.monotonic() + PDB_RETRY_MS > deadline) return result.message;
+    await ctx.clock.sleep(PDB_RETRY_MS, ctx.signal);
     const stop = stopReason(ctx);
     if (stop) return `${result.message}; stopped waiting: ${stop}`;
   }
 }
 
 async function waitReplaced<R>(ctx: ExecuteContext<R>, oldUids: Set<string>, readyBefore: number, deadline: number): Promise<KPod[] | undefined> {
-  while (Date.now() < deadline) {
+  while (ctx.clock.monotonic() < deadline) {
     const pods = await ctx.client.listPods(ctx.namespace, ctx.selector);
     if (replaced(pods, oldUids, readyBefore)) return pods;
-    await sleep(POLL_MS, ctx.signal);
+    await ctx.clock.sleep(POLL_MS, ctx.signal);
   }
   return undefined;
 }
@@ -166,7 +169,7 @@ interface ActionOutcome<R> {
 
 async function carryOut<R>(ctx: ExecuteContext<R>, action: RepairAction, before: Judgement): Promise<ActionOutcome<R>> {
   const s = subject(action);
-  const deadline = Date.now() + ctx.timeoutMs;
+  const deadline = ctx.clock.monotonic() + ctx.timeoutMs;
   const entry = (outcome: RepairEntry['outcome'], detail: string): RepairEntry => ({ pod: s.label, method: action.method, outcome, detail });
   const pods = await ctx.client.listPods(ctx.namespace, ctx.selector);
   const readyBefore = pods.filter(ready).length;

@@ -3,7 +3,7 @@
 // Service no longer routes to the pod and a replacement is Ready, and a concluding Event. Also deletes
 // the quarantined pods whose time is up. docs/repair.md "Quarantine".
 import { randomBytes } from 'node:crypto';
-import { sleep } from '../common/abort.ts';
+import type { Clock } from '../common/clock.ts';
 import { lineOf } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { KPod, RepairKubeClient } from '../kube/index.ts';
@@ -33,6 +33,8 @@ export interface IsolateContext {
   log: Logger;
   record: QuarantineLog;
   signal?: AbortSignal;
+  /** Measures --repair-timeout and paces the polls. */
+  clock: Clock;
 }
 
 const ready = (p: KPod) => !p.deletionTimestamp && p.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -45,15 +47,15 @@ async function event(ctx: IsolateContext, q: QuarantineAction, reason: string, t
 
 /** Out of rotation: no EndpointSlice of the Service lists its addresses, and as many DNS pods are Ready as before. */
 async function waitOutOfRotation(ctx: IsolateContext, q: QuarantineAction, readyBefore: number, known: Set<string>): Promise<{ routed: boolean; replacement?: string }> {
-  const deadline = Date.now() + ctx.timeoutMs;
+  const deadline = ctx.clock.monotonic() + ctx.timeoutMs;
   let routed = true;
   for (;;) {
     const [slices, pods] = await Promise.all([ctx.client.listEndpointSlices(ctx.namespace, q.service), ctx.client.listPods(ctx.namespace, ctx.selector)]);
     routed = slices.some((s) => s.endpoints.some((e) => e.addresses.some((a) => q.ips.includes(a))));
     const fresh = pods.filter((p) => ready(p) && !known.has(p.uid));
     if (!routed && pods.filter(ready).length >= readyBefore && fresh.length > 0) return { routed, replacement: fresh.map((p) => p.name).join(', ') };
-    if (Date.now() + POLL_MS > deadline) return { routed };
-    await sleep(POLL_MS, ctx.signal);
+    if (ctx.clock.monotonic() + POLL_MS > deadline) return { routed };
+    await ctx.clock.sleep(POLL_MS, ctx.signal);
   }
 }
 
