@@ -5,49 +5,8 @@
 import assert from 'node:assert/strict';
 import { KubeError, type KLease, type RepairKubeClient } from '../kube/index.ts';
 import { Interrupted } from '../common/abort.ts';
-import type { Clock } from '../common/clock.ts';
+import { manualClock as fakeClock } from '../../test/fixtures/clock.ts';
 import { acquireLock, LockedError, LOCK_NAME } from './lock.ts';
-
-/** Lets every promise chain that is ready run (the fake client answers at once). */
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
-};
-
-/** A clock that moves only when the test advances it; sleepers wake in order of their deadline. */
-function fakeClock(startIso = '2025-01-01T00:00:00Z') {
-  const start = Date.parse(startIso);
-  let t = 0;
-  let sleepers: { at: number; wake: () => void }[] = [];
-  const clock: Clock = {
-    now: () => new Date(start + t),
-    monotonic: () => t,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(new Interrupted());
-        const sleeper = { at: t + ms, wake: resolve };
-        sleepers.push(sleeper);
-        signal?.addEventListener('abort', () => {
-          sleepers = sleepers.filter((s) => s !== sleeper);
-          reject(new Interrupted());
-        }, { once: true });
-      }),
-  };
-  /** Moves time forward in steps, waking each sleeper at its deadline and letting its work run. */
-  const advance = async (ms: number) => {
-    const end = t + ms;
-    for (;;) {
-      await settle();
-      const next = sleepers.filter((s) => s.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      t = next.at;
-      sleepers = sleepers.filter((s) => s !== next);
-      next.wake();
-    }
-    t = end;
-    await settle();
-  };
-  return { clock, advance, sleeping: () => sleepers.length };
-}
 
 /** A Lease store with a switch that makes every write fail, and another runner that can renew. */
 function leases(initial?: KLease) {
