@@ -82,7 +82,7 @@ describe('repair e2e: out of rotation when a restart is refused; failures one af
     assert.equal(kept?.labels['k8s-app'], undefined);
     assert.match(kept?.annotations?.['coredns-sentinel/quarantine-reason'] ?? '', /^answers no DNS; not restarted: escalated/);
     assert.deepEqual(kept?.ownerReferences, []);
-    const reasons = (await client().listEvents(NS)).filter((e) => e.involvedName === replacement.name).map((e) => e.reason);
+    const reasons = (await client().listEvents(NS)).filter((e) => e.involvedName === replacement.name && e.component === 'coredns-sentinel').map((e) => e.reason);
     assert.deepEqual(reasons.sort(), ['SentinelQuarantine', 'SentinelQuarantined']);
 
     const after = await cli(base);
