@@ -49,7 +49,7 @@ describe('derived checks e2e: presets', function () {
       await client.replaceConfigMap({ ...cm, data: { ...cm.data, NodeHosts: `10.0.0.99 ${long}\n${cm.data.NodeHosts ?? ''}` } });
       const badName = await cli(args);
       assert.equal(badName.code, 0, badName.stdout + badName.stderr);
-      assert.ok(badName.json?.notes.some((n) => n.startsWith(`hosts name "${long}"`) && /is not checked: the name must have labels of 1 to 63 characters/.test(n)), JSON.stringify(badName.json?.notes));
+      assert.ok(badName.json?.notes.some((n) => n.startsWith(`hosts name "${long}"`) && /is not checked: the name must be a DNS name \(labels of 1 to 63 /.test(n)), JSON.stringify(badName.json?.notes));
       assert.ok(badName.json?.plan?.queries.some((q) => q.id.startsWith('hosts/')), 'the other NodeHosts names are still checked');
       sim.faults.stubDown('homelab.local');
       const from = sim.requests.length;
