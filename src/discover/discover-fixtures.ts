@@ -11,9 +11,12 @@ export interface FakeCluster {
   configMaps: KConfigMap[];
   controllers: KController[];
   events?: KEvent[];
-  /** Namespaces whose lists answer 403 (a least-privilege RBAC). */
+  /** Namespaces whose lists answer 403 (a least-privilege RBAC); CLUSTER_WIDE: lists across namespaces. */
   forbidden?: string[];
 }
+
+/** In FakeCluster.forbidden: the list of every namespace's objects. */
+export const CLUSTER_WIDE = '*';
 
 const matches = (selector: string, labels: Record<string, string>): boolean =>
   selector
@@ -50,6 +53,7 @@ export function fakeClient(c: FakeCluster): DiscoverClient & { requests: string[
     },
     async listAllServices() {
       requests.push('list services');
+      guard('services', CLUSTER_WIDE);
       return c.services;
     },
     async listPods(namespace, selector) {

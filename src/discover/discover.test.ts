@@ -3,7 +3,7 @@ import { KubeError, type KPod, type KService } from '../kube/index.ts';
 import { commonController, configMapFor, controllerOf, deploymentOf, discoverWorkload, DiscoverError, dnsPortOf, endpointsOf, PODS_ONLY, toDnsPod, toDnsService } from './discover.ts';
 import { settledChoice } from './locate.ts';
 import { unprobeableOutage } from './outage.ts';
-import { AKS, controllerOf as controllerObject, DISTRIBUTIONS, fakeClient, GKE, K3S, KUBEADM, L7MP, NODELOCAL, OPENSHIFT, OPENSHIFT_LABELS, podsOf, RKE2, type Distribution } from './discover-fixtures.ts';
+import { AKS, CLUSTER_WIDE, controllerOf as controllerObject, DISTRIBUTIONS, fakeClient, GKE, K3S, KUBEADM, L7MP, NODELOCAL, OPENSHIFT, OPENSHIFT_LABELS, podsOf, RKE2, type Distribution } from './discover-fixtures.ts';
 
 const pod = (over: Partial<KPod> = {}): KPod => ({
   name: 'coredns-7db6d8ff4d-abcde',
@@ -154,6 +154,13 @@ describe('discover: every distribution with no flags (the pods\' nameserver as t
     const w = await discoverWorkload(client, { nameserver: '10.96.0.10' });
     assert.equal(`${w.namespace}/${w.service.name} ${w.pods.length}`, 'dns-system/kube-dns 2');
     assert.ok(client.requests.includes('list services'));
+    // Not allowed to list across namespaces: the missing rule is named, never "managed DNS".
+    const err = await discoverWorkload(fakeClient({ ...d.cluster, forbidden: [CLUSTER_WIDE] }), { nameserver: '10.96.0.10' }).catch((e: unknown) => e);
+    assert.ok(err instanceof DiscoverError, String(err));
+    assert.equal(
+      err.line,
+      "no DNS Service found in kube-system, openshift-dns, and the Service holding the pods' nameserver 10.96.0.10 cannot be looked for: list services at cluster scope is forbidden (grant list on services cluster-wide (the ClusterRole of manifests/rbac-sample.yaml), or pass -n NAMESPACE and --service NAME of the DNS Service)",
+    );
   });
 
   it('explicit flags win: -n, -l, --service and --configmap are used as given', async () => {

@@ -227,9 +227,17 @@ async function locate(client: DiscoverClient, opts: DiscoverOptions, notes: stri
   }
   // A DNS Service outside the known namespaces: only its ClusterIP can find it (needs list services cluster-wide).
   if (!located && opts.nameserver && !opts.namespace) {
+    const denied = skipped.length;
     const all = await quietList(client.listAllServices(), skipped, 'list services cluster-wide');
     const byIp = all.find((s) => s.clusterIPs.includes(opts.nameserver!));
     if (byIp) located = { service: byIp, by: `its ClusterIP ${opts.nameserver} is the pods' nameserver` };
+    // Unable to look, the nameserver is no evidence of managed DNS: say which rule is missing.
+    if (!byIp && skipped.length > denied && skipped.at(-1)!.endsWith('forbidden') && opts.nameserver !== GKE_METADATA_DNS)
+      throw new DiscoverError(
+        'no-service',
+        `no DNS Service found in ${namespaces.join(', ')}, and the Service holding the pods' nameserver ${opts.nameserver} cannot be looked for: list services at cluster scope is forbidden`,
+        'grant list on services cluster-wide (the ClusterRole of manifests/rbac-sample.yaml), or pass -n NAMESPACE and --service NAME of the DNS Service',
+      );
   }
   if (located) return { namespace: located.service.namespace, located, listed };
   const looked = `${lookedFor(namespaces, opts.nameserver)}${skipped.length ? ` (${skipped.join(', ')})` : ''}`;

@@ -14,6 +14,7 @@ import { accessScope, discoverDns, routability } from './discover.ts';
 import type { Progress } from '../report/index.ts';
 import type { CycleContext } from './context.ts';
 import { UsageError } from '../common/errors.ts';
+import { probePodSettings } from './probepod-settings.ts';
 
 export interface ChosenProber {
   prober: Prober;
@@ -49,18 +50,7 @@ export function modeDeps(ctx: CycleContext, progress: Progress, signal?: AbortSi
   const s = ctx.settings;
   return {
     client: ctx.client,
-    probePod: {
-      namespace: ctx.probeNamespace,
-      image: s.probeImage,
-      ...(s.probeImageFallback ? { fallbackImage: s.probeImageFallback } : {}),
-      ...(ctx.probeSource ? { probeSource: ctx.probeSource } : {}),
-      nodeSelector: s.nodeSelector,
-      tolerations: s.tolerations,
-      imagePullSecrets: s.imagePullSecrets,
-      podTimeoutMs: s.podTimeoutMs,
-      onStage: (stage, detail) => progress.stage(stage, detail),
-      ...(signal ? { signal } : {}),
-    },
+    probePod: probePodSettings(ctx, { onStage: (stage, detail) => progress.stage(stage, detail), ...(signal ? { signal } : {}) }),
     dnsAddresses: s.dnsAddresses,
     reachTimeoutMs: DEFAULTS.modes.reachTimeoutMs,
   };

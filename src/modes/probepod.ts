@@ -15,7 +15,7 @@ export type ProbePodSettings = Omit<ProbeRunOptions, 'nodes'>;
  */
 export const SCC_UID_RANGE = 'openshift.io/sa.scc.uid-range';
 
-async function sccAssignsIds(client: KubeClient, namespace: string): Promise<boolean> {
+export async function sccAssignsIds(client: KubeClient, namespace: string): Promise<boolean> {
   try {
     return SCC_UID_RANGE in (await client.namespaceAnnotations(namespace));
   } catch (err) {

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { Interrupted, raceAbort, throwIfAborted } from '../common/abort.ts';
 import { lineOf, SentinelError, type FailedRequest } from '../common/errors.ts';
 import { EXIT } from '../common/exit-codes.ts';
-import { KubeError, type KContainerStatus, type KEvent, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
+import { KubeError, type ExecResult, type KContainerStatus, type KEvent, type KPod, type KubeClient, type PodManifest, type PodSiblings } from '../kube/index.ts';
 import { podEvent } from '../discover/outage.ts';
 import { validateReport, type CheckPlan, type ProbeReport } from '../probe/contract.ts';
-import { buildProbePod, CONTAINER, LABELS, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type PinnedNode, type ProbePodOptions } from './spec.ts';
+import { buildProbePod, CONTAINER, LABELS, nodeBinary, PROBE_MEMORY_MIB, PROBE_SELECTOR, probeCommand, type PinnedNode, type ProbePodOptions } from './spec.ts';
+import { parseResolvConf } from '../probe/clientview.ts';
 import { currentOwner, ownerAnnotations, ownerDead, type RunOwner } from '../common/owner.ts';
 
 export type ProbePodFailure = 'image-pull' | 'unschedulable' | 'rejected' | 'forbidden' | 'start-timeout' | 'pod-failed' | 'exec' | 'garbage';
@@ -350,12 +351,35 @@ export function startTimeoutHint(pod: KPod, events: KEvent[]): string {
   return 'the node may be slow to pull the image: raise --pod-timeout or use a pre-pulled --probe-image';
 }
 
-async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
+/** What one probe pod runs once it is Running: a command, its time budget, and how its output is read. */
+interface PodTask<T> {
+  /** The plan the pod carries (plan-file.ts); none for a task that runs no plan. */
+  plan?: CheckPlan;
+  command: string[];
+  timeoutMs: number;
+  read(result: ExecResult, pod: string): T;
+}
+
+/** The probe on its plan: the report validated against the plan. */
+function probeTask(plan: CheckPlan, image: string): PodTask<ProbeReport> {
+  return {
+    plan,
+    command: probeCommand(image),
+    timeoutMs: execBudgetMs(plan),
+    read: (result, pod) => {
+      // The probe prints a report even when it exits non-zero (plan invalid); judge the output first.
+      if (result.exitCode !== 0 && !result.stdout.trim()) throw probeExitError(pod, result.exitCode, result.stderr);
+      return parseProbeOutput(result.stdout, plan, pod);
+    },
+  };
+}
+
+async function runOne<T>(client: KubeClient, task: PodTask<T>, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<Omit<ProbeRunResult, 'report'> & { value: T }> {
   const { signal } = opts;
   throwIfAborted(signal);
-  const execTimeoutMs = execBudgetMs(plan);
+  const execTimeoutMs = task.timeoutMs;
   const deadlineSeconds = deadlineSecondsOf(opts.podTimeoutMs, execTimeoutMs);
-  const built = buildProbePod({ ...opts, plan, runId, deadlineSeconds, ...(node ? { node } : {}) });
+  const built = buildProbePod({ ...opts, ...(task.plan && { plan: task.plan }), runId, deadlineSeconds, ...(node ? { node } : {}) });
   const name = probePodName();
   const { generateName: _generated, ...metadata } = built.metadata;
   const annotations = {
@@ -407,7 +431,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     timings.startMs = elapsed(t);
     opts.onStage?.('exec', `probe in ${created.name}${current.nodeName ? ` on ${current.nodeName}` : ''}`);
     t = Date.now();
-    const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: probeCommand(opts.image), timeoutMs: execTimeoutMs });
+    const executing = client.exec({ namespace, pod: created.name, container: CONTAINER, command: task.command, timeoutMs: execTimeoutMs });
     const result = await raceAbort(executing, signal).catch((err: unknown) => {
       // The pod was created and watched, so the API works: an exec that fails in any shape (a status, a
       // reset, no answer) is the probe that could not run (exit 4). Refused access stays an API error (3).
@@ -416,9 +440,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
       throw err;
     });
     timings.execMs = elapsed(t);
-    // The probe prints a report even when it exits non-zero (plan invalid); judge the output first.
-    if (result.exitCode !== 0 && !result.stdout.trim()) throw probeExitError(created.name, result.exitCode, result.stderr);
-    const report = parseProbeOutput(result.stdout, plan, created.name);
+    const value = task.read(result, created.name);
     const injected = injectedContainers(current);
     const notes = injected.length
       ? [`probe pod ${created.name} got ${injected.join(', ')} injected despite its opt-out labels: a mesh's DNS proxy may have answered instead of CoreDNS — use a --probe-namespace without injection`]
@@ -427,7 +449,7 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
     const left = await janitor.remove(name);
     timings.deleteMs = elapsed(t);
     if (left) notes.push(left);
-    return { pod: created.name, node: current.nodeName, image: opts.image, report, timings, ...(notes.length && { notes }) };
+    return { pod: created.name, node: current.nodeName, image: opts.image, value, timings, ...(notes.length && { notes }) };
   } catch (err) {
     // The probe's own failure is the cause and keeps its exit code; a pod also left behind is named in it.
     const left = await janitor.remove(name);
@@ -440,14 +462,19 @@ async function runOne(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions
  * opts.fallbackImage in a new pod: at most one extra pod per probe pod, deleted like the first.
  */
 async function runOneOrFallback(client: KubeClient, plan: CheckPlan, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<ProbeRunResult> {
+  // The probe's argv depends on the image (dedicated or a stock node image): a task per image.
+  const probe = async (image: string, watchSiblings?: Sweeper): Promise<ProbeRunResult> => {
+    const { value: report, ...run } = await runOne(client, probeTask(plan, image), { ...opts, image }, runId, node, janitor, watchSiblings);
+    return { ...run, report };
+  };
   try {
-    return await runOne(client, plan, opts, runId, node, janitor, sweeper);
+    return await probe(opts.image, sweeper);
   } catch (err) {
     const fallback = opts.fallbackImage;
     if (!fallback || !(err instanceof ProbePodError) || !err.registryDown || opts.signal?.aborted) throw err;
     opts.onStage?.('probe pod', `${opts.image} cannot be pulled: trying ${fallback}`);
     const why = imagePullCause(err.message).cause;
-    const retried = await runOne(client, plan, { ...opts, image: fallback }, runId, node, janitor).catch((again: unknown) => {
+    const retried = await probe(fallback).catch((again: unknown) => {
       throw again instanceof ProbePodError && again.reason === 'image-pull'
         ? new ProbePodError('image-pull', `${err.message}; the fallback failed too: ${again.message}`, again.hint, again.request)
         : again;
@@ -484,6 +511,29 @@ export async function runProbePods(client: KubeClient, plan: CheckPlan, opts: Pr
     throw failed.reason;
   }
   return settled.map((s, i) => ({ ...(s as PromiseFulfilledResult<ProbeRunResult>).value, ...(i === 0 && { sweep }) }));
+}
+
+/** Prints the pod's own /etc/resolv.conf: node is in every probe image, a shell or cat is not. */
+const PRINT_RESOLV_CONF = "process.stdout.write(require('fs').readFileSync('/etc/resolv.conf', 'utf8'))";
+const RESOLV_CONF_EXEC_MS = 15_000;
+
+/**
+ * The cluster DNS Service IP as the kubelet gives it to pods (--cluster-dns): the first nameserver of
+ * one probe pod's /etc/resolv.conf (dnsPolicy ClusterFirst), read by an exec of node. The pod is made
+ * and deleted like any probe pod; undefined when its resolv.conf names no nameserver.
+ */
+export async function readPodNameserver(client: KubeClient, opts: Omit<ProbeRunOptions, 'nodes'>): Promise<{ pod: string; nameserver?: string }> {
+  const janitor = new PodJanitor(client);
+  const task: PodTask<string | undefined> = {
+    command: [nodeBinary(opts.image), '-e', PRINT_RESOLV_CONF],
+    timeoutMs: RESOLV_CONF_EXEC_MS,
+    read: (result, pod) => {
+      if (result.exitCode !== 0) throw new ProbePodError('exec', `reading /etc/resolv.conf in probe pod ${pod} failed (exit ${result.exitCode}): ${result.stderr.trim().split('\n').pop() ?? ''}`, 'check the probe image, or pass -n and --service of the DNS Service');
+      return parseResolvConf(result.stdout).nameservers[0];
+    },
+  };
+  const { pod, value } = await runOne(client, task, { ...opts, nodes: [] }, randomBytes(4).toString('hex'), undefined, janitor);
+  return { pod, ...(value !== undefined && { nameserver: value }) };
 }
 
 const seconds = (v: string | undefined): number | undefined => (v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined);

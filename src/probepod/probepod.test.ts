@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import type { KPod } from '../kube/index.ts';
+import type { ExecRequest, KPod, KubeClient, PodManifest } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
 import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, tolerationsFor, type ProbePodOptions } from './spec.ts';
-import { capacityWait, imagePullCause, injectedContainers, parseProbeOutput, podProgress, probeExitError, ProbePodError, refusalHint, stalePods, startTimeoutHint } from './lifecycle.ts';
+import { capacityWait, imagePullCause, injectedContainers, parseProbeOutput, podProgress, probeExitError, ProbePodError, readPodNameserver, refusalHint, stalePods, startTimeoutHint } from './lifecycle.ts';
 
 const PLAN: CheckPlan = {
   schema: PLAN_SCHEMA,
@@ -109,6 +109,11 @@ describe('probe pod spec', () => {
     // Pod Security "restricted" allows these volume types only (and OpenShift's restricted-v2 SCC the same).
     const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
     for (const v of spec.volumes) assert.ok(Object.keys(v).some((k) => allowed.includes(k)), JSON.stringify(v));
+  });
+
+  it('a pod that runs no plan carries no plan annotation', () => {
+    const { plan: _plan, ...noPlan } = options;
+    assert.equal(buildProbePod(noPlan).metadata.annotations?.['coredns-sentinel/plan'], undefined);
   });
 
   it('keeps a stock node image alive and hands it the probe source by env', () => {
@@ -333,4 +338,45 @@ describe('a probe pod that never started: the hint', () => {
     ['only a Normal Event', [event('Pulling', 'Normal')], /slow to pull the image/],
   ];
   for (const [name, events, want] of rows) it(name, () => assert.match(startTimeoutHint(pod, events), want));
+});
+
+describe('readPodNameserver', () => {
+  /** A client whose pods are Running at once and whose exec answers `exec`; it records creates, execs and deletes. */
+  function podClient(exec: (req: ExecRequest) => { stdout: string; stderr?: string; exitCode?: number }) {
+    const calls: string[] = [];
+    const client = {
+      createPod: async (m: PodManifest) => {
+        calls.push(`create ${m.metadata.name}`);
+        return basePod({ name: m.metadata.name!, phase: 'Running', containerStatuses: [{ name: 'probe', ready: true, restartCount: 0 }] });
+      },
+      exec: async (req: ExecRequest) => {
+        calls.push(`exec ${req.command.join(' ')}`);
+        const r = exec(req);
+        return { stdout: r.stdout, stderr: r.stderr ?? '', exitCode: r.exitCode ?? 0 };
+      },
+      deletePod: async (_ns: string, name: string) => void calls.push(`delete ${name}`),
+    } as unknown as KubeClient;
+    return { client, calls };
+  }
+  const settings = { namespace: 'sentinel', image: 'node:22-alpine', probeSource: 'x', nodeSelector: {}, tolerations: [], imagePullSecrets: [], podTimeoutMs: 1000 };
+
+  it('reads the first nameserver of the pod\'s resolv.conf with node, and deletes the pod', async () => {
+    const table: [string, string | undefined][] = [
+      ['search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.43.0.10\nnameserver 10.43.0.11\noptions ndots:5\n', '10.43.0.10'],
+      ['search cluster.local\n', undefined],
+    ];
+    for (const [text, want] of table) {
+      const { client, calls } = podClient(() => ({ stdout: text }));
+      const read = await readPodNameserver(client, settings);
+      assert.equal(read.nameserver, want, text);
+      assert.match(calls[1]!, /^exec node -e .*\/etc\/resolv\.conf/);
+      assert.deepEqual([calls[0], calls.at(-1)], [`create ${read.pod}`, `delete ${read.pod}`]);
+    }
+  });
+
+  it('a failed read is one ProbePodError, and the pod is still deleted', async () => {
+    const { client, calls } = podClient(() => ({ stdout: '', stderr: 'Error: EACCES: permission denied', exitCode: 1 }));
+    await assert.rejects(readPodNameserver(client, settings), (e: ProbePodError) => /^reading \/etc\/resolv.conf in probe pod \S+ failed \(exit 1\): Error: EACCES/.test(e.line));
+    assert.match(calls.at(-1)!, /^delete coredns-sentinel-probe-/);
+  });
 });

@@ -61,8 +61,8 @@ export interface ProbePodOptions {
   namespace: string;
   image: string;
   runId: string;
-  /** What the probe runs: carried by the pod (plan-file.ts). */
-  plan: CheckPlan;
+  /** What the probe runs: carried by the pod (plan-file.ts); none for a pod that runs no plan. */
+  plan?: CheckPlan;
   /** The bundled probe program, for stock node images (passed as env, eval'd by the exec). */
   probeSource?: string;
   /** The pod fails itself after this long (activeDeadlineSeconds) if we never get to delete it. */
@@ -158,7 +158,7 @@ export function buildProbePod(opts: ProbePodOptions): PodManifest {
       generateName: 'coredns-sentinel-probe-',
       namespace: opts.namespace,
       labels: { [LABELS.name]: 'coredns-sentinel-probe', [LABELS.managedBy]: 'coredns-sentinel', [LABELS.runId]: opts.runId, ...MESH_OPT_OUT.labels },
-      annotations: { ...planAnnotation(opts.plan), ...MESH_OPT_OUT.annotations },
+      annotations: { ...(opts.plan && planAnnotation(opts.plan)), ...MESH_OPT_OUT.annotations },
     },
     spec: {
       restartPolicy: 'Never',
