@@ -1,6 +1,7 @@
 // Where the end-to-end suite runs: the simulated cluster (default), or a real cluster when
 // SENTINEL_E2E_KUBECONFIG names a kubeconfig. The tests drive the same built CLI either way; tests that
 // need the sim's fault injection or request log skip themselves on a real cluster, saying why.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,4 +47,24 @@ export function needsSim(ctx: Mocha.Context, cluster: E2ECluster): Sim {
 /** For whole describe blocks that only make sense on the sim (a chosen replica count, port, namespace). */
 export function simOnly(ctx: Mocha.Context): void {
   if (REAL_KUBECONFIG) ctx.skip();
+}
+
+export interface KubectlRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The real kubectl against a cluster, asynchronously (the sim's API server runs in this process and
+ * must keep serving meanwhile); `input` is its stdin (`apply -f -`).
+ */
+export function kubectl(kubeconfig: string, args: string[], input?: string): Promise<KubectlRun> {
+  const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--request-timeout', '20s', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.end(input ?? '');
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
