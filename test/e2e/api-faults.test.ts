@@ -2,20 +2,11 @@
 // src/kube/retry.ts, so one 5xx, 429 or connection reset never fails a run; persistent ones fail with
 // one line naming the request. The built CLI against the sim; faults only exist there.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { startSim, type Sim } from '../sim/index.ts';
+import type { Sim } from '../sim/index.ts';
 import type { ApiFault } from '../sim/types.ts';
-import { simOnly } from './cluster.ts';
+import { DNS_NAMESPACE as NS, quickCheck, REPAIR, resetRepairState, sharedSim, THREE_REPLICAS } from './cluster.ts';
 import { connect } from '../../src/kube/index.ts';
-import { buildCli, cli, probePodsLeft, type Run } from './cli.ts';
-
-const NS = 'kube-system';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
+import { cli, oneErrorLine, probePodsLeft } from './cli.ts';
 
 /** The sim answered the fault (once) and then served the same request. */
 function assertRetried(sim: Sim, from: number, f: Pick<ApiFault, 'verb' | 'resource'>, failedCode: number): void {
@@ -25,34 +16,14 @@ function assertRetried(sim: Sim, from: number, f: Pick<ApiFault, 'verb' | 'resou
   assert.ok(codes.slice(codes.indexOf(failedCode) + 1).some((c) => c < 300 || c === 101), `no successful retry after the fault: ${codes.join(', ')}`);
 }
 
-const oneErrorLine = (run: Run) => {
-  const lines = run.stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `stderr has ${lines.length} lines:\n${run.stderr}`);
-  return lines[0]!;
-};
-
 describe('API faults e2e: transient errors are retried, persistent ones named', function () {
   this.timeout(90_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let check: string[];
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
     // The probe-pod mode explicitly: its requests (create, watch, exec, delete) are the ones under test.
-    check = ['check', '--kubeconfig', sim.kubeconfigPath, '--mode', 'probe-pod', '-o', 'json', '--timeout', '500ms', '--samples', '2'];
-  });
-
-  after(async () => {
-    await sim?.stop();
-  });
-
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
+    check = [...quickCheck(sim.kubeconfigPath), '--mode', 'probe-pod'];
   });
 
   const transient: [string, ApiFault, number][] = [
@@ -135,16 +106,9 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
   describe('repair under transient faults', () => {
     let repair: string[];
     before(() => {
-      repair = [...check, '--repair', '--repair-timeout', '30s'];
+      repair = [...check, ...REPAIR];
     });
-    afterEach(async () => {
-      sim.faults.clear();
-      const { client } = connect({ kubeconfig: sim.kubeconfigPath });
-      // The next test starts clean: no history, no lock, every pod Ready and none terminating.
-      await deleteRepairState(sim);
-      for (let i = 0; i < 300 && (await client.listPods(NS, 'k8s-app=kube-dns')).some((p) => p.deletionTimestamp); i++) await sleep(100);
-      await sim.waitReady(30_000);
-    });
+    afterEach(() => resetRepairState(sim));
 
     const faults: [string, ApiFault, number][] = [
       ['eviction 503 once', { verb: 'create', resource: 'pods/eviction', namespace: NS, status: 503, count: 1 }, 503],
@@ -179,11 +143,3 @@ describe('API faults e2e: transient errors are retried, persistent ones named', 
     });
   });
 });
-
-/** Deletes the repair history and lock with the admin client (the CLI's own client under test elsewhere). */
-async function deleteRepairState(sim: Sim): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, 'delete', 'configmap/coredns-sentinel-state', 'lease/coredns-sentinel-repair', '-n', NS, '--ignore-not-found'], { stdio: 'ignore' });
-    child.on('close', () => resolve());
-  });
-}

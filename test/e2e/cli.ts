@@ -67,3 +67,10 @@ export async function probePodsLeft(kubeconfig: string, namespace?: string): Pro
   const { client, contextNamespace } = connect({ kubeconfig });
   return (await client.listPods(namespace ?? contextNamespace, PROBE_SELECTOR)).map((p) => p.name);
 }
+
+/** The one line a failed run writes on stderr (asserted to be one). */
+export function oneErrorLine(run: Run): string {
+  const lines = run.stderr.split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, `stderr has ${lines.length} lines:\n${run.stderr}`);
+  return lines[0]!;
+}

@@ -3,25 +3,16 @@
 // with the conntrack-race fault on the Service forwarder, the Service IP's pairs are answered only
 // after a retry while the pod IPs answer at once — named as the node's problem, never a restart.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import type { Sim } from '../sim/index.ts';
+import { sharedSim } from './cluster.ts';
+import { cli } from './cli.ts';
 
 describe('--client-view', function () {
   this.timeout(120_000);
   let sim: Sim;
   const base = () => ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '1', '--client-view'];
 
-  before(async function () {
-    this.timeout(60_000);
-    buildCli();
-    sim = await startSim({ dns: { replicas: 2 } });
-    await sim.waitReady(30_000);
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
-  });
-  after(async () => sim?.stop());
+  sharedSim({ dns: { replicas: 2 } }, (started) => (sim = started));
 
   it('healthy: the lookup follows the search path, every pair is answered at once', async () => {
     const run = await cli(base());

@@ -5,9 +5,15 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { SimOptions } from '../sim/types.ts';
-import { probePodsLeft } from './cli.ts';
+import { waitFor } from '../sim/sim-fixtures.ts';
+import { connect, type KPod } from '../../src/kube/index.ts';
+import { LOCK_NAME } from '../../src/repair/lock.ts';
+import { QUARANTINE_LABEL } from '../../src/repair/quarantine.ts';
+import { STATE_NAME } from '../../src/repair/state.ts';
+import { buildCli, probePodsLeft } from './cli.ts';
 
 export const REAL_KUBECONFIG = process.env.SENTINEL_E2E_KUBECONFIG || undefined;
 
@@ -67,4 +73,63 @@ export function kubectl(kubeconfig: string, args: string[], input?: string): Pro
   child.stdout.on('data', (d: Buffer) => (stdout += d));
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
+/** Three CoreDNS replicas, the kubelet's timing scaled to a tenth: grace periods and back-offs of seconds. */
+export const THREE_REPLICAS: SimOptions = { dns: { replicas: 3 }, timing: { scale: 0.1 } };
+
+/** `check` against `kubeconfig` with short probes (2 samples of at most 500 ms), its report as JSON. */
+export const quickCheck = (kubeconfig: string): string[] => ['check', '--kubeconfig', kubeconfig, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
+
+/** --repair, with time for a replacement pod to become Ready on the sim. */
+export const REPAIR = ['--repair', '--repair-timeout', '30s'];
+
+/** Where the sim plays CoreDNS unless a preset or `dns` option moves it. */
+export const DNS_NAMESPACE = 'kube-system';
+export const DNS_SELECTOR = 'k8s-app=kube-dns';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `cond` holds, polling every 50 ms for at most `ms`. */
+export const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => void (await waitFor(what, cond, ms));
+
+/** The sim's CoreDNS pods as the API lists them (terminating ones too). */
+export const dnsPods = (sim: Sim): Promise<KPod[]> => connect({ kubeconfig: sim.kubeconfigPath }).client.listPods(DNS_NAMESPACE, DNS_SELECTOR);
+
+/**
+ * One sim for the tests of the calling describe block (skipped on a real cluster): the CLI built, the
+ * sim started and its DNS Ready before the first test, `started` told (to keep it and derive the
+ * arguments from it), the sim stopped after the last test. After each test its faults are cleared and
+ * no probe pod may be left, unless `checkEachTest` is false (a file that waits for killed runs' pods).
+ */
+export function sharedSim(options: SimOptions, started: (sim: Sim) => void, { checkEachTest = true } = {}): void {
+  let sim: Sim | undefined;
+  before(async function () {
+    simOnly(this);
+    this.timeout(90_000);
+    buildCli();
+    sim = await startSim(options);
+    await sim.waitReady(60_000);
+    started(sim);
+  });
+  if (checkEachTest)
+    afterEach(async () => {
+      sim!.faults.clear();
+      assert.deepEqual(await probePodsLeft(sim!.kubeconfigPath), [], 'a probe pod was left behind');
+    });
+  after(async () => sim?.stop());
+}
+
+/**
+ * Between tests that repair: faults off; the repair history, the Lease, a test's PodDisruptionBudget and
+ * pods a run quarantined gone; no DNS pod terminating and every one Ready; no probe pod left behind.
+ */
+export async function resetRepairState(sim: Sim): Promise<void> {
+  sim.faults.clear();
+  const removed = await kubectl(sim.kubeconfigPath, ['delete', `configmap/${STATE_NAME}`, `lease/${LOCK_NAME}`, 'poddisruptionbudget/coredns', '-n', DNS_NAMESPACE, '--ignore-not-found']);
+  assert.equal(removed.status, 0, removed.stderr);
+  await kubectl(sim.kubeconfigPath, ['delete', 'pods', '-l', QUARANTINE_LABEL, '-n', DNS_NAMESPACE, '--grace-period', '0', '--wait=false']);
+  await until('no DNS pod terminating', async () => !(await dnsPods(sim)).some((p) => p.deletionTimestamp));
+  await sim.waitReady(30_000);
+  assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
 }

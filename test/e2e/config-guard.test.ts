@@ -4,42 +4,25 @@
 // on it crash-loops). Then one pod hangs and `check --repair` (the built CLI) must restart nothing for a
 // broken Corefile and repair as usual after a good change. One sim for the file.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { startSim, type Sim } from '../sim/index.ts';
-import { simOnly } from './cluster.ts';
+import type { Sim } from '../sim/index.ts';
+import { DNS_NAMESPACE as NS, dnsPods, kubectl, quickCheck, REPAIR, resetRepairState, sharedSim, sleep, THREE_REPLICAS } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import { cli } from './cli.ts';
 import { expectValidOutput } from '../schema/validate.ts';
-
-const NS = 'kube-system';
-const DNS = 'k8s-app=kube-dns';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
-function kubectl(sim: Sim, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(input ?? '');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
 
 /** `kubectl replace` of the coredns ConfigMap with `edit` applied to its Corefile; returns the Corefile it had. */
 async function editCorefile(sim: Sim, edit: (corefile: string) => string): Promise<string> {
-  const got = await kubectl(sim, ['get', 'configmap', 'coredns', '-n', NS, '-o', 'json']);
+  const got = await kubectl(sim.kubeconfigPath, ['get', 'configmap', 'coredns', '-n', NS, '-o', 'json']);
   assert.equal(got.status, 0, got.stderr);
   const cm = JSON.parse(got.stdout) as { data: { Corefile: string } };
   const before = cm.data.Corefile;
   cm.data.Corefile = edit(before);
-  const replaced = await kubectl(sim, ['replace', '--validate=false', '-f', '-'], JSON.stringify(cm));
+  const replaced = await kubectl(sim.kubeconfigPath, ['replace', '--validate=false', '-f', '-'], JSON.stringify(cm));
   assert.equal(replaced.status, 0, replaced.stderr);
   return before;
 }
 
 const client = (sim: Sim) => connect({ kubeconfig: sim.kubeconfigPath }).client;
-const dnsPods = (sim: Sim): Promise<KPod[]> => client(sim).listPods(NS, DNS);
 const isReady = (p: KPod) => p.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 const restarts = (p: KPod) => p.containerStatuses.reduce((n, c) => n + c.restartCount, 0);
 const restartsSince = (sim: Sim, from: number) =>
@@ -56,38 +39,20 @@ async function waitLogged(sim: Sim, line: RegExp): Promise<void> {
   assert.fail(`the DNS pods never logged ${line}`);
 }
 
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
-
 describe('config guard e2e: no restart into a Corefile CoreDNS cannot load', function () {
   this.timeout(120_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
   let original: string | undefined;
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
-  });
-
-  after(async () => {
-    await sim?.stop();
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
+    base = [...quickCheck(sim.kubeconfigPath), ...REPAIR];
   });
 
   afterEach(async () => {
-    sim.faults.clear();
     if (original !== undefined) await editCorefile(sim, () => original!);
     original = undefined;
-    await kubectl(sim, ['delete', 'configmap/coredns-sentinel-state', 'lease/coredns-sentinel-repair', '-n', NS, '--ignore-not-found']);
-    for (let i = 0; i < 300 && (await dnsPods(sim)).some((p) => p.deletionTimestamp || !isReady(p)); i++) await sleep(100);
-    await sim.waitReady(30_000);
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
+    await resetRepairState(sim);
   });
 
   it('a Corefile with a typo, then one pod hung → nothing restarted, broken-config naming the ConfigMap, the change and CoreDNS’s error, exit 1; a restarted pod would crash-loop on it', async () => {
@@ -117,7 +82,7 @@ describe('config guard e2e: no restart into a Corefile CoreDNS cannot load', fun
     // What the guard prevented: a replacement pod loads the new Corefile and crash-loops on it.
     sim.faults.clear();
     const gone = peers[0]!;
-    assert.equal((await kubectl(sim, ['delete', 'pod', gone.name, '-n', NS, '--wait=false'])).status, 0);
+    assert.equal((await kubectl(sim.kubeconfigPath, ['delete', 'pod', gone.name, '-n', NS, '--wait=false'])).status, 0);
     let replacement: KPod | undefined;
     for (let i = 0; i < 150 && !replacement; i++) {
       replacement = (await dnsPods(sim)).find((p) => !p.deletionTimestamp && restarts(p) > 0 && !peers.concat(victim!).some((x) => x.uid === p.uid));

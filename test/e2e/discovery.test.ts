@@ -2,22 +2,11 @@
 // its named targetPort (53 → 5353), GKE's kube-dns recognized, the l7mp seed's headless Service probed
 // as pods only, and outages (scaled to 0, every pod in ContainerCreating) named as outages, exit 1.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startSim, type Sim } from '../sim/index.ts';
 import type { PresetName } from '../sim/presets.ts';
 import { connect } from '../../src/kube/index.ts';
-import { simOnly } from './cluster.ts';
+import { kubectl, simOnly } from './cluster.ts';
 import { buildCli, cli, probePodsLeft } from './cli.ts';
-
-/** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
-function kubectl(sim: Sim, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
 
 const restarts = (sim: Sim, from: number) =>
   sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || r.verb === 'patch' || (r.resource === 'pods' && r.verb === 'delete' && !/probe/.test(r.name ?? '')));
@@ -162,7 +151,7 @@ describe('discovery e2e: presets', function () {
 
   it("the Service's selector drifted from the pods' labels (kubectl) → exit 1, named selector drift once; a wrong -l → exit 3, not found", () =>
     withPreset('kubeadm', async (sim, base) => {
-      const patched = await kubectl(sim, ['-n', 'kube-system', 'patch', 'service', 'kube-dns', '--type', 'merge', '-p', JSON.stringify({ spec: { selector: { 'k8s-app': 'kube-dns-v2' } } })]);
+      const patched = await kubectl(sim.kubeconfigPath, ['-n', 'kube-system', 'patch', 'service', 'kube-dns', '--type', 'merge', '-p', JSON.stringify({ spec: { selector: { 'k8s-app': 'kube-dns-v2' } } })]);
       assert.equal(patched.status, 0, patched.stderr);
       const from = sim.requests.length;
       const drifted = await cli(base);

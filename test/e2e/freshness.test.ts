@@ -2,29 +2,20 @@
 // a pod whose records stopped following Service changes (the sim's stale-watch fault, like a CoreDNS
 // whose Kubernetes watch went stale) is flagged alone and repaired; the canary never stays behind.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import type { Sim } from '../sim/index.ts';
+import { quickCheck, sharedSim, THREE_REPLICAS } from './cluster.ts';
+import { cli } from './cli.ts';
 import { connect } from '../../src/kube/index.ts';
 import { CANARY_SELECTOR } from '../../src/freshness/canary.ts';
 
 describe('freshness canary e2e', function () {
   this.timeout(120_000);
   let sim: Sim;
-  const base = () => ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2'];
+  const base = () => quickCheck(sim.kubeconfigPath);
   const canariesLeft = async () => (await connect({ kubeconfig: sim.kubeconfigPath }).client.listServices('default', CANARY_SELECTOR)).map((s) => s.name);
 
-  before(async function () {
-    this.timeout(60_000);
-    buildCli();
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await canariesLeft(), []);
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
-  });
-  after(async () => sim?.stop());
+  sharedSim(THREE_REPLICAS, (started) => (sim = started));
+  afterEach(async () => assert.deepEqual(await canariesLeft(), []));
 
   it('healthy: every pod answers the canary; it is created and deleted in the probe namespace', async () => {
     const before = sim.requests.length;

@@ -8,56 +8,34 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { PLAN_ANNOTATION } from '../../src/probepod/plan-file.ts';
 import { join } from 'node:path';
-import { startSim, type Sim } from '../sim/index.ts';
+import type { Sim } from '../sim/index.ts';
 import { kubeadmCorefile } from '../sim/cluster.ts';
 import { serviceAccountRules } from '../sim/incluster.ts';
 import { kubectl } from '../sim/sim-fixtures.ts';
 import type { PolicyRule, SimUser } from '../sim/types.ts';
-import { simOnly } from './cluster.ts';
+import { DNS_NAMESPACE as NS, dnsPods, sharedSim, sleep, until } from './cluster.ts';
 import { connect, type KPod, type KService } from '../../src/kube/index.ts';
 import { CANARY_SELECTOR } from '../../src/freshness/canary.ts';
 import { PROBE_SELECTOR } from '../../src/probepod/spec.ts';
-import { buildCli, cli, finish, startCli } from './cli.ts';
+import { cli, finish, startCli } from './cli.ts';
 
-const NS = 'kube-system';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const WRITES = new Set(['create', 'update', 'patch', 'delete']);
-
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
+const port = process.getuid?.() === 0 ? 53 : 1053;
+// A stub domain whose forwarder's text carries ESC [2J (clear screen), as a hostile Corefile could.
+const corefile = `${kubeadmCorefile(port, 'cluster.local')}evil.example:${port} {\n    forward . 127.0.0.1:9\x1b[2J\n}\n`;
 
 describe('issue 23 from outside: leaks, escapes, signals, RBAC', function () {
   this.timeout(120_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let check: string[];
+  // Killed runs leave probe pods the next run sweeps: the afterEach below waits for them instead.
+  sharedSim({ dns: { replicas: 3, corefile }, timing: { scale: 0.1 } }, (started) => {
+    sim = started;
+    check = ['check', '--kubeconfig', sim.kubeconfigPath, '--timeout', '500ms', '--samples', '2'];
+  }, { checkEachTest: false });
   const admin = () => connect({ kubeconfig: sim.kubeconfigPath }).client;
   const canaries = async (): Promise<KService[]> => admin().listServices('default', CANARY_SELECTOR);
   const probePods = async (): Promise<KPod[]> => admin().listPods('default', PROBE_SELECTOR);
-
-  async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await cond()) return;
-      await sleep(50);
-    }
-    assert.fail(`timed out waiting for ${what}`);
-  }
-
-  before(async () => {
-    const port = process.getuid?.() === 0 ? 53 : 1053;
-    // A stub domain whose forwarder's text carries ESC [2J (clear screen), as a hostile Corefile could.
-    const corefile = `${kubeadmCorefile(port, 'cluster.local')}evil.example:${port} {\n    forward . 127.0.0.1:9\x1b[2J\n}\n`;
-    sim = await startSim({ dns: { replicas: 3, corefile }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    check = ['check', '--kubeconfig', sim.kubeconfigPath, '--timeout', '500ms', '--samples', '2'];
-  });
-
-  after(async () => sim?.stop());
 
   afterEach(async () => {
     sim.faults.clear();
@@ -188,7 +166,7 @@ describe('issue 23 from outside: leaks, escapes, signals, RBAC', function () {
       const cleaned = await cli(['cleanup', '--kubeconfig', bound.kubeconfigPath, '--all']);
       assert.equal(cleaned.code, 0, cleaned.stderr);
       assert.deepEqual(refused(from, bound.name).map((r) => `${r.verb} ${r.resource} ${r.namespace ?? ''}/${r.name ?? ''}`), []);
-      await until('no DNS pod terminating', async () => !(await admin().listPods(NS, 'k8s-app=kube-dns')).some((p) => p.deletionTimestamp));
+      await until('no DNS pod terminating', async () => !(await dnsPods(sim)).some((p) => p.deletionTimestamp));
       await sim.waitReady(30_000);
     });
 

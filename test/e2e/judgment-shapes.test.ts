@@ -4,33 +4,22 @@
 // --allow-single-replica; GKE's kube-dns whose dnsmasq container crash-loops is diagnosed from that
 // container's log, its FATAL line quoted.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
+import type { Sim } from '../sim/index.ts';
 import { LOOP_FATAL } from '../sim/dns.ts';
 import { waitFor } from '../sim/sim-fixtures.ts';
 import type { PresetName } from '../sim/presets.ts';
 import { connect } from '../../src/kube/index.ts';
-import { simOnly } from './cluster.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import { sharedSim } from './cluster.ts';
+import { cli } from './cli.ts';
 
 /** Restarts served since `from`: evictions, and deletes or patches of pods that are not probe pods. */
 const restartsSince = (sim: Sim, from: number) =>
   sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || r.verb === 'patch' || (r.resource === 'pods' && r.verb === 'delete' && !/probe/.test(r.name ?? '')));
 
-/** A sim of `preset` for one describe block: started before its tests, no probe pod left after each. */
+/** A sim of `preset` (scaled kubelet timing) shared by the tests `body` declares. */
 function withSim(preset: PresetName | undefined, body: (sim: () => Sim) => void): void {
   let sim: Sim;
-  before(async function () {
-    simOnly(this);
-    this.timeout(60_000);
-    buildCli();
-    sim = await startSim({ ...(preset && { preset }), timing: { scale: 0.1 } });
-    await sim.waitReady(60_000);
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
-  });
-  after(async () => sim?.stop());
+  sharedSim({ ...(preset && { preset }), timing: { scale: 0.1 } }, (started) => (sim = started));
   body(() => sim);
 }
 

@@ -2,8 +2,9 @@
 // local address, and the Service IP the cache binds there). One node's cache hung → that node is
 // named as a node-local finding, and --repair restarts nothing, CoreDNS least of all.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import type { Sim } from '../sim/index.ts';
+import { sharedSim } from './cluster.ts';
+import { cli } from './cli.ts';
 
 /** Requests that restart or change a pod (probe pods aside): evictions, deletions, patches. */
 const restarts = (sim: Sim, from: number) =>
@@ -15,17 +16,7 @@ describe('NodeLocal DNSCache, per node', function () {
   const base = () => ['check', '--kubeconfig', sim.kubeconfigPath, '--timeout', '2s', '--samples', '1', '--probe-nodes', 'all', '-o', 'json'];
   const NODES = ['sim-node-1', 'sim-node-2', 'sim-node-3'];
 
-  before(async function () {
-    this.timeout(60_000);
-    buildCli();
-    sim = await startSim({ preset: 'nodelocal', nodes: 3 });
-    await sim.waitReady(30_000);
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
-  });
-  after(async () => sim?.stop());
+  sharedSim({ preset: 'nodelocal', nodes: 3 }, (started) => (sim = started));
 
   it('every cache answers: healthy, exit 0, each node\'s row has its cache\'s address passing', async () => {
     const run = await cli(base());

@@ -1,25 +1,16 @@
 // --probe-nodes all on the sim: a probe pod on every schedulable node, a node × target matrix in the
 // table and JSON, and a node whose pods have no network named as that node's problem — never a restart.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
+import type { Sim } from '../sim/index.ts';
+import { sharedSim } from './cluster.ts';
+import { cli } from './cli.ts';
 
 describe('--probe-nodes all', function () {
   this.timeout(120_000);
   let sim: Sim;
   const base = () => ['check', '--kubeconfig', sim.kubeconfigPath, '--timeout', '500ms', '--samples', '1', '--probe-nodes', 'all'];
 
-  before(async function () {
-    this.timeout(60_000);
-    buildCli();
-    sim = await startSim({ nodes: 4, dns: { replicas: 2 } });
-    await sim.waitReady(30_000);
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), []);
-  });
-  after(async () => sim?.stop());
+  sharedSim({ nodes: 4, dns: { replicas: 2 } }, (started) => (sim = started));
 
   it('healthy: one probe per node, every cell of the matrix passes, API requests bounded per node', async () => {
     const before = sim.requests.length;

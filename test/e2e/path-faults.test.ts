@@ -4,54 +4,29 @@
 // nothing could be reached the run is an API error (exit 3) or a probe infrastructure error (exit 4).
 // One sim; faults are written in the fault CLI's grammar (test/sim/apiserver/faults.ts apiFault).
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
+import type { Sim } from '../sim/index.ts';
 import { apiFault } from '../sim/apiserver/faults.ts';
-import { simOnly } from './cluster.ts';
-import { buildCli, cli, probePodsLeft, type Run } from './cli.ts';
+import { DNS_NAMESPACE as NS, quickCheck, sharedSim, THREE_REPLICAS } from './cluster.ts';
+import { cli, oneErrorLine } from './cli.ts';
 
-const NS = 'kube-system';
 /** What a real API server answers when it cannot reach the pod's kubelet. */
 const DIALING = 'error dialing backend: dial tcp 127.0.0.1:10250: connect: connection refused';
 
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
-
-const oneErrorLine = (run: Run): string => {
-  const lines = run.stderr.split('\n').filter(Boolean);
-  assert.equal(lines.length, 1, `stderr has ${lines.length} lines:\n${run.stderr}`);
-  return lines[0]!;
-};
-
 describe('e2e: path faults — the API cannot reach a pod, the pod is not blamed', function () {
   this.timeout(90_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
   let from: number;
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--no-freshness'];
-  });
-
-  after(async () => {
-    await sim?.stop();
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
+    base = [...quickCheck(sim.kubeconfigPath), '--no-freshness'];
   });
 
   beforeEach(() => {
     from = sim.requests.length;
   });
 
-  afterEach(async () => {
-    sim.faults.clear();
-    await sim.waitReady(30_000);
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
-  });
+  afterEach(() => sim.waitReady(30_000));
 
   const assertNothingEvicted = () => {
     const evictions = sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' || (r.verb === 'delete' && r.namespace === NS));

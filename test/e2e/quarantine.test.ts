@@ -2,54 +2,28 @@
 // after another across watch cycles are not cluster-wide. The built CLI against one simulated cluster of
 // three CoreDNS replicas; faults, history, Lease and quarantined pods cleared between tests.
 import assert from 'node:assert/strict';
-import { startSim, type Sim } from '../sim/index.ts';
-import { simOnly } from './cluster.ts';
+import type { Sim } from '../sim/index.ts';
+import { DNS_NAMESPACE as NS, dnsPods as podsOf, quickCheck, REPAIR, resetRepairState, sharedSim, sleep, THREE_REPLICAS } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
 import { QUARANTINE_LABEL } from '../../src/repair/quarantine.ts';
-import { buildCli, cli, finish, probePodsLeft, startCli } from './cli.ts';
+import { cli, finish, startCli } from './cli.ts';
 import type { CheckOutput } from '../../src/report/index.ts';
-
-const NS = 'kube-system';
-const DNS = 'k8s-app=kube-dns';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
 
 describe('repair e2e: out of rotation when a restart is refused; failures one after another', function () {
   this.timeout(120_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
+    base = [...quickCheck(sim.kubeconfigPath), ...REPAIR];
+  });
+  afterEach(() => resetRepairState(sim));
   const client = () => connect({ kubeconfig: sim.kubeconfigPath }).client;
-  const dnsPods = () => client().listPods(NS, DNS);
+  const dnsPods = () => podsOf(sim);
   const quarantined = () => client().listPods(NS, `${QUARANTINE_LABEL}=true`);
   const live = (pods: KPod[]) => pods.filter((p) => !p.deletionTimestamp);
   const ready = (pods: KPod[]) => live(pods).filter((p) => p.conditions.some((c) => c.type === 'Ready' && c.status === 'True'));
   const restartsSince = (from: number) => sim.requests.slice(from).filter((r) => r.namespace === NS && r.resource === 'pods/eviction' && r.code < 300);
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
-  });
-  after(async () => {
-    await sim?.stop();
-  });
-  afterEach(async () => {
-    sim.faults.clear();
-    const c = client();
-    for (const p of live(await quarantined())) await c.deleteQuarantinedPod(NS, p.name, p.uid, 0);
-    const cm = await c.findConfigMap(NS, 'coredns-sentinel-state');
-    if (cm) await c.replaceConfigMap({ ...cm, data: {} });
-    for (let i = 0; i < 300 && (await dnsPods()).some((p) => p.deletionTimestamp); i++) await sleep(100);
-    await sim.waitReady(30_000);
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
-  });
 
   it('an escalated lineage hung → out of rotation (the endpoints drop it), a replacement Ready, exit 5 still; the next healthy run deletes it', async () => {
     const args = [...base, '--cooldown', '0s', '--escalate-after', '1'];

@@ -4,71 +4,30 @@
 // everything done is reported with exit 7 "repair incomplete", signals end in 130 with the probe pod
 // deleted, the Lease released, an Event concluding the restart; orphans of dead runs removed at once.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { startSim, type Sim } from '../sim/index.ts';
-import { simOnly } from './cluster.ts';
+import type { ChildProcess } from 'node:child_process';
+import type { Sim } from '../sim/index.ts';
+import { DNS_NAMESPACE as NS, dnsPods as podsOf, quickCheck, REPAIR, resetRepairState, sharedSim, sleep, THREE_REPLICAS, until } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
 import { readHistory } from '../../src/repair/state.ts';
 import { LOCK_NAME } from '../../src/repair/lock.ts';
-import { buildCli, cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
-
-const NS = 'kube-system';
-const DNS = 'k8s-app=kube-dns';
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
+import { cli, finish, probePodsLeft, startCli, type Run } from './cli.ts';
 
 describe('repair under faults, signals and kill -9 (issue 11)', function () {
   this.timeout(120_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
   let check: string[];
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
+    check = [...quickCheck(sim.kubeconfigPath), '--request-timeout', '3s'];
+    base = [...check, ...REPAIR];
+  });
+  afterEach(() => resetRepairState(sim));
   const client = () => connect({ kubeconfig: sim.kubeconfigPath }).client;
-  const dnsPods = async (): Promise<KPod[]> => client().listPods(NS, DNS);
+  const dnsPods = (): Promise<KPod[]> => podsOf(sim);
   const evictions = (from: number) => sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction' && r.code < 300);
   const events = async () => (await client().listEvents(NS)).filter((e) => e.component === 'coredns-sentinel');
   const lease = async () => client().getLease(NS, LOCK_NAME);
-
-  /** Waits (bounded) until `cond` holds. */
-  async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      if (await cond()) return;
-      await sleep(50);
-    }
-    assert.fail(`timed out waiting for ${what}`);
-  }
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    check = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--request-timeout', '3s'];
-    base = [...check, '--repair', '--repair-timeout', '30s'];
-  });
-
-  after(async () => {
-    await sim?.stop();
-  });
-
-  /** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
-  function kubectl(args: string[]): Promise<number | null> {
-    const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: 'ignore' });
-    return new Promise((resolve) => child.on('close', resolve));
-  }
-
-  afterEach(async () => {
-    sim.faults.clear();
-    assert.equal(await kubectl(['delete', 'configmap/coredns-sentinel-state', `lease/${LOCK_NAME}`, '-n', NS, '--ignore-not-found']), 0);
-    await until('no DNS pod terminating', async () => !(await dnsPods()).some((p) => p.deletionTimestamp));
-    await sim.waitReady(30_000);
-    assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
-  });
 
   it('the history cannot be written (configmaps 500) → no eviction at all, the report says so, exit 7', async () => {
     const victim = (await dnsPods())[1]!;

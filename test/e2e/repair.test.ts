@@ -2,89 +2,35 @@
 // faults, repair history and lock cleared between tests; after every test no probe pod is left. Each test
 // asserts the restarts done against the restarts needed (evictions/deletes counted from the API log).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { startSim, dnsAnswers, type Sim } from '../sim/index.ts';
-import { simOnly } from './cluster.ts';
+import { waitFor } from '../sim/sim-fixtures.ts';
+import { DNS_NAMESPACE as NS, dnsPods, kubectl, quickCheck, REPAIR, resetRepairState, sharedSim, simOnly, sleep, THREE_REPLICAS } from './cluster.ts';
 import { connect, type KPod } from '../../src/kube/index.ts';
-import { buildCli, cli, probePodsLeft } from './cli.ts';
-
-const NS = 'kube-system';
-const DNS = 'k8s-app=kube-dns';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-/** kubectl, asynchronously: the sim's API server runs in this process and must keep serving meanwhile. */
-function kubectl(sim: Sim, args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn('kubectl', ['--kubeconfig', sim.kubeconfigPath, '--request-timeout', '20s', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(input ?? '');
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
+import { buildCli, cli } from './cli.ts';
 
 /** Restarts (evictions and pod deletes in the DNS namespace) served since `from`. */
 const restartsSince = (sim: Sim, from: number) =>
   sim.requests.slice(from).filter((r) => r.namespace === NS && ((r.resource === 'pods/eviction' && r.code < 300) || (r.resource === 'pods' && r.verb === 'delete')));
 const evictionAttempts = (sim: Sim, from: number) => sim.requests.slice(from).filter((r) => r.resource === 'pods/eviction');
 
-async function dnsPods(sim: Sim): Promise<KPod[]> {
-  return connect({ kubeconfig: sim.kubeconfigPath }).client.listPods(NS, DNS);
-}
-
 async function events(sim: Sim) {
   return (await connect({ kubeconfig: sim.kubeconfigPath }).client.listEvents(NS)).filter((e) => e.component === 'coredns-sentinel');
 }
 
-/** Faults off, history and lock gone, every pod Ready and no pod terminating: the next test starts clean. */
-async function reset(sim: Sim): Promise<void> {
-  sim.faults.clear();
-  await kubectl(sim, ['delete', 'configmap/coredns-sentinel-state', 'lease/coredns-sentinel-repair', 'poddisruptionbudget/coredns', '-n', NS, '--ignore-not-found']);
-  // Pods a run took out of rotation (docs/repair.md "Quarantine").
-  await kubectl(sim, ['delete', 'pods', '-l', 'coredns-sentinel/quarantined', '-n', NS, '--grace-period', '0', '--wait=false']);
-  for (let i = 0; i < 300 && (await dnsPods(sim)).some((p) => p.deletionTimestamp); i++) await sleep(100);
-  await sim.waitReady(30_000);
-  assert.deepEqual(await probePodsLeft(sim.kubeconfigPath), [], 'a probe pod was left behind');
-}
-
 /** Waits (bounded) until `pod` shows the waiting reason. */
-async function waitFor(sim: Sim, pod: string, reason: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const p = (await dnsPods(sim)).find((x) => x.name === pod);
-    if (p?.containerStatuses.some((c) => c.waitingReason === reason)) return;
-    await sleep(100);
-  }
-  assert.fail(`${pod} never showed ${reason}`);
-}
-
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
+const waitForReason = (sim: Sim, pod: string, reason: string) =>
+  waitFor(`${pod} in ${reason}`, async () => (await dnsPods(sim)).find((x) => x.name === pod)?.containerStatuses.some((c) => c.waitingReason === reason), 20_000, 100);
 
 // Every test here injects a fault and restarts pods: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).
 describe('repair e2e: 3 CoreDNS replicas', function () {
   this.timeout(90_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
-
-  before(async () => {
-    // Scaled kubelet timing: grace periods and back-offs of seconds, not minutes.
-    sim = await startSim({ dns: { replicas: 3 }, timing: { scale: 0.1 } });
-    await sim.waitReady(30_000);
-    base = ['check', '--kubeconfig', sim.kubeconfigPath, '-o', 'json', '--timeout', '500ms', '--samples', '2', '--repair', '--repair-timeout', '30s'];
+  sharedSim(THREE_REPLICAS, (started) => {
+    sim = started;
+    base = [...quickCheck(sim.kubeconfigPath), ...REPAIR];
   });
-
-  after(async () => {
-    await sim?.stop();
-  });
-
-  afterEach(async () => {
-    await reset(sim);
-  });
+  afterEach(() => resetRepairState(sim));
 
   it('one hung pod (health still OK) → exactly that pod evicted and replaced, 0 failed client queries during the repair, Events, healthy after', async () => {
     const podsBefore = await dnsPods(sim);
@@ -152,7 +98,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
   it('a Pending (unschedulable) DNS pod never holds back the repair of a hung one: it serves no one either', async () => {
     const pending = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'coredns-unplaceable', namespace: NS, labels: { 'k8s-app': 'kube-dns' } },
       spec: { nodeSelector: { 'kubernetes.io/hostname': 'no-such-node' }, containers: [{ name: 'coredns', image: 'registry.k8s.io/coredns/coredns:v1.11.1' }] } };
-    const created = await kubectl(sim, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pending));
+    const created = await kubectl(sim.kubeconfigPath, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pending));
     assert.equal(created.status, 0, created.stderr);
     try {
       const victim = sim.dnsPods()[1]!.name;
@@ -163,7 +109,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
       assert.equal(restartsSince(sim, from).length, 1);
       assert.match(run.json?.notes?.join('\n') ?? '', /coredns-unplaceable was not probed: it is Pending/);
     } finally {
-      await kubectl(sim, ['delete', 'pod/coredns-unplaceable', '-n', NS, '--ignore-not-found', '--grace-period', '0']);
+      await kubectl(sim.kubeconfigPath, ['delete', 'pod/coredns-unplaceable', '-n', NS, '--ignore-not-found', '--grace-period', '0']);
     }
   });
 
@@ -222,7 +168,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
   it('crash loop → diagnosis with the loop FATAL line, no restart; repeated runs escalate (exit 5), never a restart storm', async () => {
     const victim = sim.dnsPods()[0]!.name;
     sim.faults.crashLoop(victim);
-    await waitFor(sim, victim, 'CrashLoopBackOff');
+    await waitForReason(sim, victim, 'CrashLoopBackOff');
     const from = sim.requests.length;
     const args = [...base, '--samples', '1', '--escalate-after', '1'];
     const first = await cli(args);
@@ -239,7 +185,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
 
   it('PodDisruptionBudget minAvailable = replicas → eviction answered 429, reported as blocked, never forced', async () => {
     const pdb = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'coredns', namespace: NS }, spec: { minAvailable: 3, selector: { matchLabels: { 'k8s-app': 'kube-dns' } } } };
-    const applied = await kubectl(sim, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pdb));
+    const applied = await kubectl(sim.kubeconfigPath, ['apply', '--validate=false', '-f', '-'], JSON.stringify(pdb));
     assert.equal(applied.status, 0, applied.stderr);
     const victim = (await dnsPods(sim))[0]!;
     sim.faults.hangDns(victim.name);
@@ -286,7 +232,7 @@ describe('repair e2e: 3 CoreDNS replicas', function () {
     const victim = sim.dnsPods()[1]!.name;
     sim.faults.hangDns(victim);
     const snapshot = async () => {
-      const out = await kubectl(sim, ['get', 'pods,configmaps,leases,events', '-n', NS, '-o', 'json']);
+      const out = await kubectl(sim.kubeconfigPath, ['get', 'pods,configmaps,leases,events', '-n', NS, '-o', 'json']);
       assert.equal(out.status, 0, out.stderr);
       return (JSON.parse(out.stdout) as { items: { kind: string; metadata: { name: string; resourceVersion: string } }[] }).items
         .map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
@@ -343,6 +289,7 @@ describe('repair e2e: single-replica Deployment', function () {
   this.timeout(60_000);
   before(function () {
     simOnly(this);
+    buildCli();
   });
 
   it("the only pod hung → the probe's network works, so it is repairable with --allow-single-replica alone", async () => {
@@ -383,7 +330,7 @@ describe('repair e2e: single-replica Deployment', function () {
       assert.equal(restartsSince(sim, from).length, 1, allowed.stdout);
       assert.equal(allowed.json?.repair?.actions[0]?.outcome, 'done', allowed.stdout);
       assert.equal(allowed.code, 0);
-      await reset(sim);
+      await resetRepairState(sim);
     } finally {
       await sim.stop();
     }

@@ -4,9 +4,9 @@
 // may be left behind.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { startSim, type Sim } from '../sim/index.ts';
-import { simOnly } from './cluster.ts';
-import { buildCli, CLI, probePodsLeft } from './cli.ts';
+import type { Sim } from '../sim/index.ts';
+import { sharedSim } from './cluster.ts';
+import { CLI, probePodsLeft } from './cli.ts';
 import { connect } from '../../src/kube/index.ts';
 
 const METRICS_HOST = '127.212.0.1';
@@ -78,30 +78,17 @@ async function scrapeUntil(url: string, done: (m: MetricSample[]) => boolean, wh
   assert.fail(`${what} within ${timeoutMs} ms; last scrape: ${last.filter((s) => s.name.startsWith('coredns_sentinel_')).map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('; ')}`);
 }
 
-before(function () {
-  this.timeout(60_000);
-  buildCli();
-});
-
 // Every test here injects faults: simulated cluster only (SENTINEL_E2E_KUBECONFIG skips it).
 describe('watch e2e: 3 CoreDNS replicas', function () {
   this.timeout(90_000);
-  before(function () {
-    simOnly(this);
-  });
   let sim: Sim;
   let base: string[];
   let watcher: Watcher | undefined;
-
-  before(async () => {
-    sim = await startSim({ dns: { replicas: 3 } });
-    await sim.waitReady(30_000);
+  // A SIGKILLed watcher may leave its probe pod: the afterEach below deletes it as the next run's sweep would.
+  sharedSim({ dns: { replicas: 3 } }, (started) => {
+    sim = started;
     base = ['--kubeconfig', sim.kubeconfigPath, '--timeout', '500ms', '--samples', '2', '--no-process-metrics'];
-  });
-
-  after(async () => {
-    await sim?.stop();
-  });
+  }, { checkEachTest: false });
 
   afterEach(async () => {
     if (watcher && watcher.child.exitCode === null && watcher.child.signalCode === null) {
