@@ -10,8 +10,9 @@ import type { Scope } from '../modes/access.ts';
 import { sccAssignsIds } from '../modes/probepod.ts';
 import { readPodNameserver } from '../probepod/lifecycle.ts';
 import { DEFAULTS } from '../common/defaults.ts';
+import { Interrupted } from '../common/abort.ts';
 import { lineOf } from '../common/errors.ts';
-import { KubeError } from '../kube/index.ts';
+import { interruptibleClient, KubeError, signalOf } from '../kube/index.ts';
 import type { CycleContext } from './context.ts';
 import { probePodSettings } from './probepod-settings.ts';
 import type { CheckSettings } from './settings.ts';
@@ -47,7 +48,7 @@ export async function discoverDns(ctx: CycleContext, client: DiscoverClient = ct
     return known ? { ...workload, notes: [known.note, ...(workload.notes ?? [])] } : workload;
   } catch (err) {
     if (known || !asksProbePod(err, ctx.settings, ctx.nameserver)) throw err;
-    const read = await nameserverFromPod(ctx, err as DiscoverError);
+    const read = await nameserverFromPod(ctx, err as DiscoverError, signalOf(client));
     podNameservers.set(ctx, read);
     const workload = await discover(read.nameserver);
     return { ...workload, notes: [read.note, ...(workload.notes ?? [])] };
@@ -55,17 +56,19 @@ export async function discoverDns(ctx: CycleContext, client: DiscoverClient = ct
 }
 
 /**
- * One probe pod (made and deleted as every probe pod, on the context's client, so a signal cannot
- * leave it behind) prints its /etc/resolv.conf. It is not reused for the probe: the plan rides in the
- * pod's annotation, which the kubelet shows the container only at its next sync (up to a minute).
+ * One probe pod prints its /etc/resolv.conf: made on the context's client, so that after `signal` (the
+ * discovery's) it is still deleted, as every probe pod is. It is not reused for the probe: the plan
+ * rides in the pod's annotation, which the kubelet shows the container only at its next sync (up to a
+ * minute).
  */
-async function nameserverFromPod(ctx: CycleContext, notFound: DiscoverError): Promise<{ nameserver: string; note: string }> {
-  const settings = probePodSettings(ctx);
+async function nameserverFromPod(ctx: CycleContext, notFound: DiscoverError, signal: AbortSignal | undefined): Promise<{ nameserver: string; note: string }> {
+  const settings = probePodSettings(ctx, signal ? { signal } : {});
   let read: Awaited<ReturnType<typeof readPodNameserver>>;
   try {
-    read = await readPodNameserver(ctx.client, { ...settings, sccAssignsIds: await sccAssignsIds(ctx.client, settings.namespace) });
+    const sccAssigns = await sccAssignsIds(interruptibleClient(ctx.client, signal), settings.namespace);
+    read = await readPodNameserver(ctx.client, { ...settings, sccAssignsIds: sccAssigns });
   } catch (err) {
-    if (err instanceof KubeError && (err.kind === 'unreachable' || err.kind === 'unauthorized')) throw err;
+    if (err instanceof Interrupted || (err instanceof KubeError && (err.kind === 'unreachable' || err.kind === 'unauthorized'))) throw err;
     throw new DiscoverError('no-service', `${notFound.message}; a probe pod to read the pods' nameserver could not run: ${lineOf(err)}`, notFound.hint);
   }
   if (!read.nameserver) throw new DiscoverError('no-service', `${notFound.message}; probe pod ${read.pod}'s /etc/resolv.conf names no nameserver`, notFound.hint);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Interrupted } from '../common/abort.ts';
-import { interruptibleClient } from './interruptible.ts';
+import { interruptibleClient, signalOf } from './interruptible.ts';
 
 describe('interruptibleClient', () => {
   const fake = () => {
@@ -34,5 +34,12 @@ describe('interruptibleClient', () => {
     await assert.rejects(inFlight, Interrupted);
     await assert.rejects(view.slow('second'), Interrupted);
     assert.deepEqual(calls, ['first']);
+  });
+
+  it('tells its signal (none for a plain client)', () => {
+    const { client } = fake();
+    const stop = new AbortController();
+    assert.equal(signalOf(interruptibleClient(client, stop.signal)), stop.signal);
+    assert.equal(signalOf(client), undefined);
   });
 });

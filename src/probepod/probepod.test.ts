@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Interrupted } from '../common/abort.ts';
 import type { ExecRequest, KPod, KubeClient, PodManifest } from '../kube/index.ts';
 import { PLAN_SCHEMA, REPORT_SCHEMA, type CheckPlan } from '../probe/contract.ts';
 import { buildProbePod, hasSleep, nodeBinary, parseToleration, probeCommand, probeImageMode, tolerationsFor, type ProbePodOptions } from './spec.ts';
@@ -372,6 +373,20 @@ describe('readPodNameserver', () => {
       assert.match(calls[1]!, /^exec node -e .*\/etc\/resolv\.conf/);
       assert.deepEqual([calls[0], calls.at(-1)], [`create ${read.pod}`, `delete ${read.pod}`]);
     }
+  });
+
+  it('a signal while the exec runs ends the read at once, and the pod is still deleted', async () => {
+    const stop = new AbortController();
+    const { client, calls } = podClient(() => {
+      setImmediate(() => stop.abort());
+      return { stdout: 'nameserver 10.96.0.10\n' };
+    });
+    const slowExec = client.exec;
+    client.exec = (req) => slowExec(req).then((r) => new Promise((resolve) => void setTimeout(() => resolve(r), 5000).unref()));
+    const started = Date.now();
+    await assert.rejects(readPodNameserver(client, { ...settings, signal: stop.signal }), Interrupted);
+    assert.ok(Date.now() - started < 2000, 'the read waited for the exec');
+    assert.match(calls.at(-1)!, /^delete coredns-sentinel-probe-/);
   });
 
   it('a failed read is one ProbePodError, and the pod is still deleted', async () => {
