@@ -360,6 +360,9 @@ interface PodTask<T> {
   read(result: ExecResult, pod: string): T;
 }
 
+/** One pod's run of a task: what its read returned, in place of a probe report. */
+type PodRun<T> = Omit<ProbeRunResult, 'report'> & { value: T };
+
 /** The probe on its plan: the report validated against the plan. */
 function probeTask(plan: CheckPlan, image: string): PodTask<ProbeReport> {
   return {
@@ -374,7 +377,7 @@ function probeTask(plan: CheckPlan, image: string): PodTask<ProbeReport> {
   };
 }
 
-async function runOne<T>(client: KubeClient, task: PodTask<T>, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<Omit<ProbeRunResult, 'report'> & { value: T }> {
+async function runOne<T>(client: KubeClient, task: PodTask<T>, opts: ProbeRunOptions, runId: string, node: PinnedNode | undefined, janitor: PodJanitor, sweeper?: Sweeper): Promise<PodRun<T>> {
   const { signal } = opts;
   throwIfAborted(signal);
   const execTimeoutMs = task.timeoutMs;
