@@ -2,7 +2,7 @@
 // my-dns (pods app=my-dns), Service cluster-dns holding the cluster DNS IP the kubelet gives pods,
 // ConfigMap my-dns — none of the distributions' names. From outside the cluster, with no flags, one
 // extra probe pod reads that IP from its /etc/resolv.conf, and check, a hung pod's check and doctor
-// all find the workload through it.
+// all find the workload through it; a user who may not list Services cluster-wide is told that rule.
 import assert from 'node:assert/strict';
 import { startSim, type Sim } from '../sim/index.ts';
 import { processesMentioning, waitFor } from '../sim/sim-fixtures.ts';
@@ -125,6 +125,19 @@ describe('discovery e2e: a renamed CoreDNS (dns-system/my-dns behind Service clu
     } finally {
       process.kill(pid, 'SIGCONT');
     }
+  });
+
+  it('a user who may not list Services across namespaces → exit 3 naming that rule (never managed DNS), the one pod deleted', async () => {
+    const user = sim.addUser('no-cluster-list', [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
+      { apiGroups: [''], resources: ['pods/exec'], verbs: ['get', 'create'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'list'], namespaces: ['kube-system', 'openshift-dns', 'default'] },
+    ]);
+    const from = sim.requests.length;
+    const run = await cli(['check', '--kubeconfig', user.kubeconfigPath, '--samples', '1', '--timeout', '500ms', '--no-freshness']);
+    assert.equal(run.code, 3, run.stdout + run.stderr);
+    assert.match(run.stderr, new RegExp(`the Service holding the pods' nameserver ${clusterIP.replaceAll('.', '\\.')} cannot be looked for: list services at cluster scope is forbidden \\(grant list on services cluster-wide`));
+    assert.equal(podCreates(from).length, 1, JSON.stringify(podCreates(from)));
   });
 
   it('doctor with no flags finds dns-system and its Service through the same probe pod', async () => {
