@@ -6,7 +6,7 @@ import type { Sim } from '../sim/index.ts';
 import type { ApiFault } from '../sim/types.ts';
 import { DNS_NAMESPACE as NS, quickCheck, REPAIR, resetRepairState, sharedSim, THREE_REPLICAS } from './cluster.ts';
 import { connect } from '../../src/kube/index.ts';
-import { cli, oneErrorLine, probePodsLeft } from './cli.ts';
+import { cli, oneErrorLine } from './cli.ts';
 
 /** The sim answered the fault (once) and then served the same request. */
 function assertRetried(sim: Sim, from: number, f: Pick<ApiFault, 'verb' | 'resource'>, failedCode: number): void {
