@@ -1,5 +1,6 @@
 // The judge's plain data: what goes in (probe reports, workload, history counts, thresholds) and what
 // comes out (a verdict per target, one classification for the cycle, the pods repair may consider).
+import type { Classification } from '../contracts/generated/check-output.ts';
 import type { CheckPlan, Outcome, ProbeReport, TargetKind, Transport } from '../probe/contract.ts';
 import type { DnsWorkload } from '../discover/types.ts';
 import type { Finding, PodEvidence } from './diagnose.ts';
@@ -46,6 +47,8 @@ export interface JudgeInput {
 /**
  * What a failure is, for the whole cycle (see design.md, "Safety rules of repair"):
  *  healthy         nothing failed
+ *  outage          discovery named an outage (the workload scaled to 0, no pod Ready, no endpoints…):
+ *                  src/discover/outage.ts
  *  pod-local       some pods fail while peers pass from the same probe: those pods are repairable
  *  not-repairable  the only failing pods are crash-looping, Pending, not Ready or terminating
  *  upstream        only names outside the cluster (external checks) fail
@@ -62,24 +65,8 @@ export interface JudgeInput {
  *  broken-config   a restart was due, but the Corefile in the ConfigMap changed to one CoreDNS cannot load
  *                  (src/repair/config-guard.ts): a restarted pod would crash-loop on it; set by repair
  */
-export type Classification =
-  | 'healthy'
-  | 'pod-local'
-  | 'not-repairable'
-  | 'upstream'
-  | 'stub'
-  | 'ip-family'
-  | 'service-only'
-  | 'node-local'
-  | 'probe-side'
-  | 'cluster-wide'
-  | 'uncorroborated'
-  | 'slow'
-  | 'inconclusive'
-  /** Discovery named an outage (the workload scaled to 0, no pod Ready, no endpoints…): src/discover/outage.ts. */
-  | 'outage'
-  /** Set by the repair stage, not the judge: src/repair/config-guard.ts. */
-  | 'broken-config';
+// The union itself is schema/check-output.v1.json's (one source: the JSON output carries it).
+export type { Classification };
 
 /** Who answers a check: CoreDNS itself (cluster, file, hosts zones), a stub domain's forwarder, or the upstream. */
 export type CheckScope = 'internal' | 'stub' | 'external';
