@@ -76,8 +76,8 @@ describe('command pages (docs/<command>.md)', () => {
   });
 
   it('watch.md names every classification the judge gives', () => {
-    const union = /export type Classification =([^;]+);/.exec(readFileSync('src/judge/types.ts', 'utf8'))![1]!;
+    const classes: string[] = JSON.parse(readFileSync('schema/check-output.v1.json', 'utf8')).$defs.classification.enum;
     const metrics = section(page('watch'), 'Metrics') ?? '';
-    for (const c of [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!)) assert.ok(metrics.includes(`\`${c}\``), `watch.md lacks the classification ${c}`);
+    for (const c of classes) assert.ok(metrics.includes(`\`${c}\``), `watch.md lacks the classification ${c}`);
   });
 });
