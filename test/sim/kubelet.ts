@@ -244,12 +244,27 @@ const podKey = (ns: string | undefined, name: string | undefined) => `${ns ?? ''
 /** How soon after a ConfigMap change a CoreDNS pod's reload plugin reads its Corefile again. */
 const RELOAD_CHECK_MS = 1000;
 
-/** An exec the runtime could not start: the session opens, then ends with the runtime's error (an InternalError status). */
-function execFailed(message: string): ExecProcess {
+/**
+ * An exec the runtime could not start (`why`, runc's words): the session opens, then ends with the
+ * runtime's error (an InternalError status).
+ */
+function execFailed(why: string): ExecProcess {
+  const message = `failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${why}: unknown`;
   const empty = () => new PassThrough().end();
   const exited = Promise.reject(new Error(message));
   exited.catch(() => undefined); // read only once the session is upgraded
   return { stdout: empty(), stderr: empty(), exited, kill: () => undefined };
+}
+
+/** A started exec as the session streams it; the pod's worker tracks the process until it exits. */
+function execStarted(w: PodWorker, child: ChildProcess, exited: Promise<Exit>, stdin: boolean | undefined): ExecProcess {
+  w.execs.add(child);
+  void exited.then(() => w.execs.delete(child));
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  child.stdout?.pipe(stdout);
+  child.stderr?.pipe(stderr);
+  return { stdout, stderr, ...(stdin && child.stdin ? { stdin: child.stdin } : {}), exited, kill: (sig) => child.kill(sig ?? 'SIGKILL') };
 }
 
 export class Kubelet implements NodeRuntime {
@@ -944,7 +959,7 @@ export class Kubelet implements NodeRuntime {
     if (!w || !c || !c.running || w.stopping) throw SimError.badRequest(`container not found ("${name}")`);
     if (c.runc && this.o.runc) return this.execRunc(w, c, c.runc, this.o.runc, req);
     const argv = c.layout ? localArgv(c.layout, req.command) : `exec: "${req.command[0]}": executable file not found in $PATH`;
-    if (typeof argv === 'string') return execFailed(`failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${argv}: unknown`);
+    if (typeof argv === 'string') return execFailed(argv);
     const sc = { ...w.spec.securityContext, ...c.spec.securityContext };
     const { child, exited } = spawnContained(this.inContainer(w, c.spec, argv), {
       env: this.containerEnv(w, c.spec),
@@ -955,38 +970,20 @@ export class Kubelet implements NodeRuntime {
       // Like a real exec, join the container's mount namespace (where its resolv.conf is mounted).
       ...(c.mountNamespace && c.handle?.pid ? { mountNamespaceOf: c.handle.pid } : { resolvConf: this.resolvConf(w) }),
     });
-    w.execs.add(child);
-    void exited.then(() => w.execs.delete(child));
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    child.stdout?.pipe(stdout);
-    child.stderr?.pipe(stderr);
-    return {
-      stdout,
-      stderr,
-      ...(req.stdin && child.stdin ? { stdin: child.stdin } : {}),
-      exited,
-      kill: (sig) => child.kill(sig ?? 'SIGKILL'),
-    };
+    return execStarted(w, child, exited, req.stdin);
   }
 
   /** An exec inside the runc container (runc exec): its user, capabilities, no_new_privs and memory cgroup. */
   private execRunc(w: PodWorker, c: Container, state: NonNullable<Container['runc']>, runc: Runc, req: ExecRequest): ExecProcess {
     const env = this.runcEnv(w, c.spec);
     const notFound = runc.resolve(c.spec.image, req.command, env);
-    if (notFound) return execFailed(`failed to exec in container: failed to start exec "${randomBytes(32).toString('hex')}": OCI runtime exec failed: exec failed: unable to start container process: ${notFound}: unknown`);
+    if (notFound) return execFailed(notFound);
     const child = runc.exec(state.id, req.command, env, state, req.stdin);
     const exited = new Promise<Exit>((resolve) => {
       child.on('error', () => resolve({ code: 127, signal: null }));
       child.on('exit', (code, signal) => resolve({ code, signal }));
     });
-    w.execs.add(child);
-    void exited.then(() => w.execs.delete(child));
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    child.stdout?.pipe(stdout);
-    child.stderr?.pipe(stderr);
-    return { stdout, stderr, ...(req.stdin && child.stdin ? { stdin: child.stdin } : {}), exited, kill: (sig) => child.kill(sig ?? 'SIGKILL') };
+    return execStarted(w, child, exited, req.stdin);
   }
 
   logs(namespace: string, pod: string, opts: { container?: string; tailLines?: number; previous?: boolean }): string {
